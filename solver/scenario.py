@@ -1,0 +1,542 @@
+"""The scenario contract (``shared/docs/scenario-format.md``) as pydantic v2 models.
+
+Reading a scenario goes through :func:`parse_scenario` (or :func:`load_scenario` for a
+file). It collects *every* problem it can find, each naming the path
+(``events[12].participants[1]``), the bad value and what is allowed, and raises one
+:class:`ScenarioError` that carries them all.
+
+All date-times are normalised to aware ``datetime`` objects in the scenario's timezone:
+a local time without offset means the scenario's zone, one with an offset is converted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date as Date
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Tier = Literal["vvip", "vip", "standard"]
+EventKind = Literal["high_level", "round_table", "bilateral", "other"]
+Id = Annotated[str, Field(min_length=1)]
+
+
+class ContractModel(BaseModel):
+    """Base of every scenario model: unknown fields are an error (they are usually typos)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _hhmm(value: Any) -> Any:
+    # YAML 1.1 reads an unquoted 10:30 as the base-60 integer 630, i.e. minutes since midnight.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 24 * 60:
+        if value == 24 * 60:
+            return "23:59:59.999999"
+        return time(value // 60, value % 60)
+    if value == "24:00":
+        return "23:59:59.999999"
+    return value
+
+
+class Day(ContractModel):
+    """One working day: events happen between ``start`` and ``end`` local time."""
+
+    date: Date
+    start: time
+    end: time
+
+    _parse_start = field_validator("start", "end", mode="before")(_hhmm)
+
+
+class Zone(ContractModel):
+    id: Id
+    name: str = ""
+
+
+class Travel(ContractModel):
+    """Symmetric travel time between two zones, in minutes."""
+
+    from_: Id = Field(alias="from")
+    to: Id
+    minutes: int = Field(ge=0)
+
+
+class TimeWindow(ContractModel):
+    start: datetime
+    end: datetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeWindow:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end.isoformat()} must be after start {self.start.isoformat()}")
+        return self
+
+
+class Unavailability(TimeWindow):
+    reason: str = ""
+
+
+class Room(ContractModel):
+    id: Id
+    name: str = ""
+    zone: Id = "main"
+    capacity: int = Field(gt=0)
+    features: list[str] = Field(default_factory=list)
+    security_level: int = Field(default=0, ge=0, le=3)
+    unavailable: list[Unavailability] = Field(default_factory=list)
+    changeover_minutes: int = Field(default=0, ge=0)
+
+
+class Participant(ContractModel):
+    id: Id
+    name: str = ""
+    delegation: str = ""
+    role: str = ""
+    tier: Tier = "standard"
+    available: list[TimeWindow] | None = None
+    max_events_per_day: int | None = Field(default=None, ge=0)
+    min_break_minutes: int = Field(default=0, ge=0)
+
+
+class Pin(ContractModel):
+    room: Id | None = None
+    start: datetime | None = None
+
+
+class Event(ContractModel):
+    id: Id
+    title: str = ""
+    kind: EventKind = "other"
+    duration_minutes: int = Field(gt=0)
+    participants: list[Id] = Field(default_factory=list)
+    attendance: int = Field(default=1, gt=0)
+    features: list[str] = Field(default_factory=list)
+    rooms: list[Id] | None = None
+    earliest: datetime | None = None
+    latest_end: datetime | None = None
+    required: bool = True
+    priority: int = Field(default=1, ge=0)
+    pinned: Pin | None = None
+    after: list[Id] = Field(default_factory=list)
+    exclusive: bool = False
+    uses: dict[str, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _contract_defaults(cls, data: Any) -> Any:
+        # Defaults that depend on other fields: bilaterals are optional unless said otherwise,
+        # and the seats needed default to the number of participants.
+        if isinstance(data, dict):
+            data = dict(data)
+            if data.get("required") is None:
+                data["required"] = data.get("kind") != "bilateral"
+            if data.get("attendance") is None:
+                people = data.get("participants")
+                data["attendance"] = max(1, len(people)) if isinstance(people, list) else 1
+        return data
+
+
+class Resource(ContractModel):
+    id: Id
+    name: str = ""
+    capacity: int = Field(ge=0)
+
+
+class Security(ContractModel):
+    vvip_min_room_level: int = Field(default=0, ge=0, le=3)
+    sweep_minutes: int = Field(default=0, ge=0)
+    max_vvip_events_per_zone: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+
+
+class Scenario(ContractModel):
+    name: str = "summit"
+    timezone: str = "UTC"
+    slot_minutes: int = Field(default=15, ge=5, le=60)
+    days: list[Day] = Field(min_length=1)
+    zones: list[Zone] = Field(default_factory=lambda: [Zone(id="main", name="main")])
+    travel_minutes: list[Travel] = Field(default_factory=list)
+    rooms: list[Room] = Field(default_factory=list)
+    participants: list[Participant] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    resources: list[Resource] = Field(default_factory=list)
+    security: Security | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r}: use an IANA name such as 'Asia/Ho_Chi_Minh' or 'UTC'"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _localise_times(self) -> Scenario:
+        tz = ZoneInfo(self.timezone)
+        for window in self._all_windows():
+            window.start = _localise(window.start, tz)
+            window.end = _localise(window.end, tz)
+        for event in self.events:
+            if event.earliest is not None:
+                event.earliest = _localise(event.earliest, tz)
+            if event.latest_end is not None:
+                event.latest_end = _localise(event.latest_end, tz)
+            if event.pinned is not None and event.pinned.start is not None:
+                event.pinned.start = _localise(event.pinned.start, tz)
+        return self
+
+    def _all_windows(self) -> Iterable[TimeWindow]:
+        for room in self.rooms:
+            yield from room.unavailable
+        for person in self.participants:
+            yield from person.available or []
+
+    # -- convenient views -------------------------------------------------------------
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def sweep_minutes(self) -> int:
+        return self.security.sweep_minutes if self.security else 0
+
+    @property
+    def vvip_min_room_level(self) -> int:
+        return self.security.vvip_min_room_level if self.security else 0
+
+    def day_bounds(self, day: Day) -> tuple[datetime, datetime]:
+        """Aware start and end of a working day."""
+        start = datetime.combine(day.date, day.start, self.tz)
+        end = datetime.combine(day.date, day.end, self.tz)
+        if day.end == time(23, 59, 59, 999999):
+            end = datetime.combine(day.date + timedelta(days=1), time(0, 0), self.tz)
+        return start, end
+
+    def localise(self, moment: datetime) -> datetime:
+        return _localise(moment, self.tz)
+
+    def fingerprint(self) -> str:
+        """sha256 of the canonical JSON form: same content, same fingerprint."""
+        canonical = json.dumps(
+            self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":")
+        )
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+    def to_document(self) -> dict[str, Any]:
+        """The scenario as plain JSON-able data, in the contract's field names."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _localise(moment: datetime, tz: ZoneInfo) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=tz)
+    return moment.astimezone(tz)
+
+
+# --------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario: where, what value, and what is allowed."""
+
+    path: str
+    message: str
+    value: Any = None
+
+    def __str__(self) -> str:
+        shown = "" if self.value is None else f" (got {_short(self.value)})"
+        where = self.path or "scenario"
+        return f"{where}: {self.message}{shown}"
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.value if isinstance(self.value, str | int | float | bool | None) else _short(self.value)
+        return {"path": self.path, "message": self.message, "value": value}
+
+
+class ScenarioError(ValueError):
+    """A scenario that breaks the contract; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"the scenario has {len(self.problems)} problem(s):\n{lines}")
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def format_path(loc: Sequence[str | int]) -> str:
+    """('events', 12, 'participants', 1) -> 'events[12].participants[1]'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _problems_from_validation(error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        # Drop pydantic's tag entries for unions and function validators from the path.
+        loc = [p for p in item["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field: not part of the scenario format"
+        problems.append(Problem(format_path(loc), message, item.get("input")))
+    return problems
+
+
+# --------------------------------------------------------------------------------------
+# Cross-reference checks: what pydantic cannot see field by field
+# --------------------------------------------------------------------------------------
+
+
+def check_references(scenario: Scenario) -> list[Problem]:
+    """Every cross-field rule of the contract, each broken one reported with its path."""
+    problems: list[Problem] = []
+    add = problems.append
+
+    for list_name in ("zones", "rooms", "participants", "events", "resources"):
+        seen: dict[str, int] = {}
+        for index, item in enumerate(getattr(scenario, list_name)):
+            if item.id in seen:
+                add(Problem(f"{list_name}[{index}].id", f"duplicate id, already used by {list_name}[{seen[item.id]}]",
+                            item.id))
+            else:
+                seen[item.id] = index
+
+    zones = {z.id for z in scenario.zones}
+    rooms = {r.id for r in scenario.rooms}
+    people = {p.id for p in scenario.participants}
+    events = {e.id for e in scenario.events}
+    resources = {r.id for r in scenario.resources}
+    slot = scenario.slot_minutes
+
+    def allowed(ids: Iterable[str]) -> str:
+        ordered = sorted(ids)
+        shown = ", ".join(ordered[:8]) + (", ..." if len(ordered) > 8 else "")
+        return f"one of: {shown}" if ordered else "none is defined"
+
+    seen_dates: dict[Date, int] = {}
+    for index, day in enumerate(scenario.days):
+        if day.date in seen_dates:
+            add(Problem(f"days[{index}].date", f"duplicate day, already days[{seen_dates[day.date]}]", str(day.date)))
+        seen_dates[day.date] = index
+        start, end = scenario.day_bounds(day)
+        if end <= start:
+            add(Problem(f"days[{index}].end", f"must be after the day's start {day.start:%H:%M}", f"{day.end:%H:%M}"))
+        for field, moment in (("start", start), ("end", end)):
+            if not _on_grid(moment, slot):
+                add(Problem(f"days[{index}].{field}", f"must lie on the {slot}-minute grid", f"{moment:%H:%M}"))
+
+    for index, travel in enumerate(scenario.travel_minutes):
+        for field, zone in (("from", travel.from_), ("to", travel.to)):
+            if zone not in zones:
+                add(Problem(f"travel_minutes[{index}].{field}", f"unknown zone; {allowed(zones)}", zone))
+
+    for index, room in enumerate(scenario.rooms):
+        if room.zone not in zones:
+            add(Problem(f"rooms[{index}].zone", f"unknown zone; {allowed(zones)}", room.zone))
+        for w_index, window in enumerate(room.unavailable):
+            if not _touches_days(scenario, window.start, window.end):
+                add(Problem(f"rooms[{index}].unavailable[{w_index}]", "window lies outside every summit day",
+                            f"{window.start.isoformat()} - {window.end.isoformat()}"))
+
+    for index, person in enumerate(scenario.participants):
+        for w_index, window in enumerate(person.available or []):
+            if not _touches_days(scenario, window.start, window.end):
+                add(Problem(f"participants[{index}].available[{w_index}]", "window lies outside every summit day",
+                            f"{window.start.isoformat()} - {window.end.isoformat()}"))
+
+    for index, event in enumerate(scenario.events):
+        where = f"events[{index}]"
+        if event.duration_minutes % slot:
+            add(Problem(f"{where}.duration_minutes", f"must be a multiple of slot_minutes ({slot})",
+                        event.duration_minutes))
+        seen_people: set[str] = set()
+        for p_index, pid in enumerate(event.participants):
+            if pid not in people:
+                add(Problem(f"{where}.participants[{p_index}]", "unknown participant id", pid))
+            elif pid in seen_people:
+                add(Problem(f"{where}.participants[{p_index}]", "participant listed twice", pid))
+            seen_people.add(pid)
+        for r_index, rid in enumerate(event.rooms or []):
+            if rid not in rooms:
+                add(Problem(f"{where}.rooms[{r_index}]", f"unknown room; {allowed(rooms)}", rid))
+        if event.rooms is not None and not event.rooms:
+            add(Problem(f"{where}.rooms", "an empty list allows no room: omit the field to allow any room", []))
+        for a_index, other in enumerate(event.after):
+            if other not in events:
+                add(Problem(f"{where}.after[{a_index}]", "unknown event id", other))
+            elif other == event.id:
+                add(Problem(f"{where}.after[{a_index}]", "an event cannot follow itself", other))
+        for resource in event.uses:
+            if resource not in resources:
+                add(Problem(f"{where}.uses.{resource}", f"unknown resource; {allowed(resources)}", resource))
+        for field in ("earliest", "latest_end"):
+            moment = getattr(event, field)
+            if moment is not None and not _within_summit(scenario, moment):
+                add(Problem(f"{where}.{field}", "lies outside the summit's days", moment.isoformat()))
+        if event.earliest and event.latest_end and event.latest_end <= event.earliest:
+            add(Problem(f"{where}.latest_end", f"must be after earliest {event.earliest.isoformat()}",
+                        event.latest_end.isoformat()))
+        if event.pinned is not None:
+            if event.pinned.room is not None and event.pinned.room not in rooms:
+                add(Problem(f"{where}.pinned.room", f"unknown room; {allowed(rooms)}", event.pinned.room))
+            start = event.pinned.start
+            if start is not None:
+                if not _on_grid(start, slot):
+                    add(Problem(f"{where}.pinned.start", f"must lie on the {slot}-minute grid", start.isoformat()))
+                elif not _inside_a_day(scenario, start, start + timedelta(minutes=event.duration_minutes)):
+                    add(Problem(f"{where}.pinned.start", "the pinned event does not fit inside a day's hours",
+                                start.isoformat()))
+
+    if scenario.security is not None:
+        for zone in scenario.security.max_vvip_events_per_zone:
+            if zone not in zones:
+                add(Problem(f"security.max_vvip_events_per_zone.{zone}", f"unknown zone; {allowed(zones)}", zone))
+
+    problems.extend(_after_cycles(scenario))
+    return problems
+
+
+def _on_grid(moment: datetime, slot: int) -> bool:
+    return moment.second == 0 and moment.microsecond == 0 and (moment.hour * 60 + moment.minute) % slot == 0
+
+
+def _within_summit(scenario: Scenario, moment: datetime) -> bool:
+    first, _ = scenario.day_bounds(min(scenario.days, key=lambda d: d.date))
+    _, last = scenario.day_bounds(max(scenario.days, key=lambda d: d.date))
+    return first - timedelta(days=1) <= moment <= last + timedelta(days=1)
+
+
+def _touches_days(scenario: Scenario, start: datetime, end: datetime) -> bool:
+    for day in scenario.days:
+        d_start, d_end = scenario.day_bounds(day)
+        if start < d_end and d_start < end:
+            return True
+    return False
+
+
+def _inside_a_day(scenario: Scenario, start: datetime, end: datetime) -> bool:
+    for day in scenario.days:
+        d_start, d_end = scenario.day_bounds(day)
+        if d_start <= start and end <= d_end:
+            return True
+    return False
+
+
+def _after_cycles(scenario: Scenario) -> list[Problem]:
+    """Report each cycle in the ``after`` relation once, naming its events in order."""
+    index_of = {e.id: i for i, e in enumerate(scenario.events)}
+    successors = {e.id: [a for a in e.after if a in index_of and a != e.id] for e in scenario.events}
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    problems: list[Problem] = []
+    for root in successors:
+        if state.get(root):
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        path: list[str] = [root]
+        state[root] = 1
+        while stack:
+            node, next_child = stack[-1]
+            children = successors[node]
+            if next_child < len(children):
+                stack[-1] = (node, next_child + 1)
+                child = children[next_child]
+                if state.get(child) == 1:
+                    cycle = path[path.index(child):] + [child]
+                    problems.append(Problem(
+                        f"events[{index_of[child]}].after",
+                        "cycle in 'after': " + " -> ".join(reversed(cycle)) + " (each must end before the next starts)",
+                        child))
+                elif not state.get(child):
+                    state[child] = 1
+                    stack.append((child, 0))
+                    path.append(child)
+            else:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+    return problems
+
+
+# --------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------
+
+
+def parse_scenario(data: Any) -> Scenario:
+    """Validate raw data (a dict from JSON or YAML) into a :class:`Scenario`, or raise ScenarioError."""
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem("", "a scenario must be a mapping of fields", type(data).__name__)])
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(_problems_from_validation(error)) from None
+    problems = check_references(scenario)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def read_document(text: str, source: str = "<input>") -> Any:
+    """Parse JSON or YAML text (YAML is tried when JSON fails), with a clear error."""
+    stripped = text.lstrip()
+    if stripped.startswith("{") or stripped.startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ScenarioError([Problem("", f"{source} is not valid JSON: {error.msg} at line {error.lineno}, "
+                                             f"column {error.colno}")]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError([Problem("", f"{source} is not valid YAML{where}: "
+                                         f"{getattr(error, 'problem', None) or error}")]) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file (.yaml, .yml or .json)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError([Problem("", f"cannot read scenario file {file}: {error.strerror}")]) from None
+    return parse_scenario(read_document(text, str(file)))
+
+
+def dump_scenario(scenario: Scenario, path: str | Path) -> None:
+    """Write a scenario as YAML or JSON according to the file's extension."""
+    file = Path(path)
+    document = scenario.to_document()
+    if file.suffix == ".json":
+        file.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    else:
+        file.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+
+
+__all__ = [
+    "Day", "Event", "Participant", "Pin", "Problem", "Resource", "Room", "Scenario", "ScenarioError",
+    "Security", "TimeWindow", "Travel", "Unavailability", "Zone", "available_timezones",
+    "check_references", "dump_scenario", "format_path", "load_scenario", "parse_scenario", "read_document",
+]
