@@ -1,0 +1,456 @@
+"""Scenario -> compiled instance: the integer time grid, room pools and candidate placements.
+
+Everything the CP-SAT model needs is prepared here, so that the model code only iterates:
+
+* the **grid**: every working day cut into ``slot_minutes`` slots, numbered globally
+  (day 0's slots first, then day 1's, ...);
+* **room pools**: rooms that are interchangeable for every event (same zone, same
+  changeover, same closures and the same set of events that fit them) are pooled, so the
+  model only counts how many rooms of a pool are busy; concrete rooms are assigned after
+  solving, which is exact for identical rooms (interval-graph colouring);
+* **placements**: for each event, every (pool, start slot) at which it may run when only
+  its own rules are considered (day hours, its window, pinning, its participants'
+  availability, the pool's closures, room fit and security level). A placement is one
+  boolean in the model.
+
+Events that have no placement at all are found here, before solving, with a reason a
+planner can act on (:class:`Precheck`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from solver.scenario import Event, Room, Scenario
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def _minutes(moment: datetime) -> int:
+    """Minutes since the Unix epoch: one integer time line for every comparison."""
+    return int(moment.timestamp()) // 60
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The working time of the summit as consecutive integer slots."""
+
+    slot_minutes: int
+    day_starts: tuple[datetime, ...]
+    day_offset: IntArray  # first global slot of each day
+    day_slots: IntArray  # number of slots of each day
+    slot_day: IntArray  # day index of each slot
+    slot_start_minute: IntArray  # epoch minute at which each slot starts
+
+    @property
+    def n_slots(self) -> int:
+        return int(self.slot_day.shape[0])
+
+    @property
+    def day_end_slot(self) -> IntArray:
+        """For each slot, the first slot after its day (exclusive end)."""
+        return (self.day_offset + self.day_slots)[self.slot_day]
+
+    def time_of(self, slot: int) -> datetime:
+        day = int(self.slot_day[slot])
+        return self.day_starts[day] + timedelta(minutes=self.slot_minutes * (slot - int(self.day_offset[day])))
+
+    def slot_of(self, moment: datetime) -> int | None:
+        """The slot starting exactly at ``moment``, or None if it is off the grid or outside the days."""
+        minute = _minutes(moment)
+        index = int(np.searchsorted(self.slot_start_minute, minute))
+        if index < self.n_slots and int(self.slot_start_minute[index]) == minute:
+            return index
+        return None
+
+    def slots_inside(self, start: datetime, end: datetime) -> BoolArray:
+        """Slots lying entirely inside [start, end)."""
+        begin = self.slot_start_minute
+        return (begin >= _minutes(start)) & (begin + self.slot_minutes <= _minutes(end))
+
+    def slots_touching(self, start: datetime, end: datetime) -> BoolArray:
+        """Slots that overlap [start, end) at all."""
+        begin = self.slot_start_minute
+        return (begin < _minutes(end)) & (begin + self.slot_minutes > _minutes(start))
+
+    def slots_for(self, minutes: int) -> int:
+        """Whole slots needed to cover ``minutes`` (rounded up: the model is never looser than the rule)."""
+        return math.ceil(minutes / self.slot_minutes)
+
+    def label(self, slot: int) -> str:
+        return f"{self.time_of(slot):%H:%M on %d %b}"
+
+
+def build_grid(scenario: Scenario) -> Grid:
+    slot = scenario.slot_minutes
+    starts, counts = [], []
+    for day in sorted(scenario.days, key=lambda d: d.date):
+        begin, end = scenario.day_bounds(day)
+        starts.append(begin)
+        counts.append(max(0, (_minutes(end) - _minutes(begin)) // slot))
+    day_slots = np.asarray(counts, dtype=np.int64)
+    day_offset = np.concatenate([[0], np.cumsum(day_slots)[:-1]]).astype(np.int64)
+    slot_day = np.repeat(np.arange(len(counts), dtype=np.int64), day_slots)
+    first_minute = np.asarray([_minutes(s) for s in starts], dtype=np.int64)
+    local_index = np.arange(slot_day.shape[0], dtype=np.int64) - day_offset[slot_day]
+    slot_start_minute = first_minute[slot_day] + local_index * slot
+    return Grid(slot, tuple(starts), day_offset, day_slots, slot_day, slot_start_minute)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Rooms that every event sees as interchangeable; the model counts them, not which one."""
+
+    index: int
+    rooms: tuple[int, ...]
+    zone: int
+    changeover_slots: int
+    rooms_open: IntArray  # per slot: how many of the pool's rooms are open
+
+    @property
+    def size(self) -> int:
+        return len(self.rooms)
+
+
+@dataclass(frozen=True)
+class Precheck:
+    """An event ruled out before solving, and why, in a planner's words."""
+
+    event: int
+    code: str
+    message: str
+    participants: tuple[str, ...] = ()
+    rooms: tuple[str, ...] = ()
+
+
+@dataclass
+class Instance:
+    """The scenario fully prepared for the optimisation: integers and index arrays only."""
+
+    scenario: Scenario
+    grid: Grid
+    events: list[Event]
+    rooms: list[Room]
+    zone_ids: list[str]
+    pools: list[Pool]
+    travel_slots: IntArray  # zone x zone, travel time in slots
+    # per event
+    duration: IntArray
+    required: BoolArray
+    priority: IntArray
+    has_vvip: BoolArray
+    exclusive: BoolArray
+    event_participants: list[IntArray]
+    predecessors: list[list[int]]
+    # placements: one per (event, pool, start)
+    item_event: IntArray
+    item_pool: IntArray
+    item_start: IntArray
+    item_lead: IntArray  # slots the room must be held before the start (changeover or sweep)
+    event_items: list[IntArray] = field(default_factory=list)
+    prechecks: list[Precheck] = field(default_factory=list)
+    event_index: dict[str, int] = field(default_factory=dict)
+    participant_index: dict[str, int] = field(default_factory=dict)
+    room_index: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_items(self) -> int:
+        return int(self.item_event.shape[0])
+
+    @property
+    def item_end(self) -> IntArray:
+        return self.item_start + self.duration[self.item_event]
+
+    @property
+    def item_zone(self) -> IntArray:
+        zones = np.asarray([p.zone for p in self.pools], dtype=np.int64)
+        return zones[self.item_pool] if self.pools else np.zeros(0, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------------------
+# Room fit (H3) as an event x room matrix
+# --------------------------------------------------------------------------------------
+
+
+def room_fit(scenario: Scenario) -> BoolArray:
+    """fit[e, r]: room r is big enough, has the features, is allowed and secure enough for event e."""
+    vvip = {p.id for p in scenario.participants if p.tier == "vvip"}
+    level = scenario.vvip_min_room_level
+    capacity = np.asarray([r.capacity for r in scenario.rooms], dtype=np.int64)
+    security = np.asarray([r.security_level for r in scenario.rooms], dtype=np.int64)
+    room_features = [set(r.features) for r in scenario.rooms]
+    room_pos = {r.id: i for i, r in enumerate(scenario.rooms)}
+    fit = np.zeros((len(scenario.events), len(scenario.rooms)), dtype=bool)
+    for e, event in enumerate(scenario.events):
+        ok = capacity >= event.attendance
+        if event.features:
+            needed = set(event.features)
+            ok &= np.asarray([needed <= feats for feats in room_features], dtype=bool)
+        if event.rooms is not None:
+            allowed = np.zeros(len(scenario.rooms), dtype=bool)
+            allowed[[room_pos[r] for r in event.rooms if r in room_pos]] = True
+            ok &= allowed
+        if event.pinned is not None and event.pinned.room is not None:
+            pinned = np.zeros(len(scenario.rooms), dtype=bool)
+            pinned[room_pos[event.pinned.room]] = True
+            ok &= pinned
+        if level and any(p in vvip for p in event.participants):
+            ok &= security >= level
+        fit[e] = ok
+    return fit
+
+
+def _explain_no_room(scenario: Scenario, event: Event) -> str:
+    vvip = {p.id for p in scenario.participants if p.tier == "vvip"}
+    needs: list[tuple[str, list[Room]]] = [(f"{event.attendance} seats",
+                                           [r for r in scenario.rooms if r.capacity >= event.attendance])]
+    for feature in event.features:
+        needs.append((f"'{feature}'", [r for r in scenario.rooms if feature in r.features]))
+    if event.rooms is not None:
+        needs.append(("one of its allowed rooms (" + ", ".join(event.rooms) + ")",
+                      [r for r in scenario.rooms if r.id in event.rooms]))
+    if event.pinned is not None and event.pinned.room is not None:
+        needs.append((f"its pinned room {event.pinned.room}",
+                      [r for r in scenario.rooms if r.id == event.pinned.room]))
+    level = scenario.vvip_min_room_level
+    if level and any(p in vvip for p in event.participants):
+        needs.append((f"security level {level} (a vvip attends)",
+                      [r for r in scenario.rooms if r.security_level >= level]))
+    what = f"{event.kind.replace('_', ' ')} {event.id}"
+    for label, rooms in needs:
+        if not rooms:
+            return f"{what} needs {label}: no room has it"
+    # Each need is met by some room, but not all by one room.
+    labels = [label for label, _ in needs]
+    joined = " and ".join([", ".join(labels[:-1]), labels[-1]]) if len(labels) > 1 else labels[0]
+    return f"{what} needs {joined}: no room has {'both' if len(labels) == 2 else 'all of them'}"
+
+
+# --------------------------------------------------------------------------------------
+# Pools
+# --------------------------------------------------------------------------------------
+
+
+def build_pools(scenario: Scenario, grid: Grid, fit: BoolArray, zone_pos: dict[str, int]) -> tuple[list[Pool], IntArray]:
+    """Group rooms that no event can tell apart; returns the pools and each room's pool."""
+    groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    open_masks: list[BoolArray] = []
+    for r, room in enumerate(scenario.rooms):
+        closed = np.zeros(grid.n_slots, dtype=bool)
+        for window in room.unavailable:
+            closed |= grid.slots_touching(window.start, window.end)
+        open_masks.append(~closed)
+        key = (room.zone, room.changeover_minutes, closed.tobytes(), fit[:, r].tobytes())
+        groups[key].append(r)
+    pools: list[Pool] = []
+    room_pool = np.full(len(scenario.rooms), -1, dtype=np.int64)
+    for members in groups.values():
+        if not fit[:, members[0]].any():
+            continue  # a room no event can use needs no pool
+        index = len(pools)
+        room = scenario.rooms[members[0]]
+        opened = open_masks[members[0]].astype(np.int64) * len(members)
+        pools.append(Pool(index, tuple(members), zone_pos[room.zone], grid.slots_for(room.changeover_minutes),
+                          opened))
+        room_pool[members] = index
+    return pools, room_pool
+
+
+# --------------------------------------------------------------------------------------
+# Feasible starts
+# --------------------------------------------------------------------------------------
+
+
+def _runs_fit(ok: BoolArray, duration: int, day_end: IntArray) -> BoolArray:
+    """start[t]: slots t .. t+duration-1 are all ok and within t's day."""
+    n = ok.shape[0]
+    prefix = np.concatenate([[0], np.cumsum(ok.astype(np.int64))])
+    ends = np.arange(n) + duration
+    inside = ends <= day_end
+    clipped = np.minimum(ends, n)
+    return inside & ((prefix[clipped] - prefix[: n]) == duration)
+
+
+def participant_availability(scenario: Scenario, grid: Grid) -> BoolArray:
+    """available[p, t]: participant p is available for the whole of slot t."""
+    result = np.ones((len(scenario.participants), grid.n_slots), dtype=bool)
+    for p, person in enumerate(scenario.participants):
+        if person.available is None:
+            continue
+        mask = np.zeros(grid.n_slots, dtype=bool)
+        for window in person.available:
+            mask |= grid.slots_inside(window.start, window.end)
+        result[p] = mask
+    return result
+
+
+def _explain_no_start(scenario: Scenario, grid: Grid, event: Event, duration: int, window_ok: BoolArray,
+                      people_ok: BoolArray, people: list[int]) -> tuple[str, str, tuple[str, ...]]:
+    """Why no start works: the event's own window, its participants' common time, or room closures."""
+    what = f"{event.kind.replace('_', ' ')} {event.id}"
+    minutes = event.duration_minutes
+    day_end = grid.day_end_slot
+    if not _runs_fit(window_ok, duration, day_end).any():
+        if event.pinned is not None and event.pinned.start is not None:
+            return ("pinned_start_impossible",
+                    f"{what} is pinned at {event.pinned.start:%H:%M on %d %b}, which is outside its allowed "
+                    f"window or the day's hours", ())
+        return ("window_too_short", f"{what} needs {minutes} minutes but its window "
+                f"({_when(event.earliest, 'the first day')} to {_when(event.latest_end, 'the last day')}) "
+                f"does not hold that within a day's hours", ())
+    ids = tuple(scenario.participants[p].id for p in people)
+    together = window_ok & people_ok
+    if not _runs_fit(together, duration, day_end).any():
+        longest = _longest_run(together, day_end) * grid.slot_minutes
+        names = " and ".join(ids) if len(ids) <= 3 else ", ".join(ids[:3]) + f" and {len(ids) - 3} more"
+        if longest == 0:
+            return ("no_common_time", f"{names} are never available at the same time within "
+                    f"{event.id}'s window; the event needs {minutes} minutes", ids)
+        return ("common_window_too_short", f"the only common window of {names} is {longest} minutes, "
+                f"the event needs {minutes}", ids)
+    return ("rooms_closed", f"{what}: every room that fits it is closed whenever its participants "
+            f"are all available", ids)
+
+
+def _when(moment: datetime | None, default: str) -> str:
+    return f"{moment:%H:%M on %d %b}" if moment is not None else default
+
+
+def _longest_run(ok: BoolArray, day_end: IntArray) -> int:
+    best = run = 0
+    for t in range(ok.shape[0]):
+        run = run + 1 if ok[t] and (t == 0 or day_end[t] == day_end[t - 1]) else (1 if ok[t] else 0)
+        best = max(best, run)
+    return best
+
+
+# --------------------------------------------------------------------------------------
+# The whole compilation
+# --------------------------------------------------------------------------------------
+
+
+def compile_scenario(scenario: Scenario) -> Instance:
+    grid = build_grid(scenario)
+    zone_ids = [z.id for z in scenario.zones]
+    zone_pos = {z: i for i, z in enumerate(zone_ids)}
+    travel = np.zeros((len(zone_ids), len(zone_ids)), dtype=np.int64)
+    for hop in scenario.travel_minutes:
+        a, b = zone_pos[hop.from_], zone_pos[hop.to]
+        if a != b:
+            travel[a, b] = travel[b, a] = grid.slots_for(hop.minutes)
+
+    participant_index = {p.id: i for i, p in enumerate(scenario.participants)}
+    event_index = {e.id: i for i, e in enumerate(scenario.events)}
+    room_index = {r.id: i for i, r in enumerate(scenario.rooms)}
+    vvip = np.asarray([p.tier == "vvip" for p in scenario.participants], dtype=bool)
+    events = list(scenario.events)
+    n_events = len(events)
+
+    fit = room_fit(scenario)
+    pools, room_pool = build_pools(scenario, grid, fit, zone_pos)
+    available = participant_availability(scenario, grid)
+    day_end = grid.day_end_slot
+    sweep = grid.slots_for(scenario.sweep_minutes)
+
+    duration = np.asarray([grid.slots_for(e.duration_minutes) for e in events], dtype=np.int64)
+    event_people = [np.asarray([participant_index[p] for p in e.participants], dtype=np.int64) for e in events]
+    has_vvip = np.asarray([bool(vvip[ps].any()) if ps.size else False for ps in event_people], dtype=bool)
+
+    item_event: list[IntArray] = []
+    item_pool: list[IntArray] = []
+    item_start: list[IntArray] = []
+    item_lead: list[IntArray] = []
+    prechecks: list[Precheck] = []
+    for e, event in enumerate(events):
+        window_ok = np.ones(grid.n_slots, dtype=bool)
+        if event.earliest is not None:
+            window_ok &= grid.slot_start_minute >= _minutes(event.earliest)
+        if event.latest_end is not None:
+            window_ok &= grid.slot_start_minute + grid.slot_minutes <= _minutes(event.latest_end)
+        start_ok = np.ones(grid.n_slots, dtype=bool)
+        if event.pinned is not None and event.pinned.start is not None:
+            start_ok[:] = False
+            pinned = grid.slot_of(event.pinned.start)
+            if pinned is not None:
+                start_ok[pinned] = True
+        people = event_people[e]
+        people_ok = available[people].all(axis=0) if people.size else np.ones(grid.n_slots, dtype=bool)
+
+        candidate_pools = sorted({int(room_pool[r]) for r in np.flatnonzero(fit[e]) if room_pool[r] >= 0})
+        if not candidate_pools:
+            prechecks.append(Precheck(e, "no_room_fits", _explain_no_room(scenario, event)))
+            continue
+        own_ok = window_ok & people_ok
+        found = False
+        for p in candidate_pools:
+            pool = pools[p]
+            ok = own_ok & (pool.rooms_open > 0)
+            starts = np.flatnonzero(_runs_fit(ok, int(duration[e]), day_end) & start_ok)
+            if starts.size == 0:
+                continue
+            found = True
+            lead = max(pool.changeover_slots, sweep if has_vvip[e] else 0)
+            item_event.append(np.full(starts.size, e, dtype=np.int64))
+            item_pool.append(np.full(starts.size, p, dtype=np.int64))
+            item_start.append(starts.astype(np.int64))
+            item_lead.append(np.full(starts.size, lead, dtype=np.int64))
+        if not found:
+            code, message, ids = _explain_no_start(scenario, grid, event, int(duration[e]),
+                                                   window_ok & start_ok, people_ok, list(people))
+            prechecks.append(Precheck(e, code, message, participants=ids))
+
+    def cat(parts: list[IntArray]) -> IntArray:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    instance = Instance(
+        scenario=scenario, grid=grid, events=events, rooms=list(scenario.rooms), zone_ids=zone_ids,
+        pools=pools, travel_slots=travel, duration=duration,
+        required=np.asarray([e.required for e in events], dtype=bool),
+        priority=np.asarray([e.priority for e in events], dtype=np.int64),
+        has_vvip=has_vvip, exclusive=np.asarray([e.exclusive for e in events], dtype=bool),
+        event_participants=event_people,
+        predecessors=[[event_index[a] for a in e.after] for e in events],
+        item_event=cat(item_event), item_pool=cat(item_pool), item_start=cat(item_start), item_lead=cat(item_lead),
+        prechecks=prechecks, event_index=event_index, participant_index=participant_index, room_index=room_index,
+    )
+    _drop_orphans_of_impossible_predecessors(instance)
+    instance.event_items = _group_items(instance.item_event, n_events)
+    return instance
+
+
+def _drop_orphans_of_impossible_predecessors(instance: Instance) -> None:
+    """An event that must follow an impossible event is impossible too (H10)."""
+    impossible = {c.event for c in instance.prechecks}
+    changed = True
+    while changed:
+        changed = False
+        for e, before in enumerate(instance.predecessors):
+            if e in impossible:
+                continue
+            blocked = [b for b in before if b in impossible]
+            if blocked:
+                impossible.add(e)
+                changed = True
+                names = ", ".join(instance.events[b].id for b in blocked)
+                instance.prechecks.append(Precheck(e, "predecessor_impossible",
+                                                   f"{instance.events[e].id} must follow {names}, "
+                                                   f"which cannot be scheduled"))
+    if impossible:
+        keep = ~np.isin(instance.item_event, np.asarray(sorted(impossible), dtype=np.int64))
+        instance.item_event = instance.item_event[keep]
+        instance.item_pool = instance.item_pool[keep]
+        instance.item_start = instance.item_start[keep]
+        instance.item_lead = instance.item_lead[keep]
+
+
+def _group_items(item_event: IntArray, n_events: int) -> list[IntArray]:
+    order = np.argsort(item_event, kind="stable")
+    bounds = np.searchsorted(item_event[order], np.arange(n_events + 1))
+    return [order[bounds[e]: bounds[e + 1]] for e in range(n_events)]

@@ -1,0 +1,102 @@
+"""Compiled instance -> CP-SAT model.
+
+One boolean per placement (event, room pool, start). Each event takes at most one
+placement (exactly one if it is required, H1); the constraint families of
+:mod:`solver.model.constraints` add their rows; :mod:`solver.model.objective` says what
+to maximise. Rows go straight into the model's protobuf: building expressions in Python
+costs far more per term.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from solver.compile import Instance
+from solver.model.constraints import ALL_FAMILIES, Family, all_rows
+from solver.model.objective import ObjectiveTerms, objective_terms
+from solver.model.rows import IntArray, Rows
+
+
+@dataclass
+class BuiltModel:
+    model: cp_model.CpModel
+    placement: list[cp_model.IntVar]  # index = placement index of the instance
+    rows: Rows
+    objective: ObjectiveTerms
+    delegation_served: list[cp_model.IntVar]
+    event_assumption: dict[int, cp_model.IntVar]  # only when built for explanations
+
+
+def _add_linear(model: cp_model.CpModel, items: IntArray, coefs: IntArray, lower: int, upper: int,
+                enforced_by: int | None = None) -> None:
+    constraint = model.proto.constraints.add()
+    if enforced_by is not None:
+        constraint.enforcement_literal.append(enforced_by)
+    constraint.linear.vars.extend(items.tolist())
+    constraint.linear.coeffs.extend(coefs.tolist())
+    constraint.linear.domain.extend([lower, upper])
+
+
+def each_event_is_placed_once(instance: Instance, built: BuiltModel) -> None:
+    """H1/H2: a required event gets exactly one room and start; an optional one at most one."""
+    for event, items in enumerate(instance.event_items):
+        if items.size == 0:
+            continue
+        ones = np.ones(items.size, dtype=np.int64)
+        if not instance.required[event]:
+            _add_linear(built.model, items, ones, 0, 1)
+            continue
+        assumption = built.event_assumption.get(event)
+        if assumption is None:
+            _add_linear(built.model, items, ones, 1, 1)
+        else:  # explanations switch the "must be placed" half on and off
+            _add_linear(built.model, items, ones, 0, 1)
+            _add_linear(built.model, items, ones, 1, 1, assumption.Index())
+
+
+def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
+                with_assumptions: bool = False) -> BuiltModel:
+    model = cp_model.CpModel()
+    placement = [model.new_bool_var(f"x{i}") for i in range(instance.n_items)]
+    rows = all_rows(instance, families)
+    terms = objective_terms(instance)
+    built = BuiltModel(model, placement, rows, terms, [], {})
+    if with_assumptions:
+        for event in range(len(instance.events)):
+            if instance.required[event] and instance.event_items[event].size:
+                built.event_assumption[event] = model.new_bool_var(f"keep_{instance.events[event].id}")
+    each_event_is_placed_once(instance, built)
+    for items, coefs, upper in zip(rows.items, rows.coefs, rows.upper, strict=True):
+        lower = int(coefs[coefs < 0].sum())
+        _add_linear(model, items, coefs, lower, upper)
+
+    # Objective: weighted primary + delegations served (see objective.py).
+    served = []
+    for d, items in enumerate(terms.delegation_items):
+        flag = model.new_bool_var(f"served{d}")
+        # served -> at least one of the delegation's placements
+        _add_linear(model, np.concatenate([[flag.Index()], items]).astype(np.int64),
+                    np.concatenate([[1], -np.ones(items.size, dtype=np.int64)]).astype(np.int64),
+                    -int(items.size), 0)
+        served.append(flag)
+    built.delegation_served = served
+    valued = np.flatnonzero(terms.item_value)
+    variables = [placement[i] for i in valued] + served
+    weights = (terms.item_value[valued] * terms.weight).tolist() + [1] * len(served)
+    if variables:
+        model.maximize(cp_model.LinearExpr.weighted_sum(variables, weights))
+    return built
+
+
+def add_hint(built: BuiltModel, chosen: IntArray) -> None:
+    """Hint a complete assignment: the chosen placement of each event, and every other off."""
+    on = np.zeros(len(built.placement), dtype=bool)
+    placed = chosen[chosen >= 0]
+    on[placed] = True
+    for i, var in enumerate(built.placement):
+        built.model.add_hint(var, bool(on[i]))
+    for flag, items in zip(built.delegation_served, built.objective.delegation_items, strict=True):
+        built.model.add_hint(flag, bool(on[items].any()))

@@ -1,0 +1,129 @@
+"""Linear rows over placements: the common shape of every constraint family.
+
+A row says ``sum(coef * x[placement]) <= upper`` over the placement booleans of the
+compiled instance. Every hard rule of the contract that is not already enforced when the
+placements are generated becomes a set of rows. The same rows feed the CP-SAT model and
+the greedy warm start, so the two can never disagree about what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass
+class Rows:
+    """A growing list of rows, each tagged with the constraint family that made it."""
+
+    items: list[IntArray] = field(default_factory=list)
+    coefs: list[IntArray] = field(default_factory=list)
+    upper: list[int] = field(default_factory=list)
+    family: list[str] = field(default_factory=list)
+
+    def add(self, items: IntArray, coefs: IntArray, upper: int, family: str) -> None:
+        self.items.append(items)
+        self.coefs.append(coefs)
+        self.upper.append(int(upper))
+        self.family.append(family)
+
+    def extend(self, other: Rows) -> None:
+        self.items.extend(other.items)
+        self.coefs.extend(other.coefs)
+        self.upper.extend(other.upper)
+        self.family.extend(other.family)
+
+    def __len__(self) -> int:
+        return len(self.upper)
+
+    def count_by_family(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for name in self.family:
+            counts[name] = counts.get(name, 0) + 1
+        return counts
+
+
+def slot_rows(
+    entry_item: IntArray,
+    entry_group: IntArray,
+    entry_first: IntArray,
+    entry_last: IntArray,
+    entry_coef: IntArray,
+    group_upper: IntArray,
+    n_slots: int,
+    family: str,
+) -> Rows:
+    """One row per (group, slot): the entries covering that slot, capped by their group's upper bound.
+
+    Each entry is a placement (``entry_item``) that occupies slots ``[first, last)`` of
+    group ``entry_group`` with weight ``entry_coef``. Rows that can never be violated (all
+    their weights together fit under the bound) are dropped, and so is a row identical to
+    the previous slot's row of the same group.
+    """
+    rows = Rows()
+    lengths = np.maximum(entry_last - entry_first, 0)
+    total = int(lengths.sum())
+    if total == 0:
+        return rows
+    entry = np.repeat(np.arange(entry_item.shape[0]), lengths)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    slot = entry_first[entry] + (np.arange(total) - starts[entry])
+    key = entry_group[entry] * n_slots + slot
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    entry = entry[order]
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1, [total]])
+    weights = entry_coef[entry]
+    sums = np.add.reduceat(weights, bounds[:-1])
+    row_group = key[bounds[:-1]] // n_slots
+    upper = group_upper[row_group]
+    binding = np.flatnonzero(sums > upper)
+    previous_group = -1
+    previous_items: IntArray | None = None
+    for r in binding:
+        segment = entry[bounds[r]: bounds[r + 1]]
+        items = entry_item[segment]
+        group = int(row_group[r])
+        if group == previous_group and previous_items is not None and np.array_equal(items, previous_items):
+            continue
+        rows.add(items, entry_coef[segment], int(upper[r]), family)
+        previous_group, previous_items = group, items
+    return rows
+
+
+@dataclass
+class RowIndex:
+    """Rows seen from the placements: for each placement, the rows it appears in and its weight there."""
+
+    upper: IntArray
+    entry_row: IntArray
+    entry_coef: IntArray
+    item_bounds: IntArray  # entries of placement i are entry_*[item_bounds[i]:item_bounds[i + 1]]
+
+    @classmethod
+    def of(cls, rows: Rows, n_items: int) -> RowIndex:
+        lengths = np.asarray([r.size for r in rows.items], dtype=np.int64)
+        if len(rows):
+            entry_row = np.repeat(np.arange(len(rows)), lengths)
+            entry_item = np.concatenate(rows.items)
+            entry_coef = np.concatenate(rows.coefs)
+        else:
+            entry_row = entry_item = entry_coef = np.zeros(0, dtype=np.int64)
+        order = np.argsort(entry_item, kind="stable")
+        bounds = np.searchsorted(entry_item[order], np.arange(n_items + 1))
+        return cls(np.asarray(rows.upper, dtype=np.int64), entry_row[order], entry_coef[order], bounds)
+
+    def entries(self, item: int) -> slice:
+        return slice(int(self.item_bounds[item]), int(self.item_bounds[item + 1]))
+
+    def load_of(self, placed: IntArray) -> IntArray:
+        """Each row's left-hand side when exactly the ``placed`` placements are on."""
+        load = np.zeros(self.upper.shape[0], dtype=np.int64)
+        for item in placed:
+            span = self.entries(int(item))
+            np.add.at(load, self.entry_row[span], self.entry_coef[span])
+        return load

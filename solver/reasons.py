@@ -1,0 +1,84 @@
+"""Why an event is not in the timetable, in a planner's words.
+
+Events ruled out before solving keep their pre-check reason. For an optional event the
+solver left out, every placement it had is tried against the final timetable: the rules
+that block it and the scheduled events that hold the contested time or room are named.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from solver.compile import Instance
+from solver.model.constraints import all_rows
+from solver.model.rows import IntArray, RowIndex, Rows
+
+_FAMILY_WORDS = {
+    "participant_one_event_at_a_time": "its participants are in other meetings (with their rest time)",
+    "travel_time": "its participants would not have time to travel between zones",
+    "room_one_event_at_a_time": "every suitable room is taken (changeover and security sweeps included)",
+    "exclusive": "an exclusive ceremony is running",
+    "escort_capacity": "the zone's escort capacity for vvip events is used up",
+    "resource_capacity": "a shared resource (interpreters, press pool, escorts) is fully used",
+    "daily_event_limit": "a participant has reached their maximum number of events that day",
+    "after": "an event it must follow is not over",
+}
+
+
+def unscheduled_reasons(instance: Instance, chosen: IntArray, rows: Rows | None = None) -> dict[int, tuple[str, str]]:
+    """(code, reason) for each event without a placement in ``chosen``."""
+    reasons: dict[int, tuple[str, str]] = {}
+    for check in instance.prechecks:
+        reasons.setdefault(check.event, (check.code, check.message))
+    missing = [e for e in range(len(instance.events)) if chosen[e] < 0 and e not in reasons]
+    if not missing:
+        return reasons
+    rows = rows if rows is not None else all_rows(instance)
+    index = RowIndex.of(rows, instance.n_items)
+    placed = chosen[chosen >= 0]
+    load = index.load_of(placed)
+    placed_mask = np.zeros(instance.n_items, dtype=bool)
+    placed_mask[placed] = True
+    for e in missing:
+        reasons[e] = _why_left_out(instance, e, chosen, rows.items, rows.family, index, load, placed_mask)
+    return reasons
+
+
+def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_items: list[IntArray],
+                  row_family: list[str], index: RowIndex, load: IntArray,
+                  placed_mask: np.ndarray) -> tuple[str, str]:
+    ids = instance.events
+    unscheduled_before = [ids[b].id for b in instance.predecessors[event] if chosen[b] < 0]
+    if unscheduled_before:
+        return ("predecessor_unscheduled",
+                f"not scheduled: it must follow {', '.join(unscheduled_before)}, which is not scheduled")
+    if instance.priority[event] == 0 and not instance.required[event]:
+        return ("no_value", "not selected: its priority is 0, so placing it adds nothing")
+    families: Counter[str] = Counter()
+    blockers: Counter[int] = Counter()
+    free_placement: int | None = None
+    for item in instance.event_items[event]:
+        span = index.entries(int(item))
+        rows = index.entry_row[span]
+        broken = rows[load[rows] + index.entry_coef[span] > index.upper[rows]]
+        if broken.size == 0:
+            free_placement = int(item)
+            continue
+        for row in np.unique(broken):
+            families[row_family[row]] += 1
+            members = row_items[row]
+            for other in members[placed_mask[members]]:
+                blockers[int(instance.item_event[other])] += 1
+    if free_placement is not None and not instance.required[event]:
+        return ("not_reached", "not selected: the search stopped before placing it, although it fits at "
+                f"{instance.grid.label(int(instance.item_start[free_placement]))}; a longer solve may include it")
+    main = [_FAMILY_WORDS.get(name, name) for name, _ in families.most_common(2)]
+    named = [b for b, _ in blockers.most_common(4) if b != event]
+    held = ""
+    if named:
+        listing = ", ".join(f"{ids[b].id} (priority {int(instance.priority[b])}"
+                            f"{', required' if instance.required[b] else ''})" for b in named)
+        held = f"; the contested time goes to {listing}"
+    return ("not_selected", "not selected: at every possible time " + " or ".join(main) + held)

@@ -1,0 +1,263 @@
+"""solve(): scenario in, best timetable out, with status, objective, proven bound and timings.
+
+The pipeline is one way: scenario -> :func:`compile_scenario` -> :func:`build_model` (plus
+a greedy warm start) -> CP-SAT -> placements -> concrete rooms -> :class:`Timetable`.
+The search stops at the time limit, when optimality is proven, or when the incumbent has
+not improved for ``stall_seconds`` (the LP bound is weak on over-subscribed summits, so a
+gap criterion would rarely fire).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from solver.compile import Instance, compile_scenario
+from solver.model.build import BuiltModel, add_hint, build_model
+from solver.model.greedy import greedy_placements
+from solver.model.objective import primary_of
+from solver.model.rows import IntArray, Rows
+from solver.scenario import Scenario
+from solver.timetable import Assignment, Diagnostic, ScenarioRef, Timetable, Unscheduled
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One improving incumbent: seconds since the solve began, its objective and the proven bound."""
+
+    seconds: float
+    objective: int
+    bound: int
+
+
+@dataclass
+class SolveConfig:
+    time_limit: float = 20.0
+    workers: int = 2
+    seed: int = 0
+    stall_seconds: float | None = None  # default: max(5 s, a third of the time limit)
+    warm_start: bool = True
+    max_presolve_iterations: int | None = 1  # measured: faster first solutions (benchmarks/RESULTS.md)
+    log_search: bool = False
+
+
+@dataclass
+class SolveStats:
+    compile_seconds: float = 0.0
+    build_seconds: float = 0.0
+    first_solution_seconds: float | None = None
+    search_seconds: float = 0.0
+    placements: int = 0
+    rows: int = 0
+    rows_by_family: dict[str, int] = field(default_factory=dict)
+    greedy_objective: int | None = None
+    stopped_by: str = ""
+
+
+@dataclass
+class SolveResult:
+    timetable: Timetable
+    stats: SolveStats
+    progress: list[Progress]
+
+    @property
+    def status(self) -> str:
+        return self.timetable.status
+
+
+ProgressHandler = Callable[[Progress], None]
+
+
+class _Incumbents(cp_model.CpSolverSolutionCallback):
+    """Records improving incumbents and stops the search when progress stalls."""
+
+    def __init__(self, weight: int, started: float, stall_seconds: float,
+                 on_progress: ProgressHandler | None) -> None:
+        super().__init__()
+        self.weight = weight
+        self.started = started
+        self.stall_seconds = stall_seconds
+        self.on_progress = on_progress
+        self.history: list[Progress] = []
+        self.best = -1
+        self.last_improvement = time.monotonic()
+        self.stalled = False
+
+    def on_solution_callback(self) -> None:
+        objective = primary_of(self.objective_value, self.weight)
+        if objective <= self.best:
+            return
+        self.best = objective
+        self.last_improvement = time.monotonic()
+        bound = primary_of(self.best_objective_bound, self.weight)
+        self.report(Progress(round(time.monotonic() - self.started, 3), objective, bound))
+
+    def report(self, progress: Progress) -> None:
+        self.history.append(progress)
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+
+def _watch_for_stall(solver: cp_model.CpSolver, incumbents: _Incumbents, done: threading.Event) -> None:
+    while not done.wait(0.2):
+        if incumbents.best >= 0 and time.monotonic() - incumbents.last_improvement > incumbents.stall_seconds:
+            incumbents.stalled = True
+            solver.stop_search()
+            return
+
+
+def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: int = 0,
+          on_progress: ProgressHandler | None = None, config: SolveConfig | None = None) -> SolveResult:
+    """Solve a scenario; returns the best timetable found, its status, objective and proven bound."""
+    config = config or SolveConfig(time_limit=time_limit, workers=workers, seed=seed)
+    started = time.monotonic()
+    stats = SolveStats()
+
+    instance = compile_scenario(scenario)
+    stats.compile_seconds = time.monotonic() - started
+    ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
+
+    impossible_required = [c for c in instance.prechecks if instance.required[c.event]]
+    if impossible_required:
+        diagnostics = [Diagnostic(code=c.code, message=c.message, events=[instance.events[c.event].id],
+                                  participants=list(c.participants), rooms=list(c.rooms))
+                       for c in impossible_required]
+        timetable = Timetable(scenario=ref, status="infeasible", objective=0, bound=0,
+                              solve_seconds=round(time.monotonic() - started, 3), diagnostics=diagnostics)
+        return SolveResult(timetable, stats, [])
+
+    built = build_model(instance)
+    stats.placements = instance.n_items
+    stats.rows = len(built.rows)
+    stats.rows_by_family = built.rows.count_by_family()
+    greedy = greedy_placements(instance, built.rows) if config.warm_start else None
+    if greedy is not None:
+        add_hint(built, greedy)
+    stats.build_seconds = time.monotonic() - started - stats.compile_seconds
+
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = max(1, config.workers)
+    params.random_seed = config.seed
+    params.max_time_in_seconds = max(0.1, config.time_limit - (time.monotonic() - started))
+    params.log_search_progress = config.log_search
+    if config.max_presolve_iterations is not None:
+        params.max_presolve_iterations = config.max_presolve_iterations
+
+    stall = config.stall_seconds if config.stall_seconds is not None else max(5.0, config.time_limit / 3)
+    incumbents = _Incumbents(built.objective.weight, started, stall, on_progress)
+    greedy_complete = greedy is not None and all(
+        greedy[e] >= 0 for e in range(len(instance.events)) if instance.required[e] and instance.event_items[e].size)
+    if greedy is not None and greedy_complete:
+        stats.greedy_objective = int(built.objective.item_value[greedy[greedy >= 0]].sum())
+
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch_for_stall, args=(solver, incumbents, done), daemon=True)
+    watcher.start()
+    search_started = time.monotonic()
+    try:
+        status = solver.solve(built.model, incumbents)
+    finally:
+        done.set()
+        watcher.join()
+    stats.search_seconds = time.monotonic() - search_started
+    if incumbents.history:
+        stats.first_solution_seconds = incumbents.history[0].seconds
+    stats.stopped_by = ("optimal" if status == cp_model.OPTIMAL else "stall" if incumbents.stalled
+                        else "infeasible" if status == cp_model.INFEASIBLE else "time limit")
+
+    weight = built.objective.weight
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen = _chosen_from_solver(instance, built, solver)
+        contract_status = "optimal" if status == cp_model.OPTIMAL else "feasible"
+        bound = primary_of(solver.best_objective_bound, weight)
+    elif status == cp_model.UNKNOWN and greedy is not None and greedy_complete:
+        # CP-SAT found nothing in time; the greedy timetable satisfies every row, so it stands.
+        chosen, contract_status = greedy, "feasible"
+        bound = primary_of(solver.best_objective_bound, weight) if solver.best_objective_bound else None
+    elif status == cp_model.INFEASIBLE:
+        from solver.explain import explain_infeasible  # only needed on this path
+
+        diagnostics = explain_infeasible(instance)
+        timetable = Timetable(scenario=ref, status="infeasible", objective=0, bound=0,
+                              solve_seconds=round(time.monotonic() - started, 3), diagnostics=diagnostics)
+        return SolveResult(timetable, stats, incumbents.history)
+    else:
+        timetable = Timetable(scenario=ref, status="unknown", objective=0, bound=None,
+                              solve_seconds=round(time.monotonic() - started, 3),
+                              diagnostics=[Diagnostic(code="no_solution_in_time",
+                                                      message=f"no timetable found within {config.time_limit:g} s; "
+                                                              f"try a longer time limit")])
+        return SolveResult(timetable, stats, incumbents.history)
+
+    timetable = timetable_from_placements(instance, chosen, ref, built.rows)
+    timetable.status = contract_status  # type: ignore[assignment]
+    timetable.bound = bound
+    timetable.solve_seconds = round(time.monotonic() - started, 3)
+    return SolveResult(timetable, stats, incumbents.history)
+
+
+def _chosen_from_solver(instance: Instance, built: BuiltModel, solver: cp_model.CpSolver) -> IntArray:
+    values = np.fromiter((solver.boolean_value(v) for v in built.placement), dtype=bool, count=instance.n_items)
+    chosen = np.full(len(instance.events), -1, dtype=np.int64)
+    on = np.flatnonzero(values)
+    chosen[instance.item_event[on]] = on
+    return chosen
+
+
+# --------------------------------------------------------------------------------------
+# Extraction: placements -> concrete rooms -> timetable
+# --------------------------------------------------------------------------------------
+
+
+def assign_rooms(instance: Instance, chosen: IntArray) -> dict[int, int]:
+    """Concrete room per placed event. Within a pool, events sorted by the start of their
+    room use (changeover or sweep included) take any room free by then: exact, since the
+    model never lets more events than rooms hold the pool at once."""
+    room_of: dict[int, int] = {}
+    day_start = instance.grid.day_offset[instance.grid.slot_day]
+    for pool in instance.pools:
+        placed = [int(i) for i in chosen[chosen >= 0] if instance.item_pool[i] == pool.index]
+        occupancy = sorted(
+            (max(int(instance.item_start[i] - instance.item_lead[i]), int(day_start[instance.item_start[i]])),
+             int(instance.item_end[i]), i)
+            for i in placed)
+        free_from = {room: -1 for room in pool.rooms}
+        for begin, end, item in occupancy:
+            room = next((r for r in pool.rooms if free_from[r] <= begin), None)
+            if room is None:  # cannot happen for a solution of the model
+                raise RuntimeError(f"pool {pool.index} over-subscribed at slot {begin}")
+            free_from[room] = end
+            room_of[int(instance.item_event[item])] = room
+    return room_of
+
+
+def timetable_from_placements(instance: Instance, chosen: IntArray, ref: ScenarioRef,
+                              rows: Rows | None = None) -> Timetable:
+    room_of = assign_rooms(instance, chosen)
+    grid = instance.grid
+    assignments = []
+    for event, item in enumerate(chosen):
+        if item < 0:
+            continue
+        start = grid.time_of(int(instance.item_start[item]))
+        end = start + timedelta(minutes=instance.events[event].duration_minutes)
+        assignments.append(Assignment(event=instance.events[event].id, room=instance.rooms[room_of[event]].id,
+                                      start=start, end=end))
+    from solver.reasons import unscheduled_reasons  # keeps this module about solving
+
+    unscheduled = [Unscheduled(event=instance.events[e].id, reason=reason, code=code)
+                   for e, (code, reason) in sorted(unscheduled_reasons(instance, chosen, rows).items())]
+    objective = int(sum(int(instance.priority[e]) for e, item in enumerate(chosen)
+                        if item >= 0 and not instance.required[e]))
+    return Timetable(scenario=ref, status="feasible", objective=objective, assignments=assignments,
+                     unscheduled=unscheduled)
