@@ -68,6 +68,7 @@ class SolveResult:
     timetable: Timetable
     stats: SolveStats
     progress: list[Progress]
+    bounds: list[tuple[float, int]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -91,6 +92,10 @@ class _Incumbents(cp_model.CpSolverSolutionCallback):
         self.best = -1
         self.last_improvement = time.monotonic()
         self.stalled = False
+        self.bounds: list[tuple[float, int]] = []  # (seconds, proven bound) as the bound improves
+
+    def on_bound(self, bound: float) -> None:
+        self.bounds.append((round(time.monotonic() - self.started, 3), primary_of(bound, self.weight)))
 
     def on_solution_callback(self) -> None:
         objective = primary_of(self.objective_value, self.weight)
@@ -160,6 +165,7 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
     if greedy is not None and greedy_complete:
         stats.greedy_objective = int(built.objective.item_value[greedy[greedy >= 0]].sum())
 
+    solver.best_bound_callback = incumbents.on_bound
     done = threading.Event()
     watcher = threading.Thread(target=_watch_for_stall, args=(solver, incumbents, done), daemon=True)
     watcher.start()
@@ -190,20 +196,20 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
         diagnostics = explain_infeasible(instance)
         timetable = Timetable(scenario=ref, status="infeasible", objective=0, bound=0,
                               solve_seconds=round(time.monotonic() - started, 3), diagnostics=diagnostics)
-        return SolveResult(timetable, stats, incumbents.history)
+        return SolveResult(timetable, stats, incumbents.history, incumbents.bounds)
     else:
         timetable = Timetable(scenario=ref, status="unknown", objective=0, bound=None,
                               solve_seconds=round(time.monotonic() - started, 3),
                               diagnostics=[Diagnostic(code="no_solution_in_time",
                                                       message=f"no timetable found within {config.time_limit:g} s; "
                                                               f"try a longer time limit")])
-        return SolveResult(timetable, stats, incumbents.history)
+        return SolveResult(timetable, stats, incumbents.history, incumbents.bounds)
 
     timetable = timetable_from_placements(instance, chosen, ref, built.rows)
     timetable.status = contract_status  # type: ignore[assignment]
     timetable.bound = bound
     timetable.solve_seconds = round(time.monotonic() - started, 3)
-    return SolveResult(timetable, stats, incumbents.history)
+    return SolveResult(timetable, stats, incumbents.history, incumbents.bounds)
 
 
 def _chosen_from_solver(instance: Instance, built: BuiltModel, solver: cp_model.CpSolver) -> IntArray:

@@ -1,0 +1,125 @@
+"""Solver benchmarks: build time, first timetable, objective and bound over time, peak memory.
+
+Run one case per process so that peak RSS belongs to that case alone:
+
+    .venv/bin/python benchmarks/run.py hanoi --time-limit 60
+    .venv/bin/python benchmarks/run.py synthetic --delegations 200 --bilaterals 1000 --days 2 --time-limit 60
+    .venv/bin/python benchmarks/run.py synthetic --delegations 300 --bilaterals 3000 --days 3 --time-limit 60
+
+Each run prints one JSON line (and appends it to ``benchmarks/results.jsonl`` with --record);
+``benchmarks/RESULTS.md`` holds the numbers we report, with the command, machine and date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from solver.scenario import Scenario, load_scenario  # noqa: E402
+from solver.solve import Progress, SolveConfig, solve  # noqa: E402
+from solver.validate import validate_timetable  # noqa: E402
+
+CHECKPOINTS = (2, 10, 20, 30, 60, 120, 300, 600)
+
+
+def at(history: list[tuple[float, int]], seconds: float) -> int | None:
+    """The last value reported by ``seconds``."""
+    value = None
+    for moment, item in history:
+        if moment <= seconds:
+            value = item
+    return value
+
+
+def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, seed: int,
+             stall: float | None, presolve: int | None) -> dict[str, object]:
+    incumbents: list[Progress] = []
+    config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
+                         max_presolve_iterations=presolve)
+    started = time.monotonic()
+    result = solve(scenario, on_progress=incumbents.append, config=config)
+    wall = time.monotonic() - started
+    timetable = result.timetable
+    violations = validate_timetable(scenario, timetable)
+    objectives = [(p.seconds, p.objective) for p in incumbents]
+    bounds = result.bounds or [(p.seconds, p.bound) for p in incumbents]
+    stats = result.stats
+    required = [e.id for e in scenario.events if e.required]
+    placed = {a.event for a in timetable.assignments}
+    return {
+        "case": name,
+        "events": len(scenario.events),
+        "participants": len(scenario.participants),
+        "rooms": len(scenario.rooms),
+        "placements": stats.placements,
+        "rows": stats.rows,
+        "build_s": round(stats.compile_seconds + stats.build_seconds, 3),
+        "first_feasible_s": stats.first_solution_seconds,
+        "greedy_objective": stats.greedy_objective,
+        "status": timetable.status,
+        "objective": timetable.objective,
+        "bound": timetable.bound,
+        "gap_pct": (None if not timetable.bound else round(100 * (timetable.bound - timetable.objective)
+                                                          / timetable.bound, 2)),
+        "checkpoints": {f"{t}s": {"objective": at(objectives, t), "bound": at(bounds, t)}
+                        for t in CHECKPOINTS if t <= time_limit},
+        "required_placed": f"{sum(r in placed for r in required)}/{len(required)}",
+        "violations": len(violations),
+        "stopped_by": stats.stopped_by,
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "time_limit": time_limit,
+        "workers": workers,
+        "seed": seed,
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, nproc={len(__import__('os').sched_getaffinity(0))}",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "command": " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("case", choices=["hanoi", "synthetic", "file"])
+    parser.add_argument("--file", type=Path, help="scenario file for the 'file' case")
+    parser.add_argument("--delegations", type=int, default=200)
+    parser.add_argument("--bilaterals", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=2)
+    parser.add_argument("--time-limit", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stall", type=float, default=None, help="stop after this many seconds without progress")
+    parser.add_argument("--presolve-iterations", type=int, default=1, help="-1 for CP-SAT's default")
+    parser.add_argument("--record", action="store_true", help="append the result to benchmarks/results.jsonl")
+    args = parser.parse_args()
+
+    if args.case == "hanoi":
+        scenario, name = load_scenario(ROOT / "scenarios" / "hanoi-2025.yaml"), "hanoi-2025"
+    elif args.case == "file":
+        scenario, name = load_scenario(args.file), str(args.file)
+    else:
+        from solver.generate import generate_scenario
+
+        scenario = generate_scenario(delegations=args.delegations, bilaterals=args.bilaterals, days=args.days,
+                                     seed=args.seed)
+        name = f"synthetic-{args.delegations}d-{args.bilaterals}b-{args.days}days"
+    presolve = None if args.presolve_iterations < 0 else args.presolve_iterations
+    stall = args.stall if args.stall is not None else args.time_limit  # benchmarks run to the limit
+    row = run_case(name, scenario, args.time_limit, args.workers, args.seed, stall, presolve)
+    line = json.dumps(row)
+    print(line)
+    if args.record:
+        with (ROOT / "benchmarks" / "results.jsonl").open("a") as out:
+            out.write(line + "\n")
+
+
+if __name__ == "__main__":
+    main()

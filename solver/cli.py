@@ -1,0 +1,218 @@
+"""The ``summit`` command line: check, solve, validate and generate scenarios."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from solver.scenario import Scenario, ScenarioError, dump_scenario, load_scenario
+from solver.timetable import Timetable, dump_timetable, load_timetable
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Schedule a diplomatic summit: every event in a room and a time slot.")
+console = Console()
+errors = Console(stderr=True)
+
+
+def _load(path: Path) -> Scenario:
+    try:
+        return load_scenario(path)
+    except ScenarioError as error:
+        errors.print(f"[bold red]{path}: the scenario has {len(error.problems)} problem(s)[/]")
+        for problem in error.problems:
+            errors.print(f"  - {problem}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def check(scenario: Annotated[Path, typer.Argument(help="scenario file (.yaml or .json)")]) -> None:
+    """Validate a scenario and report events that can be ruled out before solving."""
+    from solver.compile import compile_scenario
+
+    model = _load(scenario)
+    instance = compile_scenario(model)
+    kinds: dict[str, int] = defaultdict(int)
+    for event in model.events:
+        kinds[event.kind] += 1
+    console.print(f"[bold]{model.name}[/]: {len(model.days)} day(s), {len(model.rooms)} rooms, "
+                  f"{len(model.participants)} participants, {len(model.events)} events "
+                  f"({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
+    console.print(f"{instance.n_items} candidate placements in {len(instance.pools)} room pools")
+    blocking = 0
+    for precheck in instance.prechecks:
+        event = instance.events[precheck.event]
+        required = "required" if event.required else "optional"
+        blocking += event.required
+        colour = "red" if event.required else "yellow"
+        console.print(f"[{colour}]{required} {event.id}[/]: {precheck.message}", highlight=False)
+    if blocking:
+        console.print(f"[bold red]{blocking} required event(s) cannot be scheduled[/]")
+        raise typer.Exit(1)
+    console.print("[green]scenario is valid[/]")
+
+
+def _progress_line(elapsed: float, objective: int | None, bound: int | None) -> Text:
+    if objective is None:
+        return Text(f"  {elapsed:6.1f} s  searching...")
+    gap = "" if bound is None or bound == 0 else f"  gap {100 * (bound - objective) / max(bound, 1):.1f}%"
+    return Text(f"  {elapsed:6.1f} s  incumbent {objective}  bound {bound}{gap}")
+
+
+@app.command()
+def solve(
+    scenario: Annotated[Path, typer.Argument(help="scenario file (.yaml or .json)")],
+    time_limit: Annotated[float, typer.Option("--time-limit", "-t", min=0.1, help="seconds")] = 20.0,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64)] = 2,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the timetable here")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="json, csv or table")] = "table",
+) -> None:
+    """Solve a scenario and print or write the timetable."""
+    from solver.solve import Progress
+    from solver.solve import solve as run_solve
+    from solver.validate import validate_timetable
+
+    if format not in ("json", "csv", "table"):
+        errors.print(f"--format: {format!r} is not allowed; use json, csv or table")
+        raise typer.Exit(2)
+    model = _load(scenario)
+    latest: list[Progress] = []
+    with Live(_progress_line(0, None, None), console=errors, transient=False, refresh_per_second=4) as live:
+        def on_progress(progress: Progress) -> None:
+            latest.append(progress)
+            live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
+
+        result = run_solve(model, time_limit=time_limit, workers=workers, seed=seed, on_progress=on_progress)
+        timetable = result.timetable
+        live.update(_progress_line(timetable.solve_seconds, timetable.objective, timetable.bound))
+    violations = validate_timetable(model, timetable)
+    if output is not None:
+        dump_timetable(timetable, output)
+        errors.print(f"timetable written to {output}")
+    if format == "json":
+        sys.stdout.write(json.dumps(timetable.to_document(), indent=2, ensure_ascii=False) + "\n")
+    elif format == "csv":
+        sys.stdout.write(timetable_csv(model, timetable))
+    else:
+        print_summary(model, timetable)
+        stats = result.stats
+        first = "-" if stats.first_solution_seconds is None else f"{stats.first_solution_seconds:.2f} s"
+        console.print(f"model: {stats.placements} placements, {stats.rows} rows, built in "
+                      f"{stats.compile_seconds + stats.build_seconds:.2f} s; first timetable after {first}; "
+                      f"stopped by {stats.stopped_by}")
+    if violations:
+        errors.print(f"[bold red]the validator found {len(violations)} broken rule(s):[/]")
+        for violation in violations:
+            errors.print(f"  {violation}", markup=False)
+        raise typer.Exit(1)
+    if timetable.status in ("infeasible", "unknown"):
+        raise typer.Exit(1)
+
+
+def timetable_csv(model: Scenario, timetable: Timetable) -> str:
+    titles = {e.id: e.title for e in model.events}
+    people = {e.id: ";".join(e.participants) for e in model.events}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["event", "title", "room", "start", "end", "participants"])
+    for a in sorted(timetable.assignments, key=lambda a: (a.start, a.room)):
+        writer.writerow([a.event, titles.get(a.event, ""), a.room, a.start.isoformat(), a.end.isoformat(),
+                         people.get(a.event, "")])
+    return buffer.getvalue()
+
+
+def print_summary(model: Scenario, timetable: Timetable) -> None:
+    """Per day and room: what happens when; then the unscheduled events and diagnostics."""
+    required = sum(e.required for e in model.events)
+    placed = {a.event for a in timetable.assignments}
+    placed_required = sum(e.required and e.id in placed for e in model.events)
+    optional = [e for e in model.events if not e.required]
+    bound = "-" if timetable.bound is None else str(timetable.bound)
+    console.print(f"[bold]{model.name}[/] — status [bold]{timetable.status}[/], objective {timetable.objective} "
+                  f"(bound {bound}), {timetable.solve_seconds:.1f} s")
+    console.print(f"required events placed: {placed_required}/{required}; optional events placed: "
+                  f"{sum(e.id in placed for e in optional)}/{len(optional)}")
+    events = {e.id: e for e in model.events}
+    rooms = {r.id: r for r in model.rooms}
+    by_day: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for a in sorted(timetable.assignments, key=lambda a: a.start):
+        start = model.localise(a.start)
+        end = model.localise(a.end)
+        by_day[f"{start:%a %d %b %Y}"][a.room].append(f"{start:%H:%M}-{end:%H:%M} {events[a.event].title or a.event}")
+    for day, per_room in by_day.items():
+        table = Table(title=day, show_lines=False, expand=False)
+        table.add_column("room", style="bold")
+        table.add_column("events", overflow="fold")
+        table.add_column("n", justify="right")
+        for room_id in sorted(per_room, key=lambda r: list(rooms).index(r) if r in rooms else 0):
+            lines = per_room[room_id]
+            shown = lines[:4] + ([f"... {len(lines) - 4} more"] if len(lines) > 4 else [])
+            table.add_row(rooms[room_id].name or room_id, "\n".join(shown), str(len(lines)))
+        console.print(table)
+    if timetable.unscheduled:
+        console.print(f"[yellow]{len(timetable.unscheduled)} event(s) not scheduled[/] (first 10):")
+        for item in timetable.unscheduled[:10]:
+            console.print(f"  {item.event}: {item.reason}", highlight=False)
+    for diagnostic in timetable.diagnostics:
+        console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
+
+
+@app.command()
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="scenario file")],
+    timetable: Annotated[Path, typer.Argument(help="timetable file (JSON)")],
+) -> None:
+    """Check a timetable against a scenario: exit 1 and one line per broken rule."""
+    from pydantic import ValidationError
+
+    from solver.validate import validate_timetable
+
+    model = _load(scenario)
+    try:
+        table = load_timetable(timetable)
+    except (OSError, ValueError, ValidationError) as error:
+        errors.print(f"{timetable}: not a readable timetable: {error}", markup=False)
+        raise typer.Exit(2) from None
+    violations = validate_timetable(model, table)
+    for violation in violations:
+        console.print(str(violation), markup=False, highlight=False)
+    if violations:
+        raise typer.Exit(1)
+    console.print(f"valid: {len(table.assignments)} assignments respect H1-H13", highlight=False)
+
+
+@app.command()
+def generate(
+    delegations: Annotated[int, typer.Option("--delegations", min=2, max=2000)] = 110,
+    bilaterals: Annotated[int, typer.Option("--bilaterals", min=0, max=20000)] = 250,
+    days: Annotated[int, typer.Option("--days", min=1, max=10)] = 2,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    output: Annotated[Path, typer.Option("--output", "-o", help="file to write (.yaml or .json)")] = Path(
+        "scenario.yaml"),
+) -> None:
+    """Write a synthetic scenario shaped like the Hanoi one."""
+    from solver.generate import generate_scenario
+
+    scenario = generate_scenario(delegations=delegations, bilaterals=bilaterals, days=days, seed=seed)
+    dump_scenario(scenario, output)
+    console.print(f"wrote {output}: {len(scenario.participants)} participants, {len(scenario.events)} events, "
+                  f"{len(scenario.rooms)} rooms, {len(scenario.days)} day(s)")
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
