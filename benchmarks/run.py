@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
@@ -24,9 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from solver.validate import validate_timetable  # noqa: E402
+
 from solver.scenario import Scenario, load_scenario  # noqa: E402
 from solver.solve import Progress, SolveConfig, solve  # noqa: E402
-from solver.validate import validate_timetable  # noqa: E402
 
 CHECKPOINTS = (2, 10, 20, 30, 60, 120, 300, 600)
 
@@ -80,7 +82,7 @@ def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, see
         "time_limit": time_limit,
         "workers": workers,
         "seed": seed,
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, nproc={len(__import__('os').sched_getaffinity(0))}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "command": " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]),
     }

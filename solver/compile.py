@@ -238,7 +238,8 @@ def _explain_no_room(scenario: Scenario, event: Event) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def build_pools(scenario: Scenario, grid: Grid, fit: BoolArray, zone_pos: dict[str, int]) -> tuple[list[Pool], IntArray]:
+def build_pools(scenario: Scenario, grid: Grid, fit: BoolArray,
+                zone_pos: dict[str, int]) -> tuple[list[Pool], IntArray]:
     """Group rooms that no event can tell apart; returns the pools and each room's pool."""
     groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
     open_masks: list[BoolArray] = []
@@ -381,7 +382,9 @@ def compile_scenario(scenario: Scenario) -> Instance:
             if pinned is not None:
                 start_ok[pinned] = True
         people = event_people[e]
-        people_ok = available[people].all(axis=0) if people.size else np.ones(grid.n_slots, dtype=bool)
+        people_ok = np.ones(grid.n_slots, dtype=bool)
+        if people.size:
+            people_ok &= available[people].all(axis=0)
 
         candidate_pools = sorted({int(room_pool[r]) for r in np.flatnonzero(fit[e]) if room_pool[r] >= 0})
         if not candidate_pools:

@@ -19,7 +19,8 @@ from solver.timetable import Diagnostic
 log = logging.getLogger(__name__)
 
 
-def _infeasible_with(built_model: cp_model.CpModel, assumptions: list[cp_model.IntVar], time_limit: float) -> bool | None:
+def _infeasible_with(built_model: cp_model.CpModel, assumptions: list[cp_model.IntVar],
+                     time_limit: float) -> bool | None:
     """True if the model is infeasible under these assumptions, False if feasible, None if unknown."""
     built_model.clear_assumptions()
     built_model.add_assumptions(assumptions)

@@ -184,8 +184,7 @@ class Scenario(ContractModel):
     def _localise_times(self) -> Scenario:
         tz = ZoneInfo(self.timezone)
         for window in self._all_windows():
-            window.start = _localise(window.start, tz)
-            window.end = _localise(window.end, tz)
+            window.start, window.end = _localise(window.start, tz), _localise(window.end, tz)
         for event in self.events:
             if event.earliest is not None:
                 event.earliest = _localise(event.earliest, tz)
@@ -360,10 +359,10 @@ def check_references(scenario: Scenario) -> list[Problem]:
                             f"{window.start.isoformat()} - {window.end.isoformat()}"))
 
     for index, person in enumerate(scenario.participants):
-        for w_index, window in enumerate(person.available or []):
-            if not _touches_days(scenario, window.start, window.end):
+        for w_index, span in enumerate(person.available or []):
+            if not _touches_days(scenario, span.start, span.end):
                 add(Problem(f"participants[{index}].available[{w_index}]", "window lies outside every summit day",
-                            f"{window.start.isoformat()} - {window.end.isoformat()}"))
+                            f"{span.start.isoformat()} - {span.end.isoformat()}"))
 
     for index, event in enumerate(scenario.events):
         where = f"events[{index}]"
@@ -400,13 +399,15 @@ def check_references(scenario: Scenario) -> list[Problem]:
         if event.pinned is not None:
             if event.pinned.room is not None and event.pinned.room not in rooms:
                 add(Problem(f"{where}.pinned.room", f"unknown room; {allowed(rooms)}", event.pinned.room))
-            start = event.pinned.start
-            if start is not None:
-                if not _on_grid(start, slot):
-                    add(Problem(f"{where}.pinned.start", f"must lie on the {slot}-minute grid", start.isoformat()))
-                elif not _inside_a_day(scenario, start, start + timedelta(minutes=event.duration_minutes)):
+            pinned_start = event.pinned.start
+            if pinned_start is not None:
+                if not _on_grid(pinned_start, slot):
+                    add(Problem(f"{where}.pinned.start", f"must lie on the {slot}-minute grid",
+                                pinned_start.isoformat()))
+                elif not _inside_a_day(scenario, pinned_start,
+                                       pinned_start + timedelta(minutes=event.duration_minutes)):
                     add(Problem(f"{where}.pinned.start", "the pinned event does not fit inside a day's hours",
-                                start.isoformat()))
+                                pinned_start.isoformat()))
 
     if scenario.security is not None:
         for zone in scenario.security.max_vvip_events_per_zone:

@@ -182,6 +182,7 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
                         else "infeasible" if status == cp_model.INFEASIBLE else "time limit")
 
     weight = built.objective.weight
+    bound: int | None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = _chosen_from_solver(instance, built, solver)
         contract_status = "optimal" if status == cp_model.OPTIMAL else "feasible"
