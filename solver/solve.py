@@ -160,10 +160,18 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
 
     stall = config.stall_seconds if config.stall_seconds is not None else max(5.0, config.time_limit / 3)
     incumbents = _Incumbents(built.objective.weight, started, stall, on_progress)
+    # Upper bound before any search: every optional event that has a placement at all.
+    trivial_bound = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
+                            if not instance.required[e] and instance.event_items[e].size))
     greedy_complete = greedy is not None and all(
         greedy[e] >= 0 for e in range(len(instance.events)) if instance.required[e] and instance.event_items[e].size)
+    greedy_objective = -1
     if greedy is not None and greedy_complete:
-        stats.greedy_objective = int(built.objective.item_value[greedy[greedy >= 0]].sum())
+        # The greedy timetable satisfies every row: it is the first incumbent.
+        greedy_objective = int(built.objective.item_value[greedy[greedy >= 0]].sum())
+        stats.greedy_objective = greedy_objective
+        incumbents.best = greedy_objective
+        incumbents.report(Progress(round(time.monotonic() - started, 3), greedy_objective, trivial_bound))
 
     solver.best_bound_callback = incumbents.on_bound
     done = threading.Event()
@@ -183,14 +191,17 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
 
     weight = built.objective.weight
     bound: int | None
+    solver_bound = primary_of(solver.best_objective_bound, weight) if status != cp_model.INFEASIBLE else 0
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = _chosen_from_solver(instance, built, solver)
         contract_status = "optimal" if status == cp_model.OPTIMAL else "feasible"
-        bound = primary_of(solver.best_objective_bound, weight)
+        bound = min(solver_bound, trivial_bound)
+        if greedy is not None and greedy_objective > primary_of(solver.objective_value, weight):
+            chosen = greedy  # CP-SAT lost the hint and found worse in time: keep the better timetable
     elif status == cp_model.UNKNOWN and greedy is not None and greedy_complete:
         # CP-SAT found nothing in time; the greedy timetable satisfies every row, so it stands.
         chosen, contract_status = greedy, "feasible"
-        bound = primary_of(solver.best_objective_bound, weight) if solver.best_objective_bound else None
+        bound = min(solver_bound, trivial_bound)
     elif status == cp_model.INFEASIBLE:
         from solver.explain import explain_infeasible  # only needed on this path
 

@@ -234,6 +234,39 @@ def shared_resources_suffice(instance: Instance) -> Rows:
                      np.concatenate(entry_coef), capacity, instance.grid.n_slots, "resource_capacity")
 
 
+def time_budgets(instance: Instance) -> Rows:
+    """Redundant, to prove better bounds: a participant cannot spend more time in events than
+    they are available, and a pool of rooms cannot host more event time than it is open.
+
+    Implied by the per-slot rules above; stated in aggregate so that the LP relaxation sees
+    that an over-subscribed leader or room pool cannot take every request.
+    """
+    rows = Rows()
+    grid = instance.grid
+    duration = instance.duration[instance.item_event]
+    items, people = _participant_entries(instance)
+    order = np.argsort(people, kind="stable")
+    bounds = np.searchsorted(people[order], np.arange(len(instance.scenario.participants) + 1))
+    windows = instance.scenario.participants
+    for person in range(len(windows)):
+        mine = items[order[bounds[person]: bounds[person + 1]]]
+        if mine.size == 0:
+            continue
+        free = grid.n_slots
+        if windows[person].available is not None:
+            free = int(sum(grid.slots_inside(w.start, w.end).sum() for w in windows[person].available or []))
+        events = np.unique(instance.item_event[mine])
+        if int(instance.duration[events].sum()) > free:
+            rows.add(mine, duration[mine], free, "time_budget")
+    for pool in instance.pools:
+        mine = np.flatnonzero(instance.item_pool == pool.index)
+        events = np.unique(instance.item_event[mine])
+        open_slots = int(pool.rooms_open.sum())
+        if int(instance.duration[events].sum()) > open_slots:
+            rows.add(mine, duration[mine], open_slots, "time_budget")
+    return rows
+
+
 Family = Callable[[Instance], Rows]
 
 ALL_FAMILIES: tuple[Family, ...] = (
@@ -245,6 +278,7 @@ ALL_FAMILIES: tuple[Family, ...] = (
     exclusive_events_stand_alone,
     escort_capacity_per_zone,
     shared_resources_suffice,
+    time_budgets,
 )
 
 
