@@ -23,6 +23,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -164,11 +165,11 @@ class Instance:
     def n_items(self) -> int:
         return int(self.item_event.shape[0])
 
-    @property
+    @cached_property
     def item_end(self) -> IntArray:
         return self.item_start + self.duration[self.item_event]
 
-    @property
+    @cached_property
     def item_zone(self) -> IntArray:
         zones = np.asarray([p.zone for p in self.pools], dtype=np.int64)
         return zones[self.item_pool] if self.pools else np.zeros(0, dtype=np.int64)

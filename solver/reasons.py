@@ -39,16 +39,19 @@ def unscheduled_reasons(instance: Instance, chosen: IntArray, rows: Rows | None 
     index = RowIndex.of(rows, instance.n_items)
     placed = chosen[chosen >= 0]
     load = index.load_of(placed)
-    placed_mask = np.zeros(instance.n_items, dtype=bool)
-    placed_mask[placed] = True
+    # For each row, the scheduled events in it: they are what blocks a placement there.
+    placed_in_row: dict[int, list[int]] = {}
+    for item in placed:
+        for row in index.entry_row[index.entries(int(item))]:
+            placed_in_row.setdefault(int(row), []).append(int(instance.item_event[item]))
+    family = np.asarray(rows.family, dtype=object)
     for e in missing:
-        reasons[e] = _why_left_out(instance, e, chosen, rows.items, rows.family, index, load, placed_mask)
+        reasons[e] = _why_left_out(instance, e, chosen, family, index, load, placed_in_row)
     return reasons
 
 
-def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_items: list[IntArray],
-                  row_family: list[str], index: RowIndex, load: IntArray,
-                  placed_mask: np.ndarray) -> tuple[str, str]:
+def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_family: np.ndarray, index: RowIndex,
+                  load: IntArray, placed_in_row: dict[int, list[int]]) -> tuple[str, str]:
     ids = instance.events
     unscheduled_before = [ids[b].id for b in instance.predecessors[event] if chosen[b] < 0]
     if unscheduled_before:
@@ -56,26 +59,28 @@ def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_items: l
                 f"not scheduled: it must follow {', '.join(unscheduled_before)}, which is not scheduled")
     if instance.priority[event] == 0 and not instance.required[event]:
         return ("no_value", "not selected: its priority is 0, so placing it adds nothing")
+    items = instance.event_items[event]
+    first, last = index.item_bounds[items], index.item_bounds[items + 1]
+    counts = last - first
+    entries = np.repeat(first - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(counts.sum())
+    rows = index.entry_row[entries]
+    broken = load[rows] + index.entry_coef[entries] > index.upper[rows]
+    owner = np.repeat(np.arange(items.size), counts)
+    blocked = np.bincount(owner[broken], minlength=items.size) > 0
+    if not blocked.all() and not instance.required[event]:
+        free = int(items[np.flatnonzero(~blocked)[0]])
+        return ("not_reached", "not selected: the search stopped before placing it, although it fits at "
+                f"{instance.grid.label(int(instance.item_start[free]))}; a longer solve may include it")
+    broken_rows, per_row = np.unique(rows[broken], return_counts=True)
     families: Counter[str] = Counter()
     blockers: Counter[int] = Counter()
-    free_placement: int | None = None
-    for item in instance.event_items[event]:
-        span = index.entries(int(item))
-        rows = index.entry_row[span]
-        broken = rows[load[rows] + index.entry_coef[span] > index.upper[rows]]
-        if broken.size == 0:
-            free_placement = int(item)
-            continue
-        for row in np.unique(broken):
-            families[row_family[row]] += 1
-            members = row_items[row]
-            for other in members[placed_mask[members]]:
-                blockers[int(instance.item_event[other])] += 1
-    if free_placement is not None and not instance.required[event]:
-        return ("not_reached", "not selected: the search stopped before placing it, although it fits at "
-                f"{instance.grid.label(int(instance.item_start[free_placement]))}; a longer solve may include it")
+    for row, count in zip(broken_rows.tolist(), per_row.tolist(), strict=True):
+        families[str(row_family[row])] += count
+        for other in placed_in_row.get(row, []):
+            if other != event:
+                blockers[other] += count
     main = [_FAMILY_WORDS.get(name, name) for name, _ in families.most_common(2)]
-    named = [b for b, _ in blockers.most_common(4) if b != event]
+    named = [b for b, _ in blockers.most_common(4)]
     held = ""
     if named:
         listing = ", ".join(f"{ids[b].id} (priority {int(instance.priority[b])}"

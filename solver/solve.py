@@ -191,7 +191,10 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
 
     weight = built.objective.weight
     bound: int | None
-    solver_bound = primary_of(solver.best_objective_bound, weight) if status != cp_model.INFEASIBLE else 0
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        solver_bound = primary_of(solver.best_objective_bound, weight)
+    else:  # without a solution CP-SAT reports no bound; use the last one its callback gave, if any
+        solver_bound = incumbents.bounds[-1][1] if incumbents.bounds else trivial_bound
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = _chosen_from_solver(instance, built, solver)
         contract_status = "optimal" if status == cp_model.OPTIMAL else "feasible"
@@ -225,7 +228,7 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
 
 
 def _chosen_from_solver(instance: Instance, built: BuiltModel, solver: cp_model.CpSolver) -> IntArray:
-    values = np.fromiter((solver.boolean_value(v) for v in built.placement), dtype=bool, count=instance.n_items)
+    values = np.fromiter(solver.response_proto.solution, dtype=np.int64)[: built.n_placements].astype(bool)
     chosen = np.full(len(instance.events), -1, dtype=np.int64)
     on = np.flatnonzero(values)
     chosen[instance.item_event[on]] = on

@@ -23,7 +23,7 @@ from solver.model.rows import IntArray, Rows
 @dataclass
 class BuiltModel:
     model: cp_model.CpModel
-    placement: list[cp_model.IntVar]  # index = placement index of the instance
+    n_placements: int  # the model's variables 0..n-1 are the placements, in the instance's order
     rows: Rows
     objective: ObjectiveTerms
     delegation_served: list[cp_model.IntVar]
@@ -60,10 +60,10 @@ def each_event_is_placed_once(instance: Instance, built: BuiltModel) -> None:
 def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
                 with_assumptions: bool = False) -> BuiltModel:
     model = cp_model.CpModel()
-    placement = [model.new_bool_var(f"x{i}") for i in range(instance.n_items)]
+    _add_placement_booleans(model, instance.n_items)
     rows = all_rows(instance, families)
     terms = objective_terms(instance)
-    built = BuiltModel(model, placement, rows, terms, [], {})
+    built = BuiltModel(model, instance.n_items, rows, terms, [], {})
     if with_assumptions:
         for event in range(len(instance.events)):
             if instance.required[event] and instance.event_items[event].size:
@@ -84,19 +84,30 @@ def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
         served.append(flag)
     built.delegation_served = served
     valued = np.flatnonzero(terms.item_value)
-    variables = [placement[i] for i in valued] + served
+    variables = valued.tolist() + [flag.Index() for flag in served]
     weights = (terms.item_value[valued] * terms.weight).tolist() + [1] * len(served)
     if variables:
-        model.maximize(cp_model.LinearExpr.weighted_sum(variables, weights))
+        # maximize, written as CP-SAT stores it: minimise the negation, scaled by -1
+        objective = model.proto.objective
+        objective.vars.extend(variables)
+        objective.coeffs.extend([-w for w in weights])
+        objective.scaling_factor = -1.0
     return built
+
+
+def _add_placement_booleans(model: cp_model.CpModel, count: int) -> None:
+    """Variables 0..count-1, one boolean per placement (straight into the proto: 10x faster)."""
+    variables = model.proto.variables
+    for _ in range(count):
+        variables.add().domain.extend([0, 1])
 
 
 def add_hint(built: BuiltModel, chosen: IntArray) -> None:
     """Hint a complete assignment: the chosen placement of each event, and every other off."""
-    on = np.zeros(len(built.placement), dtype=bool)
-    placed = chosen[chosen >= 0]
-    on[placed] = True
-    for i, var in enumerate(built.placement):
-        built.model.add_hint(var, bool(on[i]))
+    on = np.zeros(built.n_placements, dtype=np.int64)
+    on[chosen[chosen >= 0]] = 1
+    hint = built.model.proto.solution_hint
+    hint.vars.extend(range(built.n_placements))
+    hint.values.extend(on.tolist())
     for flag, items in zip(built.delegation_served, built.objective.delegation_items, strict=True):
         built.model.add_hint(flag, bool(on[items].any()))
