@@ -1,0 +1,307 @@
+"""Last-minute changes as data: the contract's change operations, validated and applied.
+
+``apply_changes(scenario, changes)`` returns a *new* scenario version; the original is
+never touched. Each operation is checked against the scenario it applies to (unknown
+participant, room, event, resource; a day that already exists; an id already taken) and
+every problem is reported with its path (``changes[2].participant``), its value and what
+is allowed. The result goes through the full scenario validation again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from solver.scenario import (
+    Day,
+    Event,
+    Problem,
+    Room,
+    Scenario,
+    ScenarioError,
+    TimeWindow,
+    format_path,
+    parse_scenario,
+    read_document,
+)
+
+
+class Change(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ParticipantAvailability(Change):
+    """Replace a participant's availability windows."""
+
+    op: Literal["participant_availability"]
+    participant: str
+    available: list[TimeWindow]
+
+
+class ParticipantDelayed(Change):
+    """Nothing of the participant's before ``arrival`` or after ``departure``."""
+
+    op: Literal["participant_delayed"]
+    participant: str
+    arrival: datetime | None = None
+    departure: datetime | None = None
+
+
+class RoomClosed(Change):
+    op: Literal["room_closed"]
+    room: str
+    start: datetime
+    end: datetime
+    reason: str = ""
+
+
+class RoomReopened(Change):
+    op: Literal["room_reopened"]
+    room: str
+    start: datetime
+    end: datetime
+
+
+class EventAdded(Change):
+    op: Literal["event_added"]
+    event: Event
+
+
+class EventCancelled(Change):
+    op: Literal["event_cancelled"]
+    event: str
+
+
+class EventUpdated(Change):
+    op: Literal["event_updated"]
+    event: str
+    set: dict[str, Any]
+
+
+class PinEvent(Change):
+    op: Literal["pin"]
+    event: str
+    room: str | None = None
+    start: datetime | None = None
+
+
+class UnpinEvent(Change):
+    op: Literal["unpin"]
+    event: str
+    room: bool | str | None = None  # unpin only the room (any value) ...
+    start: bool | datetime | None = None  # ... or only the start; neither given: unpin both
+
+
+class ResourceCapacity(Change):
+    op: Literal["resource_capacity"]
+    resource: str
+    capacity: int = Field(ge=0)
+
+
+class RoomAdded(Change):
+    op: Literal["room_added"]
+    room: Room
+
+
+class DayAdded(Change):
+    op: Literal["day_added"]
+    day: Day
+
+
+AnyChange = Annotated[
+    ParticipantAvailability | ParticipantDelayed | RoomClosed | RoomReopened | EventAdded | EventCancelled
+    | EventUpdated | PinEvent | UnpinEvent | ResourceCapacity | RoomAdded | DayAdded,
+    Field(discriminator="op"),
+]
+_CHANGES = TypeAdapter(list[AnyChange])
+OPS = ("participant_availability", "participant_delayed", "room_closed", "room_reopened", "event_added",
+       "event_cancelled", "event_updated", "pin", "unpin", "resource_capacity", "room_added", "day_added")
+
+
+def parse_changes(data: Any) -> list[AnyChange]:
+    """Validate a list of change operations (from JSON or YAML); every problem is reported."""
+    if isinstance(data, dict) and "changes" in data:
+        data = data["changes"]
+    if not isinstance(data, list):
+        raise ScenarioError([Problem("changes", "must be a list of operations", type(data).__name__)])
+    try:
+        return _CHANGES.validate_python(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            loc = ["changes", *[p for p in item["loc"] if p not in OPS]]
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "union_tag_invalid":
+                message = f"unknown op; allowed: {', '.join(OPS)}"
+            elif item["type"] == "union_tag_not_found":
+                message = "each change needs an 'op'"
+            elif item["type"] == "extra_forbidden":
+                message = "unknown field for this op"
+            problems.append(Problem(format_path(loc), message, item.get("input")))
+        raise ScenarioError(problems) from None
+
+
+def load_changes(text: str, source: str = "<changes>") -> list[AnyChange]:
+    return parse_changes(read_document(text, source))
+
+
+def apply_changes(scenario: Scenario, changes: list[AnyChange]) -> Scenario:
+    """A new scenario version with the changes applied in order; the original is unchanged."""
+    document = scenario.to_document()
+    problems: list[Problem] = []
+    for index, change in enumerate(changes):
+        problems.extend(_apply(scenario, document, change, f"changes[{index}]"))
+    if problems:
+        raise ScenarioError(problems)
+    try:
+        return parse_scenario(document)
+    except ScenarioError as error:
+        raise ScenarioError([Problem(f"after the changes: {p.path}", p.message, p.value)
+                             for p in error.problems]) from None
+
+
+def _find(items: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
+    return next((item for item in items if item.get("id") == key), None)
+
+
+def _unknown(path: str, kind: str, value: str, items: list[dict[str, Any]]) -> Problem:
+    known = sorted(str(i.get("id")) for i in items)
+    shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+    return Problem(path, f"unknown {kind}; one of: {shown}" if known else f"unknown {kind}; none is defined", value)
+
+
+def _iso(scenario: Scenario, moment: datetime) -> str:
+    return scenario.localise(moment).isoformat()
+
+
+def _cut(windows: list[dict[str, Any]], start: datetime, end: datetime, scenario: Scenario) -> list[dict[str, Any]]:
+    """Windows minus [start, end)."""
+    kept = []
+    for window in windows:
+        w_start = scenario.localise(datetime.fromisoformat(window["start"]))
+        w_end = scenario.localise(datetime.fromisoformat(window["end"]))
+        if w_end <= start or w_start >= end:
+            kept.append(window)
+            continue
+        if w_start < start:
+            kept.append({**window, "start": w_start.isoformat(), "end": start.isoformat()})
+        if w_end > end:
+            kept.append({**window, "start": end.isoformat(), "end": w_end.isoformat()})
+    return kept
+
+
+def _apply(scenario: Scenario, doc: dict[str, Any], change: AnyChange, path: str) -> list[Problem]:
+    participants: list[dict[str, Any]] = doc.setdefault("participants", [])
+    rooms: list[dict[str, Any]] = doc.setdefault("rooms", [])
+    events: list[dict[str, Any]] = doc.setdefault("events", [])
+    resources: list[dict[str, Any]] = doc.setdefault("resources", [])
+
+    if isinstance(change, ParticipantAvailability | ParticipantDelayed):
+        person = _find(participants, change.participant)
+        if person is None:
+            return [_unknown(f"{path}.participant", "participant", change.participant, participants)]
+        if isinstance(change, ParticipantAvailability):
+            person["available"] = [{"start": _iso(scenario, w.start), "end": _iso(scenario, w.end)}
+                                   for w in change.available]
+            return []
+        windows = person.get("available")
+        if windows is None:
+            windows = [{"start": b.isoformat(), "end": e.isoformat()}
+                       for b, e in (scenario.day_bounds(d) for d in scenario.days)]
+        if change.arrival is not None:
+            windows = _cut(windows, datetime.min.replace(tzinfo=scenario.tz), scenario.localise(change.arrival),
+                           scenario)
+        if change.departure is not None:
+            windows = _cut(windows, scenario.localise(change.departure), datetime.max.replace(tzinfo=scenario.tz),
+                           scenario)
+        person["available"] = windows
+        return []
+
+    if isinstance(change, RoomClosed | RoomReopened):
+        room = _find(rooms, change.room)
+        if room is None:
+            return [_unknown(f"{path}.room", "room", change.room, rooms)]
+        if change.end <= change.start:
+            return [Problem(f"{path}.end", "must be after start", _iso(scenario, change.end))]
+        start, end = scenario.localise(change.start), scenario.localise(change.end)
+        if isinstance(change, RoomClosed):
+            room.setdefault("unavailable", []).append(
+                {"start": start.isoformat(), "end": end.isoformat(), "reason": change.reason})
+        else:
+            room["unavailable"] = _cut(room.get("unavailable", []), start, end, scenario)
+        return []
+
+    if isinstance(change, EventAdded):
+        if _find(events, change.event.id) is not None:
+            return [Problem(f"{path}.event.id", "an event with this id already exists", change.event.id)]
+        events.append(change.event.model_dump(mode="json", by_alias=True, exclude_none=True))
+        return []
+
+    if isinstance(change, EventCancelled | EventUpdated | PinEvent | UnpinEvent):
+        event = _find(events, change.event)
+        if event is None:
+            return [_unknown(f"{path}.event", "event", change.event, events)]
+        if isinstance(change, EventCancelled):
+            events.remove(event)
+            for other in events:
+                if change.event in other.get("after", []):
+                    other["after"] = [a for a in other["after"] if a != change.event]
+            return []
+        if isinstance(change, EventUpdated):
+            unknown = [key for key in change.set if key not in Event.model_fields or key == "id"]
+            if unknown:
+                return [Problem(f"{path}.set.{key}", "not a field of Event that can be changed "
+                                f"(the id cannot change)", key) for key in unknown]
+            event.update(change.set)
+            try:
+                Event.model_validate(event)
+            except ValidationError as error:
+                return [Problem(f"{path}.set.{format_path(list(e['loc']))}", e["msg"], e.get("input"))
+                        for e in error.errors()]
+            return []
+        if isinstance(change, PinEvent):
+            if change.room is not None and _find(rooms, change.room) is None:
+                return [_unknown(f"{path}.room", "room", change.room, rooms)]
+            if change.room is None and change.start is None:
+                return [Problem(path, "a pin needs a room, a start or both")]
+            pinned = dict(event.get("pinned") or {})
+            if change.room is not None:
+                pinned["room"] = change.room
+            if change.start is not None:
+                pinned["start"] = _iso(scenario, change.start)
+            event["pinned"] = pinned
+            return []
+        pinned = dict(event.get("pinned") or {})
+        both = change.room is None and change.start is None
+        if both or change.room is not None:
+            pinned.pop("room", None)
+        if both or change.start is not None:
+            pinned.pop("start", None)
+        if pinned:
+            event["pinned"] = pinned
+        else:
+            event.pop("pinned", None)
+        return []
+
+    if isinstance(change, ResourceCapacity):
+        resource = _find(resources, change.resource)
+        if resource is None:
+            return [_unknown(f"{path}.resource", "resource", change.resource, resources)]
+        resource["capacity"] = change.capacity
+        return []
+
+    if isinstance(change, RoomAdded):
+        if _find(rooms, change.room.id) is not None:
+            return [Problem(f"{path}.room.id", "a room with this id already exists", change.room.id)]
+        rooms.append(change.room.model_dump(mode="json", by_alias=True, exclude_none=True))
+        return []
+
+    if isinstance(change, DayAdded):
+        if any(str(d["date"]) == change.day.date.isoformat() for d in doc["days"]):
+            return [Problem(f"{path}.day.date", "this day is already part of the summit", str(change.day.date))]
+        doc["days"].append(change.day.model_dump(mode="json"))
+        doc["days"].sort(key=lambda d: str(d["date"]))
+        return []
+    raise AssertionError(f"unhandled change {change!r}")  # pragma: no cover - the union is exhaustive
