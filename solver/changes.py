@@ -253,7 +253,7 @@ def _apply(scenario: Scenario, doc: dict[str, Any], change: AnyChange, path: str
             unknown = [key for key in change.set if key not in Event.model_fields or key == "id"]
             if unknown:
                 return [Problem(f"{path}.set.{key}", "not a field of Event that can be changed "
-                                f"(the id cannot change)", key) for key in unknown]
+                                "(the id cannot change)", key) for key in unknown]
             event.update(change.set)
             try:
                 Event.model_validate(event)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import cached_property
 
@@ -164,6 +164,17 @@ class Instance:
     @property
     def n_items(self) -> int:
         return int(self.item_event.shape[0])
+
+    def restricted(self, keep: BoolArray) -> Instance:
+        """The same instance with only the placements where ``keep`` is true (e.g. fixed events
+        reduced to the one placement they keep)."""
+        clone = Instance(**{f.name: getattr(self, f.name) for f in fields(self)})
+        clone.item_event = self.item_event[keep]
+        clone.item_pool = self.item_pool[keep]
+        clone.item_start = self.item_start[keep]
+        clone.item_lead = self.item_lead[keep]
+        clone.event_items = _group_items(clone.item_event, len(self.events))
+        return clone
 
     @cached_property
     def item_end(self) -> IntArray:

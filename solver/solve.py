@@ -240,10 +240,12 @@ def _chosen_from_solver(instance: Instance, built: BuiltModel, solver: cp_model.
 # --------------------------------------------------------------------------------------
 
 
-def assign_rooms(instance: Instance, chosen: IntArray) -> dict[int, int]:
+def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int] | None = None) -> dict[int, int]:
     """Concrete room per placed event. Within a pool, events sorted by the start of their
     room use (changeover or sweep included) take any room free by then: exact, since the
-    model never lets more events than rooms hold the pool at once."""
+    model never lets more events than rooms hold the pool at once. An event keeps its
+    ``preferred`` room (its room in the previous timetable) whenever that room is free."""
+    preferred = preferred or {}
     room_of: dict[int, int] = {}
     day_start = instance.grid.day_offset[instance.grid.slot_day]
     for pool in instance.pools:
@@ -254,7 +256,11 @@ def assign_rooms(instance: Instance, chosen: IntArray) -> dict[int, int]:
             for i in placed)
         free_from = {room: -1 for room in pool.rooms}
         for begin, end, item in occupancy:
-            room = next((r for r in pool.rooms if free_from[r] <= begin), None)
+            wish = preferred.get(int(instance.item_event[item]))
+            if wish is not None and free_from.get(wish, begin + 1) <= begin:
+                room: int | None = wish
+            else:
+                room = next((r for r in pool.rooms if free_from[r] <= begin), None)
             if room is None:  # cannot happen for a solution of the model
                 raise RuntimeError(f"pool {pool.index} over-subscribed at slot {begin}")
             free_from[room] = end
@@ -263,8 +269,8 @@ def assign_rooms(instance: Instance, chosen: IntArray) -> dict[int, int]:
 
 
 def timetable_from_placements(instance: Instance, chosen: IntArray, ref: ScenarioRef,
-                              rows: Rows | None = None) -> Timetable:
-    room_of = assign_rooms(instance, chosen)
+                              rows: Rows | None = None, preferred: dict[int, int] | None = None) -> Timetable:
+    room_of = assign_rooms(instance, chosen, preferred)
     grid = instance.grid
     assignments = []
     for event, item in enumerate(chosen):

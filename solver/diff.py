@@ -1,0 +1,142 @@
+"""What changed between two timetables of the same summit, and who must be told.
+
+Never imports ortools: a diff is read from the two timetables (and the scenario, for
+who attends what and the local time zone).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from solver.scenario import Scenario
+from solver.timetable import Assignment, Timetable
+
+
+@dataclass(frozen=True)
+class Move:
+    event: str
+    old_room: str
+    old_start: datetime
+    new_room: str
+    new_start: datetime
+
+    @property
+    def time_changed(self) -> bool:
+        return self.old_start != self.new_start
+
+
+@dataclass
+class TimetableDiff:
+    moved: list[Move] = field(default_factory=list)  # start changed (the room may have too)
+    room_changes: list[Move] = field(default_factory=list)  # same start, another room
+    added: list[Assignment] = field(default_factory=list)
+    dropped: list[Assignment] = field(default_factory=list)
+    unchanged: int = 0
+    by_participant: dict[str, list[str]] = field(default_factory=dict)  # the notification list
+    by_delegation: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def changed_events(self) -> int:
+        return len(self.moved) + len(self.room_changes) + len(self.added) + len(self.dropped)
+
+    def to_dict(self) -> dict[str, object]:
+        def move(m: Move) -> dict[str, str]:
+            return {"event": m.event, "old_room": m.old_room, "old_start": m.old_start.isoformat(),
+                    "new_room": m.new_room, "new_start": m.new_start.isoformat()}
+
+        def assignment(a: Assignment) -> dict[str, str]:
+            return {"event": a.event, "room": a.room, "start": a.start.isoformat(), "end": a.end.isoformat()}
+
+        return {
+            "moved": [move(m) for m in self.moved],
+            "room_changes": [move(m) for m in self.room_changes],
+            "added": [assignment(a) for a in self.added],
+            "dropped": [assignment(a) for a in self.dropped],
+            "unchanged": self.unchanged,
+            "by_participant": self.by_participant,
+            "by_delegation": self.by_delegation,
+        }
+
+
+def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> TimetableDiff:
+    """Compare two timetables; ``scenario`` (the newer version) names participants and times."""
+    before = {a.event: a for a in old.assignments}
+    after = {a.event: a for a in new.assignments}
+    diff = TimetableDiff()
+    lines: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    events = {e.id: e for e in scenario.events}
+
+    def when(moment: datetime) -> str:
+        return f"{scenario.localise(moment):%H:%M on %d %b}"
+
+    def title(event_id: str) -> str:
+        event = events.get(event_id)
+        return f"{event.title} ({event_id})" if event is not None and event.title else event_id
+
+    def tell(event_id: str, moment: datetime, text: str) -> None:
+        event = events.get(event_id)
+        if event is not None:
+            for person in event.participants:
+                lines[person].append((moment, text))
+
+    for event_id in sorted(before.keys() | after.keys()):
+        a, b = before.get(event_id), after.get(event_id)
+        if a is not None and b is not None:
+            if a.start == b.start and a.room == b.room:
+                diff.unchanged += 1
+                continue
+            move = Move(event_id, a.room, a.start, b.room, b.start)
+            if move.time_changed:
+                diff.moved.append(move)
+                where = f", room {a.room} -> {b.room}" if a.room != b.room else ""
+                tell(event_id, b.start, f"{title(event_id)} moved from {when(a.start)} to {when(b.start)}{where}")
+            else:
+                diff.room_changes.append(move)
+                tell(event_id, b.start, f"{title(event_id)} at {when(b.start)} changes room: {a.room} -> {b.room}")
+        elif b is not None:
+            diff.added.append(b)
+            tell(event_id, b.start, f"{title(event_id)} added at {when(b.start)} in {b.room}")
+        elif a is not None:
+            diff.dropped.append(a)
+            tell(event_id, a.start, f"{title(event_id)} at {when(a.start)} is cancelled or no longer scheduled")
+
+    delegation_of = {p.id: p.delegation or p.id for p in scenario.participants}
+    names = {p.id: p.name or p.id for p in scenario.participants}
+    per_delegation: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for person, items in lines.items():
+        items.sort(key=lambda item: item[0])
+        diff.by_participant[person] = [text for _, text in items]
+        for moment, text in items:
+            entry = (moment, f"{names.get(person, person)}: {text}")
+            if entry not in per_delegation[delegation_of.get(person, person)]:
+                per_delegation[delegation_of.get(person, person)].append(entry)
+    for delegation, items in sorted(per_delegation.items()):
+        items.sort(key=lambda item: item[0])
+        diff.by_delegation[delegation] = [text for _, text in items]
+    return diff
+
+
+def diff_text(diff: TimetableDiff, scenario: Scenario) -> str:
+    """The diff as a planner reads it."""
+
+    def when(moment: datetime) -> str:
+        return f"{scenario.localise(moment):%H:%M %d %b}"
+
+    out = [f"{len(diff.moved)} moved, {len(diff.room_changes)} room changes, {len(diff.added)} added, "
+           f"{len(diff.dropped)} dropped, {diff.unchanged} unchanged"]
+    for m in diff.moved:
+        out.append(f"  moved  {m.event}: {when(m.old_start)} {m.old_room} -> {when(m.new_start)} {m.new_room}")
+    for m in diff.room_changes:
+        out.append(f"  room   {m.event}: {when(m.new_start)} {m.old_room} -> {m.new_room}")
+    for a in diff.added:
+        out.append(f"  added  {a.event}: {when(a.start)} {a.room}")
+    for a in diff.dropped:
+        out.append(f"  dropped {a.event}: was {when(a.start)} {a.room}")
+    if diff.by_delegation:
+        out.append("to notify:")
+        for delegation, items in diff.by_delegation.items():
+            out.append(f"  {delegation}:")
+            out.extend(f"    - {text}" for text in items)
+    return "\n".join(out)

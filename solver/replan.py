@@ -1,0 +1,395 @@
+"""Re-planning after last-minute changes, moving as little as possible.
+
+``resolve(scenario, previous, changes, now)``:
+
+1. applies the changes to get the new scenario version;
+2. freezes what has started or starts within ``freeze_minutes`` after ``now`` (pinned to
+   its room and start), and lets nothing new start before then;
+3. solves lexicographically, in an expanding neighbourhood of the change:
+   * stage A maximises ``W * (previously scheduled events kept) + (priority of optional
+     events)``, with ``W`` larger than all priorities together, so a previously scheduled
+     meeting is never traded for value, and value never for fewer moves;
+   * stage B keeps stage A's value and minimises the weighted disruption;
+   * events the change does not touch are fixed to their old placement first; if that
+     loses a previously scheduled event or a newly requested one, the neighbourhood
+     widens (partners and room-mates of the touched events, then everything);
+4. reports the disruption with a proven lower bound: every event whose old placement
+   became impossible must move at least at its cheapest alternative's cost.
+
+Disruption weights (:class:`DisruptionWeights`) are documented and configurable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from solver.changes import AnyChange, apply_changes, parse_changes
+from solver.compile import Instance, compile_scenario
+from solver.diff import TimetableDiff, diff_timetables
+from solver.model.build import build_model
+from solver.model.rows import IntArray
+from solver.scenario import Scenario, parse_scenario
+from solver.solve import timetable_from_placements
+from solver.timetable import Diagnostic, ScenarioRef, Timetable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DisruptionWeights:
+    """What one change to an already planned event costs.
+
+    A new time costs ``time_move`` (plus ``room_change`` if the room changes too); a new
+    room at the same time costs ``room_change``. Both are multiplied by ``vvip_factor``
+    (or ``vip_factor``) when such a leader attends, and by ``confirmed_factor`` when the
+    assignment was already confirmed to the delegations.
+    """
+
+    time_move: int = 10
+    room_change: int = 3
+    vvip_factor: int = 3
+    vip_factor: int = 2
+    confirmed_factor: int = 4
+
+
+@dataclass
+class ReplanResult:
+    timetable: Timetable
+    scenario: Scenario  # the new scenario version (changes applied, no freezing pins)
+    diff: TimetableDiff
+    disruption: int
+    disruption_bound: int
+    proven_minimal: bool
+    neighbourhood: str
+    frozen: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | list[dict[str, Any]],
+            now: datetime | None = None, freeze_minutes: int = 60, weights: DisruptionWeights | None = None,
+            time_limit: float = 10.0, workers: int = 2, seed: int = 0) -> ReplanResult:
+    started = time.monotonic()
+    weights = weights or DisruptionWeights()
+    parsed = parse_changes(changes) if changes and isinstance(changes[0], dict) else changes
+    change_list: list[AnyChange] = list(parsed)  # type: ignore[arg-type]
+    changed = apply_changes(scenario, change_list)
+    working, frozen = _freeze(changed, previous, now, freeze_minutes)
+    instance = compile_scenario(working)
+    ref = ScenarioRef(name=changed.name, fingerprint=changed.fingerprint())
+
+    plan = _PreviousPlan.of(instance, previous, weights)
+    named = {instance.event_index[e] for e in _named_events(change_list) if e in instance.event_index}
+
+    impossible = [c for c in instance.prechecks if instance.required[c.event]]
+    if impossible:
+        diagnostics = [Diagnostic(code=c.code, message=c.message, events=[instance.events[c.event].id],
+                                  participants=list(c.participants)) for c in impossible]
+        table = Timetable(scenario=ref, status="infeasible", diagnostics=diagnostics,
+                          solve_seconds=round(time.monotonic() - started, 3))
+        return ReplanResult(table, changed, diff_timetables(changed, previous, table), 0, 0, False, "none",
+                            frozen, table.solve_seconds)
+
+    best: _Stage | None = None
+    for level in ("change", "partners", "everything"):
+        free = _neighbourhood(instance, plan, named, level)
+        remaining = time_limit - (time.monotonic() - started)
+        if remaining <= 0.05 and best is not None:
+            break
+        stage_a = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), workers, seed)
+        if stage_a is None:
+            continue
+        if best is None or stage_a.value > best.value:
+            best = stage_a
+        if stage_a.kept == plan.alive and all(stage_a.chosen[e] >= 0 for e in named if instance.event_items[e].size):
+            break
+    if best is None:
+        from solver.explain import explain_infeasible
+
+        table = Timetable(scenario=ref, status="infeasible", diagnostics=explain_infeasible(instance),
+                          solve_seconds=round(time.monotonic() - started, 3))
+        return ReplanResult(table, changed, diff_timetables(changed, previous, table), 0, 0, False, "none",
+                            frozen, table.solve_seconds)
+
+    remaining = max(0.05, time_limit - (time.monotonic() - started))
+    stage_b = _move_least(instance, plan, best, remaining * 0.5, workers, seed)
+    chosen = stage_b.chosen
+    disruption = int(plan.item_cost[chosen[chosen >= 0]].sum())
+    lower = plan.lower_bound(instance, chosen)
+    proven = stage_b.optimal and (best.level == "everything" or disruption <= lower)
+    whole_bound = stage_b.bound if best.level == "everything" else 0
+    remaining = time_limit - (time.monotonic() - started)
+    if not proven and best.level != "everything" and remaining > 0.1:
+        # Prove (or improve) on the whole summit, starting from the repair just found.
+        whole = _move_least(instance, plan, stage_b, remaining, workers, seed,
+                            frame=_build(instance, plan, set(range(len(instance.events)))))
+        whole_bound = whole.bound
+        whole_cost = int(plan.item_cost[whole.chosen[whole.chosen >= 0]].sum())
+        if whole_cost <= disruption:
+            chosen, disruption = whole.chosen, whole_cost
+        proven = whole.optimal
+    bound = disruption if proven else max(lower, whole_bound)
+
+    table = timetable_from_placements(instance, chosen, ref, preferred=plan.old_room)
+    table.status = "optimal" if best.optimal and best.level == "everything" else "feasible"
+    table.objective = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
+                              if chosen[e] >= 0 and not instance.required[e]))
+    table.bound = None
+    old = {a.event: a for a in previous.assignments}
+    for assignment in table.assignments:
+        before = old.get(assignment.event)
+        assignment.confirmed = bool(before is not None and before.confirmed and before.room == assignment.room
+                                    and before.start == assignment.start)
+    table.solve_seconds = round(time.monotonic() - started, 3)
+    diff = diff_timetables(changed, previous, table)
+    return ReplanResult(table, changed, diff, disruption, bound, proven, best.level, frozen, table.solve_seconds)
+
+
+# --------------------------------------------------------------------------------------
+# Freezing
+# --------------------------------------------------------------------------------------
+
+
+def _freeze(changed: Scenario, previous: Timetable, now: datetime | None,
+            freeze_minutes: int) -> tuple[Scenario, list[str]]:
+    """Pin what has started or starts within the freeze window; nothing new starts before its end."""
+    if now is None:
+        return changed, []
+    threshold = changed.localise(now) + timedelta(minutes=freeze_minutes)
+    document = changed.to_document()
+    old = {a.event: a for a in previous.assignments}
+    frozen = []
+    for event in document["events"]:
+        assignment = old.get(event["id"])
+        if assignment is not None and changed.localise(assignment.start) < threshold:
+            event["pinned"] = {"room": assignment.room, "start": changed.localise(assignment.start).isoformat()}
+            event.pop("earliest", None)
+            frozen.append(event["id"])
+            continue
+        earliest = event.get("earliest")
+        if earliest is None or changed.localise(datetime.fromisoformat(earliest)) < threshold:
+            event["earliest"] = threshold.isoformat()
+    return parse_scenario(document), frozen
+
+
+def _named_events(changes: list[AnyChange]) -> set[str]:
+    names: set[str] = set()
+    for change in changes:
+        event = getattr(change, "event", None)
+        if isinstance(event, str):
+            names.add(event)
+        elif event is not None:
+            names.add(event.id)
+    return names
+
+
+# --------------------------------------------------------------------------------------
+# The previous plan seen from the new instance
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _PreviousPlan:
+    keep_item: dict[int, int]  # event -> its unchanged placement, when it still exists
+    scheduled: IntArray  # events that were scheduled before and still exist
+    item_cost: IntArray  # disruption of choosing each placement
+    old_room: dict[int, int]
+    old_start: dict[int, int | None]
+    alive: int
+
+    @classmethod
+    def of(cls, instance: Instance, previous: Timetable, weights: DisruptionWeights) -> _PreviousPlan:
+        room_pool = np.full(len(instance.rooms), -1, dtype=np.int64)
+        for pool in instance.pools:
+            room_pool[list(pool.rooms)] = pool.index
+        tiers = {p.id: p.tier for p in instance.scenario.participants}
+        cost = np.zeros(instance.n_items, dtype=np.int64)
+        keep: dict[int, int] = {}
+        old_room: dict[int, int] = {}
+        old_start: dict[int, int | None] = {}
+        scheduled = []
+        for assignment in previous.assignments:
+            e = instance.event_index.get(assignment.event)
+            r = instance.room_index.get(assignment.room)
+            if e is None:
+                continue
+            scheduled.append(e)
+            event = instance.events[e]
+            people = [tiers.get(p, "standard") for p in event.participants]
+            factor = (weights.vvip_factor if "vvip" in people else weights.vip_factor if "vip" in people else 1)
+            factor *= weights.confirmed_factor if assignment.confirmed else 1
+            start = instance.grid.slot_of(instance.scenario.localise(assignment.start))
+            old_start[e] = start
+            if r is not None:
+                old_room[e] = r
+            items = instance.event_items[e]
+            same_time = instance.item_start[items] == (start if start is not None else -1)
+            same_pool = instance.item_pool[items] == (room_pool[r] if r is not None else -2)
+            cost[items] = np.where(same_time, 0, weights.time_move * factor) + \
+                np.where(same_pool, 0, weights.room_change * factor)
+            stay = items[same_time & same_pool]
+            if stay.size:
+                keep[e] = int(stay[0])
+        return cls(keep, np.asarray(sorted(scheduled), dtype=np.int64), cost, old_room, old_start, len(scheduled))
+
+    def broken(self) -> list[int]:
+        return [int(e) for e in self.scheduled if int(e) not in self.keep_item]
+
+    def lower_bound(self, instance: Instance, chosen: IntArray) -> int:
+        """Each kept event whose old placement is gone costs at least its cheapest alternative."""
+        total = 0
+        for e in self.broken():
+            items = instance.event_items[e]
+            if chosen[e] >= 0 and items.size:
+                total += int(self.item_cost[items].min())
+        return total
+
+
+def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], level: str) -> set[int]:
+    every = set(range(len(instance.events)))
+    if level == "everything":
+        return every
+    scheduled = {int(e) for e in plan.scheduled}
+    free = set(plan.broken()) | named | (every - scheduled)
+    if level == "partners":
+        touched = set(plan.broken()) | named
+        people = {p for e in touched for p in instance.events[e].participants}
+        days = {int(instance.grid.slot_day[s]) for e in touched if (s := plan.old_start.get(e)) is not None}
+        rooms = {plan.old_room[e] for e in touched if e in plan.old_room}
+        for e in scheduled:
+            start = plan.old_start.get(e)
+            same_room_day = (plan.old_room.get(e) in rooms and start is not None
+                             and int(instance.grid.slot_day[start]) in days)
+            if same_room_day or people & set(instance.events[e].participants):
+                free.add(e)
+    return free
+
+
+# --------------------------------------------------------------------------------------
+# The two stages
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Stage:
+    level: str
+    chosen: IntArray  # placement per event of the full instance (-1 = none)
+    kept: int
+    value: int  # stage A's objective
+    optimal: bool
+    bound: int
+    frame: _Model | None = None
+
+
+def _restrict(instance: Instance, plan: _PreviousPlan, free: set[int]) -> tuple[Instance, IntArray]:
+    keep = np.zeros(instance.n_items, dtype=bool)
+    free_mask = np.zeros(len(instance.events), dtype=bool)
+    free_mask[list(free)] = True
+    keep |= free_mask[instance.item_event]
+    for e, item in plan.keep_item.items():
+        if not free_mask[e]:
+            keep[item] = True
+    return instance.restricted(keep), np.flatnonzero(keep)
+
+
+def _solve(model: cp_model.CpModel, time_limit: float, workers: int, seed: int) -> tuple[Any, cp_model.CpSolver]:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    solver.parameters.cp_model_presolve = False  # measured: repairs start searching at once (cp-sat-notes)
+    return solver.solve(model), solver
+
+
+def _set_objective(model: cp_model.CpModel, variables: list[int], coefs: list[int], maximize: bool) -> None:
+    model.clear_objective()
+    objective = model.proto.objective
+    objective.vars.extend(variables)
+    objective.coeffs.extend([-c for c in coefs] if maximize else coefs)
+    objective.scaling_factor = -1.0 if maximize else 1.0
+
+
+def _chosen(sub: Instance, to_full: IntArray, solver: cp_model.CpSolver, n_events: int) -> IntArray:
+    values = np.fromiter(solver.response_proto.solution, dtype=np.int64)[: sub.n_items].astype(bool)
+    chosen = np.full(n_events, -1, dtype=np.int64)
+    on = np.flatnonzero(values)
+    chosen[sub.item_event[on]] = to_full[on]
+    return chosen
+
+
+@dataclass
+class _Model:
+    """A CP-SAT model over the free events of a neighbourhood (the others fixed in place)."""
+
+    model: cp_model.CpModel
+    sub: Instance
+    to_full: IntArray  # placement of the sub-instance -> placement of the full instance
+    value_vars: list[int]
+    value_coefs: list[int]
+
+
+def _build(instance: Instance, plan: _PreviousPlan, free: set[int]) -> _Model:
+    sub, to_full = _restrict(instance, plan, free)
+    built = build_model(sub)
+    scheduled = np.zeros(len(instance.events), dtype=bool)
+    scheduled[plan.scheduled] = True
+    value = np.where(sub.required[sub.item_event], 0, sub.priority[sub.item_event])
+    big = int(instance.priority.sum()) + 1
+    coef = value + np.where(scheduled[sub.item_event], big, 0)
+    used = np.flatnonzero(coef)
+    return _Model(built.model, sub, to_full, used.tolist(), coef[used].tolist())
+
+
+def _hint(frame: _Model, chosen_items: IntArray) -> None:
+    hint = np.zeros(frame.sub.n_items, dtype=np.int64)
+    position = {int(item): i for i, item in enumerate(frame.to_full)}
+    for item in chosen_items:
+        if int(item) in position:
+            hint[position[int(item)]] = 1
+    frame.model.clear_hints()
+    frame.model.proto.solution_hint.vars.extend(range(frame.sub.n_items))
+    frame.model.proto.solution_hint.values.extend(hint.tolist())
+
+
+def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: str, time_limit: float,
+               workers: int, seed: int) -> _Stage | None:
+    """Stage A: keep every previously scheduled event that can be kept, then the most value."""
+    frame = _build(instance, plan, free)
+    _set_objective(frame.model, frame.value_vars, frame.value_coefs, maximize=True)
+    _hint(frame, np.asarray(list(plan.keep_item.values()), dtype=np.int64))
+    status, solver = _solve(frame.model, time_limit, workers, seed)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
+    kept = int(sum(chosen[e] >= 0 for e in plan.scheduled))
+    return _Stage(level, chosen, kept, int(round(solver.objective_value)), status == cp_model.OPTIMAL,
+                  int(solver.best_objective_bound), frame)
+
+
+def _move_least(instance: Instance, plan: _PreviousPlan, stage: _Stage, time_limit: float, workers: int,
+                seed: int, frame: _Model | None = None) -> _Stage:
+    """Stage B: keep stage A's value, move as little (weighted) as possible. Runs on stage A's
+    neighbourhood, or on ``frame`` (e.g. the whole summit, to prove the minimum)."""
+    frame = frame or stage.frame
+    assert frame is not None
+    floor = frame.model.proto.constraints.add()
+    floor.linear.vars.extend(frame.value_vars)
+    floor.linear.coeffs.extend(frame.value_coefs)
+    floor.linear.domain.extend([stage.value, int(sum(frame.value_coefs))])
+    cost = plan.item_cost[frame.to_full]
+    used = np.flatnonzero(cost)
+    _set_objective(frame.model, used.tolist(), cost[used].tolist(), maximize=False)
+    _hint(frame, stage.chosen[stage.chosen >= 0])
+    status, solver = _solve(frame.model, time_limit, workers, seed)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # Out of time: the incoming timetable stands.
+        return _Stage(stage.level, stage.chosen, stage.kept, stage.value, False, 0)
+    chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
+    return _Stage(stage.level, chosen, stage.kept, stage.value, status == cp_model.OPTIMAL,
+                  int(solver.best_objective_bound))
