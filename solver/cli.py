@@ -210,6 +210,114 @@ def generate(
                   f"{len(scenario.rooms)} rooms, {len(scenario.days)} day(s)")
 
 
+def _read_timetable(path: Path) -> Timetable:
+    from pydantic import ValidationError
+
+    try:
+        return load_timetable(path)
+    except (OSError, ValueError, ValidationError) as error:
+        errors.print(f"{path}: not a readable timetable: {error}", markup=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def resolve(
+    scenario: Annotated[Path, typer.Argument(help="the scenario the old timetable was made for")],
+    timetable: Annotated[Path, typer.Option("--timetable", help="the previous timetable (JSON)")],
+    changes: Annotated[Path, typer.Option("--changes", help="change list (YAML or JSON)")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="write the new timetable here")],
+    now: Annotated[str | None, typer.Option("--now", help="current local time, e.g. 2025-10-25T10:00")] = None,
+    freeze: Annotated[int, typer.Option("--freeze", min=0, help="minutes after --now that cannot move")] = 60,
+    time_limit: Annotated[float, typer.Option("--time-limit", "-t", min=0.1)] = 10.0,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64)] = 2,
+    scenario_out: Annotated[Path | None, typer.Option("--scenario-out", help="write the changed scenario")] = None,
+) -> None:
+    """Re-plan after changes, moving as little as possible; prints the diff and the disruption."""
+    from datetime import datetime
+
+    from solver.changes import load_changes
+    from solver.diff import diff_text
+    from solver.replan import resolve as run_resolve
+    from solver.validate import validate_timetable
+
+    model = _load(scenario)
+    previous = _read_timetable(timetable)
+    try:
+        change_list = load_changes(changes.read_text(encoding="utf-8"), str(changes))
+        moment = datetime.fromisoformat(now) if now else None
+        result = run_resolve(model, previous, change_list, now=moment, freeze_minutes=freeze,
+                             time_limit=time_limit, workers=workers)
+    except ScenarioError as error:
+        errors.print(f"[bold red]{changes}: {len(error.problems)} problem(s)[/]")
+        for problem in error.problems:
+            errors.print(f"  - {problem}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    except (OSError, ValueError) as error:
+        errors.print(f"cannot re-plan: {error}", markup=False)
+        raise typer.Exit(2) from None
+    dump_timetable(result.timetable, output)
+    if scenario_out is not None:
+        dump_scenario(result.scenario, scenario_out)
+    console.print(diff_text(result.diff, result.scenario), markup=False, highlight=False)
+    proof = "proven minimal" if result.proven_minimal else f"lower bound {result.disruption_bound}"
+    console.print(f"disruption {result.disruption} ({proof}); neighbourhood: {result.neighbourhood}; "
+                  f"frozen: {len(result.frozen)}; {result.seconds:.2f} s; written to {output}", highlight=False)
+    for diagnostic in result.timetable.diagnostics:
+        console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
+    violations = validate_timetable(result.scenario, result.timetable)
+    for violation in violations:
+        errors.print(f"  {violation}", markup=False)
+    if violations or result.timetable.status in ("infeasible", "unknown"):
+        raise typer.Exit(1)
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="old timetable (JSON)")],
+    new: Annotated[Path, typer.Argument(help="new timetable (JSON)")],
+    scenario: Annotated[Path | None, typer.Option("--scenario", help="scenario, to name who is affected")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the diff as JSON")] = False,
+) -> None:
+    """What moved, changed room, was added or dropped between two timetables, and who to tell."""
+    from solver.diff import diff_text, diff_timetables
+    from solver.scenario import parse_scenario
+
+    before, after = _read_timetable(old), _read_timetable(new)
+    if scenario is not None:
+        model = _load(scenario)
+    else:  # without the scenario, nobody can be named; times are shown in UTC
+        model = parse_scenario({"name": after.scenario.name,
+                                "days": [{"date": "2000-01-01", "start": "00:00", "end": "01:00"}]})
+    result = diff_timetables(model, before, after)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        console.print(diff_text(result, model), markup=False, highlight=False)
+
+
+@app.command()
+def explain(
+    scenario: Annotated[Path, typer.Argument(help="scenario file")],
+    timetable: Annotated[Path | None, typer.Option("--timetable", help="a timetable of this scenario")] = None,
+    event: Annotated[str | None, typer.Option("--event", help="explain this unscheduled event")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", "-t", min=0.1)] = 10.0,
+) -> None:
+    """Why a scenario is infeasible, or why an event is not scheduled and what would let it in."""
+    from solver.explain import explain_scenario, what_would_it_take
+
+    model = _load(scenario)
+    if event is None:
+        for diagnostic in explain_scenario(model, time_limit=time_limit):
+            console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
+        return
+    if event not in {e.id for e in model.events}:
+        errors.print(f"--event: unknown event {event!r}")
+        raise typer.Exit(2)
+    table = _read_timetable(timetable) if timetable is not None else None
+    for line in what_would_it_take(model, event, table, time_limit=time_limit):
+        console.print(line, highlight=False, markup=False)
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()
 

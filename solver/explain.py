@@ -1,38 +1,56 @@
-"""Explaining an infeasible scenario: a small set of required events that cannot all happen.
+"""Explanations a planner can act on.
 
-Each required event's "must be placed" constraint is switched by an assumption literal;
-CP-SAT on one worker (with more, every assumption comes back: or-tools #3102) returns a
-sufficient set, which is then shrunk by deletion until removing any one event from it
-makes the rest feasible.
+* :func:`explain_infeasible` -- a minimal set of required events that cannot all happen,
+  with the rules that make them clash. Each required event's "must be placed" constraint
+  is switched by an assumption literal; CP-SAT on one worker (with more, every assumption
+  comes back: or-tools #3102) returns a sufficient set, shrunk by deletion until removing
+  any one event makes the rest feasible. Then each rule family is relaxed in turn on that
+  set alone: the families whose relaxation makes it feasible are the ones named.
+* :func:`what_would_it_take` -- for an event left out, the smallest relaxations (a later
+  departure, one more room, one more interpreter team, dropping one lower-priority
+  meeting...) that would let it in, each checked by re-solving.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from copy import deepcopy
+from datetime import datetime, timedelta
+from typing import Any
 
+import numpy as np
 from ortools.sat.python import cp_model
 
-from solver.compile import Instance
+from solver.compile import Instance, compile_scenario
 from solver.model.build import build_model
-from solver.timetable import Diagnostic
+from solver.model.constraints import ALL_FAMILIES, Family
+from solver.scenario import Scenario, ScenarioError, parse_scenario
+from solver.timetable import Diagnostic, Timetable
 
 log = logging.getLogger(__name__)
 
+_RULE_WORDS = {
+    "rooms_hold_one_event_at_a_time": "the rooms that fit them hold one event at a time{lead}",
+    "participants_attend_one_event_at_a_time": "{people} can attend only one event at a time{rest}",
+    "participants_have_time_to_travel": "{people} need travel time between zones",
+    "daily_event_limits": "a participant's maximum number of events per day",
+    "events_follow_their_predecessors": "the required order ('after')",
+    "exclusive_events_stand_alone": "nothing may run alongside an exclusive ceremony",
+    "escort_capacity_per_zone": "the escort capacity for vvip events per zone",
+    "shared_resources_suffice": "the capacity of {resources}",
+}
 
-def _infeasible_with(built_model: cp_model.CpModel, assumptions: list[cp_model.IntVar],
-                     time_limit: float) -> bool | None:
-    """True if the model is infeasible under these assumptions, False if feasible, None if unknown."""
-    built_model.clear_assumptions()
-    built_model.add_assumptions(assumptions)
+
+def _solve_status(model: cp_model.CpModel, time_limit: float, assumptions: list[int] | None = None) -> int:
+    model.clear_assumptions()
+    if assumptions:
+        model.proto.assumptions.extend(assumptions)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = time_limit
-    status = solver.solve(built_model)
-    if status == cp_model.INFEASIBLE:
-        return True
-    if status in (cp_model.FEASIBLE, cp_model.OPTIMAL):
-        return False
-    return None
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+    return int(solver.solve(model))
 
 
 def conflicting_required_events(instance: Instance, time_limit: float = 10.0) -> list[int] | None:
@@ -40,9 +58,9 @@ def conflicting_required_events(instance: Instance, time_limit: float = 10.0) ->
     built = build_model(instance, with_assumptions=True)
     model = built.model
     model.clear_objective()
-    literals = dict(built.event_assumption)
-    by_index = {lit.Index(): event for event, lit in literals.items()}
-    model.add_assumptions(list(literals.values()))
+    literals = {event: lit.Index() for event, lit in built.event_assumption.items()}
+    by_index = {index: event for event, index in literals.items()}
+    model.proto.assumptions.extend(list(literals.values()))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = time_limit
@@ -50,17 +68,85 @@ def conflicting_required_events(instance: Instance, time_limit: float = 10.0) ->
         return None
     core = [by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index]
     if not core:
-        return [] if _infeasible_with(model, [], time_limit) else None
-    # Shrink by deletion: drop each event in turn and keep it out if the rest is still infeasible.
+        return [] if _solve_status(model, time_limit) == cp_model.INFEASIBLE else None
     kept = list(core)
+    deadline = time.monotonic() + time_limit
     for event in list(core):
         trial = [e for e in kept if e != event]
-        if _infeasible_with(model, [literals[e] for e in trial], time_limit / 4):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        if _solve_status(model, remaining / 2, [literals[e] for e in trial]) == cp_model.INFEASIBLE:
             kept = trial
     return kept
 
 
+def _only(instance: Instance, events: list[int]) -> Instance:
+    """The instance reduced to these events (every other event removed)."""
+    keep = np.isin(instance.item_event, np.asarray(events, dtype=np.int64))
+    reduced = instance.restricted(keep)
+    return reduced
+
+
+def _essential_rules(instance: Instance, events: list[int], time_limit: float) -> list[Family]:
+    """Rule families whose relaxation (alone) lets these events all happen."""
+    reduced = _only(instance, events)
+    essential = []
+    for family in ALL_FAMILIES:
+        if family.__name__ == "time_budgets":
+            continue
+        others = tuple(f for f in ALL_FAMILIES if f is not family)
+        built = build_model(reduced, families=others)
+        built.model.clear_objective()
+        status = _solve_status(built.model, time_limit / len(ALL_FAMILIES))
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            essential.append(family)
+    return essential
+
+
+def _window_of(instance: Instance, event: int) -> str:
+    items = instance.event_items[event]
+    if items.size == 0:
+        return "no possible time"
+    grid = instance.grid
+    first = int(instance.item_start[items].min())
+    last = int(instance.item_end[items].max())
+    begin = grid.time_of(first)
+    end = grid.time_of(last - 1) + timedelta(minutes=grid.slot_minutes)
+    same_day = begin.date() == end.date()
+    return (f"between {begin:%H:%M} and {end:%H:%M} on {begin:%d %b}" if same_day
+            else f"between {begin:%H:%M %d %b} and {end:%H:%M %d %b}")
+
+
+def _rule_sentence(instance: Instance, family: Family, events: list[int]) -> str:
+    scenario = instance.scenario
+    chosen = [instance.events[e] for e in events]
+    shared = sorted({p for e in chosen for p in e.participants
+                     if sum(p in other.participants for other in chosen) > 1})
+    names = {p.id: p for p in scenario.participants}
+    people = ", ".join(shared) if shared else "their participants"
+    rests = sorted({names[p].min_break_minutes for p in shared if names[p].min_break_minutes})
+    rest = f" with {rests[-1]} minutes' rest between events" if rests else ""
+    pools = {int(instance.item_pool[i]) for e in events for i in instance.event_items[e]}
+    rooms = sorted({instance.rooms[r].id for p in pools for r in instance.pools[p].rooms})
+    changeover = max((instance.rooms[instance.room_index[r]].changeover_minutes for r in rooms), default=0)
+    sweep = scenario.sweep_minutes if any(instance.has_vvip[e] for e in events) else 0
+    leads = []
+    if changeover:
+        leads.append(f"{changeover}-minute changeover")
+    if sweep:
+        leads.append(f"{sweep}-minute security sweep before each vvip event")
+    lead = (" (" + ", ".join(rooms[:4]) + ("..." if len(rooms) > 4 else "") + ")"
+            + (", with a " + " and a ".join(leads) if leads else ""))
+    used = sorted({r for e in chosen for r in e.uses})
+    capacity = {r.id: r.capacity for r in scenario.resources}
+    resources = ", ".join(f"{r} ({capacity.get(r, 0)} available)" for r in used) or "shared resources"
+    template = _RULE_WORDS.get(family.__name__, family.__name__)
+    return template.format(people=people, rest=rest, lead=lead, resources=resources)
+
+
 def explain_infeasible(instance: Instance, time_limit: float = 10.0) -> list[Diagnostic]:
+    started = time.monotonic()
     events = conflicting_required_events(instance, time_limit)
     if events is None:
         return [Diagnostic(code="infeasible_unexplained",
@@ -70,12 +156,191 @@ def explain_infeasible(instance: Instance, time_limit: float = 10.0) -> list[Dia
         return [Diagnostic(code="infeasible_structure",
                            message="the scenario's rules contradict each other even before any required "
                                    "event is demanded")]
-    names = [instance.events[e] for e in events]
-    people = sorted({p for e in names for p in e.participants
-                     if sum(p in other.participants for other in names) > 1})
-    listing = ", ".join(f"{e.id} ({e.duration_minutes} min)" for e in names)
-    shared = f"; they share {', '.join(people)}" if people else ""
-    return [Diagnostic(code="required_events_conflict",
-                       message=f"these required events cannot all be scheduled together: {listing}{shared}. "
+    remaining = max(0.5, time_limit - (time.monotonic() - started))
+    rules = _essential_rules(instance, events, remaining)
+    chosen = [instance.events[e] for e in events]
+    people = sorted({p for e in chosen for p in e.participants
+                     if sum(p in other.participants for other in chosen) > 1})
+    listing = "; ".join(f"{e.id} ({e.duration_minutes} min, {_window_of(instance, i)})"
+                        for i, e in zip(events, chosen, strict=True))
+    if rules:
+        because = " and ".join(_rule_sentence(instance, family, events) for family in rules)
+        why = f" because {because}"
+    else:
+        why = " within their allowed times"
+    rooms = sorted({instance.rooms[r].id for e in events for i in instance.event_items[e]
+                    for r in instance.pools[int(instance.item_pool[i])].rooms})
+    code = "required_events_conflict"
+    if len(rules) == 1:
+        code = {
+            "rooms_hold_one_event_at_a_time": "rooms_too_few",
+            "participants_attend_one_event_at_a_time": "participant_overbooked",
+            "participants_have_time_to_travel": "travel_too_long",
+            "events_follow_their_predecessors": "order_does_not_fit",
+            "exclusive_events_stand_alone": "exclusive_overlap",
+            "escort_capacity_per_zone": "escort_capacity_too_small",
+            "shared_resources_suffice": "resource_too_small",
+            "daily_event_limits": "daily_limit_too_low",
+        }.get(rules[0].__name__, code)
+    return [Diagnostic(code=code,
+                       message=f"these required events cannot all be scheduled: {listing}{why}. "
                                f"Removing or relaxing any one of them makes the rest possible.",
-                       events=[e.id for e in names], participants=people)]
+                       events=[e.id for e in chosen], participants=people, rooms=rooms[:12])]
+
+
+def explain_scenario(scenario: Scenario, time_limit: float = 10.0) -> list[Diagnostic]:
+    """Pre-check failures of required events, or a minimal conflicting set, or 'feasible'."""
+    instance = compile_scenario(scenario)
+    early = [c for c in instance.prechecks if instance.required[c.event]]
+    if early:
+        return [Diagnostic(code=c.code, message=c.message, events=[instance.events[c.event].id],
+                           participants=list(c.participants)) for c in early]
+    built = build_model(instance)
+    built.model.clear_objective()
+    status = _solve_status(built.model, time_limit)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        optional = [instance.events[c.event].id for c in instance.prechecks]
+        extra = f"; optional events ruled out before solving: {', '.join(optional)}" if optional else ""
+        return [Diagnostic(code="feasible", message=f"every required event can be scheduled{extra}")]
+    if status != cp_model.INFEASIBLE:
+        return [Diagnostic(code="undecided", message=f"no answer within {time_limit:g} s")]
+    return explain_infeasible(instance, time_limit)
+
+
+# --------------------------------------------------------------------------------------
+# What would it take
+# --------------------------------------------------------------------------------------
+
+Relaxation = tuple[str, Callable[[dict[str, Any]], None]]
+
+
+def _fits(document: dict[str, Any], event_id: str, keep: set[str], time_limit: float) -> bool:
+    """Can the event happen with every event in ``keep`` still scheduled (they may move)?"""
+    doc = deepcopy(document)
+    for event in doc["events"]:
+        if event["id"] == event_id or event["id"] in keep:
+            event["required"] = True
+    try:
+        variant = parse_scenario(doc)
+    except ScenarioError:
+        return False
+    instance = compile_scenario(variant)
+    if any(instance.required[c.event] for c in instance.prechecks):
+        return False
+    built = build_model(instance)
+    built.model.clear_objective()
+    return _solve_status(built.model, time_limit) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+def _relaxations(scenario: Scenario, event_id: str, timetable: Timetable | None) -> list[Relaxation]:
+    event = next(e for e in scenario.events if e.id == event_id)
+    people = {p.id: p for p in scenario.participants}
+    out: list[Relaxation] = []
+    hour = timedelta(hours=1)
+
+    def at(moment: datetime) -> str:
+        return f"{scenario.localise(moment):%H:%M on %d %b}"
+
+    for pid in event.participants:
+        person = people[pid]
+        for index, window in enumerate(person.available or []):
+            def later(doc: dict[str, Any], pid: str = pid, index: int = index, end: datetime = window.end) -> None:
+                person_doc = next(p for p in doc["participants"] if p["id"] == pid)
+                person_doc["available"][index]["end"] = (end + hour).isoformat()
+
+            def earlier(doc: dict[str, Any], pid: str = pid, index: int = index,
+                        start: datetime = window.start) -> None:
+                person_doc = next(p for p in doc["participants"] if p["id"] == pid)
+                person_doc["available"][index]["start"] = (start - hour).isoformat()
+
+            out.append((f"possible if {pid}'s departure moves from {at(window.end)} to {at(window.end + hour)}",
+                        later))
+            out.append((f"possible if {pid} arrives at {at(window.start - hour)} instead of {at(window.start)}",
+                        earlier))
+        if person.max_events_per_day is not None:
+            def more_events(doc: dict[str, Any], pid: str = pid) -> None:
+                person_doc = next(p for p in doc["participants"] if p["id"] == pid)
+                person_doc["max_events_per_day"] += 1
+
+            out.append((f"possible if {pid} may attend {person.max_events_per_day + 1} events a day "
+                        f"instead of {person.max_events_per_day}", more_events))
+    if event.latest_end is not None:
+        def later_end(doc: dict[str, Any], end: datetime = event.latest_end) -> None:
+            next(e for e in doc["events"] if e["id"] == event_id)["latest_end"] = (end + hour).isoformat()
+
+        out.append((f"possible if {event_id} may end by {at(event.latest_end + hour)} instead of "
+                    f"{at(event.latest_end)}", later_end))
+    if event.earliest is not None:
+        def earlier_start(doc: dict[str, Any], start: datetime = event.earliest) -> None:
+            next(e for e in doc["events"] if e["id"] == event_id)["earliest"] = (start - hour).isoformat()
+
+        out.append((f"possible if {event_id} may start from {at(event.earliest - hour)} instead of "
+                    f"{at(event.earliest)}", earlier_start))
+    instance = compile_scenario(scenario)
+    e_index = instance.event_index[event_id]
+    candidate_rooms = sorted({r for i in instance.event_items[e_index]
+                              for r in instance.pools[int(instance.item_pool[i])].rooms},
+                             key=lambda r: instance.rooms[r].capacity)
+    if candidate_rooms:
+        room = instance.rooms[candidate_rooms[0]]
+
+        def one_more_room(doc: dict[str, Any], room_id: str = room.id) -> None:
+            template = deepcopy(next(r for r in doc["rooms"] if r["id"] == room_id))
+            template["id"] = f"{room_id}-extra"
+            template["unavailable"] = []
+            doc["rooms"].append(template)
+
+        out.append((f"possible if one more room like {room.name or room.id} is open", one_more_room))
+    for resource_id in event.uses:
+        def more_resource(doc: dict[str, Any], resource_id: str = resource_id) -> None:
+            next(r for r in doc["resources"] if r["id"] == resource_id)["capacity"] += 1
+
+        out.append((f"possible with one more unit of {resource_id}", more_resource))
+    if timetable is not None:
+        placed = {a.event for a in timetable.assignments}
+        rivals = sorted((e for e in scenario.events
+                         if e.id in placed and not e.required and e.id != event_id
+                         and set(e.participants) & set(event.participants) and e.priority <= event.priority),
+                        key=lambda e: e.priority)[:5]
+        for rival in rivals:
+            def drop(doc: dict[str, Any], rival_id: str = rival.id) -> None:
+                doc["events"] = [e for e in doc["events"] if e["id"] != rival_id]
+                for other in doc["events"]:
+                    other["after"] = [a for a in other.get("after", []) if a != rival_id]
+
+            out.append((f"possible if {rival.id} (priority {rival.priority}) is dropped", drop))
+    return out
+
+
+def what_would_it_take(scenario: Scenario, event_id: str, timetable: Timetable | None = None,
+                       time_limit: float = 10.0) -> list[str]:
+    """Planner-readable lines: why the event is out, then each single relaxation that lets it in."""
+    lines: list[str] = []
+    if timetable is not None:
+        if timetable.assignment_of(event_id) is not None:
+            return [f"{event_id} is scheduled"]
+        reason = next((u.reason for u in timetable.unscheduled if u.event == event_id), None)
+        if reason:
+            lines.append(f"{event_id}: {reason}")
+    keep = {a.event for a in timetable.assignments} if timetable is not None else set()
+    document = scenario.to_document()
+    started = time.monotonic()
+    candidates = _relaxations(scenario, event_id, timetable)
+    if _fits(document, event_id, keep, time_limit / (len(candidates) + 1)):
+        lines.append(f"{event_id} fits without any relaxation if other meetings move; re-plan to include it")
+        return lines
+    found = 0
+    for sentence, relax in candidates:
+        remaining = time_limit - (time.monotonic() - started)
+        if remaining <= 0:
+            lines.append("(stopped: time limit reached before every relaxation was tried)")
+            break
+        variant = deepcopy(document)
+        relax(variant)
+        removed = {e["id"] for e in document["events"]} - {e["id"] for e in variant["events"]}
+        if _fits(variant, event_id, keep - removed, min(remaining, time_limit / 4)):
+            lines.append(sentence)
+            found += 1
+    if not found:
+        lines.append(f"no single relaxation tried lets {event_id} in")
+    return lines
