@@ -147,8 +147,36 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         assignment.confirmed = bool(before is not None and before.confirmed and before.room == assignment.room
                                     and before.start == assignment.start)
     table.solve_seconds = round(time.monotonic() - started, 3)
+    # Rooms are chosen within pools after solving: report what the planner will actually see.
+    measured = measure_disruption(changed, previous, table, weights)
+    if measured > disruption:  # a room changed inside a pool: the proof was about the pooled cost
+        proven = False
+        bound = min(bound, disruption)
+    disruption = measured
     diff = diff_timetables(changed, previous, table)
     return ReplanResult(table, changed, diff, disruption, bound, proven, best.level, frozen, table.solve_seconds)
+
+
+def measure_disruption(scenario: Scenario, previous: Timetable, new: Timetable,
+                       weights: DisruptionWeights | None = None) -> int:
+    """The weighted disruption between two timetables, read from the timetables alone."""
+    weights = weights or DisruptionWeights()
+    tiers = {p.id: p.tier for p in scenario.participants}
+    events = {e.id: e for e in scenario.events}
+    after = {a.event: a for a in new.assignments}
+    total = 0
+    for old in previous.assignments:
+        now = after.get(old.event)
+        if now is None or old.event not in events:
+            continue
+        people = [tiers.get(p, "standard") for p in events[old.event].participants]
+        factor = weights.vvip_factor if "vvip" in people else weights.vip_factor if "vip" in people else 1
+        factor *= weights.confirmed_factor if old.confirmed else 1
+        if now.start != old.start:
+            total += weights.time_move * factor
+        if now.room != old.room:
+            total += weights.room_change * factor
+    return total
 
 
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,177 @@
+"""Re-planning: the new timetable validates, frozen events stay, nothing previously
+scheduled is dropped when it could be kept, and on tiny cases the disruption equals the
+brute-force minimum."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from solver.changes import apply_changes, parse_changes
+from solver.replan import DisruptionWeights, measure_disruption, resolve
+from solver.scenario import Scenario, load_scenario
+from solver.solve import solve
+from solver.timetable import Timetable
+from solver.validate import validate_timetable
+from tests.brute import valid_timetables
+from tests.builders import at, event, scenario
+from tests.test_properties import small_scenarios
+
+
+def solved(model: Scenario) -> Timetable:
+    timetable = solve(model, time_limit=5, workers=2, seed=0).timetable
+    assert timetable.status in ("optimal", "feasible")
+    return timetable
+
+
+def test_room_closure_moves_only_the_event_in_it() -> None:
+    model = scenario(rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}],
+                     participants=[{"id": p, "delegation": p} for p in "abcd"],
+                     events=[event("x", people=("a",), latest_end=at("10:00")),
+                             event("y", people=("b",), latest_end=at("10:00")),
+                             event("z", people=("c", "d"), earliest=at("10:00"))])
+    before = solved(model)
+    x = before.assignment_of("x")
+    assert x is not None
+    closure = {"op": "room_closed", "room": x.room, "start": x.start.isoformat(), "end": x.end.isoformat()}
+    result = resolve(model, before, [closure], time_limit=5)
+    assert validate_timetable(result.scenario, result.timetable) == []
+    changed = [m.event for m in result.diff.moved + result.diff.room_changes]
+    assert changed == ["x"] and result.diff.dropped == []
+    assert result.proven_minimal
+    assert result.disruption == result.disruption_bound
+
+
+def test_room_change_preferred_to_time_change() -> None:
+    model = scenario(rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}],
+                     events=[event("x", pinned={"room": "r1"})])
+    before = solved(model)
+    result = resolve(model, before, [{"op": "unpin", "event": "x"},
+                                     {"op": "room_closed", "room": "r1", "start": at("09:00"), "end": at("12:00")}],
+                     time_limit=5)
+    assert [m.event for m in result.diff.room_changes] == ["x"] and result.diff.moved == []
+    assert result.disruption == DisruptionWeights().room_change
+
+
+def test_frozen_events_do_not_move() -> None:
+    model = scenario(rooms=[{"id": "r1", "capacity": 10}],
+                     participants=[{"id": p, "delegation": p} for p in "abc"],
+                     events=[event("first", people=("a",), latest_end=at("09:30")),
+                             event("second", people=("b",), earliest=at("09:30"), latest_end=at("10:15")),
+                             event("late", people=("c",), earliest=at("11:00"))])
+    before = solved(model)
+    # The room closes when "second" runs; "second" is inside the freeze window and cannot move.
+    second = before.assignment_of("second")
+    assert second is not None
+    now = model.localise(datetime.fromisoformat(at("09:00")))
+    result = resolve(model, before, [{"op": "participant_delayed", "participant": "c",
+                                      "arrival": at("11:30")}], now=now, freeze_minutes=60, time_limit=5)
+    assert validate_timetable(result.scenario, result.timetable) == []
+    assert {"first", "second"} <= set(result.frozen)
+    new_second = result.timetable.assignment_of("second")
+    assert new_second is not None and (new_second.start, new_second.room) == (second.start, second.room)
+    late = result.timetable.assignment_of("late")
+    assert late is not None and late.start >= now + timedelta(hours=2, minutes=30)
+
+
+def test_nothing_new_starts_inside_the_freeze_window() -> None:
+    model = scenario(events=[event("x", kind="bilateral", priority=1)])
+    before = solved(model)
+    now = model.localise(datetime.fromisoformat(at("08:00")))
+    added = {"op": "event_added", "event": {"id": "y", "kind": "bilateral", "duration_minutes": 30,
+                                            "participants": ["b"], "priority": 5}}
+    result = resolve(model, before, [added], now=now, freeze_minutes=90, time_limit=5)
+    y = result.timetable.assignment_of("y")
+    assert y is not None and y.start >= now + timedelta(minutes=90)
+
+
+def test_previous_meeting_kept_when_new_request_competes() -> None:
+    model = scenario(days=[{"date": "2025-10-25", "start": "09:00", "end": "10:00"}],
+                     events=[event("old", kind="bilateral", priority=1)])
+    before = solved(model)
+    # A much more valuable request for the same leader and the only room: the old meeting stays,
+    # the new one takes the remaining half hour.
+    added = {"op": "event_added", "event": {"id": "new", "kind": "bilateral", "duration_minutes": 30,
+                                            "participants": ["a"], "priority": 50}}
+    result = resolve(model, before, [added], time_limit=5)
+    assert result.timetable.assignment_of("old") is not None
+    assert result.timetable.assignment_of("new") is not None
+    assert validate_timetable(result.scenario, result.timetable) == []
+
+
+def test_confirmed_assignment_is_moved_last() -> None:
+    model = scenario(rooms=[{"id": "r1", "capacity": 10}],
+                     participants=[{"id": p, "delegation": p} for p in "abc"],
+                     days=[{"date": "2025-10-25", "start": "09:00", "end": "10:30"}],
+                     events=[event("p", people=("a",), latest_end=at("10:00")),
+                             event("q", people=("b",), latest_end=at("10:00"))])
+    before = solved(model)
+    confirmed = min(before.assignments, key=lambda a: a.start)
+    other = next(a.event for a in before.assignments if a.event != confirmed.event)
+    confirmed.confirmed = True
+    # A new required event needs the room before 10:00: one of the two must go to 10:00.
+    added = {"op": "event_added", "event": {"id": "n", "duration_minutes": 30, "participants": ["c"],
+                                            "latest_end": at("10:00")}}
+    loosen = {"op": "event_updated", "event": other, "set": {"latest_end": None}}
+    loosen_confirmed = {"op": "event_updated", "event": confirmed.event, "set": {"latest_end": None}}
+    result = resolve(model, before, [added, loosen, loosen_confirmed], time_limit=5)
+    assert [m.event for m in result.diff.moved] == [other]
+    kept = result.timetable.assignment_of(confirmed.event)
+    assert kept is not None and kept.confirmed
+
+
+def _tightening(model: Scenario, previous: Timetable, data: st.DataObject) -> list[dict[str, Any]]:
+    if not previous.assignments:
+        return []
+    target = data.draw(st.sampled_from(previous.assignments))
+    if data.draw(st.booleans()):
+        return [{"op": "room_closed", "room": target.room, "start": target.start.isoformat(),
+                 "end": target.end.isoformat()}]
+    person = next(e for e in model.events if e.id == target.event).participants[0]
+    return [{"op": "participant_delayed", "participant": person, "arrival": target.end.isoformat()}]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_scenarios(max_events=3, day_end="10:15"), st.data())
+def test_disruption_equals_brute_force_minimum(model: Scenario, data: st.DataObject) -> None:
+    previous = solve(model, time_limit=5, workers=2, seed=0).timetable
+    if previous.status not in ("optimal", "feasible"):
+        return
+    changes = _tightening(model, previous, data)
+    changed = apply_changes(model, parse_changes(changes))
+    result = resolve(model, previous, changes, time_limit=10)
+    old_events = {a.event for a in previous.assignments}
+
+    def rank(t: Timetable) -> tuple[int, int, int]:
+        kept = sum(a.event in old_events for a in t.assignments)
+        return kept, t.objective, -measure_disruption(changed, previous, t)
+
+    best = max((rank(t) for t in valid_timetables(changed)), default=None)
+    if best is None:
+        assert result.timetable.status == "infeasible"
+        return
+    assert validate_timetable(changed, result.timetable) == []
+    assert rank(result.timetable) == best
+    assert result.disruption == -best[2]
+
+
+def test_hanoi_room_closure_repair_validates() -> None:
+    model = load_scenario("scenarios/hanoi-2025.yaml")
+    previous = solve(model, time_limit=20, workers=2, seed=0).timetable
+    busiest = max({a.room for a in previous.assignments},
+                  key=lambda r: sum(a.room == r for a in previous.assignments))
+    day = model.days[0]
+    closure = {"op": "room_closed", "room": busiest, "start": f"{day.date}T10:00", "end": f"{day.date}T12:00"}
+    result = resolve(model, previous, [closure], time_limit=10)
+    assert validate_timetable(result.scenario, result.timetable) == []
+    placed = {a.event for a in result.timetable.assignments}
+    assert all(e.id in placed for e in result.scenario.events if e.required)
+    assert not result.diff.dropped
+    moved = {m.event for m in result.diff.moved} | {m.event for m in result.diff.room_changes}
+    hit = {a.event for a in previous.assignments if a.room == busiest
+           and a.start < model.localise(datetime.fromisoformat(f"{day.date}T12:00"))
+           and a.end > model.localise(datetime.fromisoformat(f"{day.date}T10:00"))}
+    assert hit <= moved
