@@ -156,6 +156,16 @@ def explain_infeasible(instance: Instance, time_limit: float = 10.0) -> list[Dia
         return [Diagnostic(code="infeasible_structure",
                            message="the scenario's rules contradict each other even before any required "
                                    "event is demanded")]
+    # An event's predecessors must happen for it to happen (H10): they belong to the conflict.
+    closure: list[int] = []
+    stack = list(events)
+    while stack:
+        event = stack.pop()
+        if event not in closure:
+            closure.append(event)
+            stack.extend(instance.predecessors[event])
+    events = sorted(closure, key=lambda e: (instance.item_start[instance.event_items[e]].min()
+                                            if instance.event_items[e].size else 0, e))
     remaining = max(0.5, time_limit - (time.monotonic() - started))
     rules = _essential_rules(instance, events, remaining)
     chosen = [instance.events[e] for e in events]
