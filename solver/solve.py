@@ -48,6 +48,7 @@ class SolveConfig:
     warm_start: bool = True
     max_presolve_iterations: int | None = 1  # measured: faster first solutions (benchmarks/RESULTS.md)
     log_search: bool = False
+    stop: threading.Event | None = None  # set it to stop the search; the best timetable so far is kept
 
 
 @dataclass
@@ -92,6 +93,7 @@ class _Incumbents(cp_model.CpSolverSolutionCallback):
         self.best = -1
         self.last_improvement = time.monotonic()
         self.stalled = False
+        self.cancelled = False
         self.bounds: list[tuple[float, int]] = []  # (seconds, proven bound) as the bound improves
 
     def on_bound(self, bound: float) -> None:
@@ -112,8 +114,13 @@ class _Incumbents(cp_model.CpSolverSolutionCallback):
             self.on_progress(progress)
 
 
-def _watch_for_stall(solver: cp_model.CpSolver, incumbents: _Incumbents, done: threading.Event) -> None:
-    while not done.wait(0.2):
+def _watch_for_stall(solver: cp_model.CpSolver, incumbents: _Incumbents, done: threading.Event,
+                     stop: threading.Event | None) -> None:
+    while not done.wait(0.1):
+        if stop is not None and stop.is_set():
+            incumbents.cancelled = True
+            solver.stop_search()
+            return
         if incumbents.best >= 0 and time.monotonic() - incumbents.last_improvement > incumbents.stall_seconds:
             incumbents.stalled = True
             solver.stop_search()
@@ -175,7 +182,7 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
 
     solver.best_bound_callback = incumbents.on_bound
     done = threading.Event()
-    watcher = threading.Thread(target=_watch_for_stall, args=(solver, incumbents, done), daemon=True)
+    watcher = threading.Thread(target=_watch_for_stall, args=(solver, incumbents, done, config.stop), daemon=True)
     watcher.start()
     search_started = time.monotonic()
     try:
@@ -187,6 +194,7 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
     if incumbents.history:
         stats.first_solution_seconds = incumbents.history[0].seconds
     stats.stopped_by = ("optimal" if status == cp_model.OPTIMAL else "stall" if incumbents.stalled
+                        else "cancelled" if incumbents.cancelled
                         else "infeasible" if status == cp_model.INFEASIBLE else "time limit")
 
     weight = built.objective.weight
