@@ -22,7 +22,15 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 Tier = Literal["vvip", "vip", "standard"]
 EventKind = Literal["high_level", "round_table", "bilateral", "other"]
@@ -43,6 +51,8 @@ def _hhmm(value: Any) -> Any:
         return time(value // 60, value % 60)
     if value == "24:00":
         return "23:59:59.999999"
+    if isinstance(value, str) and len(value) == 4 and value[1] == ":":
+        return "0" + value  # "9:00" -> "09:00"
     return value
 
 
@@ -54,6 +64,10 @@ class Day(ContractModel):
     end: time
 
     _parse_start = field_validator("start", "end", mode="before")(_hhmm)
+
+    @field_serializer("start", "end")
+    def _as_hhmm(self, value: time) -> str:
+        return "24:00" if value == time(23, 59, 59, 999999) else f"{value:%H:%M}"
 
 
 class Zone(ContractModel):
@@ -75,7 +89,9 @@ class TimeWindow(ContractModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeWindow:
-        if self.end <= self.start:
+        # A local time and one with an offset can only be compared once the scenario's zone is
+        # known: check_references does that for mixed windows.
+        if (self.start.tzinfo is None) == (self.end.tzinfo is None) and self.end <= self.start:
             raise ValueError(f"end {self.end.isoformat()} must be after start {self.start.isoformat()}")
         return self
 
@@ -350,6 +366,10 @@ def check_references(scenario: Scenario) -> list[Problem]:
             if zone not in zones:
                 add(Problem(f"travel_minutes[{index}].{field}", f"unknown zone; {allowed(zones)}", zone))
 
+    for path, span in _windows_with_paths(scenario):
+        if span.end <= span.start:
+            add(Problem(path, f"end {span.end.isoformat()} must be after start {span.start.isoformat()}"))
+
     for index, room in enumerate(scenario.rooms):
         if room.zone not in zones:
             add(Problem(f"rooms[{index}].zone", f"unknown zone; {allowed(zones)}", room.zone))
@@ -416,6 +436,15 @@ def check_references(scenario: Scenario) -> list[Problem]:
 
     problems.extend(_after_cycles(scenario))
     return problems
+
+
+def _windows_with_paths(scenario: Scenario) -> Iterable[tuple[str, TimeWindow]]:
+    for index, room in enumerate(scenario.rooms):
+        for w_index, window in enumerate(room.unavailable):
+            yield f"rooms[{index}].unavailable[{w_index}]", window
+    for index, person in enumerate(scenario.participants):
+        for w_index, span in enumerate(person.available or []):
+            yield f"participants[{index}].available[{w_index}]", span
 
 
 def _on_grid(moment: datetime, slot: int) -> bool:
