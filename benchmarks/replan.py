@@ -1,0 +1,175 @@
+"""Re-planning benchmark: for each kind of single change, N random changes applied to the
+solved Hanoi timetable; repair latency (median, worst), share with disruption proven
+minimal, and the time to explain an infeasible scenario.
+
+    .venv/bin/python benchmarks/replan.py --changes 20 --workers 2
+
+Prints a JSON summary per change kind (and appends it to benchmarks/results.jsonl with
+--record). Seeds are fixed so that runs compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from solver.compile import compile_scenario  # noqa: E402
+from solver.explain import explain_scenario  # noqa: E402
+from solver.replan import resolve  # noqa: E402
+from solver.scenario import Scenario, ScenarioError, load_scenario, parse_scenario  # noqa: E402
+from solver.solve import solve  # noqa: E402
+from solver.timetable import Timetable  # noqa: E402
+from solver.validate import validate_timetable  # noqa: E402
+
+KINDS = ("participant_availability", "participant_delayed", "room_closed", "room_reopened", "event_added",
+         "event_cancelled", "event_updated", "pin", "unpin", "resource_capacity", "room_added", "day_added")
+
+
+def random_change(kind: str, scenario: Scenario, timetable: Timetable, rng: random.Random,
+                  serial: int) -> dict[str, Any]:
+    """One plausible last-minute change of the given kind."""
+    placed = [a for a in timetable.assignments]
+    leaders = [p for p in scenario.participants if p.tier in ("vvip", "vip")]
+    day = rng.choice(scenario.days)
+    start, end = scenario.day_bounds(day)
+    if kind == "participant_availability":
+        person = rng.choice(leaders)
+        cut = start + timedelta(hours=rng.randint(1, 4))
+        return {"op": kind, "participant": person.id,
+                "available": [{"start": start.isoformat(), "end": cut.isoformat()}]
+                + [{"start": scenario.day_bounds(d)[0].isoformat(), "end": scenario.day_bounds(d)[1].isoformat()}
+                   for d in scenario.days if d.date != day.date]}
+    if kind == "participant_delayed":
+        person = rng.choice(leaders)
+        return {"op": kind, "participant": person.id,
+                "arrival": (start + timedelta(hours=rng.choice([1, 2, 3]))).isoformat()}
+    if kind == "room_closed":
+        target = rng.choice(placed)
+        return {"op": kind, "room": target.room, "start": target.start.isoformat(),
+                "end": (target.start + timedelta(hours=1)).isoformat(), "reason": "security sweep"}
+    if kind == "room_reopened":
+        room = rng.choice(scenario.rooms)
+        return {"op": kind, "room": room.id, "start": start.isoformat(), "end": end.isoformat()}
+    if kind == "event_added":
+        a, b = rng.sample(leaders, 2)
+        bilateral_rooms = [r for r in scenario.rooms if "flags" in r.features]
+        features = ["flags"] if bilateral_rooms else []
+        return {"op": kind, "event": {"id": f"bench-new-{serial}", "title": f"{a.name} - {b.name}",
+                                      "kind": "bilateral", "duration_minutes": 30,
+                                      "participants": [a.id, b.id], "features": features,
+                                      "priority": rng.randint(1, 10)}}
+    if kind == "event_cancelled":
+        return {"op": kind, "event": rng.choice(placed).event}
+    if kind == "event_updated":
+        optional = [e for e in scenario.events if not e.required] or scenario.events
+        return {"op": kind, "event": rng.choice(optional).id, "set": {"priority": rng.randint(1, 10)}}
+    if kind == "pin":
+        target = rng.choice(placed)
+        return {"op": kind, "event": target.event, "room": target.room, "start": target.start.isoformat()}
+    if kind == "unpin":
+        pinned = [e for e in scenario.events if e.pinned is not None]
+        return {"op": kind, "event": (rng.choice(pinned) if pinned else rng.choice(scenario.events)).id}
+    if kind == "resource_capacity":
+        resource = rng.choice(scenario.resources)
+        return {"op": kind, "resource": resource.id, "capacity": max(1, resource.capacity - 1)}
+    if kind == "room_added":
+        template = rng.choice([r for r in scenario.rooms if "flags" in r.features] or scenario.rooms)
+        room = template.model_dump(mode="json", exclude_none=True)
+        room.update(id=f"bench-room-{serial}", unavailable=[])
+        return {"op": kind, "room": room}
+    if kind == "day_added":
+        last = max(d.date for d in scenario.days)
+        return {"op": kind, "day": {"date": (last + timedelta(days=1)).isoformat(), "start": "08:00", "end": "18:00"}}
+    raise ValueError(kind)
+
+
+def infeasible_variant(scenario: Scenario) -> Scenario:
+    """The scenario with one event that must follow another squeezed to end before its
+    predecessor can: the order rule and the window cannot both hold."""
+    instance = compile_scenario(scenario)
+    document = scenario.to_document()
+    for e, before in enumerate(instance.predecessors):
+        if not before or not instance.required[e]:
+            continue
+        first_end = min(int(instance.item_end[instance.event_items[b]].min()) for b in before)
+        event = document["events"][e]
+        end = instance.grid.time_of(first_end - 1) + timedelta(minutes=scenario.slot_minutes)
+        event["latest_end"] = (end + timedelta(minutes=event["duration_minutes"] - scenario.slot_minutes)).isoformat()
+        event.pop("earliest", None)
+        return parse_scenario(document)
+    raise ValueError("no required event with a predecessor")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--file", type=Path, default=ROOT / "scenarios" / "hanoi-2025.yaml")
+    parser.add_argument("--changes", type=int, default=20)
+    parser.add_argument("--kinds", nargs="*", default=list(KINDS))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--time-limit", type=float, default=3.0, help="per repair")
+    parser.add_argument("--solve-time", type=float, default=20.0, help="for the initial timetable")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--record", action="store_true")
+    args = parser.parse_args()
+
+    scenario = load_scenario(args.file)
+    base = solve(scenario, time_limit=args.solve_time, workers=args.workers, seed=0).timetable
+    rows = []
+    for kind in args.kinds:
+        rng = random.Random(f"{args.seed}-{kind}")
+        latencies, proven, invalid, failed, infeasible = [], 0, 0, 0, 0
+        for serial in range(args.changes):
+            change = random_change(kind, scenario, base, rng, serial)
+            started = time.monotonic()
+            try:
+                result = resolve(scenario, base, [change], time_limit=args.time_limit, workers=args.workers,
+                                 seed=serial)
+            except ScenarioError:
+                failed += 1
+                continue
+            latencies.append(time.monotonic() - started)
+            if result.timetable.status == "infeasible":  # e.g. a leader delayed past a required event
+                infeasible += 1
+                continue
+            proven += result.proven_minimal
+            invalid += bool(validate_timetable(result.scenario, result.timetable))
+        rows.append({"kind": kind, "changes": len(latencies), "rejected": failed,
+                     "median_s": round(statistics.median(latencies), 3) if latencies else None,
+                     "worst_s": round(max(latencies), 3) if latencies else None,
+                     "infeasible": infeasible,
+                     "proven_minimal_pct": (round(100 * proven / (len(latencies) - infeasible), 1)
+                                            if len(latencies) > infeasible else None),
+                     "invalid": invalid})
+        print(json.dumps(rows[-1]), flush=True)
+    try:
+        variant = infeasible_variant(scenario)
+        started = time.monotonic()
+        diagnostics = explain_scenario(variant, time_limit=10)
+        explain_s: float | None = round(time.monotonic() - started, 3)
+    except ValueError:
+        diagnostics, explain_s = [], None
+    summary = {"case": "replan", "scenario": str(args.file.name), "per_kind": rows, "explain_infeasible_s": explain_s,
+               "explanation": diagnostics[0].message if diagnostics else None,
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores", "workers": args.workers,
+               "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+               "command": " ".join(["python", "benchmarks/replan.py", *sys.argv[1:]])}
+    print(json.dumps(summary))
+    if args.record:
+        with (ROOT / "benchmarks" / "results.jsonl").open("a") as out:
+            out.write(json.dumps(summary) + "\n")
+
+
+if __name__ == "__main__":
+    main()
