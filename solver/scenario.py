@@ -520,11 +520,44 @@ def parse_scenario(data: Any) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        raise ScenarioError(_problems_from_validation(error)) from None
+        # Report the broken fields and, so that one pass shows everything, the unknown ids too.
+        problems = _problems_from_validation(error)
+        seen = {p.path for p in problems}
+        problems += [p for p in _raw_reference_problems(data) if p.path not in seen]
+        raise ScenarioError(problems) from None
     problems = check_references(scenario)
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _raw_reference_problems(data: dict[str, Any]) -> list[Problem]:
+    """Unknown ids in a document that failed field validation (read leniently from the raw data)."""
+
+    def ids(name: str) -> set[str]:
+        items = data.get(name)
+        return {str(i["id"]) for i in items if isinstance(i, dict) and "id" in i} if isinstance(items, list) else set()
+
+    known = {"participants": ids("participants"), "rooms": ids("rooms"), "events": ids("events"),
+             "resources": ids("resources"), "zones": ids("zones") if "zones" in data else {"main"}}
+    problems: list[Problem] = []
+    for index, room in enumerate(data.get("rooms") or []):
+        if isinstance(room, dict) and isinstance(room.get("zone"), str) and room["zone"] not in known["zones"]:
+            problems.append(Problem(f"rooms[{index}].zone", "unknown zone", room["zone"]))
+    for index, event in enumerate(data.get("events") or []):
+        if not isinstance(event, dict):
+            continue
+        for field, kind, label in (("participants", "participants", "participant id"), ("rooms", "rooms", "room"),
+                                   ("after", "events", "event id")):
+            values = event.get(field)
+            for v_index, value in enumerate(values if isinstance(values, list) else []):
+                if isinstance(value, str) and value not in known[kind]:
+                    problems.append(Problem(f"events[{index}].{field}[{v_index}]", f"unknown {label}", value))
+        uses = event.get("uses")
+        for resource in uses if isinstance(uses, dict) else {}:
+            if resource not in known["resources"]:
+                problems.append(Problem(f"events[{index}].uses.{resource}", "unknown resource", resource))
+    return problems
 
 
 def read_document(text: str, source: str = "<input>") -> Any:

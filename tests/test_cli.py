@@ -1,0 +1,94 @@
+"""The summit command line, run in-process with Typer's runner on real files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from solver.cli import app
+from solver.scenario import load_scenario
+from solver.timetable import load_timetable
+from solver.validate import validate_timetable
+
+TINY = "scenarios/examples/tiny.yaml"
+runner = CliRunner()
+
+
+def test_check_reports_a_valid_scenario() -> None:
+    result = runner.invoke(app, ["check", TINY])
+    assert result.exit_code == 0, result.output
+    assert "scenario is valid" in result.output
+
+
+def test_check_lists_every_problem_with_its_path(tmp_path: Path) -> None:
+    bad = yaml.safe_load(Path(TINY).read_text())
+    bad["events"][1]["participants"][1] = "nobody"
+    bad["rooms"][0]["capacity"] = 0
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    assert "events[1].participants[1]: unknown participant id (got 'nobody')" in result.output
+    assert "rooms[0].capacity" in result.output
+
+
+def test_solve_writes_a_valid_timetable(tmp_path: Path) -> None:
+    out = tmp_path / "timetable.json"
+    result = runner.invoke(app, ["solve", TINY, "--time-limit", "5", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "status optimal" in result.output
+    timetable = load_timetable(out)
+    assert validate_timetable(load_scenario(TINY), timetable) == []
+    csv_run = runner.invoke(app, ["solve", TINY, "--time-limit", "5", "--format", "csv"])
+    assert csv_run.stdout.splitlines()[0] == "event,title,room,start,end,participants"
+    json_run = runner.invoke(app, ["solve", TINY, "--time-limit", "5", "--format", "json"])
+    assert json.loads(json_run.stdout)["status"] == "optimal"
+
+
+def test_validate_flags_a_broken_timetable(tmp_path: Path) -> None:
+    out = tmp_path / "timetable.json"
+    runner.invoke(app, ["solve", TINY, "--time-limit", "5", "-o", str(out)])
+    assert runner.invoke(app, ["validate", TINY, str(out)]).exit_code == 0
+    data = json.loads(out.read_text())
+    data["assignments"] = [a for a in data["assignments"] if a["event"] != "opening"]
+    out.write_text(json.dumps(data))
+    result = runner.invoke(app, ["validate", TINY, str(out)])
+    assert result.exit_code == 1
+    assert "H1" in result.output and "opening" in result.output
+
+
+def test_resolve_diff_and_explain(tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    runner.invoke(app, ["solve", TINY, "--time-limit", "5", "-o", str(old)])
+    moved_room = load_timetable(old).assignment_of("bil-vnm-fra")
+    assert moved_room is not None
+    changes = tmp_path / "changes.yaml"
+    changes.write_text(yaml.safe_dump([{"op": "room_closed", "room": moved_room.room,
+                                        "start": moved_room.start.isoformat(), "end": moved_room.end.isoformat()}]))
+    new, changed = tmp_path / "new.json", tmp_path / "changed.yaml"
+    result = runner.invoke(app, ["resolve", TINY, "--timetable", str(old), "--changes", str(changes), "-o", str(new),
+                                 "--scenario-out", str(changed)])
+    assert result.exit_code == 0, result.output
+    assert "disruption" in result.output and "bil-vnm-fra" in result.output
+    assert validate_timetable(load_scenario(changed), load_timetable(new)) == []
+    shown = runner.invoke(app, ["diff", str(old), str(new), "--scenario", str(changed)])
+    assert shown.exit_code == 0 and "bil-vnm-fra" in shown.output
+    as_json = runner.invoke(app, ["diff", str(old), str(new), "--json"])
+    assert json.loads(as_json.stdout)["unchanged"] >= 1
+    explained = runner.invoke(app, ["explain", TINY])
+    assert explained.exit_code == 0 and "feasible" in explained.output
+
+
+def test_resolve_rejects_a_bad_change(tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    runner.invoke(app, ["solve", TINY, "--time-limit", "5", "-o", str(old)])
+    changes = tmp_path / "changes.yaml"
+    changes.write_text(yaml.safe_dump([{"op": "room_closed", "room": "atlantis", "start": "2025-10-25T10:00",
+                                        "end": "2025-10-25T11:00"}]))
+    result = runner.invoke(app, ["resolve", TINY, "--timetable", str(old), "--changes", str(changes),
+                                 "-o", str(tmp_path / "new.json")])
+    assert result.exit_code == 2
+    assert "changes[0].room" in result.output and "atlantis" in result.output
