@@ -25,10 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from solver.validate import validate_timetable  # noqa: E402
-
 from solver.scenario import Scenario, load_scenario  # noqa: E402
 from solver.solve import Progress, SolveConfig, solve  # noqa: E402
+from solver.validate import validate_timetable  # noqa: E402
 
 CHECKPOINTS = (2, 10, 20, 30, 60, 120, 300, 600)
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from solver.validate import validate_timetable
 
 from solver.scenario import Scenario
 from solver.solve import Progress, solve
 from solver.timetable import Timetable
+from solver.validate import validate_timetable
 from tests.builders import at, event, scenario
 
 
