@@ -71,6 +71,8 @@ def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, see
         "bound": timetable.bound,
         "gap_pct": (None if not timetable.bound else round(100 * (timetable.bound - timetable.objective)
                                                           / timetable.bound, 2)),
+        "incumbents": objectives,
+        "bounds": bounds,
         "checkpoints": {f"{t}s": {"objective": at(objectives, t), "bound": at(bounds, t)}
                         for t in CHECKPOINTS if t <= time_limit},
         "required_placed": f"{sum(r in placed for r in required)}/{len(required)}",
@@ -100,6 +102,7 @@ def main() -> None:
     parser.add_argument("--stall", type=float, default=None, help="stop after this many seconds without progress")
     parser.add_argument("--presolve-iterations", type=int, default=1, help="-1 for CP-SAT's default")
     parser.add_argument("--record", action="store_true", help="append the result to benchmarks/results.jsonl")
+    parser.add_argument("--curve", action="store_true", help="include every incumbent and bound (anytime curve)")
     args = parser.parse_args()
 
     if args.case == "hanoi":
@@ -115,6 +118,9 @@ def main() -> None:
     presolve = None if args.presolve_iterations < 0 else args.presolve_iterations
     stall = args.stall if args.stall is not None else args.time_limit  # benchmarks run to the limit
     row = run_case(name, scenario, args.time_limit, args.workers, args.seed, stall, presolve)
+    if not args.curve:
+        row.pop("incumbents")
+        row.pop("bounds")
     line = json.dumps(row)
     print(line)
     if args.record:
