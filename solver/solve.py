@@ -94,10 +94,13 @@ class _Incumbents(cp_model.CpSolverSolutionCallback):
         self.last_improvement = time.monotonic()
         self.stalled = False
         self.cancelled = False
+        self.cap = 2**62  # a bound known before the search (set by solve)
         self.bounds: list[tuple[float, int]] = []  # (seconds, proven bound) as the bound improves
 
     def on_bound(self, bound: float) -> None:
-        self.bounds.append((round(time.monotonic() - self.started, 3), primary_of(bound, self.weight)))
+        proven = min(primary_of(bound, self.weight), self.cap)
+        if not self.bounds or proven < self.bounds[-1][1]:
+            self.bounds.append((round(time.monotonic() - self.started, 3), proven))
 
     def on_solution_callback(self) -> None:
         objective = primary_of(self.objective_value, self.weight)
@@ -172,6 +175,8 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
                             if not instance.required[e] and instance.event_items[e].size))
     greedy_complete = greedy is not None and all(
         greedy[e] >= 0 for e in range(len(instance.events)) if instance.required[e] and instance.event_items[e].size)
+    incumbents.cap = trivial_bound
+    incumbents.bounds.append((round(time.monotonic() - started, 3), trivial_bound))
     greedy_objective = -1
     if greedy is not None and greedy_complete:
         # The greedy timetable satisfies every row: it is the first incumbent.
@@ -231,6 +236,8 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
     timetable = timetable_from_placements(instance, chosen, ref, built.rows)
     timetable.status = contract_status  # type: ignore[assignment]
     timetable.bound = bound
+    if bound is not None and incumbents.bounds and bound < incumbents.bounds[-1][1]:
+        incumbents.bounds.append((round(time.monotonic() - started, 3), bound))
     timetable.solve_seconds = round(time.monotonic() - started, 3)
     return SolveResult(timetable, stats, incumbents.history, incumbents.bounds)
 
