@@ -111,3 +111,9 @@ def add_hint(built: BuiltModel, chosen: IntArray) -> None:
     hint.values.extend(on.tolist())
     for flag, items in zip(built.delegation_served, built.objective.delegation_items, strict=True):
         built.model.add_hint(flag, bool(on[items].any()))
+
+
+def cap_primary(built: BuiltModel, cap: int) -> None:
+    """Primary objective <= cap (a proven bound): lets CP-SAT stop as soon as it reaches it."""
+    valued = np.flatnonzero(built.objective.item_value)
+    _add_linear(built.model, valued.astype(np.int64), built.objective.item_value[valued], 0, cap)
