@@ -116,15 +116,17 @@ def _travel_rows(instance: Instance, leaving: IntArray, arriving: IntArray, gap:
         return slot_rows(entries, np.zeros(entries.size, dtype=np.int64),
                          np.concatenate([tail_first, body_first]), np.concatenate([tail_last, body_last]),
                          np.ones(entries.size, dtype=np.int64), np.ones(1, dtype=np.int64), n_slots, "travel_time")
-    # Short events: one row per leaving placement and tail slot (exact, larger).
-    rows = Rows()
-    for index, item in enumerate(leaving):
-        for slot in range(int(tail_first[index]), int(tail_last[index])):
-            covering = arriving[(body_first <= slot) & (body_last > slot)]
-            if covering.size:
-                members = np.concatenate([[item], covering]).astype(np.int64)
-                rows.add(members, np.ones(members.size, dtype=np.int64), 1, "travel_time")
-    return rows
+    # Short events: while the participant is in zone ``from`` at slot t, no event in ``to`` may
+    # touch (t, t + gap]. At most ``gap`` events fit in that window, hence the weight.
+    body_first_leaving = instance.item_start[leaving]
+    window_first = body_first - gap
+    window_last = body_last  # an arriving body touching (t, t + gap] means t in [first - gap, last - 1]
+    entries = np.concatenate([leaving, arriving])
+    weights = np.concatenate([np.full(leaving.size, gap), np.ones(arriving.size)]).astype(np.int64)
+    first = np.concatenate([body_first_leaving, np.maximum(window_first, _day_start(instance, body_first))])
+    last = np.concatenate([end[leaving], window_last - 1])
+    return slot_rows(entries, np.zeros(entries.size, dtype=np.int64), first, last, weights,
+                     np.full(1, gap, dtype=np.int64), n_slots, "travel_time")
 
 
 def daily_event_limits(instance: Instance) -> Rows:
