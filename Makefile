@@ -20,7 +20,7 @@ run: install
 	$(BIN)/summit solve $(SCENARIO) --time-limit $(TIME_LIMIT) --workers 2
 
 lint: install-test
-	$(BIN)/ruff check solver tests benchmarks
+	$(BIN)/ruff check solver tests benchmarks api
 	$(BIN)/mypy
 
 test: lint

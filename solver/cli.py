@@ -318,6 +318,46 @@ def explain(
         console.print(line, highlight=False, markup=False)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port")] = 8000,
+) -> None:
+    """Run the HTTP service (database: SUMMIT_DATABASE_URL, default sqlite:///./summit.db)."""
+    import uvicorn
+
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port)
+
+
+keys_app = typer.Typer(no_args_is_help=True, help="API keys of the HTTP service (database: SUMMIT_DATABASE_URL).")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", help="admin, planner, viewer or liaison")],
+    delegation: Annotated[str | None, typer.Option("--delegation", help="the liaison's delegation code")] = None,
+    label: Annotated[str | None, typer.Option("--label", help="who holds the key")] = None,
+) -> None:
+    """Create an API key and print it (last line); only its sha256 is stored."""
+    from api.settings import Settings
+    from api.store.db import make_engine, upgrade
+    from api.store.repository import ROLES, Repository
+
+    if role not in ROLES:
+        errors.print(f"--role: must be one of {', '.join(ROLES)}")
+        raise typer.Exit(2)
+    if (role == "liaison") != (delegation is not None):
+        errors.print("--delegation: required for a liaison key, and only for one")
+        raise typer.Exit(2)
+    engine = make_engine(Settings.from_env().database_url)
+    upgrade(engine)
+    key, secret = Repository(engine).create_key(role, delegation, label)
+    engine.dispose()
+    errors.print(f"created {role} key {key.id}" + (f" for delegation {delegation}" if delegation else ""))
+    sys.stdout.write(secret + "\n")
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()
 

@@ -1,0 +1,94 @@
+"""Dependencies the routes declare with ``Annotated``: settings, store, runner, the caller's key and role."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import ApiError, forbidden
+from api.jobs.runner import JobRunner
+from api.settings import Settings
+from api.store.models import ApiKey
+from api.store.repository import Repository
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_repo(request: Request) -> Repository:
+    return request.app.state.repo  # type: ignore[no-any-return]
+
+
+def get_runner(request: Request) -> JobRunner:
+    return request.app.state.runner  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RepoDep = Annotated[Repository, Depends(get_repo)]
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
+
+_bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer <key>`")
+
+
+def current_key(request: Request, repo: RepoDep,
+                credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
+    """The caller's key, or 401."""
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None or not credentials.credentials:
+        raise ApiError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'", headers=challenge)
+    key = repo.key_by_secret(credentials.credentials)
+    if key is None:
+        raise ApiError(401, "unauthorized", "unknown or revoked API key", headers=challenge)
+    request.state.api_key = key  # for the audit log
+    return key
+
+
+def require(*roles: str) -> Callable[[ApiKey], ApiKey]:
+    def check(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+        if key.role not in roles:
+            raise forbidden(f"role {key.role!r} may not do this (allowed: {', '.join(roles)})")
+        return key
+
+    return check
+
+
+AnyKey = Annotated[ApiKey, Depends(current_key)]
+Reader = Annotated[ApiKey, Depends(require("admin", "planner", "viewer"))]
+Writer = Annotated[ApiKey, Depends(require("admin", "planner"))]
+Admin = Annotated[ApiKey, Depends(require("admin"))]
+AgendaReader = Annotated[ApiKey, Depends(require("admin", "planner", "viewer", "liaison"))]
+
+
+class RateLimiter:
+    """At most ``per_minute`` job submissions per key over any sliding minute."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._times: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def check(self, key_id: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            times = self._times[key_id]
+            while times and now - times[0] >= 60:
+                times.popleft()
+            if len(times) >= self.per_minute:
+                retry = max(1, int(60 - (now - times[0])) + 1)
+                raise ApiError(429, "rate_limited", f"at most {self.per_minute} job submissions per minute per key",
+                               headers={"Retry-After": str(retry)})
+            times.append(now)
+
+
+def get_limiter(request: Request) -> RateLimiter:
+    return request.app.state.limiter  # type: ignore[no-any-return]
+
+
+LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]

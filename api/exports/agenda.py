@@ -1,0 +1,50 @@
+"""One row per scheduled event, optionally only those a set of participants attends."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from solver.scenario import Scenario
+from solver.timetable import Timetable
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    event: str
+    title: str
+    kind: str
+    room: str
+    room_name: str
+    zone: str
+    start: datetime
+    end: datetime
+    participants: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"event": self.event, "title": self.title, "kind": self.kind, "room": self.room,
+                "room_name": self.room_name, "zone": self.zone, "start": self.start.isoformat(),
+                "end": self.end.isoformat(), "participants": list(self.participants)}
+
+
+def agenda_items(scenario: Scenario, timetable: Timetable, who: Collection[str] | None = None) -> list[AgendaItem]:
+    """Scheduled events in local time, by start; with ``who``, only events one of them attends."""
+    events = {e.id: e for e in scenario.events}
+    rooms = {r.id: r for r in scenario.rooms}
+    wanted = set(who) if who is not None else None
+    items = []
+    for a in timetable.assignments:
+        event = events.get(a.event)
+        people = tuple(event.participants) if event is not None else ()
+        if wanted is not None and not wanted.intersection(people):
+            continue
+        room = rooms.get(a.room)
+        items.append(AgendaItem(
+            event=a.event, title=(event.title if event is not None and event.title else a.event),
+            kind=event.kind if event is not None else "other", room=a.room,
+            room_name=(room.name if room is not None and room.name else a.room),
+            zone=room.zone if room is not None else "", start=scenario.localise(a.start),
+            end=scenario.localise(a.end), participants=people))
+    items.sort(key=lambda item: (item.start, item.room, item.event))
+    return items

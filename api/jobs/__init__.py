@@ -1,0 +1,1 @@
+"""Background jobs: the runner interface, the local pool, and what one job does."""

@@ -1,0 +1,73 @@
+"""What one job does: load its inputs from the store, call the solver, store the outcome.
+
+No scheduling here: ``solver.solve`` and ``solver.replan.resolve`` do it all.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from api.store.repository import Repository
+from solver.changes import parse_changes
+from solver.replan import resolve
+from solver.solve import Progress, SolveConfig, solve
+
+log = logging.getLogger(__name__)
+
+
+class JobExecutor:
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+
+    def __call__(self, job_id: str, stop: threading.Event) -> None:
+        job = self.repo.start_job(job_id)
+        if job is None:  # cancelled while queued, or taken by another runner
+            return
+        try:
+            if job.kind == "solve":
+                self._solve(job_id, job.attempts, job.scenario_version_id, job.params, stop)
+            else:
+                self._replan(job_id, job.scenario_version_id, job.source_timetable_id, job.params, stop)
+        except Exception as error:
+            log.exception("job %s failed", job_id)
+            self.repo.finish_job(job_id, "failed", error=f"{type(error).__name__}: {error}")
+
+    def _solve(self, job_id: str, attempt: int, version_id: str, params: dict[str, object],
+               stop: threading.Event) -> None:
+        version = self.repo.version_by_id(version_id)
+        assert version is not None
+        scenario = self.repo.scenario_model(version)
+
+        def on_progress(progress: Progress) -> None:
+            self.repo.add_progress(job_id, attempt, round(progress.seconds, 3), progress.objective, progress.bound)
+
+        config = SolveConfig(time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
+                             workers=int(params["workers"]), seed=int(params["seed"]),  # type: ignore[call-overload]
+                             stop=stop)
+        result = solve(scenario, on_progress=on_progress, config=config)
+        status = "cancelled" if stop.is_set() else "done"
+        self.repo.finish_job(job_id, status, timetable=result.timetable,
+                             result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by})
+
+    def _replan(self, job_id: str, version_id: str, timetable_id: str | None, params: dict[str, object],
+                stop: threading.Event) -> None:
+        version = self.repo.version_by_id(version_id)
+        previous_row = self.repo.get_timetable(timetable_id or "")
+        assert version is not None and previous_row is not None
+        scenario = self.repo.scenario_model(version)
+        previous = self.repo.timetable_model(previous_row)
+        changes = parse_changes(params["changes"])
+        now = params.get("now")
+        result = resolve(scenario, previous, changes, now=datetime.fromisoformat(str(now)) if now else None,
+                         freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
+                         time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
+                         workers=int(params["workers"]))  # type: ignore[call-overload]
+        status = "cancelled" if stop.is_set() else "done"
+        summary = {"status": result.timetable.status, "disruption": result.disruption,
+                   "disruption_bound": result.disruption_bound, "proven_minimal": result.proven_minimal,
+                   "frozen": result.frozen, "diff": result.diff.to_dict()}
+        self.repo.finish_job(job_id, status, timetable=result.timetable,
+                             new_version=(result.scenario, params["changes"]),  # type: ignore[arg-type]
+                             result=summary)

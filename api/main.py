@@ -1,0 +1,57 @@
+"""The FastAPI app: validates, stores, queues and serves. Run with ``summit serve`` or
+``uvicorn --factory api.main:create_app``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import RateLimiter
+from api.errors import install_handlers
+from api.jobs.runner import JobRunner, LocalRunner
+from api.jobs.work import JobExecutor
+from api.middleware import AuditMiddleware, GuardMiddleware
+from api.routes import audit, health, jobs, keys, scenarios, timetables
+from api.settings import Settings
+from api.store.db import make_engine, upgrade
+from api.store.repository import Repository
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, runner: JobRunner | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+    repo = Repository(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.run_migrations:
+            await run_in_threadpool(upgrade, engine)
+        app.state.runner = runner or LocalRunner(JobExecutor(repo), settings.max_concurrent_jobs)
+        requeued = await run_in_threadpool(repo.recover_jobs)
+        if requeued:
+            log.warning("re-queued %d job(s) left queued or running by the last shutdown", len(requeued))
+        for job_id in requeued:
+            app.state.runner.submit(job_id)
+        try:
+            yield
+        finally:
+            app.state.runner.shutdown()
+            engine.dispose()
+
+    app = FastAPI(title="summit-scheduler", version="0.1.0", lifespan=lifespan,
+                  description="Scenarios, solve jobs, timetables, agendas and re-planning for diplomatic summits.")
+    app.state.settings = settings
+    app.state.repo = repo
+    app.state.limiter = RateLimiter(settings.jobs_per_minute)
+    install_handlers(app)
+    for module in (health, scenarios, jobs, timetables, keys, audit):
+        app.include_router(module.router)
+    app.add_middleware(AuditMiddleware, repo=lambda: repo)
+    app.add_middleware(GuardMiddleware, max_bytes=settings.max_body_bytes)
+    return app

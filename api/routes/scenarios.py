@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
+from api.errors import ApiError, invalid
+from api.lookups import job_out, scenario_or_404, time_limit, version_or_404
+from api.schemas import ErrorOut, JobOut, ScenarioCreated, ScenarioOut, ScenarioSummary, SolveRequest, VersionOut
+from api.store.models import ScenarioRow, ScenarioVersion
+from api.store.repository import Repository
+from solver.scenario import ScenarioError, parse_scenario, read_document
+
+router = APIRouter(prefix="/scenarios", tags=["scenarios"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 415, 422)}
+_SCENARIO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object", "description": "a scenario (see the format)"}},
+            "application/yaml": {"schema": {"type": "string", "description": "a scenario in YAML"}},
+        },
+    }
+}
+
+
+@router.post("", status_code=201, response_model=ScenarioCreated, responses=_ERRORS, openapi_extra=_SCENARIO_BODY)
+async def create_scenario(request: Request, response: Response, key: Writer, repo: RepoDep,
+                          settings: SettingsDep) -> ScenarioCreated:
+    """Submit a scenario as JSON or YAML; every problem is listed with its path."""
+    raw = await request.body()
+    if not raw.strip():
+        raise ApiError(400, "empty_body", "send a scenario as the body (JSON or YAML)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "malformed_document", "the body is not UTF-8 text") from None
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        document = read_document(text, "the body" if media.endswith("json") else "the YAML body")
+    except ScenarioError as error:
+        raise ApiError(400, "malformed_document", error.problems[0].message) from None
+    events = document.get("events") if isinstance(document, dict) else None
+    if isinstance(events, list) and len(events) > settings.max_events:
+        raise ApiError(413, "scenario_too_large",
+                       f"the scenario has {len(events)} events; at most {settings.max_events} are accepted")
+    row, version = await run_in_threadpool(_store, repo, document, key.id)
+    response.headers["Location"] = f"/scenarios/{row.id}"
+    return ScenarioCreated(id=row.id, version=version.version, name=version.name, fingerprint=version.fingerprint,
+                           events=version.n_events)
+
+
+def _store(repo: Repository, document: Any, key_id: str) -> tuple[ScenarioRow, ScenarioVersion]:
+    try:
+        scenario = parse_scenario(document)
+    except ScenarioError as error:
+        raise invalid(error) from None
+    return repo.create_scenario(scenario, key_id)
+
+
+@router.get("", response_model=list[ScenarioSummary], responses=_ERRORS)
+def list_scenarios(_: Reader, repo: RepoDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                   offset: Annotated[int, Query(ge=0)] = 0) -> list[ScenarioSummary]:
+    return [ScenarioSummary(id=r.id, name=r.name, latest_version=r.latest_version, created_at=r.created_at)
+            for r in repo.list_scenarios(limit, offset)]
+
+
+@router.get("/{scenario_id}", response_model=ScenarioOut, responses=_ERRORS)
+def get_scenario(scenario_id: str, _: Reader, repo: RepoDep,
+                 version: Annotated[int | None, Query(ge=1, description="default: the latest")] = None) -> ScenarioOut:
+    row = scenario_or_404(repo, scenario_id)
+    stored = version_or_404(repo, scenario_id, version or row.latest_version)
+    return ScenarioOut(id=row.id, name=stored.name, version=stored.version, latest_version=row.latest_version,
+                       fingerprint=stored.fingerprint, created_at=stored.created_at, scenario=stored.document)
+
+
+@router.get("/{scenario_id}/versions", response_model=list[VersionOut], responses=_ERRORS)
+def list_versions(scenario_id: str, _: Reader, repo: RepoDep) -> list[VersionOut]:
+    scenario_or_404(repo, scenario_id)
+    return [VersionOut(version=v.version, name=v.name, fingerprint=v.fingerprint, events=v.n_events,
+                       parent_version=v.parent_version, changes=v.changes, created_at=v.created_at)
+            for v in repo.list_versions(scenario_id)]
+
+
+@router.post("/{scenario_id}/solve", status_code=202, response_model=JobOut, responses={**_ERRORS, 429: {}})
+def solve_scenario(scenario_id: str, key: Writer, repo: RepoDep, runner: RunnerDep, settings: SettingsDep,
+                   limiter: LimiterDep, response: Response,
+                   body: Annotated[SolveRequest | None, Body()] = None,
+                   version: Annotated[int | None, Query(ge=1, description="default: the latest")] = None) -> JobOut:
+    """Queue a solve of the scenario's latest (or given) version; poll the job or stream its events."""
+    body = body or SolveRequest.model_validate({})
+    limit = time_limit(settings, body.time_limit_s)
+    limiter.check(key.id)
+    row = scenario_or_404(repo, scenario_id)
+    stored = version_or_404(repo, scenario_id, version or row.latest_version)
+    params = {"time_limit_s": limit, "workers": body.workers or settings.solver_workers, "seed": body.seed,
+              "scenario_version": stored.version}
+    job = repo.create_job("solve", row.id, stored.id, params, key.id)
+    runner.submit(job.id)
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return job_out(repo, job)

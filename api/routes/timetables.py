@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from api.deps import AgendaReader, LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
+from api.errors import ApiError, forbidden, invalid, not_found
+from api.exports import agenda_items, to_csv, to_html, to_ics
+from api.lookups import job_out, time_limit, timetable_or_404, timetable_with_scenario
+from api.schemas import AgendaOut, ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
+from api.store.models import ApiKey
+from solver.changes import apply_changes, parse_changes
+from solver.diff import diff_timetables
+from solver.explain import explain_scenario, what_would_it_take
+from solver.scenario import Scenario, ScenarioError
+
+router = APIRouter(prefix="/timetables", tags=["timetables"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 404, 422)}
+_FORMATS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}},
+                      "text/calendar": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}},
+}
+Format = Annotated[Literal["json", "csv", "ics", "html"], Query(description="json (default), csv, ics or html")]
+AgendaFormat = Annotated[Literal["json", "ics"], Query(description="json (default) or ics")]
+
+
+def _names(scenario: Scenario) -> dict[str, str]:
+    return {p.id: p.name or p.id for p in scenario.participants}
+
+
+def _ics(body: bytes, filename: str) -> Response:
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}.ics"'})
+
+
+@router.get("/{timetable_id}", responses=_FORMATS)
+def get_timetable(timetable_id: str, _: Reader, repo: RepoDep, format: Format = "json") -> Response:
+    """The contract's Timetable plus its ``id``; or CSV, iCalendar, printable HTML."""
+    row = timetable_or_404(repo, timetable_id)
+    if format == "json":
+        return JSONResponse({**row.document, "id": row.id, "scenario_id": row.scenario_id})
+    scenario, timetable = timetable_with_scenario(repo, row)
+    items = agenda_items(scenario, timetable)
+    if format == "csv":
+        return Response(to_csv(items), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="timetable-{row.id}.csv"'})
+    if format == "ics":
+        return _ics(to_ics(items, scenario.name, row.id, _names(scenario)), f"timetable-{row.id}")
+    subtitle = f"Timetable {row.id} - {timetable.status}, objective {timetable.objective}"
+    return HTMLResponse(to_html(items, scenario.name, subtitle, _names(scenario)))
+
+
+def _may_see(key: ApiKey, delegation: str | None) -> bool:
+    return key.role != "liaison" or (delegation is not None and delegation == key.delegation)
+
+
+@router.get("/{timetable_id}/participants/{participant_id}", response_model=AgendaOut, responses=_FORMATS)
+def participant_agenda(timetable_id: str, participant_id: str, key: AgendaReader, repo: RepoDep,
+                       format: AgendaFormat = "json") -> Response:
+    """One participant's agenda (a liaison: only participants of its delegation)."""
+    row = timetable_or_404(repo, timetable_id)
+    scenario, timetable = timetable_with_scenario(repo, row)
+    person = next((p for p in scenario.participants if p.id == participant_id), None)
+    if not _may_see(key, person.delegation if person is not None else None):
+        raise forbidden("a liaison sees only its own delegation's participants")
+    if person is None:
+        raise not_found("participant", participant_id)
+    items = agenda_items(scenario, timetable, {person.id})
+    if format == "ics":
+        return _ics(to_ics(items, f"{scenario.name}: {person.name or person.id}", row.id, _names(scenario)),
+                    f"agenda-{person.id}")
+    out = AgendaOut(timetable_id=row.id, scenario_id=row.scenario_id, participant=person.model_dump(mode="json"),
+                    delegation=person.delegation, items=[i.to_dict() for i in items])
+    return JSONResponse(out.model_dump(mode="json"))
+
+
+@router.get("/{timetable_id}/delegations/{code}", response_model=AgendaOut, responses=_FORMATS)
+def delegation_agenda(timetable_id: str, code: str, key: AgendaReader, repo: RepoDep,
+                      format: AgendaFormat = "json") -> Response:
+    """Every event a member of the delegation attends (a liaison: only its own delegation)."""
+    if not _may_see(key, code):
+        raise forbidden("a liaison sees only its own delegation's agenda")
+    row = timetable_or_404(repo, timetable_id)
+    scenario, timetable = timetable_with_scenario(repo, row)
+    members = [p for p in scenario.participants if p.delegation == code]
+    if not members:
+        raise not_found("delegation", code)
+    items = agenda_items(scenario, timetable, {p.id for p in members})
+    if format == "ics":
+        return _ics(to_ics(items, f"{scenario.name}: {code}", row.id, _names(scenario)), f"agenda-{code}")
+    out = AgendaOut(timetable_id=row.id, scenario_id=row.scenario_id, delegation=code,
+                    participants=[p.model_dump(mode="json") for p in members], items=[i.to_dict() for i in items])
+    return JSONResponse(out.model_dump(mode="json"))
+
+
+@router.post("/{timetable_id}/changes", status_code=202, response_model=JobOut, responses={**_ERRORS, 429: {}})
+def submit_changes(timetable_id: str, body: ChangesRequest, key: Writer, repo: RepoDep, runner: RunnerDep,
+                   settings: SettingsDep, limiter: LimiterDep, response: Response) -> JobOut:
+    """Queue a re-plan: the result is a new scenario version and a new timetable moving as little as possible."""
+    limit = time_limit(settings, body.time_limit_s)
+    limiter.check(key.id)
+    row = timetable_or_404(repo, timetable_id)
+    scenario, _ = timetable_with_scenario(repo, row)
+    try:
+        apply_changes(scenario, parse_changes(body.changes))  # reject what cannot apply now, not in the job
+    except ScenarioError as error:
+        raise invalid(error, "changes") from None
+    params = {"changes": body.changes, "now": body.now.isoformat() if body.now else None,
+              "freeze_minutes": body.freeze_minutes, "time_limit_s": limit,
+              "workers": body.workers or settings.solver_workers}
+    job = repo.create_job("replan", row.scenario_id, row.scenario_version_id, params, key.id, row.id)
+    runner.submit(job.id)
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return job_out(repo, job)
+
+
+@router.get("/{timetable_id}/diff/{other_id}", response_model=DiffOut, responses=_ERRORS)
+def diff(timetable_id: str, other_id: str, _: Reader, repo: RepoDep) -> DiffOut:
+    """What moved, changed room, was added or dropped from the first timetable to the second, and who to tell."""
+    old_row, new_row = timetable_or_404(repo, timetable_id), timetable_or_404(repo, other_id)
+    if old_row.scenario_id != new_row.scenario_id:
+        raise ApiError(422, "different_scenarios", "the two timetables belong to different scenarios")
+    old = repo.timetable_model(old_row)
+    scenario, new = timetable_with_scenario(repo, new_row)
+    return DiffOut(from_timetable=old_row.id, to_timetable=new_row.id,
+                   **diff_timetables(scenario, old, new).to_dict())  # type: ignore[arg-type]
+
+
+@router.get("/{timetable_id}/explain", response_model=ExplainOut, responses=_ERRORS)
+def explain(timetable_id: str, _: Reader, repo: RepoDep, settings: SettingsDep,
+            event: Annotated[str | None, Query(description="why this event is out, and what would let it in")] = None,
+            time_limit_s: Annotated[float | None, Query(ge=0.1, le=60)] = None) -> ExplainOut:
+    """Why the scenario is infeasible, or why an event is unscheduled and which relaxation would let it in."""
+    row = timetable_or_404(repo, timetable_id)
+    scenario, timetable = timetable_with_scenario(repo, row)
+    limit = min(time_limit_s or settings.explain_time_limit_s, settings.explain_time_limit_s)
+    if event is not None:
+        if event not in {e.id for e in scenario.events}:
+            raise not_found("event", event)
+        lines = what_would_it_take(scenario, event, timetable, time_limit=limit)
+        return ExplainOut(timetable_id=row.id, status=timetable.status, event=event, lines=lines)
+    diagnostics = [d.model_dump(mode="json") for d in explain_scenario(scenario, time_limit=limit)]
+    return ExplainOut(timetable_id=row.id, status=timetable.status, diagnostics=diagnostics,
+                      unscheduled=[u.model_dump(mode="json") for u in timetable.unscheduled])

@@ -1,0 +1,161 @@
+"""Request and response models (the contract's scenario and timetable stay in solver/)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+Role = Literal["admin", "planner", "viewer", "liaison"]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SolveRequest(Request):
+    time_limit_s: float | None = Field(None, ge=1, le=600, description="seconds; default from the settings")
+    workers: int | None = Field(None, ge=1, le=16, description="CP-SAT workers for this job")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class ChangesRequest(Request):
+    changes: list[dict[str, Any]] = Field(..., min_length=1, max_length=1000,
+                                          description="change operations (see the scenario format)")
+    now: datetime | None = Field(None, description="events started or starting within the freeze window stay")
+    freeze_minutes: int = Field(60, ge=0, le=24 * 60)
+    time_limit_s: float | None = Field(None, ge=1, le=600)
+    workers: int | None = Field(None, ge=1, le=16)
+
+
+class KeyRequest(Request):
+    role: Role
+    delegation: str | None = Field(None, min_length=1, max_length=64, description="required for a liaison")
+    label: str | None = Field(None, max_length=200)
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str
+    details: list[Any] = []
+
+
+class ProgressOut(BaseModel):
+    seconds: float
+    objective: int
+    bound: int | None = None
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: Literal["solve", "replan"]
+    status: JobStatus
+    scenario_id: str
+    progress: list[ProgressOut]
+    timetable_id: str | None = None
+    source_timetable_id: str | None = None
+    params: dict[str, Any]
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    attempts: int
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class ScenarioCreated(BaseModel):
+    id: str
+    version: int
+    name: str
+    fingerprint: str
+    events: int
+
+
+class ScenarioSummary(BaseModel):
+    id: str
+    name: str
+    latest_version: int
+    created_at: datetime
+
+
+class VersionOut(BaseModel):
+    version: int
+    name: str
+    fingerprint: str
+    events: int
+    parent_version: int | None = None
+    changes: list[Any] | None = None
+    created_at: datetime
+
+
+class ScenarioOut(BaseModel):
+    id: str
+    name: str
+    version: int
+    latest_version: int
+    fingerprint: str
+    created_at: datetime
+    scenario: dict[str, Any]
+
+
+class KeyOut(BaseModel):
+    id: str
+    role: Role
+    delegation: str | None = None
+    label: str | None = None
+    created_at: datetime
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(..., description="the secret, shown once")
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    key_id: str | None = None
+    role: str | None = None
+    method: str
+    path: str
+    status_code: int
+
+
+class AgendaOut(BaseModel):
+    timetable_id: str
+    scenario_id: str
+    participant: dict[str, Any] | None = None
+    delegation: str | None = None
+    participants: list[dict[str, Any]] = []
+    items: list[dict[str, Any]]
+
+
+class DiffOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    from_timetable: str
+    to_timetable: str
+    moved: list[dict[str, Any]]
+    room_changes: list[dict[str, Any]]
+    added: list[dict[str, Any]]
+    dropped: list[dict[str, Any]]
+    unchanged: int
+    by_participant: dict[str, list[str]]
+    by_delegation: dict[str, list[str]]
+
+
+class ExplainOut(BaseModel):
+    timetable_id: str
+    status: str
+    event: str | None = None
+    lines: list[str] = []
+    diagnostics: list[dict[str, Any]] = []
+    unscheduled: list[dict[str, Any]] = []
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
+    running_jobs: int | None = None

@@ -1,0 +1,34 @@
+"""One Settings object, read from ``SUMMIT_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, Field
+
+
+def _default_pool_size() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+class Settings(BaseModel):
+    database_url: str = "sqlite:///./summit.db"
+    max_body_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    max_events: int = Field(20_000, gt=0)
+    max_concurrent_jobs: int = Field(default_factory=_default_pool_size, gt=0)
+    solver_workers: int = Field(2, gt=0)
+    min_time_limit_s: float = Field(1.0, gt=0)
+    max_time_limit_s: float = Field(600.0, gt=0)
+    default_time_limit_s: float = Field(20.0, gt=0)
+    jobs_per_minute: int = Field(30, gt=0)
+    explain_time_limit_s: float = Field(10.0, gt=0)
+    run_migrations: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """``SUMMIT_DATABASE_URL``, ``SUMMIT_MAX_BODY_BYTES``, ... (the field name in upper case)."""
+        environ = os.environ if environ is None else environ
+        values = {name: environ[f"SUMMIT_{name.upper()}"] for name in cls.model_fields
+                  if f"SUMMIT_{name.upper()}" in environ}
+        return cls.model_validate(values)

@@ -1,0 +1,266 @@
+"""Every read and write of the service. Each write commits before it returns."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.store.models import (
+    ApiKey,
+    AuditEntry,
+    Job,
+    JobProgress,
+    ScenarioRow,
+    ScenarioVersion,
+    TimetableRow,
+    utcnow,
+)
+from solver.scenario import Scenario, parse_scenario
+from solver.timetable import Timetable
+
+ROLES = ("admin", "planner", "viewer", "liaison")
+ACTIVE = ("queued", "running")
+FINISHED = ("done", "failed", "cancelled")
+
+T = TypeVar("T")
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class _Lru:
+    """A small thread-safe cache for immutable rows parsed into models (versions and timetables never change)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[str, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str, make: Callable[[], T]) -> T:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]  # type: ignore[no-any-return]
+        value = make()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+class Repository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self._scenarios = _Lru(32)
+        self._timetables = _Lru(64)
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    # ---------------------------------------------------------------- keys
+
+    def create_key(self, role: str, delegation: str | None = None, label: str | None = None,
+                   created_by: str | None = None) -> tuple[ApiKey, str]:
+        """A new key; the secret is returned once and only its sha256 is stored."""
+        secret = "sk_" + secrets.token_urlsafe(32)
+        key = ApiKey(key_hash=hash_key(secret), role=role, delegation=delegation, label=label, created_by=created_by)
+        with self.session() as s:
+            s.add(key)
+            s.commit()
+        return key, secret
+
+    def key_by_secret(self, secret: str) -> ApiKey | None:
+        with self.session() as s:
+            return s.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(secret), ApiKey.revoked.is_(False)))
+
+    def list_keys(self) -> list[ApiKey]:
+        with self.session() as s:
+            return list(s.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+
+    # ----------------------------------------------------------- scenarios
+
+    def create_scenario(self, scenario: Scenario, created_by: str | None) -> tuple[ScenarioRow, ScenarioVersion]:
+        row = ScenarioRow(name=scenario.name, latest_version=1, created_by=created_by)
+        with self.session() as s:
+            s.add(row)
+            s.flush()
+            version = _version_row(row.id, 1, scenario, created_by)
+            s.add(version)
+            s.commit()
+        return row, version
+
+    def add_version(self, scenario_id: str, scenario: Scenario, parent_version: int, changes: list[Any],
+                    created_by: str | None, session: Session) -> ScenarioVersion:
+        """A new version in the caller's transaction (the caller commits)."""
+        row = session.get(ScenarioRow, scenario_id, with_for_update=True)
+        assert row is not None
+        number = (session.scalar(select(func.max(ScenarioVersion.version))
+                                 .where(ScenarioVersion.scenario_id == scenario_id)) or 0) + 1
+        version = _version_row(scenario_id, number, scenario, created_by)
+        version.parent_version = parent_version
+        version.changes = changes
+        row.latest_version = number
+        session.add(version)
+        return version
+
+    def list_scenarios(self, limit: int = 100, offset: int = 0) -> list[ScenarioRow]:
+        with self.session() as s:
+            query = select(ScenarioRow).order_by(ScenarioRow.created_at, ScenarioRow.id).limit(limit).offset(offset)
+            return list(s.scalars(query))
+
+    def get_scenario(self, scenario_id: str) -> ScenarioRow | None:
+        with self.session() as s:
+            return s.get(ScenarioRow, scenario_id)
+
+    def get_version(self, scenario_id: str, version: int) -> ScenarioVersion | None:
+        with self.session() as s:
+            return s.scalar(select(ScenarioVersion).where(ScenarioVersion.scenario_id == scenario_id,
+                                                          ScenarioVersion.version == version))
+
+    def version_by_id(self, version_id: str) -> ScenarioVersion | None:
+        with self.session() as s:
+            return s.get(ScenarioVersion, version_id)
+
+    def list_versions(self, scenario_id: str) -> list[ScenarioVersion]:
+        with self.session() as s:
+            return list(s.scalars(select(ScenarioVersion).where(ScenarioVersion.scenario_id == scenario_id)
+                                  .order_by(ScenarioVersion.version)))
+
+    def scenario_model(self, version: ScenarioVersion) -> Scenario:
+        """The parsed scenario of a stored version (cached: versions never change)."""
+        return self._scenarios.get(version.id, lambda: parse_scenario(version.document))
+
+    # ---------------------------------------------------------- timetables
+
+    def get_timetable(self, timetable_id: str) -> TimetableRow | None:
+        with self.session() as s:
+            return s.get(TimetableRow, timetable_id)
+
+    def timetable_model(self, row: TimetableRow) -> Timetable:
+        return self._timetables.get(row.id, lambda: Timetable.model_validate(row.document))
+
+    # ---------------------------------------------------------------- jobs
+
+    def create_job(self, kind: str, scenario_id: str, version_id: str, params: dict[str, Any],
+                   created_by: str | None, source_timetable_id: str | None = None) -> Job:
+        job = Job(kind=kind, status="queued", scenario_id=scenario_id, scenario_version_id=version_id,
+                  params=params, created_by=created_by, source_timetable_id=source_timetable_id)
+        with self.session() as s:
+            s.add(job)
+            s.commit()
+        return job
+
+    def get_job(self, job_id: str) -> Job | None:
+        with self.session() as s:
+            return s.get(Job, job_id)
+
+    def job_progress(self, job: Job, after: int = 0) -> list[JobProgress]:
+        """Progress of the job's current attempt, oldest first (``after``: a JobProgress id)."""
+        with self.session() as s:
+            return list(s.scalars(select(JobProgress).where(JobProgress.job_id == job.id,
+                                                            JobProgress.attempt == max(1, job.attempts),
+                                                            JobProgress.id > after).order_by(JobProgress.id)))
+
+    def start_job(self, job_id: str) -> Job | None:
+        """queued -> running (one more attempt); None if the job is no longer queued."""
+        with self.session() as s:
+            done = s.execute(update(Job).where(Job.id == job_id, Job.status == "queued")
+                             .values(status="running", started_at=utcnow(), attempts=Job.attempts + 1))
+            s.commit()
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            return s.get(Job, job_id)
+
+    def add_progress(self, job_id: str, attempt: int, seconds: float, objective: int, bound: int | None) -> None:
+        with self.session() as s:
+            s.add(JobProgress(job_id=job_id, attempt=attempt, seconds=seconds, objective=objective, bound=bound))
+            s.commit()
+
+    def finish_job(self, job_id: str, status: str, timetable: Timetable | None = None,
+                   new_version: tuple[Scenario, list[Any]] | None = None, result: dict[str, Any] | None = None,
+                   error: str | None = None) -> Job:
+        """Store the outcome in one transaction: new scenario version (re-plans), timetable, job status."""
+        for attempt in range(3):
+            try:
+                return self._finish_job(job_id, status, timetable, new_version, result, error)
+            except IntegrityError:  # two re-plans took the same version number: try again
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _finish_job(self, job_id: str, status: str, timetable: Timetable | None,
+                    new_version: tuple[Scenario, list[Any]] | None, result: dict[str, Any] | None,
+                    error: str | None) -> Job:
+        with self.session() as s:
+            job = s.get(Job, job_id)
+            assert job is not None
+            version_id = job.scenario_version_id
+            if new_version is not None:
+                scenario, changes = new_version
+                base = s.get(ScenarioVersion, version_id)
+                assert base is not None
+                added = self.add_version(job.scenario_id, scenario, base.version, changes, job.created_by, s)
+                s.flush()
+                version_id = added.id
+                result = {**(result or {}), "scenario_version": added.version}
+            if timetable is not None:
+                row = TimetableRow(scenario_id=job.scenario_id, scenario_version_id=version_id,
+                                   status=timetable.status, objective=timetable.objective,
+                                   document=timetable.to_document(), job_id=job.id,
+                                   parent_timetable_id=job.source_timetable_id)
+                s.add(row)
+                s.flush()
+                job.timetable_id = row.id
+            job.status = status
+            job.result = result
+            job.error = error
+            job.finished_at = utcnow()
+            s.commit()
+            return job
+
+    def request_cancel(self, job_id: str) -> Job | None:
+        """Queued jobs are cancelled at once; running ones are flagged (the runner stops them)."""
+        with self.session() as s:
+            s.execute(update(Job).where(Job.id == job_id, Job.status == "queued")
+                      .values(status="cancelled", cancel_requested=True, finished_at=utcnow()))
+            s.execute(update(Job).where(Job.id == job_id, Job.status == "running").values(cancel_requested=True))
+            s.commit()
+            return s.get(Job, job_id)
+
+    def recover_jobs(self) -> list[str]:
+        """After a crash: jobs left queued or running are queued again (or cancelled if that was asked)."""
+        with self.session() as s:
+            s.execute(update(Job).where(Job.status.in_(ACTIVE), Job.cancel_requested.is_(True))
+                      .values(status="cancelled", finished_at=utcnow(), error="cancelled; the server restarted"))
+            s.execute(update(Job).where(Job.status == "running").values(status="queued", started_at=None))
+            s.commit()
+            return list(s.scalars(select(Job.id).where(Job.status == "queued").order_by(Job.created_at)))
+
+    # --------------------------------------------------------------- audit
+
+    def audit(self, key_id: str | None, role: str | None, method: str, path: str, status_code: int) -> None:
+        with self.session() as s:
+            s.add(AuditEntry(key_id=key_id, role=role, method=method, path=path[:500], status_code=status_code))
+            s.commit()
+
+    def list_audit(self, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+        with self.session() as s:
+            query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+            return list(s.scalars(query))
+
+
+def _version_row(scenario_id: str, number: int, scenario: Scenario, created_by: str | None) -> ScenarioVersion:
+    return ScenarioVersion(scenario_id=scenario_id, version=number, name=scenario.name,
+                           fingerprint=scenario.fingerprint(), document=scenario.to_document(),
+                           n_events=len(scenario.events), created_by=created_by)
