@@ -112,7 +112,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     if best is None:
         from solver.explain import explain_infeasible
 
-        table = Timetable(scenario=ref, status="infeasible", diagnostics=explain_infeasible(instance),
+        left = max(0.5, time_limit - (time.monotonic() - started))
+        table = Timetable(scenario=ref, status="infeasible", diagnostics=explain_infeasible(instance, left),
                           solve_seconds=round(time.monotonic() - started, 3))
         return ReplanResult(table, changed, diff_timetables(changed, previous, table), 0, 0, False, "none",
                             frozen, table.solve_seconds)

@@ -240,7 +240,7 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
     elif status == cp_model.INFEASIBLE:
         from solver.explain import explain_infeasible  # only needed on this path
 
-        diagnostics = explain_infeasible(instance)
+        diagnostics = explain_infeasible(instance, max(1.0, config.time_limit - (time.monotonic() - started)))
         timetable = Timetable(scenario=ref, status="infeasible", objective=0, bound=0,
                               solve_seconds=round(time.monotonic() - started, 3), diagnostics=diagnostics)
         return SolveResult(timetable, stats, incumbents.history, incumbents.bounds)
