@@ -250,16 +250,16 @@ def _build(countries: list[tuple[str, str]], bilaterals: int, days: int, seed: i
             continue
         pairs.add((a, b))
         requests.append((a, b, rng.randint(1, 6)))
-    tier = {p["id"]: p["tier"] for p in participants}
-    delegation = {p["id"]: p["delegation"] for p in participants}
+    tier_of = {p["id"]: p["tier"] for p in participants}
+    delegation_of = {p["id"]: p["delegation"] for p in participants}
     for index, (a, b, priority) in enumerate(requests[:bilaterals]):
-        event = {"id": f"bil-{index + 1:04d}", "title": f"Bilateral {delegation[a]} - {delegation[b]}",
+        event = {"id": f"bil-{index + 1:04d}", "title": f"Bilateral {delegation_of[a]} - {delegation_of[b]}",
                  "kind": "bilateral", "duration_minutes": 30, "participants": [a, b], "features": ["flags"],
                  "priority": priority}
-        language = _language(delegation[b]) or _language(delegation[a])
+        language = _language(delegation_of[b]) or _language(delegation_of[a])
         if language:
             event["uses"] = {language: 1}
-        if "vvip" not in (tier[a], tier[b]):
+        if "vvip" not in (tier_of[a], tier_of[b]):
             # Guest-house salons are kept for heads of state and government.
             event["rooms"] = [f"bil-{i + 1:02d}" for i in range(bilateral_rooms)]
         events.append(event)
