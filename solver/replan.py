@@ -30,7 +30,15 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from solver.changes import AnyChange, apply_changes, parse_changes
+from solver.changes import (
+    AnyChange,
+    EventAdded,
+    ParticipantDelayed,
+    PinEvent,
+    RoomClosed,
+    apply_changes,
+    parse_changes,
+)
 from solver.compile import Instance, compile_scenario
 from solver.diff import TimetableDiff, diff_timetables
 from solver.model.build import build_model
@@ -96,9 +104,13 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         return ReplanResult(table, changed, diff_timetables(changed, previous, table), 0, 0, False, "none",
                             frozen, table.solve_seconds)
 
+    # A change that only takes time or rooms away cannot raise the value of an optimal plan: the
+    # requests it left out stay out, and the search need not prove it again.
+    include_unscheduled = previous.status != "optimal" or any(
+        not isinstance(c, RoomClosed | ParticipantDelayed | PinEvent | EventAdded) for c in change_list)
     best: _Stage | None = None
     for level in ("change", "partners", "everything"):
-        free = _neighbourhood(instance, plan, named, level)
+        free = _neighbourhood(instance, plan, named, level, include_unscheduled)
         remaining = time_limit - (time.monotonic() - started)
         if remaining <= 0.05 and best is not None:
             break
@@ -280,12 +292,13 @@ class _PreviousPlan:
         return total
 
 
-def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], level: str) -> set[int]:
+def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], level: str,
+                   include_unscheduled: bool = True) -> set[int]:
     every = set(range(len(instance.events)))
     if level == "everything":
         return every
     scheduled = {int(e) for e in plan.scheduled}
-    free = set(plan.broken()) | named | (every - scheduled)
+    free = set(plan.broken()) | named | ((every - scheduled) if include_unscheduled else set())
     if level == "partners":
         touched = set(plan.broken()) | named
         people = {p for e in touched for p in instance.events[e].participants}
