@@ -27,11 +27,15 @@ _FAMILY_WORDS = {
 }
 
 
-def unscheduled_reasons(instance: Instance, chosen: IntArray, rows: Rows | None = None) -> dict[int, tuple[str, str]]:
-    """(code, reason) for each event without a placement in ``chosen``."""
+def unscheduled_reasons(instance: Instance, chosen: IntArray, rows: Rows | None = None,
+                        known: dict[int, tuple[str, str]] | None = None) -> dict[int, tuple[str, str]]:
+    """(code, reason) for each event without a placement in ``chosen``; ``known`` reasons are kept."""
     reasons: dict[int, tuple[str, str]] = {}
     for check in instance.prechecks:
         reasons.setdefault(check.event, (check.code, check.message))
+    for event, reason in (known or {}).items():
+        if chosen[event] < 0:
+            reasons.setdefault(event, reason)
     missing = [e for e in range(len(instance.events)) if chosen[e] < 0 and e not in reasons]
     if not missing:
         return reasons

@@ -82,7 +82,9 @@ class ReplanResult:
 
 def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | list[dict[str, Any]],
             now: datetime | None = None, freeze_minutes: int = 60, weights: DisruptionWeights | None = None,
-            time_limit: float = 10.0, workers: int = 2, seed: int = 0) -> ReplanResult:
+            time_limit: float = 10.0, workers: int = 2, seed: int = 0, proof_seconds: float = 1.5) -> ReplanResult:
+    """Re-plan after ``changes``; ``proof_seconds`` caps the search on the whole summit that tries
+    to prove a repair's disruption minimal when the quick bounds cannot."""
     started = time.monotonic()
     weights = weights or DisruptionWeights()
     parsed = parse_changes(changes) if changes and isinstance(changes[0], dict) else changes
@@ -135,9 +137,13 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     chosen = stage_b.chosen
     disruption = int(plan.item_cost[chosen[chosen >= 0]].sum())
     lower = plan.lower_bound(instance, chosen)
+    if best.level == "change" and stage_b.optimal:
+        # Either no untouched event moves (then this optimum is the least possible), or one does
+        # (then the touched events' cheapest costs plus the cheapest single move of another).
+        lower = max(lower, min(disruption, lower + plan.cheapest_other_move(instance)))
     proven = stage_b.optimal and (best.level == "everything" or disruption <= lower)
     whole_bound = stage_b.bound if best.level == "everything" else 0
-    remaining = time_limit - (time.monotonic() - started)
+    remaining = min(proof_seconds, time_limit - (time.monotonic() - started))
     if not proven and best.level != "everything" and remaining > 0.1:
         # Prove (or improve) on the whole summit, starting from the repair just found.
         whole = _move_least(instance, plan, stage_b, remaining, workers, seed,
@@ -149,7 +155,10 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         proven = whole.optimal
     bound = disruption if proven else max(lower, whole_bound)
 
-    table = timetable_from_placements(instance, chosen, ref, preferred=plan.old_room)
+    # Requests left out before and still out keep their reason: the change did not concern them.
+    known = {instance.event_index[u.event]: (u.code, u.reason) for u in previous.unscheduled
+             if u.event in instance.event_index and instance.event_index[u.event] not in named}
+    table = timetable_from_placements(instance, chosen, ref, preferred=plan.old_room, known_reasons=known)
     table.status = "optimal" if best.optimal and best.level == "everything" else "feasible"
     table.objective = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
                               if chosen[e] >= 0 and not instance.required[e]))
@@ -281,6 +290,19 @@ class _PreviousPlan:
 
     def broken(self) -> list[int]:
         return [int(e) for e in self.scheduled if int(e) not in self.keep_item]
+
+    def cheapest_other_move(self, instance: Instance) -> int:
+        """The least any untouched, previously scheduled event can cost by moving at all."""
+        broken = set(self.broken())
+        cheapest = 2**31
+        for e in self.scheduled:
+            if int(e) in broken:
+                continue
+            costs = self.item_cost[instance.event_items[int(e)]]
+            moving = costs[costs > 0]
+            if moving.size:
+                cheapest = min(cheapest, int(moving.min()))
+        return cheapest
 
     def lower_bound(self, instance: Instance, chosen: IntArray) -> int:
         """Each kept event whose old placement is gone costs at least its cheapest alternative."""

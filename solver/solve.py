@@ -308,7 +308,8 @@ def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int]
 
 
 def timetable_from_placements(instance: Instance, chosen: IntArray, ref: ScenarioRef,
-                              rows: Rows | None = None, preferred: dict[int, int] | None = None) -> Timetable:
+                              rows: Rows | None = None, preferred: dict[int, int] | None = None,
+                              known_reasons: dict[int, tuple[str, str]] | None = None) -> Timetable:
     room_of = assign_rooms(instance, chosen, preferred)
     grid = instance.grid
     assignments = []
@@ -322,7 +323,7 @@ def timetable_from_placements(instance: Instance, chosen: IntArray, ref: Scenari
     from solver.reasons import unscheduled_reasons  # keeps this module about solving
 
     unscheduled = [Unscheduled(event=instance.events[e].id, reason=reason, code=code)
-                   for e, (code, reason) in sorted(unscheduled_reasons(instance, chosen, rows).items())]
+                   for e, (code, reason) in sorted(unscheduled_reasons(instance, chosen, rows, known_reasons).items())]
     objective = int(sum(int(instance.priority[e]) for e, item in enumerate(chosen)
                         if item >= 0 and not instance.required[e]))
     return Timetable(scenario=ref, status="feasible", objective=objective, assignments=assignments,
