@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from datetime import timedelta
@@ -26,10 +25,11 @@ from ortools.sat.python import cp_model
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import add_case_arguments, case_scenario, report  # noqa: E402
 from solver.compile import Instance, compile_scenario  # noqa: E402
 from solver.model.constraints import all_rows  # noqa: E402
 from solver.model.greedy import greedy_placements  # noqa: E402
-from solver.scenario import Scenario, load_scenario  # noqa: E402
+from solver.scenario import Scenario  # noqa: E402
 from solver.solve import SolveConfig, solve  # noqa: E402
 from solver.timetable import Assignment, ScenarioRef, Timetable  # noqa: E402
 from solver.validate import objective_of, validate_timetable  # noqa: E402
@@ -172,34 +172,16 @@ def ours(scenario: Scenario, time_limit: float, workers: int) -> dict[str, objec
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("case", choices=["hanoi", "synthetic", "file"])
-    parser.add_argument("--file", type=Path)
-    parser.add_argument("--delegations", type=int, default=200)
-    parser.add_argument("--bilaterals", type=int, default=1000)
-    parser.add_argument("--days", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    add_case_arguments(parser)
     parser.add_argument("--time-limit", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
-    if args.case == "hanoi":
-        scenario, name = load_scenario(ROOT / "scenarios" / "hanoi-2025.yaml"), "hanoi-2025"
-    elif args.case == "file":
-        scenario, name = load_scenario(args.file), str(args.file)
-    else:
-        from solver.generate import generate_scenario
-
-        scenario = generate_scenario(delegations=args.delegations, bilaterals=args.bilaterals, days=args.days,
-                                     seed=args.seed)
-        name = f"synthetic-{args.delegations}d-{args.bilaterals}b-{args.days}days"
+    scenario, name = case_scenario(args)
     rows = [greedy_only(scenario), interval_model(scenario, args.time_limit, args.workers),
             ours(scenario, args.time_limit, args.workers)]
     summary = {"case": "baselines", "scenario": name, "time_limit": args.time_limit, "workers": args.workers,
                "rows": rows, "command": " ".join(["python", "benchmarks/baseline.py", *sys.argv[1:]])}
-    print(json.dumps(summary))
-    if args.record:
-        with (ROOT / "benchmarks" / "results.jsonl").open("a") as out:
-            out.write(json.dumps(summary) + "\n")
+    report(summary, args.record)
 
 
 if __name__ == "__main__":

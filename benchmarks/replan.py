@@ -25,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import report  # noqa: E402
 from solver.compile import compile_scenario  # noqa: E402
 from solver.explain import explain_scenario  # noqa: E402
 from solver.replan import resolve  # noqa: E402
@@ -165,10 +166,7 @@ def main() -> None:
                "machine": f"{platform.machine()}, {os.cpu_count()} cores", "workers": args.workers,
                "date": datetime.now(UTC).strftime("%Y-%m-%d"),
                "command": " ".join(["python", "benchmarks/replan.py", *sys.argv[1:]])}
-    print(json.dumps(summary))
-    if args.record:
-        with (ROOT / "benchmarks" / "results.jsonl").open("a") as out:
-            out.write(json.dumps(summary) + "\n")
+    report(summary, args.record)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ Each run prints one JSON line (and appends it to ``benchmarks/results.jsonl`` wi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -25,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from solver.scenario import Scenario, load_scenario  # noqa: E402
+from benchmarks.common import add_case_arguments, case_scenario, report  # noqa: E402
+from solver.scenario import Scenario  # noqa: E402
 from solver.solve import Progress, SolveConfig, solve  # noqa: E402
 from solver.validate import validate_timetable  # noqa: E402
 
@@ -94,41 +94,22 @@ def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, see
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("case", choices=["hanoi", "synthetic", "file"])
-    parser.add_argument("--file", type=Path, help="scenario file for the 'file' case")
-    parser.add_argument("--delegations", type=int, default=200)
-    parser.add_argument("--bilaterals", type=int, default=1000)
-    parser.add_argument("--days", type=int, default=2)
+    add_case_arguments(parser)
     parser.add_argument("--time-limit", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stall", type=float, default=None, help="stop after this many seconds without progress")
     parser.add_argument("--presolve-iterations", type=int, default=1, help="-1 for CP-SAT's default")
-    parser.add_argument("--record", action="store_true", help="append the result to benchmarks/results.jsonl")
     parser.add_argument("--curve", action="store_true", help="include every incumbent and bound (anytime curve)")
     args = parser.parse_args()
 
-    if args.case == "hanoi":
-        scenario, name = load_scenario(ROOT / "scenarios" / "hanoi-2025.yaml"), "hanoi-2025"
-    elif args.case == "file":
-        scenario, name = load_scenario(args.file), str(args.file)
-    else:
-        from solver.generate import generate_scenario
-
-        scenario = generate_scenario(delegations=args.delegations, bilaterals=args.bilaterals, days=args.days,
-                                     seed=args.seed)
-        name = f"synthetic-{args.delegations}d-{args.bilaterals}b-{args.days}days"
+    scenario, name = case_scenario(args)
     presolve = None if args.presolve_iterations < 0 else args.presolve_iterations
     stall = args.stall if args.stall is not None else args.time_limit  # benchmarks run to the limit
     row = run_case(name, scenario, args.time_limit, args.workers, args.seed, stall, presolve)
     if not args.curve:
         row.pop("incumbents")
         row.pop("bounds")
-    line = json.dumps(row)
-    print(line)
-    if args.record:
-        with (ROOT / "benchmarks" / "results.jsonl").open("a") as out:
-            out.write(line + "\n")
+    report(row, args.record)
 
 
 if __name__ == "__main__":
