@@ -18,8 +18,8 @@ def scenario_or_404(repo: Repository, scenario_id: str) -> ScenarioRow:
     return row
 
 
-def version_or_404(repo: Repository, scenario_id: str, version: int) -> ScenarioVersion:
-    row = repo.get_version(scenario_id, version)
+def version_or_404(repo: Repository, scenario_id: str, version: int, with_document: bool = False) -> ScenarioVersion:
+    row = repo.get_version(scenario_id, version, with_document)
     if row is None:
         raise ApiError(404, "not_found", f"scenario {scenario_id!r} has no version {version}")
     return row

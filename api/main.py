@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import RateLimiter
 from api.errors import install_handlers
+from api.jobs.process import ProcessRunner
 from api.jobs.runner import JobRunner, LocalRunner
 from api.jobs.work import JobExecutor
 from api.middleware import AuditMiddleware, GuardMiddleware
@@ -23,16 +25,23 @@ from api.store.repository import Repository
 log = logging.getLogger(__name__)
 
 
+def _make_runner(settings: Settings, repo: Repository) -> JobRunner:
+    if settings.runner == "process":
+        return ProcessRunner(settings.database_url, settings.max_concurrent_jobs, settings.sqlite_synchronous)
+    closing = threading.Event()
+    return LocalRunner(JobExecutor(repo, closing), settings.max_concurrent_jobs, closing)
+
+
 def create_app(settings: Settings | None = None, runner: JobRunner | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.sqlite_synchronous)
     repo = Repository(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.run_migrations:
             await run_in_threadpool(upgrade, engine)
-        app.state.runner = runner or LocalRunner(JobExecutor(repo), settings.max_concurrent_jobs)
+        app.state.runner = runner or _make_runner(settings, repo)
         requeued = await run_in_threadpool(repo.recover_jobs)
         if requeued:
             log.warning("re-queued %d job(s) left queued or running by the last shutdown", len(requeued))

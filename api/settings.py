@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -14,6 +15,7 @@ def _default_pool_size() -> int:
 
 class Settings(BaseModel):
     database_url: str = "sqlite:///./summit.db"
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"  # FULL: commits survive power loss too
     max_body_bytes: int = Field(5 * 1024 * 1024, gt=0)
     max_events: int = Field(20_000, gt=0)
     max_concurrent_jobs: int = Field(default_factory=_default_pool_size, gt=0)
@@ -23,6 +25,7 @@ class Settings(BaseModel):
     default_time_limit_s: float = Field(20.0, gt=0)
     jobs_per_minute: int = Field(30, gt=0)
     explain_time_limit_s: float = Field(10.0, gt=0)
+    runner: Literal["process", "thread"] = "process"  # where jobs run: worker processes, or threads
     run_migrations: bool = True
 
     @classmethod

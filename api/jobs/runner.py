@@ -31,11 +31,12 @@ class JobRunner(Protocol):
 class LocalRunner:
     """At most ``max_workers`` jobs at once in threads (CP-SAT releases the GIL); the rest wait in order."""
 
-    def __init__(self, execute: Execute, max_workers: int) -> None:
+    def __init__(self, execute: Execute, max_workers: int, closing: threading.Event | None = None) -> None:
         self._execute = execute
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="summit-job")
         self._stops: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+        self.closing = closing or threading.Event()
 
     def submit(self, job_id: str) -> None:
         with self._lock:
@@ -60,6 +61,9 @@ class LocalRunner:
         return True
 
     def shutdown(self) -> None:
+        """Running jobs stop and are left 'running' in the store (the executor sees ``closing``): re-queued
+        at the next start."""
+        self.closing.set()
         with self._lock:
             for stop in self._stops.values():
                 stop.set()

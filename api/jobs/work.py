@@ -18,8 +18,12 @@ log = logging.getLogger(__name__)
 
 
 class JobExecutor:
-    def __init__(self, repo: Repository) -> None:
+    """Runs one stored job. When ``closing`` is set (the server shuts down), the outcome is not recorded:
+    the job stays 'running' and is re-queued at the next start."""
+
+    def __init__(self, repo: Repository, closing: threading.Event | None = None) -> None:
         self.repo = repo
+        self.closing = closing or threading.Event()
 
     def __call__(self, job_id: str, stop: threading.Event) -> None:
         job = self.repo.start_job(job_id)
@@ -32,7 +36,8 @@ class JobExecutor:
                 self._replan(job_id, job.scenario_version_id, job.source_timetable_id, job.params, stop)
         except Exception as error:
             log.exception("job %s failed", job_id)
-            self.repo.finish_job(job_id, "failed", error=f"{type(error).__name__}: {error}")
+            if not self.closing.is_set():
+                self.repo.finish_job(job_id, "failed", error=f"{type(error).__name__}: {error}")
 
     def _solve(self, job_id: str, attempt: int, version_id: str, params: dict[str, object],
                stop: threading.Event) -> None:
@@ -47,6 +52,8 @@ class JobExecutor:
                              workers=int(params["workers"]), seed=int(params["seed"]),  # type: ignore[call-overload]
                              stop=stop)
         result = solve(scenario, on_progress=on_progress, config=config)
+        if self.closing.is_set():
+            return
         status = "cancelled" if stop.is_set() else "done"
         self.repo.finish_job(job_id, status, timetable=result.timetable,
                              result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by})
@@ -64,6 +71,8 @@ class JobExecutor:
                          freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
                          time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
                          workers=int(params["workers"]))  # type: ignore[call-overload]
+        if self.closing.is_set():
+            return
         status = "cancelled" if stop.is_set() else "done"
         summary = {"status": result.timetable.status, "disruption": result.disruption,
                    "disruption_bound": result.disruption_bound, "proven_minimal": result.proven_minimal,

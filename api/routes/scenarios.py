@@ -72,7 +72,7 @@ def list_scenarios(_: Reader, repo: RepoDep, limit: Annotated[int, Query(ge=1, l
 def get_scenario(scenario_id: str, _: Reader, repo: RepoDep,
                  version: Annotated[int | None, Query(ge=1, description="default: the latest")] = None) -> ScenarioOut:
     row = scenario_or_404(repo, scenario_id)
-    stored = version_or_404(repo, scenario_id, version or row.latest_version)
+    stored = version_or_404(repo, scenario_id, version or row.latest_version, with_document=True)
     return ScenarioOut(id=row.id, name=stored.name, version=stored.version, latest_version=row.latest_version,
                        fingerprint=stored.fingerprint, created_at=stored.created_at, scenario=stored.document)
 

@@ -3,18 +3,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import AgendaReader, LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError, forbidden, invalid, not_found
 from api.exports import agenda_items, to_csv, to_html, to_ics
 from api.lookups import job_out, time_limit, timetable_or_404, timetable_with_scenario
 from api.schemas import AgendaOut, ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
-from api.store.models import ApiKey
+from api.store.models import ApiKey, TimetableRow
+from api.store.repository import Repository
 from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
 from solver.explain import explain_scenario, what_would_it_take
-from solver.scenario import Scenario, ScenarioError
+from solver.scenario import Participant, Scenario, ScenarioError
+from solver.timetable import Timetable
 
 router = APIRouter(prefix="/timetables", tags=["timetables"])
 
@@ -32,9 +33,8 @@ def _names(scenario: Scenario) -> dict[str, str]:
     return {p.id: p.name or p.id for p in scenario.participants}
 
 
-def _ics(body: bytes, filename: str) -> Response:
-    return Response(body, media_type="text/calendar; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}.ics"'})
+def _response(body: bytes, media_type: str, headers: dict[str, str]) -> Response:
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.get("/{timetable_id}", responses=_FORMATS)
@@ -42,16 +42,22 @@ def get_timetable(timetable_id: str, _: Reader, repo: RepoDep, format: Format = 
     """The contract's Timetable plus its ``id``; or CSV, iCalendar, printable HTML."""
     row = timetable_or_404(repo, timetable_id)
     if format == "json":
-        return JSONResponse({**row.document, "id": row.id, "scenario_id": row.scenario_id})
+        return Response(repo.timetable_json(row), media_type="application/json")
+    body, media = repo.derived(f"export:{row.id}:{format}", lambda: _export(repo, row, format))
+    headers = {} if format == "html" else {
+        "Content-Disposition": f'attachment; filename="timetable-{row.id}.{format}"'}
+    return Response(body, media_type=media, headers=headers)
+
+
+def _export(repo: Repository, row: TimetableRow, format: str) -> tuple[bytes, str]:
     scenario, timetable = timetable_with_scenario(repo, row)
     items = agenda_items(scenario, timetable)
     if format == "csv":
-        return Response(to_csv(items), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="timetable-{row.id}.csv"'})
+        return to_csv(items).encode("utf-8"), "text/csv; charset=utf-8"
     if format == "ics":
-        return _ics(to_ics(items, scenario.name, row.id, _names(scenario)), f"timetable-{row.id}")
+        return to_ics(items, scenario.name, row.id, _names(scenario)), "text/calendar; charset=utf-8"
     subtitle = f"Timetable {row.id} - {timetable.status}, objective {timetable.objective}"
-    return HTMLResponse(to_html(items, scenario.name, subtitle, _names(scenario)))
+    return to_html(items, scenario.name, subtitle, _names(scenario)).encode("utf-8"), "text/html; charset=utf-8"
 
 
 def _may_see(key: ApiKey, delegation: str | None) -> bool:
@@ -69,13 +75,9 @@ def participant_agenda(timetable_id: str, participant_id: str, key: AgendaReader
         raise forbidden("a liaison sees only its own delegation's participants")
     if person is None:
         raise not_found("participant", participant_id)
-    items = agenda_items(scenario, timetable, {person.id})
-    if format == "ics":
-        return _ics(to_ics(items, f"{scenario.name}: {person.name or person.id}", row.id, _names(scenario)),
-                    f"agenda-{person.id}")
-    out = AgendaOut(timetable_id=row.id, scenario_id=row.scenario_id, participant=person.model_dump(mode="json"),
-                    delegation=person.delegation, items=[i.to_dict() for i in items])
-    return JSONResponse(out.model_dump(mode="json"))
+    return _response(*repo.derived(f"participant:{row.id}:{person.id}:{format}", lambda: _agenda(
+        row, scenario, timetable, format, [person], f"{scenario.name}: {person.name or person.id}", person.id,
+        participant=person.model_dump(mode="json"), delegation=person.delegation)))
 
 
 @router.get("/{timetable_id}/delegations/{code}", response_model=AgendaOut, responses=_FORMATS)
@@ -89,12 +91,20 @@ def delegation_agenda(timetable_id: str, code: str, key: AgendaReader, repo: Rep
     members = [p for p in scenario.participants if p.delegation == code]
     if not members:
         raise not_found("delegation", code)
+    return _response(*repo.derived(f"delegation:{row.id}:{code}:{format}", lambda: _agenda(
+        row, scenario, timetable, format, members, f"{scenario.name}: {code}", code, delegation=code,
+        participants=[p.model_dump(mode="json") for p in members])))
+
+
+def _agenda(row: TimetableRow, scenario: Scenario, timetable: Timetable, format: str, members: list[Participant],
+            title: str, filename: str, **fields: Any) -> tuple[bytes, str, dict[str, str]]:
+    """The agenda of some participants as JSON or iCalendar (computed once per timetable: both are immutable)."""
     items = agenda_items(scenario, timetable, {p.id for p in members})
     if format == "ics":
-        return _ics(to_ics(items, f"{scenario.name}: {code}", row.id, _names(scenario)), f"agenda-{code}")
-    out = AgendaOut(timetable_id=row.id, scenario_id=row.scenario_id, delegation=code,
-                    participants=[p.model_dump(mode="json") for p in members], items=[i.to_dict() for i in items])
-    return JSONResponse(out.model_dump(mode="json"))
+        return (to_ics(items, title, row.id, _names(scenario)), "text/calendar; charset=utf-8",
+                {"Content-Disposition": f'attachment; filename="agenda-{filename}.ics"'})
+    out = AgendaOut(timetable_id=row.id, scenario_id=row.scenario_id, items=[i.to_dict() for i in items], **fields)
+    return out.model_dump_json().encode("utf-8"), "application/json", {}
 
 
 @router.post("/{timetable_id}/changes", status_code=202, response_model=JobOut, responses={**_ERRORS, 429: {}})

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from api.store.models import (
     ApiKey,
@@ -27,6 +29,7 @@ from solver.scenario import Scenario, parse_scenario
 from solver.timetable import Timetable
 
 ROLES = ("admin", "planner", "viewer", "liaison")
+KEY_CACHE_SECONDS = 30.0
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "failed", "cancelled")
 
@@ -63,7 +66,10 @@ class Repository:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self._scenarios = _Lru(32)
-        self._timetables = _Lru(64)
+        self._timetables = _Lru(128)
+        self._rows = _Lru(256)  # timetables and scenario versions by id: immutable once written
+        self._derived = _Lru(256)
+        self._keys: dict[str, tuple[float, ApiKey]] = {}
 
     def session(self) -> Session:
         return self.sessions()
@@ -81,8 +87,18 @@ class Repository:
         return key, secret
 
     def key_by_secret(self, secret: str) -> ApiKey | None:
+        """The key with this secret (known keys are remembered for KEY_CACHE_SECONDS)."""
+        digest = hash_key(secret)
+        cached = self._keys.get(digest)
+        if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
+            return cached[1]
         with self.session() as s:
-            return s.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(secret), ApiKey.revoked.is_(False)))
+            key = s.scalar(select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked.is_(False)))
+        if key is not None:
+            if len(self._keys) > 10_000:
+                self._keys.clear()
+            self._keys[digest] = (time.monotonic(), key)
+        return key
 
     def list_keys(self) -> list[ApiKey]:
         with self.session() as s:
@@ -123,18 +139,34 @@ class Repository:
         with self.session() as s:
             return s.get(ScenarioRow, scenario_id)
 
-    def get_version(self, scenario_id: str, version: int) -> ScenarioVersion | None:
+    def get_version(self, scenario_id: str, version: int, with_document: bool = False) -> ScenarioVersion | None:
+        """A version; its (large) document is loaded only when asked for."""
+        query = select(ScenarioVersion).where(ScenarioVersion.scenario_id == scenario_id,
+                                              ScenarioVersion.version == version)
+        if not with_document:
+            query = query.options(defer(ScenarioVersion.document, raiseload=True))
         with self.session() as s:
-            return s.scalar(select(ScenarioVersion).where(ScenarioVersion.scenario_id == scenario_id,
-                                                          ScenarioVersion.version == version))
+            return s.scalar(query)
 
     def version_by_id(self, version_id: str) -> ScenarioVersion | None:
+        return self._immutable(ScenarioVersion, version_id)
+
+    def _immutable(self, model: type[T], ident: str) -> T | None:
+        """A row that never changes once written, remembered; misses are not remembered."""
+        key = f"{model.__name__}:{ident}"
+        with self._rows.lock:
+            if key in self._rows.items:
+                return self._rows.items[key]  # type: ignore[no-any-return]
         with self.session() as s:
-            return s.get(ScenarioVersion, version_id)
+            row = s.get(model, ident)
+        if row is not None:
+            self._rows.get(key, lambda: row)
+        return row
 
     def list_versions(self, scenario_id: str) -> list[ScenarioVersion]:
         with self.session() as s:
             return list(s.scalars(select(ScenarioVersion).where(ScenarioVersion.scenario_id == scenario_id)
+                                  .options(defer(ScenarioVersion.document, raiseload=True))
                                   .order_by(ScenarioVersion.version)))
 
     def scenario_model(self, version: ScenarioVersion) -> Scenario:
@@ -144,11 +176,20 @@ class Repository:
     # ---------------------------------------------------------- timetables
 
     def get_timetable(self, timetable_id: str) -> TimetableRow | None:
-        with self.session() as s:
-            return s.get(TimetableRow, timetable_id)
+        return self._immutable(TimetableRow, timetable_id)
 
     def timetable_model(self, row: TimetableRow) -> Timetable:
         return self._timetables.get(row.id, lambda: Timetable.model_validate(row.document))
+
+    def derived(self, key: str, make: Callable[[], T]) -> T:
+        """A view computed from immutable rows only (an agenda, an export), remembered."""
+        return self._derived.get(key, make)
+
+    def timetable_json(self, row: TimetableRow) -> bytes:
+        """The contract's Timetable plus ``id`` and ``scenario_id``, serialised once."""
+        return self._timetables.get(f"json:{row.id}", lambda: json.dumps(
+            {**row.document, "id": row.id, "scenario_id": row.scenario_id}, ensure_ascii=False,
+            separators=(",", ":")).encode("utf-8"))
 
     # ---------------------------------------------------------------- jobs
 

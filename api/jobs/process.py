@@ -1,0 +1,70 @@
+"""The process pool runner: each job runs in a worker process, so solving never holds the server's GIL
+and a crash inside the solver cannot take the server down.
+
+Workers talk to the service only through the database: they read the job, write progress and the
+outcome, and watch the job's ``cancel_requested`` flag (set by ``DELETE /jobs/{id}``) to stop the search.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+
+from api.jobs.work import JobExecutor
+from api.store.db import make_engine
+from api.store.repository import Repository
+
+log = logging.getLogger(__name__)
+WATCH_SECONDS = 0.25
+_repos: dict[str, Repository] = {}
+
+
+def _repository(database_url: str, sqlite_synchronous: str) -> Repository:
+    if database_url not in _repos:
+        _repos[database_url] = Repository(make_engine(database_url, sqlite_synchronous))
+    return _repos[database_url]
+
+
+def run_job(database_url: str, sqlite_synchronous: str, job_id: str, parent: int) -> None:
+    """In a worker process: run one job; stop when asked; exit if the server has gone."""
+    repo = _repository(database_url, sqlite_synchronous)
+    stop, done = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while not done.wait(WATCH_SECONDS):
+            if os.getppid() != parent:  # the server died: leave the job to be re-queued at its next start
+                os._exit(3)
+            job = repo.get_job(job_id)
+            if job is not None and job.cancel_requested:
+                stop.set()
+
+    threading.Thread(target=watch, name=f"watch-{job_id}", daemon=True).start()
+    try:
+        JobExecutor(repo)(job_id, stop)
+    finally:
+        done.set()
+
+
+class ProcessRunner:
+    """At most ``max_workers`` jobs at once, each in a worker process; the rest wait in order."""
+
+    def __init__(self, database_url: str, max_workers: int, sqlite_synchronous: str = "NORMAL") -> None:
+        self.database_url = database_url
+        self.sqlite_synchronous = sqlite_synchronous
+        self._pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, job_id: str) -> None:
+        self._pool.submit(run_job, self.database_url, self.sqlite_synchronous, job_id, os.getpid())
+
+    def cancel(self, job_id: str) -> bool:
+        return True  # the worker sees the job's cancel_requested flag in the database
+
+    def shutdown(self) -> None:
+        """Stop now: running jobs stay 'running' in the database and are re-queued at the next start."""
+        processes = list(getattr(self._pool, "_processes", {}).values())  # no public way to reach them
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
