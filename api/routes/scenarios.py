@@ -6,12 +6,14 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
+from api.documents import read_body
 from api.errors import ApiError, invalid
 from api.lookups import job_out, scenario_or_404, time_limit, version_or_404
 from api.schemas import ErrorOut, JobOut, ScenarioCreated, ScenarioOut, ScenarioSummary, SolveRequest, VersionOut
+from api.settings import Settings
 from api.store.models import ScenarioRow, ScenarioVersion
 from api.store.repository import Repository
-from solver.scenario import ScenarioError, parse_scenario, read_document
+from solver.scenario import ScenarioError, parse_scenario
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 
@@ -31,29 +33,20 @@ _SCENARIO_BODY = {
 async def create_scenario(request: Request, response: Response, key: Writer, repo: RepoDep,
                           settings: SettingsDep) -> ScenarioCreated:
     """Submit a scenario as JSON or YAML; every problem is listed with its path."""
-    raw = await request.body()
-    if not raw.strip():
-        raise ApiError(400, "empty_body", "send a scenario as the body (JSON or YAML)")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ApiError(400, "malformed_document", "the body is not UTF-8 text") from None
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        document = read_document(text, "the body" if media.endswith("json") else "the YAML body")
-    except ScenarioError as error:
-        raise ApiError(400, "malformed_document", error.problems[0].message) from None
-    events = document.get("events") if isinstance(document, dict) else None
-    if isinstance(events, list) and len(events) > settings.max_events:
-        raise ApiError(413, "scenario_too_large",
-                       f"the scenario has {len(events)} events; at most {settings.max_events} are accepted")
-    row, version = await run_in_threadpool(_store, repo, document, key.id)
+    row, version = await run_in_threadpool(_store, repo, settings, await request.body(), media, key.id)
     response.headers["Location"] = f"/scenarios/{row.id}"
     return ScenarioCreated(id=row.id, version=version.version, name=version.name, fingerprint=version.fingerprint,
                            events=version.n_events)
 
 
-def _store(repo: Repository, document: Any, key_id: str) -> tuple[ScenarioRow, ScenarioVersion]:
+def _store(repo: Repository, settings: Settings, raw: bytes, media: str,
+           key_id: str) -> tuple[ScenarioRow, ScenarioVersion]:
+    document = read_body(raw, media)
+    events = document.get("events") if isinstance(document, dict) else None
+    if isinstance(events, list) and len(events) > settings.max_events:
+        raise ApiError(413, "scenario_too_large",
+                       f"the scenario has {len(events)} events; at most {settings.max_events} are accepted")
     try:
         scenario = parse_scenario(document)
     except ScenarioError as error:

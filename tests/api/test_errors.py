@@ -26,6 +26,12 @@ def test_malformed_json_and_yaml(planner: httpx.Client, solved: dict[str, str]) 
     body = assert_error(planner.post("/scenarios", content=b"name: [unclosed\n  - x: :",
                                      headers={"Content-Type": "application/yaml"}), 400, "malformed_document")
     assert "YAML" in str(body["message"])
+    assert_error(planner.post("/scenarios", content=b"name: x", headers={"Content-Type": "application/json"}),
+                 400, "malformed_document")  # JSON means JSON
+    bomb = b"a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n"
+    body = assert_error(planner.post("/scenarios", content=bomb, headers={"Content-Type": "application/yaml"}),
+                        400, "malformed_document")
+    assert "aliases" in str(body["message"])
     assert_error(planner.post("/scenarios", content=b"", headers={"Content-Type": "application/json"}), 400)
     assert_error(planner.post("/scenarios", content=b"\xff\xfe", headers={"Content-Type": "application/json"}), 400)
     assert_error(planner.post("/scenarios", content=b"[1, 2]", headers={"Content-Type": "application/json"}), 422)
