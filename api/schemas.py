@@ -101,6 +101,16 @@ class ScenarioOut(BaseModel):
     scenario: dict[str, Any]
 
 
+class TimetableSummary(BaseModel):
+    id: str
+    scenario_version: int
+    status: str
+    objective: int
+    job_id: str | None = None
+    parent_timetable_id: str | None = None
+    created_at: datetime
+
+
 class KeyOut(BaseModel):
     id: str
     role: Role

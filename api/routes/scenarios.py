@@ -9,7 +9,16 @@ from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.documents import read_body
 from api.errors import ApiError, invalid
 from api.lookups import job_out, scenario_or_404, time_limit, version_or_404
-from api.schemas import ErrorOut, JobOut, ScenarioCreated, ScenarioOut, ScenarioSummary, SolveRequest, VersionOut
+from api.schemas import (
+    ErrorOut,
+    JobOut,
+    ScenarioCreated,
+    ScenarioOut,
+    ScenarioSummary,
+    SolveRequest,
+    TimetableSummary,
+    VersionOut,
+)
 from api.settings import Settings
 from api.store.models import ScenarioRow, ScenarioVersion
 from api.store.repository import Repository
@@ -76,6 +85,17 @@ def list_versions(scenario_id: str, _: Reader, repo: RepoDep) -> list[VersionOut
     return [VersionOut(version=v.version, name=v.name, fingerprint=v.fingerprint, events=v.n_events,
                        parent_version=v.parent_version, changes=v.changes, created_at=v.created_at)
             for v in repo.list_versions(scenario_id)]
+
+
+@router.get("/{scenario_id}/timetables", response_model=list[TimetableSummary], responses=_ERRORS)
+def list_timetables(scenario_id: str, _: Reader, repo: RepoDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                    offset: Annotated[int, Query(ge=0)] = 0) -> list[TimetableSummary]:
+    """Every timetable of the scenario (any version), oldest first."""
+    scenario_or_404(repo, scenario_id)
+    numbers = {v.id: v.version for v in repo.list_versions(scenario_id)}
+    return [TimetableSummary(id=t.id, scenario_version=numbers[t.scenario_version_id], status=t.status,
+                             objective=t.objective, job_id=t.job_id, parent_timetable_id=t.parent_timetable_id,
+                             created_at=t.created_at) for t in repo.list_timetables(scenario_id, limit, offset)]
 
 
 @router.post("/{scenario_id}/solve", status_code=202, response_model=JobOut, responses={**_ERRORS, 429: {}})

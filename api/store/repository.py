@@ -178,6 +178,12 @@ class Repository:
     def get_timetable(self, timetable_id: str) -> TimetableRow | None:
         return self._immutable(TimetableRow, timetable_id)
 
+    def list_timetables(self, scenario_id: str, limit: int = 100, offset: int = 0) -> list[TimetableRow]:
+        with self.session() as s:
+            return list(s.scalars(select(TimetableRow).where(TimetableRow.scenario_id == scenario_id)
+                                  .options(defer(TimetableRow.document, raiseload=True))
+                                  .order_by(TimetableRow.created_at, TimetableRow.id).limit(limit).offset(offset)))
+
     def timetable_model(self, row: TimetableRow) -> Timetable:
         return self._timetables.get(row.id, lambda: Timetable.model_validate(row.document))
 

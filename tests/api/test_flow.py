@@ -106,6 +106,9 @@ def test_submit_solve_export_change_diff(planner: httpx.Client) -> None:
     assert [v["version"] for v in versions] == [1, 2]
     assert versions[1]["parent_version"] == 1 and versions[1]["changes"][0]["op"] == "room_closed"
     assert planner.get(f"/scenarios/{scenario_id}", params={"version": 1}).json()["fingerprint"] == got["fingerprint"]
+    listed = planner.get(f"/scenarios/{scenario_id}/timetables").json()
+    assert [(t["id"], t["scenario_version"]) for t in listed] == [(table_id, 1), (new_id, 2)]
+    assert listed[1]["parent_timetable_id"] == table_id
     new_table = planner.get(f"/timetables/{new_id}").json()
     after = {a["event"]: a for a in new_table["assignments"]}
     moved = after.get(bilateral["event"])

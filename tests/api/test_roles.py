@@ -23,6 +23,7 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
     ("POST", "/scenarios", "yaml", (201, 201, 403, 403, 401)),
     ("GET", "/scenarios/{s}", None, (200, 200, 200, 403, 401)),
     ("GET", "/scenarios/{s}/versions", None, (200, 200, 200, 403, 401)),
+    ("GET", "/scenarios/{s}/timetables", None, (200, 200, 200, 403, 401)),
     ("POST", "/scenarios/{s}/solve", {"time_limit_s": 1}, (202, 202, 403, 403, 401)),
     ("GET", "/jobs/{j}", None, (200, 200, 200, 403, 401)),
     ("GET", "/jobs/{j}/events", None, (200, 200, 200, 403, 401)),
