@@ -12,7 +12,9 @@ from tests.api.conftest import HANOI, TINY, Server, submit_scenario, wait_for_jo
 
 
 @pytest.mark.skipif(not HANOI.exists(), reason="needs a scenario that takes a few seconds to solve")
-def test_killed_server_requeues_jobs_after_restart(make_server: Callable[..., Server]) -> None:
+@pytest.mark.parametrize("how", ["kill", "terminate"])
+def test_stopped_server_requeues_jobs_after_restart(make_server: Callable[..., Server], how: str) -> None:
+    """kill -9 (a crash) or SIGTERM (a graceful stop): either way the running job is run again after a restart."""
     first = make_server(env={"SUMMIT_MAX_CONCURRENT_JOBS": "1"})
     admin = first.create_key_cli("admin")
     with first.client(admin) as client:
@@ -23,7 +25,10 @@ def test_killed_server_requeues_jobs_after_restart(make_server: Callable[..., Se
         wait_for_job(client, running["id"], timeout=30, until=("running", "done", "failed", "cancelled"))
         assert client.get(f"/jobs/{running['id']}").json()["status"] == "running"
         assert client.get(f"/jobs/{queued['id']}").json()["status"] == "queued"
-    first.kill()
+    if how == "kill":
+        first.kill()
+    else:
+        first.stop()
 
     second = make_server(database_url=first.database_url)
     with second.client(admin) as client:  # the key, the scenarios and the jobs survived
