@@ -86,12 +86,19 @@ class Repository:
             s.commit()
         return key, secret
 
-    def key_by_secret(self, secret: str) -> ApiKey | None:
-        """The key with this secret (known keys are remembered for KEY_CACHE_SECONDS)."""
-        digest = hash_key(secret)
-        cached = self._keys.get(digest)
+    def known_key(self, secret: str) -> ApiKey | None:
+        """A key looked up in the last KEY_CACHE_SECONDS, without touching the database."""
+        cached = self._keys.get(hash_key(secret))
         if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
             return cached[1]
+        return None
+
+    def key_by_secret(self, secret: str) -> ApiKey | None:
+        """The key with this secret (remembered for KEY_CACHE_SECONDS)."""
+        known = self.known_key(secret)
+        if known is not None:
+            return known
+        digest = hash_key(secret)
         with self.session() as s:
             key = s.scalar(select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked.is_(False)))
         if key is not None:
