@@ -149,3 +149,17 @@ def test_hanoi_solve_can_be_stopped_and_keeps_the_best_timetable(planner: httpx.
     assert table["assignments"]
     agenda = planner.get(f"/timetables/{final['timetable_id']}/delegations/VNM")
     assert agenda.status_code == 200 and agenda.json()["items"]
+
+
+def test_replan_with_a_freeze_window_keeps_what_has_started(planner: httpx.Client, solved: dict[str, str]) -> None:
+    table = planner.get(f"/timetables/{solved['timetable']}").json()
+    first = min(table["assignments"], key=lambda a: a["start"])
+    body = {"changes": [{"op": "room_closed", "room": "bil-h", "start": "2025-10-25T11:00", "end": "2025-10-25T12:00"}],
+            "now": first["start"], "freeze_minutes": 15, "time_limit_s": 2}
+    accepted = planner.post(f"/timetables/{solved['timetable']}/changes", json=body)
+    assert accepted.status_code == 202, accepted.text
+    job = wait_for_job(planner, accepted.json()["id"])
+    assert job["status"] == "done", job
+    assert first["event"] in job["result"]["frozen"]
+    kept = {a["event"]: a for a in planner.get(f"/timetables/{job['timetable_id']}").json()["assignments"]}
+    assert (kept[first["event"]]["room"], kept[first["event"]]["start"]) == (first["room"], first["start"])
