@@ -160,7 +160,7 @@ def test_conflicting_required_events_are_named() -> None:
     timetable = solve(model, time_limit=5).timetable
     assert timetable.status == "infeasible"
     [diagnostic] = timetable.diagnostics
-    assert diagnostic.code == "required_events_conflict"
+    assert diagnostic.code == "participant_overbooked"
     assert sorted(diagnostic.events) == ["x", "y"]
     assert diagnostic.participants == ["a"]
 
