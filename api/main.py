@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def _make_runner(settings: Settings, repo: Repository) -> JobRunner:
     if settings.runner == "process":
-        return ProcessRunner(settings.database_url, settings.max_concurrent_jobs, settings.sqlite_synchronous)
+        return ProcessRunner(repo, settings.database_url, settings.max_concurrent_jobs, settings.sqlite_synchronous)
     closing = threading.Event()
     return LocalRunner(JobExecutor(repo, closing), settings.max_concurrent_jobs, closing)
 

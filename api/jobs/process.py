@@ -11,7 +11,9 @@ import logging
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from api.jobs.work import JobExecutor
 from api.store.db import make_engine
@@ -49,22 +51,57 @@ def run_job(database_url: str, sqlite_synchronous: str, job_id: str, parent: int
 
 
 class ProcessRunner:
-    """At most ``max_workers`` jobs at once, each in a worker process; the rest wait in order."""
+    """At most ``max_workers`` jobs at once, each in a worker process; the rest wait in order.
 
-    def __init__(self, database_url: str, max_workers: int, sqlite_synchronous: str = "NORMAL") -> None:
+    If a worker dies (a crash inside the solver), the pool is rebuilt: the job it was running is
+    marked failed, the jobs still waiting are submitted again.
+    """
+
+    def __init__(self, repo: Repository, database_url: str, max_workers: int, sqlite_synchronous: str = "NORMAL",
+                 target: Callable[[str, str, str, int], None] = run_job) -> None:
+        self.repo = repo
         self.database_url = database_url
         self.sqlite_synchronous = sqlite_synchronous
-        self._pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("spawn"))
+        self.max_workers = max_workers
+        self._target = target
+        self._lock = threading.Lock()
+        self._closing = False
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.max_workers, mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, job_id: str) -> None:
-        self._pool.submit(run_job, self.database_url, self.sqlite_synchronous, job_id, os.getpid())
+        with self._lock:
+            args = (self.database_url, self.sqlite_synchronous, job_id, os.getpid())
+            try:
+                future = self._pool.submit(self._target, *args)
+            except BrokenProcessPool:
+                self._pool = self._new_pool()
+                future = self._pool.submit(self._target, *args)
+        future.add_done_callback(lambda done: self._finished(job_id, done))
+
+    def _finished(self, job_id: str, future: Future[None]) -> None:
+        if self._closing or future.cancelled() or future.exception() is None:
+            return
+        error = future.exception()
+        job = self.repo.get_job(job_id)
+        if job is None:
+            return
+        if job.status == "queued":  # it never started: the pool broke under it
+            self.submit(job_id)
+        elif job.status == "running":
+            log.error("worker running job %s died: %r", job_id, error)
+            self.repo.finish_job(job_id, "failed", error=f"the worker process died: {error!r}")
 
     def cancel(self, job_id: str) -> bool:
         return True  # the worker sees the job's cancel_requested flag in the database
 
     def shutdown(self) -> None:
         """Stop now: running jobs stay 'running' in the database and are re-queued at the next start."""
-        processes = list(getattr(self._pool, "_processes", {}).values())  # no public way to reach them
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._closing = True
+        with self._lock:
+            processes = list(getattr(self._pool, "_processes", {}).values())  # no public way to reach them
+            self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.kill()
