@@ -168,4 +168,3 @@ class ExplainOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     database: str
-    running_jobs: int | None = None

@@ -4,9 +4,9 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -44,10 +44,13 @@ def cancel_job(job_id: str, _: Writer, repo: RepoDep, runner: RunnerDep) -> JobO
 
 
 @router.get("/{job_id}/events", responses={**_ERRORS, 200: {"content": {"text/event-stream": {}}}})
-async def job_events(job_id: str, request: Request, _: Reader, repo: RepoDep) -> StreamingResponse:
-    """Server-sent events: one ``progress`` event per incumbent, ``status`` on each change, then the end."""
+async def job_events(job_id: str, request: Request, _: Reader, repo: RepoDep,
+                     last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:
+    """Server-sent events: one ``progress`` event per incumbent, ``status`` on each change, then ``end``.
+    A client that reconnects with ``Last-Event-ID`` gets only the incumbents it has not seen."""
     await run_in_threadpool(job_or_404, repo, job_id)
-    return StreamingResponse(_events(request, repo, job_id), media_type="text/event-stream",
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    return StreamingResponse(_events(request, repo, job_id, after), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
@@ -63,8 +66,8 @@ def _snapshot(repo: Repository, job_id: str, after: int) -> tuple[JobOut, list[t
     return job_out(repo, job), progress
 
 
-async def _events(request: Request, repo: Repository, job_id: str) -> AsyncIterator[str]:
-    last_progress, last_status, last_beat = 0, "", time.monotonic()
+async def _events(request: Request, repo: Repository, job_id: str, after: int) -> AsyncIterator[str]:
+    last_progress, last_status, last_beat = after, "", time.monotonic()
     while True:
         job, progress = await run_in_threadpool(_snapshot, repo, job_id, last_progress)
         for ident, item in progress:

@@ -43,12 +43,17 @@ def test_submit_solve_export_change_diff(planner: httpx.Client) -> None:
     job = accepted.json()
     assert job["status"] in ("queued", "running") and job["id"]
     with planner.stream("GET", f"/jobs/{job['id']}/events") as stream:
-        events = _sse(stream.read().decode())
+        text = stream.read().decode()
+    events = _sse(text)
     kinds = [kind for kind, _ in events]
     assert "progress" in kinds and kinds[-1] == "end"
     assert {"seconds", "objective", "bound"} <= set(next(d for k, d in events if k == "progress"))
     job = wait_for_job(planner, job["id"])
     assert job["status"] == "done" and job["timetable_id"]
+    last_seen = next(int(line[4:]) for line in reversed(text.splitlines()) if line.startswith("id: "))
+    with planner.stream("GET", f"/jobs/{job['id']}/events", headers={"Last-Event-ID": str(last_seen)}) as stream:
+        again = _sse(stream.read().decode())
+    assert [kind for kind, _ in again] == ["status", "end"]  # nothing seen twice
     assert job["progress"] and job["progress"][-1]["objective"] >= 0
 
     table_id = job["timetable_id"]
