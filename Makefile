@@ -27,7 +27,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: install-test
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/record.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
