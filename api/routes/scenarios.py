@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -22,9 +23,11 @@ from api.schemas import (
 from api.settings import Settings
 from api.store.models import ScenarioRow, ScenarioVersion
 from api.store.repository import Repository
-from solver.scenario import ScenarioError, parse_scenario
+from solver.scenario import Problem, ScenarioError, parse_scenario
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
+log = logging.getLogger(__name__)
+LIST_FIELDS = ("days", "zones", "travel_minutes", "rooms", "participants", "events", "resources")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 415, 422)}
 _SCENARIO_BODY = {
@@ -52,14 +55,23 @@ async def create_scenario(request: Request, response: Response, key: Writer, rep
 def _store(repo: Repository, settings: Settings, raw: bytes, media: str,
            key_id: str) -> tuple[ScenarioRow, ScenarioVersion]:
     document = read_body(raw, media)
-    events = document.get("events") if isinstance(document, dict) else None
-    if isinstance(events, list) and len(events) > settings.max_events:
-        raise ApiError(413, "scenario_too_large",
-                       f"the scenario has {len(events)} events; at most {settings.max_events} are accepted")
+    if isinstance(document, dict):
+        wrong = [Problem(name, "must be a list", document[name]) for name in LIST_FIELDS
+                 if name in document and document[name] is not None and not isinstance(document[name], list)]
+        if wrong:
+            raise invalid(ScenarioError(wrong))
+        events = document.get("events")
+        if isinstance(events, list) and len(events) > settings.max_events:
+            raise ApiError(413, "scenario_too_large",
+                           f"the scenario has {len(events)} events; at most {settings.max_events} are accepted")
     try:
         scenario = parse_scenario(document)
     except ScenarioError as error:
         raise invalid(error) from None
+    except Exception as error:  # the reader should only raise ScenarioError; bad input never answers 500
+        log.warning("scenario reader failed on bad input: %r", error)
+        raise ApiError(422, "invalid_scenario", f"the scenario cannot be read ({type(error).__name__}: {error})",
+                       [{"path": "", "message": str(error), "value": None}]) from None
     return repo.create_scenario(scenario, key_id)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -18,6 +19,7 @@ from solver.scenario import Participant, Scenario, ScenarioError
 from solver.timetable import Timetable
 
 router = APIRouter(prefix="/timetables", tags=["timetables"])
+log = logging.getLogger(__name__)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 404, 422)}
 _FORMATS: dict[int | str, dict[str, Any]] = {
@@ -119,6 +121,10 @@ def submit_changes(timetable_id: str, body: ChangesRequest, key: Writer, repo: R
         apply_changes(scenario, parse_changes(body.changes))  # reject what cannot apply now, not in the job
     except ScenarioError as error:
         raise invalid(error, "changes") from None
+    except Exception as error:  # the change reader should only raise ScenarioError; bad input never answers 500
+        log.warning("changes reader failed on bad input: %r", error)
+        raise ApiError(422, "invalid_changes", f"the changes cannot be applied ({type(error).__name__}: {error})",
+                       [{"path": "changes", "message": str(error), "value": None}]) from None
     params = {"changes": body.changes, "now": body.now.isoformat() if body.now else None,
               "freeze_minutes": body.freeze_minutes, "time_limit_s": limit,
               "workers": body.workers or settings.solver_workers}
