@@ -50,6 +50,12 @@ def test_invalid_scenario_lists_every_problem_with_its_path(planner: httpx.Clien
     assert "slot_minutes" in paths and "rooms[0].capacity" in paths and "events[0].participants[1]" in paths
 
 
+@pytest.mark.parametrize("field", ["rooms", "events", "participants", "days"])
+def test_a_list_field_that_is_not_a_list_is_422(planner: httpx.Client, field: str) -> None:
+    body = assert_error(planner.post("/scenarios", json={"name": "x", field: 5}), 422, "invalid_scenario")
+    assert any(d["path"] == field for d in body["details"])  # type: ignore[attr-defined]
+
+
 def test_wrong_content_type_is_415(planner: httpx.Client, solved: dict[str, str]) -> None:
     assert_error(planner.post("/scenarios", content=b"name: x", headers={"Content-Type": "text/plain"}),
                  415, "unsupported_media_type")
