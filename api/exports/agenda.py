@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from solver.scenario import Scenario
@@ -21,11 +21,18 @@ class AgendaItem:
     start: datetime
     end: datetime
     participants: tuple[str, ...]
+    others: int = 0  # participants left out of ``participants`` (not shown to this reader)
 
     def to_dict(self) -> dict[str, object]:
         return {"event": self.event, "title": self.title, "kind": self.kind, "room": self.room,
                 "room_name": self.room_name, "zone": self.zone, "start": self.start.isoformat(),
-                "end": self.end.isoformat(), "participants": list(self.participants)}
+                "end": self.end.isoformat(), "participants": list(self.participants),
+                "other_participants": self.others}
+
+    def only(self, visible: Collection[str]) -> AgendaItem:
+        """The same item naming only the ``visible`` participants (the rest are counted)."""
+        shown = tuple(p for p in self.participants if p in visible)
+        return replace(self, participants=shown, others=self.others + len(self.participants) - len(shown))
 
 
 def agenda_items(scenario: Scenario, timetable: Timetable, who: Collection[str] | None = None) -> list[AgendaItem]:

@@ -25,6 +25,8 @@ def to_ics(items: list[AgendaItem], name: str, uid_suffix: str, names: dict[str,
         event.add("summary", item.title)
         event.add("location", item.room_name)
         people = ", ".join(names.get(p, p) for p in item.participants)
+        if item.others:
+            people += f"{' and ' if people else ''}{item.others} other(s)"
         event.add("description", f"{item.kind}; room {item.room}; participants: {people}")
         calendar.add_component(event)
     return calendar.to_ical()

@@ -77,9 +77,10 @@ def participant_agenda(timetable_id: str, participant_id: str, key: AgendaReader
         raise forbidden("a liaison sees only its own delegation's participants")
     if person is None:
         raise not_found("participant", participant_id)
-    return _response(*repo.derived(f"participant:{row.id}:{person.id}:{format}", lambda: _agenda(
-        row, scenario, timetable, format, [person], f"{scenario.name}: {person.name or person.id}", person.id,
-        participant=person.model_dump(mode="json"), delegation=person.delegation)))
+    visible = _visible(key, scenario)
+    return _response(*repo.derived(f"participant:{row.id}:{person.id}:{format}:{key.delegation}", lambda: _agenda(
+        row, scenario, timetable, format, [person], visible, f"{scenario.name}: {person.name or person.id}",
+        person.id, participant=person.model_dump(mode="json"), delegation=person.delegation)))
 
 
 @router.get("/{timetable_id}/delegations/{code}", response_model=AgendaOut, responses=_FORMATS)
@@ -93,15 +94,26 @@ def delegation_agenda(timetable_id: str, code: str, key: AgendaReader, repo: Rep
     members = [p for p in scenario.participants if p.delegation == code]
     if not members:
         raise not_found("delegation", code)
-    return _response(*repo.derived(f"delegation:{row.id}:{code}:{format}", lambda: _agenda(
-        row, scenario, timetable, format, members, f"{scenario.name}: {code}", code, delegation=code,
+    visible = _visible(key, scenario)
+    return _response(*repo.derived(f"delegation:{row.id}:{code}:{format}:{key.delegation}", lambda: _agenda(
+        row, scenario, timetable, format, members, visible, f"{scenario.name}: {code}", code, delegation=code,
         participants=[p.model_dump(mode="json") for p in members])))
 
 
+def _visible(key: ApiKey, scenario: Scenario) -> set[str] | None:
+    """Whom the reader may see named: a liaison only its own delegation (others are counted, not named)."""
+    if key.role != "liaison":
+        return None
+    return {p.id for p in scenario.participants if p.delegation == key.delegation}
+
+
 def _agenda(row: TimetableRow, scenario: Scenario, timetable: Timetable, format: str, members: list[Participant],
-            title: str, filename: str, **fields: Any) -> tuple[bytes, str, dict[str, str]]:
-    """The agenda of some participants as JSON or iCalendar (computed once per timetable: both are immutable)."""
+            visible: set[str] | None, title: str, filename: str, **fields: Any) -> tuple[bytes, str, dict[str, str]]:
+    """The agenda of some participants as JSON or iCalendar (computed once per timetable and reader's delegation:
+    both are immutable)."""
     items = agenda_items(scenario, timetable, {p.id for p in members})
+    if visible is not None:
+        items = [item.only(visible) for item in items]
     if format == "ics":
         return (to_ics(items, title, row.id, _names(scenario)), "text/calendar; charset=utf-8",
                 {"Content-Disposition": f'attachment; filename="agenda-{filename}.ics"'})
