@@ -50,6 +50,12 @@ def run_job(database_url: str, sqlite_synchronous: str, job_id: str, parent: int
         done.set()
 
 
+def warm_up() -> None:
+    """Imported in a fresh worker so that the first job does not wait for the solver's imports."""
+    import solver.replan  # noqa: F401
+    import solver.solve  # noqa: F401
+
+
 class ProcessRunner:
     """At most ``max_workers`` jobs at once, each in a worker process; the rest wait in order.
 
@@ -69,7 +75,10 @@ class ProcessRunner:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.max_workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=self.max_workers, mp_context=multiprocessing.get_context("spawn"))
+        for _ in range(self.max_workers):
+            pool.submit(warm_up)
+        return pool
 
     def submit(self, job_id: str) -> None:
         with self._lock:
