@@ -22,6 +22,7 @@ Disruption weights (:class:`DisruptionWeights`) are documented and configurable.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,7 +42,9 @@ from solver.changes import (
 )
 from solver.compile import Instance, compile_scenario
 from solver.diff import TimetableDiff, diff_timetables
+from solver.model.bound import lp_optimum
 from solver.model.build import build_model
+from solver.model.constraints import all_rows
 from solver.model.rows import IntArray
 from solver.scenario import Scenario, parse_scenario
 from solver.solve import timetable_from_placements
@@ -142,9 +145,17 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         # (then the touched events' cheapest costs plus the cheapest single move of another).
         lower = max(lower, min(disruption, lower + plan.cheapest_other_move(instance)))
     proven = stage_b.optimal and (best.level == "everything" or disruption <= lower)
+    tried_lp = False
+    if not proven and stage_b.optimal and best.level != "everything":
+        tried_lp = True
+        # The LP relaxation of "least disruption at this value" on the whole summit bounds it below.
+        relaxed = _disruption_lp(instance, plan, best.value, max(0.2, time_limit - (time.monotonic() - started)))
+        if relaxed is not None:
+            lower = max(lower, relaxed)
+            proven = disruption <= lower
     whole_bound = stage_b.bound if best.level == "everything" else 0
     remaining = min(proof_seconds, time_limit - (time.monotonic() - started))
-    if not proven and best.level != "everything" and remaining > 0.1:
+    if not proven and not tried_lp and best.level != "everything" and remaining > 0.1:
         # Prove (or improve) on the whole summit, starting from the repair just found.
         whole = _move_least(instance, plan, stage_b, remaining, workers, seed,
                             frame=_build(instance, plan, set(range(len(instance.events)))))
@@ -199,6 +210,21 @@ def measure_disruption(scenario: Scenario, previous: Timetable, new: Timetable,
         if now.room != old.room:
             total += weights.room_change * factor
     return total
+
+
+def _disruption_lp(instance: Instance, plan: _PreviousPlan, value: int, time_limit: float) -> int | None:
+    """ceil of the LP optimum of the weighted disruption over the whole summit, keeping ``value``."""
+    scheduled = np.zeros(len(instance.events), dtype=bool)
+    scheduled[plan.scheduled] = True
+    events = instance.item_event
+    coef = np.where(instance.required[events], 0, instance.priority[events]) + \
+        np.where(scheduled[events], int(instance.priority.sum()) + 1, 0)
+    used = np.flatnonzero(coef)
+    optimum = lp_optimum(instance, all_rows(instance), plan.item_cost, False, time_limit,
+                         floor=(used.astype(np.int64), coef[used].astype(np.int64), value))
+    if optimum is None or optimum < 0:
+        return None
+    return int(math.ceil(optimum - 1e-6))
 
 
 # --------------------------------------------------------------------------------------

@@ -294,12 +294,21 @@ def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int]
              int(instance.item_end[i]), i)
             for i in placed)
         free_from = {room: -1 for room in pool.rooms}
+        # Later uses each room is wished for, so that an event without a usable wish takes the
+        # free room wished for latest (or not at all) and leaves the others to their events.
+        wished: dict[int, list[int]] = {room: [] for room in pool.rooms}
+        for begin, _, item in occupancy:
+            wish = preferred.get(int(instance.item_event[item]))
+            if wish in wished:
+                wished[wish].append(begin)
         for begin, end, item in occupancy:
             wish = preferred.get(int(instance.item_event[item]))
             if wish is not None and free_from.get(wish, begin + 1) <= begin:
                 room: int | None = wish
             else:
-                room = next((r for r in pool.rooms if free_from[r] <= begin), None)
+                free = [r for r in pool.rooms if free_from[r] <= begin]
+                room = max(free, key=lambda r: min((b for b in wished[r] if b >= begin), default=2**31),
+                           default=None)
             if room is None:  # cannot happen for a solution of the model
                 raise RuntimeError(f"pool {pool.index} over-subscribed at slot {begin}")
             free_from[room] = end

@@ -31,9 +31,19 @@ def lp_bound(instance: Instance, rows: Rows, item_value: IntArray, time_limit: f
     """floor of the LP relaxation's optimum of the primary objective, or None if not solved in time.
 
     Only the rows of ``BOUND_FAMILIES`` enter the LP (a relaxation of a relaxation: still a bound)."""
+    optimum = lp_optimum(instance, rows, item_value, True, time_limit)
+    if optimum is None or optimum < 0:
+        return None if optimum is None else -1
+    return int(math.floor(optimum + 1e-6))
+
+
+def lp_optimum(instance: Instance, rows: Rows, objective: IntArray, maximize: bool, time_limit: float,
+               floor: tuple[IntArray, IntArray, int] | None = None) -> float | None:
+    """LP optimum of ``objective`` over placements under the core rows (and ``floor``: coefficients
+    per placement index, with a lower bound); -1.0 if infeasible, None if not solved in time."""
     proto = linear_solver_pb2.MPModelProto()
-    proto.maximize = True
-    values = item_value.astype(float).tolist()
+    proto.maximize = maximize
+    values = objective.astype(float).tolist()
     for value in values:
         variable = proto.variable.add()
         variable.lower_bound = 0.0
@@ -55,6 +65,13 @@ def lp_bound(instance: Instance, rows: Rows, item_value: IntArray, time_limit: f
         constraint.coefficient.extend(coefs.astype(float).tolist())
         constraint.lower_bound = -math.inf
         constraint.upper_bound = float(upper)
+    if floor is not None:
+        items, coefs, lower = floor
+        constraint = proto.constraint.add()
+        constraint.var_index.extend(items.tolist())
+        constraint.coefficient.extend(coefs.astype(float).tolist())
+        constraint.lower_bound = float(lower)
+        constraint.upper_bound = math.inf
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None:  # pragma: no cover - GLOP ships with ortools
         return None
@@ -65,8 +82,8 @@ def lp_bound(instance: Instance, rows: Rows, item_value: IntArray, time_limit: f
     solver.SetTimeLimit(max(1, int(time_limit * 1000)))
     status = solver.Solve()
     if status == pywraplp.Solver.INFEASIBLE:
-        return -1  # no timetable at all satisfies these rows
+        return -1.0  # no timetable at all satisfies these rows
     if status != pywraplp.Solver.OPTIMAL:
         return None
-    return int(math.floor(solver.Objective().Value() + 1e-6))
+    return float(solver.Objective().Value())
 
