@@ -541,10 +541,14 @@ def _raw_reference_problems(data: dict[str, Any]) -> list[Problem]:
     known = {"participants": ids("participants"), "rooms": ids("rooms"), "events": ids("events"),
              "resources": ids("resources"), "zones": ids("zones") if "zones" in data else {"main"}}
     problems: list[Problem] = []
-    for index, room in enumerate(data.get("rooms") or []):
+    def listed(name: str) -> list[Any]:
+        items = data.get(name)
+        return items if isinstance(items, list) else []
+
+    for index, room in enumerate(listed("rooms")):
         if isinstance(room, dict) and isinstance(room.get("zone"), str) and room["zone"] not in known["zones"]:
             problems.append(Problem(f"rooms[{index}].zone", "unknown zone", room["zone"]))
-    for index, event in enumerate(data.get("events") or []):
+    for index, event in enumerate(listed("events")):
         if not isinstance(event, dict):
             continue
         for field, kind, label in (("participants", "participants", "participant id"), ("rooms", "rooms", "room"),

@@ -312,3 +312,10 @@ def test_fingerprint_stable_and_content_sensitive() -> None:
     assert changed.fingerprint() != first.fingerprint()
     renamed = parse_scenario(doc(name="other", events=[ev("e1", participants=["a"], uses={"interp": 1})]))
     assert renamed.fingerprint() != first.fingerprint()
+
+
+def test_list_fields_that_are_not_lists_are_reported_not_raised() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"events": 5, "rooms": 3, "days": "x"})
+    paths = {p.path for p in caught.value.problems}
+    assert {"events", "rooms", "days"} <= paths
