@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -85,9 +86,11 @@ class ReplanResult:
 
 def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | list[dict[str, Any]],
             now: datetime | None = None, freeze_minutes: int = 60, weights: DisruptionWeights | None = None,
-            time_limit: float = 10.0, workers: int = 2, seed: int = 0, proof_seconds: float = 1.5) -> ReplanResult:
+            time_limit: float = 10.0, workers: int = 2, seed: int = 0, proof_seconds: float = 1.5,
+            stop: threading.Event | None = None) -> ReplanResult:
     """Re-plan after ``changes``; ``proof_seconds`` caps the search on the whole summit that tries
-    to prove a repair's disruption minimal when the quick bounds cannot."""
+    to prove a repair's disruption minimal when the quick bounds cannot. Setting ``stop`` ends
+    the searches early; the best repair found so far is returned."""
     started = time.monotonic()
     weights = weights or DisruptionWeights()
     parsed = parse_changes(changes) if changes and isinstance(changes[0], dict) else changes
@@ -117,9 +120,9 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     for level in ("change", "partners", "everything"):
         free = _neighbourhood(instance, plan, named, level, include_unscheduled)
         remaining = time_limit - (time.monotonic() - started)
-        if remaining <= 0.05 and best is not None:
+        if (remaining <= 0.05 or (stop is not None and stop.is_set())) and best is not None:
             break
-        stage_a = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), workers, seed)
+        stage_a = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), workers, seed, stop)
         if stage_a is None:
             continue
         if best is None or stage_a.value > best.value:
@@ -136,7 +139,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                             frozen, table.solve_seconds)
 
     remaining = max(0.05, time_limit - (time.monotonic() - started))
-    stage_b = _move_least(instance, plan, best, remaining * 0.5, workers, seed)
+    stage_b = _move_least(instance, plan, best, remaining * 0.5, workers, seed, stop=stop)
     chosen = stage_b.chosen
     disruption = int(plan.item_cost[chosen[chosen >= 0]].sum())
     lower = plan.lower_bound(instance, chosen)
@@ -158,7 +161,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     if not proven and not tried_lp and best.level != "everything" and remaining > 0.1:
         # Prove (or improve) on the whole summit, starting from the repair just found.
         whole = _move_least(instance, plan, stage_b, remaining, workers, seed,
-                            frame=_build(instance, plan, set(range(len(instance.events)))))
+                            frame=_build(instance, plan, set(range(len(instance.events)))), stop=stop)
         whole_bound = whole.bound
         whole_cost = int(plan.item_cost[whole.chosen[whole.chosen >= 0]].sum())
         if whole_cost <= disruption:
@@ -388,13 +391,28 @@ def _restrict(instance: Instance, plan: _PreviousPlan, free: set[int]) -> tuple[
     return instance.restricted(keep), np.flatnonzero(keep)
 
 
-def _solve(model: cp_model.CpModel, time_limit: float, workers: int, seed: int) -> tuple[Any, cp_model.CpSolver]:
+def _solve(model: cp_model.CpModel, time_limit: float, workers: int, seed: int,
+           stop: threading.Event | None = None) -> tuple[Any, cp_model.CpSolver]:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     solver.parameters.cp_model_presolve = False  # measured: repairs start searching at once (cp-sat-notes)
-    return solver.solve(model), solver
+    done = threading.Event()
+
+    def watch() -> None:
+        while stop is not None and not done.wait(0.05):
+            if stop.is_set():
+                solver.stop_search()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return solver.solve(model), solver
+    finally:
+        done.set()
+        watcher.join()
 
 
 def _set_objective(model: cp_model.CpModel, variables: list[int], coefs: list[int], maximize: bool) -> None:
@@ -448,12 +466,12 @@ def _hint(frame: _Model, chosen_items: IntArray) -> None:
 
 
 def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: str, time_limit: float,
-               workers: int, seed: int) -> _Stage | None:
+               workers: int, seed: int, stop: threading.Event | None = None) -> _Stage | None:
     """Stage A: keep every previously scheduled event that can be kept, then the most value."""
     frame = _build(instance, plan, free)
     _set_objective(frame.model, frame.value_vars, frame.value_coefs, maximize=True)
     _hint(frame, np.asarray(list(plan.keep_item.values()), dtype=np.int64))
-    status, solver = _solve(frame.model, time_limit, workers, seed)
+    status, solver = _solve(frame.model, time_limit, workers, seed, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
@@ -463,7 +481,7 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
 
 
 def _move_least(instance: Instance, plan: _PreviousPlan, stage: _Stage, time_limit: float, workers: int,
-                seed: int, frame: _Model | None = None) -> _Stage:
+                seed: int, frame: _Model | None = None, stop: threading.Event | None = None) -> _Stage:
     """Stage B: keep stage A's value, move as little (weighted) as possible. Runs on stage A's
     neighbourhood, or on ``frame`` (e.g. the whole summit, to prove the minimum)."""
     frame = frame or stage.frame
@@ -476,7 +494,7 @@ def _move_least(instance: Instance, plan: _PreviousPlan, stage: _Stage, time_lim
     used = np.flatnonzero(cost)
     _set_objective(frame.model, used.tolist(), cost[used].tolist(), maximize=False)
     _hint(frame, stage.chosen[stage.chosen >= 0])
-    status, solver = _solve(frame.model, time_limit, workers, seed)
+    status, solver = _solve(frame.model, time_limit, workers, seed, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # Out of time: the incoming timetable stands.
         return _Stage(stage.level, stage.chosen, stage.kept, stage.value, False, 0)

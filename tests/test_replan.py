@@ -175,3 +175,19 @@ def test_hanoi_room_closure_repair_validates() -> None:
            and a.start < model.localise(datetime.fromisoformat(f"{day.date}T12:00"))
            and a.end > model.localise(datetime.fromisoformat(f"{day.date}T10:00"))}
     assert hit <= moved
+
+
+def test_stop_signal_returns_the_repair_found_so_far() -> None:
+    import threading
+
+    model = load_scenario("scenarios/hanoi-2025.yaml")
+    previous = solve(model, time_limit=10, workers=2, seed=0).timetable
+    stop = threading.Event()
+    stop.set()
+    target = previous.assignments[0]
+    closure = {"op": "room_closed", "room": target.room, "start": target.start.isoformat(),
+               "end": target.end.isoformat()}
+    result = resolve(model, previous, [closure], time_limit=30, stop=stop)
+    assert result.seconds < 15
+    if result.timetable.status != "infeasible":
+        assert validate_timetable(result.scenario, result.timetable) == []

@@ -70,7 +70,8 @@ class JobExecutor:
         result = resolve(scenario, previous, changes, now=datetime.fromisoformat(str(now)) if now else None,
                          freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
                          time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
-                         workers=int(params["workers"]))  # type: ignore[call-overload]
+                         workers=int(params["workers"]),  # type: ignore[call-overload]
+                         stop=stop)
         if self.closing.is_set():
             return
         status = "cancelled" if stop.is_set() else "done"
