@@ -185,3 +185,11 @@ def test_progress_reports_improving_incumbents() -> None:
     assert [p.objective for p in seen] == sorted({p.objective for p in seen})
     assert seen[-1].objective == result.timetable.objective
     assert all(p.bound >= p.objective for p in seen)
+
+
+def test_ties_go_to_compact_days_for_vvip_leaders() -> None:
+    model = scenario(participants=[{"id": "a", "tier": "vvip"}, {"id": "b"}],
+                     events=[event("x"), event("y", earliest=at("10:30"))])
+    timetable = solved(model)
+    start = starts(timetable)
+    assert (start["y"] - start["x"]).total_seconds() == 30 * 60  # back to back, no idle gap

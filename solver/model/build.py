@@ -9,7 +9,7 @@ costs far more per term.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -28,6 +28,7 @@ class BuiltModel:
     objective: ObjectiveTerms
     delegation_served: list[cp_model.IntVar]
     event_assumption: dict[int, cp_model.IntVar]  # only when built for explanations
+    block_starts: list[cp_model.IntVar] = field(default_factory=list)
 
 
 def _add_linear(model: cp_model.CpModel, items: IntArray, coefs: IntArray, lower: int, upper: int,
@@ -83,15 +84,26 @@ def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
                     -int(items.size), 0)
         served.append(flag)
     built.delegation_served = served
+    # Block starts of vvip leaders: start >= busy(t) - busy(t - 1); the objective rewards fewer.
+    starts = []
+    for now, before in terms.block_starts:
+        flag = model.new_bool_var("")
+        _add_linear(model, np.concatenate([[flag.Index()], now, before]).astype(np.int64),
+                    np.concatenate([[1], -np.ones(now.size), np.ones(before.size)]).astype(np.int64),
+                    0, 1 + int(before.size))
+        starts.append(flag)
+    built.block_starts = starts
     valued = np.flatnonzero(terms.item_value)
-    variables = valued.tolist() + [flag.Index() for flag in served]
-    weights = (terms.item_value[valued] * terms.weight).tolist() + [1] * len(served)
+    variables = valued.tolist() + [flag.Index() for flag in served] + [flag.Index() for flag in starts]
+    weights = ((terms.item_value[valued] * terms.weight).tolist() + [terms.fairness_weight] * len(served)
+               + [-1] * len(starts))
     if variables:
         # maximize, written as CP-SAT stores it: minimise the negation, scaled by -1
         objective = model.proto.objective
         objective.vars.extend(variables)
         objective.coeffs.extend([-w for w in weights])
         objective.scaling_factor = -1.0
+        objective.offset = -float(len(starts))  # value = ... + (B - starts): never negative
     return built
 
 
@@ -111,6 +123,8 @@ def add_hint(built: BuiltModel, chosen: IntArray) -> None:
     hint.values.extend(on.tolist())
     for flag, items in zip(built.delegation_served, built.objective.delegation_items, strict=True):
         built.model.add_hint(flag, bool(on[items].any()))
+    for flag, (now, before) in zip(built.block_starts, built.objective.block_starts, strict=True):
+        built.model.add_hint(flag, bool(on[now].any() and not on[before].any()))
 
 
 def cap_primary(built: BuiltModel, cap: int) -> None:
