@@ -75,11 +75,15 @@ def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_family: 
         free = int(items[np.flatnonzero(~blocked)[0]])
         return ("not_reached", "not selected: the search stopped before placing it, although it fits at "
                 f"{instance.grid.label(int(instance.item_start[free]))}; a longer solve may include it")
-    broken_rows, per_row = np.unique(rows[broken], return_counts=True)
+    # Rank the rules by how many of the event's placements each one blocks.
     families: Counter[str] = Counter()
+    blocked_by = {(str(row_family[row]), int(item)) for row, item in zip(rows[broken].tolist(),
+                                                                         owner[broken].tolist(), strict=True)}
+    for name, _ in blocked_by:
+        families[name] += 1
+    broken_rows, per_row = np.unique(rows[broken], return_counts=True)
     blockers: Counter[int] = Counter()
     for row, count in zip(broken_rows.tolist(), per_row.tolist(), strict=True):
-        families[str(row_family[row])] += count
         for other in placed_in_row.get(row, []):
             if other != event:
                 blockers[other] += count
