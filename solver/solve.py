@@ -22,6 +22,7 @@ from ortools.sat.python import cp_model
 from solver.compile import Instance, compile_scenario
 from solver.model.bound import lp_bound
 from solver.model.build import BuiltModel, add_hint, build_model, cap_primary
+from solver.model.constraints import all_rows
 from solver.model.greedy import greedy_placements
 from solver.model.objective import primary_of
 from solver.model.rows import IntArray, Rows
@@ -51,6 +52,9 @@ class SolveConfig:
     log_search: bool = False
     lp_bound: bool = True  # prove bounds with the LP relaxation (GLOP) before the search
     stop: threading.Event | None = None  # set it to stop the search; the best timetable so far is kept
+    # Above this many placements the whole model does not fit in 2 GB (measured: 3.5 GB at 511k):
+    # the solver then improves the greedy timetable one day at a time (see _solve_day_by_day).
+    decompose_above: int = 250_000
 
 
 @dataclass
@@ -156,11 +160,16 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
                               solve_seconds=round(time.monotonic() - started, 3), diagnostics=diagnostics)
         return SolveResult(timetable, stats, [])
 
-    built = build_model(instance)
+    rows = all_rows(instance)
     stats.placements = instance.n_items
-    stats.rows = len(built.rows)
-    stats.rows_by_family = built.rows.count_by_family()
-    greedy = greedy_placements(instance, built.rows) if config.warm_start else None
+    stats.rows = len(rows)
+    stats.rows_by_family = rows.count_by_family()
+    greedy = greedy_placements(instance, rows) if config.warm_start or instance.n_items > config.decompose_above \
+        else None
+    if greedy is not None and instance.n_items > config.decompose_above:
+        # Too big for one CP-SAT model in 2 GB: improve the greedy timetable one day at a time.
+        return _solve_day_by_day(instance, rows, greedy, config, started, stats, ref, on_progress)
+    built = build_model(instance, rows=rows)
     if greedy is not None:
         add_hint(built, greedy)
     stats.build_seconds = time.monotonic() - started - stats.compile_seconds
@@ -337,3 +346,93 @@ def timetable_from_placements(instance: Instance, chosen: IntArray, ref: Scenari
                         if item >= 0 and not instance.required[e]))
     return Timetable(scenario=ref, status="feasible", objective=objective, assignments=assignments,
                      unscheduled=unscheduled)
+
+
+def _solve_day_by_day(instance: Instance, rows: Rows, greedy: IntArray, config: SolveConfig, started: float,
+                      stats: SolveStats, ref: ScenarioRef, on_progress: ProgressHandler | None) -> SolveResult:
+    """Large neighbourhood search by half day: each round frees the events of one half day (and
+    every request not yet placed) on that half day's slots, keeps the rest of the timetable fixed, and
+    lets CP-SAT improve that sub-model from the current timetable. Every sub-model solution is
+    a valid timetable for the whole summit, so the current timetable only ever improves."""
+    grid = instance.grid
+    n_days = len(grid.day_starts)
+    terms_value = np.where(~instance.required[instance.item_event], instance.priority[instance.item_event], 0)
+    current = greedy.copy()
+    trivial = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
+                      if not instance.required[e] and instance.event_items[e].size))
+    history: list[Progress] = []
+    bounds = [(round(time.monotonic() - started, 3), trivial)]
+
+    def value(chosen: IntArray) -> int:
+        return int(terms_value[chosen[chosen >= 0]].sum())
+
+    best = value(current)
+    stats.greedy_objective = best
+    stats.build_seconds = time.monotonic() - started - stats.compile_seconds
+    history.append(Progress(round(time.monotonic() - started, 3), best, trivial))
+    if on_progress is not None:
+        on_progress(history[-1])
+    # Half days: the sub-models stay small enough for 2 GB at 3,000 requests.
+    local = instance.item_start - grid.day_offset[grid.slot_day[instance.item_start]]
+    half = (local >= (grid.day_slots[grid.slot_day[instance.item_start]] // 2)).astype(np.int64)
+    item_day = grid.slot_day[instance.item_start] * 2 + half
+    n_days *= 2
+    rounds = 0
+    while time.monotonic() - started < config.time_limit - 1.0 and not (config.stop and config.stop.is_set()):
+        day = rounds % n_days
+        rounds += 1
+        keep = np.zeros(instance.n_items, dtype=bool)
+        placed_day = np.full(len(instance.events), -1, dtype=np.int64)
+        placed_day[current >= 0] = item_day[current[current >= 0]]
+        free = (placed_day == day) | (current < 0)
+        keep |= free[instance.item_event] & (item_day == day)
+        fixed = current[(current >= 0) & ~free]
+        keep[fixed] = True
+        sub = instance.restricted(keep)
+        to_full = np.flatnonzero(keep)
+        # A required event whose only placements are elsewhere stays where it is.
+        built = build_model(sub)
+        hint = np.full(len(instance.events), -1, dtype=np.int64)
+        position = np.full(instance.n_items, -1, dtype=np.int64)
+        position[to_full] = np.arange(to_full.size)
+        on = current[current >= 0]
+        hint[current >= 0] = position[on]
+        add_hint(built, hint)
+        solver = cp_model.CpSolver()
+        remaining = config.time_limit - (time.monotonic() - started)
+        solver.parameters.max_time_in_seconds = max(0.5, min(remaining - 0.5, config.time_limit / (2 * n_days)))
+        solver.parameters.num_workers = max(1, config.workers)
+        solver.parameters.random_seed = config.seed + rounds
+        solver.parameters.cp_model_presolve = False  # the hint is complete and feasible: start from it
+        status = solver.solve(built.model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            continue
+        values = np.fromiter(solver.response_proto.solution, dtype=np.int64)[: sub.n_items].astype(bool)
+        candidate = current.copy()
+        candidate[free] = -1
+        chosen_items = to_full[np.flatnonzero(values)]
+        candidate[instance.item_event[chosen_items]] = chosen_items
+        missing_required = any(candidate[e] < 0 <= current[e] for e in range(len(instance.events))
+                               if instance.required[e])
+        if missing_required or value(candidate) < best:
+            continue
+        current = candidate
+        if value(current) > best:
+            best = value(current)
+            history.append(Progress(round(time.monotonic() - started, 3), best, trivial))
+            if on_progress is not None:
+                on_progress(history[-1])
+    stats.search_seconds = time.monotonic() - started - stats.compile_seconds - stats.build_seconds
+    stats.first_solution_seconds = history[0].seconds
+    stats.stopped_by = "cancelled" if config.stop and config.stop.is_set() else "time limit"
+    timetable = timetable_from_placements(instance, current, ref, rows)
+    complete = all(current[e] >= 0 for e in range(len(instance.events))
+                   if instance.required[e] and instance.event_items[e].size)
+    timetable.status = "feasible" if complete else "unknown"
+    timetable.bound = trivial
+    timetable.solve_seconds = round(time.monotonic() - started, 3)
+    if not complete:
+        timetable.assignments = []
+        timetable.diagnostics.append(Diagnostic(code="no_solution_in_time",
+                                                message="the required events could not all be placed in time"))
+    return SolveResult(timetable, stats, history, bounds)

@@ -59,10 +59,10 @@ def each_event_is_placed_once(instance: Instance, built: BuiltModel) -> None:
 
 
 def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
-                with_assumptions: bool = False) -> BuiltModel:
+                with_assumptions: bool = False, rows: Rows | None = None) -> BuiltModel:
     model = cp_model.CpModel()
     _add_placement_booleans(model, instance.n_items)
-    rows = all_rows(instance, families)
+    rows = rows if rows is not None else all_rows(instance, families)
     terms = objective_terms(instance)
     built = BuiltModel(model, instance.n_items, rows, terms, [], {})
     if with_assumptions:
