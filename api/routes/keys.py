@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from pydantic import BaseModel
 
-from api.deps import Admin, RepoDep
+from api.deps import Admin, AnyKey, RepoDep
 from api.errors import ApiError
 from api.schemas import ErrorOut, KeyCreated, KeyOut, KeyRequest
 
@@ -30,3 +31,15 @@ def create_key(body: KeyRequest, key: Admin, repo: RepoDep, response: Response) 
 def list_keys(_: Admin, repo: RepoDep) -> list[KeyOut]:
     return [KeyOut(id=k.id, role=k.role, delegation=k.delegation, label=k.label,  # type: ignore[arg-type]
                    created_at=k.created_at) for k in repo.list_keys()]
+
+
+class KeyMe(BaseModel):
+    role: str
+    delegation: str | None = None
+    label: str | None = None
+
+
+@router.get("/me", response_model=KeyMe, responses={401: {"model": ErrorOut}})
+def whoami(key: AnyKey) -> KeyMe:
+    """The caller's own key: its role, delegation (liaison) and label, so that a client knows what to show."""
+    return KeyMe(role=key.role, delegation=key.delegation, label=key.label)
