@@ -364,3 +364,51 @@ def main() -> None:  # pragma: no cover - entry point
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+@app.command()
+def compare(
+    comparison: Annotated[Path, typer.Argument(help="comparison file: a base scenario and its variants")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="directory for the tables and charts")],
+    time_limit: Annotated[float, typer.Option("--time-limit", "-t", min=0.1, help="seconds per solve")] = 20.0,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, max=20, help="solves per variant")] = 1,
+    parallel: Annotated[int, typer.Option("--parallel", "-p", min=1, max=32, help="solves at once")] = 1,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=64,
+                                                help="CP-SAT workers per solve (default: cores / parallel)")] = None,
+) -> None:
+    """Solve a base scenario and its variants the same way, and write comparison.md, .csv, .json and charts."""
+    import os
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from solver.compare import RunEvent, RunSettings, load_comparison, run_comparison
+    from solver.report import to_markdown, write_report
+
+    try:
+        variants = load_comparison(comparison)
+    except ScenarioError as error:
+        errors.print(f"[bold red]{comparison}: the comparison has {len(error.problems)} problem(s)[/]")
+        for problem in error.problems:
+            errors.print(f"  - {problem}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    settings = RunSettings(time_limit=time_limit, seeds=seeds, parallel=parallel,
+                           workers=workers or max(1, (os.cpu_count() or 2) // parallel))
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[state]}"), TimeElapsedColumn())
+    with Progress(*columns, console=errors, refresh_per_second=4) as progress:
+        rows = {(v.name, seed): progress.add_task(f"{v.name} (seed {seed})", total=time_limit, state="waiting")
+                for v in variants for seed in range(seeds)}
+
+        def on_event(event: RunEvent) -> None:
+            task = rows[event.variant, event.seed]
+            if event.kind == "started":
+                progress.update(task, state="solving")
+            elif event.kind == "progress":
+                progress.update(task, completed=min(event.seconds, time_limit),
+                                state=f"objective {event.objective}, bound {event.bound}")
+            else:
+                progress.update(task, completed=time_limit, state=f"done: {event.objective} (bound {event.bound})")
+
+        result = run_comparison(variants, settings, on_event=on_event)
+    written = write_report(result.data, output, result.timetables)
+    console.print(to_markdown(result.data).split("\n## Room")[0], markup=False, highlight=False, soft_wrap=True)
+    console.print(f"wrote {len(written)} files to {output}", highlight=False)

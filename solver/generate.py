@@ -106,29 +106,30 @@ def _at(first: date, day: int, hhmm: str) -> str:
 def _rooms(bilateral_rooms: int, round_table_rooms: int) -> list[dict[str, Any]]:
     rooms: list[dict[str, Any]] = [
         {"id": "plenary", "name": "Plenary Hall", "zone": "ncc", "capacity": 3500,
-         "features": ["broadcast", "interpretation", "signing"], "security_level": 3, "changeover_minutes": 30},
+         "features": ["broadcast", "interpretation", "signing"], "security_level": 3, "changeover_minutes": 30,
+         "type": "plenary"},
         {"id": "hall-a", "name": "Conference Hall A", "zone": "ncc", "capacity": 800,
-         "features": ["broadcast", "interpretation"], "security_level": 2, "changeover_minutes": 15},
+         "features": ["broadcast", "interpretation"], "security_level": 2, "changeover_minutes": 15, "type": "hall"},
         {"id": "hall-b", "name": "Conference Hall B", "zone": "ncc", "capacity": 500,
-         "features": ["broadcast", "interpretation"], "security_level": 2, "changeover_minutes": 15},
+         "features": ["broadcast", "interpretation"], "security_level": 2, "changeover_minutes": 15, "type": "hall"},
         {"id": "hall-c", "name": "Conference Hall C", "zone": "ncc", "capacity": 300,
-         "features": ["broadcast", "interpretation"], "security_level": 2, "changeover_minutes": 15},
+         "features": ["broadcast", "interpretation"], "security_level": 2, "changeover_minutes": 15, "type": "hall"},
     ]
     sizes = [120, 100, 100, 80, 80, 60]
     for i in range(round_table_rooms):
         rooms.append({"id": f"rt-room-{i + 1}", "name": f"Round-table Room {i + 1}", "zone": "ncc",
                       "capacity": sizes[i % len(sizes)], "features": ["interpretation"], "security_level": 1,
-                      "changeover_minutes": 15})
+                      "changeover_minutes": 15, "type": "round_table"})
     for i in range(bilateral_rooms):
         rooms.append({"id": f"bil-{i + 1:02d}", "name": f"Bilateral Room {i + 1}", "zone": "ncc", "capacity": 12,
-                      "features": ["flags"], "security_level": 2})
+                      "features": ["flags"], "security_level": 2, "type": "bilateral"})
     rooms += [
         {"id": "gh-salon-1", "name": "Guest House Salon 1", "zone": "guest-house", "capacity": 16,
-         "features": ["flags"], "security_level": 3},
+         "features": ["flags"], "security_level": 3, "type": "salon"},
         {"id": "gh-salon-2", "name": "Guest House Salon 2", "zone": "guest-house", "capacity": 16,
-         "features": ["flags"], "security_level": 3},
+         "features": ["flags"], "security_level": 3, "type": "salon"},
         {"id": "press", "name": "Press Room", "zone": "ncc", "capacity": 200, "features": ["broadcast"],
-         "security_level": 0},
+         "security_level": 0, "type": "press"},
     ]
     return rooms
 

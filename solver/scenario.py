@@ -109,6 +109,13 @@ class Room(ContractModel):
     security_level: int = Field(default=0, ge=0, le=3)
     unavailable: list[Unavailability] = Field(default_factory=list)
     changeover_minutes: int = Field(default=0, ge=0)
+    # An addition to the contract: what sort of room this is, for reports (room utilisation per type),
+    # e.g. plenary, hall, round_table, bilateral, salon, press. Absent: derived from the features.
+    type: str | None = Field(default=None, max_length=40)
+
+    @property
+    def room_type(self) -> str:
+        return self.type or ("+".join(sorted(self.features)) or "general")
 
 
 class Participant(ContractModel):
