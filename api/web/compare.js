@@ -1,0 +1,139 @@
+// Compare: run variants of a scenario side by side, then the KPI table and the charts of the run.
+
+import { api, ApiError, fetchBlob, followJob } from "./api.js";
+import { errorList } from "./scenarios.js";
+import { $, announce, html, render } from "./util.js";
+
+const EXAMPLE = JSON.stringify([
+  { name: "as planned", changes: [] },
+  { name: "Hall A closed on day one", changes: [
+    { op: "room_closed", room: "hall-a", start: "2025-10-25T08:00", end: "2025-10-25T18:00", reason: "works" }] },
+], null, 2);
+
+/** The comparison endpoints are not deployed: an unknown route (405, or a 404 that names no resource). */
+function missing(error) {
+  return error instanceof ApiError && (error.status === 405
+    || (error.status === 404 && !/^no \w+ with id/.test(error.message)));
+}
+
+const UNAVAILABLE = html`<div class="notice" role="status"><p>Comparisons are not available on this server yet
+  (<code>/comparisons</code> does not answer).</p></div>`;
+
+export async function compareView(main, _params, ctx) {
+  const scenarios = await api("/scenarios?limit=200", { signal: ctx.signal });
+  render(main, html`
+    <h1>Compare variants</h1>
+    ${ctx.canWrite ? html`<section class="card" aria-labelledby="cmp-title">
+      <h2 id="cmp-title">New comparison</h2>
+      <form id="compare-form" class="stack">
+        <div class="field"><label for="cmp-scenario">Scenario</label>
+          <select id="cmp-scenario" name="scenario_id" required>${scenarios.map((s) =>
+            html`<option value="${s.id}">${s.name} (v${s.latest_version})</option>`)}</select></div>
+        <div class="field"><label for="cmp-version">Version (optional, default the latest)</label>
+          <input id="cmp-version" name="version" type="number" min="1"></div>
+        <div class="field"><label for="cmp-variants">Variants (JSON: a list of {name, changes})</label>
+          <textarea id="cmp-variants" name="variants" rows="10" spellcheck="false">${EXAMPLE}</textarea></div>
+        <div class="row-form">
+          <div class="field"><label for="cmp-limit">Time limit per variant (s)</label>
+            <input id="cmp-limit" name="time_limit_s" type="number" min="1" max="600" value="5"></div>
+          <div class="field"><label for="cmp-seeds">Seeds</label>
+            <input id="cmp-seeds" name="seeds" type="number" min="1" max="10" value="1"></div>
+        </div>
+        <button type="submit" class="primary">Run the comparison</button>
+      </form>
+      <div id="compare-errors"></div>
+    </section>` : html`<p>Open a comparison from its link (<code>#/compare/&lt;job id&gt;</code>).</p>`}
+    <section class="card" aria-labelledby="open-title"><h2 id="open-title">Open a comparison</h2>
+      <form id="compare-open" class="row-form"><div class="field"><label for="cmp-job">Comparison job id</label>
+        <input id="cmp-job" name="job" type="text" required spellcheck="false"></div>
+        <button type="submit">Open</button></form></section>`);
+  $("#compare-open").addEventListener("submit", (event) => {
+    event.preventDefault();
+    location.hash = `#/compare/${encodeURIComponent(event.target.elements.job.value.trim())}`;
+  });
+  const form = $("#compare-form");
+  if (!form) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = form.elements;
+    const out = $("#compare-errors");
+    let variants;
+    try { variants = JSON.parse(f.variants.value); } catch (error) {
+      render(out, html`<p class="field-error" role="alert">The variants are not valid JSON: ${error.message}</p>`);
+      f.variants.focus();
+      return;
+    }
+    const body = { scenario_id: f.scenario_id.value, variants, time_limit_s: Number(f.time_limit_s.value),
+      seeds: Number(f.seeds.value) };
+    if (f.version.value) body.version = Number(f.version.value);
+    try {
+      const job = await api("/comparisons", { method: "POST", body });
+      location.hash = `#/compare/${encodeURIComponent(job.id)}`;
+    } catch (error) {
+      render(out, missing(error) ? UNAVAILABLE : errorList(error, "The comparison was refused"));
+    }
+  });
+}
+
+function number(value, digits = 0) {
+  if (value === null || value === undefined || value === "") return "–";
+  if (typeof value !== "number") return String(value);
+  return Number.isInteger(value) ? String(value) : value.toFixed(digits || 2);
+}
+
+export async function comparisonView(main, [jobId], ctx) {
+  const path = `/comparisons/${encodeURIComponent(jobId)}`;
+  let answer;
+  try { answer = await api(path, { signal: ctx.signal }); } catch (error) {
+    if (missing(error)) { render(main, html`<h1>Comparison <code>${jobId}</code></h1>${UNAVAILABLE}`); return; }
+    throw error;
+  }
+  render(main, html`<h1>Comparison <code>${jobId}</code></h1>
+    <p id="cmp-status" role="status" aria-live="polite">Job ${answer.job.status}</p>
+    <div id="cmp-result"></div>`);
+  const status = $("#cmp-status");
+  if (!answer.comparison && !["failed", "cancelled"].includes(answer.job.status)) {
+    try {
+      await followJob(jobId, { signal: ctx.signal, onStatus: (job) => { status.textContent = `Job ${job.status}`; },
+        onProgress: () => {} });
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+    }
+    for (let i = 0; i < 600 && !ctx.signal.aborted; i += 1) {
+      answer = await api(path, { signal: ctx.signal });
+      if (answer.comparison || ["failed", "cancelled"].includes(answer.job.status)) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  status.textContent = `Job ${answer.job.status}${answer.job.error ? `: ${answer.job.error}` : ""}`;
+  if (!answer.comparison) return;
+  const { variants, charts } = answer.comparison;
+  const kpis = [...new Set(variants.flatMap((v) => Object.keys(v.kpis || {})))];
+  render($("#cmp-result"), html`
+    <section aria-labelledby="kpi-title"><h2 id="kpi-title">KPIs</h2>
+      <div class="table-scroll"><table class="data kpis">
+        <thead><tr><th scope="col">Variant</th><th scope="col">Status</th><th scope="col">Objective</th>
+          <th scope="col">Bound</th><th scope="col">Gap</th>${kpis.map((k) => html`<th scope="col">${k.replaceAll("_", " ")}</th>`)}</tr></thead>
+        <tbody>${variants.map((v) => html`<tr><th scope="row">${v.name}</th><td>${v.status}</td>
+          <td>${number(v.objective)}</td><td>${number(v.bound)}</td><td>${number(v.gap, 3)}</td>
+          ${kpis.map((k) => html`<td>${number((v.kpis || {})[k])}</td>`)}</tr>`)}</tbody></table></div>
+    </section>
+    <section aria-labelledby="charts-title"><h2 id="charts-title">Charts</h2>
+      <div class="charts">${(charts || []).map((c) => html`<figure class="cmp-chart" data-chart="${c}">
+        <p class="loading">Loading chart ${c}…</p><figcaption>${c.replaceAll("_", " ")}</figcaption></figure>`)}</div>
+    </section>`);
+  announce(`Comparison ${answer.job.status}: ${variants.length} variants`);
+  for (const figure of main.querySelectorAll("figure[data-chart]")) {
+    const chart = figure.dataset.chart;
+    try {
+      const blob = await fetchBlob(`${path}/charts/${encodeURIComponent(chart)}.png`, ctx.signal);
+      const img = document.createElement("img");
+      img.src = URL.createObjectURL(blob);
+      img.alt = `Chart: ${chart.replaceAll("_", " ")} per variant (the same numbers as the KPI table)`;
+      figure.querySelector(".loading").replaceWith(img);
+    } catch (error) {
+      if (ctx.signal.aborted) return;
+      figure.querySelector(".loading").textContent = `Chart ${chart} unavailable: ${error.message}`;
+    }
+  }
+}
