@@ -30,6 +30,22 @@ class ChangesRequest(Request):
     workers: int | None = Field(None, ge=1, le=16)
 
 
+class VariantIn(Request):
+    name: str = Field(..., min_length=1, max_length=80)
+    changes: list[dict[str, Any]] = Field(default_factory=list, max_length=1000,
+                                          description="change operations applied to the base (see the scenario format)")
+
+
+class ComparisonRequest(Request):
+    scenario_id: str = Field(..., description="the base scenario")
+    version: int | None = Field(None, ge=1, description="default: the latest")
+    variants: list[VariantIn] = Field(..., min_length=1, max_length=20,
+                                      description="alternatives; the base is always compared too, as 'base'")
+    time_limit_s: float | None = Field(None, ge=1, le=600, description="seconds per solve")
+    seeds: int = Field(1, ge=1, le=5, description="solves per variant; the best is reported")
+    workers: int | None = Field(None, ge=1, le=16)
+
+
 class KeyRequest(Request):
     role: Role
     delegation: str | None = Field(None, min_length=1, max_length=64, description="required for a liaison")
@@ -50,7 +66,7 @@ class ProgressOut(BaseModel):
 
 class JobOut(BaseModel):
     id: str
-    kind: Literal["solve", "replan"]
+    kind: Literal["solve", "replan", "compare"]
     status: JobStatus
     scenario_id: str
     progress: list[ProgressOut]
@@ -168,3 +184,10 @@ class ExplainOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     database: str
+
+
+class ComparisonOut(BaseModel):
+    job: JobOut
+    comparison: dict[str, Any] | None = Field(None, description="per variant: status, objective, bound, gap, kpis, "
+                                                                "occupancy; null until the job has finished")
+    charts: list[str] = Field(default_factory=list, description="names for /comparisons/{id}/charts/{name}.png")

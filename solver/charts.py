@@ -112,7 +112,7 @@ def occupancy_chart(variant: dict[str, Any]) -> bytes:
     layout = variant["occupancy"]
     rooms, days = layout["rooms"], layout["days"]
     height = max(3.0, 0.28 * len(rooms) + 1.5)
-    figure, axes = plt.subplots(1, len(days), figsize=(6.0 * len(days), height), sharey=True,
+    figure, axes = plt.subplots(1, len(days), figsize=(max(10.0, 6.0 * len(days)), height), sharey=True,
                                 layout="constrained", squeeze=False)
     figure.suptitle(f"Room occupancy: {variant['name']}", fontsize=12)
     for axis, (day_start, day_end) in zip(axes[0], days, strict=True):

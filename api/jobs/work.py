@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from api.store.repository import Repository
 from solver.changes import parse_changes
+from solver.compare import RunEvent, RunSettings, VariantSpec, build_variants, run_comparison
 from solver.replan import resolve
 from solver.solve import Progress, SolveConfig, solve
 
@@ -32,6 +34,8 @@ class JobExecutor:
         try:
             if job.kind == "solve":
                 self._solve(job_id, job.attempts, job.scenario_version_id, job.params, stop)
+            elif job.kind == "compare":
+                self._compare(job_id, job.attempts, job.scenario_version_id, job.params, stop)
             else:
                 self._replan(job_id, job.scenario_version_id, job.source_timetable_id, job.params, stop)
         except Exception as error:
@@ -57,6 +61,28 @@ class JobExecutor:
         status = "cancelled" if stop.is_set() else "done"
         self.repo.finish_job(job_id, status, timetable=result.timetable,
                              result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by})
+
+    def _compare(self, job_id: str, attempt: int, version_id: str, params: dict[str, object],
+                 stop: threading.Event) -> None:
+        version = self.repo.version_by_id(version_id)
+        assert version is not None
+        base = self.repo.scenario_model(version)
+        variants = build_variants(base, [VariantSpec.model_validate(v)
+                                         for v in params["variants"]])  # type: ignore[attr-defined]
+        settings = RunSettings(time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
+                               seeds=int(params["seeds"]), workers=int(params["workers"]),  # type: ignore[call-overload]
+                               parallel=1)  # this job already runs in its own worker: one solve at a time
+        started = time.monotonic()
+
+        def on_event(event: RunEvent) -> None:  # one progress point per finished solve
+            if event.kind == "done" and event.objective is not None:
+                self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), event.objective,
+                                       event.bound)
+
+        result = run_comparison(variants, settings, on_event=on_event, stop=stop)
+        if self.closing.is_set():
+            return
+        self.repo.finish_job(job_id, "cancelled" if stop.is_set() else "done", result=result.data)
 
     def _replan(self, job_id: str, version_id: str, timetable_id: str | None, params: dict[str, object],
                 stop: threading.Event) -> None:

@@ -199,3 +199,17 @@ def solved(planner: httpx.Client) -> dict[str, str]:
     scenario_id = submit_scenario(planner)
     job = solve(planner, scenario_id)
     return {"scenario": scenario_id, "job": job["id"], "timetable": job["timetable_id"]}
+
+
+COMPARISON_VARIANTS = [{"name": "guest house closed", "changes": [
+    {"op": "room_closed", "room": "bil-h", "start": "2025-10-25T09:00", "end": "2025-10-25T12:00"}]}]
+
+
+@pytest.fixture(scope="session")
+def compared(planner: httpx.Client, solved: dict[str, str]) -> dict[str, Any]:
+    """A finished comparison of the tiny scenario with one variant: the job as GET /comparisons/{id} answers."""
+    response = planner.post("/comparisons", json={"scenario_id": solved["scenario"], "variants": COMPARISON_VARIANTS,
+                                                  "time_limit_s": 2})
+    assert response.status_code == 202, response.text
+    wait_for_job(planner, response.json()["id"])
+    return planner.get(f"/comparisons/{response.json()['id']}").json()  # type: ignore[no-any-return]

@@ -10,7 +10,7 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 
-from tests.api.conftest import TINY, Server
+from tests.api.conftest import COMPARISON_VARIANTS, TINY, Server
 
 ROLES = ("admin", "planner", "viewer", "liaison", "anonymous")
 CHANGE = {"changes": [{"op": "room_closed", "room": "bil-h", "start": "2025-10-25T11:30", "end": "2025-10-25T12:00"}],
@@ -44,6 +44,10 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
     ("POST", "/timetables/{t}/changes", CHANGE, (202, 202, 403, 403, 401)),
     ("GET", "/timetables/{t}/diff/{t}", None, (200, 200, 200, 403, 401)),
     ("GET", "/timetables/{t}/explain", None, (200, 200, 200, 403, 401)),
+    ("POST", "/comparisons", "comparison", (202, 202, 403, 403, 401)),
+    ("GET", "/comparisons/{c}", None, (200, 200, 200, 403, 401)),
+    ("GET", "/comparisons/{c}?format=csv", None, (200, 200, 200, 403, 401)),
+    ("GET", "/comparisons/{c}/charts/kpis.png", None, (200, 200, 200, 403, 401)),
     ("POST", "/keys", {"role": "viewer"}, (201, 403, 403, 403, 401)),
     ("GET", "/keys", None, (200, 403, 403, 403, 401)),
     ("GET", "/audit", None, (200, 403, 403, 403, 401)),
@@ -53,11 +57,13 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
 @pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX,
                          ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
 @pytest.mark.parametrize("role", ROLES)
-def test_role_matrix(server: Server, keys: dict[str, str], solved: dict[str, str], role: str, method: str,
-                     path: str, body: Any, expected: tuple[int, ...]) -> None:
-    url = path.format(s=solved["scenario"], j=solved["job"], t=solved["timetable"])
+def test_role_matrix(server: Server, keys: dict[str, str], solved: dict[str, str], compared: dict[str, Any],
+                     role: str, method: str, path: str, body: Any, expected: tuple[int, ...]) -> None:
+    url = path.format(s=solved["scenario"], j=solved["job"], t=solved["timetable"], c=compared["job"]["id"])
     kwargs: dict[str, Any] = {}
-    if body == "yaml":
+    if body == "comparison":
+        kwargs = {"json": {"scenario_id": solved["scenario"], "variants": COMPARISON_VARIANTS, "time_limit_s": 1}}
+    elif body == "yaml":
         kwargs = {"content": TINY.read_bytes(), "headers": {"Content-Type": "application/yaml"}}
     elif body is not None:
         kwargs = {"json": body}

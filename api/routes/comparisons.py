@@ -1,0 +1,107 @@
+"""Comparisons: a stored scenario and its variants solved the same way, as a job; then the KPI table
+(JSON, CSV or Markdown) and the charts. The solving, the KPIs and the charts are ``solver``'s."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
+from api.errors import ApiError, invalid, not_found
+from api.lookups import job_or_404, job_out, scenario_or_404, time_limit, version_or_404
+from api.schemas import ComparisonOut, ComparisonRequest, ErrorOut, JobOut
+from api.store.models import Job
+from api.store.repository import FINISHED, Repository
+from solver.compare import VariantSpec, build_variants
+from solver.scenario import ScenarioError
+
+router = APIRouter(prefix="/comparisons", tags=["comparisons"])
+log = logging.getLogger(__name__)
+
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422)}
+MAX_SOLVES = 60  # variants x seeds in one comparison
+_charts: dict[tuple[str, str], bytes] = {}  # finished comparisons never change: render each chart once
+_render_lock = threading.Lock()  # matplotlib's pyplot is not thread-safe
+
+
+def _comparison_job(repo: Repository, job_id: str) -> Job:
+    job = job_or_404(repo, job_id)
+    if job.kind != "compare":
+        raise not_found("comparison", job_id)
+    return job
+
+
+@router.post("", status_code=202, response_model=JobOut, responses={**_ERRORS, 429: {}})
+def create_comparison(body: ComparisonRequest, key: Writer, repo: RepoDep, runner: RunnerDep,
+                      settings: SettingsDep, limiter: LimiterDep, response: Response) -> JobOut:
+    """Queue a comparison: the base scenario and every variant, each solved ``seeds`` times for
+    ``time_limit_s``. Every variant's changes are checked now; a bad one answers 422 with its path."""
+    limit = time_limit(settings, body.time_limit_s)
+    solves = (len(body.variants) + 1) * body.seeds
+    if solves > MAX_SOLVES:
+        raise ApiError(422, "validation_error", "too many solves",
+                       [{"path": "variants", "value": solves,
+                         "message": f"(variants + 1) x seeds must be at most {MAX_SOLVES}"}])
+    limiter.check(key.id)
+    row = scenario_or_404(repo, body.scenario_id)
+    stored = version_or_404(repo, row.id, body.version or row.latest_version, with_document=True)
+    base = repo.scenario_model(stored)
+    variants = [v.model_dump() for v in body.variants]
+    try:
+        build_variants(base, [VariantSpec.model_validate(v) for v in variants])
+    except ScenarioError as error:
+        raise invalid(error, "changes") from None
+    except Exception as error:  # the change reader should only raise ScenarioError; bad input never answers 500
+        log.warning("variant reader failed on bad input: %r", error)
+        raise ApiError(422, "invalid_changes", f"the variants cannot be applied ({type(error).__name__}: {error})",
+                       [{"path": "variants", "message": str(error), "value": None}]) from None
+    params = {"variants": variants, "time_limit_s": limit, "seeds": body.seeds,
+              "workers": body.workers or settings.solver_workers, "scenario_version": stored.version}
+    job = repo.create_job("compare", row.id, stored.id, params, key.id)
+    runner.submit(job.id)
+    response.headers["Location"] = f"/comparisons/{job.id}"
+    return job_out(repo, job)
+
+
+@router.get("/{job_id}", response_model=ComparisonOut, responses={
+    **_ERRORS, 200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}},
+                                 "text/markdown": {"schema": {"type": "string"}}}}})
+def get_comparison(job_id: str, _: Reader, repo: RepoDep,
+                   format: Annotated[Literal["json", "csv", "md"], Query(description="json (default), csv or md")]
+                   = "json") -> Any:
+    """The job and, once it has finished, the KPIs of every variant (``?format=csv|md`` for the tables)."""
+    from solver.charts import chart_names
+    from solver.report import to_csv, to_markdown
+
+    job = _comparison_job(repo, job_id)
+    data = job.result if job.status in FINISHED and job.result and job.result.get("variants") else None
+    if format != "json":
+        if data is None:
+            raise ApiError(409, "not_finished", f"comparison {job_id!r} is {job.status}: no table yet")
+        if format == "csv":
+            return Response(to_csv(data), media_type="text/csv; charset=utf-8")
+        return Response(to_markdown(data), media_type="text/markdown; charset=utf-8")
+    return ComparisonOut(job=job_out(repo, job), comparison=data, charts=chart_names(data) if data else [])
+
+
+@router.get("/{job_id}/charts/{chart}.png", responses={**_ERRORS, 200: {"content": {"image/png": {}}}},
+            response_class=Response)
+def get_chart(job_id: str, chart: str, _: Reader, repo: RepoDep) -> Response:
+    """A chart of a finished comparison: ``kpis``, ``fairness`` or ``occupancy-<variant>``."""
+    from solver.charts import chart_names, render
+
+    job = _comparison_job(repo, job_id)
+    data = job.result if job.status in FINISHED and job.result and job.result.get("variants") else None
+    if data is None:
+        raise ApiError(409, "not_finished", f"comparison {job_id!r} is {job.status}: no chart yet")
+    if chart not in chart_names(data):
+        raise ApiError(404, "not_found", f"comparison {job_id!r} has no chart {chart!r}",
+                       [{"path": "chart", "value": chart, "message": f"one of: {', '.join(chart_names(data))}"}])
+    if (job_id, chart) not in _charts:
+        with _render_lock:
+            _charts[job_id, chart] = render(data, chart)
+    return Response(_charts[job_id, chart], media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=3600"})
