@@ -18,8 +18,9 @@ from starlette.types import Scope
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
-# Only this origin: no CDN, no inline script; object URLs for downloads and chart images.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+# Only this origin: no CDN, no inline script (inline style attributes position the grid blocks); object URLs for
+# downloads and chart images.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 router = APIRouter(include_in_schema=False)
