@@ -24,7 +24,7 @@ const ROUTES = [
   [/^#\/scenarios\/([^/]+)$/, scenarioDetail, false],
   [/^#\/jobs\/([^/]+)$/, jobView, false],
   [/^#\/timetables\/([^/]+)$/, timetableView, false],
-  [/^#\/timetables\/([^/]+)\/diff\/([^/]+)$/, (el, p, ctx) => timetableView(el, [p[1], p[0]], ctx), false],
+  [/^#\/timetables\/([^/]+)\/diff\/([^/]+)$/, timetableView, false], // new timetable, then the one it is compared to
   [/^#\/timetables\/([^/]+)\/changes$/, changesView, false],
   [/^#\/agenda$/, agendaView, true],
   [/^#\/agenda\/([^/]+)$/, agendaView, true],

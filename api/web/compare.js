@@ -1,6 +1,7 @@
 // Compare: run variants of a scenario side by side, then the KPI table and the charts of the run.
 
 import { api, ApiError, fetchBlob, followJob } from "./api.js";
+import { wireDownloads } from "./grid.js";
 import { errorList } from "./scenarios.js";
 import { $, announce, html, render } from "./util.js";
 
@@ -75,6 +76,33 @@ export async function compareView(main, _params, ctx) {
   });
 }
 
+/** KPI rows (label, value per variant): the headline numbers, then every scalar KPI, nested ones as "a · b";
+ * large maps (per delegation, per room) are left to the charts and the CSV. */
+function kpiRows(variants) {
+  const rows = new Map();
+  const put = (label, i, value) => {
+    if (!rows.has(label)) rows.set(label, new Array(variants.length).fill(null));
+    rows.get(label)[i] = value;
+  };
+  const walk = (prefix, value, i) => {
+    if (value === null || typeof value !== "object") { put(prefix, i, value); return; }
+    if (Array.isArray(value)) { put(prefix, i, value.join(", ")); return; }
+    const entries = Object.entries(value);
+    if (entries.length > 12) return;
+    for (const [k, v] of entries) walk(prefix ? `${prefix} · ${k.replaceAll("_", " ")}` : k.replaceAll("_", " "), v, i);
+  };
+  variants.forEach((v, i) => {
+    put("status", i, v.status);
+    put("objective", i, v.objective);
+    put("bound", i, v.bound);
+    put("gap", i, v.gap);
+    const { status, objective, bound, gap, ...rest } = v.kpis || {};
+    void status; void objective; void bound; void gap;
+    walk("", rest, i);
+  });
+  return [...rows.entries()];
+}
+
 function number(value, digits = 0) {
   if (value === null || value === undefined || value === "") return "–";
   if (typeof value !== "number") return String(value);
@@ -107,21 +135,25 @@ export async function comparisonView(main, [jobId], ctx) {
   }
   status.textContent = `Job ${answer.job.status}${answer.job.error ? `: ${answer.job.error}` : ""}`;
   if (!answer.comparison) return;
-  const { variants, charts } = answer.comparison;
-  const kpis = [...new Set(variants.flatMap((v) => Object.keys(v.kpis || {})))];
+  const { variants } = answer.comparison;
+  const charts = answer.charts || answer.comparison.charts || [];
+  const rows = kpiRows(variants);
   render($("#cmp-result"), html`
     <section aria-labelledby="kpi-title"><h2 id="kpi-title">KPIs</h2>
+      <p class="meta">${variants.length} variants (the base first) · ${answer.comparison.time_limit_s ?? "?"} s per solve ·
+        ${answer.comparison.seeds ?? 1} seed(s). Per-delegation shares and room utilisation are in the charts and the CSV.</p>
+      <div class="toolbar"><button type="button" data-download="${path}?format=csv" data-name="comparison-${jobId}.csv">
+        Download the KPI table (CSV)</button></div>
       <div class="table-scroll"><table class="data kpis">
-        <thead><tr><th scope="col">Variant</th><th scope="col">Status</th><th scope="col">Objective</th>
-          <th scope="col">Bound</th><th scope="col">Gap</th>${kpis.map((k) => html`<th scope="col">${k.replaceAll("_", " ")}</th>`)}</tr></thead>
-        <tbody>${variants.map((v) => html`<tr><th scope="row">${v.name}</th><td>${v.status}</td>
-          <td>${number(v.objective)}</td><td>${number(v.bound)}</td><td>${number(v.gap, 3)}</td>
-          ${kpis.map((k) => html`<td>${number((v.kpis || {})[k])}</td>`)}</tr>`)}</tbody></table></div>
+        <thead><tr><th scope="col">KPI</th>${variants.map((v) => html`<th scope="col">${v.name}</th>`)}</tr></thead>
+        <tbody>${rows.map(([label, values]) => html`<tr><th scope="row">${label}</th>${values.map((value) =>
+          html`<td>${number(value, 3)}</td>`)}</tr>`)}</tbody></table></div>
     </section>
     <section aria-labelledby="charts-title"><h2 id="charts-title">Charts</h2>
-      <div class="charts">${(charts || []).map((c) => html`<figure class="cmp-chart" data-chart="${c}">
-        <p class="loading">Loading chart ${c}…</p><figcaption>${c.replaceAll("_", " ")}</figcaption></figure>`)}</div>
+      <div class="charts">${charts.map((c) => html`<figure class="cmp-chart" data-chart="${c}">
+        <p class="loading">Loading chart ${c}…</p><figcaption>${c.replaceAll("_", " ").replaceAll("-", " ")}</figcaption></figure>`)}</div>
     </section>`);
+  wireDownloads(main);
   announce(`Comparison ${answer.job.status}: ${variants.length} variants`);
   for (const figure of main.querySelectorAll("figure[data-chart]")) {
     const chart = figure.dataset.chart;

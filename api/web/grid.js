@@ -113,9 +113,9 @@ function blockHtml(it, index, pct) {
   return `<button type="button" class="${classes}" data-i="${it.index}" data-event="${esc(it.event)}" data-kind="${
     esc(kind)}" data-room="${esc(it.room)}" data-people=" ${esc(people.join(" "))} " data-dels=" ${esc(dels.join(" "))} "`
     + ` style="left:${pct(it.from)}%;width:${width}%" title="${esc(`${title} · ${hhmm(it.from)}–${hhmm(it.to)}`)}">`
-    + (vvip ? `<span class="vvip-mark"><span aria-hidden="true">★</span><span class="visually-hidden">VVIP: </span></span>` : "")
-    + (it.mark ? `<span class="diff-tag">${DIFF_LABELS[it.mark]}</span>` : "")
-    + `<span class="ev-title">${esc(title)}</span><span class="ev-time">${hhmm(it.from)}–${hhmm(it.to)}</span></button>`;
+    + `<span class="ev-title">${vvip ? `<span class="vvip-mark"><span aria-hidden="true">★</span><span class="visually-hidden">VVIP: </span></span>` : ""}`
+    + `${it.mark ? `<span class="diff-tag">${DIFF_LABELS[it.mark]}</span> ` : ""}${esc(title)}</span>`
+    + `<span class="ev-time">${hhmm(it.from)}–${hhmm(it.to)}</span></button>`;
 }
 
 function detailsHtml(info, index, doc) {
