@@ -3,10 +3,16 @@
 Each case runs in its own process (so peak RSS is the case's own) through
 ``benchmarks/run.py``; re-planning through ``benchmarks/replan.py``; baselines through
 ``benchmarks/baseline.py``. Raw results go to ``benchmarks/results/<date>/*.json`` and the
-plots (anytime curve, time to first feasible vs size) next to them.
+plots (anytime curve, time to first feasible vs size) and ``record.md`` (the tables to paste into
+``benchmarks/RESULTS.md``) next to them.
 
-    .venv/bin/python benchmarks/record.py                 # everything (about 25 minutes)
+    .venv/bin/python benchmarks/record.py                 # everything (about 35 minutes)
     .venv/bin/python benchmarks/record.py --quick         # 20 s limits, smaller series
+    .venv/bin/python benchmarks/record.py --series-only   # the scale series with re-plan latency per size
+
+Each size of the scale series is a seeded synthetic summit over 3 days (``solver.generate``, seed 0),
+solved once, then re-planned after 5 random changes of three kinds (a room closed, a leader delayed,
+a meeting added; ``benchmarks/replan.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("synthetic-300-3000-3", ["synthetic", "--delegations", "300", "--bilaterals", "3000", "--days", "3"]),
 ]
 SERIES = [250, 500, 1000, 2000, 4000]
+REPLAN_KINDS = ["room_closed", "participant_delayed", "event_added"]
 
 
 def run(script: str, args: list[str]) -> dict[str, Any]:
@@ -77,28 +84,56 @@ def plot(results: dict[str, Any], folder: Path) -> list[str]:
     return files
 
 
+def series_table(results: dict[str, Any]) -> str:
+    """The scale series as Markdown: solve figures and re-plan latency per size."""
+    lines = ["| requests | delegations | events | placements | build | first feasible | objective | bound | gap "
+             "| peak RSS | " + " | ".join(f"re-plan {k} (median / worst / proven)" for k in REPLAN_KINDS) + " |",
+             "|---" * (10 + len(REPLAN_KINDS)) + "|"]
+    for requests in SERIES:
+        row = results.get(f"series-{requests}")
+        if not row:
+            continue
+        kinds = {k["kind"]: k for k in row["replan"]["per_kind"]}
+        cells = [f"{kinds[k]['median_s']} s / {kinds[k]['worst_s']} s / {kinds[k]['proven_minimal_pct']} %"
+                 if k in kinds else "-" for k in REPLAN_KINDS]
+        lines.append(f"| {requests} | {row['delegations']} | {row['events']} | {row['placements']} "
+                     f"| {row['build_s']} s "
+                     f"| {row['first_feasible_s']} s | {row['objective']} | {row['bound']} | {row['gap_pct']} % "
+                     f"| {row['peak_rss_mb']} MB | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--time-limit", type=float, default=60)
+    parser.add_argument("--series-only", action="store_true", help="skip the three fixed cases")
     args = parser.parse_args()
     limit = 20.0 if args.quick else args.time_limit
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     folder = ROOT / "benchmarks" / "results" / stamp
     folder.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
-    for name, case in CASES:
+    for name, case in [] if args.series_only else CASES:
         results[name] = run("run.py", [*case, "--time-limit", str(limit), "--curve"])
         print(name, json.dumps({k: results[name][k] for k in ("build_s", "first_feasible_s", "objective", "bound")}),
               flush=True)
+    from solver.generate import generate_scenario
+    from solver.scenario import dump_scenario
+
     for requests in SERIES[:3] if args.quick else SERIES:
         delegations = max(60, requests // 5)
-        row = run("run.py", ["synthetic", "--delegations", str(delegations), "--bilaterals", str(requests),
-                             "--days", "3", "--time-limit", str(min(limit, 30))])
-        row["requests"] = requests
+        path = folder / f"series-{requests}.yaml"
+        dump_scenario(generate_scenario(delegations=delegations, bilaterals=requests, days=3, seed=0), path)
+        row = run("run.py", ["file", "--file", str(path), "--time-limit", str(min(limit, 30))])
+        row["requests"], row["delegations"] = requests, delegations
+        row["replan"] = run("replan.py", ["--file", str(path), "--changes", "5", "--kinds", *REPLAN_KINDS,
+                                          "--time-limit", "3", "--solve-time", str(min(limit, 30))])
         results[f"series-{requests}"] = row
-        print("series", requests, row["first_feasible_s"], flush=True)
+        print("series", requests, row["first_feasible_s"], json.dumps(row["replan"]["per_kind"]), flush=True)
+        (folder / "results.json").write_text(json.dumps(results, indent=1))
     (folder / "results.json").write_text(json.dumps(results, indent=1))
+    (folder / "record.md").write_text(series_table(results))
     print("plots:", plot(results, folder))
 
 
