@@ -14,11 +14,14 @@ function ticks(lo, hi, count) {
   return out;
 }
 
-/** SVG markup for ``points`` = [{seconds, objective, bound}]; ``limit`` stretches the time axis. */
-export function progressChart(points, limit = 0) {
+/**
+ * SVG markup for ``points`` = [{seconds, objective, bound}]; ``limit`` stretches the time axis and the lines
+ * run on to ``until`` seconds (the time so far, or the job's end).
+ */
+export function progressChart(points, limit = 0, until = 0) {
   const xs = points.map((p) => p.seconds);
   const ys = points.flatMap((p) => (p.bound === null || p.bound === undefined ? [p.objective] : [p.objective, p.bound]));
-  const xMax = Math.max(1, limit || 0, ...xs);
+  const xMax = Math.max(1, limit || 0, until || 0, ...xs);
   let yMin = ys.length ? Math.min(...ys) : 0, yMax = ys.length ? Math.max(...ys) : 1;
   if (yMax === yMin) { yMin -= 1; yMax += 1; }
   const pad = (yMax - yMin) * 0.08;
@@ -34,7 +37,7 @@ export function progressChart(points, limit = 0) {
         : `H${x(p.seconds).toFixed(1)}V${y(v).toFixed(1)}`;
       last = v;
     }
-    if (last !== null && points.length) d += `H${x(Math.max(...xs)).toFixed(1)}`;
+    if (last !== null && points.length) d += `H${x(Math.min(xMax, Math.max(until, ...xs))).toFixed(1)}`;
     return d;
   };
   const last = points[points.length - 1];

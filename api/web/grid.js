@@ -313,7 +313,11 @@ function wireGrid(main, blocks, index, doc, diff) {
       el.classList.toggle("filtered-out", !ok);
       if (ok && !el.classList.contains("diff-dropped")) shown += 1;
     }
-    for (const row of rows) row.hidden = Boolean(f.room) && row.dataset.room !== f.room;
+    const narrowed = Boolean(f.delegation || f.participant || f.kind || f.changed);
+    for (const row of rows) {
+      row.hidden = (Boolean(f.room) && row.dataset.room !== f.room)
+        || (narrowed && !row.querySelector("button.ev:not(.filtered-out)"));
+    }
     const total = all.filter((el) => !el.classList.contains("diff-dropped")).length;
     count.textContent = shown === total ? `${total} events` : `${shown} of ${total} events shown`;
   };

@@ -30,8 +30,14 @@ export async function jobPanel(container, jobId, ctx, title = "Progress") {
   const status = $("#job-status", container);
   const chart = $("#job-chart", container);
   const stop = $("#stop-job", container);
+  const elapsed = () => {
+    const started = Date.parse(job.started_at || "");
+    if (Number.isNaN(started)) return 0;
+    const end = FINISHED.has(job.status) ? Date.parse(job.finished_at || "") : Date.now();
+    return Number.isNaN(end) ? 0 : Math.max(0, Math.min((end - started) / 1000, limit || Infinity));
+  };
   const draw = () => {
-    chart.innerHTML = progressChart(points, limit);
+    chart.innerHTML = progressChart(points, limit, elapsed());
     const last = points[points.length - 1];
     const progress = last ? ` — objective ${last.objective}${last.bound !== null && last.bound !== undefined
       ? `, bound ${last.bound}` : ""} at ${last.seconds.toFixed(1)} s` : "";
@@ -50,6 +56,8 @@ export async function jobPanel(container, jobId, ctx, title = "Progress") {
       }
     });
   }
+  const ticker = setInterval(() => { if (job.status === "running") draw(); }, 1000);
+  ctx.signal.addEventListener("abort", () => clearInterval(ticker));
   if (!FINISHED.has(job.status)) {
     job = await followJob(jobId, {
       signal: ctx.signal,
@@ -61,6 +69,7 @@ export async function jobPanel(container, jobId, ctx, title = "Progress") {
       },
     });
   }
+  clearInterval(ticker);
   if (job.progress && job.progress.length > points.length) points.splice(0, points.length, ...job.progress);
   draw();
   const links = $("#job-links", container);

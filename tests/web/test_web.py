@@ -193,7 +193,12 @@ def test_planner_uploads_solves_reads_the_grid_changes_and_downloads(
     notify = page.locator(".notify-item")
     assert notify.count() == len(diff["by_delegation"]) > 0
     page.get_by_label("Changed only").check()
+    expect(page.locator("#filter-count")).to_have_text(f"{changed - len(diff['dropped'])} of "
+                                                       f"{len(api.get(f'/timetables/{new_id}').json()['assignments'])}"
+                                                       " events shown")
     shot(page, artifacts, "diff")
+    marked.first.scroll_into_view_if_needed()
+    shot(page, artifacts, "diff-grid")
     page.get_by_label("Changed only").uncheck()
 
     # The personal agenda .ics of a notified delegation.
