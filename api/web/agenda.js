@@ -61,15 +61,15 @@ export async function agendaView(main, [tid, code], ctx) {
       <button type="button" class="primary" data-download="${base}/delegations/${encodeURIComponent(code)}?format=ics"
         data-name="agenda-${code}.ics">Download the delegation's agenda (.ics)</button>
     </div>
-    <section aria-labelledby="members-title" class="card">
-      <h2 id="members-title">Members</h2>
+    <details class="card members-box">
+      <summary><h2 id="members-title" class="inline">Members (${agenda.participants.length}) and their agendas</h2></summary>
       <ul class="members">${agenda.participants.map((p) => html`<li>
         <span>${p.name || p.id}${p.tier && p.tier !== "standard" ? html` <span class="tier">${p.tier.toUpperCase()}</span>` : ""}
         <span class="muted">${p.role || ""}</span></span>
         <button type="button" class="small" data-download="${base}/participants/${encodeURIComponent(p.id)}?format=ics"
           data-name="agenda-${p.id}.ics" aria-label="Download the agenda of ${p.name || p.id} (.ics)">.ics</button></li>`)}
       </ul>
-    </section>
+    </details>
     ${agenda.items.length ? [...days.entries()].map(([date, items]) => html`
       <section class="agenda-day" aria-labelledby="ad-${date}">
         <h2 id="ad-${date}">${dateLabel(date)}</h2>
