@@ -225,6 +225,25 @@ def test_planner_uploads_solves_reads_the_grid_changes_and_downloads(
     api.close()
 
 
+def test_stop_ends_a_running_solve_and_keeps_its_best_timetable(new_page: Callable[[], Page], keys: dict[str, str],
+                                                                  artifacts: Path) -> None:
+    if "scenario" not in STATE:
+        pytest.skip("needs the scenario of the planner flow")
+    page = new_page()
+    sign_in(page, keys["planner"])
+    page.goto(f"/#/scenarios/{STATE['scenario']}")
+    page.get_by_label("Time limit (seconds)").fill("60")
+    page.get_by_role("button", name="Start solving").click()
+    expect(page.locator("svg.chart circle.dot").first).to_be_attached(timeout=30_000)
+    stop = page.get_by_role("button", name="Stop")
+    expect(stop).to_be_enabled()
+    stop.click()
+    expect(page.locator("#job-status")).to_have_attribute("data-status", "cancelled", timeout=15_000)
+    expect(page.get_by_role("link", name="Open the timetable")).to_be_visible()
+    expect(stop).to_be_disabled()
+    shot(page, artifacts, "solve-stopped")
+
+
 def test_a_liaison_sees_only_its_delegations_agenda(new_page: Callable[[], Page], server: Server,
                                                      keys: dict[str, str], artifacts: Path) -> None:
     if "timetable" not in STATE:
