@@ -300,6 +300,8 @@ def test_compare_view_shows_kpis_and_charts(new_page: Callable[[], Page], server
     expect(page.locator("table.kpis tbody")).to_contain_text("objective")
     expect(page.locator(".cmp-chart img").first).to_be_visible(timeout=20_000)
     shot(page, artifacts, "compare")
+    page.locator(".cmp-chart img").first.scroll_into_view_if_needed()
+    shot(page, artifacts, "compare-charts")
 
 
 def test_a_viewer_reads_but_gets_no_write_controls(new_page: Callable[[], Page], keys: dict[str, str]) -> None:
