@@ -13,6 +13,9 @@
    * events the change does not touch are fixed to their old placement first; if that
      loses a previously scheduled event or a newly requested one, the neighbourhood
      widens (partners and room-mates of the touched events, then everything);
+   * requests left out before stay out unless the change names them or gives time, rooms or
+     capacity (a reopened or added room, an added day, a cancelled event, a larger resource,
+     wider availability): re-planning repairs, a fresh solve optimises;
 4. reports the disruption with a proven lower bound: every event whose old placement
    became impossible must move at least at its cheapest alternative's cost.
 
@@ -35,8 +38,11 @@ from ortools.sat.python import cp_model
 from solver.changes import (
     AnyChange,
     EventAdded,
+    EventUpdated,
+    ParticipantAvailability,
     ParticipantDelayed,
     PinEvent,
+    ResourceCapacity,
     RoomClosed,
     apply_changes,
     parse_changes,
@@ -46,6 +52,7 @@ from solver.diff import TimetableDiff, diff_timetables
 from solver.model.bound import lp_optimum
 from solver.model.build import build_model
 from solver.model.constraints import all_rows
+from solver.model.greedy import greedy_placements
 from solver.model.rows import IntArray
 from solver.scenario import Scenario, parse_scenario
 from solver.solve import timetable_from_placements
@@ -101,7 +108,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     ref = ScenarioRef(name=changed.name, fingerprint=changed.fingerprint())
 
     plan = _PreviousPlan.of(instance, previous, weights)
-    named = {instance.event_index[e] for e in _named_events(change_list) if e in instance.event_index}
+    touched = _named_events(change_list) | _over_capacity(changed, previous, change_list)
+    named = {instance.event_index[e] for e in touched if e in instance.event_index}
 
     impossible = [c for c in instance.prechecks if instance.required[c.event]]
     if impossible:
@@ -112,23 +120,29 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         return ReplanResult(table, changed, diff_timetables(changed, previous, table), 0, 0, False, "none",
                             frozen, table.solve_seconds)
 
-    # A change that only takes time or rooms away cannot raise the value of an optimal plan: the
-    # requests it left out stay out, and the search need not prove it again.
-    include_unscheduled = previous.status != "optimal" or any(
-        not isinstance(c, RoomClosed | ParticipantDelayed | PinEvent | EventAdded) for c in change_list)
+    # Requests left out before stay out unless the change concerns them (they are then named) or
+    # opens time, rooms or capacity they could use. A change that only takes something away cannot
+    # make room for them; looking anyway would re-open the whole summit's optimisation (and, after a
+    # plan that was not proven optimal, never finish). A fresh solve is the way to look for more.
+    include_unscheduled = any(_opens_capacity(scenario, changed, c) for c in change_list)
     best: _Stage | None = None
+    timed_out = False
     for level in ("change", "partners", "everything"):
         free = _neighbourhood(instance, plan, named, level, include_unscheduled)
         remaining = time_limit - (time.monotonic() - started)
         if (remaining <= 0.05 or (stop is not None and stop.is_set())) and best is not None:
             break
-        stage_a = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), workers, seed, stop)
+        stage_a, proven_infeasible = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), workers,
+                                                seed, stop)
         if stage_a is None:
+            timed_out = timed_out or not proven_infeasible
             continue
         if best is None or stage_a.value > best.value:
             best = stage_a
         if stage_a.kept == plan.alive and all(stage_a.chosen[e] >= 0 for e in named if instance.event_items[e].size):
             break
+    if best is None and timed_out:
+        best = _greedy_repair(instance, plan, named)
     if best is None:
         from solver.explain import explain_infeasible
 
@@ -139,10 +153,13 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                             frozen, table.solve_seconds)
 
     remaining = max(0.05, time_limit - (time.monotonic() - started))
-    stage_b = _move_least(instance, plan, best, remaining * 0.5, workers, seed, stop=stop)
+    stage_b = best if best.frame is None else _move_least(instance, plan, best, remaining * 0.5, workers, seed,
+                                                          stop=stop)
     chosen = stage_b.chosen
     disruption = int(plan.item_cost[chosen[chosen >= 0]].sum())
     lower = plan.lower_bound(instance, chosen)
+    if best.kept == plan.alive:
+        lower = max(lower, _resource_cut_bound(instance, plan, changed, previous, change_list))
     if best.level == "change" and stage_b.optimal:
         # Either no untouched event moves (then this optimum is the least possible), or one does
         # (then the touched events' cheapest costs plus the cheapest single move of another).
@@ -255,6 +272,88 @@ def _freeze(changed: Scenario, previous: Timetable, now: datetime | None,
         if earliest is None or changed.localise(datetime.fromisoformat(earliest)) < threshold:
             event["earliest"] = threshold.isoformat()
     return parse_scenario(document), frozen
+
+
+_LABELS_ONLY = {"priority", "title"}
+
+
+def _opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> bool:
+    """Could this change let a request that was left out in? Only if it gives time, rooms or capacity."""
+    if isinstance(change, RoomClosed | ParticipantDelayed | PinEvent | EventAdded):
+        return False
+    if isinstance(change, ResourceCapacity):
+        old = next((r.capacity for r in before.resources if r.id == change.resource), 0)
+        return change.capacity > old
+    if isinstance(change, EventUpdated):
+        return not set(change.set) <= _LABELS_ONLY  # a new priority matters only to the event itself (named)
+    if isinstance(change, ParticipantAvailability):
+        old_person = next((p for p in before.participants if p.id == change.participant), None)
+        new_person = next((p for p in after.participants if p.id == change.participant), None)
+        if old_person is None or new_person is None or old_person.available is None:
+            return False  # was available all the time: new windows can only take time away
+        return not all(any(o.start <= w.start and w.end <= o.end for o in old_person.available)
+                       for w in new_person.available or [])
+    return True  # reopened or added rooms, added days, cancelled or unpinned events
+
+
+def _over_capacity(changed: Scenario, previous: Timetable, changes: list[AnyChange]) -> set[str]:
+    """Events of the old plan running at a moment when a resource whose capacity was cut is over its new
+    capacity: no single placement broke, but some of these must move (or go)."""
+    cut = {c.resource for c in changes if isinstance(c, ResourceCapacity)}
+    events = {e.id: e for e in changed.events}
+    touched: set[str] = set()
+    for resource in changed.resources:
+        if resource.id not in cut:
+            continue
+        users = [a for a in previous.assignments if a.event in events and resource.id in events[a.event].uses]
+        for moment in {a.start for a in users}:
+            running = [a for a in users if a.start <= moment < a.end]
+            if sum(events[a.event].uses[resource.id] for a in running) > resource.capacity:
+                touched.update(a.event for a in running)
+    return touched
+
+
+def _resource_cut_bound(instance: Instance, plan: _PreviousPlan, changed: Scenario, previous: Timetable,
+                        changes: list[AnyChange]) -> int:
+    """Least disruption a resource cut forces when every event is kept. At a moment where the old plan holds
+    more of the resource than its new capacity, some of the events running then must start at another time
+    (a new room frees no interpreter): at least the cheapest such time moves, summed over moments that share
+    no event so that no move is counted twice. Only for change lists made of capacity changes."""
+    if not changes or not all(isinstance(c, ResourceCapacity) for c in changes):
+        return 0
+    cut = {c.resource for c in changes if isinstance(c, ResourceCapacity)}
+    events = {e.id: e for e in changed.events}
+    moments: list[tuple[float, frozenset[str]]] = []
+    for resource in changed.resources:
+        if resource.id not in cut:
+            continue
+        users = [a for a in previous.assignments if a.event in events and resource.id in events[a.event].uses]
+        for moment in sorted({a.start for a in users}):
+            running = [a.event for a in users if a.start <= moment < a.end]
+            excess = sum(events[e].uses[resource.id] for e in running) - resource.capacity
+            if excess <= 0:
+                continue
+            # the cheapest way to free ``excess`` units, relaxed to fractions (a lower bound of the real one)
+            options = []
+            for name in running:
+                e = instance.event_index[name]
+                items = instance.event_items[e]
+                moved = items[instance.item_start[items] != (plan.old_start.get(e) or -1)]
+                if moved.size:
+                    options.append((int(plan.item_cost[moved].min()), events[name].uses[resource.id]))
+            need, cost = float(excess), 0.0
+            for price, amount in sorted(options, key=lambda o: o[0] / o[1]):
+                take = min(need, amount)
+                cost, need = cost + price * take / amount, need - take
+                if need <= 0:
+                    break
+            moments.append((cost, frozenset(running)))
+    total, counted = 0.0, set[str]()
+    for cost, group in sorted(moments, key=lambda m: -m[0]):
+        if not group & counted:
+            total += cost
+            counted |= group
+    return int(math.ceil(total - 1e-9))
 
 
 def _named_events(changes: list[AnyChange]) -> set[str]:
@@ -466,18 +565,34 @@ def _hint(frame: _Model, chosen_items: IntArray) -> None:
 
 
 def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: str, time_limit: float,
-               workers: int, seed: int, stop: threading.Event | None = None) -> _Stage | None:
-    """Stage A: keep every previously scheduled event that can be kept, then the most value."""
+               workers: int, seed: int, stop: threading.Event | None = None) -> tuple[_Stage | None, bool]:
+    """Stage A: keep every previously scheduled event that can be kept, then the most value.
+    Without a solution, says whether the neighbourhood is proven infeasible (else time ran out)."""
     frame = _build(instance, plan, free)
     _set_objective(frame.model, frame.value_vars, frame.value_coefs, maximize=True)
     _hint(frame, np.asarray(list(plan.keep_item.values()), dtype=np.int64))
     status, solver = _solve(frame.model, time_limit, workers, seed, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
+        return None, status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
     chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
     kept = int(sum(chosen[e] >= 0 for e in plan.scheduled))
     return _Stage(level, chosen, kept, int(round(solver.objective_value)), status == cp_model.OPTIMAL,
-                  int(solver.best_objective_bound), frame)
+                  int(solver.best_objective_bound), frame), False
+
+
+def _greedy_repair(instance: Instance, plan: _PreviousPlan, named: set[int]) -> _Stage | None:
+    """When the searches ran out of time without a repair: keep every untouched event where it was and
+    place the others greedily. None if a required event finds no place (the explanation then says why)."""
+    fixed = {e: item for e, item in plan.keep_item.items() if e not in named}
+    chosen = greedy_placements(instance, all_rows(instance), fixed)
+    if any(instance.required[e] and chosen[e] < 0 for e in range(len(instance.events))):
+        return None
+    kept = int(sum(chosen[e] >= 0 for e in plan.scheduled))
+    scheduled = np.zeros(len(instance.events), dtype=bool)
+    scheduled[plan.scheduled] = True
+    value = sum(int(instance.priority[e]) * (not instance.required[e]) + (int(instance.priority.sum()) + 1)
+                * bool(scheduled[e]) for e in range(len(instance.events)) if chosen[e] >= 0)
+    return _Stage("greedy", chosen, kept, value, False, 0)
 
 
 def _move_least(instance: Instance, plan: _PreviousPlan, stage: _Stage, time_limit: float, workers: int,

@@ -191,3 +191,44 @@ def test_stop_signal_returns_the_repair_found_so_far() -> None:
     assert result.seconds < 15
     if result.timetable.status != "infeasible":
         assert validate_timetable(result.scenario, result.timetable) == []
+
+
+def test_resource_cut_moves_the_cheapest_event_in_time_and_proves_it() -> None:
+    # two interpreted meetings at 09:00 in two rooms; one interpreter team is withdrawn
+    model = scenario(rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}],
+                     participants=[{"id": p, "delegation": p} for p in "abcd"] + [
+                         {"id": "v", "delegation": "VVV", "tier": "vvip"}],
+                     resources=[{"id": "interp", "capacity": 2}],
+                     events=[event("x", people=("a", "b"), uses={"interp": 1}, pinned={"start": at("09:00")}),
+                             event("y", people=("c", "v"), uses={"interp": 1}, pinned={"start": at("09:00")})])
+    before = solved(model)
+    unpinned = [{"op": "unpin", "event": "x"}, {"op": "unpin", "event": "y"}]
+    start = apply_changes(model, parse_changes(unpinned))
+    result = resolve(start, before, [{"op": "resource_capacity", "resource": "interp", "capacity": 1}], time_limit=5)
+    assert validate_timetable(result.scenario, result.timetable) == []
+    # a new room frees no interpreter: the standard meeting (not the vvip one) moves to another time
+    assert [m.event for m in result.diff.moved] == ["x"] and result.diff.dropped == []
+    assert result.disruption == DisruptionWeights().time_move
+    assert result.proven_minimal and result.disruption_bound == result.disruption
+
+
+def test_requests_left_out_stay_out_after_a_change_that_takes_time_away() -> None:
+    # one room, one hour: three optional meetings of an hour each, only one fits; a closure of another
+    # room cannot make room for the other two, so re-planning does not look for them
+    model = scenario(days=[{"date": "2025-10-25", "start": "09:00", "end": "10:00"}],
+                     rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 1}],
+                     participants=[{"id": p, "delegation": p} for p in "abcdef"],
+                     events=[event(name, 60, people, kind="bilateral", priority=priority)
+                             for name, people, priority in (("m1", ("a", "b"), 3), ("m2", ("c", "d"), 2),
+                                                            ("m3", ("e", "f"), 1))])
+    before = solved(model)
+    assert len(before.assignments) == 1 and before.assignments[0].event == "m1"
+    before.status = "feasible"  # as after a solve stopped by its time limit: still no search for more
+    result = resolve(model, before, [{"op": "room_closed", "room": "r2", "start": at("09:00"), "end": at("10:00")}],
+                     time_limit=5)
+    assert [a.event for a in result.timetable.assignments] == ["m1"] and result.disruption == 0
+    assert {u.event for u in result.timetable.unscheduled} == {"m2", "m3"}
+    # a new room does give them a chance
+    room = {"op": "room_added", "room": {"id": "r3", "capacity": 10}}
+    opened = resolve(model, before, [room], time_limit=5)
+    assert {a.event for a in opened.timetable.assignments} == {"m1", "m2"}
