@@ -155,17 +155,17 @@ export async function comparisonView(main, [jobId], ctx) {
     </section>`);
   wireDownloads(main);
   announce(`Comparison ${answer.job.status}: ${variants.length} variants`);
-  for (const figure of main.querySelectorAll("figure[data-chart]")) {
+  await Promise.all([...main.querySelectorAll("figure[data-chart]")].map(async (figure) => {
     const chart = figure.dataset.chart;
     try {
       const blob = await fetchBlob(`${path}/charts/${encodeURIComponent(chart)}.png`, ctx.signal);
       const img = document.createElement("img");
       img.src = URL.createObjectURL(blob);
-      img.alt = `Chart: ${chart.replaceAll("_", " ")} per variant (the same numbers as the KPI table)`;
+      img.alt = `Comparison chart: ${chart.replaceAll("_", " ").replaceAll("-", " ")} (the numbers are in the KPI table)`;
       figure.querySelector(".loading").replaceWith(img);
     } catch (error) {
       if (ctx.signal.aborted) return;
       figure.querySelector(".loading").textContent = `Chart ${chart} unavailable: ${error.message}`;
     }
-  }
+  }));
 }
