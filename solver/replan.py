@@ -165,18 +165,31 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         # (then the touched events' cheapest costs plus the cheapest single move of another).
         lower = max(lower, min(disruption, lower + plan.cheapest_other_move(instance)))
     proven = stage_b.optimal and (best.level == "everything" or disruption <= lower)
+    tried_budget = not proven and best.level != "everything" and best.frame is not None
+    if tried_budget and time_limit - (time.monotonic() - started) > 0.2:
+        # Is there a repair cheaper than this one? Only moves that fit in the budget can be part of it,
+        # which fixes almost every event: a small model that usually answers at once.
+        answer, minimal = _cheaper_repair(instance, plan, chosen, disruption, best.value,
+                                          True if include_unscheduled else named,
+                                          min(proof_seconds, time_limit - (time.monotonic() - started)),
+                                          workers, seed, stop)
+        if answer is not None:
+            chosen, disruption = answer, int(plan.item_cost[answer[answer >= 0]].sum())
+        if minimal:
+            proven, lower = True, disruption
     tried_lp = False
-    if not proven and stage_b.optimal and best.level != "everything":
+    remaining = time_limit - (time.monotonic() - started)
+    if not proven and stage_b.optimal and best.level != "everything" and remaining > 0.3:
         tried_lp = True
         # The LP relaxation of "least disruption at this value" on the whole summit bounds it below.
-        relaxed = _disruption_lp(instance, plan, best.value, max(0.2, time_limit - (time.monotonic() - started)))
+        relaxed = _disruption_lp(instance, plan, best.value, remaining)
         if relaxed is not None:
             lower = max(lower, relaxed)
             proven = disruption <= lower
     whole_bound = stage_b.bound if best.level == "everything" else 0
     remaining = min(proof_seconds, time_limit - (time.monotonic() - started))
-    if not proven and not tried_lp and best.level != "everything" and remaining > 0.1:
-        # Prove (or improve) on the whole summit, starting from the repair just found.
+    if not proven and not tried_lp and not tried_budget and best.level != "everything" and remaining > 0.1:
+        # Improve (or prove) on the whole summit, starting from the repair just found (a greedy one).
         whole = _move_least(instance, plan, stage_b, remaining, workers, seed,
                             frame=_build(instance, plan, set(range(len(instance.events)))), stop=stop)
         whole_bound = whole.bound
@@ -543,6 +556,10 @@ class _Model:
 
 def _build(instance: Instance, plan: _PreviousPlan, free: set[int]) -> _Model:
     sub, to_full = _restrict(instance, plan, free)
+    return _frame(instance, plan, sub, to_full)
+
+
+def _frame(instance: Instance, plan: _PreviousPlan, sub: Instance, to_full: IntArray) -> _Model:
     built = build_model(sub)
     scheduled = np.zeros(len(instance.events), dtype=bool)
     scheduled[plan.scheduled] = True
@@ -578,6 +595,51 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
     kept = int(sum(chosen[e] >= 0 for e in plan.scheduled))
     return _Stage(level, chosen, kept, int(round(solver.objective_value)), status == cp_model.OPTIMAL,
                   int(solver.best_objective_bound), frame), False
+
+
+def _cheaper_repair(instance: Instance, plan: _PreviousPlan, chosen: IntArray, disruption: int, value: int,
+                    newcomers: set[int] | bool, time_limit: float, workers: int, seed: int,
+                    stop: threading.Event | None) -> tuple[IntArray | None, bool]:
+    """Search the whole summit for a repair of the same value that costs less than ``disruption``.
+    Every event that was displaced costs at least its cheapest alternative, so each placement whose cost
+    would overrun the budget left by the others is left out. Returns the cheaper repair if one is found
+    (else None) and whether the result is proven minimal (none cheaper exists)."""
+    broken = {e for e in plan.broken() if chosen[e] >= 0}
+    floor_cost = {e: int(plan.item_cost[instance.event_items[e]].min()) for e in broken
+                  if instance.event_items[e].size}
+    spare = disruption - 1 - sum(floor_cost.values())
+    if spare < 0:
+        return None, True
+    scheduled = np.zeros(len(instance.events), dtype=bool)
+    scheduled[plan.scheduled] = True
+    allowed_cost = np.full(len(instance.events), -1, dtype=np.int64)  # -1: none of its placements
+    allowed_cost[scheduled] = spare
+    for e, least in floor_cost.items():
+        allowed_cost[e] = spare + least
+    if newcomers is True:
+        allowed_cost[~scheduled] = 2**40
+    elif newcomers:
+        allowed_cost[[e for e in newcomers if not scheduled[e]]] = 2**40
+    keep = plan.item_cost <= allowed_cost[instance.item_event]
+    sub = instance.restricted(keep)
+    frame = _frame(instance, plan, sub, np.flatnonzero(keep))
+    floor = frame.model.proto.constraints.add()
+    floor.linear.vars.extend(frame.value_vars)
+    floor.linear.coeffs.extend(frame.value_coefs)
+    floor.linear.domain.extend([value, int(sum(frame.value_coefs))])
+    cost = plan.item_cost[frame.to_full]
+    used = np.flatnonzero(cost)
+    budget = frame.model.proto.constraints.add()
+    budget.linear.vars.extend(used.tolist())
+    budget.linear.coeffs.extend(cost[used].tolist())
+    budget.linear.domain.extend([0, disruption - 1])
+    _set_objective(frame.model, used.tolist(), cost[used].tolist(), maximize=False)
+    status, solver = _solve(frame.model, time_limit, workers, seed, stop)
+    if status == cp_model.INFEASIBLE:
+        return None, True
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _chosen(frame.sub, frame.to_full, solver, len(instance.events)), status == cp_model.OPTIMAL
+    return None, False
 
 
 def _greedy_repair(instance: Instance, plan: _PreviousPlan, named: set[int]) -> _Stage | None:
