@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -44,6 +45,19 @@ def invalid(error: ScenarioError, what: str = "scenario") -> ApiError:
     count = len(error.problems)
     return ApiError(422, f"invalid_{what}", f"the {what} has {count} problem(s)",
                     [p.to_dict() for p in error.problems])
+
+
+def check_changes(apply: Callable[[], object], path: str) -> None:
+    """Run ``apply`` (parsing and applying change operations); any problem answers 422 ``invalid_changes``
+    with its paths, never a 500."""
+    try:
+        apply()
+    except ScenarioError as error:
+        raise invalid(error, "changes") from None
+    except Exception as error:  # the change reader should only raise ScenarioError; bad input never answers 500
+        log.warning("changes reader failed on bad input: %r", error)
+        raise ApiError(422, "invalid_changes", f"the changes cannot be applied ({type(error).__name__}: {error})",
+                       [{"path": path, "message": str(error), "value": None}]) from None
 
 
 def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:

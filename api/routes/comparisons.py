@@ -3,23 +3,20 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
-from api.errors import ApiError, invalid, not_found
+from api.errors import ApiError, check_changes, not_found
 from api.lookups import job_or_404, job_out, scenario_or_404, time_limit, version_or_404
 from api.schemas import ComparisonOut, ComparisonRequest, ErrorOut, JobOut
 from api.store.models import Job
 from api.store.repository import FINISHED, Repository
 from solver.compare import VariantSpec, build_variants
-from solver.scenario import ScenarioError
 
 router = APIRouter(prefix="/comparisons", tags=["comparisons"])
-log = logging.getLogger(__name__)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422)}
 MAX_SOLVES = 60  # variants x seeds in one comparison
@@ -50,14 +47,7 @@ def create_comparison(body: ComparisonRequest, key: Writer, repo: RepoDep, runne
     stored = version_or_404(repo, row.id, body.version or row.latest_version, with_document=True)
     base = repo.scenario_model(stored)
     variants = [v.model_dump() for v in body.variants]
-    try:
-        build_variants(base, [VariantSpec.model_validate(v) for v in variants])
-    except ScenarioError as error:
-        raise invalid(error, "changes") from None
-    except Exception as error:  # the change reader should only raise ScenarioError; bad input never answers 500
-        log.warning("variant reader failed on bad input: %r", error)
-        raise ApiError(422, "invalid_changes", f"the variants cannot be applied ({type(error).__name__}: {error})",
-                       [{"path": "variants", "message": str(error), "value": None}]) from None
+    check_changes(lambda: build_variants(base, [VariantSpec.model_validate(v) for v in variants]), "variants")
     params = {"variants": variants, "time_limit_s": limit, "seeds": body.seeds,
               "workers": body.workers or settings.solver_workers, "scenario_version": stored.version}
     job = repo.create_job("compare", row.id, stored.id, params, key.id)

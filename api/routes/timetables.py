@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from api.deps import AgendaReader, LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
-from api.errors import ApiError, forbidden, invalid, not_found
+from api.errors import ApiError, check_changes, forbidden, not_found
 from api.exports import agenda_items, to_csv, to_html, to_ics
 from api.lookups import job_out, time_limit, timetable_or_404, timetable_with_scenario
 from api.schemas import AgendaOut, ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
@@ -15,11 +14,10 @@ from api.store.repository import Repository
 from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
 from solver.explain import explain_scenario, what_would_it_take
-from solver.scenario import Participant, Scenario, ScenarioError
+from solver.scenario import Participant, Scenario
 from solver.timetable import Timetable
 
 router = APIRouter(prefix="/timetables", tags=["timetables"])
-log = logging.getLogger(__name__)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 404, 422)}
 _FORMATS: dict[int | str, dict[str, Any]] = {
@@ -129,14 +127,8 @@ def submit_changes(timetable_id: str, body: ChangesRequest, key: Writer, repo: R
     limiter.check(key.id)
     row = timetable_or_404(repo, timetable_id)
     scenario, _ = timetable_with_scenario(repo, row)
-    try:
-        apply_changes(scenario, parse_changes(body.changes))  # reject what cannot apply now, not in the job
-    except ScenarioError as error:
-        raise invalid(error, "changes") from None
-    except Exception as error:  # the change reader should only raise ScenarioError; bad input never answers 500
-        log.warning("changes reader failed on bad input: %r", error)
-        raise ApiError(422, "invalid_changes", f"the changes cannot be applied ({type(error).__name__}: {error})",
-                       [{"path": "changes", "message": str(error), "value": None}]) from None
+    # reject what cannot apply now, not in the job
+    check_changes(lambda: apply_changes(scenario, parse_changes(body.changes)), "changes")
     params = {"changes": body.changes, "now": body.now.isoformat() if body.now else None,
               "freeze_minutes": body.freeze_minutes, "time_limit_s": limit,
               "workers": body.workers or settings.solver_workers}
