@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import report  # noqa: E402
+from solver.changes import apply_changes, parse_changes  # noqa: E402
 from solver.compile import compile_scenario  # noqa: E402
 from solver.explain import explain_scenario  # noqa: E402
 from solver.replan import resolve  # noqa: E402
@@ -60,9 +61,14 @@ def random_change(kind: str, scenario: Scenario, timetable: Timetable, rng: rand
         target = rng.choice(placed)
         return {"op": kind, "room": target.room, "start": target.start.isoformat(),
                 "end": (target.start + timedelta(hours=1)).isoformat(), "reason": "security sweep"}
-    if kind == "room_reopened":
-        room = rng.choice(scenario.rooms)
-        return {"op": kind, "room": room.id, "start": start.isoformat(), "end": end.isoformat()}
+    if kind == "room_reopened":  # the scenario has closures (``with_closures``): reopen one of them
+        closed = [r for r in scenario.rooms if r.unavailable]
+        if not closed:
+            room = rng.choice(scenario.rooms)
+            return {"op": kind, "room": room.id, "start": start.isoformat(), "end": end.isoformat()}
+        room = rng.choice(closed)
+        window = room.unavailable[0]
+        return {"op": kind, "room": room.id, "start": window.start.isoformat(), "end": window.end.isoformat()}
     if kind == "event_added":
         a, b = rng.sample(leaders, 2)
         bilateral_rooms = [r for r in scenario.rooms if "flags" in r.features]
@@ -94,6 +100,16 @@ def random_change(kind: str, scenario: Scenario, timetable: Timetable, rng: rand
         last = max(d.date for d in scenario.days)
         return {"op": kind, "day": {"date": (last + timedelta(days=1)).isoformat(), "start": "08:00", "end": "18:00"}}
     raise ValueError(kind)
+
+
+def with_closures(scenario: Scenario, rng: random.Random, rooms: int = 4) -> Scenario:
+    """The scenario with a few rooms closed for two hours, so that reopening one gives something back."""
+    closures = []
+    for room in rng.sample(scenario.rooms, min(rooms, len(scenario.rooms))):
+        start = scenario.day_bounds(rng.choice(scenario.days))[0] + timedelta(hours=rng.choice([2, 4, 6]))
+        closures.append({"op": "room_closed", "room": room.id, "start": start.isoformat(),
+                         "end": (start + timedelta(hours=2)).isoformat(), "reason": "works"})
+    return apply_changes(scenario, parse_changes(closures))
 
 
 def infeasible_variant(scenario: Scenario) -> Scenario:
@@ -128,14 +144,21 @@ def main() -> None:
     scenario = load_scenario(args.file)
     base = solve(scenario, time_limit=args.solve_time, workers=args.workers, seed=0).timetable
     rows = []
+    closed: tuple[Scenario, Timetable] | None = None
     for kind in args.kinds:
+        subject, before = scenario, base
+        if kind == "room_reopened":  # reopening needs something closed first, with its own timetable
+            if closed is None:
+                shut = with_closures(scenario, random.Random(args.seed))
+                closed = shut, solve(shut, time_limit=args.solve_time, workers=args.workers, seed=0).timetable
+            subject, before = closed
         rng = random.Random(f"{args.seed}-{kind}")
         latencies, proven, invalid, failed, infeasible = [], 0, 0, 0, 0
         for serial in range(args.changes):
-            change = random_change(kind, scenario, base, rng, serial)
+            change = random_change(kind, subject, before, rng, serial)
             started = time.monotonic()
             try:
-                result = resolve(scenario, base, [change], time_limit=args.time_limit, workers=args.workers,
+                result = resolve(subject, before, [change], time_limit=args.time_limit, workers=args.workers,
                                  seed=serial)
             except ScenarioError:
                 failed += 1

@@ -99,6 +99,12 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     to prove a repair's disruption minimal when the quick bounds cannot. Setting ``stop`` ends
     the searches early; the best repair found so far is returned."""
     started = time.monotonic()
+    # the searches stop a little before the limit: building the timetable and its reasons takes time too
+    search_end = started + time_limit - min(0.5, 0.15 * time_limit)
+
+    def left() -> float:
+        return search_end - time.monotonic()
+
     weights = weights or DisruptionWeights()
     parsed = parse_changes(changes) if changes and isinstance(changes[0], dict) else changes
     change_list: list[AnyChange] = list(parsed)  # type: ignore[arg-type]
@@ -129,7 +135,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     timed_out = False
     for level in ("change", "partners", "everything"):
         free = _neighbourhood(instance, plan, named, level, include_unscheduled)
-        remaining = time_limit - (time.monotonic() - started)
+        remaining = left()
         if (remaining <= 0.05 or (stop is not None and stop.is_set())) and best is not None:
             break
         stage_a, proven_infeasible = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), workers,
@@ -146,13 +152,14 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     if best is None:
         from solver.explain import explain_infeasible
 
-        left = max(0.5, time_limit - (time.monotonic() - started))
-        table = Timetable(scenario=ref, status="infeasible", diagnostics=explain_infeasible(instance, left),
+        explain_seconds = max(0.5, time_limit - (time.monotonic() - started))
+        table = Timetable(scenario=ref, status="infeasible",
+                          diagnostics=explain_infeasible(instance, explain_seconds),
                           solve_seconds=round(time.monotonic() - started, 3))
         return ReplanResult(table, changed, diff_timetables(changed, previous, table), 0, 0, False, "none",
                             frozen, table.solve_seconds)
 
-    remaining = max(0.05, time_limit - (time.monotonic() - started))
+    remaining = max(0.05, left())
     stage_b = best if best.frame is None else _move_least(instance, plan, best, remaining * 0.5, workers, seed,
                                                           stop=stop)
     chosen = stage_b.chosen
@@ -168,19 +175,19 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # search itself ran out of time (e.g. nothing had to move at all).
     proven = disruption <= lower or (stage_b.optimal and best.level == "everything")
     tried_budget = not proven and best.level != "everything" and best.frame is not None
-    if tried_budget and time_limit - (time.monotonic() - started) > 0.2:
+    if tried_budget and left() > 0.2:
         # Is there a repair cheaper than this one? Only moves that fit in the budget can be part of it,
         # which fixes almost every event: a small model that usually answers at once.
         answer, minimal = _cheaper_repair(instance, plan, chosen, disruption, best.value,
                                           True if include_unscheduled else named,
-                                          min(proof_seconds, time_limit - (time.monotonic() - started)),
+                                          min(proof_seconds, left()),
                                           workers, seed, stop)
         if answer is not None:
             chosen, disruption = answer, int(plan.item_cost[answer[answer >= 0]].sum())
         if minimal:
             proven, lower = True, disruption
     tried_lp = False
-    remaining = time_limit - (time.monotonic() - started)
+    remaining = left()
     if not proven and stage_b.optimal and best.level != "everything" and remaining > 0.3:
         tried_lp = True
         # The LP relaxation of "least disruption at this value" on the whole summit bounds it below.
@@ -189,7 +196,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             lower = max(lower, relaxed)
             proven = disruption <= lower
     whole_bound = stage_b.bound if best.level == "everything" else 0
-    remaining = min(proof_seconds, time_limit - (time.monotonic() - started))
+    remaining = min(proof_seconds, left())
     if not proven and not tried_lp and not tried_budget and best.level != "everything" and remaining > 0.1:
         # Improve (or prove) on the whole summit, starting from the repair just found (a greedy one).
         whole = _move_least(instance, plan, stage_b, remaining, workers, seed,
@@ -296,6 +303,8 @@ def _opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> boo
     """Could this change let a request that was left out in? Only if it gives time, rooms or capacity."""
     if isinstance(change, RoomClosed | ParticipantDelayed | PinEvent | EventAdded):
         return False
+    if apply_changes(before, [change]).fingerprint() == before.fingerprint():
+        return False  # changes nothing (e.g. reopens a room that was not closed): no search for more
     if isinstance(change, ResourceCapacity):
         old = next((r.capacity for r in before.resources if r.id == change.resource), 0)
         return change.capacity > old
