@@ -53,7 +53,7 @@ from solver.model.bound import lp_optimum
 from solver.model.build import build_model
 from solver.model.constraints import all_rows
 from solver.model.greedy import greedy_placements
-from solver.model.rows import IntArray
+from solver.model.rows import IntArray, RowIndex
 from solver.scenario import Scenario, parse_scenario
 from solver.solve import timetable_from_placements
 from solver.timetable import Diagnostic, ScenarioRef, Timetable
@@ -171,6 +171,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         # Either no untouched event moves (then this optimum is the least possible), or one does
         # (then the touched events' cheapest costs plus the cheapest single move of another).
         lower = max(lower, min(disruption, lower + plan.cheapest_other_move(instance)))
+    if disruption > lower and best.kept == plan.alive:
+        lower = max(lower, plan.lower_bound(instance, chosen) + plan.blocked_extra(instance, chosen))
     # ``lower`` bounds every repair of this value, so meeting it proves the repair minimal even when the
     # search itself ran out of time (e.g. nothing had to move at all).
     proven = disruption <= lower or (stage_b.optimal and best.level == "everything")
@@ -455,6 +457,48 @@ class _PreviousPlan:
             if moving.size:
                 cheapest = min(cheapest, int(moving.min()))
         return cheapest
+
+    def blocked_extra(self, instance: Instance, chosen: IntArray) -> int:
+        """What the displaced events cost beyond their cheapest alternatives because those alternatives are
+        taken. A displaced event's alternative whose room, people or resources are held by untouched events
+        needs one of them to move too (at least the cheapest move among the holders of each full rule).
+        Only the largest such extra is counted, so that no other event's move is counted twice."""
+        broken = [e for e in self.broken() if chosen[e] >= 0 and instance.event_items[e].size]
+        if not broken:
+            return 0
+        index = RowIndex.of(all_rows(instance), instance.n_items)
+        kept = np.asarray(list(self.keep_item.values()), dtype=np.int64)
+        load = index.load_of(kept)
+        holders: dict[int, set[int]] = {}
+        for item in kept:
+            for row in index.entry_row[index.entries(int(item))]:
+                holders.setdefault(int(row), set()).add(int(instance.item_event[item]))
+        move_cost: dict[int, int] = {}
+
+        def cheapest_move(e: int) -> int:
+            if e not in move_cost:
+                costs = self.item_cost[instance.event_items[e]]
+                moving = costs[costs > 0]
+                move_cost[e] = int(moving.min()) if moving.size else 0
+            return move_cost[e]
+
+        largest = 0
+        for b in broken:
+            items = instance.event_items[b]
+            least = int(self.item_cost[items].min())
+            extra = None
+            for item in items:
+                span = index.entries(int(item))
+                rows, coefs = index.entry_row[span], index.entry_coef[span]
+                full = rows[load[rows] + coefs > index.upper[rows]]
+                block = max((min((cheapest_move(e) for e in holders.get(int(r), ())), default=0) for r in full),
+                            default=0)
+                here = int(self.item_cost[item]) - least + block
+                extra = here if extra is None else min(extra, here)
+                if extra == 0:
+                    break
+            largest = max(largest, extra or 0)
+        return largest
 
     def lower_bound(self, instance: Instance, chosen: IntArray) -> int:
         """Each kept event whose old placement is gone costs at least its cheapest alternative."""

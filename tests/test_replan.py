@@ -156,6 +156,7 @@ def test_disruption_equals_brute_force_minimum(model: Scenario, data: st.DataObj
     assert validate_timetable(changed, result.timetable) == []
     assert rank(result.timetable) == best
     assert result.disruption == -best[2]
+    assert result.disruption_bound <= -best[2]  # the proven bound never overstates the minimum
 
 
 def test_hanoi_room_closure_repair_validates() -> None:
