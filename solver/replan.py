@@ -47,7 +47,7 @@ from solver.changes import (
     apply_changes,
     parse_changes,
 )
-from solver.compile import Instance, compile_scenario
+from solver.compile import BoolArray, Instance, compile_scenario
 from solver.diff import TimetableDiff, diff_timetables
 from solver.model.bound import lp_optimum
 from solver.model.build import build_model
@@ -176,27 +176,35 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # ``lower`` bounds every repair of this value, so meeting it proves the repair minimal even when the
     # search itself ran out of time (e.g. nothing had to move at all).
     proven = disruption <= lower or (stage_b.optimal and best.level == "everything")
-    tried_budget = not proven and best.level != "everything" and best.frame is not None
-    if tried_budget and left() > 0.2:
-        # Is there a repair cheaper than this one? Only moves that fit in the budget can be part of it,
-        # which fixes almost every event: a small model that usually answers at once.
-        answer, minimal = _cheaper_repair(instance, plan, chosen, disruption, best.value,
-                                          True if include_unscheduled else named,
-                                          min(proof_seconds, left()),
-                                          workers, seed, stop)
-        if answer is not None:
-            chosen, disruption = answer, int(plan.item_cost[answer[answer >= 0]].sum())
-        if minimal:
+    # Two ways to prove the repair minimal: search for a cheaper one among the moves that fit in the budget
+    # the displaced events leave (exact; fast when the budget fixes most events), and the LP bound (fast on
+    # small summits, weaker). The one likely to answer sooner goes first.
+    tried_budget = tried_lp = False
+    newcomers = True if include_unscheduled else named
+    budget = None
+    if not proven and best.level != "everything" and best.frame is not None:
+        budget = _budget_placements(instance, plan, chosen, disruption, newcomers)
+        if budget is None:
             proven, lower = True, disruption
-    tried_lp = False
-    remaining = left()
-    if not proven and stage_b.optimal and best.level != "everything" and remaining > 0.3:
-        tried_lp = True
-        # The LP relaxation of "least disruption at this value" on the whole summit bounds it below.
-        relaxed = _disruption_lp(instance, plan, best.value, remaining)
-        if relaxed is not None:
-            lower = max(lower, relaxed)
-            proven = disruption <= lower
+    order = ["budget", "lp"] if budget is not None and budget.sum() <= 0.3 * instance.n_items else ["lp", "budget"]
+    for proof in order:
+        if proven:
+            break
+        if proof == "budget" and budget is not None and left() > 0.2:
+            tried_budget = True
+            answer, minimal = _cheaper_repair(instance, plan, budget, disruption, best.value,
+                                              min(proof_seconds, left()), workers, seed, stop)
+            if answer is not None:
+                chosen, disruption = answer, int(plan.item_cost[answer[answer >= 0]].sum())
+            if minimal:
+                proven, lower = True, disruption
+        elif proof == "lp" and stage_b.optimal and best.level != "everything" and left() > 0.3:
+            tried_lp = True
+            # The LP relaxation of "least disruption at this value" on the whole summit bounds it below.
+            relaxed = _disruption_lp(instance, plan, best.value, left())
+            if relaxed is not None:
+                lower = max(lower, relaxed)
+                proven = disruption <= lower
     whole_bound = stage_b.bound if best.level == "everything" else 0
     remaining = min(proof_seconds, left())
     if not proven and not tried_lp and not tried_budget and best.level != "everything" and remaining > 0.1:
@@ -652,19 +660,17 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
                   int(solver.best_objective_bound), frame), False
 
 
-def _cheaper_repair(instance: Instance, plan: _PreviousPlan, chosen: IntArray, disruption: int, value: int,
-                    newcomers: set[int] | bool, time_limit: float, workers: int, seed: int,
-                    stop: threading.Event | None) -> tuple[IntArray | None, bool]:
-    """Search the whole summit for a repair of the same value that costs less than ``disruption``.
-    Every event that was displaced costs at least its cheapest alternative, so each placement whose cost
-    would overrun the budget left by the others is left out. Returns the cheaper repair if one is found
-    (else None) and whether the result is proven minimal (none cheaper exists)."""
+def _budget_placements(instance: Instance, plan: _PreviousPlan, chosen: IntArray, disruption: int,
+                       newcomers: set[int] | bool) -> BoolArray | None:
+    """The placements a repair cheaper than ``disruption`` could use. Every displaced event costs at least
+    its cheapest alternative, so a placement whose cost would overrun the budget the others leave cannot
+    be part of it. None when even the displaced events' cheapest alternatives overrun it."""
     broken = {e for e in plan.broken() if chosen[e] >= 0}
     floor_cost = {e: int(plan.item_cost[instance.event_items[e]].min()) for e in broken
                   if instance.event_items[e].size}
     spare = disruption - 1 - sum(floor_cost.values())
     if spare < 0:
-        return None, True
+        return None
     scheduled = np.zeros(len(instance.events), dtype=bool)
     scheduled[plan.scheduled] = True
     allowed_cost = np.full(len(instance.events), -1, dtype=np.int64)  # -1: none of its placements
@@ -675,7 +681,15 @@ def _cheaper_repair(instance: Instance, plan: _PreviousPlan, chosen: IntArray, d
         allowed_cost[~scheduled] = 2**40
     elif newcomers:
         allowed_cost[[e for e in newcomers if not scheduled[e]]] = 2**40
-    keep = plan.item_cost <= allowed_cost[instance.item_event]
+    return plan.item_cost <= allowed_cost[instance.item_event]
+
+
+def _cheaper_repair(instance: Instance, plan: _PreviousPlan, keep: BoolArray, disruption: int, value: int,
+                    time_limit: float, workers: int, seed: int,
+                    stop: threading.Event | None) -> tuple[IntArray | None, bool]:
+    """Search the whole summit, on the ``keep`` placements only, for a repair of the same value that costs
+    less than ``disruption``. Returns the cheaper repair if one is found (else None) and whether the result
+    is proven minimal (none cheaper exists)."""
     sub = instance.restricted(keep)
     frame = _frame(instance, plan, sub, np.flatnonzero(keep))
     floor = frame.model.proto.constraints.add()

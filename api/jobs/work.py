@@ -58,6 +58,9 @@ class JobExecutor:
         result = solve(scenario, on_progress=on_progress, config=config)
         if self.closing.is_set():
             return
+        final = result.timetable
+        if final.status in ("optimal", "feasible"):  # the last point carries the proven bound (often found last)
+            self.repo.add_progress(job_id, attempt, round(final.solve_seconds, 3), final.objective, final.bound)
         status = "cancelled" if stop.is_set() else "done"
         self.repo.finish_job(job_id, status, timetable=result.timetable,
                              result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by})
