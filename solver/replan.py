@@ -54,7 +54,7 @@ from solver.model.build import build_model
 from solver.model.constraints import all_rows
 from solver.model.greedy import greedy_placements
 from solver.model.rows import IntArray, RowIndex
-from solver.scenario import Scenario, parse_scenario
+from solver.scenario import Scenario, ScenarioError, parse_scenario
 from solver.solve import timetable_from_placements
 from solver.timetable import Diagnostic, ScenarioRef, Timetable
 
@@ -313,8 +313,11 @@ def _opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> boo
     """Could this change let a request that was left out in? Only if it gives time, rooms or capacity."""
     if isinstance(change, RoomClosed | ParticipantDelayed | PinEvent | EventAdded):
         return False
-    if apply_changes(before, [change]).fingerprint() == before.fingerprint():
-        return False  # changes nothing (e.g. reopens a room that was not closed): no search for more
+    try:
+        if apply_changes(before, [change]).fingerprint() == before.fingerprint():
+            return False  # changes nothing (e.g. reopens a room that was not closed): no search for more
+    except ScenarioError:  # it needs an earlier change of the list (e.g. updates an event added there)
+        return True
     if isinstance(change, ResourceCapacity):
         old = next((r.capacity for r in before.resources if r.id == change.resource), 0)
         return change.capacity > old

@@ -237,3 +237,15 @@ def test_requests_left_out_stay_out_after_a_change_that_takes_time_away() -> Non
     room = {"op": "room_added", "room": {"id": "r3", "capacity": 10}}
     opened = resolve(model, before, [room], time_limit=5)
     assert {a.event for a in opened.timetable.assignments} == {"m1", "m2"}
+
+
+def test_a_change_list_may_update_an_event_it_adds() -> None:
+    model = scenario(rooms=[{"id": "r1", "capacity": 10}], events=[event("x")])
+    before = solved(model)
+    changes = [{"op": "event_added", "event": event("y", people=("b",))},
+               {"op": "event_updated", "event": "y", "set": {"duration_minutes": 45}}]
+    result = resolve(model, before, changes, time_limit=5)
+    assert validate_timetable(result.scenario, result.timetable) == []
+    placed = {a.event: a for a in result.timetable.assignments}
+    assert "y" in placed and placed["y"].end - placed["y"].start == timedelta(minutes=45)
+    assert result.diff.moved == [] and result.disruption == 0

@@ -20,6 +20,7 @@ router = APIRouter(prefix="/comparisons", tags=["comparisons"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422)}
 MAX_SOLVES = 60  # variants x seeds in one comparison
+MAX_CACHED_CHARTS = 64
 _charts: dict[tuple[str, str], bytes] = {}  # finished comparisons never change: render each chart once
 _render_lock = threading.Lock()  # matplotlib's pyplot is not thread-safe
 
@@ -90,8 +91,11 @@ def get_chart(job_id: str, chart: str, _: Reader, repo: RepoDep) -> Response:
     if chart not in chart_names(data):
         raise ApiError(404, "not_found", f"comparison {job_id!r} has no chart {chart!r}",
                        [{"path": "chart", "value": chart, "message": f"one of: {', '.join(chart_names(data))}"}])
-    if (job_id, chart) not in _charts:
+    png = _charts.get((job_id, chart))
+    if png is None:
         with _render_lock:
-            _charts[job_id, chart] = render(data, chart)
-    return Response(_charts[job_id, chart], media_type="image/png",
+            png = _charts[job_id, chart] = render(data, chart)
+            while len(_charts) > MAX_CACHED_CHARTS:  # the oldest go first
+                _charts.pop(next(iter(_charts)))
+    return Response(png, media_type="image/png",
                     headers={"Cache-Control": "private, max-age=3600"})
