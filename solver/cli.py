@@ -25,14 +25,19 @@ console = Console()
 errors = Console(stderr=True)
 
 
+def _bad_input(what: str, error: ScenarioError) -> typer.Exit:
+    """Print every problem of a bad input file; the caller raises the returned exit (code 2)."""
+    errors.print(f"[bold red]{what} has {len(error.problems)} problem(s)[/]")
+    for problem in error.problems:
+        errors.print(f"  - {problem}", markup=False, highlight=False)
+    return typer.Exit(2)
+
+
 def _load(path: Path) -> Scenario:
     try:
         return load_scenario(path)
     except ScenarioError as error:
-        errors.print(f"[bold red]{path}: the scenario has {len(error.problems)} problem(s)[/]")
-        for problem in error.problems:
-            errors.print(f"  - {problem}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        raise _bad_input(f"{path}: the scenario", error) from None
 
 
 @app.command()
@@ -248,10 +253,7 @@ def resolve(
         result = run_resolve(model, previous, change_list, now=moment, freeze_minutes=freeze,
                              time_limit=time_limit, workers=workers)
     except ScenarioError as error:
-        errors.print(f"[bold red]{changes}: {len(error.problems)} problem(s)[/]")
-        for problem in error.problems:
-            errors.print(f"  - {problem}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        raise _bad_input(str(changes), error) from None
     except (OSError, ValueError) as error:
         errors.print(f"cannot re-plan: {error}", markup=False)
         raise typer.Exit(2) from None
@@ -358,14 +360,6 @@ def keys_create(
     sys.stdout.write(secret + "\n")
 
 
-def main() -> None:  # pragma: no cover - entry point
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    app()
-
-
 @app.command()
 def compare(
     comparison: Annotated[Path, typer.Argument(help="comparison file: a base scenario and its variants")],
@@ -382,15 +376,12 @@ def compare(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from solver.compare import RunEvent, RunSettings, load_comparison, run_comparison
-    from solver.report import to_markdown, write_report
+    from solver.report import headline_markdown, write_report
 
     try:
         variants = load_comparison(comparison)
     except ScenarioError as error:
-        errors.print(f"[bold red]{comparison}: the comparison has {len(error.problems)} problem(s)[/]")
-        for problem in error.problems:
-            errors.print(f"  - {problem}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        raise _bad_input(f"{comparison}: the comparison", error) from None
     settings = RunSettings(time_limit=time_limit, seeds=seeds, parallel=parallel,
                            workers=workers or max(1, (os.cpu_count() or 2) // parallel))
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[state]}"), TimeElapsedColumn())
@@ -410,5 +401,14 @@ def compare(
 
         result = run_comparison(variants, settings, on_event=on_event)
     written = write_report(result.data, output, result.timetables)
-    console.print(to_markdown(result.data).split("\n## Room")[0], markup=False, highlight=False, soft_wrap=True)
+    console.print(headline_markdown(result.data), markup=False, highlight=False, soft_wrap=True)
     console.print(f"wrote {len(written)} files to {output}", highlight=False)
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
+

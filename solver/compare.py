@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from solver.changes import AnyChange, apply_changes, parse_changes
 from solver.kpi import kpis, occupancy
-from solver.scenario import Problem, Scenario, ScenarioError, format_path, load_scenario, read_document
+from solver.scenario import Problem, Scenario, ScenarioError, format_path, load_scenario, read_document_file
 from solver.timetable import Timetable
 from solver.validate import validate_timetable
 
@@ -133,12 +133,7 @@ def parse_comparison(data: Any, base_dir: Path) -> list[Variant]:
 
 def load_comparison(path: str | Path) -> list[Variant]:
     """Read a comparison file (.yaml or .json) and check every variant."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ScenarioError([Problem("", f"cannot read comparison file {file}: {error.strerror}")]) from None
-    return parse_comparison(read_document(text, str(file)), file.parent)
+    return parse_comparison(read_document_file(path, "comparison"), Path(path).parent)
 
 
 # -- solving ------------------------------------------------------------------------------------

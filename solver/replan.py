@@ -30,6 +30,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -164,7 +165,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                                                           stop=stop)
     chosen = stage_b.chosen
     disruption = int(plan.item_cost[chosen[chosen >= 0]].sum())
-    lower = plan.lower_bound(instance, chosen)
+    displaced = plan.lower_bound(instance, chosen)
+    lower = displaced
     if best.kept == plan.alive:
         lower = max(lower, _resource_cut_bound(instance, plan, changed, previous, change_list))
     if best.level == "change" and stage_b.optimal:
@@ -172,7 +174,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         # (then the touched events' cheapest costs plus the cheapest single move of another).
         lower = max(lower, min(disruption, lower + plan.cheapest_other_move(instance)))
     if disruption > lower and best.kept == plan.alive:
-        lower = max(lower, plan.lower_bound(instance, chosen) + plan.blocked_extra(instance, chosen))
+        lower = max(lower, displaced + plan.blocked_extra(instance, chosen))
     # ``lower`` bounds every repair of this value, so meeting it proves the repair minimal even when the
     # search itself ran out of time (e.g. nothing had to move at all).
     proven = disruption <= lower or (stage_b.optimal and best.level == "everything")
@@ -266,11 +268,7 @@ def measure_disruption(scenario: Scenario, previous: Timetable, new: Timetable,
 
 def _disruption_lp(instance: Instance, plan: _PreviousPlan, value: int, time_limit: float) -> int | None:
     """ceil of the LP optimum of the weighted disruption over the whole summit, keeping ``value``."""
-    scheduled = np.zeros(len(instance.events), dtype=bool)
-    scheduled[plan.scheduled] = True
-    events = instance.item_event
-    coef = np.where(instance.required[events], 0, instance.priority[events]) + \
-        np.where(scheduled[events], int(instance.priority.sum()) + 1, 0)
+    coef = plan.event_value(instance)[instance.item_event]
     used = np.flatnonzero(coef)
     optimum = lp_optimum(instance, all_rows(instance), plan.item_cost, False, time_limit,
                          floor=(used.astype(np.int64), coef[used].astype(np.int64), value))
@@ -333,21 +331,29 @@ def _opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> boo
     return True  # reopened or added rooms, added days, cancelled or unpinned events
 
 
-def _over_capacity(changed: Scenario, previous: Timetable, changes: list[AnyChange]) -> set[str]:
-    """Events of the old plan running at a moment when a resource whose capacity was cut is over its new
-    capacity: no single placement broke, but some of these must move (or go)."""
+def _over_capacity_moments(changed: Scenario, previous: Timetable,
+                           changes: list[AnyChange]) -> list[tuple[str, list[str], int]]:
+    """For each resource whose capacity was cut, the moments (starts) when the old plan holds more of it than
+    the new capacity: (resource, events running then, units over)."""
     cut = {c.resource for c in changes if isinstance(c, ResourceCapacity)}
     events = {e.id: e for e in changed.events}
-    touched: set[str] = set()
+    moments = []
     for resource in changed.resources:
         if resource.id not in cut:
             continue
         users = [a for a in previous.assignments if a.event in events and resource.id in events[a.event].uses]
-        for moment in {a.start for a in users}:
-            running = [a for a in users if a.start <= moment < a.end]
-            if sum(events[a.event].uses[resource.id] for a in running) > resource.capacity:
-                touched.update(a.event for a in running)
-    return touched
+        for moment in sorted({a.start for a in users}):
+            running = [a.event for a in users if a.start <= moment < a.end]
+            excess = sum(events[e].uses[resource.id] for e in running) - resource.capacity
+            if excess > 0:
+                moments.append((resource.id, running, excess))
+    return moments
+
+
+def _over_capacity(changed: Scenario, previous: Timetable, changes: list[AnyChange]) -> set[str]:
+    """Events of the old plan running at a moment when a resource whose capacity was cut is over its new
+    capacity: no single placement broke, but some of these must move (or go)."""
+    return {e for _, running, _ in _over_capacity_moments(changed, previous, changes) for e in running}
 
 
 def _resource_cut_bound(instance: Instance, plan: _PreviousPlan, changed: Scenario, previous: Timetable,
@@ -358,33 +364,24 @@ def _resource_cut_bound(instance: Instance, plan: _PreviousPlan, changed: Scenar
     no event so that no move is counted twice. Only for change lists made of capacity changes."""
     if not changes or not all(isinstance(c, ResourceCapacity) for c in changes):
         return 0
-    cut = {c.resource for c in changes if isinstance(c, ResourceCapacity)}
     events = {e.id: e for e in changed.events}
     moments: list[tuple[float, frozenset[str]]] = []
-    for resource in changed.resources:
-        if resource.id not in cut:
-            continue
-        users = [a for a in previous.assignments if a.event in events and resource.id in events[a.event].uses]
-        for moment in sorted({a.start for a in users}):
-            running = [a.event for a in users if a.start <= moment < a.end]
-            excess = sum(events[e].uses[resource.id] for e in running) - resource.capacity
-            if excess <= 0:
-                continue
-            # the cheapest way to free ``excess`` units, relaxed to fractions (a lower bound of the real one)
-            options = []
-            for name in running:
-                e = instance.event_index[name]
-                items = instance.event_items[e]
-                moved = items[instance.item_start[items] != (plan.old_start.get(e) or -1)]
-                if moved.size:
-                    options.append((int(plan.item_cost[moved].min()), events[name].uses[resource.id]))
-            need, cost = float(excess), 0.0
-            for price, amount in sorted(options, key=lambda o: o[0] / o[1]):
-                take = min(need, amount)
-                cost, need = cost + price * take / amount, need - take
-                if need <= 0:
-                    break
-            moments.append((cost, frozenset(running)))
+    for resource, running, excess in _over_capacity_moments(changed, previous, changes):
+        # the cheapest way to free ``excess`` units, relaxed to fractions (a lower bound of the real one)
+        options = []
+        for name in running:
+            e = instance.event_index[name]
+            items = instance.event_items[e]
+            moved = items[instance.item_start[items] != (plan.old_start.get(e) or -1)]
+            if moved.size:
+                options.append((int(plan.item_cost[moved].min()), events[name].uses[resource]))
+        need, cost = float(excess), 0.0
+        for price, amount in sorted(options, key=lambda o: o[0] / o[1]):
+            take = min(need, amount)
+            cost, need = cost + price * take / amount, need - take
+            if need <= 0:
+                break
+        moments.append((cost, frozenset(running)))
     total, counted = 0.0, set[str]()
     for cost, group in sorted(moments, key=lambda m: -m[0]):
         if not group & counted:
@@ -417,6 +414,7 @@ class _PreviousPlan:
     old_room: dict[int, int]
     old_start: dict[int, int | None]
     alive: int
+    n_events: int
 
     @classmethod
     def of(cls, instance: Instance, previous: Timetable, weights: DisruptionWeights) -> _PreviousPlan:
@@ -451,23 +449,35 @@ class _PreviousPlan:
             stay = items[same_time & same_pool]
             if stay.size:
                 keep[e] = int(stay[0])
-        return cls(keep, np.asarray(sorted(scheduled), dtype=np.int64), cost, old_room, old_start, len(scheduled))
+        return cls(keep, np.asarray(sorted(scheduled), dtype=np.int64), cost, old_room, old_start, len(scheduled),
+                   len(instance.events))
 
     def broken(self) -> list[int]:
         return [int(e) for e in self.scheduled if int(e) not in self.keep_item]
 
+    @cached_property
+    def scheduled_mask(self) -> BoolArray:
+        mask = np.zeros(self.n_events, dtype=bool)
+        mask[self.scheduled] = True
+        return mask
+
+    def event_value(self, instance: Instance) -> IntArray:
+        """What keeping each event is worth in stage A: more than all priorities together if it was scheduled
+        before (never traded for value), plus its priority if it is optional."""
+        value = np.where(instance.required, 0, instance.priority)
+        return value + np.where(self.scheduled_mask, int(instance.priority.sum()) + 1, 0)
+
+    def cheapest_move(self, instance: Instance, e: int) -> int | None:
+        """The least event ``e`` can cost by moving at all (None if it cannot move)."""
+        costs = self.item_cost[instance.event_items[e]]
+        moving = costs[costs > 0]
+        return int(moving.min()) if moving.size else None
+
     def cheapest_other_move(self, instance: Instance) -> int:
         """The least any untouched, previously scheduled event can cost by moving at all."""
         broken = set(self.broken())
-        cheapest = 2**31
-        for e in self.scheduled:
-            if int(e) in broken:
-                continue
-            costs = self.item_cost[instance.event_items[int(e)]]
-            moving = costs[costs > 0]
-            if moving.size:
-                cheapest = min(cheapest, int(moving.min()))
-        return cheapest
+        moves = (self.cheapest_move(instance, int(e)) for e in self.scheduled if int(e) not in broken)
+        return min((m for m in moves if m is not None), default=2**31)
 
     def blocked_extra(self, instance: Instance, chosen: IntArray) -> int:
         """What the displaced events cost beyond their cheapest alternatives because those alternatives are
@@ -488,9 +498,7 @@ class _PreviousPlan:
 
         def cheapest_move(e: int) -> int:
             if e not in move_cost:
-                costs = self.item_cost[instance.event_items[e]]
-                moving = costs[costs > 0]
-                move_cost[e] = int(moving.min()) if moving.size else 0
+                move_cost[e] = self.cheapest_move(instance, e) or 0
             return move_cost[e]
 
         largest = 0
@@ -627,13 +635,21 @@ def _build(instance: Instance, plan: _PreviousPlan, free: set[int]) -> _Model:
 
 def _frame(instance: Instance, plan: _PreviousPlan, sub: Instance, to_full: IntArray) -> _Model:
     built = build_model(sub)
-    scheduled = np.zeros(len(instance.events), dtype=bool)
-    scheduled[plan.scheduled] = True
-    value = np.where(sub.required[sub.item_event], 0, sub.priority[sub.item_event])
-    big = int(instance.priority.sum()) + 1
-    coef = value + np.where(scheduled[sub.item_event], big, 0)
+    coef = plan.event_value(instance)[sub.item_event]
     used = np.flatnonzero(coef)
     return _Model(built.model, sub, to_full, used.tolist(), coef[used].tolist())
+
+
+def _least_moves_at_value(frame: _Model, plan: _PreviousPlan, value: int) -> tuple[list[int], list[int]]:
+    """Keep at least ``value`` (stage A's) and minimise the weighted disruption; returns the cost terms."""
+    floor = frame.model.proto.constraints.add()
+    floor.linear.vars.extend(frame.value_vars)
+    floor.linear.coeffs.extend(frame.value_coefs)
+    floor.linear.domain.extend([value, int(sum(frame.value_coefs))])
+    cost = plan.item_cost[frame.to_full]
+    used = np.flatnonzero(cost)
+    _set_objective(frame.model, used.tolist(), cost[used].tolist(), maximize=False)
+    return used.tolist(), cost[used].tolist()
 
 
 def _hint(frame: _Model, chosen_items: IntArray) -> None:
@@ -674,8 +690,7 @@ def _budget_placements(instance: Instance, plan: _PreviousPlan, chosen: IntArray
     spare = disruption - 1 - sum(floor_cost.values())
     if spare < 0:
         return None
-    scheduled = np.zeros(len(instance.events), dtype=bool)
-    scheduled[plan.scheduled] = True
+    scheduled = plan.scheduled_mask
     allowed_cost = np.full(len(instance.events), -1, dtype=np.int64)  # -1: none of its placements
     allowed_cost[scheduled] = spare
     for e, least in floor_cost.items():
@@ -695,17 +710,11 @@ def _cheaper_repair(instance: Instance, plan: _PreviousPlan, keep: BoolArray, di
     is proven minimal (none cheaper exists)."""
     sub = instance.restricted(keep)
     frame = _frame(instance, plan, sub, np.flatnonzero(keep))
-    floor = frame.model.proto.constraints.add()
-    floor.linear.vars.extend(frame.value_vars)
-    floor.linear.coeffs.extend(frame.value_coefs)
-    floor.linear.domain.extend([value, int(sum(frame.value_coefs))])
-    cost = plan.item_cost[frame.to_full]
-    used = np.flatnonzero(cost)
+    used, cost = _least_moves_at_value(frame, plan, value)
     budget = frame.model.proto.constraints.add()
-    budget.linear.vars.extend(used.tolist())
-    budget.linear.coeffs.extend(cost[used].tolist())
+    budget.linear.vars.extend(used)
+    budget.linear.coeffs.extend(cost)
     budget.linear.domain.extend([0, disruption - 1])
-    _set_objective(frame.model, used.tolist(), cost[used].tolist(), maximize=False)
     status, solver = _solve(frame.model, time_limit, workers, seed, stop)
     if status == cp_model.INFEASIBLE:
         return None, True
@@ -722,10 +731,7 @@ def _greedy_repair(instance: Instance, plan: _PreviousPlan, named: set[int]) -> 
     if any(instance.required[e] and chosen[e] < 0 for e in range(len(instance.events))):
         return None
     kept = int(sum(chosen[e] >= 0 for e in plan.scheduled))
-    scheduled = np.zeros(len(instance.events), dtype=bool)
-    scheduled[plan.scheduled] = True
-    value = sum(int(instance.priority[e]) * (not instance.required[e]) + (int(instance.priority.sum()) + 1)
-                * bool(scheduled[e]) for e in range(len(instance.events)) if chosen[e] >= 0)
+    value = int(plan.event_value(instance)[chosen >= 0].sum())
     return _Stage("greedy", chosen, kept, value, False, 0)
 
 
@@ -735,13 +741,7 @@ def _move_least(instance: Instance, plan: _PreviousPlan, stage: _Stage, time_lim
     neighbourhood, or on ``frame`` (e.g. the whole summit, to prove the minimum)."""
     frame = frame or stage.frame
     assert frame is not None
-    floor = frame.model.proto.constraints.add()
-    floor.linear.vars.extend(frame.value_vars)
-    floor.linear.coeffs.extend(frame.value_coefs)
-    floor.linear.domain.extend([stage.value, int(sum(frame.value_coefs))])
-    cost = plan.item_cost[frame.to_full]
-    used = np.flatnonzero(cost)
-    _set_objective(frame.model, used.tolist(), cost[used].tolist(), maximize=False)
+    _least_moves_at_value(frame, plan, stage.value)
     _hint(frame, stage.chosen[stage.chosen >= 0])
     status, solver = _solve(frame.model, time_limit, workers, seed, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -59,8 +59,8 @@ def to_csv(data: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def to_markdown(data: dict[str, Any]) -> str:
-    """A page a planner reads: the headline table, then the details per variant."""
+def headline_markdown(data: dict[str, Any]) -> str:
+    """The title and the headline table: one row per variant with the numbers planners look at first."""
     variants = data["variants"]
     lines = [f"# {data['base']}: {len(variants)} alternatives compared", "",
              f"Each solved {data['seeds']} time(s) for {data['time_limit_s']:g} s with {data['workers']} worker(s); "
@@ -74,6 +74,13 @@ def to_markdown(data: dict[str, Any]) -> str:
         lines.append(f"| {v['name']} | {v['status']} | {b['granted']}/{b['requested']} ({_percent(b['share'])}) "
                      f"| {b['priority_granted']}/{b['priority_requested']} | {_percent(f['minimum'])} "
                      f"| {f['with_none_granted']} | {k['vvip_idle']['mean_minutes']:g} min | {_percent(v['gap'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def to_markdown(data: dict[str, Any]) -> str:
+    """A page a planner reads: the headline table, then the details per variant."""
+    variants = data["variants"]
+    lines = [headline_markdown(data).rstrip("\n")]
     types = sorted({t for v in variants for t in v["kpis"]["room_utilisation"]})
     lines += ["", "## Room utilisation by room type", "", "| variant | " + " | ".join(types) + " |",
               "|---" * (len(types) + 1) + "|"]

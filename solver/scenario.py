@@ -589,14 +589,19 @@ def read_document(text: str, source: str = "<input>") -> Any:
                                          f"{getattr(error, 'problem', None) or error}")]) from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario file (.yaml, .yml or .json)."""
+def read_document_file(path: str | Path, what: str = "scenario") -> Any:
+    """The JSON or YAML content of a file, with a clear error if it cannot be read or parsed."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
-        raise ScenarioError([Problem("", f"cannot read scenario file {file}: {error.strerror}")]) from None
-    return parse_scenario(read_document(text, str(file)))
+        raise ScenarioError([Problem("", f"cannot read {what} file {file}: {error.strerror}")]) from None
+    return read_document(text, str(file))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file (.yaml, .yml or .json)."""
+    return parse_scenario(read_document_file(path))
 
 
 def dump_scenario(scenario: Scenario, path: str | Path) -> None:

@@ -32,6 +32,11 @@ def _comparison_job(repo: Repository, job_id: str) -> Job:
     return job
 
 
+def _finished(job: Job) -> dict[str, Any] | None:
+    """The comparison's data once its job has finished with one (a failed job has none)."""
+    return job.result if job.status in FINISHED and job.result and job.result.get("variants") else None
+
+
 @router.post("", status_code=202, response_model=JobOut, responses={**_ERRORS, 429: {}})
 def create_comparison(body: ComparisonRequest, key: Writer, repo: RepoDep, runner: RunnerDep,
                       settings: SettingsDep, limiter: LimiterDep, response: Response) -> JobOut:
@@ -68,7 +73,7 @@ def get_comparison(job_id: str, _: Reader, repo: RepoDep,
     from solver.report import to_csv, to_markdown
 
     job = _comparison_job(repo, job_id)
-    data = job.result if job.status in FINISHED and job.result and job.result.get("variants") else None
+    data = _finished(job)
     if format != "json":
         if data is None:
             raise ApiError(409, "not_finished", f"comparison {job_id!r} is {job.status}: no table yet")
@@ -85,7 +90,7 @@ def get_chart(job_id: str, chart: str, _: Reader, repo: RepoDep) -> Response:
     from solver.charts import chart_names, render
 
     job = _comparison_job(repo, job_id)
-    data = job.result if job.status in FINISHED and job.result and job.result.get("variants") else None
+    data = _finished(job)
     if data is None:
         raise ApiError(409, "not_finished", f"comparison {job_id!r} is {job.status}: no chart yet")
     if chart not in chart_names(data):
