@@ -139,6 +139,7 @@ def main() -> None:
     parser.add_argument("--solve-time", type=float, default=20.0, help="for the initial timetable")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--record", action="store_true")
+    parser.add_argument("--detail", action="store_true", help="print each change's outcome and time per step")
     args = parser.parse_args()
 
     scenario = load_scenario(args.file)
@@ -164,6 +165,11 @@ def main() -> None:
                 failed += 1
                 continue
             latencies.append(time.monotonic() - started)
+            if args.detail:
+                print(json.dumps({"kind": kind, "serial": serial, "seconds": round(latencies[-1], 3),
+                                  "status": result.timetable.status, "level": result.neighbourhood,
+                                  "proven": result.proven_minimal, "disruption": result.disruption,
+                                  "bound": result.disruption_bound, "phases": result.phases}), flush=True)
             if result.timetable.status == "infeasible":  # e.g. a leader delayed past a required event
                 infeasible += 1
                 continue

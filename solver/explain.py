@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from copy import deepcopy
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,37 +57,69 @@ def _solve_status(model: cp_model.CpModel, time_limit: float, assumptions: list[
 def _required_part(instance: Instance) -> Instance:
     """Only required events and what they must follow: optional events can always stay out, so
     they never make a scenario infeasible (and leaving them out makes the proof fast)."""
-    keep = set(np.flatnonzero(instance.required).tolist())
+    return _only(instance, _with_predecessors(instance, np.flatnonzero(instance.required).tolist()))
+
+
+def _with_predecessors(instance: Instance, events: list[int]) -> list[int]:
+    """These events and every event they must follow (H10), directly or not."""
+    keep = set(events)
     stack = list(keep)
     while stack:
         for before in instance.predecessors[stack.pop()]:
             if before not in keep:
                 keep.add(before)
                 stack.append(before)
-    return _only(instance, sorted(keep))
+    return sorted(keep)
 
 
-def conflicting_required_events(instance: Instance, time_limit: float = 10.0) -> list[int] | None:
-    """A minimal set of required events that cannot all be placed, or None if none is found."""
-    instance = _required_part(instance)
-    built = build_model(instance, with_assumptions=True)
+def conflicting_required_events(instance: Instance, time_limit: float = 10.0, focus: Collection[int] = (),
+                                workers: int = 1) -> list[int] | None:
+    """A minimal set of required events that cannot all be placed, or None if none is found.
+
+    ``focus`` names events the conflict likely involves (e.g. those a re-plan's change touched): the
+    required events sharing a participant with them are searched first, alone, which is far quicker
+    than the whole summit when the conflict lies there. With ``workers`` > 1, a plain feasibility check
+    on that many workers comes first and answers "no conflict" quickly."""
+    deadline = time.monotonic() + time_limit
+    required = _required_part(instance)
+    if workers > 1:
+        built = build_model(required, with_objective=False)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = workers
+        solver.parameters.max_time_in_seconds = time_limit
+        solver.parameters.cp_model_presolve = False
+        if solver.solve(built.model) != cp_model.INFEASIBLE:
+            return None
+    if focus:
+        people = {p for e in focus for p in instance.events[e].participants}
+        near = [e for e in np.flatnonzero(required.required).tolist()
+                if people & set(instance.events[e].participants)]
+        if near:
+            core = _minimal_core(_only(required, _with_predecessors(instance, near)), deadline)
+            if core is not None:
+                return core
+    return _minimal_core(required, deadline)
+
+
+def _minimal_core(instance: Instance, deadline: float) -> list[int] | None:
+    """A minimal set of this instance's required events that cannot all be placed (assumptions, then
+    deletion), or None if they can (or time ran out)."""
+    built = build_model(instance, with_assumptions=True, with_objective=False)
     model = built.model
-    model.clear_objective()
     literals = {event: lit.Index() for event, lit in built.event_assumption.items()}
     by_index = {index: event for event, index in literals.items()}
     model.proto.assumptions.extend(list(literals.values()))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
     solver.parameters.cp_model_presolve = False  # also keeps the core to assumption literals (#5141)
     if solver.solve(model) != cp_model.INFEASIBLE:
         return None
     core = [by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index]
     if not core:
-        return [] if _solve_status(model, time_limit) == cp_model.INFEASIBLE else None
+        return [] if _solve_status(model, deadline - time.monotonic()) == cp_model.INFEASIBLE else None
     kept = list(core)
-    deadline = time.monotonic() + time_limit
-    for event in list(core):
+    for event in list(core) if len(core) > 1 else []:  # one event alone: the core is already minimal
         trial = [e for e in kept if e != event]
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -167,6 +199,13 @@ def _rule_sentence(instance: Instance, family: Family, events: list[int]) -> str
 def explain_infeasible(instance: Instance, time_limit: float = 10.0) -> list[Diagnostic]:
     started = time.monotonic()
     events = conflicting_required_events(instance, time_limit)
+    return explain_conflict(instance, events, max(0.5, time_limit - (time.monotonic() - started)))
+
+
+def explain_conflict(instance: Instance, events: list[int] | None, time_limit: float = 10.0) -> list[Diagnostic]:
+    """The planner's words for a set of required events that cannot all happen (as found by
+    :func:`conflicting_required_events`): the events, their windows and the rules that make them clash."""
+    started = time.monotonic()
     if events is None:
         return [Diagnostic(code="infeasible_unexplained",
                            message="the required events cannot all be scheduled, and no small conflicting "

@@ -28,6 +28,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -50,11 +51,12 @@ from solver.changes import (
 )
 from solver.compile import BoolArray, Instance, compile_scenario
 from solver.diff import TimetableDiff, diff_timetables
+from solver.explain import conflicting_required_events, explain_conflict, explain_infeasible
 from solver.model.bound import lp_optimum
 from solver.model.build import build_model
 from solver.model.constraints import all_rows
 from solver.model.greedy import greedy_placements
-from solver.model.rows import IntArray, RowIndex
+from solver.model.rows import IntArray, RowIndex, Rows
 from solver.scenario import Scenario, ScenarioError, parse_scenario
 from solver.solve import timetable_from_placements
 from solver.timetable import Diagnostic, ScenarioRef, Timetable
@@ -90,6 +92,20 @@ class ReplanResult:
     neighbourhood: str
     frozen: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent per step, to see where time goes
+
+
+class _Phases:
+    """Wall time per step of a re-plan (a step met twice adds up)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def mark(self, step: str) -> None:
+        now = time.monotonic()
+        self.seconds[step] = round(self.seconds.get(step, 0.0) + now - self._last, 3)
+        self._last = now
 
 
 def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | list[dict[str, Any]],
@@ -100,6 +116,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     to prove a repair's disruption minimal when the quick bounds cannot. Setting ``stop`` ends
     the searches early; the best repair found so far is returned."""
     started = time.monotonic()
+    phases = _Phases()
     # the searches stop a little before the limit: building the timetable and its reasons takes time too
     search_end = started + time_limit - min(0.5, 0.15 * time_limit)
 
@@ -114,9 +131,11 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     instance = compile_scenario(working)
     ref = ScenarioRef(name=changed.name, fingerprint=changed.fingerprint())
 
+    phases.mark("prepare")
     plan = _PreviousPlan.of(instance, previous, weights)
     touched = _named_events(change_list) | _over_capacity(changed, previous, change_list)
     named = {instance.event_index[e] for e in touched if e in instance.event_index}
+    phases.mark("previous_plan")
 
     impossible = [c for c in instance.prechecks if instance.required[c.event]]
     if impossible:
@@ -125,44 +144,71 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         table = Timetable(scenario=ref, status="infeasible", diagnostics=diagnostics,
                           solve_seconds=round(time.monotonic() - started, 3))
         return ReplanResult(table, changed, diff_timetables(changed, previous, table), 0, 0, False, "none",
-                            frozen, table.solve_seconds)
+                            frozen, table.solve_seconds, phases.seconds)
 
     # Requests left out before stay out unless the change concerns them (they are then named) or
     # opens time, rooms or capacity they could use. A change that only takes something away cannot
     # make room for them; looking anyway would re-open the whole summit's optimisation (and, after a
     # plan that was not proven optimal, never finish). A fresh solve is the way to look for more.
     include_unscheduled = any(_opens_capacity(scenario, changed, c) for c in change_list)
+    phases.mark("opens_capacity")
     best: _Stage | None = None
     timed_out = False
+    conflict: list[int] | None = None  # required events that cannot all be placed, once found
+    checked_conflict = False
     for level in ("change", "partners", "everything"):
         free = _neighbourhood(instance, plan, named, level, include_unscheduled)
         remaining = left()
         if (remaining <= 0.05 or (stop is not None and stop.is_set())) and best is not None:
             break
+        keep_all = None if level == "change" else [e for e in list(plan.scheduled) + sorted(named)
+                                                   if instance.event_items[e].size]
         stage_a, proven_infeasible = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), workers,
-                                                seed, stop)
+                                                seed, stop, start=best.chosen if best is not None else None,
+                                                keep_all=keep_all, more_to_gain=include_unscheduled, named=named)
+        phases.mark(f"keep_most_{level}")
         if stage_a is None:
             timed_out = timed_out or not proven_infeasible
+            if proven_infeasible and level != "everything" and not checked_conflict:
+                checked_conflict = True
+                # If the required events clash on their own, no wider neighbourhood can help: say why at once.
+                conflict = conflicting_required_events(instance, max(0.5, left()), focus=set(plan.broken()) | named,
+                                                       workers=workers)
+                phases.mark("required_events_conflict")
+                if conflict is not None:
+                    break
             continue
         if best is None or stage_a.value > best.value:
             best = stage_a
-        if stage_a.kept == plan.alive and all(stage_a.chosen[e] >= 0 for e in named if instance.event_items[e].size):
+        missing = [e for e in list(plan.scheduled) + sorted(named)
+                   if stage_a.chosen[e] < 0 and instance.event_items[e].size]
+        if not missing:
             break
+        if level != "everything" and left() > 0.3:
+            # Something was left out: prove, on the left-out events' people alone, that no wider search keeps more
+            # (e.g. a leader's shortened day cannot hold all their meetings), rather than widening.
+            ceiling = _value_ceiling(instance, plan, named, missing, min(0.5, left() * 0.3), workers, seed)
+            phases.mark("value_ceiling")
+            if ceiling is not None and _kept_value(instance, plan, named, stage_a.chosen) >= ceiling:
+                best = stage_a
+                break
     if best is None and timed_out:
         best = _greedy_repair(instance, plan, named)
+        phases.mark("greedy_repair")
     if best is None:
-        from solver.explain import explain_infeasible
-
         explain_seconds = max(0.5, time_limit - (time.monotonic() - started))
-        table = Timetable(scenario=ref, status="infeasible",
-                          diagnostics=explain_infeasible(instance, explain_seconds),
+        diagnostics = (explain_conflict(instance, conflict, explain_seconds) if conflict is not None
+                       else explain_infeasible(instance, explain_seconds))
+        table = Timetable(scenario=ref, status="infeasible", diagnostics=diagnostics,
                           solve_seconds=round(time.monotonic() - started, 3))
+        phases.mark("explain")
         return ReplanResult(table, changed, diff_timetables(changed, previous, table), 0, 0, False, "none",
-                            frozen, table.solve_seconds)
+                            frozen, table.solve_seconds, phases.seconds)
 
     remaining = max(0.05, left())
     stage_b = best if best.frame is None else _move_least(instance, plan, best, remaining * 0.5, workers, seed,
                                                           stop=stop)
+    phases.mark("move_least")
     chosen = stage_b.chosen
     disruption = int(plan.item_cost[chosen[chosen >= 0]].sum())
     displaced = plan.lower_bound(instance, chosen)
@@ -175,9 +221,19 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         lower = max(lower, min(disruption, lower + plan.cheapest_other_move(instance)))
     if disruption > lower and best.kept == plan.alive:
         lower = max(lower, displaced + plan.blocked_extra(instance, chosen))
+    if disruption > lower and best.level in ("change", "partners") and best.frame is not None and left() > 0.3:
+        # A cheaper repair often moves an event beside the change (gives up its room, shifts a little).
+        around = _move_least(instance, plan, stage_b, left() * 0.35, workers, seed, stop=stop,
+                             frame=_build(instance, plan, _neighbourhood(instance, plan, named, "around",
+                                                                         include_unscheduled), named))
+        cost = int(plan.item_cost[around.chosen[around.chosen >= 0]].sum())
+        if cost < disruption:
+            chosen, disruption = around.chosen, cost
+        phases.mark("move_least_around")
     # ``lower`` bounds every repair of this value, so meeting it proves the repair minimal even when the
     # search itself ran out of time (e.g. nothing had to move at all).
     proven = disruption <= lower or (stage_b.optimal and best.level == "everything")
+    phases.mark("bounds")
     # Two ways to prove the repair minimal: search for a cheaper one among the moves that fit in the budget
     # the displaced events leave (exact; fast when the budget fixes most events), and the LP bound (fast on
     # small summits, weaker). The one likely to answer sooner goes first.
@@ -200,6 +256,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                 chosen, disruption = answer, int(plan.item_cost[answer[answer >= 0]].sum())
             if minimal:
                 proven, lower = True, disruption
+            phases.mark("budget_proof")
         elif proof == "lp" and stage_b.optimal and best.level != "everything" and left() > 0.3:
             tried_lp = True
             # The LP relaxation of "least disruption at this value" on the whole summit bounds it below.
@@ -207,6 +264,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             if relaxed is not None:
                 lower = max(lower, relaxed)
                 proven = disruption <= lower
+            phases.mark("lp_proof")
     whole_bound = stage_b.bound if best.level == "everything" else 0
     remaining = min(proof_seconds, left())
     if not proven and not tried_lp and not tried_budget and best.level != "everything" and remaining > 0.1:
@@ -218,13 +276,15 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         if whole_cost <= disruption:
             chosen, disruption = whole.chosen, whole_cost
         proven = whole.optimal
+        phases.mark("whole_proof")
     bound = disruption if proven else max(lower, whole_bound)
 
     # Requests left out before and still out keep their reason: the change did not concern them.
     known = {instance.event_index[u.event]: (u.code, u.reason) for u in previous.unscheduled
              if u.event in instance.event_index and instance.event_index[u.event] not in named}
     table = timetable_from_placements(instance, chosen, ref, preferred=plan.old_room, known_reasons=known)
-    table.status = "optimal" if best.optimal and best.level == "everything" else "feasible"
+    # optimal only when the whole summit was searched, left-out requests included
+    table.status = "optimal" if best.optimal and best.level == "everything" and include_unscheduled else "feasible"
     table.objective = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
                               if chosen[e] >= 0 and not instance.required[e]))
     table.bound = None
@@ -240,8 +300,11 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         proven = False
         bound = min(bound, disruption)
     disruption = measured
+    phases.mark("timetable")
     diff = diff_timetables(changed, previous, table)
-    return ReplanResult(table, changed, diff, disruption, bound, proven, best.level, frozen, table.solve_seconds)
+    phases.mark("diff")
+    return ReplanResult(table, changed, diff, disruption, bound, proven, best.level, frozen, table.solve_seconds,
+                        phases.seconds)
 
 
 def measure_disruption(scenario: Scenario, previous: Timetable, new: Timetable,
@@ -532,9 +595,9 @@ class _PreviousPlan:
 def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], level: str,
                    include_unscheduled: bool = True) -> set[int]:
     every = set(range(len(instance.events)))
-    if level == "everything":
-        return every
     scheduled = {int(e) for e in plan.scheduled}
+    if level == "everything":
+        return every if include_unscheduled else scheduled | named
     free = set(plan.broken()) | named | ((every - scheduled) if include_unscheduled else set())
     if level == "partners":
         touched = set(plan.broken()) | named
@@ -546,6 +609,20 @@ def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], lev
             same_room_day = (plan.old_room.get(e) in rooms and start is not None
                              and int(instance.grid.slot_day[start]) in days)
             if same_room_day or people & set(instance.events[e].participants):
+                free.add(e)
+    if level == "around":
+        # Also every event running, in the old plan, while a touched event ran or could shift to (its own
+        # length either side): a cheaper repair often gives a displaced event another's room and moves
+        # that one instead.
+        free |= _neighbourhood(instance, plan, named, "partners", include_unscheduled)
+        spans = [(s - int(instance.duration[e]), s + 2 * int(instance.duration[e]))
+                 for e in set(plan.broken()) | named if (s := plan.old_start.get(e)) is not None]
+        for e in scheduled:
+            start = plan.old_start.get(e)
+            if start is None:
+                continue
+            end = start + int(instance.duration[e])
+            if any(start < high and low < end for low, high in spans):
                 free.add(e)
     return free
 
@@ -626,18 +703,39 @@ class _Model:
     to_full: IntArray  # placement of the sub-instance -> placement of the full instance
     value_vars: list[int]
     value_coefs: list[int]
+    rows: Rows
 
 
-def _build(instance: Instance, plan: _PreviousPlan, free: set[int]) -> _Model:
+def _build(instance: Instance, plan: _PreviousPlan, free: set[int], named: AbstractSet[int] = frozenset()) -> _Model:
+    """The model of a neighbourhood: the ``free`` events move, the others stay where they were. A request
+    left out before (free, but not ``named`` by the change) may come in only where it fits around the
+    events that stay: it never displaces one."""
     sub, to_full = _restrict(instance, plan, free)
-    return _frame(instance, plan, sub, to_full)
+    frame = _frame(instance, plan, sub, to_full)
+    newcomers = np.zeros(len(instance.events), dtype=bool)
+    newcomers[list(free)] = True
+    newcomers &= ~plan.scheduled_mask
+    newcomers[list(named)] = False
+    candidates = newcomers[sub.item_event]
+    fixed = np.flatnonzero(~np.isin(sub.item_event, np.asarray(sorted(free), dtype=np.int64)))
+    if candidates.any() and fixed.size:
+        index = RowIndex.of(frame.rows, sub.n_items)
+        load = index.load_of(fixed)
+        rows = index.entry_row
+        over = (load[rows] + index.entry_coef > index.upper[rows]).astype(np.int64)
+        blocked = np.add.reduceat(np.append(over, 0), index.item_bounds[:-1]) > 0
+        blocked &= index.item_bounds[1:] > index.item_bounds[:-1]  # reduceat of an empty span reads the next
+        variables = frame.model.proto.variables
+        for item in np.flatnonzero(blocked & candidates):
+            variables[int(item)].domain[1] = 0
+    return frame
 
 
 def _frame(instance: Instance, plan: _PreviousPlan, sub: Instance, to_full: IntArray) -> _Model:
-    built = build_model(sub)
+    built = build_model(sub, with_objective=False)
     coef = plan.event_value(instance)[sub.item_event]
     used = np.flatnonzero(coef)
-    return _Model(built.model, sub, to_full, used.tolist(), coef[used].tolist())
+    return _Model(built.model, sub, to_full, used.tolist(), coef[used].tolist(), built.rows)
 
 
 def _least_moves_at_value(frame: _Model, plan: _PreviousPlan, value: int) -> tuple[list[int], list[int]]:
@@ -664,19 +762,92 @@ def _hint(frame: _Model, chosen_items: IntArray) -> None:
 
 
 def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: str, time_limit: float,
-               workers: int, seed: int, stop: threading.Event | None = None) -> tuple[_Stage | None, bool]:
+               workers: int, seed: int, stop: threading.Event | None = None, start: IntArray | None = None,
+               keep_all: list[int] | None = None, more_to_gain: bool = True,
+               named: AbstractSet[int] = frozenset()) -> tuple[_Stage | None, bool]:
     """Stage A: keep every previously scheduled event that can be kept, then the most value.
-    Without a solution, says whether the neighbourhood is proven infeasible (else time ran out)."""
-    frame = _build(instance, plan, free)
+    Without a solution, says whether the neighbourhood is proven infeasible (else time ran out).
+
+    ``start`` (a complete repair from a narrower neighbourhood) is the hint. With ``keep_all``, the search
+    first looks for the least disruptive repair that keeps all these events: far quicker than maximising
+    the value, and, when nothing else is ``more_to_gain`` (no left-out request is in the neighbourhood),
+    already the most value."""
+    frame = _build(instance, plan, free, named)
+    deadline = time.monotonic() + time_limit
+    hint = start[start >= 0] if start is not None else np.asarray(list(plan.keep_item.values()), dtype=np.int64)
+    _hint(frame, hint)
+    if keep_all:
+        trial = cp_model.CpModel()
+        trial.proto.copy_from(frame.model.proto)
+        for e in keep_all:
+            items = frame.sub.event_items[e]
+            if items.size:
+                constraint = trial.proto.constraints.add()
+                constraint.linear.vars.extend(items.tolist())
+                constraint.linear.coeffs.extend([1] * items.size)
+                constraint.linear.domain.extend([1, 1])
+        cost = plan.item_cost[frame.to_full]  # moving least already: a bare feasible answer can move everything
+        used = np.flatnonzero(cost)
+        _set_objective(trial, used.tolist(), cost[used].tolist(), maximize=False)
+        status, solver = _solve(trial, time_limit * (1.0 if not more_to_gain else 0.5), workers, seed, stop)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
+            kept = int(sum(chosen[e] >= 0 for e in plan.scheduled))
+            value = int(plan.event_value(instance)[chosen >= 0].sum())
+            if not more_to_gain:
+                return _Stage(level, chosen, kept, value, True, value, frame), False
+            _hint(frame, chosen[chosen >= 0])
     _set_objective(frame.model, frame.value_vars, frame.value_coefs, maximize=True)
-    _hint(frame, np.asarray(list(plan.keep_item.values()), dtype=np.int64))
-    status, solver = _solve(frame.model, time_limit, workers, seed, stop)
+    status, solver = _solve(frame.model, max(0.05, deadline - time.monotonic()), workers, seed, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
     chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
     kept = int(sum(chosen[e] >= 0 for e in plan.scheduled))
     return _Stage(level, chosen, kept, int(round(solver.objective_value)), status == cp_model.OPTIMAL,
                   int(solver.best_objective_bound), frame), False
+
+
+def _kept_value(instance: Instance, plan: _PreviousPlan, named: set[int], chosen: IntArray) -> int:
+    """Stage A's value counted over the previously scheduled and the named events only."""
+    counted = plan.scheduled_mask.copy()
+    counted[list(named)] = True
+    return int(plan.event_value(instance)[counted & (chosen >= 0)].sum())
+
+
+def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], missing: list[int], time_limit: float,
+                   workers: int, seed: int) -> int | None:
+    """An upper bound on :func:`_kept_value` over the whole summit. The events of the people of the ``missing``
+    events (closed under 'after') are solved alone: every other event is relaxed away (it could not clash with
+    them) and counts at its full value. None if those people's events are most of the summit, or no bound came."""
+    people = {p for e in missing for p in instance.events[e].participants}
+    group = {e for e, event in enumerate(instance.events) if people & set(event.participants)}
+    stack = list(group)
+    while stack:
+        for before in instance.predecessors[stack.pop()]:
+            if before not in group:
+                group.add(before)
+                stack.append(before)
+    if len(group) > len(instance.events) // 2:
+        return None
+    value = plan.event_value(instance)
+    counted = plan.scheduled_mask.copy()
+    counted[list(named)] = True
+    value = np.where(counted, value, 0)
+    inside = np.zeros(len(instance.events), dtype=bool)
+    inside[list(group)] = True
+    placeable = np.asarray([items.size > 0 for items in instance.event_items], dtype=bool)
+    outside = int(value[~inside & placeable].sum())
+    sub = instance.restricted(inside[instance.item_event])
+    built = build_model(sub, with_objective=False)
+    coef = value[sub.item_event]
+    used = np.flatnonzero(coef)
+    _set_objective(built.model, used.tolist(), coef[used].tolist(), maximize=True)
+    status, solver = _solve(built.model, time_limit, workers, seed)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE):
+        return None
+    if status == cp_model.INFEASIBLE:  # the required events among them clash: nothing is kept at all
+        return outside
+    return outside + int(math.floor(solver.best_objective_bound + 1e-6))
 
 
 def _budget_placements(instance: Instance, plan: _PreviousPlan, chosen: IntArray, disruption: int,

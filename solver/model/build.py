@@ -59,7 +59,9 @@ def each_event_is_placed_once(instance: Instance, built: BuiltModel) -> None:
 
 
 def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
-                with_assumptions: bool = False, rows: Rows | None = None) -> BuiltModel:
+                with_assumptions: bool = False, rows: Rows | None = None, with_objective: bool = True) -> BuiltModel:
+    """The model of the instance; ``with_objective=False`` leaves out the summit objective and its helper
+    variables (for callers that set their own, e.g. re-planning)."""
     model = cp_model.CpModel()
     _add_placement_booleans(model, instance.n_items)
     rows = rows if rows is not None else all_rows(instance, families)
@@ -73,6 +75,8 @@ def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
     for items, coefs, upper in zip(rows.items, rows.coefs, rows.upper, strict=True):
         lower = int(coefs[coefs < 0].sum())
         _add_linear(model, items, coefs, lower, upper)
+    if not with_objective:
+        return built
 
     # Objective: weighted primary + delegations served (see objective.py).
     served = []
