@@ -13,11 +13,19 @@
    * events the change does not touch are fixed to their old placement first; if that
      loses a previously scheduled event or a newly requested one, the neighbourhood
      widens (partners and room-mates of the touched events, then everything);
-   * requests left out before stay out unless the change names them or gives time, rooms or
+   * requests left out before stay out unless the change names them, gives time, rooms or
      capacity (a reopened or added room, an added day, a cancelled event, a larger resource,
-     wider availability): re-planning repairs, a fresh solve optimises;
+     wider availability) or makes an event go; even then they come in only where they fit
+     around the events that stay: re-planning repairs, a fresh solve optimises;
+   * when something had to go, a bound on what its people's events can hold (solved alone)
+     stops the widening early; when required events clash on their own, the explanation
+     comes at once;
 4. reports the disruption with a proven lower bound: every event whose old placement
-   became impossible must move at least at its cheapest alternative's cost.
+   became impossible must move at least at its cheapest alternative's cost; a resource cut
+   forces the cheapest set of time moves that frees every over-capacity moment; a search over
+   the placements that fit the remaining budget proves or improves the repair.
+
+``ReplanResult.phases`` says where the time went (``benchmarks/replan.py --detail``).
 
 Disruption weights (:class:`DisruptionWeights`) are documented and configurable.
 """
@@ -156,7 +164,9 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     timed_out = False
     conflict: list[int] | None = None  # required events that cannot all be placed, once found
     checked_conflict = False
-    for level in ("change", "partners", "everything"):
+    levels = ["change", "partners", "everything"]
+    while levels:
+        level = levels[0]
         free = _neighbourhood(instance, plan, named, level, include_unscheduled)
         remaining = left()
         if (remaining <= 0.05 or (stop is not None and stop.is_set())) and best is not None:
@@ -168,6 +178,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                                                 keep_all=keep_all, more_to_gain=include_unscheduled, named=named)
         phases.mark(f"keep_most_{level}")
         if stage_a is None:
+            levels.pop(0)
             timed_out = timed_out or not proven_infeasible
             if proven_infeasible and level != "everything" and not checked_conflict:
                 checked_conflict = True
@@ -184,6 +195,11 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                    if stage_a.chosen[e] < 0 and instance.event_items[e].size]
         if not missing:
             break
+        if not include_unscheduled:
+            # An event had to go: what it held may let in a request left out before. Look again.
+            include_unscheduled = True
+            continue
+        levels.pop(0)
         if level != "everything" and left() > 0.3:
             # Something was left out: prove, on the left-out events' people alone, that no wider search keeps more
             # (e.g. a leader's shortened day cannot hold all their meetings), rather than widening.
@@ -235,8 +251,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     proven = disruption <= lower or (stage_b.optimal and best.level == "everything")
     phases.mark("bounds")
     # Two ways to prove the repair minimal: search for a cheaper one among the moves that fit in the budget
-    # the displaced events leave (exact; fast when the budget fixes most events), and the LP bound (fast on
-    # small summits, weaker). The one likely to answer sooner goes first.
+    # the displaced events leave (exact, and it often finds a cheaper repair on the way), then the LP bound
+    # (weaker; measured on Hanoi, it proved none of the repairs the budget search left open).
     tried_budget = tried_lp = False
     newcomers = True if include_unscheduled else named
     budget = None
@@ -244,8 +260,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         budget = _budget_placements(instance, plan, chosen, disruption, newcomers)
         if budget is None:
             proven, lower = True, disruption
-    order = ["budget", "lp"] if budget is not None and budget.sum() <= 0.3 * instance.n_items else ["lp", "budget"]
-    for proof in order:
+    for proof in ("budget", "lp"):
         if proven:
             break
         if proof == "budget" and budget is not None and left() > 0.2:
@@ -282,7 +297,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # Requests left out before and still out keep their reason: the change did not concern them.
     known = {instance.event_index[u.event]: (u.code, u.reason) for u in previous.unscheduled
              if u.event in instance.event_index and instance.event_index[u.event] not in named}
-    table = timetable_from_placements(instance, chosen, ref, preferred=plan.old_room, known_reasons=known)
+    table = timetable_from_placements(instance, chosen, ref, preferred=plan.old_room, known_reasons=known,
+                                      change_cost=plan.room_change_cost)
     # optimal only when the whole summit was searched, left-out requests included
     table.status = "optimal" if best.optimal and best.level == "everything" and include_unscheduled else "feasible"
     table.objective = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
@@ -420,37 +436,43 @@ def _over_capacity(changed: Scenario, previous: Timetable, changes: list[AnyChan
 
 
 def _resource_cut_bound(instance: Instance, plan: _PreviousPlan, changed: Scenario, previous: Timetable,
-                        changes: list[AnyChange]) -> int:
+                        changes: list[AnyChange], time_limit: float = 0.2) -> int:
     """Least disruption a resource cut forces when every event is kept. At a moment where the old plan holds
     more of the resource than its new capacity, some of the events running then must start at another time
-    (a new room frees no interpreter): at least the cheapest such time moves, summed over moments that share
-    no event so that no move is counted twice. Only for change lists made of capacity changes."""
+    (a new room frees no interpreter), enough of them to free the excess. The cheapest set of time moves that
+    frees every moment's excess (a small covering problem, solved exactly) bounds every repair below; where
+    time runs out, its proven bound does. Only for change lists made of capacity changes."""
     if not changes or not all(isinstance(c, ResourceCapacity) for c in changes):
         return 0
     events = {e.id: e for e in changed.events}
-    moments: list[tuple[float, frozenset[str]]] = []
+    model = cp_model.CpModel()
+    moves: dict[str, cp_model.IntVar] = {}
+    prices: dict[str, int] = {}
     for resource, running, excess in _over_capacity_moments(changed, previous, changes):
-        # the cheapest way to free ``excess`` units, relaxed to fractions (a lower bound of the real one)
-        options = []
+        terms = []
         for name in running:
-            e = instance.event_index[name]
-            items = instance.event_items[e]
-            moved = items[instance.item_start[items] != (plan.old_start.get(e) or -1)]
-            if moved.size:
-                options.append((int(plan.item_cost[moved].min()), events[name].uses[resource]))
-        need, cost = float(excess), 0.0
-        for price, amount in sorted(options, key=lambda o: o[0] / o[1]):
-            take = min(need, amount)
-            cost, need = cost + price * take / amount, need - take
-            if need <= 0:
-                break
-        moments.append((cost, frozenset(running)))
-    total, counted = 0.0, set[str]()
-    for cost, group in sorted(moments, key=lambda m: -m[0]):
-        if not group & counted:
-            total += cost
-            counted |= group
-    return int(math.ceil(total - 1e-9))
+            if name not in moves:
+                e = instance.event_index[name]
+                items = instance.event_items[e]
+                moved = items[instance.item_start[items] != (plan.old_start.get(e) or -1)]
+                if not moved.size:
+                    continue  # it cannot start at another time: it frees nothing
+                moves[name] = model.new_bool_var(name)
+                prices[name] = int(plan.item_cost[moved].min())
+            terms.append(events[name].uses[resource] * moves[name])
+        if not terms:
+            return 0  # this moment cannot be freed by moving: the bound does not apply
+        model.add(sum(terms) >= excess)
+    if not moves:
+        return 0
+    model.minimize(sum(prices[name] * flag for name, flag in moves.items()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = 1
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return 0
+    return int(math.ceil(solver.best_objective_bound - 1e-9))
 
 
 def _named_events(changes: list[AnyChange]) -> set[str]:
@@ -478,6 +500,7 @@ class _PreviousPlan:
     old_start: dict[int, int | None]
     alive: int
     n_events: int
+    room_change_cost: dict[int, int]  # what giving each event another room (at the same time) costs
 
     @classmethod
     def of(cls, instance: Instance, previous: Timetable, weights: DisruptionWeights) -> _PreviousPlan:
@@ -489,6 +512,7 @@ class _PreviousPlan:
         keep: dict[int, int] = {}
         old_room: dict[int, int] = {}
         old_start: dict[int, int | None] = {}
+        room_change_cost: dict[int, int] = {}
         scheduled = []
         for assignment in previous.assignments:
             e = instance.event_index.get(assignment.event)
@@ -500,6 +524,7 @@ class _PreviousPlan:
             people = [tiers.get(p, "standard") for p in event.participants]
             factor = (weights.vvip_factor if "vvip" in people else weights.vip_factor if "vip" in people else 1)
             factor *= weights.confirmed_factor if assignment.confirmed else 1
+            room_change_cost[e] = weights.room_change * factor
             start = instance.grid.slot_of(instance.scenario.localise(assignment.start))
             old_start[e] = start
             if r is not None:
@@ -513,7 +538,7 @@ class _PreviousPlan:
             if stay.size:
                 keep[e] = int(stay[0])
         return cls(keep, np.asarray(sorted(scheduled), dtype=np.int64), cost, old_room, old_start, len(scheduled),
-                   len(instance.events))
+                   len(instance.events), room_change_cost)
 
     def broken(self) -> list[int]:
         return [int(e) for e in self.scheduled if int(e) not in self.keep_item]
