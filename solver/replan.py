@@ -126,7 +126,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     started = time.monotonic()
     phases = _Phases()
     # the searches stop a little before the limit: building the timetable and its reasons takes time too
-    search_end = started + time_limit - min(0.5, 0.15 * time_limit)
+    search_end = started + time_limit - min(0.7, 0.2 * time_limit)
 
     def left() -> float:
         return search_end - time.monotonic()
@@ -297,8 +297,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # Requests left out before and still out keep their reason: the change did not concern them.
     known = {instance.event_index[u.event]: (u.code, u.reason) for u in previous.unscheduled
              if u.event in instance.event_index and instance.event_index[u.event] not in named}
-    table = timetable_from_placements(instance, chosen, ref, preferred=plan.old_room, known_reasons=known,
-                                      change_cost=plan.room_change_cost)
+    table = timetable_from_placements(instance, chosen, ref, preferred=plan.old_room, known_reasons=known)
     # optimal only when the whole summit was searched, left-out requests included
     table.status = "optimal" if best.optimal and best.level == "everything" and include_unscheduled else "feasible"
     table.objective = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
@@ -500,7 +499,6 @@ class _PreviousPlan:
     old_start: dict[int, int | None]
     alive: int
     n_events: int
-    room_change_cost: dict[int, int]  # what giving each event another room (at the same time) costs
 
     @classmethod
     def of(cls, instance: Instance, previous: Timetable, weights: DisruptionWeights) -> _PreviousPlan:
@@ -512,7 +510,6 @@ class _PreviousPlan:
         keep: dict[int, int] = {}
         old_room: dict[int, int] = {}
         old_start: dict[int, int | None] = {}
-        room_change_cost: dict[int, int] = {}
         scheduled = []
         for assignment in previous.assignments:
             e = instance.event_index.get(assignment.event)
@@ -524,7 +521,6 @@ class _PreviousPlan:
             people = [tiers.get(p, "standard") for p in event.participants]
             factor = (weights.vvip_factor if "vvip" in people else weights.vip_factor if "vip" in people else 1)
             factor *= weights.confirmed_factor if assignment.confirmed else 1
-            room_change_cost[e] = weights.room_change * factor
             start = instance.grid.slot_of(instance.scenario.localise(assignment.start))
             old_start[e] = start
             if r is not None:
@@ -538,7 +534,7 @@ class _PreviousPlan:
             if stay.size:
                 keep[e] = int(stay[0])
         return cls(keep, np.asarray(sorted(scheduled), dtype=np.int64), cost, old_room, old_start, len(scheduled),
-                   len(instance.events), room_change_cost)
+                   len(instance.events))
 
     def broken(self) -> list[int]:
         return [int(e) for e in self.scheduled if int(e) not in self.keep_item]

@@ -288,16 +288,12 @@ def _chosen_from_solver(instance: Instance, built: BuiltModel, solver: cp_model.
 # --------------------------------------------------------------------------------------
 
 
-def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int] | None = None,
-                 change_cost: dict[int, int] | None = None) -> dict[int, int]:
+def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int] | None = None) -> dict[int, int]:
     """Concrete room per placed event. Within a pool, events sorted by the start of their
     room use (changeover or sweep included) take any room free by then: exact, since the
     model never lets more events than rooms hold the pool at once. An event keeps its
-    ``preferred`` room (its room in the previous timetable) whenever that room is free; when that
-    sweep leaves some without theirs, a small exact search per pool keeps the costliest wishes
-    (``change_cost`` per event, 1 by default)."""
+    ``preferred`` room (its room in the previous timetable) whenever that room is free."""
     preferred = preferred or {}
-    change_cost = change_cost or {}
     room_of: dict[int, int] = {}
     day_start = instance.grid.day_offset[instance.grid.slot_day]
     for pool in instance.pools:
@@ -326,47 +322,13 @@ def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int]
                 raise RuntimeError(f"pool {pool.index} over-subscribed at slot {begin}")
             free_from[room] = end
             room_of[int(instance.item_event[item])] = room
-        uses = [(begin, end, int(instance.item_event[item])) for begin, end, item in occupancy]
-        if any(preferred.get(e) in wished and room_of[e] != preferred[e] for _, _, e in uses):
-            room_of.update(_keep_wished_rooms(list(pool.rooms), uses, preferred, change_cost, room_of))
     return room_of
-
-
-def _keep_wished_rooms(rooms: list[int], uses: list[tuple[int, int, int]], preferred: dict[int, int],
-                       change_cost: dict[int, int], start: dict[int, int], time_limit: float = 0.5) -> dict[int, int]:
-    """Rooms of one pool for its events (room use ``[begin, end)`` each), one event per room at a time,
-    leaving the fewest (weighted) events out of their preferred room. ``start`` is a valid assignment,
-    returned unchanged if no better one is found in time."""
-    model = cp_model.CpModel()
-    in_room = {(e, r): model.new_bool_var("") for _, _, e in uses for r in rooms}
-    for _, _, e in uses:
-        model.add_exactly_one(in_room[e, r] for r in rooms)
-    for r in rooms:
-        model.add_no_overlap(model.new_optional_fixed_size_interval_var(begin, end - begin, in_room[e, r], "")
-                             for begin, end, e in uses)
-    model.minimize(sum(change_cost.get(e, 1) * (1 - in_room[e, preferred[e]])
-                       for _, _, e in uses if preferred.get(e) in rooms))
-    for (e, r), flag in in_room.items():
-        model.add_hint(flag, start[e] == r)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
-    solver.parameters.num_workers = 1
-    before = {e: start[e] for _, _, e in uses}
-    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return before
-    after = {e: next(r for r in rooms if solver.value(in_room[e, r])) for _, _, e in uses}
-
-    def cost(rooms_of: dict[int, int]) -> int:
-        return sum(change_cost.get(e, 1) for e, r in rooms_of.items() if e in preferred and preferred[e] != r)
-
-    return after if cost(after) < cost(before) else before
 
 
 def timetable_from_placements(instance: Instance, chosen: IntArray, ref: ScenarioRef,
                               rows: Rows | None = None, preferred: dict[int, int] | None = None,
-                              known_reasons: dict[int, tuple[str, str]] | None = None,
-                              change_cost: dict[int, int] | None = None) -> Timetable:
-    room_of = assign_rooms(instance, chosen, preferred, change_cost)
+                              known_reasons: dict[int, tuple[str, str]] | None = None) -> Timetable:
+    room_of = assign_rooms(instance, chosen, preferred)
     grid = instance.grid
     assignments = []
     for event, item in enumerate(chosen):
