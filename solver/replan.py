@@ -226,7 +226,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                                                           stop=stop)
     phases.mark("move_least")
     chosen = stage_b.chosen
-    disruption = int(plan.item_cost[chosen[chosen >= 0]].sum())
+    disruption = plan.cost_of(chosen)
     displaced = plan.lower_bound(instance, chosen)
     lower = displaced
     if best.kept == plan.alive:
@@ -242,9 +242,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         around = _move_least(instance, plan, stage_b, left() * 0.35, workers, seed, stop=stop,
                              frame=_build(instance, plan, _neighbourhood(instance, plan, named, "around",
                                                                          include_unscheduled), named))
-        cost = int(plan.item_cost[around.chosen[around.chosen >= 0]].sum())
-        if cost < disruption:
-            chosen, disruption = around.chosen, cost
+        if plan.rank_of(around.chosen) < plan.rank_of(chosen):
+            chosen, disruption = around.chosen, plan.cost_of(around.chosen)
         phases.mark("move_least_around")
     # ``lower`` bounds every repair of this value, so meeting it proves the repair minimal even when the
     # search itself ran out of time (e.g. nothing had to move at all).
@@ -268,7 +267,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             answer, minimal = _cheaper_repair(instance, plan, budget, disruption, best.value,
                                               min(proof_seconds, left()), workers, seed, stop)
             if answer is not None:
-                chosen, disruption = answer, int(plan.item_cost[answer[answer >= 0]].sum())
+                chosen, disruption = answer, plan.cost_of(answer)
             if minimal:
                 proven, lower = True, disruption
             phases.mark("budget_proof")
@@ -287,9 +286,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         whole = _move_least(instance, plan, stage_b, remaining, workers, seed,
                             frame=_build(instance, plan, set(range(len(instance.events)))), stop=stop)
         whole_bound = whole.bound
-        whole_cost = int(plan.item_cost[whole.chosen[whole.chosen >= 0]].sum())
-        if whole_cost <= disruption:
-            chosen, disruption = whole.chosen, whole_cost
+        if plan.rank_of(whole.chosen) <= plan.rank_of(chosen):
+            chosen, disruption = whole.chosen, plan.cost_of(whole.chosen)
         proven = whole.optimal
         phases.mark("whole_proof")
     bound = disruption if proven else max(lower, whole_bound)
@@ -499,6 +497,11 @@ class _PreviousPlan:
     old_start: dict[int, int | None]
     alive: int
     n_events: int
+    # A time move within a pool keeps the event's concrete room only if no one else held that room then in
+    # the old plan. The model sees pools, not rooms, so this extra room change is only a tie-break between
+    # repairs of equal (pooled) cost: it never enters a bound or a proof.
+    room_extra: IntArray
+    tie_scale: int  # larger than any repair's total room_extra: ``tie_scale * cost + extra`` ranks by cost first
 
     @classmethod
     def of(cls, instance: Instance, previous: Timetable, weights: DisruptionWeights) -> _PreviousPlan:
@@ -510,6 +513,7 @@ class _PreviousPlan:
         keep: dict[int, int] = {}
         old_room: dict[int, int] = {}
         old_start: dict[int, int | None] = {}
+        room_change: dict[int, int] = {}
         scheduled = []
         for assignment in previous.assignments:
             e = instance.event_index.get(assignment.event)
@@ -521,6 +525,7 @@ class _PreviousPlan:
             people = [tiers.get(p, "standard") for p in event.participants]
             factor = (weights.vvip_factor if "vvip" in people else weights.vip_factor if "vip" in people else 1)
             factor *= weights.confirmed_factor if assignment.confirmed else 1
+            room_change[e] = weights.room_change * factor
             start = instance.grid.slot_of(instance.scenario.localise(assignment.start))
             old_start[e] = start
             if r is not None:
@@ -533,11 +538,23 @@ class _PreviousPlan:
             stay = items[same_time & same_pool]
             if stay.size:
                 keep[e] = int(stay[0])
+        extra = _room_extra(instance, old_room, old_start, keep, room_change, weights.room_change)
+        scale = 1 + sum(int(extra[items].max()) for items in instance.event_items if items.size)
         return cls(keep, np.asarray(sorted(scheduled), dtype=np.int64), cost, old_room, old_start, len(scheduled),
-                   len(instance.events))
+                   len(instance.events), extra, scale)
 
     def broken(self) -> list[int]:
         return [int(e) for e in self.scheduled if int(e) not in self.keep_item]
+
+    def ranked_cost(self) -> IntArray:
+        """Per placement: its disruption, then (as a tie-break) the likely extra room change."""
+        return self.item_cost * self.tie_scale + self.room_extra
+
+    def cost_of(self, chosen: IntArray) -> int:
+        return int(self.item_cost[chosen[chosen >= 0]].sum())
+
+    def rank_of(self, chosen: IntArray) -> tuple[int, int]:
+        return self.cost_of(chosen), int(self.room_extra[chosen[chosen >= 0]].sum())
 
     @cached_property
     def scheduled_mask(self) -> BoolArray:
@@ -611,6 +628,55 @@ class _PreviousPlan:
             if chosen[e] >= 0 and items.size:
                 total += int(self.item_cost[items].min())
         return total
+
+
+def _room_extra(instance: Instance, old_room: dict[int, int], old_start: dict[int, int | None], keep: dict[int, int],
+                room_change: dict[int, int], base_room_change: int) -> IntArray:
+    """Per placement in a pool of several rooms, the room changes it likely costs beyond its pooled price,
+    judged against the old plan's use of each room: a time move finds the event's old room held by another
+    event then (its own room change), or no room of the pool is free all along (someone must switch rooms:
+    at least one plain room change)."""
+    extra = np.zeros(instance.n_items, dtype=np.int64)
+    grid = instance.grid
+    n_slots = grid.n_slots
+    # a room is in use from the changeover or sweep before an event to its end
+    begin_all = np.maximum(instance.item_start - instance.item_lead, grid.day_offset[grid.slot_day[instance.item_start]])
+    end_all = np.minimum(instance.item_end, n_slots)
+    old_use: dict[int, tuple[int, int]] = {}
+    for e, r in old_room.items():
+        start = old_start.get(e)
+        items = instance.event_items[e]
+        if start is None or not items.size:
+            continue
+        lead = int(instance.item_lead[keep[e]] if e in keep else instance.item_lead[items].max())
+        day_start = int(grid.day_offset[grid.slot_day[start]])
+        old_use[e] = (max(start - lead, day_start), min(start + int(instance.duration[e]), n_slots))
+    held = np.zeros((len(instance.rooms), n_slots + 1), dtype=np.int64)
+    for e, (first, last) in old_use.items():
+        held[old_room[e], first:last] += 1
+    before = np.concatenate([np.zeros((held.shape[0], 1), dtype=np.int64), np.cumsum(held, axis=1)], axis=1)
+    for pool in instance.pools:
+        if pool.size < 2:
+            continue
+        items = np.flatnonzero(instance.item_pool == pool.index)
+        begin, end = begin_all[items], end_all[items]
+        rooms = np.asarray(list(pool.rooms), dtype=np.int64)
+        busy = before[rooms][:, end] - before[rooms][:, begin]  # rooms x items
+        events = instance.item_event[items]
+        for k, room in enumerate(rooms):  # an event's own old use of its room does not block it
+            mine = np.asarray([old_room.get(int(e)) == room and int(e) in old_use for e in events], dtype=bool)
+            if mine.any():
+                own = np.asarray([old_use[int(e)] for e in events[mine]], dtype=np.int64).reshape(-1, 2)
+                busy[k, mine] -= np.maximum(0, np.minimum(end[mine], own[:, 1]) - np.maximum(begin[mine], own[:, 0]))
+        extra[items] = np.where((busy > 0).all(axis=0), base_room_change, 0)
+        for e, r in old_room.items():
+            start = old_start.get(e)
+            if start is None or r not in pool.rooms:
+                continue
+            mine = np.flatnonzero((events == e) & (begin != start))
+            k = int(np.flatnonzero(rooms == r)[0])
+            extra[items[mine]] += np.where(busy[k, mine] > 0, room_change[e], 0)
+    return extra
 
 
 def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], level: str,
@@ -765,10 +831,12 @@ def _least_moves_at_value(frame: _Model, plan: _PreviousPlan, value: int) -> tup
     floor.linear.vars.extend(frame.value_vars)
     floor.linear.coeffs.extend(frame.value_coefs)
     floor.linear.domain.extend([value, int(sum(frame.value_coefs))])
+    ranked = plan.ranked_cost()[frame.to_full]
+    used = np.flatnonzero(ranked)
+    _set_objective(frame.model, used.tolist(), ranked[used].tolist(), maximize=False)
     cost = plan.item_cost[frame.to_full]
-    used = np.flatnonzero(cost)
-    _set_objective(frame.model, used.tolist(), cost[used].tolist(), maximize=False)
-    return used.tolist(), cost[used].tolist()
+    priced = np.flatnonzero(cost)
+    return priced.tolist(), cost[priced].tolist()
 
 
 def _hint(frame: _Model, chosen_items: IntArray) -> None:
@@ -807,7 +875,7 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
                 constraint.linear.vars.extend(items.tolist())
                 constraint.linear.coeffs.extend([1] * items.size)
                 constraint.linear.domain.extend([1, 1])
-        cost = plan.item_cost[frame.to_full]  # moving least already: a bare feasible answer can move everything
+        cost = plan.ranked_cost()[frame.to_full]  # moving least already: a bare feasible answer can move everything
         used = np.flatnonzero(cost)
         _set_objective(trial, used.tolist(), cost[used].tolist(), maximize=False)
         status, solver = _solve(trial, time_limit * (1.0 if not more_to_gain else 0.5), workers, seed, stop)
@@ -941,4 +1009,4 @@ def _move_least(instance: Instance, plan: _PreviousPlan, stage: _Stage, time_lim
         return _Stage(stage.level, stage.chosen, stage.kept, stage.value, False, 0)
     chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
     return _Stage(stage.level, chosen, stage.kept, stage.value, status == cp_model.OPTIMAL,
-                  int(solver.best_objective_bound))
+                  int(math.floor(solver.best_objective_bound / plan.tie_scale + 1e-9)))
