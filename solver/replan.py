@@ -126,7 +126,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     started = time.monotonic()
     phases = _Phases()
     # the searches stop a little before the limit: building the timetable and its reasons takes time too
-    search_end = started + time_limit - min(0.7, 0.2 * time_limit)
+    search_end = started + time_limit - min(0.8, 0.25 * time_limit)
 
     def left() -> float:
         return search_end - time.monotonic()
@@ -203,7 +203,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         if level != "everything" and left() > 0.3:
             # Something was left out: prove, on the left-out events' people alone, that no wider search keeps more
             # (e.g. a leader's shortened day cannot hold all their meetings), rather than widening.
-            ceiling = _value_ceiling(instance, plan, named, missing, min(0.5, left() * 0.3), workers, seed)
+            ceiling = _value_ceiling(instance, plan, named, missing, min(0.25, left() * 0.2), workers, seed)
             phases.mark("value_ceiling")
             if ceiling is not None and _kept_value(instance, plan, named, stage_a.chosen) >= ceiling:
                 best = stage_a
@@ -238,10 +238,13 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     if disruption > lower and best.kept == plan.alive:
         lower = max(lower, displaced + plan.blocked_extra(instance, chosen))
     if disruption > lower and best.level in ("change", "partners") and best.frame is not None and left() > 0.3:
-        # A cheaper repair often moves an event beside the change (gives up its room, shifts a little).
+        # A cheaper repair often moves an event beside the change: it gives up its room to a displaced one and
+        # takes another at its time, or (after a resource cut) another user of the resource moves.
+        around_free = _neighbourhood(instance, plan, named, "around", include_unscheduled) | _cut_users(
+            instance, change_list)
+        swappers = _swappers(instance, plan, set(plan.broken()) | named)
         around = _move_least(instance, plan, stage_b, left() * 0.35, workers, seed, stop=stop,
-                             frame=_build(instance, plan, _neighbourhood(instance, plan, named, "around",
-                                                                         include_unscheduled), named))
+                             frame=_build(instance, plan, around_free, named, swappers))
         if plan.rank_of(around.chosen) < plan.rank_of(chosen):
             chosen, disruption = around.chosen, plan.cost_of(around.chosen)
         phases.mark("move_least_around")
@@ -472,6 +475,12 @@ def _resource_cut_bound(instance: Instance, plan: _PreviousPlan, changed: Scenar
     return int(math.ceil(solver.best_objective_bound - 1e-9))
 
 
+def _cut_users(instance: Instance, changes: list[AnyChange]) -> set[int]:
+    """The events that use a resource whose capacity the changes cut."""
+    cut = {c.resource for c in changes if isinstance(c, ResourceCapacity)}
+    return {e for e, event in enumerate(instance.events) if cut & set(event.uses)} if cut else set()
+
+
 def _named_events(changes: list[AnyChange]) -> set[str]:
     names: set[str] = set()
     for change in changes:
@@ -698,19 +707,7 @@ def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], lev
             if same_room_day or people & set(instance.events[e].participants):
                 free.add(e)
     if level == "around":
-        # Also every event running, in the old plan, while a touched event ran or could shift to (its own
-        # length either side): a cheaper repair often gives a displaced event another's room and moves
-        # that one instead.
         free |= _neighbourhood(instance, plan, named, "partners", include_unscheduled)
-        spans = [(s - int(instance.duration[e]), s + 2 * int(instance.duration[e]))
-                 for e in set(plan.broken()) | named if (s := plan.old_start.get(e)) is not None]
-        for e in scheduled:
-            start = plan.old_start.get(e)
-            if start is None:
-                continue
-            end = start + int(instance.duration[e])
-            if any(start < high and low < end for low, high in spans):
-                free.add(e)
     return free
 
 
@@ -730,11 +727,33 @@ class _Stage:
     frame: _Model | None = None
 
 
-def _restrict(instance: Instance, plan: _PreviousPlan, free: set[int]) -> tuple[Instance, IntArray]:
+def _swappers(instance: Instance, plan: _PreviousPlan, touched: set[int]) -> set[int]:
+    """Every event running, in the old plan, while a touched event ran or could shift to (its own length either
+    side): a cheaper repair often gives a displaced event another's room and that one another room."""
+    spans = [(s - int(instance.duration[e]), s + 2 * int(instance.duration[e]))
+             for e in touched if (s := plan.old_start.get(e)) is not None]
+    around = set()
+    for e in plan.scheduled:
+        start = plan.old_start.get(int(e))
+        if start is not None and any(start < high and low < start + int(instance.duration[e]) for low, high in spans):
+            around.add(int(e))
+    return around
+
+
+def _restrict(instance: Instance, plan: _PreviousPlan, free: set[int],
+              swappers: AbstractSet[int] = frozenset()) -> tuple[Instance, IntArray]:
+    """Free events keep all their placements, ``swappers`` those at their old start (another room only), the
+    others only their old placement."""
     keep = np.zeros(instance.n_items, dtype=bool)
     free_mask = np.zeros(len(instance.events), dtype=bool)
     free_mask[list(free)] = True
     keep |= free_mask[instance.item_event]
+    for e in swappers:
+        start = plan.old_start.get(e)
+        if not free_mask[e] and start is not None:
+            items = instance.event_items[e]
+            keep[items[instance.item_start[items] == start]] = True
+            free_mask[e] = True
     for e, item in plan.keep_item.items():
         if not free_mask[e]:
             keep[item] = True
@@ -793,18 +812,19 @@ class _Model:
     rows: Rows
 
 
-def _build(instance: Instance, plan: _PreviousPlan, free: set[int], named: AbstractSet[int] = frozenset()) -> _Model:
-    """The model of a neighbourhood: the ``free`` events move, the others stay where they were. A request
-    left out before (free, but not ``named`` by the change) may come in only where it fits around the
-    events that stay: it never displaces one."""
-    sub, to_full = _restrict(instance, plan, free)
+def _build(instance: Instance, plan: _PreviousPlan, free: set[int], named: AbstractSet[int] = frozenset(),
+           swappers: AbstractSet[int] = frozenset()) -> _Model:
+    """The model of a neighbourhood: the ``free`` events move, the ``swappers`` may change room at their
+    time, the others stay where they were. A request left out before (free, but not ``named`` by the change)
+    may come in only where it fits around the events that stay: it never displaces one."""
+    sub, to_full = _restrict(instance, plan, free, swappers)
     frame = _frame(instance, plan, sub, to_full)
     newcomers = np.zeros(len(instance.events), dtype=bool)
     newcomers[list(free)] = True
     newcomers &= ~plan.scheduled_mask
     newcomers[list(named)] = False
     candidates = newcomers[sub.item_event]
-    fixed = np.flatnonzero(~np.isin(sub.item_event, np.asarray(sorted(free), dtype=np.int64)))
+    fixed = np.flatnonzero(~np.isin(sub.item_event, np.asarray(sorted(free | set(swappers)), dtype=np.int64)))
     if candidates.any() and fixed.size:
         index = RowIndex.of(frame.rows, sub.n_items)
         load = index.load_of(fixed)
@@ -886,14 +906,22 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
             if not more_to_gain:
                 return _Stage(level, chosen, kept, value, True, value, frame), False
             _hint(frame, chosen[chosen >= 0])
-    _set_objective(frame.model, frame.value_vars, frame.value_coefs, maximize=True)
+    # The most value first; among repairs of equal value, the least disruption (should stage B get no time).
+    cost = plan.item_cost[frame.to_full]
+    scale = 1 + int(sum(int(cost[items].max()) for items in frame.sub.event_items if items.size))
+    item_value = np.zeros(frame.sub.n_items, dtype=np.int64)
+    item_value[frame.value_vars] = frame.value_coefs
+    combined = item_value * scale - cost
+    used = np.flatnonzero(combined)
+    _set_objective(frame.model, used.tolist(), combined[used].tolist(), maximize=True)
     status, solver = _solve(frame.model, max(0.05, deadline - time.monotonic()), workers, seed, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
     chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
     kept = int(sum(chosen[e] >= 0 for e in plan.scheduled))
-    return _Stage(level, chosen, kept, int(round(solver.objective_value)), status == cp_model.OPTIMAL,
-                  int(solver.best_objective_bound), frame), False
+    on = np.flatnonzero(np.fromiter(solver.response_proto.solution, dtype=np.int64)[: frame.sub.n_items])
+    return _Stage(level, chosen, kept, int(item_value[on].sum()), status == cp_model.OPTIMAL,
+                  int(math.ceil(solver.best_objective_bound / scale)), frame), False
 
 
 def _kept_value(instance: Instance, plan: _PreviousPlan, named: set[int], chosen: IntArray) -> int:
