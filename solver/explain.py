@@ -73,31 +73,32 @@ def _with_predecessors(instance: Instance, events: list[int]) -> list[int]:
 
 
 def conflicting_required_events(instance: Instance, time_limit: float = 10.0, focus: Collection[int] = (),
-                                workers: int = 1) -> list[int] | None:
+                                workers: int = 1, focus_only: bool = False) -> list[int] | None:
     """A minimal set of required events that cannot all be placed, or None if none is found.
 
     ``focus`` names events the conflict likely involves (e.g. those a re-plan's change touched): the
     required events sharing a participant with them are searched first, alone, which is far quicker
-    than the whole summit when the conflict lies there. With ``workers`` > 1, a plain feasibility check
-    on that many workers comes first and answers "no conflict" quickly."""
+    than the whole summit when the conflict lies there; with ``focus_only``, nowhere else. With
+    ``workers`` > 1, a plain feasibility check of the whole summit on that many workers comes next and
+    answers "no conflict" quickly."""
     deadline = time.monotonic() + time_limit
     required = _required_part(instance)
+    people = {p for e in focus for p in instance.events[e].participants}
+    near = [e for e in np.flatnonzero(required.required).tolist() if people & set(instance.events[e].participants)]
+    if near:
+        core = _minimal_core(_only(required, _with_predecessors(instance, near)), deadline)
+        if core is not None:
+            return core
+    if focus_only:
+        return None
     if workers > 1:
         built = build_model(required, with_objective=False)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = workers
-        solver.parameters.max_time_in_seconds = time_limit
+        solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
         solver.parameters.cp_model_presolve = False
         if solver.solve(built.model) != cp_model.INFEASIBLE:
             return None
-    if focus:
-        people = {p for e in focus for p in instance.events[e].participants}
-        near = [e for e in np.flatnonzero(required.required).tolist()
-                if people & set(instance.events[e].participants)]
-        if near:
-            core = _minimal_core(_only(required, _with_predecessors(instance, near)), deadline)
-            if core is not None:
-                return core
     return _minimal_core(required, deadline)
 
 

@@ -163,7 +163,6 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     best: _Stage | None = None
     timed_out = False
     conflict: list[int] | None = None  # required events that cannot all be placed, once found
-    checked_conflict = False
     levels = ["change", "partners", "everything"]
     while levels:
         level = levels[0]
@@ -180,11 +179,12 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         if stage_a is None:
             levels.pop(0)
             timed_out = timed_out or not proven_infeasible
-            if proven_infeasible and level != "everything" and not checked_conflict:
-                checked_conflict = True
+            if proven_infeasible and level != "everything":
                 # If the required events clash on their own, no wider neighbourhood can help: say why at once.
+                # After the first level, only among the touched people's events (quick); after the second,
+                # on the whole summit.
                 conflict = conflicting_required_events(instance, max(0.5, left()), focus=set(plan.broken()) | named,
-                                                       workers=workers)
+                                                       workers=workers, focus_only=level == "change")
                 phases.mark("required_events_conflict")
                 if conflict is not None:
                     break
@@ -200,9 +200,10 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             include_unscheduled = True
             continue
         levels.pop(0)
-        if level != "everything" and left() > 0.3:
-            # Something was left out: prove, on the left-out events' people alone, that no wider search keeps more
-            # (e.g. a leader's shortened day cannot hold all their meetings), rather than widening.
+        if level == "partners" and left() > 0.3:
+            # Something is still left out: prove, on the left-out events' people alone, that no wider search keeps
+            # more (e.g. a leader's shortened day cannot hold all their meetings), rather than searching everything.
+            # (After the first level it would mostly be wasted: the partners' level usually keeps everything.)
             ceiling = _value_ceiling(instance, plan, named, missing, min(0.25, left() * 0.2), workers, seed)
             phases.mark("value_ceiling")
             if ceiling is not None and _kept_value(instance, plan, named, stage_a.chosen) >= ceiling:
