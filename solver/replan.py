@@ -71,6 +71,11 @@ from solver.timetable import Diagnostic, ScenarioRef, Timetable
 
 log = logging.getLogger(__name__)
 
+# About how many placements a second the whole summit's rows (or a model of it) are built at, on this project's
+# machine (Hanoi: 42k placements, 0.25 s; 1,000 requests: 200k, about 1 s): steps over the whole summit are
+# skipped when the time left cannot cover them.
+_PLACEMENTS_PER_SECOND = 200_000
+
 
 @dataclass(frozen=True)
 class DisruptionWeights:
@@ -125,7 +130,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     the searches early; the best repair found so far is returned."""
     started = time.monotonic()
     phases = _Phases()
-    # the searches stop a little before the limit: building the timetable and its reasons takes time too
+    # the searches stop before the limit: building the timetable and its reasons takes time too (set once the
+    # summit's size is known)
     search_end = started + time_limit - min(0.8, 0.25 * time_limit)
 
     def left() -> float:
@@ -138,6 +144,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     working, frozen = _freeze(changed, previous, now, freeze_minutes)
     instance = compile_scenario(working)
     ref = ScenarioRef(name=changed.name, fingerprint=changed.fingerprint())
+    search_end = started + time_limit - min(0.4 * time_limit, 0.6 + instance.n_items / _PLACEMENTS_PER_SECOND)
 
     phases.mark("prepare")
     plan = _PreviousPlan.of(instance, previous, weights)
@@ -158,7 +165,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # opens time, rooms or capacity they could use. A change that only takes something away cannot
     # make room for them; looking anyway would re-open the whole summit's optimisation (and, after a
     # plan that was not proven optimal, never finish). A fresh solve is the way to look for more.
-    include_unscheduled = any(_opens_capacity(scenario, changed, c) for c in change_list)
+    opened = any(_opens_capacity(scenario, changed, c) for c in change_list)
+    candidates = set(range(len(instance.events))) - set(plan.scheduled.tolist()) if opened else set()
     phases.mark("opens_capacity")
     best: _Stage | None = None
     timed_out = False
@@ -166,15 +174,16 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     levels = ["change", "partners", "everything"]
     while levels:
         level = levels[0]
-        free = _neighbourhood(instance, plan, named, level, include_unscheduled)
+        free = _neighbourhood(instance, plan, named, level, candidates)
         remaining = left()
-        if (remaining <= 0.05 or (stop is not None and stop.is_set())) and best is not None:
-            break
+        building = sum(int(instance.event_items[e].size) for e in free) / _PLACEMENTS_PER_SECOND
+        if (remaining <= 0.05 + building or (stop is not None and stop.is_set())) and best is not None:
+            break  # no time to build and search a wider neighbourhood: the repair found stands
         keep_all = None if level == "change" else [e for e in list(plan.scheduled) + sorted(named)
                                                    if instance.event_items[e].size]
         stage_a, proven_infeasible = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), workers,
                                                 seed, stop, start=best.chosen if best is not None else None,
-                                                keep_all=keep_all, more_to_gain=include_unscheduled, named=named)
+                                                keep_all=keep_all, more_to_gain=bool(candidates), named=named)
         phases.mark(f"keep_most_{level}")
         if stage_a is None:
             levels.pop(0)
@@ -195,9 +204,11 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                    if stage_a.chosen[e] < 0 and instance.event_items[e].size]
         if not missing:
             break
-        if not include_unscheduled:
-            # An event had to go: what it held may let in a request left out before. Look again.
-            include_unscheduled = True
+        freed = _freed_by(instance, plan, [e for e in missing if plan.scheduled_mask[e]]) - candidates - named
+        if freed:
+            # An event had to go: what it held (its people's time, its room) may let in a request left out before
+            # that needs it. Look again with those.
+            candidates |= freed
             continue
         levels.pop(0)
         if level == "partners" and left() > 0.3:
@@ -236,12 +247,12 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         # Either no untouched event moves (then this optimum is the least possible), or one does
         # (then the touched events' cheapest costs plus the cheapest single move of another).
         lower = max(lower, min(disruption, lower + plan.cheapest_other_move(instance)))
-    if disruption > lower and best.kept == plan.alive:
+    if disruption > lower and best.kept == plan.alive and left() > 2 * instance.n_items / _PLACEMENTS_PER_SECOND:
         lower = max(lower, displaced + plan.blocked_extra(instance, chosen))
     if disruption > lower and best.level in ("change", "partners") and best.frame is not None and left() > 0.3:
         # A cheaper repair often moves an event beside the change: it gives up its room to a displaced one and
         # takes another at its time, or (after a resource cut) another user of the resource moves.
-        around_free = _neighbourhood(instance, plan, named, "around", include_unscheduled) | _cut_users(
+        around_free = _neighbourhood(instance, plan, named, "around", candidates) | _cut_users(
             instance, change_list)
         swappers = _swappers(instance, plan, set(plan.broken()) | named)
         around = _move_least(instance, plan, stage_b, left() * 0.35, workers, seed, stop=stop,
@@ -257,7 +268,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # the displaced events leave (exact, and it often finds a cheaper repair on the way), then the LP bound
     # (weaker; measured on Hanoi, it proved none of the repairs the budget search left open).
     tried_budget = tried_lp = False
-    newcomers = True if include_unscheduled else named
+    newcomers = candidates | named
     budget = None
     if not proven and best.level != "everything" and best.frame is not None:
         budget = _budget_placements(instance, plan, chosen, disruption, newcomers)
@@ -266,7 +277,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     for proof in ("budget", "lp"):
         if proven:
             break
-        if proof == "budget" and budget is not None and left() > 0.2:
+        if proof == "budget" and budget is not None and left() > 0.2 + budget.sum() / _PLACEMENTS_PER_SECOND:
             tried_budget = True
             answer, minimal = _cheaper_repair(instance, plan, budget, disruption, best.value,
                                               min(proof_seconds, left()), workers, seed, stop)
@@ -285,7 +296,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             phases.mark("lp_proof")
     whole_bound = stage_b.bound if best.level == "everything" else 0
     remaining = min(proof_seconds, left())
-    if not proven and not tried_lp and not tried_budget and best.level != "everything" and remaining > 0.1:
+    if (not proven and not tried_lp and not tried_budget and best.level != "everything"
+            and remaining > 0.2 + 2 * instance.n_items / _PLACEMENTS_PER_SECOND):
         # Improve (or prove) on the whole summit, starting from the repair just found (a greedy one).
         whole = _move_least(instance, plan, stage_b, remaining, workers, seed,
                             frame=_build(instance, plan, set(range(len(instance.events)))), stop=stop)
@@ -301,7 +313,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
              if u.event in instance.event_index and instance.event_index[u.event] not in named}
     table = timetable_from_placements(instance, chosen, ref, preferred=plan.old_room, known_reasons=known)
     # optimal only when the whole summit was searched, left-out requests included
-    table.status = "optimal" if best.optimal and best.level == "everything" and include_unscheduled else "feasible"
+    table.status = "optimal" if best.optimal and best.level == "everything" and opened else "feasible"
     table.objective = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
                               if chosen[e] >= 0 and not instance.required[e]))
     table.bound = None
@@ -649,21 +661,27 @@ def _room_extra(instance: Instance, old_room: dict[int, int], old_start: dict[in
     extra = np.zeros(instance.n_items, dtype=np.int64)
     grid = instance.grid
     n_slots = grid.n_slots
+    n_events = len(instance.events)
     # a room is in use from the changeover or sweep before an event to its end
-    begin_all = np.maximum(instance.item_start - instance.item_lead, grid.day_offset[grid.slot_day[instance.item_start]])
+    day_start = grid.day_offset[grid.slot_day[instance.item_start]]
+    begin_all = np.maximum(instance.item_start - instance.item_lead, day_start)
     end_all = np.minimum(instance.item_end, n_slots)
-    old_use: dict[int, tuple[int, int]] = {}
+    room_of = np.full(n_events, -1, dtype=np.int64)
+    start_of = np.full(n_events, -1, dtype=np.int64)
+    use_begin = np.zeros(n_events, dtype=np.int64)
+    use_end = np.zeros(n_events, dtype=np.int64)
+    cost_of = np.zeros(n_events, dtype=np.int64)
+    held = np.zeros((len(instance.rooms), n_slots + 1), dtype=np.int64)
     for e, r in old_room.items():
         start = old_start.get(e)
         items = instance.event_items[e]
         if start is None or not items.size:
             continue
         lead = int(instance.item_lead[keep[e]] if e in keep else instance.item_lead[items].max())
-        day_start = int(grid.day_offset[grid.slot_day[start]])
-        old_use[e] = (max(start - lead, day_start), min(start + int(instance.duration[e]), n_slots))
-    held = np.zeros((len(instance.rooms), n_slots + 1), dtype=np.int64)
-    for e, (first, last) in old_use.items():
-        held[old_room[e], first:last] += 1
+        room_of[e], start_of[e], cost_of[e] = r, start, room_change[e]
+        use_begin[e] = max(start - lead, int(grid.day_offset[grid.slot_day[start]]))
+        use_end[e] = min(start + int(instance.duration[e]), n_slots)
+        held[r, use_begin[e]: use_end[e]] += 1
     before = np.concatenate([np.zeros((held.shape[0], 1), dtype=np.int64), np.cumsum(held, axis=1)], axis=1)
     for pool in instance.pools:
         if pool.size < 2:
@@ -671,31 +689,27 @@ def _room_extra(instance: Instance, old_room: dict[int, int], old_start: dict[in
         items = np.flatnonzero(instance.item_pool == pool.index)
         begin, end = begin_all[items], end_all[items]
         rooms = np.asarray(list(pool.rooms), dtype=np.int64)
-        busy = before[rooms][:, end] - before[rooms][:, begin]  # rooms x items
+        row_of = np.full(len(instance.rooms), -1, dtype=np.int64)
+        row_of[rooms] = np.arange(rooms.size)
+        busy = before[rooms][:, end] - before[rooms][:, begin]  # rooms x items: others' old uses overlapping
         events = instance.item_event[items]
-        for k, room in enumerate(rooms):  # an event's own old use of its room does not block it
-            mine = np.asarray([old_room.get(int(e)) == room and int(e) in old_use for e in events], dtype=bool)
-            if mine.any():
-                own = np.asarray([old_use[int(e)] for e in events[mine]], dtype=np.int64).reshape(-1, 2)
-                busy[k, mine] -= np.maximum(0, np.minimum(end[mine], own[:, 1]) - np.maximum(begin[mine], own[:, 0]))
+        row = row_of[np.maximum(room_of[events], 0)]
+        own = np.flatnonzero((room_of[events] >= 0) & (row >= 0))  # items of events whose old room is here
+        overlap = np.maximum(0, np.minimum(end[own], use_end[events[own]]) - np.maximum(begin[own],
+                                                                                       use_begin[events[own]]))
+        busy[row[own], own] -= overlap  # an event's own old use of its room does not block it
         extra[items] = np.where((busy > 0).all(axis=0), base_room_change, 0)
-        for e, r in old_room.items():
-            start = old_start.get(e)
-            if start is None or r not in pool.rooms:
-                continue
-            mine = np.flatnonzero((events == e) & (begin != start))
-            k = int(np.flatnonzero(rooms == r)[0])
-            extra[items[mine]] += np.where(busy[k, mine] > 0, room_change[e], 0)
+        moved = own[instance.item_start[items[own]] != start_of[events[own]]]
+        extra[items[moved]] += np.where(busy[row[moved], moved] > 0, cost_of[events[moved]], 0)
     return extra
 
 
 def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], level: str,
-                   include_unscheduled: bool = True) -> set[int]:
-    every = set(range(len(instance.events)))
+                   candidates: AbstractSet[int] = frozenset()) -> set[int]:
     scheduled = {int(e) for e in plan.scheduled}
     if level == "everything":
-        return every if include_unscheduled else scheduled | named
-    free = set(plan.broken()) | named | ((every - scheduled) if include_unscheduled else set())
+        return scheduled | named | set(candidates)
+    free = set(plan.broken()) | named | set(candidates)
     if level == "partners":
         touched = set(plan.broken()) | named
         people = {p for e in touched for p in instance.events[e].participants}
@@ -708,7 +722,7 @@ def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], lev
             if same_room_day or people & set(instance.events[e].participants):
                 free.add(e)
     if level == "around":
-        free |= _neighbourhood(instance, plan, named, "partners", include_unscheduled)
+        free |= _neighbourhood(instance, plan, named, "partners", candidates)
     return free
 
 
@@ -726,6 +740,27 @@ class _Stage:
     optimal: bool
     bound: int
     frame: _Model | None = None
+
+
+def _freed_by(instance: Instance, plan: _PreviousPlan, dropped: list[int]) -> set[int]:
+    """Requests left out before that could use what the ``dropped`` events held: they share a participant
+    with one, or could take its room pool while it would have run."""
+    if not dropped:
+        return set()
+    people = {p for e in dropped for p in instance.events[e].participants}
+    pool_of = {room: pool.index for pool in instance.pools for room in pool.rooms}
+    held = [(pool_of.get(plan.old_room.get(e, -1), -1), s, s + int(instance.duration[e]))
+            for e in dropped if (s := plan.old_start.get(e)) is not None]
+    freed = set()
+    for e in np.flatnonzero(~plan.scheduled_mask).tolist():
+        items = instance.event_items[e]
+        if not items.size:
+            continue
+        if people & set(instance.events[e].participants) or any(
+                ((instance.item_pool[items] == pool) & (instance.item_start[items] < end)
+                 & (instance.item_end[items] > start)).any() for pool, start, end in held):
+            freed.add(e)
+    return freed
 
 
 def _swappers(instance: Instance, plan: _PreviousPlan, touched: set[int]) -> set[int]:
@@ -969,7 +1004,7 @@ def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], mis
 
 
 def _budget_placements(instance: Instance, plan: _PreviousPlan, chosen: IntArray, disruption: int,
-                       newcomers: set[int] | bool) -> BoolArray | None:
+                       newcomers: set[int]) -> BoolArray | None:
     """The placements a repair cheaper than ``disruption`` could use. Every displaced event costs at least
     its cheapest alternative, so a placement whose cost would overrun the budget the others leave cannot
     be part of it. None when even the displaced events' cheapest alternatives overrun it."""
@@ -984,10 +1019,9 @@ def _budget_placements(instance: Instance, plan: _PreviousPlan, chosen: IntArray
     allowed_cost[scheduled] = spare
     for e, least in floor_cost.items():
         allowed_cost[e] = spare + least
-    if newcomers is True:
-        allowed_cost[~scheduled] = 2**40
-    elif newcomers:
-        allowed_cost[[e for e in newcomers if not scheduled[e]]] = 2**40
+    newcomer = [e for e in newcomers if not scheduled[e]]
+    if newcomer:
+        allowed_cost[newcomer] = 2**40
     return plan.item_cost <= allowed_cost[instance.item_event]
 
 
