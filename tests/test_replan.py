@@ -296,3 +296,23 @@ def test_a_shortened_day_drops_only_the_least_valuable_meeting(late: str) -> Non
     assert [a.event for a in result.diff.dropped] == ["m3"]
     if late == "m3":  # the broken meeting is the one to drop: proven so on a's meetings alone, no wider search
         assert result.neighbourhood == "change" and result.disruption == 0
+
+
+def test_a_left_out_request_comes_in_only_around_the_events_that_stay() -> None:
+    # one room, two half-hour slots: m1 (a, b) and m2 (c, d) fill them, m3 (a, c) is left out. A second room
+    # would let m1 and m2 share a slot and m3 take the other, but that moves an untouched meeting: a re-plan
+    # does not (a fresh solve does)
+    model = scenario(days=[{"date": "2025-10-25", "start": "09:00", "end": "10:00"}],
+                     participants=[{"id": p, "delegation": p} for p in "abcd"],
+                     events=[event(name, 30, people, kind="bilateral", priority=priority)
+                             for name, people, priority in (("m1", ("a", "b"), 3), ("m2", ("c", "d"), 2),
+                                                            ("m3", ("a", "c"), 1))])
+    before = solved(model)
+    assert {a.event for a in before.assignments} == {"m1", "m2"}
+    room = {"op": "room_added", "room": {"id": "r2", "capacity": 10}}
+    result = resolve(model, before, [room], time_limit=5)
+    assert validate_timetable(result.scenario, result.timetable) == []
+    assert {a.event for a in result.timetable.assignments} == {"m1", "m2"} and result.disruption == 0
+    assert result.proven_minimal
+    fresh = solved(result.scenario)
+    assert {a.event for a in fresh.assignments} == {"m1", "m2", "m3"}

@@ -106,7 +106,8 @@ class JobExecutor:
         status = "cancelled" if stop.is_set() else "done"
         summary = {"status": result.timetable.status, "disruption": result.disruption,
                    "disruption_bound": result.disruption_bound, "proven_minimal": result.proven_minimal,
-                   "frozen": result.frozen, "diff": result.diff.to_dict()}
+                   "frozen": result.frozen, "diff": result.diff.to_dict(),
+                   "phases": result.phases}  # seconds per step: where a slow re-plan spent its time
         self.repo.finish_job(job_id, status, timetable=result.timetable,
                              new_version=(result.scenario, params["changes"]),  # type: ignore[arg-type]
                              result=summary)
