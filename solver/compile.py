@@ -176,6 +176,17 @@ class Instance:
         clone.event_items = _group_items(clone.item_event, len(self.events))
         return clone
 
+    def with_predecessors(self, events: list[int] | set[int]) -> list[int]:
+        """These events and every event they must follow (H10), directly or not."""
+        keep = set(events)
+        stack = list(keep)
+        while stack:
+            for before in self.predecessors[stack.pop()]:
+                if before not in keep:
+                    keep.add(before)
+                    stack.append(before)
+        return sorted(keep)
+
     @cached_property
     def item_end(self) -> IntArray:
         return self.item_start + self.duration[self.item_event]

@@ -57,19 +57,7 @@ def _solve_status(model: cp_model.CpModel, time_limit: float, assumptions: list[
 def _required_part(instance: Instance) -> Instance:
     """Only required events and what they must follow: optional events can always stay out, so
     they never make a scenario infeasible (and leaving them out makes the proof fast)."""
-    return _only(instance, _with_predecessors(instance, np.flatnonzero(instance.required).tolist()))
-
-
-def _with_predecessors(instance: Instance, events: list[int]) -> list[int]:
-    """These events and every event they must follow (H10), directly or not."""
-    keep = set(events)
-    stack = list(keep)
-    while stack:
-        for before in instance.predecessors[stack.pop()]:
-            if before not in keep:
-                keep.add(before)
-                stack.append(before)
-    return sorted(keep)
+    return _only(instance, instance.with_predecessors(np.flatnonzero(instance.required).tolist()))
 
 
 def conflicting_required_events(instance: Instance, time_limit: float = 10.0, focus: Collection[int] = (),
@@ -86,7 +74,7 @@ def conflicting_required_events(instance: Instance, time_limit: float = 10.0, fo
     people = {p for e in focus for p in instance.events[e].participants}
     near = [e for e in np.flatnonzero(required.required).tolist() if people & set(instance.events[e].participants)]
     if near:
-        core = _minimal_core(_only(required, _with_predecessors(instance, near)), deadline)
+        core = _minimal_core(_only(required, instance.with_predecessors(near)), deadline)
         if core is not None:
             return core
     if focus_only:

@@ -973,13 +973,8 @@ def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], mis
     events (closed under 'after') are solved alone: every other event is relaxed away (it could not clash with
     them) and counts at its full value. None if those people's events are most of the summit, or no bound came."""
     people = {p for e in missing for p in instance.events[e].participants}
-    group = {e for e, event in enumerate(instance.events) if people & set(event.participants)}
-    stack = list(group)
-    while stack:
-        for before in instance.predecessors[stack.pop()]:
-            if before not in group:
-                group.add(before)
-                stack.append(before)
+    theirs = {e for e, event in enumerate(instance.events) if people & set(event.participants)}
+    group = instance.with_predecessors(theirs)
     if len(group) > len(instance.events) // 2:
         return None
     value = plan.event_value(instance)
