@@ -67,7 +67,7 @@ from solver.model.greedy import greedy_placements
 from solver.model.rows import IntArray, RowIndex, Rows
 from solver.scenario import Scenario, ScenarioError, parse_scenario
 from solver.solve import timetable_from_placements
-from solver.timetable import Diagnostic, ScenarioRef, Timetable
+from solver.timetable import Assignment, Diagnostic, ScenarioRef, Timetable
 
 log = logging.getLogger(__name__)
 
@@ -311,29 +311,94 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # Requests left out before and still out keep their reason: the change did not concern them.
     known = {instance.event_index[u.event]: (u.code, u.reason) for u in previous.unscheduled
              if u.event in instance.event_index and instance.event_index[u.event] not in named}
-    table = timetable_from_placements(instance, chosen, ref, preferred=plan.old_room, known_reasons=known)
-    # optimal only when the whole summit was searched, left-out requests included
-    table.status = "optimal" if best.optimal and best.level == "everything" and opened else "feasible"
-    table.objective = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
-                              if chosen[e] >= 0 and not instance.required[e]))
-    table.bound = None
-    old = {a.event: a for a in previous.assignments}
-    for assignment in table.assignments:
-        before = old.get(assignment.event)
-        assignment.confirmed = bool(before is not None and before.confirmed and before.room == assignment.room
-                                    and before.start == assignment.start)
-    table.solve_seconds = round(time.monotonic() - started, 3)
-    # Rooms are chosen within pools after solving: report what the planner will actually see.
-    measured = measure_disruption(changed, previous, table, weights)
+
+    def timetable_of(chosen: IntArray, rooms: dict[int, int]) -> tuple[Timetable, int]:
+        table = timetable_from_placements(instance, chosen, ref, preferred=rooms, known_reasons=known)
+        # optimal only when the whole summit was searched, left-out requests included
+        table.status = "optimal" if best.optimal and best.level == "everything" and opened else "feasible"
+        table.bound = None
+        old = {a.event: a for a in previous.assignments}
+        for assignment in table.assignments:
+            before = old.get(assignment.event)
+            assignment.confirmed = bool(before is not None and before.confirmed and before.room == assignment.room
+                                        and before.start == assignment.start)
+        # Rooms are chosen within pools after solving: measure what the planner will actually see.
+        return table, measure_disruption(changed, previous, table, weights)
+
+    table, measured = timetable_of(chosen, plan.old_room)
+    phases.mark("timetable")
     if measured > disruption:  # a room changed inside a pool: the proof was about the pooled cost
         proven = False
         bound = min(bound, disruption)
     disruption = measured
-    phases.mark("timetable")
+    if not proven and best.level != "everything" and left() > 0.2 + instance.n_items / _PLACEMENTS_PER_SECOND:
+        # Prove (or improve) the repair with every room apart: a search restricted to the concrete placements
+        # that fit in the budget the displaced events leave.
+        cheaper, minimal = _concrete_repair(working, previous, weights, table, measured, newcomers, left(), workers,
+                                            seed, stop)
+        if cheaper is not None:
+            chosen_rooms = {instance.event_index[a.event]: instance.room_index[a.room] for a in cheaper}
+            trial, cost = timetable_of(_placements_of(instance, cheaper), chosen_rooms)
+            if cost < measured:
+                table, disruption = trial, cost
+        if minimal:
+            proven, bound = True, disruption
+        phases.mark("concrete_proof")
+    table.solve_seconds = round(time.monotonic() - started, 3)
     diff = diff_timetables(changed, previous, table)
     phases.mark("diff")
     return ReplanResult(table, changed, diff, disruption, bound, proven, best.level, frozen, table.solve_seconds,
                         phases.seconds)
+
+
+def _placements_of(instance: Instance, assignments: list[Assignment]) -> IntArray:
+    """The placement of each assigned event in ``instance`` (-1 if unassigned or not a placement there)."""
+    chosen = np.full(len(instance.events), -1, dtype=np.int64)
+    pool_of = {room: pool.index for pool in instance.pools for room in pool.rooms}
+    for a in assignments:
+        e, r = instance.event_index.get(a.event), instance.room_index.get(a.room)
+        slot = instance.grid.slot_of(instance.scenario.localise(a.start))
+        if e is None or r is None or slot is None:
+            continue
+        items = instance.event_items[e]
+        match = items[(instance.item_pool[items] == pool_of.get(r, -1)) & (instance.item_start[items] == slot)]
+        if match.size:
+            chosen[e] = int(match[0])
+    return chosen
+
+
+def _concrete_repair(working: Scenario, previous: Timetable, weights: DisruptionWeights, table: Timetable,
+                     measured: int, newcomers: set[int], time_limit: float, workers: int, seed: int,
+                     stop: threading.Event | None) -> tuple[list[Assignment] | None, bool]:
+    """With every room apart (no pools), search for a repair of the same value that costs less than
+    ``measured``, among the placements that fit in the budget the displaced events leave. Returns a cheaper
+    repair's assignments if one is found and whether ``measured`` (or that repair's cost) is proven minimal."""
+    deadline = time.monotonic() + time_limit
+    concrete = compile_scenario(working, pool_rooms=False)
+    plan = _PreviousPlan.of(concrete, previous, weights)
+    chosen = _placements_of(concrete, table.assignments)
+    placed = {a.event for a in table.assignments}
+    if any(concrete.events[e].id in placed for e in np.flatnonzero(chosen < 0).tolist()):
+        return None, False  # a placement of the repair does not exist with rooms apart (should not happen)
+    budget = _budget_placements(concrete, plan, chosen, measured, newcomers)
+    if budget is None:
+        return None, True
+    value = int(plan.event_value(concrete)[chosen >= 0].sum())
+    remaining = deadline - time.monotonic()
+    if remaining < 0.1 + budget.sum() / _PLACEMENTS_PER_SECOND:
+        return None, False
+    answer, minimal = _cheaper_repair(concrete, plan, budget, measured, value, remaining, workers, seed, stop)
+    if answer is None:
+        return None, minimal
+    grid = concrete.grid
+    repaired = []
+    for e in np.flatnonzero(answer >= 0).tolist():
+        item = int(answer[e])
+        start = grid.time_of(int(concrete.item_start[item]))
+        repaired.append(Assignment(event=concrete.events[e].id,
+                                   room=concrete.rooms[concrete.pools[int(concrete.item_pool[item])].rooms[0]].id,
+                                   start=start, end=start + timedelta(minutes=concrete.events[e].duration_minutes)))
+    return repaired, minimal
 
 
 def measure_disruption(scenario: Scenario, previous: Timetable, new: Timetable,
