@@ -234,8 +234,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                             frozen, table.solve_seconds, phases.seconds)
 
     remaining = max(0.05, left())
-    stage_b = best if best.frame is None else _move_least(instance, plan, best, remaining * 0.5, workers, seed,
-                                                          stop=stop)
+    stage_b = best.least_moves or (best if best.frame is None else _move_least(instance, plan, best, remaining * 0.5,
+                                                                               workers, seed, stop=stop))
     phases.mark("move_least")
     chosen = stage_b.chosen
     disruption = plan.cost_of(chosen)
@@ -805,6 +805,7 @@ class _Stage:
     optimal: bool
     bound: int
     frame: _Model | None = None
+    least_moves: _Stage | None = None  # when this search already moved least, proven so: stage B's answer
 
 
 def _freed_by(instance: Instance, plan: _PreviousPlan, dropped: list[int]) -> set[int]:
@@ -1005,7 +1006,11 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
             kept = int(sum(chosen[e] >= 0 for e in plan.scheduled))
             value = int(plan.event_value(instance)[chosen >= 0].sum())
             if not more_to_gain:
-                return _Stage(level, chosen, kept, value, True, value, frame), False
+                stage = _Stage(level, chosen, kept, value, True, value, frame)
+                if status == cp_model.OPTIMAL:  # the least disruption for the most value: stage B is done too
+                    stage.least_moves = _Stage(level, chosen, kept, value, True,
+                                               int(math.floor(solver.best_objective_bound / plan.tie_scale + 1e-9)))
+                return stage, False
             _hint(frame, chosen[chosen >= 0])
     # The most value first; among repairs of equal value, the least disruption (should stage B get no time).
     cost = plan.item_cost[frame.to_full]
