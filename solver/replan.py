@@ -756,16 +756,23 @@ def _room_extra(instance: Instance, old_room: dict[int, int], old_start: dict[in
         rooms = np.asarray(list(pool.rooms), dtype=np.int64)
         row_of = np.full(len(instance.rooms), -1, dtype=np.int64)
         row_of[rooms] = np.arange(rooms.size)
-        busy = before[rooms][:, end] - before[rooms][:, begin]  # rooms x items: others' old uses overlapping
+        # old uses overlapping each room use, per room, computed once per distinct (begin, end)
+        keys, span_of = np.unique(begin * (n_slots + 1) + end, return_inverse=True)
+        span_of = span_of.reshape(-1)
+        first, last = keys // (n_slots + 1), keys % (n_slots + 1)
+        held_span = before[rooms][:, last] - before[rooms][:, first]  # rooms x spans
+        busy_rooms = (held_span > 0).sum(axis=0)[span_of]  # per item
         events = instance.item_event[items]
         row = row_of[np.maximum(room_of[events], 0)]
         own = np.flatnonzero((room_of[events] >= 0) & (row >= 0))  # items of events whose old room is here
         overlap = np.maximum(0, np.minimum(end[own], use_end[events[own]]) - np.maximum(begin[own],
                                                                                        use_begin[events[own]]))
-        busy[row[own], own] -= overlap  # an event's own old use of its room does not block it
-        extra[items] = np.where((busy > 0).all(axis=0), base_room_change, 0)
-        moved = own[instance.item_start[items[own]] != start_of[events[own]]]
-        extra[items[moved]] += np.where(busy[row[moved], moved] > 0, cost_of[events[moved]], 0)
+        held_own = held_span[row[own], span_of[own]]
+        others = held_own - overlap  # an event's own old use of its room does not block it
+        busy_rooms[own] += (others > 0).astype(np.int64) - (held_own > 0).astype(np.int64)
+        extra[items] = np.where(busy_rooms == rooms.size, base_room_change, 0)
+        moved = instance.item_start[items[own]] != start_of[events[own]]
+        extra[items[own[moved]]] += np.where(others[moved] > 0, cost_of[events[own[moved]]], 0)
     return extra
 
 
