@@ -334,14 +334,16 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     if not proven and best.level != "everything" and left() > 0.2 + instance.n_items / _PLACEMENTS_PER_SECOND:
         # Prove (or improve) the repair with every room apart: a search restricted to the concrete placements
         # that fit in the budget the displaced events leave.
-        cheaper, minimal = _concrete_repair(working, previous, weights, table, measured, newcomers, left(), workers,
-                                            seed, stop)
+        cheaper, cheaper_cost, minimal = _concrete_repair(working, previous, weights, table, measured, newcomers,
+                                                          left(), workers, seed, stop)
+        taken = cheaper is None
         if cheaper is not None:
             chosen_rooms = {instance.event_index[a.event]: instance.room_index[a.room] for a in cheaper}
             trial, cost = timetable_of(_placements_of(instance, cheaper), chosen_rooms)
-            if cost < measured:
+            taken = cost == cheaper_cost  # its rooms came out as found
+            if taken:
                 table, disruption = trial, cost
-        if minimal:
+        if minimal and taken:  # proven: none cheaper than the repair now in hand
             proven, bound = True, disruption
         phases.mark("concrete_proof")
     table.solve_seconds = round(time.monotonic() - started, 3)
@@ -369,27 +371,28 @@ def _placements_of(instance: Instance, assignments: list[Assignment]) -> IntArra
 
 def _concrete_repair(working: Scenario, previous: Timetable, weights: DisruptionWeights, table: Timetable,
                      measured: int, newcomers: set[int], time_limit: float, workers: int, seed: int,
-                     stop: threading.Event | None) -> tuple[list[Assignment] | None, bool]:
+                     stop: threading.Event | None) -> tuple[list[Assignment] | None, int, bool]:
     """With every room apart (no pools), search for a repair of the same value that costs less than
     ``measured``, among the placements that fit in the budget the displaced events leave. Returns a cheaper
-    repair's assignments if one is found and whether ``measured`` (or that repair's cost) is proven minimal."""
+    repair's assignments and cost if one is found, and whether ``measured`` (or that repair's cost) is proven
+    minimal."""
     deadline = time.monotonic() + time_limit
     concrete = compile_scenario(working, pool_rooms=False)
     plan = _PreviousPlan.of(concrete, previous, weights)
     chosen = _placements_of(concrete, table.assignments)
     placed = {a.event for a in table.assignments}
     if any(concrete.events[e].id in placed for e in np.flatnonzero(chosen < 0).tolist()):
-        return None, False  # a placement of the repair does not exist with rooms apart (should not happen)
+        return None, measured, False  # a placement of the repair does not exist with rooms apart (should not happen)
     budget = _budget_placements(concrete, plan, chosen, measured, newcomers)
     if budget is None:
-        return None, True
+        return None, measured, True
     value = int(plan.event_value(concrete)[chosen >= 0].sum())
     remaining = deadline - time.monotonic()
     if remaining < 0.1 + budget.sum() / _PLACEMENTS_PER_SECOND:
-        return None, False
+        return None, measured, False
     answer, minimal = _cheaper_repair(concrete, plan, budget, measured, value, remaining, workers, seed, stop)
     if answer is None:
-        return None, minimal
+        return None, measured, minimal
     grid = concrete.grid
     repaired = []
     for e in np.flatnonzero(answer >= 0).tolist():
@@ -398,7 +401,7 @@ def _concrete_repair(working: Scenario, previous: Timetable, weights: Disruption
         repaired.append(Assignment(event=concrete.events[e].id,
                                    room=concrete.rooms[concrete.pools[int(concrete.item_pool[item])].rooms[0]].id,
                                    start=start, end=start + timedelta(minutes=concrete.events[e].duration_minutes)))
-    return repaired, minimal
+    return repaired, plan.cost_of(answer), minimal
 
 
 def measure_disruption(scenario: Scenario, previous: Timetable, new: Timetable,

@@ -316,3 +316,25 @@ def test_a_left_out_request_comes_in_only_around_the_events_that_stay() -> None:
     assert result.proven_minimal
     fresh = solved(result.scenario)
     assert {a.event for a in fresh.assignments} == {"m1", "m2", "m3"}
+
+
+def test_a_room_change_forced_inside_a_pool_is_proven_with_rooms_apart() -> None:
+    # r1 and r2 are identical (one pool). x (a, b) at 09:00 and y (c, d) at 09:30 both use r1; a now lands at
+    # 09:15, and x must end by 09:45: x moves to 09:15, where it overlaps y. The pooled model prices that as a
+    # time move alone (10), but one of them must also change room (3): 13 is the least, proven with rooms apart
+    rooms = [{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}]
+    people = [{"id": p, "delegation": p} for p in "abcd"]
+
+    def meetings(pinned: bool) -> list[dict[str, Any]]:
+        return [event("x", 30, ("a", "b"), earliest=at("09:00"), latest_end=at("09:45"),
+                      **({"pinned": {"room": "r1", "start": at("09:00")}} if pinned else {})),
+                event("y", 30, ("c", "d"), **({"pinned": {"room": "r1", "start": at("09:30")}} if pinned else {}))]
+
+    before = solved(scenario(rooms=rooms, participants=people, events=meetings(pinned=True)))
+    model = scenario(rooms=rooms, participants=people, events=meetings(pinned=False))
+    result = resolve(model, before, [{"op": "participant_delayed", "participant": "a", "arrival": at("09:15")}],
+                     time_limit=5)
+    assert validate_timetable(result.scenario, result.timetable) == []
+    weights = DisruptionWeights()
+    assert result.disruption == weights.time_move + weights.room_change
+    assert result.proven_minimal and result.disruption_bound == result.disruption
