@@ -66,7 +66,7 @@ from solver.model.constraints import all_rows
 from solver.model.greedy import greedy_placements
 from solver.model.rows import IntArray, RowIndex, Rows
 from solver.scenario import Scenario, ScenarioError, parse_scenario
-from solver.solve import timetable_from_placements
+from solver.solve import LP_MAX_PLACEMENTS, timetable_from_placements
 from solver.timetable import Assignment, Diagnostic, ScenarioRef, Timetable
 
 log = logging.getLogger(__name__)
@@ -286,7 +286,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             if minimal:
                 proven, lower = True, disruption
             phases.mark("budget_proof")
-        elif proof == "lp" and stage_b.optimal and best.level != "everything" and left() > 0.3:
+        elif (proof == "lp" and stage_b.optimal and best.level != "everything" and instance.n_items <= LP_MAX_PLACEMENTS
+              and left() > 0.3 + 3 * instance.n_items / _PLACEMENTS_PER_SECOND):
             tried_lp = True
             # The LP relaxation of "least disruption at this value" on the whole summit bounds it below.
             relaxed = _disruption_lp(instance, plan, best.value, left())
