@@ -176,7 +176,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         level = levels[0]
         free = _neighbourhood(instance, plan, named, level, candidates)
         remaining = left()
-        building = sum(int(instance.event_items[e].size) for e in free) / _PLACEMENTS_PER_SECOND
+        building = 2 * sum(int(instance.event_items[e].size) for e in free) / _PLACEMENTS_PER_SECOND
         if (remaining <= 0.05 + building or (stop is not None and stop.is_set())) and best is not None:
             break  # no time to build and search a wider neighbourhood: the repair found stands
         keep_all = None if level == "change" else [e for e in list(plan.scheduled) + sorted(named)
@@ -215,7 +215,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             # Something is still left out: prove, on the left-out events' people alone, that no wider search keeps
             # more (e.g. a leader's shortened day cannot hold all their meetings), rather than searching everything.
             # (After the first level it would mostly be wasted: the partners' level usually keeps everything.)
-            ceiling = _value_ceiling(instance, plan, named, missing, min(0.25, left() * 0.2), workers, seed)
+            ceiling = _value_ceiling(instance, plan, named, missing, min(0.25, left() * 0.2), left(), workers, seed)
             phases.mark("value_ceiling")
             if ceiling is not None and _kept_value(instance, plan, named, stage_a.chosen) >= ceiling:
                 best = stage_a
@@ -249,11 +249,13 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         lower = max(lower, min(disruption, lower + plan.cheapest_other_move(instance)))
     if disruption > lower and best.kept == plan.alive and left() > 2 * instance.n_items / _PLACEMENTS_PER_SECOND:
         lower = max(lower, displaced + plan.blocked_extra(instance, chosen))
-    if disruption > lower and best.level in ("change", "partners") and best.frame is not None and left() > 0.3:
+    around_free: set[int] = set()
+    if disruption > lower and best.level in ("change", "partners") and best.frame is not None:
+        around_free = _neighbourhood(instance, plan, named, "around", candidates) | _cut_users(instance, change_list)
+    if around_free and left() > 0.3 + 2 * sum(int(instance.event_items[e].size)
+                                              for e in around_free) / _PLACEMENTS_PER_SECOND:
         # A cheaper repair often moves an event beside the change: it gives up its room to a displaced one and
         # takes another at its time, or (after a resource cut) another user of the resource moves.
-        around_free = _neighbourhood(instance, plan, named, "around", candidates) | _cut_users(
-            instance, change_list)
         swappers = _swappers(instance, plan, set(plan.broken()) | named)
         around = _move_least(instance, plan, stage_b, left() * 0.35, workers, seed, stop=stop,
                              frame=_build(instance, plan, around_free, named, swappers))
@@ -1049,14 +1051,16 @@ def _kept_value(instance: Instance, plan: _PreviousPlan, named: set[int], chosen
 
 
 def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], missing: list[int], time_limit: float,
-                   workers: int, seed: int) -> int | None:
+                   available: float, workers: int, seed: int) -> int | None:
     """An upper bound on :func:`_kept_value` over the whole summit. The events of the people of the ``missing``
     events (closed under 'after') are solved alone: every other event is relaxed away (it could not clash with
-    them) and counts at its full value. None if those people's events are most of the summit, or no bound came."""
+    them) and counts at its full value. None if those people's events are most of the summit, cannot be built in
+    the ``available`` seconds, or no bound came."""
     people = {p for e in missing for p in instance.events[e].participants}
     theirs = {e for e, event in enumerate(instance.events) if people & set(event.participants)}
     group = instance.with_predecessors(theirs)
-    if len(group) > len(instance.events) // 2:
+    building = 2 * sum(int(instance.event_items[e].size) for e in group) / _PLACEMENTS_PER_SECOND
+    if len(group) > len(instance.events) // 2 or building + time_limit > available:
         return None
     value = plan.event_value(instance)
     counted = plan.scheduled_mask.copy()
