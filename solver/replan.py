@@ -205,7 +205,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         if not missing:
             break
         freed = _freed_by(instance, plan, [e for e in missing if plan.scheduled_mask[e]]) - candidates - named
-        if freed:
+        if freed and 2 * (sum(int(instance.event_items[e].size) for e in free | freed)
+                          / _PLACEMENTS_PER_SECOND) < 0.5 * left():
             # An event had to go: what it held (its people's time, its room) may let in a request left out before
             # that needs it. Look again with those.
             candidates |= freed
