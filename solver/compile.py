@@ -188,6 +188,14 @@ class Instance:
         return sorted(keep)
 
     @cached_property
+    def room_pool(self) -> IntArray:
+        """The pool of each room (-1 for a room no event can use)."""
+        pool_of = np.full(len(self.rooms), -1, dtype=np.int64)
+        for pool in self.pools:
+            pool_of[list(pool.rooms)] = pool.index
+        return pool_of
+
+    @cached_property
     def item_end(self) -> IntArray:
         return self.item_start + self.duration[self.item_event]
 

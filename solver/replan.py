@@ -61,7 +61,7 @@ from solver.compile import BoolArray, Instance, compile_scenario
 from solver.diff import TimetableDiff, diff_timetables
 from solver.explain import conflicting_required_events, explain_conflict, explain_infeasible
 from solver.model.bound import lp_optimum
-from solver.model.build import build_model
+from solver.model.build import add_linear, build_model
 from solver.model.constraints import all_rows
 from solver.model.greedy import greedy_placements
 from solver.model.rows import IntArray, RowIndex, Rows
@@ -75,6 +75,11 @@ log = logging.getLogger(__name__)
 # machine (Hanoi: 42k placements, 0.25 s; 1,000 requests: 200k, about 1 s): steps over the whole summit are
 # skipped when the time left cannot cover them.
 _PLACEMENTS_PER_SECOND = 200_000
+
+
+def _model_seconds(instance: Instance, events: AbstractSet[int] | list[int]) -> float:
+    """About how long a model over these events' placements takes to build (and start searching)."""
+    return 2 * sum(int(instance.event_items[e].size) for e in events) / _PLACEMENTS_PER_SECOND
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,11 @@ class DisruptionWeights:
     vvip_factor: int = 3
     vip_factor: int = 2
     confirmed_factor: int = 4
+
+    def factor(self, tiers: list[str], confirmed: bool) -> int:
+        """What one change to an event of participants of these ``tiers`` is multiplied by."""
+        factor = self.vvip_factor if "vvip" in tiers else self.vip_factor if "vip" in tiers else 1
+        return factor * (self.confirmed_factor if confirmed else 1)
 
 
 @dataclass
@@ -171,19 +181,20 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     best: _Stage | None = None
     timed_out = False
     conflict: list[int] | None = None  # required events that cannot all be placed, once found
+    # what a repair must try to keep: every previously scheduled event and every event the change names
+    wanted = [e for e in sorted(set(plan.scheduled.tolist()) | named) if instance.event_items[e].size]
     levels = ["change", "partners", "everything"]
     while levels:
         level = levels[0]
         free = _neighbourhood(instance, plan, named, level, candidates)
         remaining = left()
-        building = 2 * sum(int(instance.event_items[e].size) for e in free) / _PLACEMENTS_PER_SECOND
-        if (remaining <= 0.05 + building or (stop is not None and stop.is_set())) and best is not None:
+        stopped = stop is not None and stop.is_set()
+        if (remaining <= 0.05 + _model_seconds(instance, free) or stopped) and best is not None:
             break  # no time to build and search a wider neighbourhood: the repair found stands
-        keep_all = None if level == "change" else [e for e in list(plan.scheduled) + sorted(named)
-                                                   if instance.event_items[e].size]
         stage_a, proven_infeasible = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), workers,
                                                 seed, stop, start=best.chosen if best is not None else None,
-                                                keep_all=keep_all, more_to_gain=bool(candidates), named=named)
+                                                keep_all=None if level == "change" else wanted,
+                                                more_to_gain=bool(candidates), named=named)
         phases.mark(f"keep_most_{level}")
         if stage_a is None:
             levels.pop(0)
@@ -200,13 +211,11 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             continue
         if best is None or stage_a.value > best.value:
             best = stage_a
-        missing = [e for e in list(plan.scheduled) + sorted(named)
-                   if stage_a.chosen[e] < 0 and instance.event_items[e].size]
+        missing = [e for e in wanted if stage_a.chosen[e] < 0]
         if not missing:
             break
         freed = _freed_by(instance, plan, [e for e in missing if plan.scheduled_mask[e]]) - candidates - named
-        if freed and 2 * (sum(int(instance.event_items[e].size) for e in free | freed)
-                          / _PLACEMENTS_PER_SECOND) < 0.5 * left():
+        if freed and _model_seconds(instance, free | freed) < 0.5 * left():
             # An event had to go: what it held (its people's time, its room) may let in a request left out before
             # that needs it. Look again with those.
             candidates |= freed
@@ -218,7 +227,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             # (After the first level it would mostly be wasted: the partners' level usually keeps everything.)
             ceiling = _value_ceiling(instance, plan, named, missing, min(0.25, left() * 0.2), left(), workers, seed)
             phases.mark("value_ceiling")
-            if ceiling is not None and _kept_value(instance, plan, named, stage_a.chosen) >= ceiling:
+            if ceiling is not None and plan.value_of(instance, stage_a.chosen, plan.counted(named)) >= ceiling:
                 best = stage_a
                 break
     if best is None and timed_out:
@@ -252,9 +261,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         lower = max(lower, displaced + plan.blocked_extra(instance, chosen))
     around_free: set[int] = set()
     if disruption > lower and best.level in ("change", "partners") and best.frame is not None:
-        around_free = _neighbourhood(instance, plan, named, "around", candidates) | _cut_users(instance, change_list)
-    if around_free and left() > 0.3 + 2 * sum(int(instance.event_items[e].size)
-                                              for e in around_free) / _PLACEMENTS_PER_SECOND:
+        around_free = _neighbourhood(instance, plan, named, "partners", candidates) | _cut_users(instance, change_list)
+    if around_free and left() > 0.3 + _model_seconds(instance, around_free):
         # A cheaper repair often moves an event beside the change: it gives up its room to a displaced one and
         # takes another at its time, or (after a resource cut) another user of the resource moves.
         swappers = _swappers(instance, plan, set(plan.broken()) | named)
@@ -360,14 +368,13 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
 def _placements_of(instance: Instance, assignments: list[Assignment]) -> IntArray:
     """The placement of each assigned event in ``instance`` (-1 if unassigned or not a placement there)."""
     chosen = np.full(len(instance.events), -1, dtype=np.int64)
-    pool_of = {room: pool.index for pool in instance.pools for room in pool.rooms}
     for a in assignments:
         e, r = instance.event_index.get(a.event), instance.room_index.get(a.room)
         slot = instance.grid.slot_of(instance.scenario.localise(a.start))
         if e is None or r is None or slot is None:
             continue
         items = instance.event_items[e]
-        match = items[(instance.item_pool[items] == pool_of.get(r, -1)) & (instance.item_start[items] == slot)]
+        match = items[(instance.item_pool[items] == instance.room_pool[r]) & (instance.item_start[items] == slot)]
         if match.size:
             chosen[e] = int(match[0])
     return chosen
@@ -390,7 +397,7 @@ def _concrete_repair(working: Scenario, previous: Timetable, weights: Disruption
     budget = _budget_placements(concrete, plan, chosen, measured, newcomers)
     if budget is None:
         return None, measured, True
-    value = int(plan.event_value(concrete)[chosen >= 0].sum())
+    value = plan.value_of(concrete, chosen)
     remaining = deadline - time.monotonic()
     if remaining < 0.1 + budget.sum() / _PLACEMENTS_PER_SECOND:
         return None, measured, False
@@ -420,9 +427,7 @@ def measure_disruption(scenario: Scenario, previous: Timetable, new: Timetable,
         now = after.get(old.event)
         if now is None or old.event not in events:
             continue
-        people = [tiers.get(p, "standard") for p in events[old.event].participants]
-        factor = weights.vvip_factor if "vvip" in people else weights.vip_factor if "vip" in people else 1
-        factor *= weights.confirmed_factor if old.confirmed else 1
+        factor = weights.factor([tiers.get(p, "standard") for p in events[old.event].participants], old.confirmed)
         if now.start != old.start:
             total += weights.time_move * factor
         if now.room != old.room:
@@ -499,7 +504,7 @@ def _over_capacity_moments(changed: Scenario, previous: Timetable,
                            changes: list[AnyChange]) -> list[tuple[str, list[str], int]]:
     """For each resource whose capacity was cut, the moments (starts) when the old plan holds more of it than
     the new capacity: (resource, events running then, units over)."""
-    cut = {c.resource for c in changes if isinstance(c, ResourceCapacity)}
+    cut = _cut_resources(changes)
     events = {e.id: e for e in changed.events}
     moments = []
     for resource in changed.resources:
@@ -560,9 +565,14 @@ def _resource_cut_bound(instance: Instance, plan: _PreviousPlan, changed: Scenar
     return int(math.ceil(solver.best_objective_bound - 1e-9))
 
 
+def _cut_resources(changes: list[AnyChange]) -> set[str]:
+    """The resources whose capacity the changes set (a cut, when it is lower)."""
+    return {c.resource for c in changes if isinstance(c, ResourceCapacity)}
+
+
 def _cut_users(instance: Instance, changes: list[AnyChange]) -> set[int]:
     """The events that use a resource whose capacity the changes cut."""
-    cut = {c.resource for c in changes if isinstance(c, ResourceCapacity)}
+    cut = _cut_resources(changes)
     return {e for e, event in enumerate(instance.events) if cut & set(event.uses)} if cut else set()
 
 
@@ -599,9 +609,7 @@ class _PreviousPlan:
 
     @classmethod
     def of(cls, instance: Instance, previous: Timetable, weights: DisruptionWeights) -> _PreviousPlan:
-        room_pool = np.full(len(instance.rooms), -1, dtype=np.int64)
-        for pool in instance.pools:
-            room_pool[list(pool.rooms)] = pool.index
+        room_pool = instance.room_pool
         tiers = {p.id: p.tier for p in instance.scenario.participants}
         cost = np.zeros(instance.n_items, dtype=np.int64)
         keep: dict[int, int] = {}
@@ -615,10 +623,8 @@ class _PreviousPlan:
             if e is None:
                 continue
             scheduled.append(e)
-            event = instance.events[e]
-            people = [tiers.get(p, "standard") for p in event.participants]
-            factor = (weights.vvip_factor if "vvip" in people else weights.vip_factor if "vip" in people else 1)
-            factor *= weights.confirmed_factor if assignment.confirmed else 1
+            factor = weights.factor([tiers.get(p, "standard") for p in instance.events[e].participants],
+                                    assignment.confirmed)
             room_change[e] = weights.room_change * factor
             start = instance.grid.slot_of(instance.scenario.localise(assignment.start))
             old_start[e] = start
@@ -640,12 +646,33 @@ class _PreviousPlan:
     def broken(self) -> list[int]:
         return [int(e) for e in self.scheduled if int(e) not in self.keep_item]
 
+    @cached_property
     def ranked_cost(self) -> IntArray:
         """Per placement: its disruption, then (as a tie-break) the likely extra room change."""
         return self.item_cost * self.tie_scale + self.room_extra
 
     def cost_of(self, chosen: IntArray) -> int:
         return int(self.item_cost[chosen[chosen >= 0]].sum())
+
+    def kept(self, chosen: IntArray) -> int:
+        """How many previously scheduled events ``chosen`` keeps."""
+        return int((chosen[self.scheduled] >= 0).sum())
+
+    def value_of(self, instance: Instance, chosen: IntArray, counted: BoolArray | None = None) -> int:
+        """Stage A's value of ``chosen`` (over the ``counted`` events only, if given)."""
+        placed = chosen >= 0
+        return int(self.event_value(instance)[placed if counted is None else placed & counted].sum())
+
+    def counted(self, named: AbstractSet[int]) -> BoolArray:
+        """The previously scheduled events and those the change names: what a repair must try to keep."""
+        mask = self.scheduled_mask.copy()
+        mask[list(named)] = True
+        return mask
+
+    def floor_costs(self, instance: Instance, chosen: IntArray) -> dict[int, int]:
+        """Each kept event whose old placement is gone, with the least its cheapest alternative costs."""
+        return {e: int(self.item_cost[instance.event_items[e]].min()) for e in self.broken()
+                if chosen[e] >= 0 and instance.event_items[e].size}
 
     def rank_of(self, chosen: IntArray) -> tuple[int, int]:
         return self.cost_of(chosen), int(self.room_extra[chosen[chosen >= 0]].sum())
@@ -716,12 +743,7 @@ class _PreviousPlan:
 
     def lower_bound(self, instance: Instance, chosen: IntArray) -> int:
         """Each kept event whose old placement is gone costs at least its cheapest alternative."""
-        total = 0
-        for e in self.broken():
-            items = instance.event_items[e]
-            if chosen[e] >= 0 and items.size:
-                total += int(self.item_cost[items].min())
-        return total
+        return sum(self.floor_costs(instance, chosen).values())
 
 
 def _room_extra(instance: Instance, old_room: dict[int, int], old_start: dict[int, int | None], keep: dict[int, int],
@@ -800,8 +822,6 @@ def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], lev
                              and int(instance.grid.slot_day[start]) in days)
             if same_room_day or people & set(instance.events[e].participants):
                 free.add(e)
-    if level == "around":
-        free |= _neighbourhood(instance, plan, named, "partners", candidates)
     return free
 
 
@@ -828,8 +848,7 @@ def _freed_by(instance: Instance, plan: _PreviousPlan, dropped: list[int]) -> se
     if not dropped:
         return set()
     people = {p for e in dropped for p in instance.events[e].participants}
-    pool_of = {room: pool.index for pool in instance.pools for room in pool.rooms}
-    held = [(pool_of.get(plan.old_room.get(e, -1), -1), s, s + int(instance.duration[e]))
+    held = [(int(instance.room_pool[plan.old_room[e]]) if e in plan.old_room else -1, s, s + int(instance.duration[e]))
             for e in dropped if (s := plan.old_start.get(e)) is not None]
     freed = set()
     for e in np.flatnonzero(~plan.scheduled_mask).tolist():
@@ -943,11 +962,7 @@ def _build(instance: Instance, plan: _PreviousPlan, free: set[int], named: Abstr
     fixed = np.flatnonzero(~np.isin(sub.item_event, np.asarray(sorted(free | set(swappers)), dtype=np.int64)))
     if candidates.any() and fixed.size:
         index = RowIndex.of(frame.rows, sub.n_items)
-        load = index.load_of(fixed)
-        rows = index.entry_row
-        over = (load[rows] + index.entry_coef > index.upper[rows]).astype(np.int64)
-        blocked = np.add.reduceat(np.append(over, 0), index.item_bounds[:-1]) > 0
-        blocked &= index.item_bounds[1:] > index.item_bounds[:-1]  # reduceat of an empty span reads the next
+        blocked = index.overflowing(index.load_of(fixed))
         variables = frame.model.proto.variables
         for item in np.flatnonzero(blocked & candidates):
             variables[int(item)].domain[1] = 0
@@ -961,26 +976,20 @@ def _frame(instance: Instance, plan: _PreviousPlan, sub: Instance, to_full: IntA
     return _Model(built.model, sub, to_full, used.tolist(), coef[used].tolist(), built.rows)
 
 
-def _least_moves_at_value(frame: _Model, plan: _PreviousPlan, value: int) -> tuple[list[int], list[int]]:
+def _least_moves_at_value(frame: _Model, plan: _PreviousPlan, value: int) -> tuple[IntArray, IntArray]:
     """Keep at least ``value`` (stage A's) and minimise the weighted disruption; returns the cost terms."""
-    floor = frame.model.proto.constraints.add()
-    floor.linear.vars.extend(frame.value_vars)
-    floor.linear.coeffs.extend(frame.value_coefs)
-    floor.linear.domain.extend([value, int(sum(frame.value_coefs))])
-    ranked = plan.ranked_cost()[frame.to_full]
+    add_linear(frame.model, np.asarray(frame.value_vars, dtype=np.int64), np.asarray(frame.value_coefs, dtype=np.int64),
+               value, int(sum(frame.value_coefs)))
+    ranked = plan.ranked_cost[frame.to_full]
     used = np.flatnonzero(ranked)
     _set_objective(frame.model, used.tolist(), ranked[used].tolist(), maximize=False)
     cost = plan.item_cost[frame.to_full]
     priced = np.flatnonzero(cost)
-    return priced.tolist(), cost[priced].tolist()
+    return priced, cost[priced]
 
 
 def _hint(frame: _Model, chosen_items: IntArray) -> None:
-    hint = np.zeros(frame.sub.n_items, dtype=np.int64)
-    position = {int(item): i for i, item in enumerate(frame.to_full)}
-    for item in chosen_items:
-        if int(item) in position:
-            hint[position[int(item)]] = 1
+    hint = np.isin(frame.to_full, chosen_items).astype(np.int64)
     frame.model.clear_hints()
     frame.model.proto.solution_hint.vars.extend(range(frame.sub.n_items))
     frame.model.proto.solution_hint.values.extend(hint.tolist())
@@ -1007,18 +1016,14 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
         for e in keep_all:
             items = frame.sub.event_items[e]
             if items.size:
-                constraint = trial.proto.constraints.add()
-                constraint.linear.vars.extend(items.tolist())
-                constraint.linear.coeffs.extend([1] * items.size)
-                constraint.linear.domain.extend([1, 1])
-        cost = plan.ranked_cost()[frame.to_full]  # moving least already: a bare feasible answer can move everything
+                add_linear(trial, items, np.ones(items.size, dtype=np.int64), 1, 1)
+        cost = plan.ranked_cost[frame.to_full]  # moving least already: a bare feasible answer can move everything
         used = np.flatnonzero(cost)
         _set_objective(trial, used.tolist(), cost[used].tolist(), maximize=False)
         status, solver = _solve(trial, time_limit * (1.0 if not more_to_gain else 0.5), workers, seed, stop)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
-            kept = int(sum(chosen[e] >= 0 for e in plan.scheduled))
-            value = int(plan.event_value(instance)[chosen >= 0].sum())
+            kept, value = plan.kept(chosen), plan.value_of(instance, chosen)
             if not more_to_gain:
                 stage = _Stage(level, chosen, kept, value, True, value, frame)
                 if status == cp_model.OPTIMAL:  # the least disruption for the most value: stage B is done too
@@ -1038,35 +1043,25 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
     chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
-    kept = int(sum(chosen[e] >= 0 for e in plan.scheduled))
+    kept = plan.kept(chosen)
     on = np.flatnonzero(np.fromiter(solver.response_proto.solution, dtype=np.int64)[: frame.sub.n_items])
     return _Stage(level, chosen, kept, int(item_value[on].sum()), status == cp_model.OPTIMAL,
                   int(math.ceil(solver.best_objective_bound / scale)), frame), False
 
 
-def _kept_value(instance: Instance, plan: _PreviousPlan, named: set[int], chosen: IntArray) -> int:
-    """Stage A's value counted over the previously scheduled and the named events only."""
-    counted = plan.scheduled_mask.copy()
-    counted[list(named)] = True
-    return int(plan.event_value(instance)[counted & (chosen >= 0)].sum())
-
-
 def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], missing: list[int], time_limit: float,
                    available: float, workers: int, seed: int) -> int | None:
-    """An upper bound on :func:`_kept_value` over the whole summit. The events of the people of the ``missing``
+    """An upper bound on stage A's value over the previously scheduled and the named events
+    (``plan.value_of(..., plan.counted(named))``), over the whole summit. The events of the people of the ``missing``
     events (closed under 'after') are solved alone: every other event is relaxed away (it could not clash with
     them) and counts at its full value. None if those people's events are most of the summit, cannot be built in
     the ``available`` seconds, or no bound came."""
     people = {p for e in missing for p in instance.events[e].participants}
     theirs = {e for e, event in enumerate(instance.events) if people & set(event.participants)}
     group = instance.with_predecessors(theirs)
-    building = 2 * sum(int(instance.event_items[e].size) for e in group) / _PLACEMENTS_PER_SECOND
-    if len(group) > len(instance.events) // 2 or building + time_limit > available:
+    if len(group) > len(instance.events) // 2 or _model_seconds(instance, group) + time_limit > available:
         return None
-    value = plan.event_value(instance)
-    counted = plan.scheduled_mask.copy()
-    counted[list(named)] = True
-    value = np.where(counted, value, 0)
+    value = np.where(plan.counted(named), plan.event_value(instance), 0)
     inside = np.zeros(len(instance.events), dtype=bool)
     inside[list(group)] = True
     placeable = np.asarray([items.size > 0 for items in instance.event_items], dtype=bool)
@@ -1089,9 +1084,7 @@ def _budget_placements(instance: Instance, plan: _PreviousPlan, chosen: IntArray
     """The placements a repair cheaper than ``disruption`` could use. Every displaced event costs at least
     its cheapest alternative, so a placement whose cost would overrun the budget the others leave cannot
     be part of it. None when even the displaced events' cheapest alternatives overrun it."""
-    broken = {e for e in plan.broken() if chosen[e] >= 0}
-    floor_cost = {e: int(plan.item_cost[instance.event_items[e]].min()) for e in broken
-                  if instance.event_items[e].size}
+    floor_cost = plan.floor_costs(instance, chosen)
     spare = disruption - 1 - sum(floor_cost.values())
     if spare < 0:
         return None
@@ -1115,10 +1108,7 @@ def _cheaper_repair(instance: Instance, plan: _PreviousPlan, keep: BoolArray, di
     sub = instance.restricted(keep)
     frame = _frame(instance, plan, sub, np.flatnonzero(keep))
     used, cost = _least_moves_at_value(frame, plan, value)
-    budget = frame.model.proto.constraints.add()
-    budget.linear.vars.extend(used)
-    budget.linear.coeffs.extend(cost)
-    budget.linear.domain.extend([0, disruption - 1])
+    add_linear(frame.model, used, cost, 0, disruption - 1)
     status, solver = _solve(frame.model, time_limit, workers, seed, stop)
     if status == cp_model.INFEASIBLE:
         return None, True
@@ -1134,9 +1124,7 @@ def _greedy_repair(instance: Instance, plan: _PreviousPlan, named: set[int]) -> 
     chosen = greedy_placements(instance, all_rows(instance), fixed)
     if any(instance.required[e] and chosen[e] < 0 for e in range(len(instance.events))):
         return None
-    kept = int(sum(chosen[e] >= 0 for e in plan.scheduled))
-    value = int(plan.event_value(instance)[chosen >= 0].sum())
-    return _Stage("greedy", chosen, kept, value, False, 0)
+    return _Stage("greedy", chosen, plan.kept(chosen), plan.value_of(instance, chosen), False, 0)
 
 
 def _move_least(instance: Instance, plan: _PreviousPlan, stage: _Stage, time_limit: float, workers: int,

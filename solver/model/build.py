@@ -31,8 +31,9 @@ class BuiltModel:
     block_starts: list[cp_model.IntVar] = field(default_factory=list)
 
 
-def _add_linear(model: cp_model.CpModel, items: IntArray, coefs: IntArray, lower: int, upper: int,
-                enforced_by: int | None = None) -> None:
+def add_linear(model: cp_model.CpModel, items: IntArray, coefs: IntArray, lower: int, upper: int,
+               enforced_by: int | None = None) -> None:
+    """lower <= sum(coefs * x[items]) <= upper, written straight into the model's protobuf."""
     constraint = model.proto.constraints.add()
     if enforced_by is not None:
         constraint.enforcement_literal.append(enforced_by)
@@ -48,14 +49,14 @@ def each_event_is_placed_once(instance: Instance, built: BuiltModel) -> None:
             continue
         ones = np.ones(items.size, dtype=np.int64)
         if not instance.required[event]:
-            _add_linear(built.model, items, ones, 0, 1)
+            add_linear(built.model, items, ones, 0, 1)
             continue
         assumption = built.event_assumption.get(event)
         if assumption is None:
-            _add_linear(built.model, items, ones, 1, 1)
+            add_linear(built.model, items, ones, 1, 1)
         else:  # explanations switch the "must be placed" half on and off
-            _add_linear(built.model, items, ones, 0, 1)
-            _add_linear(built.model, items, ones, 1, 1, assumption.Index())
+            add_linear(built.model, items, ones, 0, 1)
+            add_linear(built.model, items, ones, 1, 1, assumption.Index())
 
 
 def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
@@ -74,7 +75,7 @@ def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
     each_event_is_placed_once(instance, built)
     for items, coefs, upper in zip(rows.items, rows.coefs, rows.upper, strict=True):
         lower = int(coefs[coefs < 0].sum())
-        _add_linear(model, items, coefs, lower, upper)
+        add_linear(model, items, coefs, lower, upper)
     if not with_objective:
         return built
 
@@ -83,7 +84,7 @@ def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
     for d, items in enumerate(terms.delegation_items):
         flag = model.new_bool_var(f"served{d}")
         # served -> at least one of the delegation's placements
-        _add_linear(model, np.concatenate([[flag.Index()], items]).astype(np.int64),
+        add_linear(model, np.concatenate([[flag.Index()], items]).astype(np.int64),
                     np.concatenate([[1], -np.ones(items.size, dtype=np.int64)]).astype(np.int64),
                     -int(items.size), 0)
         served.append(flag)
@@ -92,7 +93,7 @@ def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
     starts = []
     for now, before in terms.block_starts:
         flag = model.new_bool_var("")
-        _add_linear(model, np.concatenate([[flag.Index()], now, before]).astype(np.int64),
+        add_linear(model, np.concatenate([[flag.Index()], now, before]).astype(np.int64),
                     np.concatenate([[1], -np.ones(now.size), np.ones(before.size)]).astype(np.int64),
                     0, 1 + int(before.size))
         starts.append(flag)
@@ -134,4 +135,4 @@ def add_hint(built: BuiltModel, chosen: IntArray) -> None:
 def cap_primary(built: BuiltModel, cap: int) -> None:
     """Primary objective <= cap (a proven bound): lets CP-SAT stop as soon as it reaches it."""
     valued = np.flatnonzero(built.objective.item_value)
-    _add_linear(built.model, valued.astype(np.int64), built.objective.item_value[valued], 0, cap)
+    add_linear(built.model, valued.astype(np.int64), built.objective.item_value[valued], 0, cap)

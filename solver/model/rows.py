@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass
@@ -119,6 +120,13 @@ class RowIndex:
 
     def entries(self, item: int) -> slice:
         return slice(int(self.item_bounds[item]), int(self.item_bounds[item + 1]))
+
+    def overflowing(self, load: IntArray) -> BoolArray:
+        """Per placement: would turning it on push one of its rows over its bound, given the rows' ``load``?"""
+        rows = self.entry_row
+        over = (load[rows] + self.entry_coef > self.upper[rows]).astype(np.int64)
+        counts = np.add.reduceat(np.append(over, 0), self.item_bounds[:-1])
+        return (counts > 0) & (self.item_bounds[1:] > self.item_bounds[:-1])  # reduceat of an empty span reads on
 
     def load_of(self, placed: IntArray) -> IntArray:
         """Each row's left-hand side when exactly the ``placed`` placements are on."""
