@@ -22,8 +22,11 @@
      comes at once;
 4. reports the disruption with a proven lower bound: every event whose old placement
    became impossible must move at least at its cheapest alternative's cost; a resource cut
-   forces the cheapest set of time moves that frees every over-capacity moment; a search over
-   the placements that fit the remaining budget proves or improves the repair.
+   forces the cheapest set of time moves that frees every over-capacity moment; then a ladder
+   of searches climbs from that bound ("is there a repair costing at most B?", B growing), each
+   over the moves that fit in B and that a chain of moves from the change can reach: each
+   search proven empty raises the bound, the first that holds a repair gives the least
+   disruption.
 
 ``ReplanResult.phases`` says where the time went (``benchmarks/replan.py --detail``).
 
@@ -32,6 +35,7 @@ Disruption weights (:class:`DisruptionWeights`) are documented and configurable.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import threading
@@ -257,8 +261,19 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         # Either no untouched event moves (then this optimum is the least possible), or one does
         # (then the touched events' cheapest costs plus the cheapest single move of another).
         lower = max(lower, min(disruption, lower + plan.cheapest_other_move(instance)))
-    if disruption > lower and best.kept == plan.alive and left() > 2 * instance.n_items / _PLACEMENTS_PER_SECOND:
-        lower = max(lower, displaced + plan.blocked_extra(instance, chosen))
+    # Prove the repair minimal, or find a cheaper one, by climbing from the lower bound (see _BudgetLadder):
+    # first with part of the time, then, after a search around the change, with the rest.
+    newcomers = candidates | named
+    # When the repair keeps every previously scheduled event and the change adds none, requests left out before
+    # only add value: the searches that bound the disruption may leave them out (looser, so their bounds hold).
+    must_keep = (plan.counted(named) if best.kept == plan.alive
+                 and (plan.scheduled_mask[list(named)].all() or not candidates - named) else None)
+    ladder = None
+    if disruption > lower and best.level != "everything" and best.frame is not None:
+        ladder = _BudgetLadder(instance, plan, chosen, lower, best.value, newcomers, must_keep)
+        ladder.climb(left() * 0.5, proof_seconds, workers, seed, stop)
+        chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
+        phases.mark("budget_ladder")
     around_free: set[int] = set()
     if disruption > lower and best.level in ("change", "partners") and best.frame is not None:
         around_free = _neighbourhood(instance, plan, named, "partners", candidates) | _cut_users(instance, change_list)
@@ -266,46 +281,31 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         # A cheaper repair often moves an event beside the change: it gives up its room to a displaced one and
         # takes another at its time, or (after a resource cut) another user of the resource moves.
         swappers = _swappers(instance, plan, set(plan.broken()) | named)
-        around = _move_least(instance, plan, stage_b, left() * 0.35, workers, seed, stop=stop,
+        around = _move_least(instance, plan, stage_b, left() * 0.5, workers, seed, stop=stop,
                              frame=_build(instance, plan, around_free, named, swappers))
         if plan.rank_of(around.chosen) < plan.rank_of(chosen):
             chosen, disruption = around.chosen, plan.cost_of(around.chosen)
         phases.mark("move_least_around")
+        if ladder is not None and disruption > lower:
+            ladder.improve(chosen)
+            ladder.climb(left(), proof_seconds, workers, seed, stop)
+            chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
+            phases.mark("budget_ladder")
     # ``lower`` bounds every repair of this value, so meeting it proves the repair minimal even when the
     # search itself ran out of time (e.g. nothing had to move at all).
     proven = disruption <= lower or (stage_b.optimal and best.level == "everything")
-    phases.mark("bounds")
-    # Two ways to prove the repair minimal: search for a cheaper one among the moves that fit in the budget
-    # the displaced events leave (exact, and it often finds a cheaper repair on the way), then the LP bound
-    # (weaker; measured on Hanoi, it proved none of the repairs the budget search left open).
-    tried_budget = tried_lp = False
-    newcomers = candidates | named
-    budget = None
-    if not proven and best.level != "everything" and best.frame is not None:
-        budget = _budget_placements(instance, plan, chosen, disruption, newcomers)
-        if budget is None:
-            proven, lower = True, disruption
-    for proof in ("budget", "lp"):
-        if proven:
-            break
-        if proof == "budget" and budget is not None and left() > 0.2 + budget.sum() / _PLACEMENTS_PER_SECOND:
-            tried_budget = True
-            answer, minimal = _cheaper_repair(instance, plan, budget, disruption, best.value,
-                                              min(proof_seconds, left()), workers, seed, stop)
-            if answer is not None:
-                chosen, disruption = answer, plan.cost_of(answer)
-            if minimal:
-                proven, lower = True, disruption
-            phases.mark("budget_proof")
-        elif (proof == "lp" and stage_b.optimal and best.level != "everything" and instance.n_items <= LP_MAX_PLACEMENTS
-              and left() > 0.3 + 3 * instance.n_items / _PLACEMENTS_PER_SECOND):
-            tried_lp = True
-            # The LP relaxation of "least disruption at this value" on the whole summit bounds it below.
-            relaxed = _disruption_lp(instance, plan, best.value, left())
-            if relaxed is not None:
-                lower = max(lower, relaxed)
-                proven = disruption <= lower
-            phases.mark("lp_proof")
+    tried_budget = ladder is not None and ladder.tried
+    tried_lp = False
+    if (not proven and stage_b.optimal and best.level != "everything" and instance.n_items <= LP_MAX_PLACEMENTS
+            and left() > 0.3 + 3 * instance.n_items / _PLACEMENTS_PER_SECOND):
+        # The LP relaxation of "least disruption at this value" on the whole summit bounds it below (weak: on
+        # Hanoi it proved none of the repairs the budget ladder left open).
+        tried_lp = True
+        relaxed_lower = _disruption_lp(instance, plan, best.value, left())
+        if relaxed_lower is not None:
+            lower = max(lower, relaxed_lower)
+            proven = disruption <= lower
+        phases.mark("lp_proof")
     whole_bound = stage_b.bound if best.level == "everything" else 0
     remaining = min(proof_seconds, left())
     if (not proven and not tried_lp and not tried_budget and best.level != "everything"
@@ -347,6 +347,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         # Prove (or improve) the repair with every room apart: a search restricted to the concrete placements
         # that fit in the budget the displaced events leave.
         cheaper, cheaper_cost, minimal = _concrete_repair(working, previous, weights, table, measured, newcomers,
+                                                          None if must_keep is None else
+                                                          {instance.events[e].id for e in np.flatnonzero(must_keep)},
                                                           left(), workers, seed, stop)
         taken = cheaper is None
         if cheaper is not None:
@@ -381,29 +383,39 @@ def _placements_of(instance: Instance, assignments: list[Assignment]) -> IntArra
 
 
 def _concrete_repair(working: Scenario, previous: Timetable, weights: DisruptionWeights, table: Timetable,
-                     measured: int, newcomers: set[int], time_limit: float, workers: int, seed: int,
-                     stop: threading.Event | None) -> tuple[list[Assignment] | None, int, bool]:
+                     measured: int, newcomers: set[int], must_keep: set[str] | None, time_limit: float, workers: int,
+                     seed: int, stop: threading.Event | None) -> tuple[list[Assignment] | None, int, bool]:
     """With every room apart (no pools), search for a repair of the same value that costs less than
-    ``measured``, among the placements that fit in the budget the displaced events leave. Returns a cheaper
-    repair's assignments and cost if one is found, and whether ``measured`` (or that repair's cost) is proven
-    minimal."""
+    ``measured``, among the placements that fit in the budget the displaced events leave (and, with
+    ``must_keep``, among those events only, as :class:`_BudgetLadder` does). Returns a cheaper repair's
+    assignments and cost if one is found, and whether ``measured`` (or that repair's cost) is proven minimal."""
     deadline = time.monotonic() + time_limit
     concrete = compile_scenario(working, pool_rooms=False)
+    if must_keep is not None:  # left-out requests are left out of the search (see below)
+        newcomers = {e for e in newcomers if concrete.events[e].id in must_keep}
     plan = _PreviousPlan.of(concrete, previous, weights)
     chosen = _placements_of(concrete, table.assignments)
     placed = {a.event for a in table.assignments}
     if any(concrete.events[e].id in placed for e in np.flatnonzero(chosen < 0).tolist()):
         return None, measured, False  # a placement of the repair does not exist with rooms apart (should not happen)
-    budget = _budget_placements(concrete, plan, chosen, measured, newcomers)
+    budget = _budget_placements(concrete, plan, chosen, measured, newcomers, prune=False)
     if budget is None:
         return None, measured, True
+    if deadline - time.monotonic() < 0.1 + 3 * budget.sum() / _PLACEMENTS_PER_SECOND:
+        return None, measured, False  # no time to prune the budget's placements, build and search them
+    budget = _budget_placements(concrete, plan, chosen, measured, newcomers)
+    assert budget is not None
     value = plan.value_of(concrete, chosen)
+    adoptable = True
+    if must_keep is not None:
+        counted = np.asarray([event.id in must_keep for event in concrete.events], dtype=bool)
+        budget &= counted[concrete.item_event]
+        value = plan.value_of(concrete, chosen, counted)
+        adoptable = not (chosen >= 0)[~counted].any()
     remaining = deadline - time.monotonic()
-    if remaining < 0.1 + budget.sum() / _PLACEMENTS_PER_SECOND:
-        return None, measured, False
     answer, minimal = _cheaper_repair(concrete, plan, budget, measured, value, remaining, workers, seed, stop)
-    if answer is None:
-        return None, measured, minimal
+    if answer is None or not adoptable:
+        return None, measured, minimal and answer is None
     grid = concrete.grid
     repaired = []
     for e in np.flatnonzero(answer >= 0).tolist():
@@ -700,46 +712,6 @@ class _PreviousPlan:
         broken = set(self.broken())
         moves = (self.cheapest_move(instance, int(e)) for e in self.scheduled if int(e) not in broken)
         return min((m for m in moves if m is not None), default=2**31)
-
-    def blocked_extra(self, instance: Instance, chosen: IntArray) -> int:
-        """What the displaced events cost beyond their cheapest alternatives because those alternatives are
-        taken. A displaced event's alternative whose room, people or resources are held by untouched events
-        needs one of them to move too (at least the cheapest move among the holders of each full rule).
-        Only the largest such extra is counted, so that no other event's move is counted twice."""
-        broken = [e for e in self.broken() if chosen[e] >= 0 and instance.event_items[e].size]
-        if not broken:
-            return 0
-        index = RowIndex.of(all_rows(instance), instance.n_items)
-        kept = np.asarray(list(self.keep_item.values()), dtype=np.int64)
-        load = index.load_of(kept)
-        holders: dict[int, set[int]] = {}
-        for item in kept:
-            for row in index.entry_row[index.entries(int(item))]:
-                holders.setdefault(int(row), set()).add(int(instance.item_event[item]))
-        move_cost: dict[int, int] = {}
-
-        def cheapest_move(e: int) -> int:
-            if e not in move_cost:
-                move_cost[e] = self.cheapest_move(instance, e) or 0
-            return move_cost[e]
-
-        largest = 0
-        for b in broken:
-            items = instance.event_items[b]
-            least = int(self.item_cost[items].min())
-            extra = None
-            for item in items:
-                span = index.entries(int(item))
-                rows, coefs = index.entry_row[span], index.entry_coef[span]
-                full = rows[load[rows] + coefs > index.upper[rows]]
-                block = max((min((cheapest_move(e) for e in holders.get(int(r), ())), default=0) for r in full),
-                            default=0)
-                here = int(self.item_cost[item]) - least + block
-                extra = here if extra is None else min(extra, here)
-                if extra == 0:
-                    break
-            largest = max(largest, extra or 0)
-        return largest
 
     def lower_bound(self, instance: Instance, chosen: IntArray) -> int:
         """Each kept event whose old placement is gone costs at least its cheapest alternative."""
@@ -1080,10 +1052,11 @@ def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], mis
 
 
 def _budget_placements(instance: Instance, plan: _PreviousPlan, chosen: IntArray, disruption: int,
-                       newcomers: set[int]) -> BoolArray | None:
+                       newcomers: AbstractSet[int], prune: bool = True) -> BoolArray | None:
     """The placements a repair cheaper than ``disruption`` could use. Every displaced event costs at least
     its cheapest alternative, so a placement whose cost would overrun the budget the others leave cannot
-    be part of it. None when even the displaced events' cheapest alternatives overrun it."""
+    be part of it; with ``prune``, neither can the move of an event that no chain of moves within the budget
+    reaches (:func:`_movable_events`). None when even the displaced events' cheapest alternatives overrun it."""
     floor_cost = plan.floor_costs(instance, chosen)
     spare = disruption - 1 - sum(floor_cost.values())
     if spare < 0:
@@ -1096,7 +1069,172 @@ def _budget_placements(instance: Instance, plan: _PreviousPlan, chosen: IntArray
     newcomer = [e for e in newcomers if not scheduled[e]]
     if newcomer:
         allowed_cost[newcomer] = 2**40
+    allowed = plan.item_cost <= allowed_cost[instance.item_event]
+    if not prune:
+        return allowed
+    # a displaced event left out of ``chosen`` would come back at its full cost: it starts chains too
+    sources = {e: 0 for e in plan.broken()} | floor_cost | {e: 0 for e in newcomers}
+    spent = _movable_events(instance, plan, allowed, sources, spare)
+    for e in np.flatnonzero(scheduled).tolist():
+        if e not in sources:
+            allowed_cost[e] = spare - spent[e] if e in spent else 0  # 0: its old placement only
     return plan.item_cost <= allowed_cost[instance.item_event]
+
+
+def _spans(bounds: IntArray, keys: IntArray) -> tuple[IntArray, IntArray]:
+    """The positions ``bounds[k]:bounds[k + 1]`` of every ``k`` in ``keys``, and which of ``keys`` each came from."""
+    lengths = bounds[keys + 1] - bounds[keys]
+    owner = np.repeat(np.arange(keys.size), lengths)
+    return np.repeat(bounds[keys], lengths) + np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths,
+                                                                                       lengths), owner
+
+
+def _movable_events(instance: Instance, plan: _PreviousPlan, allowed: BoolArray, sources: dict[int, int],
+                    spare: int) -> dict[int, int]:
+    """The events a repair within ``spare`` may move, each with the least disruption spent before it moves.
+
+    A cheapest repair moves an untouched event only if an event that moves (or comes in) takes a row its old
+    placement is in: otherwise putting it back costs less and breaks no rule (every such row only loses load,
+    and the old placements held together under the old plan). Following that back, each moved event ends a
+    chain that starts at a displaced, named or incoming event (``sources``, each with the cost already counted
+    for it), and every move of the chain counts in the repair's cost. So an event can move only if the
+    cheapest chain to it plus its own cheapest move fits in ``spare``. Only the ``allowed`` placements (those
+    within the budget) are looked at; an 'after' partner of a moving event is reached at once (its row holds
+    both events' placements)."""
+    to_full = np.flatnonzero(allowed)
+    sub = instance.restricted(allowed)
+    rows = all_rows(sub)
+    # Time budgets restate the per-slot rules in aggregate: they would tie every event of a person or a pool
+    # together without adding a rule.
+    aggregate = np.asarray([family == "time_budget" for family in rows.family], dtype=bool)
+    index = RowIndex.of(rows, sub.n_items)
+    kept_full = np.asarray(sorted(plan.keep_item.values()), dtype=np.int64)
+    at = np.minimum(np.searchsorted(to_full, kept_full), max(to_full.size - 1, 0))
+    kept = at[to_full[at] == kept_full] if to_full.size else at[:0]
+    entries, owner = _spans(index.item_bounds, kept)
+    holder_row = index.entry_row[entries]
+    order = np.argsort(holder_row, kind="stable")
+    holder_event = sub.item_event[kept][owner][order]  # per row, the events whose old placement is in it
+    holder_bounds = np.searchsorted(holder_row[order], np.arange(len(rows) + 1))
+    spent = dict.fromkeys(sources, 0)
+    # rows the old plan overflows under the new rules (e.g. a cut resource) start chains at each of their events
+    for r in np.flatnonzero(index.load_of(kept) > index.upper).tolist():
+        for e in holder_event[holder_bounds[r]: holder_bounds[r + 1]].tolist():
+            spent.setdefault(e, 0)
+    partners: dict[int, set[int]] = {}
+    for e, before in enumerate(instance.predecessors):
+        for b in before:
+            partners.setdefault(e, set()).add(b)
+            partners.setdefault(b, set()).add(e)
+    queue = [(0, e) for e in spent]
+    heapq.heapify(queue)
+    done: set[int] = set()
+    while queue:
+        before_it, v = heapq.heappop(queue)
+        if v in done:
+            continue
+        done.add(v)
+        items = sub.event_items[v]
+        extra = plan.item_cost[to_full[items]] - sources.get(v, 0) + before_it
+        moving = (to_full[items] != plan.keep_item.get(v, -1)) & (extra <= spare)
+        if not moving.any():
+            continue
+        reach = dict.fromkeys(partners.get(v, ()), before_it if v in sources else int(extra[moving].min()))
+        entries, owner = _spans(index.item_bounds, items[moving])
+        row, cost = index.entry_row[entries], extra[moving][owner]
+        row, cost = row[~aggregate[row]], cost[~aggregate[row]]
+        order = np.lexsort((cost, row))
+        row, cost = row[order], cost[order]
+        first = np.ones(row.size, dtype=bool)
+        first[1:] = row[1:] != row[:-1]  # the cheapest way into each row
+        row, cost = row[first], cost[first]
+        entries, owner = _spans(holder_bounds, row)
+        for u, c in zip(holder_event[entries].tolist(), cost[owner].tolist(), strict=True):
+            if c < reach.get(u, spare + 1):
+                reach[u] = c
+        for u, c in reach.items():
+            cheapest = plan.cheapest_move(instance, u)
+            if u in done or cheapest is None or c + cheapest > spare or c >= spent.get(u, spare + 1):
+                continue
+            spent[u] = c
+            heapq.heappush(queue, (c, u))
+    return spent
+
+
+class _BudgetLadder:
+    """Proves (or improves) a repair by climbing from its lower bound: is there a repair of the same value that
+    costs at most ``step``? Small steps allow few moves, so their searches are small and quick; each one
+    proven empty raises the lower bound past it, and the first one that holds a repair gives the least
+    disruption (when its search is exhaustive). The last step (one below the repair's cost) is the plain
+    budget search."""
+
+    def __init__(self, instance: Instance, plan: _PreviousPlan, chosen: IntArray, lower: int, value: int,
+                 newcomers: AbstractSet[int], counted: BoolArray | None) -> None:
+        self.instance, self.plan = instance, plan
+        self.newcomers = newcomers if counted is None else {e for e in newcomers if counted[e]}
+        self.chosen, self.disruption, self.lower, self.value = chosen, plan.cost_of(chosen), lower, value
+        # With ``counted``, the searches look at those events only (the ones a repair must keep): when every one
+        # of them is kept, left-out requests coming in only add value, so dropping them loosens the search and its
+        # bound still holds. Its repairs are taken only if the repair in hand brought no request in either.
+        self.counted = counted
+        self.adoptable = counted is None or not (chosen >= 0)[~counted].any()
+        if counted is not None:
+            self.value = plan.value_of(instance, chosen, counted)
+        self.floor = sum(plan.floor_costs(instance, chosen).values())
+        untouched = plan.scheduled_mask.copy()
+        untouched[plan.broken()] = False
+        costs = np.unique(plan.item_cost[untouched[instance.item_event]])
+        self.move_costs = costs[costs > 0]  # the budgets at which another kind of move becomes affordable
+        self.widen = 2
+        self.tried = False
+
+    @property
+    def proven(self) -> bool:
+        return self.lower >= self.disruption
+
+    def improve(self, chosen: IntArray) -> None:
+        if self.plan.rank_of(chosen) < self.plan.rank_of(self.chosen):
+            self.chosen, self.disruption = chosen, self.plan.cost_of(chosen)
+
+    def next_step(self) -> int:
+        """The next budget to try: up to the next kind of move, and not far above the lower bound."""
+        above = self.move_costs[self.move_costs > self.lower - self.floor]
+        step = self.floor + int(above[0]) - 1 if above.size else self.disruption - 1
+        return max(self.lower, min(step, self.lower + self.widen, self.disruption - 1))
+
+    def climb(self, seconds: float, proof_seconds: float, workers: int, seed: int,
+              stop: threading.Event | None) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.proven and (stop is None or not stop.is_set()):
+            step = self.next_step()
+            allowed = _budget_placements(self.instance, self.plan, self.chosen, step + 1, self.newcomers, prune=False)
+            if allowed is None:  # not even the displaced events' cheapest moves fit
+                self.lower = step + 1
+                continue
+            if deadline - time.monotonic() < 0.1 + 2 * allowed.sum() / _PLACEMENTS_PER_SECOND:
+                return
+            keep = _budget_placements(self.instance, self.plan, self.chosen, step + 1, self.newcomers)
+            assert keep is not None
+            if self.counted is not None:
+                keep &= self.counted[self.instance.item_event]
+            self.tried = True
+            answer, minimal = _cheaper_repair(self.instance, self.plan, keep, step + 1, self.value,
+                                              min(proof_seconds, deadline - time.monotonic()), workers, seed, stop)
+            log.debug("budget %d (repair %d, floor %d): %d of %d placements, %s%s", step, self.disruption, self.floor,
+                      keep.sum(), allowed.sum(), "none" if answer is None else self.plan.cost_of(answer),
+                      " (exhaustive)" if minimal else "")
+            if answer is not None:
+                if self.adoptable:
+                    self.improve(answer)
+                if minimal:  # the least any repair can cost
+                    self.lower = max(self.lower, self.plan.cost_of(answer))
+                if minimal or not self.adoptable:
+                    return  # (a relaxed search's repair only bounds: searching on would find it again)
+            elif minimal:
+                self.lower = step + 1
+                self.widen *= 2
+            else:
+                return  # out of time on this step
 
 
 def _cheaper_repair(instance: Instance, plan: _PreviousPlan, keep: BoolArray, disruption: int, value: int,

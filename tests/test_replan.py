@@ -4,6 +4,7 @@ brute-force minimum."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver.changes import apply_changes, parse_changes
-from solver.replan import DisruptionWeights, measure_disruption, resolve
+from solver.compile import compile_scenario
+from solver.generate import generate_scenario
+from solver.replan import (
+    DisruptionWeights,
+    _budget_placements,
+    _cheaper_repair,
+    _placements_of,
+    _PreviousPlan,
+    measure_disruption,
+    resolve,
+)
 from solver.scenario import Scenario, load_scenario
 from solver.solve import solve
 from solver.timetable import Timetable
@@ -338,3 +349,47 @@ def test_a_room_change_forced_inside_a_pool_is_proven_with_rooms_apart() -> None
     weights = DisruptionWeights()
     assert result.disruption == weights.time_move + weights.room_change
     assert result.proven_minimal and result.disruption_bound == result.disruption
+
+
+@pytest.mark.parametrize("kind", ["room_closed", "participant_delayed", "resource_capacity"])
+def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None:
+    # A budget search leaves out the moves no chain of moves from the change reaches within the budget. That
+    # must never lose a repair: with and without the pruning, the least disruption under a budget is the same.
+    model = generate_scenario(delegations=14, bilaterals=30, days=2, seed=3)
+    before = solved(model)
+    rng = random.Random(kind)
+    compared = pruned = 0
+    for target in rng.sample(before.assignments, 5):
+        if kind == "room_closed":
+            change = {"op": kind, "room": target.room, "start": target.start.isoformat(),
+                      "end": (target.start + timedelta(hours=1)).isoformat()}
+        elif kind == "participant_delayed":
+            person = next(e for e in model.events if e.id == target.event).participants[0]
+            change = {"op": kind, "participant": person, "arrival": target.end.isoformat()}
+        else:
+            used = next(e for e in model.events if e.id == target.event).uses
+            if not used:
+                continue
+            resource = next(r for r in model.resources if r.id == sorted(used)[0])
+            change = {"op": kind, "resource": resource.id, "capacity": max(1, resource.capacity - 1)}
+        result = resolve(model, before, [change], time_limit=3)
+        if result.timetable.status == "infeasible":
+            continue
+        instance = compile_scenario(result.scenario)
+        plan = _PreviousPlan.of(instance, before, DisruptionWeights())
+        chosen = _placements_of(instance, result.timetable.assignments)
+        value = plan.value_of(instance, chosen)
+        # a budget above the repair's cost, so that both searches have repairs to find
+        budget = plan.cost_of(chosen) + DisruptionWeights().time_move
+        least, sizes = [], []
+        for prune in (False, True):
+            allowed = _budget_placements(instance, plan, chosen, budget, set(), prune=prune)
+            assert allowed is not None
+            answer, minimal = _cheaper_repair(instance, plan, allowed, budget, value, 30, 2, 0, None)
+            assert answer is not None and minimal
+            least.append(plan.cost_of(answer))
+            sizes.append(int(allowed.sum()))
+        assert least[0] == least[1]
+        compared += 1
+        pruned += sizes[1] < sizes[0]
+    assert compared >= 3 and pruned >= 1

@@ -83,16 +83,17 @@ def slot_rows(
     row_group = key[bounds[:-1]] // n_slots
     upper = group_upper[row_group]
     binding = np.flatnonzero(sums > upper)
-    previous_group = -1
-    previous_items: IntArray | None = None
-    for r in binding:
+    # A row repeats the previous binding row of its group when no entry of the group starts or ends in
+    # between: the same entries cover both slots (and come in the same order).
+    row_key = key[bounds[:-1]][binding]
+    changes = np.sort(np.concatenate([entry_group * n_slots + entry_first, entry_group * n_slots + entry_last]))
+    same_group = np.zeros(binding.size, dtype=bool)
+    same_group[1:] = row_group[binding][1:] == row_group[binding][:-1]
+    previous_key = np.concatenate([[-1], row_key[:-1]])
+    unchanged = np.searchsorted(changes, row_key, "right") == np.searchsorted(changes, previous_key, "right")
+    for r in binding[~(same_group & unchanged)]:
         segment = entry[bounds[r]: bounds[r + 1]]
-        items = entry_item[segment]
-        group = int(row_group[r])
-        if group == previous_group and previous_items is not None and np.array_equal(items, previous_items):
-            continue
-        rows.add(items, entry_coef[segment], int(upper[r]), family)
-        previous_group, previous_items = group, items
+        rows.add(entry_item[segment], entry_coef[segment], int(upper[r]), family)
     return rows
 
 
