@@ -129,6 +129,20 @@ def infeasible_variant(scenario: Scenario) -> Scenario:
     raise ValueError("no required event with a predecessor")
 
 
+def initial_timetable(scenario: Scenario, path: Path | None, solve_time: float, workers: int) -> Timetable:
+    """The timetable the changes are applied to. A solve under a time limit on several workers need not give
+    the same plan twice, and repairs depend on it: ``path`` keeps one."""
+    if path is not None and path.exists():
+        stored = Timetable.model_validate_json(path.read_text())
+        if stored.scenario.fingerprint != scenario.fingerprint():
+            raise SystemExit(f"{path}: a timetable of another scenario (fingerprint {stored.scenario.fingerprint})")
+        return stored
+    timetable = solve(scenario, time_limit=solve_time, workers=workers, seed=0).timetable
+    if path is not None:
+        path.write_text(timetable.model_dump_json())
+    return timetable
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--file", type=Path, default=ROOT / "scenarios" / "hanoi-2025.yaml")
@@ -140,10 +154,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--record", action="store_true")
     parser.add_argument("--detail", action="store_true", help="print each change's outcome and time per step")
+    parser.add_argument("--base", type=Path, help="the initial timetable: read from this file if it exists (else "
+                        "solved and written there), so that runs of different code start from the same plan")
     args = parser.parse_args()
 
     scenario = load_scenario(args.file)
-    base = solve(scenario, time_limit=args.solve_time, workers=args.workers, seed=0).timetable
+    base = initial_timetable(scenario, args.base, args.solve_time, args.workers)
     rows = []
     closed: tuple[Scenario, Timetable] | None = None
     for kind in args.kinds:

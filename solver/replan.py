@@ -412,8 +412,7 @@ def _concrete_repair(working: Scenario, previous: Timetable, weights: Disruption
         budget &= counted[concrete.item_event]
         value = plan.value_of(concrete, chosen, counted)
         adoptable = not (chosen >= 0)[~counted].any()
-    remaining = deadline - time.monotonic()
-    answer, minimal = _cheaper_repair(concrete, plan, budget, measured, value, remaining, workers, seed, stop)
+    answer, minimal = _cheaper_repair(concrete, plan, budget, measured, value, deadline, workers, seed, stop)
     if answer is None or not adoptable:
         return None, measured, minimal and answer is None
     grid = concrete.grid
@@ -1219,7 +1218,7 @@ class _BudgetLadder:
                 keep &= self.counted[self.instance.item_event]
             self.tried = True
             answer, minimal = _cheaper_repair(self.instance, self.plan, keep, step + 1, self.value,
-                                              min(proof_seconds, deadline - time.monotonic()), workers, seed, stop)
+                                              min(time.monotonic() + proof_seconds, deadline), workers, seed, stop)
             log.debug("budget %d (repair %d, floor %d): %d of %d placements, %s%s", step, self.disruption, self.floor,
                       keep.sum(), allowed.sum(), "none" if answer is None else self.plan.cost_of(answer),
                       " (exhaustive)" if minimal else "")
@@ -1238,16 +1237,16 @@ class _BudgetLadder:
 
 
 def _cheaper_repair(instance: Instance, plan: _PreviousPlan, keep: BoolArray, disruption: int, value: int,
-                    time_limit: float, workers: int, seed: int,
+                    deadline: float, workers: int, seed: int,
                     stop: threading.Event | None) -> tuple[IntArray | None, bool]:
     """Search the whole summit, on the ``keep`` placements only, for a repair of the same value that costs
-    less than ``disruption``. Returns the cheaper repair if one is found (else None) and whether the result
-    is proven minimal (none cheaper exists)."""
+    less than ``disruption``, until ``deadline`` (``time.monotonic()``). Returns the cheaper repair if one is
+    found (else None) and whether the result is proven minimal (none cheaper exists)."""
     sub = instance.restricted(keep)
     frame = _frame(instance, plan, sub, np.flatnonzero(keep))
     used, cost = _least_moves_at_value(frame, plan, value)
     add_linear(frame.model, used, cost, 0, disruption - 1)
-    status, solver = _solve(frame.model, time_limit, workers, seed, stop)
+    status, solver = _solve(frame.model, max(0.01, deadline - time.monotonic()), workers, seed, stop)
     if status == cp_model.INFEASIBLE:
         return None, True
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -5,6 +5,7 @@ brute-force minimum."""
 from __future__ import annotations
 
 import random
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -385,7 +386,7 @@ def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None
         for prune in (False, True):
             allowed = _budget_placements(instance, plan, chosen, budget, set(), prune=prune)
             assert allowed is not None
-            answer, minimal = _cheaper_repair(instance, plan, allowed, budget, value, 30, 2, 0, None)
+            answer, minimal = _cheaper_repair(instance, plan, allowed, budget, value, time.monotonic() + 30, 2, 0, None)
             assert answer is not None and minimal
             least.append(plan.cost_of(answer))
             sizes.append(int(allowed.sum()))
