@@ -253,6 +253,9 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     phases.mark("move_least")
     chosen = stage_b.chosen
     disruption = plan.cost_of(chosen)
+    # Every repair found along the way: the searches see pooled rooms, so the one that costs the planner least
+    # once rooms are assigned is picked at the end (a cheaper pooled repair can cost more room changes).
+    repairs = [chosen]
     displaced = plan.lower_bound(instance, chosen)
     lower = displaced
     if best.kept == plan.alive:
@@ -271,8 +274,9 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     ladder = None
     if disruption > lower and best.level != "everything" and best.frame is not None:
         ladder = _BudgetLadder(instance, plan, chosen, lower, best.value, newcomers, must_keep)
-        ladder.climb(left() * 0.5, proof_seconds, workers, seed, stop)
+        ladder.climb(left() * 0.5, proof_seconds, workers, seed, stop, last=False)
         chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
+        repairs.append(chosen)
         phases.mark("budget_ladder")
     around_free: set[int] = set()
     if disruption > lower and best.level in ("change", "partners") and best.frame is not None:
@@ -283,6 +287,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         swappers = _swappers(instance, plan, set(plan.broken()) | named)
         around = _move_least(instance, plan, stage_b, left() * 0.5, workers, seed, stop=stop,
                              frame=_build(instance, plan, around_free, named, swappers))
+        repairs.append(around.chosen)
         if plan.rank_of(around.chosen) < plan.rank_of(chosen):
             chosen, disruption = around.chosen, plan.cost_of(around.chosen)
         phases.mark("move_least_around")
@@ -290,6 +295,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             ladder.improve(chosen)
             ladder.climb(left(), proof_seconds, workers, seed, stop)
             chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
+            repairs.append(chosen)
             phases.mark("budget_ladder")
     # ``lower`` bounds every repair of this value, so meeting it proves the repair minimal even when the
     # search itself ran out of time (e.g. nothing had to move at all).
@@ -314,6 +320,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         whole = _move_least(instance, plan, stage_b, remaining, workers, seed,
                             frame=_build(instance, plan, set(range(len(instance.events)))), stop=stop)
         whole_bound = whole.bound
+        repairs.append(whole.chosen)
         if plan.rank_of(whole.chosen) <= plan.rank_of(chosen):
             chosen, disruption = whole.chosen, plan.cost_of(whole.chosen)
         proven = whole.optimal
@@ -338,10 +345,17 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         return table, measure_disruption(changed, previous, table, weights)
 
     table, measured = timetable_of(chosen, plan.old_room)
+    seen = {chosen.tobytes()}
+    for repair in repairs:
+        if repair.tobytes() not in seen and plan.kept(repair) == plan.kept(chosen) \
+                and plan.value_of(instance, repair) == plan.value_of(instance, chosen):
+            seen.add(repair.tobytes())
+            trial, cost = timetable_of(repair, plan.old_room)
+            if cost < measured:
+                table, measured = trial, cost
     phases.mark("timetable")
-    if measured > disruption:  # a room changed inside a pool: the proof was about the pooled cost
-        proven = False
-        bound = min(bound, disruption)
+    # The bound is on the pooled cost, which assigning rooms can only raise: it bounds the measured cost too.
+    proven = measured <= bound
     disruption = measured
     if not proven and best.level != "everything" and left() > 0.2 + instance.n_items / _PLACEMENTS_PER_SECOND:
         # Prove (or improve) the repair with every room apart: a search restricted to the concrete placements
@@ -867,12 +881,15 @@ def _restrict(instance: Instance, plan: _PreviousPlan, free: set[int],
 
 
 def _solve(model: cp_model.CpModel, time_limit: float, workers: int, seed: int,
-           stop: threading.Event | None = None) -> tuple[Any, cp_model.CpSolver]:
+           stop: threading.Event | None = None, core: bool = False) -> tuple[Any, cp_model.CpSolver]:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     solver.parameters.cp_model_presolve = False  # measured: repairs start searching at once (cp-sat-notes)
+    # Core-based optimisation, for searches that must prove a budget empty or its least cost: measured on
+    # Hanoi's budget searches, 1.0 -> 0.7 s at 10k placements and 5.8 -> 1.8 s at 18k.
+    solver.parameters.optimize_with_core = core
     done = threading.Event()
 
     def watch() -> None:
@@ -1186,6 +1203,7 @@ class _BudgetLadder:
         self.move_costs = costs[costs > 0]  # the budgets at which another kind of move becomes affordable
         self.widen = 2
         self.tried = False
+        self.step_seconds = 0.0  # how long the last step took
 
     @property
     def proven(self) -> bool:
@@ -1201,8 +1219,10 @@ class _BudgetLadder:
         step = self.floor + int(above[0]) - 1 if above.size else self.disruption - 1
         return max(self.lower, min(step, self.lower + self.widen, self.disruption - 1))
 
-    def climb(self, seconds: float, proof_seconds: float, workers: int, seed: int,
-              stop: threading.Event | None) -> None:
+    def climb(self, seconds: float, proof_seconds: float, workers: int, seed: int, stop: threading.Event | None,
+              last: bool = True) -> None:
+        """Climb for ``seconds``. Unless it is the ``last`` climb, a step is not started when it would likely not
+        finish (each step has taken about twice the time of the one before): a later climb takes it whole."""
         deadline = time.monotonic() + seconds
         while not self.proven and (stop is None or not stop.is_set()):
             step = self.next_step()
@@ -1212,6 +1232,9 @@ class _BudgetLadder:
                 continue
             if deadline - time.monotonic() < 0.1 + 2 * allowed.sum() / _PLACEMENTS_PER_SECOND:
                 return
+            if not last and deadline - time.monotonic() < 2 * self.step_seconds:
+                return
+            started = time.monotonic()
             keep = _budget_placements(self.instance, self.plan, self.chosen, step + 1, self.newcomers)
             assert keep is not None
             if self.counted is not None:
@@ -1222,6 +1245,7 @@ class _BudgetLadder:
             log.debug("budget %d (repair %d, floor %d): %d of %d placements, %s%s", step, self.disruption, self.floor,
                       keep.sum(), allowed.sum(), "none" if answer is None else self.plan.cost_of(answer),
                       " (exhaustive)" if minimal else "")
+            self.step_seconds = time.monotonic() - started
             if answer is not None:
                 if self.adoptable:
                     self.improve(answer)
@@ -1246,7 +1270,7 @@ def _cheaper_repair(instance: Instance, plan: _PreviousPlan, keep: BoolArray, di
     frame = _frame(instance, plan, sub, np.flatnonzero(keep))
     used, cost = _least_moves_at_value(frame, plan, value)
     add_linear(frame.model, used, cost, 0, disruption - 1)
-    status, solver = _solve(frame.model, max(0.01, deadline - time.monotonic()), workers, seed, stop)
+    status, solver = _solve(frame.model, max(0.01, deadline - time.monotonic()), workers, seed, stop, core=True)
     if status == cp_model.INFEASIBLE:
         return None, True
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
