@@ -939,7 +939,8 @@ def _build(instance: Instance, plan: _PreviousPlan, free: set[int], named: Abstr
            swappers: AbstractSet[int] = frozenset()) -> _Model:
     """The model of a neighbourhood: the ``free`` events move, the ``swappers`` may change room at their
     time, the others stay where they were. A request left out before (free, but not ``named`` by the change)
-    may come in only where it fits around the events that stay: it never displaces one."""
+    may come in only where it fits around the old places of the events the change leaves alone, even those
+    free to move: it never displaces one."""
     sub, to_full = _restrict(instance, plan, free, swappers)
     frame = _frame(instance, plan, sub, to_full)
     newcomers = np.zeros(len(instance.events), dtype=bool)
@@ -947,7 +948,9 @@ def _build(instance: Instance, plan: _PreviousPlan, free: set[int], named: Abstr
     newcomers &= ~plan.scheduled_mask
     newcomers[list(named)] = False
     candidates = newcomers[sub.item_event]
-    fixed = np.flatnonzero(~np.isin(sub.item_event, np.asarray(sorted(free | set(swappers)), dtype=np.int64)))
+    untouched = {e: item for e, item in plan.keep_item.items() if e not in named}
+    held = np.isin(to_full, np.asarray(sorted(untouched.values()), dtype=np.int64))
+    fixed = np.flatnonzero(held)
     if candidates.any() and fixed.size:
         index = RowIndex.of(frame.rows, sub.n_items)
         blocked = index.overflowing(index.load_of(fixed))

@@ -19,6 +19,7 @@ from solver.generate import generate_scenario
 from solver.replan import (
     DisruptionWeights,
     _budget_placements,
+    _build,
     _cheaper_repair,
     _placements_of,
     _PreviousPlan,
@@ -328,6 +329,13 @@ def test_a_left_out_request_comes_in_only_around_the_events_that_stay() -> None:
     assert result.proven_minimal
     fresh = solved(result.scenario)
     assert {a.event for a in fresh.assignments} == {"m1", "m2", "m3"}
+    # the same holds in a wider neighbourhood, where m1 and m2 are free to move (e.g. to repair something
+    # else beside them): m3 may not take their old places
+    instance = compile_scenario(result.scenario)
+    plan = _PreviousPlan.of(instance, before, DisruptionWeights())
+    frame = _build(instance, plan, {instance.event_index[e] for e in ("m1", "m2", "m3")})
+    m3 = frame.sub.event_items[instance.event_index["m3"]]
+    assert m3.size and all(frame.model.proto.variables[int(item)].domain[1] == 0 for item in m3)
 
 
 def test_a_room_change_forced_inside_a_pool_is_proven_with_rooms_apart() -> None:
