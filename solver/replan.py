@@ -139,18 +139,11 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             now: datetime | None = None, freeze_minutes: int = 60, weights: DisruptionWeights | None = None,
             time_limit: float = 10.0, workers: int = 2, seed: int = 0, proof_seconds: float = 1.5,
             stop: threading.Event | None = None) -> ReplanResult:
-    """Re-plan after ``changes``; ``proof_seconds`` caps the search on the whole summit that tries
+    """Re-plan after ``changes``; ``proof_seconds`` caps each search over the whole summit that tries
     to prove a repair's disruption minimal when the quick bounds cannot. Setting ``stop`` ends
     the searches early; the best repair found so far is returned."""
     started = time.monotonic()
     phases = _Phases()
-    # the searches stop before the limit: building the timetable and its reasons takes time too (set once the
-    # summit's size is known)
-    search_end = started + time_limit - min(0.8, 0.25 * time_limit)
-
-    def left() -> float:
-        return search_end - time.monotonic()
-
     weights = weights or DisruptionWeights()
     parsed = parse_changes(changes) if changes and isinstance(changes[0], dict) else changes
     change_list: list[AnyChange] = list(parsed)  # type: ignore[arg-type]
@@ -158,7 +151,12 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     working, frozen = _freeze(changed, previous, now, freeze_minutes)
     instance = compile_scenario(working)
     ref = ScenarioRef(name=changed.name, fingerprint=changed.fingerprint())
+    # the searches stop before the limit: building the timetable and its reasons takes time too, more on a
+    # larger summit
     search_end = started + time_limit - min(0.4 * time_limit, 0.6 + instance.n_items / _PLACEMENTS_PER_SECOND)
+
+    def left() -> float:
+        return search_end - time.monotonic()
 
     phases.mark("prepare")
     plan = _PreviousPlan.of(instance, previous, weights)
@@ -331,12 +329,13 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     known = {instance.event_index[u.event]: (u.code, u.reason) for u in previous.unscheduled
              if u.event in instance.event_index and instance.event_index[u.event] not in named}
 
+    old = {a.event: a for a in previous.assignments}
+
     def timetable_of(chosen: IntArray, rooms: dict[int, int]) -> tuple[Timetable, int]:
         table = timetable_from_placements(instance, chosen, ref, preferred=rooms, known_reasons=known)
         # optimal only when the whole summit was searched, left-out requests included
         table.status = "optimal" if best.optimal and best.level == "everything" and opened else "feasible"
         table.bound = None
-        old = {a.event: a for a in previous.assignments}
         for assignment in table.assignments:
             before = old.get(assignment.event)
             assignment.confirmed = bool(before is not None and before.confirmed and before.room == assignment.room
@@ -346,9 +345,9 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
 
     table, measured = timetable_of(chosen, plan.old_room)
     seen = {chosen.tobytes()}
+    kept, value = plan.kept(chosen), plan.value_of(instance, chosen)
     for repair in repairs:
-        if repair.tobytes() not in seen and plan.kept(repair) == plan.kept(chosen) \
-                and plan.value_of(instance, repair) == plan.value_of(instance, chosen):
+        if repair.tobytes() not in seen and plan.kept(repair) == kept and plan.value_of(instance, repair) == value:
             seen.add(repair.tobytes())
             trial, cost = timetable_of(repair, plan.old_room)
             if cost < measured:
@@ -412,21 +411,19 @@ def _concrete_repair(working: Scenario, previous: Timetable, weights: Disruption
     placed = {a.event for a in table.assignments}
     if any(concrete.events[e].id in placed for e in np.flatnonzero(chosen < 0).tolist()):
         return None, measured, False  # a placement of the repair does not exist with rooms apart (should not happen)
-    budget = _budget_placements(concrete, plan, chosen, measured, newcomers, prune=False)
+    budget = _budget(concrete, plan, chosen, measured, newcomers)
     if budget is None:
         return None, measured, True
-    if deadline - time.monotonic() < 0.1 + 3 * budget.sum() / _PLACEMENTS_PER_SECOND:
+    if deadline - time.monotonic() < 0.1 + 3 * budget.allowed.sum() / _PLACEMENTS_PER_SECOND:
         return None, measured, False  # no time to prune the budget's placements, build and search them
-    budget = _budget_placements(concrete, plan, chosen, measured, newcomers)
-    assert budget is not None
     value = plan.value_of(concrete, chosen)
     adoptable = True
-    if must_keep is not None:
+    if must_keep is not None:  # (the other events have no placement in the budget: newcomers were narrowed)
         counted = np.asarray([event.id in must_keep for event in concrete.events], dtype=bool)
-        budget &= counted[concrete.item_event]
         value = plan.value_of(concrete, chosen, counted)
         adoptable = not (chosen >= 0)[~counted].any()
-    answer, minimal = _cheaper_repair(concrete, plan, budget, measured, value, deadline, workers, seed, stop)
+    answer, minimal = _cheaper_repair(concrete, plan, budget.within_reach(concrete, plan), measured, value, deadline,
+                                      workers, seed, stop)
     if answer is None or not adoptable:
         return None, measured, minimal and answer is None
     grid = concrete.grid
@@ -1070,34 +1067,47 @@ def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], mis
     return outside + int(math.floor(solver.best_objective_bound + 1e-6))
 
 
-def _budget_placements(instance: Instance, plan: _PreviousPlan, chosen: IntArray, disruption: int,
-                       newcomers: AbstractSet[int], prune: bool = True) -> BoolArray | None:
-    """The placements a repair cheaper than ``disruption`` could use. Every displaced event costs at least
-    its cheapest alternative, so a placement whose cost would overrun the budget the others leave cannot
-    be part of it; with ``prune``, neither can the move of an event that no chain of moves within the budget
-    reaches (:func:`_movable_events`). None when even the displaced events' cheapest alternatives overrun it."""
+@dataclass
+class _Budget:
+    """What a repair cheaper than a given disruption may spend: every displaced event costs at least its
+    cheapest alternative (``floor_cost``), which leaves ``spare`` for everything else."""
+
+    floor_cost: dict[int, int]
+    spare: int
+    allowed_cost: IntArray  # per event, the most one of its placements may cost (-1: none of them)
+    allowed: BoolArray  # the placements within the budget
+    newcomers: AbstractSet[int]
+
+    def within_reach(self, instance: Instance, plan: _PreviousPlan) -> BoolArray:
+        """The placements within the budget whose event a chain of moves from the change can reach
+        (:func:`_movable_events`): no cheapest repair uses the others."""
+        # a displaced event left out of the repair would come back at its full cost: it starts chains too
+        sources = {e: 0 for e in plan.broken()} | self.floor_cost | {e: 0 for e in self.newcomers}
+        spent = _movable_events(instance, plan, self.allowed, sources, self.spare)
+        allowed_cost = self.allowed_cost.copy()
+        for e in np.flatnonzero(plan.scheduled_mask).tolist():
+            if e not in sources:
+                allowed_cost[e] = self.spare - spent[e] if e in spent else 0  # 0: its old placement only
+        return plan.item_cost <= allowed_cost[instance.item_event]
+
+
+def _budget(instance: Instance, plan: _PreviousPlan, chosen: IntArray, disruption: int,
+            newcomers: AbstractSet[int]) -> _Budget | None:
+    """The budget of a repair cheaper than ``disruption`` (keeping the events ``chosen`` keeps, and letting the
+    ``newcomers`` in anywhere). None when even the displaced events' cheapest alternatives overrun it."""
     floor_cost = plan.floor_costs(instance, chosen)
     spare = disruption - 1 - sum(floor_cost.values())
     if spare < 0:
         return None
     scheduled = plan.scheduled_mask
-    allowed_cost = np.full(len(instance.events), -1, dtype=np.int64)  # -1: none of its placements
+    allowed_cost = np.full(len(instance.events), -1, dtype=np.int64)
     allowed_cost[scheduled] = spare
     for e, least in floor_cost.items():
         allowed_cost[e] = spare + least
     newcomer = [e for e in newcomers if not scheduled[e]]
     if newcomer:
         allowed_cost[newcomer] = 2**40
-    allowed = plan.item_cost <= allowed_cost[instance.item_event]
-    if not prune:
-        return allowed
-    # a displaced event left out of ``chosen`` would come back at its full cost: it starts chains too
-    sources = {e: 0 for e in plan.broken()} | floor_cost | {e: 0 for e in newcomers}
-    spent = _movable_events(instance, plan, allowed, sources, spare)
-    for e in np.flatnonzero(scheduled).tolist():
-        if e not in sources:
-            allowed_cost[e] = spare - spent[e] if e in spent else 0  # 0: its old placement only
-    return plan.item_cost <= allowed_cost[instance.item_event]
+    return _Budget(floor_cost, spare, allowed_cost, plan.item_cost <= allowed_cost[instance.item_event], newcomers)
 
 
 def _spans(bounds: IntArray, keys: IntArray) -> tuple[IntArray, IntArray]:
@@ -1148,6 +1158,7 @@ def _movable_events(instance: Instance, plan: _PreviousPlan, allowed: BoolArray,
     queue = [(0, e) for e in spent]
     heapq.heapify(queue)
     done: set[int] = set()
+    cheapest: dict[int, int | None] = {}
     while queue:
         before_it, v = heapq.heappop(queue)
         if v in done:
@@ -1172,8 +1183,12 @@ def _movable_events(instance: Instance, plan: _PreviousPlan, allowed: BoolArray,
             if c < reach.get(u, spare + 1):
                 reach[u] = c
         for u, c in reach.items():
-            cheapest = plan.cheapest_move(instance, u)
-            if u in done or cheapest is None or c + cheapest > spare or c >= spent.get(u, spare + 1):
+            if u in done or c >= spent.get(u, spare + 1):
+                continue
+            if u not in cheapest:
+                cheapest[u] = plan.cheapest_move(instance, u)
+            move = cheapest[u]
+            if move is None or c + move > spare:
                 continue
             spent[u] = c
             heapq.heappush(queue, (c, u))
@@ -1190,15 +1205,14 @@ class _BudgetLadder:
     def __init__(self, instance: Instance, plan: _PreviousPlan, chosen: IntArray, lower: int, value: int,
                  newcomers: AbstractSet[int], counted: BoolArray | None) -> None:
         self.instance, self.plan = instance, plan
+        self.chosen, self.disruption, self.lower = chosen, plan.cost_of(chosen), lower
+        # With ``counted``, the searches look at those events only (the ones a repair must keep; the others then
+        # have no placement in a budget): when every one of them is kept, left-out requests coming in only add
+        # value, so leaving them out loosens the search and its bound still holds. Its repairs are taken only if
+        # the repair in hand brought no request in either.
         self.newcomers = newcomers if counted is None else {e for e in newcomers if counted[e]}
-        self.chosen, self.disruption, self.lower, self.value = chosen, plan.cost_of(chosen), lower, value
-        # With ``counted``, the searches look at those events only (the ones a repair must keep): when every one
-        # of them is kept, left-out requests coming in only add value, so dropping them loosens the search and its
-        # bound still holds. Its repairs are taken only if the repair in hand brought no request in either.
-        self.counted = counted
+        self.value = value if counted is None else plan.value_of(instance, chosen, counted)
         self.adoptable = counted is None or not (chosen >= 0)[~counted].any()
-        if counted is not None:
-            self.value = plan.value_of(instance, chosen, counted)
         self.floor = sum(plan.floor_costs(instance, chosen).values())
         untouched = plan.scheduled_mask.copy()
         untouched[plan.broken()] = False
@@ -1229,24 +1243,21 @@ class _BudgetLadder:
         deadline = time.monotonic() + seconds
         while not self.proven and (stop is None or not stop.is_set()):
             step = self.next_step()
-            allowed = _budget_placements(self.instance, self.plan, self.chosen, step + 1, self.newcomers, prune=False)
-            if allowed is None:  # not even the displaced events' cheapest moves fit
+            budget = _budget(self.instance, self.plan, self.chosen, step + 1, self.newcomers)
+            if budget is None:  # not even the displaced events' cheapest moves fit
                 self.lower = step + 1
                 continue
-            if deadline - time.monotonic() < 0.1 + 2 * allowed.sum() / _PLACEMENTS_PER_SECOND:
+            if deadline - time.monotonic() < 0.1 + 2 * budget.allowed.sum() / _PLACEMENTS_PER_SECOND:
                 return
             if not last and deadline - time.monotonic() < 2 * self.step_seconds:
                 return
             started = time.monotonic()
-            keep = _budget_placements(self.instance, self.plan, self.chosen, step + 1, self.newcomers)
-            assert keep is not None
-            if self.counted is not None:
-                keep &= self.counted[self.instance.item_event]
+            keep = budget.within_reach(self.instance, self.plan)
             self.tried = True
             answer, minimal = _cheaper_repair(self.instance, self.plan, keep, step + 1, self.value,
                                               min(time.monotonic() + proof_seconds, deadline), workers, seed, stop)
             log.debug("budget %d (repair %d, floor %d): %d of %d placements, %s%s", step, self.disruption, self.floor,
-                      keep.sum(), allowed.sum(), "none" if answer is None else self.plan.cost_of(answer),
+                      keep.sum(), budget.allowed.sum(), "none" if answer is None else self.plan.cost_of(answer),
                       " (exhaustive)" if minimal else "")
             self.step_seconds = time.monotonic() - started
             if answer is not None:

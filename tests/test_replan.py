@@ -18,7 +18,7 @@ from solver.compile import compile_scenario
 from solver.generate import generate_scenario
 from solver.replan import (
     DisruptionWeights,
-    _budget_placements,
+    _budget,
     _build,
     _cheaper_repair,
     _placements_of,
@@ -392,8 +392,9 @@ def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None
         budget = plan.cost_of(chosen) + DisruptionWeights().time_move
         least, sizes = [], []
         for prune in (False, True):
-            allowed = _budget_placements(instance, plan, chosen, budget, set(), prune=prune)
-            assert allowed is not None
+            within = _budget(instance, plan, chosen, budget, set())
+            assert within is not None
+            allowed = within.within_reach(instance, plan) if prune else within.allowed
             answer, minimal = _cheaper_repair(instance, plan, allowed, budget, value, time.monotonic() + 30, 2, 0, None)
             assert answer is not None and minimal
             least.append(plan.cost_of(answer))
