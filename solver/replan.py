@@ -70,7 +70,7 @@ from solver.model.constraints import all_rows
 from solver.model.greedy import greedy_placements
 from solver.model.rows import IntArray, RowIndex, Rows
 from solver.scenario import Scenario, ScenarioError, parse_scenario
-from solver.solve import LP_MAX_PLACEMENTS, timetable_from_placements
+from solver.solve import LP_MAX_PLACEMENTS, assign_rooms, timetable_from_placements
 from solver.timetable import Assignment, Diagnostic, ScenarioRef, Timetable
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,9 @@ log = logging.getLogger(__name__)
 # machine (Hanoi: 42k placements, 0.25 s; 1,000 requests: 200k, about 1 s): steps over the whole summit are
 # skipped when the time left cannot cover them.
 _PLACEMENTS_PER_SECOND = 200_000
+# The share of a relaxation's time in which the group grows by every event its answer runs into (quick growth,
+# strong bounds); for the rest, the others may give way at a price (answers close to a repair).
+_RELAXATION_GROWTH = 0.6
 
 
 def _model_seconds(instance: Instance, events: AbstractSet[int] | list[int]) -> float:
@@ -185,6 +188,10 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     conflict: list[int] | None = None  # required events that cannot all be placed, once found
     # what a repair must try to keep: every previously scheduled event and every event the change names
     wanted = [e for e in sorted(set(plan.scheduled.tolist()) | named) if instance.event_items[e].size]
+    wanted_mask = np.zeros(len(instance.events), dtype=bool)
+    wanted_mask[wanted] = True
+    relaxation: _Relaxation | None = None  # the change's events solved alone, once tried
+    relaxed = False
     levels = ["change", "partners", "everything"]
     while levels:
         level = levels[0]
@@ -216,6 +223,21 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         missing = [e for e in wanted if stage_a.chosen[e] < 0]
         if not missing:
             break
+        if level == "change" and not candidates and not relaxed and left() > 0.3:
+            # Untouched events must move too: rather than free every partner, solve the change's events alone and
+            # add the events their answer runs into (_grown_relaxation). Its answer, when it holds, is the least
+            # disruptive repair; else its bound stays (and the wider searches go on).
+            relaxed = True
+            relaxation = _grown_relaxation(instance, plan, wanted_mask, set(plan.broken()) | named,
+                                           time.monotonic() + left() * 0.6, workers, seed, stop)
+            phases.mark("relaxation")
+            if relaxation is not None and relaxation.chosen is not None \
+                    and plan.cost_of(relaxation.chosen) <= relaxation.bound:
+                chosen = relaxation.chosen
+                best = _Stage("conflicts", chosen, plan.kept(chosen), plan.value_of(instance, chosen), True,
+                              relaxation.bound)
+                best.least_moves = best
+                break
         freed = _freed_by(instance, plan, [e for e in missing if plan.scheduled_mask[e]]) - candidates - named
         if freed and _model_seconds(instance, free | freed) < 0.5 * left():
             # An event had to go: what it held (its people's time, its room) may let in a request left out before
@@ -262,6 +284,22 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         # Either no untouched event moves (then this optimum is the least possible), or one does
         # (then the touched events' cheapest costs plus the cheapest single move of another).
         lower = max(lower, min(disruption, lower + plan.cheapest_other_move(instance)))
+    keeps_wanted = bool((chosen[wanted] >= 0).all())
+    if (keeps_wanted and disruption > lower and not relaxed and best.level != "everything"
+            and left() > 0.3 + _model_seconds(instance, set(plan.broken()) | named)):
+        # Bound (or find) the least disruption by solving the change's events alone, then with the events their
+        # answer runs into (see _grown_relaxation).
+        relaxed = True
+        relaxation = _grown_relaxation(instance, plan, wanted_mask, set(plan.broken()) | named,
+                                       time.monotonic() + left() * 0.6, workers, seed, stop, target=disruption)
+        phases.mark("relaxation")
+    if relaxation is not None and keeps_wanted:
+        lower = max(lower, relaxation.bound)
+        found = relaxation.chosen
+        if (found is not None and plan.value_of(instance, found) == best.value
+                and plan.rank_of(found) < plan.rank_of(chosen)):
+            chosen, disruption = found, plan.cost_of(found)
+            repairs.append(chosen)
     # Prove the repair minimal, or find a cheaper one, by climbing from the lower bound (see _BudgetLadder):
     # first with part of the time, then, after a search around the change, with the rest.
     newcomers = candidates | named
@@ -272,29 +310,39 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     ladder = None
     if disruption > lower and best.level != "everything" and best.frame is not None:
         ladder = _BudgetLadder(instance, plan, chosen, lower, best.value, newcomers, must_keep)
+    # A cheaper repair often moves an event beside the change: it gives up its room to a displaced one and takes
+    # another at its time, or (after a resource cut) another user of the resource moves. After a relaxation, the
+    # events its answer ran into say where: the search around them starts from that answer.
+    around_free: set[int] = set()
+    around_start = stage_b
+    if disruption > lower and best.level in ("change", "partners") and best.frame is not None:
+        if relaxation is not None and relaxation.answer is not None and keeps_wanted:
+            around_free = relaxation.group
+            around_start = _Stage(best.level, relaxation.answer, best.kept, best.value, False, 0)
+        else:
+            around_free = (_neighbourhood(instance, plan, named, "partners", candidates)
+                           | _cut_users(instance, change_list))
+    if ladder is not None and around_start is stage_b:
         ladder.climb(left() * 0.5, proof_seconds, workers, seed, stop, last=False)
         chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
         repairs.append(chosen)
         phases.mark("budget_ladder")
-    around_free: set[int] = set()
-    if disruption > lower and best.level in ("change", "partners") and best.frame is not None:
-        around_free = _neighbourhood(instance, plan, named, "partners", candidates) | _cut_users(instance, change_list)
-    if around_free and left() > 0.3 + _model_seconds(instance, around_free):
-        # A cheaper repair often moves an event beside the change: it gives up its room to a displaced one and
-        # takes another at its time, or (after a resource cut) another user of the resource moves.
+    if disruption > lower and around_free and left() > 0.3 + _model_seconds(instance, around_free):
         swappers = _swappers(instance, plan, set(plan.broken()) | named)
-        around = _move_least(instance, plan, stage_b, left() * 0.5, workers, seed, stop=stop,
+        around = _move_least(instance, plan, around_start, left() * 0.5, workers, seed, stop=stop,
                              frame=_build(instance, plan, around_free, named, swappers))
+        if around.chosen is around_start.chosen:  # no answer in time (the relaxation's may break rules)
+            around.chosen = chosen
         repairs.append(around.chosen)
-        if plan.rank_of(around.chosen) < plan.rank_of(chosen):
+        if plan.kept(around.chosen) == best.kept and plan.rank_of(around.chosen) < plan.rank_of(chosen):
             chosen, disruption = around.chosen, plan.cost_of(around.chosen)
         phases.mark("move_least_around")
-        if ladder is not None and disruption > lower:
-            ladder.improve(chosen)
-            ladder.climb(left(), proof_seconds, workers, seed, stop)
-            chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
-            repairs.append(chosen)
-            phases.mark("budget_ladder")
+    if ladder is not None and disruption > lower:
+        ladder.improve(chosen)
+        ladder.climb(left(), proof_seconds, workers, seed, stop)
+        chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
+        repairs.append(chosen)
+        phases.mark("budget_ladder")
     # ``lower`` bounds every repair of this value, so meeting it proves the repair minimal even when the
     # search itself ran out of time (e.g. nothing had to move at all).
     proven = disruption <= lower or (stage_b.optimal and best.level == "everything")
@@ -356,6 +404,18 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # The bound is on the pooled cost, which assigning rooms can only raise: it bounds the measured cost too.
     proven = measured <= bound
     disruption = measured
+    if not proven and relaxation is not None and keeps_wanted and best.level != "everything" and left() > 0.3:
+        cheaper, cheaper_cost, apart_bound = _rooms_apart_repair(working, previous, weights, instance, table, measured,
+                                                                 relaxation.group, wanted_mask,
+                                                                 time.monotonic() + left() * 0.7, workers, seed, stop)
+        if cheaper is not None:
+            chosen_rooms = {instance.event_index[a.event]: instance.room_index[a.room] for a in cheaper}
+            trial, cost = timetable_of(_placements_of(instance, cheaper), chosen_rooms)
+            if cost < disruption:
+                table, disruption = trial, cost
+        bound = max(bound, apart_bound)
+        proven = disruption <= bound
+        phases.mark("rooms_apart")
     if not proven and best.level != "everything" and left() > 0.2 + instance.n_items / _PLACEMENTS_PER_SECOND:
         # Prove (or improve) the repair with every room apart: a search restricted to the concrete placements
         # that fit in the budget the displaced events leave.
@@ -435,6 +495,61 @@ def _concrete_repair(working: Scenario, previous: Timetable, weights: Disruption
                                    room=concrete.rooms[concrete.pools[int(concrete.item_pool[item])].rooms[0]].id,
                                    start=start, end=start + timedelta(minutes=concrete.events[e].duration_minutes)))
     return repaired, plan.cost_of(answer), minimal
+
+
+def _rooms_apart_repair(working: Scenario, previous: Timetable, weights: DisruptionWeights, instance: Instance,
+                        table: Timetable, measured: int, group: AbstractSet[int], wanted: BoolArray, deadline: float,
+                        workers: int, seed: int,
+                        stop: threading.Event | None) -> tuple[list[Assignment] | None, int, int]:
+    """Prove (or improve) a repair when its rooms cost more than the pooled searches saw: an event that keeps
+    its pool can still change room (its room is taken when it moves, or another event takes it). The rooms
+    where that happens are told apart from their pool (so keeping or leaving them is priced), and the change's
+    events and those they run into (``group``) are solved alone again (:func:`_grown_relaxation`): with some
+    rooms apart, the least disruption still bounds the true one below, and an answer whose rooms come out as
+    priced is the least disruptive repair. Repeats, with more rooms apart, until then or the ``deadline``.
+    Returns a cheaper repair's assignments (else None), its cost, and the bound."""
+    old = {a.event: a for a in previous.assignments}
+    apart: set[str] = set()
+    current, refined = table.assignments, instance
+    best: list[Assignment] | None = None
+    bound = 0
+    while time.monotonic() < deadline and (stop is None or not stop.is_set()):
+        hidden = set()
+        for a in current:
+            before = old.get(a.event)
+            if before is None or before.room == a.room or before.room not in refined.room_index:
+                continue
+            if refined.room_pool[refined.room_index[before.room]] == refined.room_pool[refined.room_index[a.room]]:
+                hidden |= {before.room, a.room}
+        if hidden <= apart:
+            break
+        apart |= hidden
+        refined = compile_scenario(working, apart=apart)
+        plan = _PreviousPlan.of(refined, previous, weights)
+        relaxation = _grown_relaxation(refined, plan, wanted, group, deadline, workers, seed, stop, target=measured)
+        if relaxation is None:
+            break
+        bound = max(bound, relaxation.bound)
+        log.debug("rooms apart %s: bound %d", sorted(apart), bound)
+        if relaxation.chosen is None or bound >= measured:
+            break
+        group = relaxation.group
+        rooms = assign_rooms(refined, relaxation.chosen, plan.old_room)
+        grid = refined.grid
+        current = []
+        for e in np.flatnonzero(relaxation.chosen >= 0).tolist():
+            start = grid.time_of(int(refined.item_start[relaxation.chosen[e]]))
+            current.append(Assignment(event=refined.events[e].id, room=refined.rooms[rooms[e]].id, start=start,
+                                      end=start + timedelta(minutes=refined.events[e].duration_minutes)))
+        cost = measure_disruption(working, previous, Timetable(scenario=table.scenario, status="feasible",
+                                                                 assignments=current),
+                                  weights)
+        log.debug("rooms apart: repair costs %d (priced %d)", cost, plan.cost_of(relaxation.chosen))
+        if cost < measured:
+            best, measured = current, cost
+        if cost <= relaxation.bound:
+            break  # its rooms came out as priced: the least disruption
+    return best, measured, bound
 
 
 def measure_disruption(scenario: Scenario, previous: Timetable, new: Timetable,
@@ -1065,6 +1180,105 @@ def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], mis
     if status == cp_model.INFEASIBLE:  # the required events among them clash: nothing is kept at all
         return outside
     return outside + int(math.floor(solver.best_objective_bound + 1e-6))
+
+
+@dataclass
+class _Relaxation:
+    """What solving a group of events alone found (see :func:`_grown_relaxation`)."""
+
+    bound: int  # no repair that keeps the wanted events costs less
+    chosen: IntArray | None  # the best repair found on the way (it costs ``bound`` when proven minimal)
+    group: set[int]  # the events solved together last, and those their answer ran into
+    answer: IntArray | None = None  # that answer, the others where they were (it may break rules)
+
+
+def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
+                      deadline: float, workers: int, seed: int, stop: threading.Event | None,
+                      target: int | None = None) -> _Relaxation | None:
+    """The least disruption of a repair that keeps every ``wanted`` event, found by solving a group of events
+    on their own: first the ``start`` events (those the change displaced or names), then also every event in
+    the old place of which the group's answer runs.
+
+    The events outside the group are left out, with the rules they take part in: any repair of the whole
+    summit, cut down to the group, is one of the group's answers, so the group's least disruption bounds every
+    repair below. When the group's answer, with every other event where it was, breaks no rule, it is the
+    least disruptive repair; otherwise the events it runs into join the group, which is solved again. For the
+    last part of the time, the others are in the group's model too, free to give way but each one that does
+    counts against the answer: among the group's cheapest answers, the one that keeps the most others in place
+    (then the fewest likely room changes) comes out, a repair or close to one. It stops when the answer holds,
+    time runs out (``deadline``, ``time.monotonic()``) or the bound reaches ``target`` (the cost of the repair
+    in hand, then minimal). None when the group cannot keep every wanted event (then no repair can)."""
+    group = set(start)
+    best = _Relaxation(0, None, set(group))
+    hint = np.asarray(sorted(plan.keep_item.values()), dtype=np.int64)
+    # the others stay out of the model for the first part of the time: the group grows faster
+    penalise_after = time.monotonic() + _RELAXATION_GROWTH * max(0.0, deadline - time.monotonic())
+    while stop is None or not stop.is_set():
+        events = instance.with_predecessors(group)
+        if deadline - time.monotonic() < 0.05 + _model_seconds(instance, events):
+            break
+        penalise = time.monotonic() >= penalise_after
+        inside = np.zeros(len(instance.events), dtype=bool)
+        inside[events] = True
+        inside &= wanted  # (an unwanted predecessor stays out in the whole summit too: so does its follower)
+        others = {e: item for e, item in plan.keep_item.items() if wanted[e] and not inside[e]}
+        keep = inside[instance.item_event]
+        if penalise:
+            keep[list(others.values())] = True
+        sub, to_full = instance.restricted(keep), np.flatnonzero(keep)
+        sub.required = sub.required & inside  # the others are free to give way
+        model = build_model(sub, with_objective=False).model
+        for e in np.flatnonzero(inside).tolist():
+            items = sub.event_items[e]
+            add_linear(model, items, np.ones(items.size, dtype=np.int64), 1, 1)
+        # cost first, then each other event pushed out, then the likely room changes
+        mine = inside[sub.item_event]
+        extra = np.where(mine, plan.room_extra[to_full], 0)
+        pushed = 1 + sum(int(extra[sub.event_items[e]].max()) for e in np.flatnonzero(inside).tolist())
+        scale = 1 + pushed * len(others) + (pushed - 1)
+        cost = plan.item_cost[to_full]
+        coefs = np.where(mine, cost * scale + extra, -pushed)
+        used = np.flatnonzero(coefs)
+        _set_objective(model, used.tolist(), coefs[used].tolist(), maximize=False)
+        model.proto.solution_hint.vars.extend(range(sub.n_items))
+        model.proto.solution_hint.values.extend(np.isin(to_full, hint).astype(np.int64).tolist())
+        status, solver = _solve(model, max(0.01, deadline - time.monotonic()), workers, seed, stop, core=True)
+        if status == cp_model.INFEASIBLE:
+            return None
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            break
+        offset = pushed * len(others) if penalise else 0
+        bound = int(math.floor((solver.best_objective_bound + offset) / scale + 1e-9))
+        best.bound, best.group = max(best.bound, bound), set(np.flatnonzero(inside).tolist())
+        chosen = _chosen(sub, to_full, solver, len(instance.events))
+        gave_way = {e for e in others if chosen[e] < 0}
+        for e in gave_way:
+            chosen[e] = others[e]
+        if not penalise:
+            gave_way = _clashing_events(instance, chosen) & set(others)
+        log.debug("relaxation of %d events: bound %d, %d others in the way", len(best.group), best.bound, len(gave_way))
+        if not gave_way and (best.chosen is None or plan.rank_of(chosen) < plan.rank_of(best.chosen)):
+            best.chosen = chosen
+        best.answer, best.group = chosen, best.group | gave_way
+        if not gave_way or status != cp_model.OPTIMAL or (target is not None and best.bound >= target):
+            break
+        group |= gave_way
+        if penalise:  # (they gave way for a reason: their people's other events are often next)
+            people = {p for e in gave_way for p in instance.events[e].participants}
+            group |= {e for e in others if people & set(instance.events[e].participants)}
+        hint = chosen[chosen >= 0]
+    return best
+
+
+def _clashing_events(instance: Instance, chosen: IntArray) -> set[int]:
+    """The events of the ``chosen`` placements that take part in a broken rule."""
+    on = np.zeros(instance.n_items, dtype=bool)
+    on[chosen[chosen >= 0]] = True
+    sub = instance.restricted(on)
+    rows = all_rows(sub)
+    index = RowIndex.of(rows, sub.n_items)
+    broken = np.flatnonzero(index.load_of(np.arange(sub.n_items)) > index.upper)
+    return {int(e) for r in broken.tolist() for e in sub.item_event[rows.items[r]].tolist()}
 
 
 @dataclass
