@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,14 +22,16 @@ from solver.replan import (
     _budget,
     _build,
     _cheaper_repair,
+    _grown_relaxation,
+    _over_capacity,
     _placements_of,
     _PreviousPlan,
     measure_disruption,
     resolve,
 )
 from solver.scenario import Scenario, load_scenario
-from solver.solve import solve
-from solver.timetable import Timetable
+from solver.solve import solve, timetable_from_placements
+from solver.timetable import Assignment, ScenarioRef, Timetable
 from solver.validate import validate_timetable
 from tests.brute import valid_timetables
 from tests.builders import at, event, scenario
@@ -360,6 +363,21 @@ def test_a_room_change_forced_inside_a_pool_is_proven_with_rooms_apart() -> None
     assert result.proven_minimal and result.disruption_bound == result.disruption
 
 
+def _change_at(kind: str, model: Scenario, target: Assignment) -> dict[str, Any] | None:
+    """A change of ``kind`` that hits the ``target`` assignment (None if it cannot: the event uses no resource)."""
+    if kind == "room_closed":
+        return {"op": kind, "room": target.room, "start": target.start.isoformat(),
+                "end": (target.start + timedelta(hours=1)).isoformat()}
+    if kind == "participant_delayed":
+        person = next(e for e in model.events if e.id == target.event).participants[0]
+        return {"op": kind, "participant": person, "arrival": target.end.isoformat()}
+    used = next(e for e in model.events if e.id == target.event).uses
+    if not used:
+        return None
+    resource = next(r for r in model.resources if r.id == sorted(used)[0])
+    return {"op": kind, "resource": resource.id, "capacity": max(1, resource.capacity - 1)}
+
+
 @pytest.mark.parametrize("kind", ["room_closed", "participant_delayed", "resource_capacity"])
 def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None:
     # A budget search leaves out the moves no chain of moves from the change reaches within the budget. That
@@ -369,18 +387,9 @@ def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None
     rng = random.Random(kind)
     compared = pruned = 0
     for target in rng.sample(before.assignments, 5):
-        if kind == "room_closed":
-            change = {"op": kind, "room": target.room, "start": target.start.isoformat(),
-                      "end": (target.start + timedelta(hours=1)).isoformat()}
-        elif kind == "participant_delayed":
-            person = next(e for e in model.events if e.id == target.event).participants[0]
-            change = {"op": kind, "participant": person, "arrival": target.end.isoformat()}
-        else:
-            used = next(e for e in model.events if e.id == target.event).uses
-            if not used:
-                continue
-            resource = next(r for r in model.resources if r.id == sorted(used)[0])
-            change = {"op": kind, "resource": resource.id, "capacity": max(1, resource.capacity - 1)}
+        change = _change_at(kind, model, target)
+        if change is None:
+            continue
         result = resolve(model, before, [change], time_limit=3)
         if result.timetable.status == "infeasible":
             continue
@@ -403,3 +412,47 @@ def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None
         compared += 1
         pruned += sizes[1] < sizes[0]
     assert compared >= 3 and pruned >= 1
+
+
+@pytest.mark.parametrize("kind", ["room_closed", "participant_delayed", "resource_capacity"])
+def test_relaxation_never_overstates_the_least_disruption(kind: str) -> None:
+    # Solving the change's events alone, then with every event in their way, leaves the rest of the summit out:
+    # its bound must never pass the least disruption an exhaustive search finds, and a repair it gives must hold.
+    model = generate_scenario(delegations=14, bilaterals=30, days=2, seed=3)
+    before = solved(model)
+    rng = random.Random(f"relaxation-{kind}")
+    compared = repaired = 0
+    for target in rng.sample(before.assignments, 6):
+        change = _change_at(kind, model, target)
+        if change is None:
+            continue
+        result = resolve(model, before, [change], time_limit=3)
+        if result.timetable.status == "infeasible" or result.diff.dropped:
+            continue
+        changes = parse_changes([change])
+        instance = compile_scenario(result.scenario)
+        plan = _PreviousPlan.of(instance, before, DisruptionWeights())
+        named = {instance.event_index[e] for e in _over_capacity(result.scenario, before, changes)}
+        wanted = plan.scheduled_mask & np.asarray([items.size > 0 for items in instance.event_items], dtype=bool)
+        relaxation = _grown_relaxation(instance, plan, wanted, set(plan.broken()) | named, time.monotonic() + 30,
+                                       2, 0, None)
+        assert relaxation is not None  # the repair keeps every event: so can the relaxation
+        chosen = _placements_of(instance, result.timetable.assignments)
+        budget = plan.cost_of(chosen) + DisruptionWeights().time_move
+        within = _budget(instance, plan, chosen, budget, set())
+        assert within is not None
+        answer, minimal = _cheaper_repair(instance, plan, within.allowed, budget, plan.value_of(instance, chosen),
+                                          time.monotonic() + 30, 2, 0, None)
+        assert answer is not None and minimal
+        least = plan.cost_of(answer)
+        assert relaxation.bound <= least
+        if relaxation.chosen is not None:
+            ref = ScenarioRef(name=result.scenario.name, fingerprint=result.scenario.fingerprint())
+            table = timetable_from_placements(instance, relaxation.chosen, ref)
+            assert validate_timetable(result.scenario, table) == []
+            assert plan.kept(relaxation.chosen) == plan.alive
+            if plan.cost_of(relaxation.chosen) <= relaxation.bound:  # proven: the least
+                assert plan.cost_of(relaxation.chosen) == least
+            repaired += 1
+        compared += 1
+    assert compared >= 3 and repaired >= 1
