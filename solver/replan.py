@@ -397,6 +397,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         return table, measure_disruption(changed, previous, table, weights)
 
     table, measured = timetable_of(chosen, plan.old_room)
+    cheapest_pooled = table  # (its rooms say which rooms the pooled model mispriced)
     seen = {chosen.tobytes()}
     kept, value = plan.kept(chosen), plan.value_of(instance, chosen)
     for repair in repairs:
@@ -410,7 +411,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     proven = measured <= bound
     disruption = measured
     if not proven and relaxation is not None and keeps_wanted and best.level != "everything" and left() > 0.3:
-        cheaper, cheaper_cost, apart_bound = _rooms_apart_repair(working, previous, weights, instance, table, measured,
+        cheaper, cheaper_cost, apart_bound = _rooms_apart_repair(working, previous, weights, instance,
+                                                                 cheapest_pooled, measured,
                                                                  relaxation.group, wanted_mask,
                                                                  time.monotonic() + left() * 0.7, workers, seed, stop)
         if cheaper is not None:
@@ -506,9 +508,10 @@ def _rooms_apart_repair(working: Scenario, previous: Timetable, weights: Disrupt
                         table: Timetable, measured: int, group: AbstractSet[int], wanted: BoolArray, deadline: float,
                         workers: int, seed: int,
                         stop: threading.Event | None) -> tuple[list[Assignment] | None, int, int]:
-    """Prove (or improve) a repair when its rooms cost more than the pooled searches saw: an event that keeps
-    its pool can still change room (its room is taken when it moves, or another event takes it). The rooms
-    where that happens are told apart from their pool (so keeping or leaving them is priced), and the change's
+    """Prove (or improve) a repair costing ``measured`` when rooms cost more than the pooled searches saw: an
+    event that keeps its pool can still change room (its room is taken when it moves, or another event takes
+    it). The rooms where that happens in ``table`` (the repair the pooled searches found cheapest) are told
+    apart from their pool (so keeping or leaving them is priced), and the change's
     events and those they run into (``group``) are solved alone again (:func:`_grown_relaxation`): with some
     rooms apart, the least disruption still bounds the true one below, and an answer whose rooms come out as
     priced is the least disruptive repair. Repeats, with more rooms apart, until then or the ``deadline``.
@@ -1247,7 +1250,9 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
         _set_objective(model, used.tolist(), coefs[used].tolist(), maximize=False)
         model.proto.solution_hint.vars.extend(range(sub.n_items))
         model.proto.solution_hint.values.extend(np.isin(to_full, hint).astype(np.int64).tolist())
-        status, solver = _solve(model, max(0.01, deadline - time.monotonic()), workers, seed, stop, core=True)
+        # (without core-based search: measured on Hanoi, it reaches the same bounds sooner here, e.g. a closure's
+        # 45 in 0.7 s instead of 1.2 s)
+        status, solver = _solve(model, max(0.01, deadline - time.monotonic()), workers, seed, stop)
         if status == cp_model.INFEASIBLE:
             return None
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
