@@ -26,6 +26,7 @@ from solver.replan import (
     _over_capacity,
     _placements_of,
     _PreviousPlan,
+    _rooms_apart_repair,
     measure_disruption,
     resolve,
 )
@@ -341,10 +342,10 @@ def test_a_left_out_request_comes_in_only_around_the_events_that_stay() -> None:
     assert m3.size and all(frame.model.proto.variables[int(item)].domain[1] == 0 for item in m3)
 
 
-def test_a_room_change_forced_inside_a_pool_is_proven_with_rooms_apart() -> None:
-    # r1 and r2 are identical (one pool). x (a, b) at 09:00 and y (c, d) at 09:30 both use r1; a now lands at
-    # 09:15, and x must end by 09:45: x moves to 09:15, where it overlaps y. The pooled model prices that as a
-    # time move alone (10), but one of them must also change room (3): 13 is the least, proven with rooms apart
+def _two_meetings_in_one_room() -> tuple[Scenario, Timetable, dict[str, Any]]:
+    """r1 and r2 are identical (one pool). x (a, b) at 09:00 and y (c, d) at 09:30 both use r1; a now lands at
+    09:15, and x must end by 09:45: x moves to 09:15, where it overlaps y. The pooled model prices that as a
+    time move alone (10), but one of them must also change room (3): 13 is the least."""
     rooms = [{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}]
     people = [{"id": p, "delegation": p} for p in "abcd"]
 
@@ -355,8 +356,12 @@ def test_a_room_change_forced_inside_a_pool_is_proven_with_rooms_apart() -> None
 
     before = solved(scenario(rooms=rooms, participants=people, events=meetings(pinned=True)))
     model = scenario(rooms=rooms, participants=people, events=meetings(pinned=False))
-    result = resolve(model, before, [{"op": "participant_delayed", "participant": "a", "arrival": at("09:15")}],
-                     time_limit=5)
+    return model, before, {"op": "participant_delayed", "participant": "a", "arrival": at("09:15")}
+
+
+def test_a_room_change_forced_inside_a_pool_is_proven_with_rooms_apart() -> None:
+    model, before, delay = _two_meetings_in_one_room()
+    result = resolve(model, before, [delay], time_limit=5)
     assert validate_timetable(result.scenario, result.timetable) == []
     weights = DisruptionWeights()
     assert result.disruption == weights.time_move + weights.room_change
@@ -376,6 +381,27 @@ def _change_at(kind: str, model: Scenario, target: Assignment) -> dict[str, Any]
         return None
     resource = next(r for r in model.resources if r.id == sorted(used)[0])
     return {"op": kind, "resource": resource.id, "capacity": max(1, resource.capacity - 1)}
+
+
+def test_rooms_told_apart_price_the_room_change_the_pools_hid() -> None:
+    # The relaxation finds the pooled least disruption (10: x moves to 09:15); once rooms are assigned, it costs
+    # 13. With the mispriced rooms told apart, the relaxation's bound reaches 13: the repair is proven minimal.
+    model, before, delay = _two_meetings_in_one_room()
+    changed = apply_changes(model, parse_changes([delay]))
+    instance = compile_scenario(changed)
+    weights = DisruptionWeights()
+    plan = _PreviousPlan.of(instance, before, weights)
+    wanted = plan.scheduled_mask.copy()
+    relaxation = _grown_relaxation(instance, plan, wanted, set(plan.broken()), time.monotonic() + 10, 2, 0, None)
+    assert relaxation is not None and relaxation.chosen is not None
+    assert relaxation.bound == plan.cost_of(relaxation.chosen) == weights.time_move
+    ref = ScenarioRef(name=changed.name, fingerprint=changed.fingerprint())
+    table = timetable_from_placements(instance, relaxation.chosen, ref, preferred=plan.old_room)
+    measured = measure_disruption(changed, before, table, weights)
+    assert measured == weights.time_move + weights.room_change
+    cheaper, cost, bound = _rooms_apart_repair(changed, before, weights, instance, table, measured,
+                                               relaxation.group, wanted, time.monotonic() + 10, 2, 0, None)
+    assert cheaper is None and cost == measured and bound == measured
 
 
 @pytest.mark.parametrize("kind", ["room_closed", "participant_delayed", "resource_capacity"])
