@@ -17,19 +17,12 @@ from hypothesis import strategies as st
 from solver.changes import apply_changes, parse_changes
 from solver.compile import compile_scenario
 from solver.generate import generate_scenario
-from solver.replan import (
-    DisruptionWeights,
-    _budget,
-    _build,
-    _cheaper_repair,
-    _grown_relaxation,
-    _over_capacity,
-    _placements_of,
-    _PreviousPlan,
-    _rooms_apart_repair,
-    measure_disruption,
-    resolve,
-)
+from solver.replan import DisruptionWeights, measure_disruption, resolve
+from solver.replan.change import _over_capacity
+from solver.replan.plan import _placements_of, _PreviousPlan
+from solver.replan.proof import _budget, _cheaper_repair
+from solver.replan.relaxation import _grown_relaxation, _rooms_apart_repair
+from solver.replan.search import _build
 from solver.scenario import Scenario, load_scenario
 from solver.solve import solve, timetable_from_placements
 from solver.timetable import Assignment, ScenarioRef, Timetable

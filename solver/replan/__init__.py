@@ -1,0 +1,44 @@
+"""Re-planning after last-minute changes, moving as little as possible.
+
+``resolve(scenario, previous, changes, now)``:
+
+1. applies the changes to get the new scenario version;
+2. freezes what has started or starts within ``freeze_minutes`` after ``now`` (pinned to
+   its room and start), and lets nothing new start before then;
+3. solves lexicographically, in an expanding neighbourhood of the change:
+   * stage A maximises ``W * (previously scheduled events kept) + (priority of optional
+     events)``, with ``W`` larger than all priorities together, so a previously scheduled
+     meeting is never traded for value, and value never for fewer moves;
+   * stage B keeps stage A's value and minimises the weighted disruption;
+   * events the change does not touch are fixed to their old placement first; if that
+     loses a previously scheduled event or a newly requested one, the neighbourhood
+     widens (partners and room-mates of the touched events, then everything);
+   * requests left out before stay out unless the change names them, gives time, rooms or
+     capacity (a reopened or added room, an added day, a cancelled event, a larger resource,
+     wider availability) or makes an event go; even then they come in only where they fit
+     around the events that stay: re-planning repairs, a fresh solve optimises;
+   * when something had to go, a bound on what its people's events can hold (solved alone)
+     stops the widening early; when required events clash on their own, the explanation
+     comes at once;
+   * when untouched events must move too, the change's events are first solved alone, with
+     the rest of the summit left out, and then again with every event their answer runs into
+     (a relaxation that grows: its least disruption bounds every repair, and an answer that
+     holds in the whole summit is the least disruptive repair; level ``conflicts``);
+4. reports the disruption with a proven lower bound: every event whose old placement
+   became impossible must move at least at its cheapest alternative's cost; a resource cut
+   forces the cheapest set of time moves that frees every over-capacity moment; the growing
+   relaxation above; then a ladder of searches climbs from that bound ("is there a repair
+   costing at most B?", B growing), each over the moves that fit in B and that a chain of
+   moves from the change can reach: each search proven empty raises the bound, the first that
+   holds a repair gives the least disruption. Rooms the pooled model cannot price (an event
+   keeps its pool but not its room) are then told apart and the relaxation solved again.
+
+``ReplanResult.phases`` says where the time went (``benchmarks/replan.py --detail``).
+
+Disruption weights (:class:`DisruptionWeights`) are documented and configurable.
+"""
+
+from solver.replan.plan import DisruptionWeights, measure_disruption
+from solver.replan.repair import ReplanResult, resolve
+
+__all__ = ["DisruptionWeights", "ReplanResult", "measure_disruption", "resolve"]

@@ -1,0 +1,162 @@
+"""What a change touches: the freeze window, whether it gives back time, rooms or capacity (so that requests
+left out before may come in), and the events a resource cut leaves over capacity, with the least disruption that
+forces."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from ortools.sat.python import cp_model
+
+from solver.changes import (
+    AnyChange,
+    EventAdded,
+    EventUpdated,
+    ParticipantAvailability,
+    ParticipantDelayed,
+    PinEvent,
+    ResourceCapacity,
+    RoomClosed,
+    apply_changes,
+)
+from solver.compile import Instance
+from solver.replan.plan import _PreviousPlan
+from solver.scenario import Scenario, ScenarioError, parse_scenario
+from solver.timetable import Timetable
+
+
+def _freeze(changed: Scenario, previous: Timetable, now: datetime | None,
+            freeze_minutes: int) -> tuple[Scenario, list[str]]:
+    """Pin what has started or starts within the freeze window; nothing new starts before its end."""
+    if now is None:
+        return changed, []
+    threshold = changed.localise(now) + timedelta(minutes=freeze_minutes)
+    document = changed.to_document()
+    old = {a.event: a for a in previous.assignments}
+    frozen = []
+    for event in document["events"]:
+        assignment = old.get(event["id"])
+        if assignment is not None and changed.localise(assignment.start) < threshold:
+            event["pinned"] = {"room": assignment.room, "start": changed.localise(assignment.start).isoformat()}
+            event.pop("earliest", None)
+            frozen.append(event["id"])
+            continue
+        earliest = event.get("earliest")
+        if earliest is None or changed.localise(datetime.fromisoformat(earliest)) < threshold:
+            event["earliest"] = threshold.isoformat()
+    return parse_scenario(document), frozen
+
+
+_LABELS_ONLY = {"priority", "title"}
+
+
+def _opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> bool:
+    """Could this change let a request that was left out in? Only if it gives time, rooms or capacity."""
+    if isinstance(change, RoomClosed | ParticipantDelayed | PinEvent | EventAdded):
+        return False
+    try:
+        if apply_changes(before, [change]).fingerprint() == before.fingerprint():
+            return False  # changes nothing (e.g. reopens a room that was not closed): no search for more
+    except ScenarioError:  # it needs an earlier change of the list (e.g. updates an event added there)
+        return True
+    if isinstance(change, ResourceCapacity):
+        old = next((r.capacity for r in before.resources if r.id == change.resource), 0)
+        return change.capacity > old
+    if isinstance(change, EventUpdated):
+        return not set(change.set) <= _LABELS_ONLY  # a new priority matters only to the event itself (named)
+    if isinstance(change, ParticipantAvailability):
+        old_person = next((p for p in before.participants if p.id == change.participant), None)
+        new_person = next((p for p in after.participants if p.id == change.participant), None)
+        if old_person is None or new_person is None or old_person.available is None:
+            return False  # was available all the time: new windows can only take time away
+        return not all(any(o.start <= w.start and w.end <= o.end for o in old_person.available)
+                       for w in new_person.available or [])
+    return True  # reopened or added rooms, added days, cancelled or unpinned events
+
+
+def _over_capacity_moments(changed: Scenario, previous: Timetable,
+                           changes: list[AnyChange]) -> list[tuple[str, list[str], int]]:
+    """For each resource whose capacity was cut, the moments (starts) when the old plan holds more of it than
+    the new capacity: (resource, events running then, units over)."""
+    cut = _cut_resources(changes)
+    events = {e.id: e for e in changed.events}
+    moments = []
+    for resource in changed.resources:
+        if resource.id not in cut:
+            continue
+        users = [a for a in previous.assignments if a.event in events and resource.id in events[a.event].uses]
+        for moment in sorted({a.start for a in users}):
+            running = [a.event for a in users if a.start <= moment < a.end]
+            excess = sum(events[e].uses[resource.id] for e in running) - resource.capacity
+            if excess > 0:
+                moments.append((resource.id, running, excess))
+    return moments
+
+
+def _over_capacity(changed: Scenario, previous: Timetable, changes: list[AnyChange]) -> set[str]:
+    """Events of the old plan running at a moment when a resource whose capacity was cut is over its new
+    capacity: no single placement broke, but some of these must move (or go)."""
+    return {e for _, running, _ in _over_capacity_moments(changed, previous, changes) for e in running}
+
+
+def _resource_cut_bound(instance: Instance, plan: _PreviousPlan, changed: Scenario, previous: Timetable,
+                        changes: list[AnyChange], time_limit: float = 0.2) -> int:
+    """Least disruption a resource cut forces when every event is kept. At a moment where the old plan holds
+    more of the resource than its new capacity, some of the events running then must start at another time
+    (a new room frees no interpreter), enough of them to free the excess. The cheapest set of time moves that
+    frees every moment's excess (a small covering problem, solved exactly) bounds every repair below; where
+    time runs out, its proven bound does. Only for change lists made of capacity changes."""
+    if not changes or not all(isinstance(c, ResourceCapacity) for c in changes):
+        return 0
+    events = {e.id: e for e in changed.events}
+    model = cp_model.CpModel()
+    moves: dict[str, cp_model.IntVar] = {}
+    prices: dict[str, int] = {}
+    for resource, running, excess in _over_capacity_moments(changed, previous, changes):
+        terms = []
+        for name in running:
+            if name not in moves:
+                e = instance.event_index[name]
+                items = instance.event_items[e]
+                moved = items[instance.item_start[items] != (plan.old_start.get(e) or -1)]
+                if not moved.size:
+                    continue  # it cannot start at another time: it frees nothing
+                moves[name] = model.new_bool_var(name)
+                prices[name] = int(plan.item_cost[moved].min())
+            terms.append(events[name].uses[resource] * moves[name])
+        if not terms:
+            return 0  # this moment cannot be freed by moving: the bound does not apply
+        model.add(sum(terms) >= excess)
+    if not moves:
+        return 0
+    model.minimize(sum(prices[name] * flag for name, flag in moves.items()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = 1
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return 0
+    return int(math.ceil(solver.best_objective_bound - 1e-9))
+
+
+def _cut_resources(changes: list[AnyChange]) -> set[str]:
+    """The resources whose capacity the changes set (a cut, when it is lower)."""
+    return {c.resource for c in changes if isinstance(c, ResourceCapacity)}
+
+
+def _cut_users(instance: Instance, changes: list[AnyChange]) -> set[int]:
+    """The events that use a resource whose capacity the changes cut."""
+    cut = _cut_resources(changes)
+    return {e for e, event in enumerate(instance.events) if cut & set(event.uses)} if cut else set()
+
+
+def _named_events(changes: list[AnyChange]) -> set[str]:
+    names: set[str] = set()
+    for change in changes:
+        event = getattr(change, "event", None)
+        if isinstance(event, str):
+            names.add(event)
+        elif event is not None:
+            names.add(event.id)
+    return names

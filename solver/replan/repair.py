@@ -1,0 +1,379 @@
+"""``resolve``: re-planning after last-minute changes, step by step (see :mod:`solver.replan`)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from solver.changes import (
+    AnyChange,
+    apply_changes,
+    parse_changes,
+)
+from solver.compile import compile_scenario
+from solver.diff import TimetableDiff, diff_timetables
+from solver.explain import conflicting_required_events, explain_conflict, explain_infeasible
+from solver.model.rows import IntArray
+from solver.replan.change import (
+    _cut_users,
+    _freeze,
+    _named_events,
+    _opens_capacity,
+    _over_capacity,
+    _resource_cut_bound,
+)
+from solver.replan.plan import DisruptionWeights, _placements_of, _PreviousPlan, measure_disruption
+from solver.replan.proof import _BudgetLadder, _concrete_repair, _disruption_lp
+from solver.replan.relaxation import _grown_relaxation, _Relaxation, _rooms_apart_repair
+from solver.replan.search import (
+    _PLACEMENTS_PER_SECOND,
+    _build,
+    _freed_by,
+    _greedy_repair,
+    _keep_most,
+    _model_seconds,
+    _move_least,
+    _neighbourhood,
+    _Stage,
+    _swappers,
+    _value_ceiling,
+)
+from solver.scenario import Scenario
+from solver.solve import LP_MAX_PLACEMENTS, timetable_from_placements
+from solver.timetable import Diagnostic, ScenarioRef, Timetable
+
+
+@dataclass
+class ReplanResult:
+    timetable: Timetable
+    scenario: Scenario  # the new scenario version (changes applied, no freezing pins)
+    diff: TimetableDiff
+    disruption: int
+    disruption_bound: int
+    proven_minimal: bool
+    neighbourhood: str
+    frozen: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent per step, to see where time goes
+
+
+class _Phases:
+    """Wall time per step of a re-plan (a step met twice adds up)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def mark(self, step: str) -> None:
+        now = time.monotonic()
+        self.seconds[step] = round(self.seconds.get(step, 0.0) + now - self._last, 3)
+        self._last = now
+
+
+def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | list[dict[str, Any]],
+            now: datetime | None = None, freeze_minutes: int = 60, weights: DisruptionWeights | None = None,
+            time_limit: float = 10.0, workers: int = 2, seed: int = 0, proof_seconds: float = 1.5,
+            stop: threading.Event | None = None) -> ReplanResult:
+    """Re-plan after ``changes``; ``proof_seconds`` caps each search over the whole summit that tries
+    to prove a repair's disruption minimal when the quick bounds cannot. Setting ``stop`` ends
+    the searches early; the best repair found so far is returned."""
+    started = time.monotonic()
+    phases = _Phases()
+    weights = weights or DisruptionWeights()
+    parsed = parse_changes(changes) if changes and isinstance(changes[0], dict) else changes
+    change_list: list[AnyChange] = list(parsed)  # type: ignore[arg-type]
+    changed = apply_changes(scenario, change_list)
+    working, frozen = _freeze(changed, previous, now, freeze_minutes)
+    instance = compile_scenario(working)
+    ref = ScenarioRef(name=changed.name, fingerprint=changed.fingerprint())
+    # the searches stop before the limit: building the timetable and its reasons takes time too, more on a
+    # larger summit
+    search_end = started + time_limit - min(0.4 * time_limit, 0.6 + instance.n_items / _PLACEMENTS_PER_SECOND)
+
+    def left() -> float:
+        return search_end - time.monotonic()
+
+    phases.mark("prepare")
+    plan = _PreviousPlan.of(instance, previous, weights)
+    touched = _named_events(change_list) | _over_capacity(changed, previous, change_list)
+    named = {instance.event_index[e] for e in touched if e in instance.event_index}
+    phases.mark("previous_plan")
+
+    impossible = [c for c in instance.prechecks if instance.required[c.event]]
+    if impossible:
+        diagnostics = [Diagnostic(code=c.code, message=c.message, events=[instance.events[c.event].id],
+                                  participants=list(c.participants)) for c in impossible]
+        table = Timetable(scenario=ref, status="infeasible", diagnostics=diagnostics,
+                          solve_seconds=round(time.monotonic() - started, 3))
+        return ReplanResult(table, changed, diff_timetables(changed, previous, table), 0, 0, False, "none",
+                            frozen, table.solve_seconds, phases.seconds)
+
+    # Requests left out before stay out unless the change concerns them (they are then named) or
+    # opens time, rooms or capacity they could use. A change that only takes something away cannot
+    # make room for them; looking anyway would re-open the whole summit's optimisation (and, after a
+    # plan that was not proven optimal, never finish). A fresh solve is the way to look for more.
+    opened = any(_opens_capacity(scenario, changed, c) for c in change_list)
+    candidates = set(range(len(instance.events))) - set(plan.scheduled.tolist()) if opened else set()
+    phases.mark("opens_capacity")
+    best: _Stage | None = None
+    timed_out = False
+    conflict: list[int] | None = None  # required events that cannot all be placed, once found
+    # what a repair must try to keep: every previously scheduled event and every event the change names
+    wanted = [e for e in sorted(set(plan.scheduled.tolist()) | named) if instance.event_items[e].size]
+    wanted_mask = np.zeros(len(instance.events), dtype=bool)
+    wanted_mask[wanted] = True
+    relaxation: _Relaxation | None = None  # the change's events solved alone, once tried
+    relaxed = False
+    levels = ["change", "partners", "everything"]
+    while levels:
+        level = levels[0]
+        free = _neighbourhood(instance, plan, named, level, candidates)
+        remaining = left()
+        stopped = stop is not None and stop.is_set()
+        if (remaining <= 0.05 + _model_seconds(instance, free) or stopped) and best is not None:
+            break  # no time to build and search a wider neighbourhood: the repair found stands
+        stage_a, proven_infeasible = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), workers,
+                                                seed, stop, start=best.chosen if best is not None else None,
+                                                keep_all=None if level == "change" else wanted,
+                                                more_to_gain=bool(candidates), named=named)
+        phases.mark(f"keep_most_{level}")
+        if stage_a is None:
+            levels.pop(0)
+            timed_out = timed_out or not proven_infeasible
+            if proven_infeasible and level != "everything":
+                # If the required events clash on their own, no wider neighbourhood can help: say why at once.
+                # After the first level, only among the touched people's events (quick); after the second,
+                # on the whole summit.
+                conflict = conflicting_required_events(instance, max(0.5, left()), focus=set(plan.broken()) | named,
+                                                       workers=workers, focus_only=level == "change")
+                phases.mark("required_events_conflict")
+                if conflict is not None:
+                    break
+            continue
+        if best is None or stage_a.value > best.value:
+            best = stage_a
+        missing = [e for e in wanted if stage_a.chosen[e] < 0]
+        if not missing:
+            break
+        if level == "change" and not candidates and not relaxed and left() > 0.3:
+            # Untouched events must move too: rather than free every partner, solve the change's events alone and
+            # add the events their answer runs into (_grown_relaxation). Its answer, when it holds, is the least
+            # disruptive repair; else its bound stays (and the wider searches go on).
+            relaxed = True
+            relaxation = _grown_relaxation(instance, plan, wanted_mask, set(plan.broken()) | named,
+                                           time.monotonic() + left() * 0.6, workers, seed, stop)
+            phases.mark("relaxation")
+            if relaxation is not None and relaxation.chosen is not None \
+                    and plan.cost_of(relaxation.chosen) <= relaxation.bound:
+                chosen = relaxation.chosen
+                best = _Stage("conflicts", chosen, plan.kept(chosen), plan.value_of(instance, chosen), True,
+                              relaxation.bound)
+                best.least_moves = best
+                break
+        freed = _freed_by(instance, plan, [e for e in missing if plan.scheduled_mask[e]]) - candidates - named
+        if freed and _model_seconds(instance, free | freed) < 0.5 * left():
+            # An event had to go: what it held (its people's time, its room) may let in a request left out before
+            # that needs it. Look again with those.
+            candidates |= freed
+            continue
+        levels.pop(0)
+        if level == "partners" and left() > 0.3:
+            # Something is still left out: prove, on the left-out events' people alone, that no wider search keeps
+            # more (e.g. a leader's shortened day cannot hold all their meetings), rather than searching everything.
+            # (After the first level it would mostly be wasted: the partners' level usually keeps everything.)
+            ceiling = _value_ceiling(instance, plan, named, missing, min(0.25, left() * 0.2), left(), workers, seed)
+            phases.mark("value_ceiling")
+            if ceiling is not None and plan.value_of(instance, stage_a.chosen, plan.counted(named)) >= ceiling:
+                best = stage_a
+                break
+    if best is None and timed_out:
+        best = _greedy_repair(instance, plan, named)
+        phases.mark("greedy_repair")
+    if best is None:
+        explain_seconds = max(0.5, time_limit - (time.monotonic() - started))
+        diagnostics = (explain_conflict(instance, conflict, explain_seconds) if conflict is not None
+                       else explain_infeasible(instance, explain_seconds))
+        table = Timetable(scenario=ref, status="infeasible", diagnostics=diagnostics,
+                          solve_seconds=round(time.monotonic() - started, 3))
+        phases.mark("explain")
+        return ReplanResult(table, changed, diff_timetables(changed, previous, table), 0, 0, False, "none",
+                            frozen, table.solve_seconds, phases.seconds)
+
+    remaining = max(0.05, left())
+    stage_b = best.least_moves or (best if best.frame is None else _move_least(instance, plan, best, remaining * 0.5,
+                                                                               workers, seed, stop=stop))
+    phases.mark("move_least")
+    chosen = stage_b.chosen
+    disruption = plan.cost_of(chosen)
+    # Every repair found along the way: the searches see pooled rooms, so the one that costs the planner least
+    # once rooms are assigned is picked at the end (a cheaper pooled repair can cost more room changes).
+    repairs = [chosen]
+    displaced = plan.lower_bound(instance, chosen)
+    lower = displaced
+    if best.kept == plan.alive:
+        lower = max(lower, _resource_cut_bound(instance, plan, changed, previous, change_list))
+    if best.level == "change" and stage_b.optimal:
+        # Either no untouched event moves (then this optimum is the least possible), or one does
+        # (then the touched events' cheapest costs plus the cheapest single move of another).
+        lower = max(lower, min(disruption, lower + plan.cheapest_other_move(instance)))
+    keeps_wanted = bool((chosen[wanted] >= 0).all())
+    if (keeps_wanted and disruption > lower and not relaxed and best.level != "everything"
+            and left() > 0.3 + _model_seconds(instance, set(plan.broken()) | named)):
+        # Bound (or find) the least disruption by solving the change's events alone, then with the events their
+        # answer runs into (see _grown_relaxation).
+        relaxed = True
+        relaxation = _grown_relaxation(instance, plan, wanted_mask, set(plan.broken()) | named,
+                                       time.monotonic() + left() * 0.6, workers, seed, stop, target=disruption)
+        phases.mark("relaxation")
+    if relaxation is not None and keeps_wanted:
+        lower = max(lower, relaxation.bound)
+        found = relaxation.chosen
+        if (found is not None and plan.value_of(instance, found) == best.value
+                and plan.rank_of(found) < plan.rank_of(chosen)):
+            chosen, disruption = found, plan.cost_of(found)
+            repairs.append(chosen)
+    # Prove the repair minimal, or find a cheaper one, by climbing from the lower bound (see _BudgetLadder):
+    # first with part of the time, then, after a search around the change, with the rest.
+    newcomers = candidates | named
+    # When the repair keeps every previously scheduled event and the change adds none, requests left out before
+    # only add value: the searches that bound the disruption may leave them out (looser, so their bounds hold).
+    must_keep = (plan.counted(named) if best.kept == plan.alive
+                 and (plan.scheduled_mask[list(named)].all() or not candidates - named) else None)
+    ladder = None
+    if disruption > lower and best.level != "everything" and best.frame is not None:
+        ladder = _BudgetLadder(instance, plan, chosen, lower, best.value, newcomers, must_keep)
+    # A cheaper repair often moves an event beside the change: it gives up its room to a displaced one and takes
+    # another at its time, or (after a resource cut) another user of the resource moves. After a relaxation, the
+    # events its answer ran into say where: the search around them starts from that answer.
+    around_free: set[int] = set()
+    around_start = stage_b
+    if disruption > lower and best.level in ("change", "partners") and best.frame is not None:
+        if relaxation is not None and relaxation.answer is not None and keeps_wanted:
+            around_free = relaxation.group
+            around_start = _Stage(best.level, relaxation.answer, best.kept, best.value, False, 0)
+        else:
+            around_free = (_neighbourhood(instance, plan, named, "partners", candidates)
+                           | _cut_users(instance, change_list))
+    if ladder is not None and around_start is stage_b:
+        ladder.climb(left() * 0.5, proof_seconds, workers, seed, stop, last=False)
+        chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
+        repairs.append(chosen)
+        phases.mark("budget_ladder")
+    if disruption > lower and around_free and left() > 0.3 + _model_seconds(instance, around_free):
+        swappers = _swappers(instance, plan, set(plan.broken()) | named)
+        around = _move_least(instance, plan, around_start, left() * 0.5, workers, seed, stop=stop,
+                             frame=_build(instance, plan, around_free, named, swappers))
+        if around.chosen is around_start.chosen:  # no answer in time (the relaxation's may break rules)
+            around.chosen = chosen
+        repairs.append(around.chosen)
+        if plan.kept(around.chosen) == best.kept and plan.rank_of(around.chosen) < plan.rank_of(chosen):
+            chosen, disruption = around.chosen, plan.cost_of(around.chosen)
+        phases.mark("move_least_around")
+    if ladder is not None and disruption > lower:
+        ladder.improve(chosen)
+        ladder.climb(left(), proof_seconds, workers, seed, stop)
+        chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
+        repairs.append(chosen)
+        phases.mark("budget_ladder")
+    # ``lower`` bounds every repair of this value, so meeting it proves the repair minimal even when the
+    # search itself ran out of time (e.g. nothing had to move at all).
+    proven = disruption <= lower or (stage_b.optimal and best.level == "everything")
+    tried_budget = ladder is not None and ladder.tried
+    tried_lp = False
+    if (not proven and stage_b.optimal and best.level != "everything" and instance.n_items <= LP_MAX_PLACEMENTS
+            and left() > 0.3 + 3 * instance.n_items / _PLACEMENTS_PER_SECOND):
+        # The LP relaxation of "least disruption at this value" on the whole summit bounds it below (weak: on
+        # Hanoi it proved none of the repairs the budget ladder left open).
+        tried_lp = True
+        relaxed_lower = _disruption_lp(instance, plan, best.value, left())
+        if relaxed_lower is not None:
+            lower = max(lower, relaxed_lower)
+            proven = disruption <= lower
+        phases.mark("lp_proof")
+    whole_bound = stage_b.bound if best.level == "everything" else 0
+    remaining = min(proof_seconds, left())
+    if (not proven and not tried_lp and not tried_budget and best.level != "everything"
+            and remaining > 0.2 + 2 * instance.n_items / _PLACEMENTS_PER_SECOND):
+        # Improve (or prove) on the whole summit, starting from the repair just found (a greedy one).
+        whole = _move_least(instance, plan, stage_b, remaining, workers, seed,
+                            frame=_build(instance, plan, set(range(len(instance.events)))), stop=stop)
+        whole_bound = whole.bound
+        repairs.append(whole.chosen)
+        if plan.rank_of(whole.chosen) <= plan.rank_of(chosen):
+            chosen, disruption = whole.chosen, plan.cost_of(whole.chosen)
+        proven = whole.optimal
+        phases.mark("whole_proof")
+    bound = disruption if proven else max(lower, whole_bound)
+
+    # Requests left out before and still out keep their reason: the change did not concern them.
+    known = {instance.event_index[u.event]: (u.code, u.reason) for u in previous.unscheduled
+             if u.event in instance.event_index and instance.event_index[u.event] not in named}
+
+    old = {a.event: a for a in previous.assignments}
+
+    def timetable_of(chosen: IntArray, rooms: dict[int, int]) -> tuple[Timetable, int]:
+        table = timetable_from_placements(instance, chosen, ref, preferred=rooms, known_reasons=known)
+        # optimal only when the whole summit was searched, left-out requests included
+        table.status = "optimal" if best.optimal and best.level == "everything" and opened else "feasible"
+        table.bound = None
+        for assignment in table.assignments:
+            before = old.get(assignment.event)
+            assignment.confirmed = bool(before is not None and before.confirmed and before.room == assignment.room
+                                        and before.start == assignment.start)
+        # Rooms are chosen within pools after solving: measure what the planner will actually see.
+        return table, measure_disruption(changed, previous, table, weights)
+
+    table, measured = timetable_of(chosen, plan.old_room)
+    cheapest_pooled = table  # (its rooms say which rooms the pooled model mispriced)
+    seen = {chosen.tobytes()}
+    kept, value = plan.kept(chosen), plan.value_of(instance, chosen)
+    for repair in repairs:
+        if repair.tobytes() not in seen and plan.kept(repair) == kept and plan.value_of(instance, repair) == value:
+            seen.add(repair.tobytes())
+            trial, cost = timetable_of(repair, plan.old_room)
+            if cost < measured:
+                table, measured = trial, cost
+    phases.mark("timetable")
+    # The bound is on the pooled cost, which assigning rooms can only raise: it bounds the measured cost too.
+    proven = measured <= bound
+    disruption = measured
+    if not proven and relaxation is not None and keeps_wanted and best.level != "everything" and left() > 0.3:
+        cheaper, cheaper_cost, apart_bound = _rooms_apart_repair(working, previous, weights, instance,
+                                                                 cheapest_pooled, measured,
+                                                                 relaxation.group, wanted_mask,
+                                                                 time.monotonic() + left() * 0.7, workers, seed, stop)
+        if cheaper is not None:
+            chosen_rooms = {instance.event_index[a.event]: instance.room_index[a.room] for a in cheaper}
+            trial, cost = timetable_of(_placements_of(instance, cheaper), chosen_rooms)
+            if cost < disruption:
+                table, disruption = trial, cost
+        bound = max(bound, apart_bound)
+        proven = disruption <= bound
+        phases.mark("rooms_apart")
+    if not proven and best.level != "everything" and left() > 0.2 + instance.n_items / _PLACEMENTS_PER_SECOND:
+        # Prove (or improve) the repair with every room apart: a search restricted to the concrete placements
+        # that fit in the budget the displaced events leave.
+        cheaper, cheaper_cost, minimal = _concrete_repair(working, previous, weights, table, measured, newcomers,
+                                                          None if must_keep is None else
+                                                          {instance.events[e].id for e in np.flatnonzero(must_keep)},
+                                                          left(), workers, seed, stop)
+        taken = cheaper is None
+        if cheaper is not None:
+            chosen_rooms = {instance.event_index[a.event]: instance.room_index[a.room] for a in cheaper}
+            trial, cost = timetable_of(_placements_of(instance, cheaper), chosen_rooms)
+            taken = cost == cheaper_cost  # its rooms came out as found
+            if taken:
+                table, disruption = trial, cost
+        if minimal and taken:  # proven: none cheaper than the repair now in hand
+            proven, bound = True, disruption
+        phases.mark("concrete_proof")
+    table.solve_seconds = round(time.monotonic() - started, 3)
+    diff = diff_timetables(changed, previous, table)
+    phases.mark("diff")
+    return ReplanResult(table, changed, diff, disruption, bound, proven, best.level, frozen, table.solve_seconds,
+                        phases.seconds)

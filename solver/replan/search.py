@@ -1,0 +1,333 @@
+"""The searches over a neighbourhood of the change: stage A keeps the most, stage B moves the least; the
+neighbourhoods themselves and the CP-SAT plumbing the searches share."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from solver.compile import Instance
+from solver.model.build import add_linear, build_model
+from solver.model.constraints import all_rows
+from solver.model.greedy import greedy_placements
+from solver.model.rows import IntArray, RowIndex, Rows
+from solver.replan.plan import _PreviousPlan
+
+# About how many placements a second the whole summit's rows (or a model of it) are built at, on this project's
+# machine (Hanoi: 42k placements, 0.25 s; 1,000 requests: 200k, about 1 s): steps over the whole summit are
+# skipped when the time left cannot cover them.
+_PLACEMENTS_PER_SECOND = 200_000
+
+
+def _model_seconds(instance: Instance, events: AbstractSet[int] | list[int]) -> float:
+    """About how long a model over these events' placements takes to build (and start searching)."""
+    return 2 * sum(int(instance.event_items[e].size) for e in events) / _PLACEMENTS_PER_SECOND
+
+
+def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], level: str,
+                   candidates: AbstractSet[int] = frozenset()) -> set[int]:
+    scheduled = {int(e) for e in plan.scheduled}
+    if level == "everything":
+        return scheduled | named | set(candidates)
+    free = set(plan.broken()) | named | set(candidates)
+    if level == "partners":
+        touched = set(plan.broken()) | named
+        people = {p for e in touched for p in instance.events[e].participants}
+        days = {int(instance.grid.slot_day[s]) for e in touched if (s := plan.old_start.get(e)) is not None}
+        rooms = {plan.old_room[e] for e in touched if e in plan.old_room}
+        for e in scheduled:
+            start = plan.old_start.get(e)
+            same_room_day = (plan.old_room.get(e) in rooms and start is not None
+                             and int(instance.grid.slot_day[start]) in days)
+            if same_room_day or people & set(instance.events[e].participants):
+                free.add(e)
+    return free
+
+
+@dataclass
+class _Stage:
+    level: str
+    chosen: IntArray  # placement per event of the full instance (-1 = none)
+    kept: int
+    value: int  # stage A's objective
+    optimal: bool
+    bound: int
+    frame: _Model | None = None
+    least_moves: _Stage | None = None  # when this search already moved least, proven so: stage B's answer
+
+
+def _freed_by(instance: Instance, plan: _PreviousPlan, dropped: list[int]) -> set[int]:
+    """Requests left out before that could use what the ``dropped`` events held: they share a participant
+    with one, or could take its room pool while it would have run."""
+    if not dropped:
+        return set()
+    people = {p for e in dropped for p in instance.events[e].participants}
+    held = [(int(instance.room_pool[plan.old_room[e]]) if e in plan.old_room else -1, s, s + int(instance.duration[e]))
+            for e in dropped if (s := plan.old_start.get(e)) is not None]
+    freed = set()
+    for e in np.flatnonzero(~plan.scheduled_mask).tolist():
+        items = instance.event_items[e]
+        if not items.size:
+            continue
+        if people & set(instance.events[e].participants) or any(
+                ((instance.item_pool[items] == pool) & (instance.item_start[items] < end)
+                 & (instance.item_end[items] > start)).any() for pool, start, end in held):
+            freed.add(e)
+    return freed
+
+
+def _swappers(instance: Instance, plan: _PreviousPlan, touched: set[int]) -> set[int]:
+    """Every event running, in the old plan, while a touched event ran or could shift to (its own length either
+    side): a cheaper repair often gives a displaced event another's room and that one another room."""
+    spans = [(s - int(instance.duration[e]), s + 2 * int(instance.duration[e]))
+             for e in touched if (s := plan.old_start.get(e)) is not None]
+    around = set()
+    for e in plan.scheduled:
+        start = plan.old_start.get(int(e))
+        if start is not None and any(start < high and low < start + int(instance.duration[e]) for low, high in spans):
+            around.add(int(e))
+    return around
+
+
+def _restrict(instance: Instance, plan: _PreviousPlan, free: set[int],
+              swappers: AbstractSet[int] = frozenset()) -> tuple[Instance, IntArray]:
+    """Free events keep all their placements, ``swappers`` those at their old start (another room only), the
+    others only their old placement."""
+    keep = np.zeros(instance.n_items, dtype=bool)
+    free_mask = np.zeros(len(instance.events), dtype=bool)
+    free_mask[list(free)] = True
+    keep |= free_mask[instance.item_event]
+    for e in swappers:
+        start = plan.old_start.get(e)
+        if not free_mask[e] and start is not None:
+            items = instance.event_items[e]
+            keep[items[instance.item_start[items] == start]] = True
+            free_mask[e] = True
+    for e, item in plan.keep_item.items():
+        if not free_mask[e]:
+            keep[item] = True
+    return instance.restricted(keep), np.flatnonzero(keep)
+
+
+def _solve(model: cp_model.CpModel, time_limit: float, workers: int, seed: int,
+           stop: threading.Event | None = None, core: bool = False) -> tuple[Any, cp_model.CpSolver]:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    solver.parameters.cp_model_presolve = False  # measured: repairs start searching at once (cp-sat-notes)
+    # Core-based optimisation, for searches that must prove a budget empty or its least cost: measured on
+    # Hanoi's budget searches, 1.0 -> 0.7 s at 10k placements and 5.8 -> 1.8 s at 18k.
+    solver.parameters.optimize_with_core = core
+    done = threading.Event()
+
+    def watch() -> None:
+        while stop is not None and not done.wait(0.05):
+            if stop.is_set():
+                solver.stop_search()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return solver.solve(model), solver
+    finally:
+        done.set()
+        watcher.join()
+
+
+def _set_objective(model: cp_model.CpModel, variables: list[int], coefs: list[int], maximize: bool) -> None:
+    model.clear_objective()
+    objective = model.proto.objective
+    objective.vars.extend(variables)
+    objective.coeffs.extend([-c for c in coefs] if maximize else coefs)
+    objective.scaling_factor = -1.0 if maximize else 1.0
+
+
+def _chosen(sub: Instance, to_full: IntArray, solver: cp_model.CpSolver, n_events: int) -> IntArray:
+    values = np.fromiter(solver.response_proto.solution, dtype=np.int64)[: sub.n_items].astype(bool)
+    chosen = np.full(n_events, -1, dtype=np.int64)
+    on = np.flatnonzero(values)
+    chosen[sub.item_event[on]] = to_full[on]
+    return chosen
+
+
+@dataclass
+class _Model:
+    """A CP-SAT model over the free events of a neighbourhood (the others fixed in place)."""
+
+    model: cp_model.CpModel
+    sub: Instance
+    to_full: IntArray  # placement of the sub-instance -> placement of the full instance
+    value_vars: list[int]
+    value_coefs: list[int]
+    rows: Rows
+
+
+def _build(instance: Instance, plan: _PreviousPlan, free: set[int], named: AbstractSet[int] = frozenset(),
+           swappers: AbstractSet[int] = frozenset()) -> _Model:
+    """The model of a neighbourhood: the ``free`` events move, the ``swappers`` may change room at their
+    time, the others stay where they were. A request left out before (free, but not ``named`` by the change)
+    may come in only where it fits around the old places of the events the change leaves alone, even those
+    free to move: it never displaces one."""
+    sub, to_full = _restrict(instance, plan, free, swappers)
+    frame = _frame(instance, plan, sub, to_full)
+    newcomers = np.zeros(len(instance.events), dtype=bool)
+    newcomers[list(free)] = True
+    newcomers &= ~plan.scheduled_mask
+    newcomers[list(named)] = False
+    candidates = newcomers[sub.item_event]
+    untouched = {e: item for e, item in plan.keep_item.items() if e not in named}
+    held = np.isin(to_full, np.asarray(sorted(untouched.values()), dtype=np.int64))
+    fixed = np.flatnonzero(held)
+    if candidates.any() and fixed.size:
+        index = RowIndex.of(frame.rows, sub.n_items)
+        blocked = index.overflowing(index.load_of(fixed))
+        variables = frame.model.proto.variables
+        for item in np.flatnonzero(blocked & candidates):
+            variables[int(item)].domain[1] = 0
+    return frame
+
+
+def _frame(instance: Instance, plan: _PreviousPlan, sub: Instance, to_full: IntArray) -> _Model:
+    built = build_model(sub, with_objective=False)
+    coef = plan.event_value(instance)[sub.item_event]
+    used = np.flatnonzero(coef)
+    return _Model(built.model, sub, to_full, used.tolist(), coef[used].tolist(), built.rows)
+
+
+def _least_moves_at_value(frame: _Model, plan: _PreviousPlan, value: int) -> tuple[IntArray, IntArray]:
+    """Keep at least ``value`` (stage A's) and minimise the weighted disruption; returns the cost terms."""
+    add_linear(frame.model, np.asarray(frame.value_vars, dtype=np.int64), np.asarray(frame.value_coefs, dtype=np.int64),
+               value, int(sum(frame.value_coefs)))
+    ranked = plan.ranked_cost[frame.to_full]
+    used = np.flatnonzero(ranked)
+    _set_objective(frame.model, used.tolist(), ranked[used].tolist(), maximize=False)
+    cost = plan.item_cost[frame.to_full]
+    priced = np.flatnonzero(cost)
+    return priced, cost[priced]
+
+
+def _hint(frame: _Model, chosen_items: IntArray) -> None:
+    hint = np.isin(frame.to_full, chosen_items).astype(np.int64)
+    frame.model.clear_hints()
+    frame.model.proto.solution_hint.vars.extend(range(frame.sub.n_items))
+    frame.model.proto.solution_hint.values.extend(hint.tolist())
+
+
+def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: str, time_limit: float,
+               workers: int, seed: int, stop: threading.Event | None = None, start: IntArray | None = None,
+               keep_all: list[int] | None = None, more_to_gain: bool = True,
+               named: AbstractSet[int] = frozenset()) -> tuple[_Stage | None, bool]:
+    """Stage A: keep every previously scheduled event that can be kept, then the most value.
+    Without a solution, says whether the neighbourhood is proven infeasible (else time ran out).
+
+    ``start`` (a complete repair from a narrower neighbourhood) is the hint. With ``keep_all``, the search
+    first looks for the least disruptive repair that keeps all these events: far quicker than maximising
+    the value, and, when nothing else is ``more_to_gain`` (no left-out request is in the neighbourhood),
+    already the most value."""
+    frame = _build(instance, plan, free, named)
+    deadline = time.monotonic() + time_limit
+    hint = start[start >= 0] if start is not None else np.asarray(list(plan.keep_item.values()), dtype=np.int64)
+    _hint(frame, hint)
+    if keep_all:
+        trial = cp_model.CpModel()
+        trial.proto.copy_from(frame.model.proto)
+        for e in keep_all:
+            items = frame.sub.event_items[e]
+            if items.size:
+                add_linear(trial, items, np.ones(items.size, dtype=np.int64), 1, 1)
+        cost = plan.ranked_cost[frame.to_full]  # moving least already: a bare feasible answer can move everything
+        used = np.flatnonzero(cost)
+        _set_objective(trial, used.tolist(), cost[used].tolist(), maximize=False)
+        status, solver = _solve(trial, time_limit * (1.0 if not more_to_gain else 0.5), workers, seed, stop)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
+            kept, value = plan.kept(chosen), plan.value_of(instance, chosen)
+            if not more_to_gain:
+                stage = _Stage(level, chosen, kept, value, True, value, frame)
+                if status == cp_model.OPTIMAL:  # the least disruption for the most value: stage B is done too
+                    stage.least_moves = _Stage(level, chosen, kept, value, True,
+                                               int(math.floor(solver.best_objective_bound / plan.tie_scale + 1e-9)))
+                return stage, False
+            _hint(frame, chosen[chosen >= 0])
+    # The most value first; among repairs of equal value, the least disruption (should stage B get no time).
+    cost = plan.item_cost[frame.to_full]
+    scale = 1 + int(sum(int(cost[items].max()) for items in frame.sub.event_items if items.size))
+    item_value = np.zeros(frame.sub.n_items, dtype=np.int64)
+    item_value[frame.value_vars] = frame.value_coefs
+    combined = item_value * scale - cost
+    used = np.flatnonzero(combined)
+    _set_objective(frame.model, used.tolist(), combined[used].tolist(), maximize=True)
+    status, solver = _solve(frame.model, max(0.05, deadline - time.monotonic()), workers, seed, stop)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
+    chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
+    kept = plan.kept(chosen)
+    on = np.flatnonzero(np.fromiter(solver.response_proto.solution, dtype=np.int64)[: frame.sub.n_items])
+    return _Stage(level, chosen, kept, int(item_value[on].sum()), status == cp_model.OPTIMAL,
+                  int(math.ceil(solver.best_objective_bound / scale)), frame), False
+
+
+def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], missing: list[int], time_limit: float,
+                   available: float, workers: int, seed: int) -> int | None:
+    """An upper bound on stage A's value over the previously scheduled and the named events
+    (``plan.value_of(..., plan.counted(named))``), over the whole summit. The events of the people of the ``missing``
+    events (closed under 'after') are solved alone: every other event is relaxed away (it could not clash with
+    them) and counts at its full value. None if those people's events are most of the summit, cannot be built in
+    the ``available`` seconds, or no bound came."""
+    people = {p for e in missing for p in instance.events[e].participants}
+    theirs = {e for e, event in enumerate(instance.events) if people & set(event.participants)}
+    group = instance.with_predecessors(theirs)
+    if len(group) > len(instance.events) // 2 or _model_seconds(instance, group) + time_limit > available:
+        return None
+    value = np.where(plan.counted(named), plan.event_value(instance), 0)
+    inside = np.zeros(len(instance.events), dtype=bool)
+    inside[list(group)] = True
+    placeable = np.asarray([items.size > 0 for items in instance.event_items], dtype=bool)
+    outside = int(value[~inside & placeable].sum())
+    sub = instance.restricted(inside[instance.item_event])
+    built = build_model(sub, with_objective=False)
+    coef = value[sub.item_event]
+    used = np.flatnonzero(coef)
+    _set_objective(built.model, used.tolist(), coef[used].tolist(), maximize=True)
+    status, solver = _solve(built.model, time_limit, workers, seed)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE):
+        return None
+    if status == cp_model.INFEASIBLE:  # the required events among them clash: nothing is kept at all
+        return outside
+    return outside + int(math.floor(solver.best_objective_bound + 1e-6))
+
+
+def _greedy_repair(instance: Instance, plan: _PreviousPlan, named: set[int]) -> _Stage | None:
+    """When the searches ran out of time without a repair: keep every untouched event where it was and
+    place the others greedily. None if a required event finds no place (the explanation then says why)."""
+    fixed = {e: item for e, item in plan.keep_item.items() if e not in named}
+    chosen = greedy_placements(instance, all_rows(instance), fixed)
+    if any(instance.required[e] and chosen[e] < 0 for e in range(len(instance.events))):
+        return None
+    return _Stage("greedy", chosen, plan.kept(chosen), plan.value_of(instance, chosen), False, 0)
+
+
+def _move_least(instance: Instance, plan: _PreviousPlan, stage: _Stage, time_limit: float, workers: int,
+                seed: int, frame: _Model | None = None, stop: threading.Event | None = None) -> _Stage:
+    """Stage B: keep stage A's value, move as little (weighted) as possible. Runs on stage A's
+    neighbourhood, or on ``frame`` (e.g. the whole summit, to prove the minimum)."""
+    frame = frame or stage.frame
+    assert frame is not None
+    _least_moves_at_value(frame, plan, stage.value)
+    _hint(frame, stage.chosen[stage.chosen >= 0])
+    status, solver = _solve(frame.model, time_limit, workers, seed, stop)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # Out of time: the incoming timetable stands.
+        return _Stage(stage.level, stage.chosen, stage.kept, stage.value, False, 0)
+    chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
+    return _Stage(stage.level, chosen, stage.kept, stage.value, status == cp_model.OPTIMAL,
+                  int(math.floor(solver.best_objective_bound / plan.tie_scale + 1e-9)))
