@@ -342,7 +342,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # The bound is on the pooled cost, which assigning rooms can only raise: it bounds the measured cost too.
     proven = measured <= bound
     disruption = measured
-    if not proven and relaxation is not None and keeps_wanted and best.level != "everything" and left() > 0.3:
+    if (not proven and relaxation is not None and keeps_wanted and best.level != "everything"
+            and left() > 0.3 + 2 * instance.n_items / _PLACEMENTS_PER_SECOND):  # (compiling with rooms apart)
         cheaper, cheaper_cost, apart_bound = _rooms_apart_repair(working, previous, weights, instance,
                                                                  cheapest_pooled, measured,
                                                                  relaxation.group, wanted_mask,
