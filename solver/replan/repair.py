@@ -345,7 +345,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     if (not proven and relaxation is not None and keeps_wanted and best.level != "everything"
             and left() > 0.3 + 2 * instance.n_items / _PLACEMENTS_PER_SECOND):  # (compiling with rooms apart)
         cheaper, cheaper_cost, apart_bound = _rooms_apart_repair(working, previous, weights, instance,
-                                                                 cheapest_pooled, measured,
+                                                                 cheapest_pooled, disruption,
                                                                  relaxation.group, wanted_mask,
                                                                  time.monotonic() + left() * 0.7, workers, seed, stop)
         if cheaper is not None:
@@ -359,7 +359,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     if not proven and best.level != "everything" and left() > 0.2 + instance.n_items / _PLACEMENTS_PER_SECOND:
         # Prove (or improve) the repair with every room apart: a search restricted to the concrete placements
         # that fit in the budget the displaced events leave.
-        cheaper, cheaper_cost, minimal = _concrete_repair(working, previous, weights, table, measured, newcomers,
+        cheaper, cheaper_cost, minimal = _concrete_repair(working, previous, weights, table, disruption, newcomers,
                                                           None if must_keep is None else
                                                           {instance.events[e].id for e in np.flatnonzero(must_keep)},
                                                           left(), workers, seed, stop)
