@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from solver.changes import apply_changes, parse_changes
 from solver.compile import compile_scenario
 from solver.generate import generate_scenario
-from solver.replan import DisruptionWeights, measure_disruption, resolve
+from solver.replan import DisruptionWeights, ReplanResult, measure_disruption, resolve
 from solver.replan.change import _over_capacity
 from solver.replan.plan import _placements_of, _PreviousPlan
 from solver.replan.proof import _budget, _cheaper_repair
@@ -397,21 +398,27 @@ def test_rooms_told_apart_price_the_room_change_the_pools_hid() -> None:
     assert cheaper is None and cost == measured and bound == measured
 
 
-@pytest.mark.parametrize("kind", ["room_closed", "participant_delayed", "resource_capacity"])
-def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None:
-    # A budget search leaves out the moves no chain of moves from the change reaches within the budget. That
-    # must never lose a repair: with and without the pruning, the least disruption under a budget is the same.
+def _repairs_on_a_generated_summit(kind: str, label: str,
+                                   count: int) -> Iterator[tuple[Timetable, dict[str, Any], ReplanResult]]:
+    """On a generated 76-event summit, changes of ``kind`` hitting ``count`` of its assignments (drawn with the
+    seed ``label``), each with the plan before and the repair (changes that make it infeasible left out)."""
     model = generate_scenario(delegations=14, bilaterals=30, days=2, seed=3)
     before = solved(model)
-    rng = random.Random(kind)
-    compared = pruned = 0
-    for target in rng.sample(before.assignments, 5):
+    for target in random.Random(label).sample(before.assignments, count):
         change = _change_at(kind, model, target)
         if change is None:
             continue
         result = resolve(model, before, [change], time_limit=3)
-        if result.timetable.status == "infeasible":
-            continue
+        if result.timetable.status != "infeasible":
+            yield before, change, result
+
+
+@pytest.mark.parametrize("kind", ["room_closed", "participant_delayed", "resource_capacity"])
+def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None:
+    # A budget search leaves out the moves no chain of moves from the change reaches within the budget. That
+    # must never lose a repair: with and without the pruning, the least disruption under a budget is the same.
+    compared = pruned = 0
+    for before, _, result in _repairs_on_a_generated_summit(kind, kind, 5):
         instance = compile_scenario(result.scenario)
         plan = _PreviousPlan.of(instance, before, DisruptionWeights())
         chosen = _placements_of(instance, result.timetable.assignments)
@@ -437,16 +444,9 @@ def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None
 def test_relaxation_never_overstates_the_least_disruption(kind: str) -> None:
     # Solving the change's events alone, then with every event in their way, leaves the rest of the summit out:
     # its bound must never pass the least disruption an exhaustive search finds, and a repair it gives must hold.
-    model = generate_scenario(delegations=14, bilaterals=30, days=2, seed=3)
-    before = solved(model)
-    rng = random.Random(f"relaxation-{kind}")
     compared = repaired = 0
-    for target in rng.sample(before.assignments, 6):
-        change = _change_at(kind, model, target)
-        if change is None:
-            continue
-        result = resolve(model, before, [change], time_limit=3)
-        if result.timetable.status == "infeasible" or result.diff.dropped:
+    for before, change, result in _repairs_on_a_generated_summit(kind, f"relaxation-{kind}", 6):
+        if result.diff.dropped:
             continue
         changes = parse_changes([change])
         instance = compile_scenario(result.scenario)
