@@ -175,6 +175,17 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                               relaxation.bound)
                 best.least_moves = best
                 break
+            if relaxation is not None and relaxation.answer is not None \
+                    and left() > 0.3 + _model_seconds(instance, relaxation.group):
+                # Not proven: search the events the relaxation found in the way, from its answer (closer to a
+                # repair than the partners' neighbourhood's start).
+                around, _ = _keep_most(instance, plan, relaxation.group | named, "conflicts", left() * 0.5, workers,
+                                       seed, stop, start=relaxation.answer, keep_all=wanted, more_to_gain=False,
+                                       named=named)
+                phases.mark("keep_most_conflicts")
+                if around is not None and all(around.chosen[e] >= 0 for e in wanted):
+                    best = around
+                    break
         freed = _freed_by(instance, plan, [e for e in missing if plan.scheduled_mask[e]]) - candidates - named
         if freed and _model_seconds(instance, free | freed) < 0.5 * left():
             # An event had to go: what it held (its people's time, its room) may let in a request left out before
@@ -252,7 +263,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # events its answer ran into say where: the search around them starts from that answer.
     around_free: set[int] = set()
     around_start = stage_b
-    if disruption > lower and best.level in ("change", "partners") and best.frame is not None:
+    if disruption > lower and best.level in ("change", "conflicts", "partners") and best.frame is not None:
         if relaxation is not None and relaxation.answer is not None and keeps_wanted:
             around_free = relaxation.group
             around_start = _Stage(best.level, relaxation.answer, best.kept, best.value, False, 0)
