@@ -249,7 +249,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             chosen, disruption = found, plan.cost_of(found)
             repairs.append(chosen)
     # Prove the repair minimal, or find a cheaper one, by climbing from the lower bound (see _BudgetLadder):
-    # first with part of the time, then, after a search around the change, with the rest.
+    # first with part of the time, then, after a search around the change, with the rest (after a relaxation,
+    # the search around its group comes first and the ladder has the rest).
     newcomers = candidates | named
     # When the repair keeps every previously scheduled event and the change adds none, requests left out before
     # only add value: the searches that bound the disruption may leave them out (looser, so their bounds hold).
