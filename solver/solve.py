@@ -325,9 +325,8 @@ def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int]
     return room_of
 
 
-def timetable_from_placements(instance: Instance, chosen: IntArray, ref: ScenarioRef,
-                              rows: Rows | None = None, preferred: dict[int, int] | None = None,
-                              known_reasons: dict[int, tuple[str, str]] | None = None) -> Timetable:
+def assignments_of(instance: Instance, chosen: IntArray, preferred: dict[int, int] | None = None) -> list[Assignment]:
+    """The ``chosen`` placements as assignments, rooms assigned within pools (:func:`assign_rooms`)."""
     room_of = assign_rooms(instance, chosen, preferred)
     grid = instance.grid
     assignments = []
@@ -338,6 +337,13 @@ def timetable_from_placements(instance: Instance, chosen: IntArray, ref: Scenari
         end = start + timedelta(minutes=instance.events[event].duration_minutes)
         assignments.append(Assignment(event=instance.events[event].id, room=instance.rooms[room_of[event]].id,
                                       start=start, end=end))
+    return assignments
+
+
+def timetable_from_placements(instance: Instance, chosen: IntArray, ref: ScenarioRef,
+                              rows: Rows | None = None, preferred: dict[int, int] | None = None,
+                              known_reasons: dict[int, tuple[str, str]] | None = None) -> Timetable:
+    assignments = assignments_of(instance, chosen, preferred)
     from solver.reasons import unscheduled_reasons  # keeps this module about solving
 
     unscheduled = [Unscheduled(event=instance.events[e].id, reason=reason, code=code)

@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -23,6 +22,7 @@ from solver.model.rows import IntArray, RowIndex
 from solver.replan.plan import DisruptionWeights, _placements_of, _PreviousPlan
 from solver.replan.search import _PLACEMENTS_PER_SECOND, _chosen, _frame, _least_moves_at_value, _solve
 from solver.scenario import Scenario
+from solver.solve import assignments_of
 from solver.timetable import Assignment, Timetable
 
 log = logging.getLogger(__name__)
@@ -59,15 +59,8 @@ def _concrete_repair(working: Scenario, previous: Timetable, weights: Disruption
                                       workers, seed, stop)
     if answer is None or not adoptable:
         return None, measured, minimal and answer is None
-    grid = concrete.grid
-    repaired = []
-    for e in np.flatnonzero(answer >= 0).tolist():
-        item = int(answer[e])
-        start = grid.time_of(int(concrete.item_start[item]))
-        repaired.append(Assignment(event=concrete.events[e].id,
-                                   room=concrete.rooms[concrete.pools[int(concrete.item_pool[item])].rooms[0]].id,
-                                   start=start, end=start + timedelta(minutes=concrete.events[e].duration_minutes)))
-    return repaired, plan.cost_of(answer), minimal
+    # (every room is its own pool here: assigning rooms keeps the one found)
+    return assignments_of(concrete, answer), plan.cost_of(answer), minimal
 
 
 def _disruption_lp(instance: Instance, plan: _PreviousPlan, value: int, time_limit: float) -> int | None:

@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -22,7 +21,7 @@ from solver.model.rows import IntArray, RowIndex
 from solver.replan.plan import DisruptionWeights, _PreviousPlan, measure_disruption
 from solver.replan.search import _chosen, _model_seconds, _set_objective, _solve
 from solver.scenario import Scenario
-from solver.solve import assign_rooms
+from solver.solve import assignments_of
 from solver.timetable import Assignment, Timetable
 
 log = logging.getLogger(__name__)
@@ -172,13 +171,7 @@ def _rooms_apart_repair(working: Scenario, previous: Timetable, weights: Disrupt
         if relaxation.chosen is None or bound >= measured:
             break
         group = relaxation.group
-        rooms = assign_rooms(refined, relaxation.chosen, plan.old_room)
-        grid = refined.grid
-        current = []
-        for e in np.flatnonzero(relaxation.chosen >= 0).tolist():
-            start = grid.time_of(int(refined.item_start[relaxation.chosen[e]]))
-            current.append(Assignment(event=refined.events[e].id, room=refined.rooms[rooms[e]].id, start=start,
-                                      end=start + timedelta(minutes=refined.events[e].duration_minutes)))
+        current = assignments_of(refined, relaxation.chosen, plan.old_room)
         cost = measure_disruption(working, previous, Timetable(scenario=table.scenario, status="feasible",
                                                                  assignments=current),
                                   weights)

@@ -45,7 +45,7 @@ from solver.replan.search import (
 )
 from solver.scenario import Scenario
 from solver.solve import LP_MAX_PLACEMENTS, timetable_from_placements
-from solver.timetable import Diagnostic, ScenarioRef, Timetable
+from solver.timetable import Assignment, Diagnostic, ScenarioRef, Timetable
 
 
 @dataclass
@@ -263,27 +263,24 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # another at its time, or (after a resource cut) another user of the resource moves. After a relaxation, the
     # events its answer ran into say where: the search around them starts from that answer.
     around_free: set[int] = set()
-    around_start = stage_b
+    around_hint = None
     if disruption > lower and best.level in ("change", "conflicts", "partners") and best.frame is not None:
         if relaxation is not None and relaxation.answer is not None and keeps_wanted:
-            around_free = relaxation.group
-            around_start = _Stage(best.level, relaxation.answer, best.kept, best.value, False, 0)
+            around_free, around_hint = relaxation.group, relaxation.answer
         else:
             around_free = (_neighbourhood(instance, plan, named, "partners", candidates)
                            | _cut_users(instance, change_list))
-    if ladder is not None and around_start is stage_b:
+    if ladder is not None and around_hint is None:
         ladder.climb(left() * 0.5, proof_seconds, workers, seed, stop, last=False)
         chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
         repairs.append(chosen)
         phases.mark("budget_ladder")
     if disruption > lower and around_free and left() > 0.3 + _model_seconds(instance, around_free):
         swappers = _swappers(instance, plan, set(plan.broken()) | named)
-        around = _move_least(instance, plan, around_start, left() * 0.5, workers, seed, stop=stop,
-                             frame=_build(instance, plan, around_free, named, swappers))
-        if around.chosen is around_start.chosen:  # no answer in time (the relaxation's may break rules)
-            around.chosen = chosen
+        around = _move_least(instance, plan, stage_b, left() * 0.5, workers, seed, stop=stop,
+                             frame=_build(instance, plan, around_free, named, swappers), hint=around_hint)
         repairs.append(around.chosen)
-        if plan.kept(around.chosen) == best.kept and plan.rank_of(around.chosen) < plan.rank_of(chosen):
+        if plan.rank_of(around.chosen) < plan.rank_of(chosen):
             chosen, disruption = around.chosen, plan.cost_of(around.chosen)
         phases.mark("move_least_around")
     if ladder is not None and disruption > lower:
@@ -329,6 +326,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     old = {a.event: a for a in previous.assignments}
 
     def timetable_of(chosen: IntArray, rooms: dict[int, int]) -> tuple[Timetable, int]:
+        """The timetable of ``chosen`` (each event's room from ``rooms`` when free), and its disruption."""
         table = timetable_from_placements(instance, chosen, ref, preferred=rooms, known_reasons=known)
         # optimal only when the whole summit was searched, left-out requests included
         table.status = "optimal" if best.optimal and best.level == "everything" and opened else "feasible"
@@ -339,6 +337,11 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                                         and before.start == assignment.start)
         # Rooms are chosen within pools after solving: measure what the planner will actually see.
         return table, measure_disruption(changed, previous, table, weights)
+
+    def timetable_with_rooms(assignments: list[Assignment]) -> tuple[Timetable, int]:
+        """The timetable of a repair found with its rooms (keeping them), and its disruption."""
+        return timetable_of(_placements_of(instance, assignments),
+                            {instance.event_index[a.event]: instance.room_index[a.room] for a in assignments})
 
     table, measured = timetable_of(chosen, plan.old_room)
     cheapest_pooled = table  # (its rooms say which rooms the pooled model mispriced)
@@ -361,8 +364,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                                                                  relaxation.group, wanted_mask,
                                                                  time.monotonic() + left() * 0.7, workers, seed, stop)
         if cheaper is not None:
-            chosen_rooms = {instance.event_index[a.event]: instance.room_index[a.room] for a in cheaper}
-            trial, cost = timetable_of(_placements_of(instance, cheaper), chosen_rooms)
+            trial, cost = timetable_with_rooms(cheaper)
             if cost < disruption:
                 table, disruption = trial, cost
         bound = max(bound, apart_bound)
@@ -377,8 +379,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                                                           left(), workers, seed, stop)
         taken = cheaper is None
         if cheaper is not None:
-            chosen_rooms = {instance.event_index[a.event]: instance.room_index[a.room] for a in cheaper}
-            trial, cost = timetable_of(_placements_of(instance, cheaper), chosen_rooms)
+            trial, cost = timetable_with_rooms(cheaper)
             taken = cost == cheaper_cost  # its rooms came out as found
             if taken:
                 table, disruption = trial, cost

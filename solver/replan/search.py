@@ -317,13 +317,16 @@ def _greedy_repair(instance: Instance, plan: _PreviousPlan, named: set[int]) -> 
 
 
 def _move_least(instance: Instance, plan: _PreviousPlan, stage: _Stage, time_limit: float, workers: int,
-                seed: int, frame: _Model | None = None, stop: threading.Event | None = None) -> _Stage:
+                seed: int, frame: _Model | None = None, stop: threading.Event | None = None,
+                hint: IntArray | None = None) -> _Stage:
     """Stage B: keep stage A's value, move as little (weighted) as possible. Runs on stage A's
-    neighbourhood, or on ``frame`` (e.g. the whole summit, to prove the minimum)."""
+    neighbourhood, or on ``frame`` (e.g. the whole summit, to prove the minimum), from stage A's repair or
+    from ``hint`` (placements per event, which may break rules)."""
     frame = frame or stage.frame
     assert frame is not None
     _least_moves_at_value(frame, plan, stage.value)
-    _hint(frame, stage.chosen[stage.chosen >= 0])
+    start = stage.chosen if hint is None else hint
+    _hint(frame, start[start >= 0])
     status, solver = _solve(frame.model, time_limit, workers, seed, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # Out of time: the incoming timetable stands.
