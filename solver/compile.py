@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -271,9 +270,9 @@ def _explain_no_room(scenario: Scenario, event: Event) -> str:
 
 
 def build_pools(scenario: Scenario, grid: Grid, fit: BoolArray, zone_pos: dict[str, int],
-                pool_rooms: bool = True, apart: AbstractSet[str] = frozenset()) -> tuple[list[Pool], IntArray]:
-    """Group rooms that no event can tell apart (or, without ``pool_rooms``, give each room its own pool; the
-    rooms named in ``apart`` always have their own); returns the pools and each room's pool."""
+                pool_rooms: bool = True) -> tuple[list[Pool], IntArray]:
+    """Group rooms that no event can tell apart (or, without ``pool_rooms``, give each room its own pool);
+    returns the pools and each room's pool."""
     groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
     open_masks: list[BoolArray] = []
     for r, room in enumerate(scenario.rooms):
@@ -281,8 +280,7 @@ def build_pools(scenario: Scenario, grid: Grid, fit: BoolArray, zone_pos: dict[s
         for window in room.unavailable:
             closed |= grid.slots_touching(window.start, window.end)
         open_masks.append(~closed)
-        key = (room.zone, room.changeover_minutes, closed.tobytes(), fit[:, r].tobytes(),
-               None if pool_rooms and room.id not in apart else r)
+        key = (room.zone, room.changeover_minutes, closed.tobytes(), fit[:, r].tobytes(), None if pool_rooms else r)
         groups[key].append(r)
     pools: list[Pool] = []
     room_pool = np.full(len(scenario.rooms), -1, dtype=np.int64)
@@ -371,10 +369,10 @@ def _longest_run(ok: BoolArray, day_end: IntArray) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def compile_scenario(scenario: Scenario, pool_rooms: bool = True, apart: AbstractSet[str] = frozenset()) -> Instance:
+def compile_scenario(scenario: Scenario, pool_rooms: bool = True) -> Instance:
     """The scenario as integer slots and placements. Identical rooms share a pool (the model counts them);
     ``pool_rooms=False`` keeps every room apart, for models that must know the concrete room (many more
-    placements), and ``apart`` only the rooms it names."""
+    placements)."""
     grid = build_grid(scenario)
     zone_ids = [z.id for z in scenario.zones]
     zone_pos = {z: i for i, z in enumerate(zone_ids)}
@@ -392,7 +390,7 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True, apart: Abstrac
     n_events = len(events)
 
     fit = room_fit(scenario)
-    pools, room_pool = build_pools(scenario, grid, fit, zone_pos, pool_rooms, apart)
+    pools, room_pool = build_pools(scenario, grid, fit, zone_pos, pool_rooms)
     available = participant_availability(scenario, grid)
     day_end = grid.day_end_slot
     sweep = grid.slots_for(scenario.sweep_minutes)

@@ -22,7 +22,7 @@ from solver.replan import DisruptionWeights, ReplanResult, measure_disruption, r
 from solver.replan.change import _over_capacity
 from solver.replan.plan import _placements_of, _PreviousPlan
 from solver.replan.proof import _budget, _cheaper_repair
-from solver.replan.relaxation import _grown_relaxation, _rooms_apart_repair
+from solver.replan.relaxation import _grown_relaxation
 from solver.replan.search import _build
 from solver.scenario import Scenario, load_scenario
 from solver.solve import solve, timetable_from_placements
@@ -377,9 +377,10 @@ def _change_at(kind: str, model: Scenario, target: Assignment) -> dict[str, Any]
     return {"op": kind, "resource": resource.id, "capacity": max(1, resource.capacity - 1)}
 
 
-def test_rooms_told_apart_price_the_room_change_the_pools_hid() -> None:
+def test_own_rooms_price_the_room_change_the_pools_hid() -> None:
     # The relaxation finds the pooled least disruption (10: x moves to 09:15); once rooms are assigned, it costs
-    # 13. With the mispriced rooms told apart, the relaxation's bound reaches 13: the repair is proven minimal.
+    # 13. With each event's own old room priced, the relaxation's bound reaches 13, and its answer, rooms
+    # assigned as it claims them, costs 13: the repair is proven minimal.
     model, before, delay = _two_meetings_in_one_room()
     changed = apply_changes(model, parse_changes([delay]))
     instance = compile_scenario(changed)
@@ -391,11 +392,14 @@ def test_rooms_told_apart_price_the_room_change_the_pools_hid() -> None:
     assert relaxation.bound == plan.cost_of(relaxation.chosen) == weights.time_move
     ref = ScenarioRef(name=changed.name, fingerprint=changed.fingerprint())
     table = timetable_from_placements(instance, relaxation.chosen, ref, preferred=plan.old_room)
-    measured = measure_disruption(changed, before, table, weights)
-    assert measured == weights.time_move + weights.room_change
-    cheaper, cost, bound = _rooms_apart_repair(changed, before, weights, instance, table, measured,
-                                               relaxation.group, wanted, time.monotonic() + 10, 2, 0, None)
-    assert cheaper is None and cost == measured and bound == measured
+    assert measure_disruption(changed, before, table, weights) == weights.time_move + weights.room_change
+    own = _grown_relaxation(instance, plan, wanted, relaxation.group, time.monotonic() + 10, 2, 0, None,
+                            own_rooms=True)
+    assert own is not None and own.chosen is not None and own.rooms is not None
+    assert own.bound == weights.time_move + weights.room_change
+    table = timetable_from_placements(instance, own.chosen, ref, preferred=own.rooms)
+    assert validate_timetable(changed, table) == []
+    assert measure_disruption(changed, before, table, weights) == own.bound
 
 
 def _repairs_on_a_generated_summit(kind: str, label: str,
@@ -442,8 +446,9 @@ def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None
 
 @pytest.mark.parametrize("kind", ["room_closed", "participant_delayed", "resource_capacity"])
 def test_relaxation_never_overstates_the_least_disruption(kind: str) -> None:
-    # Solving the change's events alone, then with every event in their way, leaves the rest of the summit out:
-    # its bound must never pass the least disruption an exhaustive search finds, and a repair it gives must hold.
+    # The change's events free, the others in place or stepping aside at the least price of a move: the
+    # relaxation's bound must never pass the least disruption an exhaustive search finds, and a repair it gives
+    # must hold.
     compared = repaired = 0
     for before, change, result in _repairs_on_a_generated_summit(kind, f"relaxation-{kind}", 6):
         if result.diff.dropped:
@@ -473,5 +478,21 @@ def test_relaxation_never_overstates_the_least_disruption(kind: str) -> None:
             if plan.cost_of(relaxation.chosen) <= relaxation.bound:  # proven: the least
                 assert plan.cost_of(relaxation.chosen) == least
             repaired += 1
+        # With own rooms priced, the bound is on the disruption the planner sees: never past the least one of a
+        # search with every room apart.
+        own = _grown_relaxation(instance, plan, wanted, relaxation.group, time.monotonic() + 30, 2, 0, None,
+                                own_rooms=True)
+        assert own is not None
+        concrete = compile_scenario(result.scenario, pool_rooms=False)
+        concrete_plan = _PreviousPlan.of(concrete, before, DisruptionWeights())
+        concrete_chosen = _placements_of(concrete, result.timetable.assignments)
+        concrete_budget = concrete_plan.cost_of(concrete_chosen) + DisruptionWeights().time_move
+        within = _budget(concrete, concrete_plan, concrete_chosen, concrete_budget, set())
+        assert within is not None
+        answer, minimal = _cheaper_repair(concrete, concrete_plan, within.allowed, concrete_budget,
+                                          concrete_plan.value_of(concrete, concrete_chosen), time.monotonic() + 60,
+                                          2, 0, None)
+        assert answer is not None and minimal
+        assert own.bound <= concrete_plan.cost_of(answer)
         compared += 1
     assert compared >= 3 and repaired >= 1

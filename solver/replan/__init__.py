@@ -20,18 +20,19 @@
    * when something had to go, a bound on what its people's events can hold (solved alone)
      stops the widening early; when required events clash on their own, the explanation
      comes at once;
-   * when untouched events must move too, the change's events are first solved alone, with
-     the rest of the summit left out, and then again with every event their answer runs into
-     (a relaxation that grows: its least disruption bounds every repair, and an answer that
-     holds in the whole summit is the least disruptive repair; level ``conflicts``);
+   * when untouched events must move too, the change's events are solved free while every
+     other event stays or steps aside at the least price of a move (then taking nothing),
+     again with the events that stepped aside or were in the way free too (a relaxation that
+     grows: its least cost bounds every repair, and an answer where no event steps aside is
+     the least disruptive repair; level ``conflicts``);
 4. reports the disruption with a proven lower bound: every event whose old placement
    became impossible must move at least at its cheapest alternative's cost; a resource cut
    forces the cheapest set of time moves that frees every over-capacity moment; the growing
    relaxation above; then a ladder of searches climbs from that bound ("is there a repair
    costing at most B?", B growing), each over the moves that fit in B and that a chain of
    moves from the change can reach: each search proven empty raises the bound, the first that
-   holds a repair gives the least disruption. Rooms the pooled model cannot price (an event
-   keeps its pool but not its room) are then told apart and the relaxation solved again.
+   holds a repair gives the least disruption. The relaxation is then solved once more with
+   what the pooled model cannot price (an event keeps its pool but not its own room) priced.
 
 ``ReplanResult.phases`` says where the time went (``benchmarks/replan.py --detail``).
 

@@ -86,6 +86,7 @@ class _PreviousPlan:
     # repairs of equal (pooled) cost: it never enters a bound or a proof.
     room_extra: IntArray
     tie_scale: int  # larger than any repair's total room_extra: ``tie_scale * cost + extra`` ranks by cost first
+    room_change: IntArray  # per event, what a change of its room costs (0 if it was not scheduled)
 
     @classmethod
     def of(cls, instance: Instance, previous: Timetable, weights: DisruptionWeights) -> _PreviousPlan:
@@ -120,8 +121,10 @@ class _PreviousPlan:
                 keep[e] = int(stay[0])
         extra = _room_extra(instance, old_room, old_start, keep, room_change, weights.room_change)
         scale = 1 + sum(int(extra[items].max()) for items in instance.event_items if items.size)
+        change_cost = np.zeros(len(instance.events), dtype=np.int64)
+        change_cost[list(room_change)] = list(room_change.values())
         return cls(keep, np.asarray(sorted(scheduled), dtype=np.int64), cost, old_room, old_start, len(scheduled),
-                   len(instance.events), extra, scale)
+                   len(instance.events), extra, scale, change_cost)
 
     def broken(self) -> list[int]:
         return [int(e) for e in self.scheduled if int(e) not in self.keep_item]

@@ -1,6 +1,6 @@
-"""Relaxations that grow: the change's events solved alone, then with every event their answer runs into,
-bounding the least disruption from below and, when the answer holds in the whole summit, giving the least
-disruptive repair; and the same with the rooms the pooled model mispriced told apart."""
+"""A relaxation that grows: the change's events free, every other event kept in place or stepping aside at the
+least price of a move, bounding the least disruption from below and, when no event steps aside, giving the
+least disruptive repair; optionally with each event's own old room priced (what the pooled model cannot see)."""
 
 from __future__ import annotations
 
@@ -14,112 +14,205 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from solver.compile import BoolArray, Instance, compile_scenario
+from solver.compile import BoolArray, Instance
 from solver.model.build import add_linear, build_model
 from solver.model.constraints import all_rows
-from solver.model.rows import IntArray, RowIndex
-from solver.replan.plan import DisruptionWeights, _PreviousPlan, measure_disruption
-from solver.replan.search import _chosen, _model_seconds, _set_objective, _solve
-from solver.scenario import Scenario
-from solver.solve import assignments_of
-from solver.timetable import Assignment, Timetable
+from solver.model.rows import IntArray, RowIndex, Rows, slot_rows
+from solver.replan.plan import _PreviousPlan
+from solver.replan.search import _PLACEMENTS_PER_SECOND, _chosen, _set_objective, _solve
 
 log = logging.getLogger(__name__)
 
 
-# The share of a relaxation's time in which the group grows by every event its answer runs into (quick growth,
-# strong bounds); for the rest, the others may give way at a price (answers close to a repair).
-_RELAXATION_GROWTH = 0.6
-
-
 @dataclass
 class _Relaxation:
-    """What solving a group of events alone found (see :func:`_grown_relaxation`)."""
+    """What a relaxation found (see :func:`_grown_relaxation`)."""
 
     bound: int  # no repair that keeps the wanted events costs less
     chosen: IntArray | None  # the best repair found on the way (it costs ``bound`` when proven minimal)
-    group: set[int]  # the events solved together last, and those their answer ran into
-    answer: IntArray | None = None  # that answer, the others where they were (it may break rules)
+    group: set[int]  # the events free in the last answer, and those that stepped aside in it
+    answer: IntArray | None = None  # that answer, the events that stepped aside back in place (it may break rules)
+    rooms: dict[int, int] | None = None  # with own rooms priced: the events of ``chosen`` that keep their room
 
 
 def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
                       deadline: float, workers: int, seed: int, stop: threading.Event | None,
-                      target: int | None = None) -> _Relaxation | None:
-    """The least disruption of a repair that keeps every ``wanted`` event, found by solving a group of events
-    on their own: first the ``start`` events (those the change displaced or names), then also every event in
-    the old place of which the group's answer runs.
+                      target: int | None = None, own_rooms: bool = False) -> _Relaxation | None:
+    """The least disruption of a repair that keeps every ``wanted`` event, bounded by a relaxation that grows:
+    the events of a group (first the ``start`` events, those the change displaced or names) may take any of
+    their placements; every other event either stays where it was or steps aside, paying the least any move
+    of it costs (:func:`_least_moves`) but then taking no room, time or resource at all.
 
-    The events outside the group are left out, with the rules they take part in: any repair of the whole
-    summit, cut down to the group, is one of the group's answers, so the group's least disruption bounds every
-    repair below. When the group's answer, with every other event where it was, breaks no rule, it is the
-    least disruptive repair; otherwise the events it runs into join the group, which is solved again. For the
-    last part of the time, the others are in the group's model too, free to give way but each one that does
-    counts against the answer: among the group's cheapest answers, the one that keeps the most others in place
-    (then the fewest likely room changes) comes out, a repair or close to one. It stops when the answer holds,
-    time runs out (``deadline``, ``time.monotonic()``) or the bound reaches ``target`` (the cost of the repair
-    in hand, then minimal). None when the group cannot keep every wanted event (then no repair can)."""
+    Any repair of the whole summit is one of the relaxation's answers (an event of it that moved steps aside,
+    and pays no more than its move), so the relaxation's least cost bounds every repair's below. When no event
+    steps aside, the answer is a repair, and the least disruptive one. Otherwise the events that stepped aside,
+    and the others their answer runs into, join the group and it is solved again. It stops then, when time
+    runs out (``deadline``, ``time.monotonic()``) or when the bound reaches ``target`` (the cost of the repair
+    in hand, then minimal). None when the group cannot keep every wanted event (then no repair can).
+
+    With ``own_rooms``, an event that stays in its old pool of rooms pays a room change unless it keeps its
+    own old room (:func:`_claim_own_rooms`): the pooled model's blind spot, priced. An answer where no event
+    steps aside is then a repair only if its rooms can be assigned as claimed (``rooms``): events that cannot
+    change rooms during a meeting may not fit around the claims."""
     group = set(start)
     best = _Relaxation(0, None, set(group))
+    best_cost = 0
     hint = np.asarray(sorted(plan.keep_item.values()), dtype=np.int64)
-    # the others stay out of the model for the first part of the time: the group grows faster
-    penalise_after = time.monotonic() + _RELAXATION_GROWTH * max(0.0, deadline - time.monotonic())
+    least_move = _least_moves(instance, plan, own_rooms)
     while stop is None or not stop.is_set():
         events = instance.with_predecessors(group)
-        if deadline - time.monotonic() < 0.05 + _model_seconds(instance, events):
-            break
-        penalise = time.monotonic() >= penalise_after
         inside = np.zeros(len(instance.events), dtype=bool)
         inside[events] = True
         inside &= wanted  # (an unwanted predecessor stays out in the whole summit too: so does its follower)
         others = {e: item for e, item in plan.keep_item.items() if wanted[e] and not inside[e]}
         keep = inside[instance.item_event]
-        if penalise:
-            keep[list(others.values())] = True
+        keep[list(others.values())] = True
+        if deadline - time.monotonic() < 0.05 + keep.sum() / _PLACEMENTS_PER_SECOND:
+            break
         sub, to_full = instance.restricted(keep), np.flatnonzero(keep)
-        sub.required = sub.required & inside  # the others are free to give way
-        model = build_model(sub, with_objective=False).model
+        sub.required = sub.required & inside
+        mine = inside[sub.item_event]
+        model = build_model(sub, with_objective=False, rows=_rows_without_absent_predecessors(sub, ~mine)).model
         for e in np.flatnonzero(inside).tolist():
             items = sub.event_items[e]
             add_linear(model, items, np.ones(items.size, dtype=np.int64), 1, 1)
-        # cost first, then each other event pushed out, then the likely room changes
-        mine = inside[sub.item_event]
-        extra = np.where(mine, plan.room_extra[to_full], 0)
-        pushed = 1 + sum(int(extra[sub.event_items[e]].max()) for e in np.flatnonzero(inside).tolist())
-        scale = 1 + pushed * len(others) + (pushed - 1)
+        other_items = np.flatnonzero(~mine)
+        other_move = least_move[sub.item_event[other_items]]
+        fixed = other_items[other_move < 0]  # (an event that cannot move stays)
+        if fixed.size:
+            for i in fixed.tolist():
+                add_linear(model, np.asarray([i], dtype=np.int64), np.ones(1, dtype=np.int64), 1, 1)
+        movable = other_move >= 0
+        other_items, other_move = other_items[movable], other_move[movable]
         cost = plan.item_cost[to_full]
-        coefs = np.where(mine, cost * scale + extra, -pushed)
+        claims = _OwnRoomClaims.none()
+        if own_rooms:
+            claims = _claim_own_rooms(instance, plan, sub, to_full, inside, model)
+            cost = cost + np.bincount(claims.item, weights=plan.room_change[sub.item_event[claims.item]],
+                                      minlength=sub.n_items).astype(np.int64)
+            extra = np.zeros(sub.n_items, dtype=np.int64)  # (the room changes are priced)
+        else:
+            extra = np.where(mine, plan.room_extra[to_full], 0)  # (a tie-break: the likely room changes)
+        scale = 1 + sum(int(extra[sub.event_items[e]].max()) for e in np.flatnonzero(inside).tolist())
+        # cost = the group's placements + each other event that steps aside (1 - stays): stays is rewarded
+        coefs = np.where(mine, cost * scale + extra, 0)
+        coefs[other_items] = -other_move * scale
+        offset = int(other_move.sum())
         used = np.flatnonzero(coefs)
-        _set_objective(model, used.tolist(), coefs[used].tolist(), maximize=False)
+        variables = used.tolist() + claims.variable.tolist()
+        weights = coefs[used].tolist() + (-plan.room_change[sub.item_event[claims.item]] * scale).tolist()
+        _set_objective(model, variables, weights, maximize=False)
         model.proto.solution_hint.vars.extend(range(sub.n_items))
         model.proto.solution_hint.values.extend(np.isin(to_full, hint).astype(np.int64).tolist())
-        # (without core-based search: measured on Hanoi, it reaches the same bounds sooner here, e.g. a closure's
-        # 45 in 0.7 s instead of 1.2 s)
         status, solver = _solve(model, max(0.01, deadline - time.monotonic()), workers, seed, stop)
         if status == cp_model.INFEASIBLE:
             return None
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
-        offset = pushed * len(others) if penalise else 0
-        bound = int(math.floor((solver.best_objective_bound + offset) / scale + 1e-9))
+        bound = int(math.floor(solver.best_objective_bound / scale + 1e-9)) + offset
         best.bound, best.group = max(best.bound, bound), set(np.flatnonzero(inside).tolist())
         chosen = _chosen(sub, to_full, solver, len(instance.events))
-        gave_way = {e for e in others if chosen[e] < 0}
-        for e in gave_way:
+        stepped_aside = {e for e in others if chosen[e] < 0}
+        for e in stepped_aside:
             chosen[e] = others[e]
-        if not penalise:
-            gave_way = _clashing_events(instance, chosen) & set(others)
-        log.debug("relaxation of %d events: bound %d, %d others in the way", len(best.group), best.bound, len(gave_way))
-        if not gave_way and (best.chosen is None or plan.rank_of(chosen) < plan.rank_of(best.chosen)):
-            best.chosen = chosen
-        best.answer, best.group = chosen, best.group | gave_way
-        if not gave_way or status != cp_model.OPTIMAL or (target is not None and best.bound >= target):
+        rooms = None
+        answer_cost = plan.cost_of(chosen)
+        if own_rooms:  # the rooms claimed: the group's events that keep their own room, the others in theirs
+            values = np.asarray(solver.response_proto.solution, dtype=np.int64)
+            kept_own = sub.item_event[claims.item[values[claims.variable] > 0]]
+            rooms = {e: plan.old_room[e] for e in others} | {e: plan.old_room[e] for e in kept_own.tolist()}
+            on_own_pool = claims.item[values[claims.item] > 0]
+            answer_cost += int(plan.room_change[sub.item_event[on_own_pool]].sum() - plan.room_change[kept_own].sum())
+        log.debug("relaxation of %d events (own rooms: %s): bound %d, %d stepped aside", len(best.group),
+                  own_rooms, best.bound, len(stepped_aside))
+        if not stepped_aside and (best.chosen is None or answer_cost < best_cost
+                                  or (answer_cost == best_cost and plan.rank_of(chosen) < plan.rank_of(best.chosen))):
+            best.chosen, best.rooms, best_cost = chosen, rooms, answer_cost
+        best.answer, best.group = chosen, best.group | stepped_aside
+        if not stepped_aside or status != cp_model.OPTIMAL or (target is not None and best.bound >= target):
             break
-        group |= gave_way
-        if penalise:  # (they gave way for a reason: their people's other events are often next)
-            people = {p for e in gave_way for p in instance.events[e].participants}
-            group |= {e for e in others if people & set(instance.events[e].participants)}
+        # and every other event their answer (the others back in place) runs into: the group grows faster
+        group |= stepped_aside | (_clashing_events(instance, chosen) & set(others))
         hint = chosen[chosen >= 0]
     return best
+
+
+def _least_moves(instance: Instance, plan: _PreviousPlan, own_rooms: bool) -> IntArray:
+    """Per event, the least any change to its placement costs (-1: it has no other placement); with
+    ``own_rooms``, a room change within its pool counts as a move."""
+    least = np.full(len(instance.events), -1, dtype=np.int64)
+    for e in plan.scheduled.tolist():
+        move = plan.cheapest_move(instance, e)
+        if move is not None:
+            least[e] = move
+    if own_rooms:
+        sizes = np.asarray([pool.size for pool in instance.pools], dtype=np.int64)
+        for e, r in plan.old_room.items():
+            pool = instance.room_pool[r]
+            if e in plan.keep_item and pool >= 0 and sizes[pool] >= 2:
+                change = int(plan.room_change[e])
+                least[e] = change if least[e] < 0 else min(int(least[e]), change)
+    return least
+
+
+def _rows_without_absent_predecessors(sub: Instance, may_step_aside: BoolArray) -> Rows:
+    """The rules of ``sub``, but an 'after' rule whose earlier event may step aside (it then takes no time)
+    is dropped: its later event may then stay where it was."""
+    rows = all_rows(sub)
+    kept = Rows()
+    for items, coefs, upper, family in zip(rows.items, rows.coefs, rows.upper, rows.family, strict=True):
+        if family == "after" and may_step_aside[sub.item_event[items[coefs < 0]]].any():
+            continue
+        kept.add(items, coefs, upper, family)
+    return kept
+
+
+@dataclass
+class _OwnRoomClaims:
+    """Variables saying "this placement keeps its event's own old room" (see :func:`_claim_own_rooms`)."""
+
+    variable: IntArray  # the claim's variable in the model
+    item: IntArray  # the placement (in the restricted instance) it claims the room for
+
+    @classmethod
+    def none(cls) -> _OwnRoomClaims:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, to_full: IntArray, inside: BoolArray,
+                     model: cp_model.CpModel) -> _OwnRoomClaims:
+    """An event that keeps its pool of rooms keeps its own old room only if nothing else holds that room then.
+
+    For each placement of a group event (``inside``) in its old room's pool (of several rooms), a claim that it
+    keeps its own room (only if placed there); at no time do two claims on one room overlap (changeover or
+    sweep included), counting the other events kept in place in their own rooms. Any repair with concrete rooms
+    gives such claims (each event in its old room claims it), so the least cost with claims still bounds the
+    true least disruption below, and an answer whose claims hold when rooms are assigned costs what it says."""
+    old_room = np.full(len(instance.events), -1, dtype=np.int64)
+    old_room[list(plan.old_room)] = list(plan.old_room.values())
+    room_pool = np.append(instance.room_pool, -1)  # (index -1: no old room)
+    sizes = np.asarray([pool.size for pool in instance.pools] + [0], dtype=np.int64)
+    room = old_room[sub.item_event]
+    pool = room_pool[room]
+    in_own_pool = (room >= 0) & (pool == sub.item_pool) & (sizes[pool] >= 2)
+    items = np.flatnonzero(in_own_pool & inside[sub.item_event])
+    first = len(model.proto.variables)
+    for _ in range(items.size):
+        model.proto.variables.add().domain.extend([0, 1])
+    variable = np.arange(first, first + items.size, dtype=np.int64)
+    for v, i in zip(variable.tolist(), items.tolist(), strict=True):  # a claim only for the placement chosen
+        add_linear(model, np.asarray([v, i], dtype=np.int64), np.asarray([1, -1], dtype=np.int64), -1, 0)
+    # the other events (in the model, they only have their old placement): placed means in their own room
+    held = np.flatnonzero(in_own_pool & ~inside[sub.item_event])
+    entries = np.concatenate([variable, held])
+    claimed = np.concatenate([items, held])
+    day_start = sub.grid.day_offset[sub.grid.slot_day[sub.item_start[claimed]]]
+    rows = slot_rows(entries, room[claimed], np.maximum(sub.item_start[claimed] - sub.item_lead[claimed], day_start),
+                     sub.item_end[claimed], np.ones(claimed.size, dtype=np.int64),
+                     np.ones(len(instance.rooms), dtype=np.int64), sub.grid.n_slots, "own_room")
+    for members, weights, upper in zip(rows.items, rows.coefs, rows.upper, strict=True):
+        add_linear(model, members, weights, 0, upper)
+    return _OwnRoomClaims(variable, items)
 
 
 def _clashing_events(instance: Instance, chosen: IntArray) -> set[int]:
@@ -131,53 +224,3 @@ def _clashing_events(instance: Instance, chosen: IntArray) -> set[int]:
     index = RowIndex.of(rows, sub.n_items)
     broken = np.flatnonzero(index.load_of(np.arange(sub.n_items)) > index.upper)
     return {int(e) for r in broken.tolist() for e in sub.item_event[rows.items[r]].tolist()}
-
-
-def _rooms_apart_repair(working: Scenario, previous: Timetable, weights: DisruptionWeights, instance: Instance,
-                        table: Timetable, measured: int, group: AbstractSet[int], wanted: BoolArray, deadline: float,
-                        workers: int, seed: int,
-                        stop: threading.Event | None) -> tuple[list[Assignment] | None, int, int]:
-    """Prove (or improve) a repair costing ``measured`` when rooms cost more than the pooled searches saw: an
-    event that keeps its pool can still change room (its room is taken when it moves, or another event takes
-    it). The rooms where that happens in ``table`` (the repair the pooled searches found cheapest) are told
-    apart from their pool (so keeping or leaving them is priced), and the change's
-    events and those they run into (``group``) are solved alone again (:func:`_grown_relaxation`): with some
-    rooms apart, the least disruption still bounds the true one below, and an answer whose rooms come out as
-    priced is the least disruptive repair. Repeats, with more rooms apart, until then or the ``deadline``.
-    Returns a cheaper repair's assignments (else None), its cost, and the bound."""
-    old = {a.event: a for a in previous.assignments}
-    apart: set[str] = set()
-    current, refined = table.assignments, instance
-    best: list[Assignment] | None = None
-    bound = 0
-    while time.monotonic() < deadline and (stop is None or not stop.is_set()):
-        hidden = set()
-        for a in current:
-            before = old.get(a.event)
-            if before is None or before.room == a.room or before.room not in refined.room_index:
-                continue
-            if refined.room_pool[refined.room_index[before.room]] == refined.room_pool[refined.room_index[a.room]]:
-                hidden |= {before.room, a.room}
-        if hidden <= apart:
-            break
-        apart |= hidden
-        refined = compile_scenario(working, apart=apart)
-        plan = _PreviousPlan.of(refined, previous, weights)
-        relaxation = _grown_relaxation(refined, plan, wanted, group, deadline, workers, seed, stop, target=measured)
-        if relaxation is None:
-            break
-        bound = max(bound, relaxation.bound)
-        log.debug("rooms apart %s: bound %d", sorted(apart), bound)
-        if relaxation.chosen is None or bound >= measured:
-            break
-        group = relaxation.group
-        current = assignments_of(refined, relaxation.chosen, plan.old_room)
-        cost = measure_disruption(working, previous, Timetable(scenario=table.scenario, status="feasible",
-                                                                 assignments=current),
-                                  weights)
-        log.debug("rooms apart: repair costs %d (priced %d)", cost, plan.cost_of(relaxation.chosen))
-        if cost < measured:
-            best, measured = current, cost
-        if cost <= relaxation.bound:
-            break  # its rooms came out as priced: the least disruption
-    return best, measured, bound

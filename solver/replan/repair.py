@@ -29,7 +29,7 @@ from solver.replan.change import (
 )
 from solver.replan.plan import DisruptionWeights, _placements_of, _PreviousPlan, measure_disruption
 from solver.replan.proof import _BudgetLadder, _concrete_repair, _disruption_lp
-from solver.replan.relaxation import _grown_relaxation, _Relaxation, _rooms_apart_repair
+from solver.replan.relaxation import _grown_relaxation, _Relaxation
 from solver.replan.search import (
     _PLACEMENTS_PER_SECOND,
     _build,
@@ -127,7 +127,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     wanted = [e for e in sorted(set(plan.scheduled.tolist()) | named) if instance.event_items[e].size]
     wanted_mask = np.zeros(len(instance.events), dtype=bool)
     wanted_mask[wanted] = True
-    relaxation: _Relaxation | None = None  # the change's events solved alone, once tried
+    relaxation: _Relaxation | None = None  # the relaxation around the change's events, once tried
     relaxed = False
     levels = ["change", "partners", "everything"]
     while levels:
@@ -161,8 +161,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         if not missing:
             break
         if level == "change" and not candidates and not relaxed and left() > 0.3:
-            # Untouched events must move too: rather than free every partner, solve the change's events alone and
-            # add the events their answer runs into (_grown_relaxation). Its answer, when it holds, is the least
+            # Untouched events must move too: rather than free every partner, free the change's events and let the
+            # others step aside at a price (_grown_relaxation). Its answer, when none does, is the least
             # disruptive repair; else its bound stays (and the wider searches go on).
             relaxed = True
             relaxation = _grown_relaxation(instance, plan, wanted_mask, set(plan.broken()) | named,
@@ -235,8 +235,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     keeps_wanted = bool((chosen[wanted] >= 0).all())
     if (keeps_wanted and disruption > lower and not relaxed and best.level != "everything"
             and left() > 0.3 + _model_seconds(instance, set(plan.broken()) | named)):
-        # Bound (or find) the least disruption by solving the change's events alone, then with the events their
-        # answer runs into (see _grown_relaxation).
+        # Bound (or find) the least disruption: the change's events free, the others in place or stepping aside at
+        # a price (see _grown_relaxation).
         relaxed = True
         relaxation = _grown_relaxation(instance, plan, wanted_mask, set(plan.broken()) | named,
                                        time.monotonic() + left() * 0.6, workers, seed, stop, target=disruption)
@@ -344,7 +344,6 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                             {instance.event_index[a.event]: instance.room_index[a.room] for a in assignments})
 
     table, measured = timetable_of(chosen, plan.old_room)
-    cheapest_pooled = table  # (its rooms say which rooms the pooled model mispriced)
     seen = {chosen.tobytes()}
     kept, value = plan.kept(chosen), plan.value_of(instance, chosen)
     for repair in repairs:
@@ -358,18 +357,19 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     proven = measured <= bound
     disruption = measured
     if (not proven and relaxation is not None and keeps_wanted and best.level != "everything"
-            and left() > 0.3 + 2 * instance.n_items / _PLACEMENTS_PER_SECOND):  # (compiling with rooms apart)
-        cheaper, cheaper_cost, apart_bound = _rooms_apart_repair(working, previous, weights, instance,
-                                                                 cheapest_pooled, disruption,
-                                                                 relaxation.group, wanted_mask,
-                                                                 time.monotonic() + left() * 0.7, workers, seed, stop)
-        if cheaper is not None:
-            trial, cost = timetable_with_rooms(cheaper)
-            if cost < disruption:
-                table, disruption = trial, cost
-        bound = max(bound, apart_bound)
-        proven = disruption <= bound
-        phases.mark("rooms_apart")
+            and left() > 0.3 + _model_seconds(instance, relaxation.group)):
+        # The pooled searches cannot see an event lose its own room within its pool: solve the relaxation's group
+        # again with that priced.
+        own = _grown_relaxation(instance, plan, wanted_mask, relaxation.group, time.monotonic() + left() * 0.7,
+                                workers, seed, stop, target=disruption, own_rooms=True)
+        if own is not None:
+            if own.chosen is not None:
+                trial, cost = timetable_of(own.chosen, own.rooms or {})
+                if cost < disruption:
+                    table, disruption = trial, cost
+            bound = max(bound, own.bound)
+            proven = disruption <= bound
+        phases.mark("own_rooms")
     if not proven and best.level != "everything" and left() > 0.2 + instance.n_items / _PLACEMENTS_PER_SECOND:
         # Prove (or improve) the repair with every room apart: a search restricted to the concrete placements
         # that fit in the budget the displaced events leave.
