@@ -37,7 +37,8 @@ class _Relaxation:
 
 def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
                       deadline: float, workers: int, seed: int, stop: threading.Event | None,
-                      target: int | None = None, own_rooms: bool = False) -> _Relaxation | None:
+                      target: int | None = None, own_rooms: bool = False,
+                      hint: IntArray | None = None) -> _Relaxation | None:
     """The least disruption of a repair that keeps every ``wanted`` event, bounded by a relaxation that grows:
     the events of a group (first the ``start`` events, those the change displaced or names) may take any of
     their placements; every other event either stays where it was or steps aside, paying the least any move
@@ -48,7 +49,8 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
     steps aside, the answer is a repair, and the least disruptive one. Otherwise the events that stepped aside,
     and the others their answer runs into, join the group and it is solved again. It stops then, when time
     runs out (``deadline``, ``time.monotonic()``) or when the bound reaches ``target`` (the cost of the repair
-    in hand, then minimal). None when the group cannot keep every wanted event (then no repair can).
+    in hand, then minimal). None when the group cannot keep every wanted event (then no repair can). The first
+    search starts from ``hint`` (placements per event), else from the old plan.
 
     With ``own_rooms``, an event that stays in its old pool of rooms pays a room change unless it keeps its
     own old room (:func:`_claim_own_rooms`): the pooled model's blind spot, priced. An answer where no event
@@ -57,8 +59,8 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
     group = set(start)
     best = _Relaxation(0, None, set(group))
     best_cost = 0
-    hint = np.asarray(sorted(plan.keep_item.values()), dtype=np.int64)
-    least_move = _least_moves(instance, plan, own_rooms)
+    hint = np.asarray(sorted(plan.keep_item.values()), dtype=np.int64) if hint is None else hint[hint >= 0]
+    least = _LeastMoves.of(instance, plan, own_rooms)
     while stop is None or not stop.is_set():
         events = instance.with_predecessors(group)
         inside = np.zeros(len(instance.events), dtype=bool)
@@ -72,18 +74,26 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
         sub, to_full = instance.restricted(keep), np.flatnonzero(keep)
         sub.required = sub.required & inside
         mine = inside[sub.item_event]
-        model = build_model(sub, with_objective=False, rows=_rows_without_absent_predecessors(sub, ~mine)).model
+        # each other event: in place, or a change of room alone (a variable of its own), or a change of time
+        other_items = np.flatnonzero(~mine)
+        other_events = sub.item_event[other_items]
+        room_cost, time_cost = least.room[other_events], least.time[other_events]
+        room_change_of = np.full(sub.n_items, -1, dtype=np.int64)
+        may_change_room = other_items[room_cost >= 0]
+        room_change_of[may_change_room] = sub.n_items + np.arange(may_change_room.size)
+        rows = _with_room_changes(_rows_of_the_group(sub, mine), room_change_of)
+        model = build_model(sub, with_objective=False, rows=rows).model
+        for _ in range(may_change_room.size):
+            model.proto.variables.add().domain.extend([0, 1])
         for e in np.flatnonzero(inside).tolist():
             items = sub.event_items[e]
             add_linear(model, items, np.ones(items.size, dtype=np.int64), 1, 1)
-        other_items = np.flatnonzero(~mine)
-        other_move = least_move[sub.item_event[other_items]]
-        fixed = other_items[other_move < 0]  # (an event that cannot move stays)
-        if fixed.size:
-            for i in fixed.tolist():
-                add_linear(model, np.asarray([i], dtype=np.int64), np.ones(1, dtype=np.int64), 1, 1)
-        movable = other_move >= 0
-        other_items, other_move = other_items[movable], other_move[movable]
+        # cost of an other event: 0 in place, its least room change, or its least time change (when neither)
+        base = np.where(time_cost >= 0, time_cost, np.maximum(room_cost, 0))
+        for i, v, moves in zip(other_items.tolist(), room_change_of[other_items].tolist(), (time_cost >= 0).tolist(),
+                               strict=True):
+            members = np.asarray([i] if v < 0 else [i, v], dtype=np.int64)
+            add_linear(model, members, np.ones(members.size, dtype=np.int64), 0 if moves else 1, 1)
         cost = plan.item_cost[to_full]
         claims = _OwnRoomClaims.none()
         if own_rooms:
@@ -94,13 +104,16 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
         else:
             extra = np.where(mine, plan.room_extra[to_full], 0)  # (a tie-break: the likely room changes)
         scale = 1 + sum(int(extra[sub.event_items[e]].max()) for e in np.flatnonzero(inside).tolist())
-        # cost = the group's placements + each other event that steps aside (1 - stays): stays is rewarded
+        # cost = the group's placements + each other event's base cost unless in place (then rewarded), corrected
+        # for a change of room alone
         coefs = np.where(mine, cost * scale + extra, 0)
-        coefs[other_items] = -other_move * scale
-        offset = int(other_move.sum())
+        coefs[other_items] = -base * scale
+        offset = int(base.sum())
         used = np.flatnonzero(coefs)
-        variables = used.tolist() + claims.variable.tolist()
-        weights = coefs[used].tolist() + (-plan.room_change[sub.item_event[claims.item]] * scale).tolist()
+        room_only = (room_cost - base)[room_cost >= 0] * scale
+        variables = used.tolist() + room_change_of[may_change_room].tolist() + claims.variable.tolist()
+        weights = (coefs[used].tolist() + room_only.tolist()
+                   + (-plan.room_change[sub.item_event[claims.item]] * scale).tolist())
         _set_objective(model, variables, weights, maximize=False)
         model.proto.solution_hint.vars.extend(range(sub.n_items))
         model.proto.solution_hint.values.extend(np.isin(to_full, hint).astype(np.int64).tolist())
@@ -123,8 +136,9 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
             rooms = {e: plan.old_room[e] for e in others} | {e: plan.old_room[e] for e in kept_own.tolist()}
             on_own_pool = claims.item[values[claims.item] > 0]
             answer_cost += int(plan.room_change[sub.item_event[on_own_pool]].sum() - plan.room_change[kept_own].sum())
-        log.debug("relaxation of %d events (own rooms: %s): bound %d, %d stepped aside", len(best.group),
-                  own_rooms, best.bound, len(stepped_aside))
+        log.debug("relaxation of %d events (own rooms: %s): bound %d, %d stepped aside (%s in %.2f s)",
+                  len(best.group), own_rooms, best.bound, len(stepped_aside), solver.status_name(status),
+                  solver.wall_time)
         if not stepped_aside and (best.chosen is None or answer_cost < best_cost
                                   or (answer_cost == best_cost and plan.rank_of(chosen) < plan.rank_of(best.chosen))):
             best.chosen, best.rooms, best_cost = chosen, rooms, answer_cost
@@ -137,32 +151,67 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
     return best
 
 
-def _least_moves(instance: Instance, plan: _PreviousPlan, own_rooms: bool) -> IntArray:
-    """Per event, the least any change to its placement costs (-1: it has no other placement); with
-    ``own_rooms``, a room change within its pool counts as a move."""
-    least = np.full(len(instance.events), -1, dtype=np.int64)
-    for e in plan.scheduled.tolist():
-        move = plan.cheapest_move(instance, e)
-        if move is not None:
-            least[e] = move
-    if own_rooms:
+@dataclass
+class _LeastMoves:
+    """Per event, the least a change of its room alone (same time) costs, and the least a change of its time
+    costs (-1: no such placement)."""
+
+    room: IntArray
+    time: IntArray
+
+    @classmethod
+    def of(cls, instance: Instance, plan: _PreviousPlan, own_rooms: bool) -> _LeastMoves:
+        """With ``own_rooms``, a change of room within the event's pool counts too."""
+        room = np.full(len(instance.events), -1, dtype=np.int64)
+        moved = np.full(len(instance.events), -1, dtype=np.int64)
         sizes = np.asarray([pool.size for pool in instance.pools], dtype=np.int64)
-        for e, r in plan.old_room.items():
-            pool = instance.room_pool[r]
-            if e in plan.keep_item and pool >= 0 and sizes[pool] >= 2:
+        for e, kept in plan.keep_item.items():
+            items = instance.event_items[e]
+            cost = plan.item_cost[items]
+            same_time = instance.item_start[items] == instance.item_start[kept]
+            other_pool = same_time & (instance.item_pool[items] != instance.item_pool[kept])
+            if other_pool.any():
+                room[e] = int(cost[other_pool].min())
+            if own_rooms and sizes[instance.item_pool[kept]] >= 2:
                 change = int(plan.room_change[e])
-                least[e] = change if least[e] < 0 else min(int(least[e]), change)
-    return least
+                room[e] = change if room[e] < 0 else min(int(room[e]), change)
+            if (~same_time).any():
+                moved[e] = int(cost[~same_time].min())
+        return cls(room, moved)
 
 
-def _rows_without_absent_predecessors(sub: Instance, may_step_aside: BoolArray) -> Rows:
-    """The rules of ``sub``, but an 'after' rule whose earlier event may step aside (it then takes no time)
-    is dropped: its later event may then stay where it was."""
+# The rules a change of room alone leaves as they were: the event still runs then, with its people and
+# resources (its rooms, zone and so its travel and escorts may change).
+_ROOM_FREE_FAMILIES = frozenset({"participant_one_event_at_a_time", "daily_event_limit", "after", "exclusive",
+                                 "resource_capacity"})
+
+
+def _with_room_changes(rows: Rows, room_change_of: IntArray) -> Rows:
+    """``rows``, where each placement with a room change (``room_change_of``, its variable, or -1) also counts,
+    as that variable, in the rules a change of room alone leaves as they were."""
+    changed = Rows()
+    for items, coefs, upper, family in zip(rows.items, rows.coefs, rows.upper, rows.family, strict=True):
+        variables = room_change_of[items]
+        moving = variables >= 0
+        if family in _ROOM_FREE_FAMILIES and moving.any():
+            items, coefs = np.concatenate([items, variables[moving]]), np.concatenate([coefs, coefs[moving]])
+        changed.add(items, coefs, upper, family)
+    return changed
+
+
+def _rows_of_the_group(sub: Instance, mine: BoolArray) -> Rows:
+    """The rules of ``sub`` that a group's answer can break, with every other event in place or stepping aside:
+    those with a placement of the group (``mine``) and those the others already break in place (e.g. a cut
+    resource). An 'after' rule whose earlier event may step aside (it then takes no time) is dropped too: its
+    later event may then stay where it was."""
     rows = all_rows(sub)
     kept = Rows()
     for items, coefs, upper, family in zip(rows.items, rows.coefs, rows.upper, rows.family, strict=True):
-        if family == "after" and may_step_aside[sub.item_event[items[coefs < 0]]].any():
+        theirs = ~mine[items]
+        if family == "after" and (theirs & (coefs < 0)).any():
             continue
+        if theirs.all() and int(coefs.sum()) <= upper:
+            continue  # (each other event has one placement here, its old one: in place, they all hold it)
         kept.add(items, coefs, upper, family)
     return kept
 
