@@ -37,8 +37,7 @@ class _Relaxation:
 
 def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
                       deadline: float, workers: int, seed: int, stop: threading.Event | None,
-                      target: int | None = None, own_rooms: bool = False,
-                      hint: IntArray | None = None) -> _Relaxation | None:
+                      target: int | None = None, own_rooms: bool = False) -> _Relaxation | None:
     """The least disruption of a repair that keeps every ``wanted`` event, bounded by a relaxation that grows:
     the events of a group (first the ``start`` events, those the change displaced or names) may take any of
     their placements; every other event either stays where it was or steps aside, paying the least any move
@@ -49,8 +48,7 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
     steps aside, the answer is a repair, and the least disruptive one. Otherwise the events that stepped aside,
     and the others their answer runs into, join the group and it is solved again. It stops then, when time
     runs out (``deadline``, ``time.monotonic()``) or when the bound reaches ``target`` (the cost of the repair
-    in hand, then minimal). None when the group cannot keep every wanted event (then no repair can). The first
-    search starts from ``hint`` (placements per event), else from the old plan.
+    in hand, then minimal). None when the group cannot keep every wanted event (then no repair can).
 
     With ``own_rooms``, an event that stays in its old pool of rooms pays a room change unless it keeps its
     own old room (:func:`_claim_own_rooms`): the pooled model's blind spot, priced. An answer where no event
@@ -59,7 +57,7 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
     group = set(start)
     best = _Relaxation(0, None, set(group))
     best_cost = 0
-    hint = np.asarray(sorted(plan.keep_item.values()), dtype=np.int64) if hint is None else hint[hint >= 0]
+    hint = np.asarray(sorted(plan.keep_item.values()), dtype=np.int64)
     least = _LeastMoves.of(instance, plan, own_rooms)
     while stop is None or not stop.is_set():
         events = instance.with_predecessors(group)
