@@ -131,7 +131,8 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
         if own_rooms:  # the rooms claimed: the group's events that keep their own room, the others in theirs
             values = np.asarray(solver.response_proto.solution, dtype=np.int64)
             kept_own = sub.item_event[claims.item[values[claims.variable] > 0]]
-            rooms = {e: plan.old_room[e] for e in others} | {e: plan.old_room[e] for e in kept_own.tolist()}
+            surely_kept = sub.item_event[claims.uncontested[values[claims.uncontested] > 0]]
+            rooms = {e: plan.old_room[e] for e in [*others, *kept_own.tolist(), *surely_kept.tolist()]}
             on_own_pool = claims.item[values[claims.item] > 0]
             answer_cost += int(plan.room_change[sub.item_event[on_own_pool]].sum() - plan.room_change[kept_own].sum())
         log.debug("relaxation of %d events (own rooms: %s): bound %d, %d stepped aside (%s in %.2f s)",
@@ -220,10 +221,11 @@ class _OwnRoomClaims:
 
     variable: IntArray  # the claim's variable in the model
     item: IntArray  # the placement (in the restricted instance) it claims the room for
+    uncontested: IntArray  # placements that keep their event's room whatever the others do (no claim needed)
 
     @classmethod
     def none(cls) -> _OwnRoomClaims:
-        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
 
 def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, to_full: IntArray, inside: BoolArray,
@@ -234,7 +236,8 @@ def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, to_
     keeps its own room (only if placed there); at no time do two claims on one room overlap (changeover or
     sweep included), counting the other events kept in place in their own rooms. Any repair with concrete rooms
     gives such claims (each event in its old room claims it), so the least cost with claims still bounds the
-    true least disruption below, and an answer whose claims hold when rooms are assigned costs what it says."""
+    true least disruption below, and an answer whose claims hold when rooms are assigned costs what it says.
+    A placement no other claim can overlap needs no claim: it keeps its room (``uncontested``)."""
     old_room = np.full(len(instance.events), -1, dtype=np.int64)
     old_room[list(plan.old_room)] = list(plan.old_room.values())
     room_pool = np.append(instance.room_pool, -1)  # (index -1: no old room)
@@ -242,24 +245,33 @@ def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, to_
     room = old_room[sub.item_event]
     pool = room_pool[room]
     in_own_pool = (room >= 0) & (pool == sub.item_pool) & (sizes[pool] >= 2)
-    items = np.flatnonzero(in_own_pool & inside[sub.item_event])
+    day_start = sub.grid.day_offset[sub.grid.slot_day[sub.item_start]]
+    begin, end = np.maximum(sub.item_start - sub.item_lead, day_start), sub.item_end
+    # the other events (in the model, they only have their old placement): placed means in their own room
+    held = np.flatnonzero(in_own_pool & ~inside[sub.item_event])
+    mine = np.flatnonzero(in_own_pool & inside[sub.item_event])
+    # A placement no other claim can overlap (no other group event had its room, no other event holds it then)
+    # keeps its room for sure: no claim needed.
+    cover = np.zeros((len(instance.rooms), sub.grid.n_slots + 1), dtype=np.int64)
+    for i in held.tolist():
+        cover[room[i], begin[i]: end[i]] = 1
+    covered = np.concatenate([np.zeros((cover.shape[0], 1), dtype=np.int64), np.cumsum(cover, axis=1)], axis=1)
+    rivals = np.bincount(old_room[np.unique(sub.item_event[mine])], minlength=len(instance.rooms))
+    contested = (rivals[room[mine]] > 1) | (covered[room[mine], end[mine]] > covered[room[mine], begin[mine]])
+    items, kept = mine[contested], mine[~contested]
     first = len(model.proto.variables)
     for _ in range(items.size):
         model.proto.variables.add().domain.extend([0, 1])
     variable = np.arange(first, first + items.size, dtype=np.int64)
     for v, i in zip(variable.tolist(), items.tolist(), strict=True):  # a claim only for the placement chosen
         add_linear(model, np.asarray([v, i], dtype=np.int64), np.asarray([1, -1], dtype=np.int64), -1, 0)
-    # the other events (in the model, they only have their old placement): placed means in their own room
-    held = np.flatnonzero(in_own_pool & ~inside[sub.item_event])
     entries = np.concatenate([variable, held])
     claimed = np.concatenate([items, held])
-    day_start = sub.grid.day_offset[sub.grid.slot_day[sub.item_start[claimed]]]
-    rows = slot_rows(entries, room[claimed], np.maximum(sub.item_start[claimed] - sub.item_lead[claimed], day_start),
-                     sub.item_end[claimed], np.ones(claimed.size, dtype=np.int64),
+    rows = slot_rows(entries, room[claimed], begin[claimed], end[claimed], np.ones(claimed.size, dtype=np.int64),
                      np.ones(len(instance.rooms), dtype=np.int64), sub.grid.n_slots, "own_room")
     for members, weights, upper in zip(rows.items, rows.coefs, rows.upper, strict=True):
         add_linear(model, members, weights, 0, upper)
-    return _OwnRoomClaims(variable, items)
+    return _OwnRoomClaims(variable, items, kept)
 
 
 def _clashing_events(instance: Instance, chosen: IntArray) -> set[int]:
