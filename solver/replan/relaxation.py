@@ -9,7 +9,7 @@ import math
 import threading
 import time
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -20,6 +20,7 @@ from solver.model.constraints import all_rows
 from solver.model.rows import IntArray, RowIndex, Rows, slot_rows
 from solver.replan.plan import _PreviousPlan
 from solver.replan.search import _PLACEMENTS_PER_SECOND, _chosen, _set_objective, _solve
+from solver.solve import assign_rooms
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +54,14 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
     With ``own_rooms``, an event that stays in its old pool of rooms pays a room change unless it keeps its
     own old room (:func:`_claim_own_rooms`): the pooled model's blind spot, priced. An answer where no event
     steps aside is then a repair only if its rooms can be assigned as claimed (``rooms``): events that cannot
-    change rooms during a meeting may not fit around the claims."""
+    change rooms during a meeting may not fit around the claims. If they do not, the rooms of the pools where
+    they do not are named in the group's placements there, and the group solved again."""
     group = set(start)
     best = _Relaxation(0, None, set(group))
     best_cost = 0
     hint = np.asarray(sorted(plan.keep_item.values()), dtype=np.int64)
     least = _LeastMoves.of(instance, plan, own_rooms)
+    apart: set[int] = set()  # pools whose rooms the group's placements name (see _claim_own_rooms)
     while stop is None or not stop.is_set():
         events = instance.with_predecessors(group)
         inside = np.zeros(len(instance.events), dtype=bool)
@@ -95,7 +98,7 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
         cost = plan.item_cost[to_full]
         claims = _OwnRoomClaims.none()
         if own_rooms:
-            claims = _claim_own_rooms(instance, plan, sub, to_full, inside, model)
+            claims = _claim_own_rooms(instance, plan, sub, inside, model, apart)
             cost = cost + np.bincount(claims.item, weights=plan.room_change[sub.item_event[claims.item]],
                                       minlength=sub.n_items).astype(np.int64)
             extra = np.zeros(sub.n_items, dtype=np.int64)  # (the room changes are priced)
@@ -128,22 +131,30 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
             chosen[e] = others[e]
         rooms = None
         answer_cost = plan.cost_of(chosen)
+        short: set[int] = set()  # pools where the answer's rooms cannot be assigned as it says
         if own_rooms:  # the rooms claimed: the group's events that keep their own room, the others in theirs
             values = np.asarray(solver.response_proto.solution, dtype=np.int64)
+            rooms = {e: plan.old_room[e] for e in others} | claims.rooms_taken(sub, plan, values)
             kept_own = sub.item_event[claims.item[values[claims.variable] > 0]]
-            surely_kept = sub.item_event[claims.uncontested[values[claims.uncontested] > 0]]
-            rooms = {e: plan.old_room[e] for e in [*others, *kept_own.tolist(), *surely_kept.tolist()]}
             on_own_pool = claims.item[values[claims.item] > 0]
             answer_cost += int(plan.room_change[sub.item_event[on_own_pool]].sum() - plan.room_change[kept_own].sum())
-        log.debug("relaxation of %d events (own rooms: %s): bound %d, %d stepped aside (%s in %.2f s)",
-                  len(best.group), own_rooms, best.bound, len(stepped_aside), solver.status_name(status),
-                  solver.wall_time)
-        if not stepped_aside and (best.chosen is None or answer_cost < best_cost
-                                  or (answer_cost == best_cost and plan.rank_of(chosen) < plan.rank_of(best.chosen))):
+            if not stepped_aside:
+                short = _rooms_short(instance, chosen, rooms)
+        log.debug("relaxation of %d events (own rooms: %s): bound %d, %d stepped aside, rooms short in %s (%s in "
+                  "%.2f s)", len(best.group), own_rooms, best.bound, len(stepped_aside), sorted(short),
+                  solver.status_name(status), solver.wall_time)
+        repair = not stepped_aside and not short
+        if repair and (best.chosen is None or answer_cost < best_cost
+                       or (answer_cost == best_cost and plan.rank_of(chosen) < plan.rank_of(best.chosen))):
             best.chosen, best.rooms, best_cost = chosen, rooms, answer_cost
         best.answer, best.group = chosen, best.group | stepped_aside
-        if not stepped_aside or status != cp_model.OPTIMAL or (target is not None and best.bound >= target):
+        if repair or status != cp_model.OPTIMAL or (target is not None and best.bound >= target):
             break
+        if short:
+            if short <= apart:
+                break  # (cannot happen: the rooms of the pools apart are the answer's own)
+            apart |= short  # the same group, with those pools' rooms named
+            continue
         # and every other event their answer (the others back in place) runs into: the group grows faster
         group |= stepped_aside | (_clashing_events(instance, chosen) & set(others))
         hint = chosen[chosen >= 0]
@@ -217,19 +228,32 @@ def _rows_of_the_group(sub: Instance, mine: BoolArray) -> Rows:
 
 @dataclass
 class _OwnRoomClaims:
-    """Variables saying "this placement keeps its event's own old room" (see :func:`_claim_own_rooms`)."""
+    """Variables saying "this placement keeps its event's own old room" (see :func:`_claim_own_rooms`), and, in
+    the pools whose rooms are told apart, "this placement takes that room"."""
 
     variable: IntArray  # the claim's variable in the model
     item: IntArray  # the placement (in the restricted instance) it claims the room for
     uncontested: IntArray  # placements that keep their event's room whatever the others do (no claim needed)
+    other_room: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # variables: another room
+    other_item: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # their placements
+    other_room_id: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # and rooms
 
     @classmethod
     def none(cls) -> _OwnRoomClaims:
         return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
+    def rooms_taken(self, sub: Instance, plan: _PreviousPlan, values: IntArray) -> dict[int, int]:
+        """The group's events with the room the answer (``values``) gives them, where it says."""
+        rooms = {int(e): plan.old_room[int(e)] for e in sub.item_event[self.item[values[self.variable] > 0]]}
+        rooms |= {int(e): plan.old_room[int(e)] for e in sub.item_event[self.uncontested[values[self.uncontested] > 0]]}
+        taken = values[self.other_room] > 0
+        rooms |= dict(zip(sub.item_event[self.other_item[taken]].tolist(), self.other_room_id[taken].tolist(),
+                          strict=True))
+        return rooms
 
-def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, to_full: IntArray, inside: BoolArray,
-                     model: cp_model.CpModel) -> _OwnRoomClaims:
+
+def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, inside: BoolArray,
+                     model: cp_model.CpModel, apart: AbstractSet[int] = frozenset()) -> _OwnRoomClaims:
     """An event that keeps its pool of rooms keeps its own old room only if nothing else holds that room then.
 
     For each placement of a group event (``inside``) in its old room's pool (of several rooms), a claim that it
@@ -237,7 +261,10 @@ def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, to_
     sweep included), counting the other events kept in place in their own rooms. Any repair with concrete rooms
     gives such claims (each event in its old room claims it), so the least cost with claims still bounds the
     true least disruption below, and an answer whose claims hold when rooms are assigned costs what it says.
-    A placement no other claim can overlap needs no claim: it keeps its room (``uncontested``)."""
+    A placement no other claim can overlap needs no claim: it keeps its room (``uncontested``).
+
+    In the pools ``apart``, a group event's placement also says which room it takes (claims are then its own
+    room): an event that cannot keep a room all along is seen (it may not fit around the claims otherwise)."""
     old_room = np.full(len(instance.events), -1, dtype=np.int64)
     old_room[list(plan.old_room)] = list(plan.old_room.values())
     room_pool = np.append(instance.room_pool, -1)  # (index -1: no old room)
@@ -250,6 +277,7 @@ def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, to_
     # the other events (in the model, they only have their old placement): placed means in their own room
     held = np.flatnonzero(in_own_pool & ~inside[sub.item_event])
     mine = np.flatnonzero(in_own_pool & inside[sub.item_event])
+    told_apart = np.isin(sub.item_pool, np.asarray(sorted(apart), dtype=np.int64))
     # A placement no other claim can overlap (no other group event had its room, no other event holds it then)
     # keeps its room for sure: no claim needed.
     cover = np.zeros((len(instance.rooms), sub.grid.n_slots + 1), dtype=np.int64)
@@ -257,21 +285,54 @@ def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, to_
         cover[room[i], begin[i]: end[i]] = 1
     covered = np.concatenate([np.zeros((cover.shape[0], 1), dtype=np.int64), np.cumsum(cover, axis=1)], axis=1)
     rivals = np.bincount(old_room[np.unique(sub.item_event[mine])], minlength=len(instance.rooms))
-    contested = (rivals[room[mine]] > 1) | (covered[room[mine], end[mine]] > covered[room[mine], begin[mine]])
+    contested = ((rivals[room[mine]] > 1) | (covered[room[mine], end[mine]] > covered[room[mine], begin[mine]])
+                 | told_apart[mine])
     items, kept = mine[contested], mine[~contested]
-    first = len(model.proto.variables)
-    for _ in range(items.size):
-        model.proto.variables.add().domain.extend([0, 1])
-    variable = np.arange(first, first + items.size, dtype=np.int64)
-    for v, i in zip(variable.tolist(), items.tolist(), strict=True):  # a claim only for the placement chosen
-        add_linear(model, np.asarray([v, i], dtype=np.int64), np.asarray([1, -1], dtype=np.int64), -1, 0)
-    entries = np.concatenate([variable, held])
-    claimed = np.concatenate([items, held])
-    rows = slot_rows(entries, room[claimed], begin[claimed], end[claimed], np.ones(claimed.size, dtype=np.int64),
+    variable = _new_booleans(model, items.size)
+    # in the pools told apart, every other room of the pool, for every placement of a group event there
+    spread = np.flatnonzero(told_apart & inside[sub.item_event])
+    other_item, other_room_id = [], []
+    for i in spread.tolist():
+        for r in instance.pools[int(sub.item_pool[i])].rooms:
+            if r != room[i]:
+                other_item.append(i)
+                other_room_id.append(r)
+    other_items = np.asarray(other_item, dtype=np.int64)
+    other_rooms = np.asarray(other_room_id, dtype=np.int64)
+    other_room = _new_booleans(model, other_items.size)
+    # a claim (or a room) only for the placement chosen; in the pools apart, exactly one room for it
+    exact = np.zeros(sub.n_items, dtype=bool)
+    exact[spread] = True
+    choices: dict[int, list[int]] = {}
+    for v, i in zip(np.concatenate([variable, other_room]).tolist(), np.concatenate([items, other_items]).tolist(),
+                    strict=True):
+        choices.setdefault(i, []).append(v)
+    for i, options in choices.items():
+        members = np.asarray([*options, i], dtype=np.int64)
+        coefs = np.asarray([1] * len(options) + [-1], dtype=np.int64)
+        add_linear(model, members, coefs, 0 if exact[i] else -1, 0)
+    entries = np.concatenate([variable, held, other_room])
+    claimed = np.concatenate([items, held, other_items])
+    rooms_of = np.concatenate([room[items], room[held], other_rooms])
+    rows = slot_rows(entries, rooms_of, begin[claimed], end[claimed], np.ones(claimed.size, dtype=np.int64),
                      np.ones(len(instance.rooms), dtype=np.int64), sub.grid.n_slots, "own_room")
     for members, weights, upper in zip(rows.items, rows.coefs, rows.upper, strict=True):
         add_linear(model, members, weights, 0, upper)
-    return _OwnRoomClaims(variable, items, kept)
+    return _OwnRoomClaims(variable, items, kept, other_room, other_items, other_rooms)
+
+
+def _new_booleans(model: cp_model.CpModel, count: int) -> IntArray:
+    """``count`` new boolean variables of ``model``, their indices."""
+    first = len(model.proto.variables)
+    for _ in range(count):
+        model.proto.variables.add().domain.extend([0, 1])
+    return np.arange(first, first + count, dtype=np.int64)
+
+
+def _rooms_short(instance: Instance, chosen: IntArray, rooms: dict[int, int]) -> set[int]:
+    """The pools where the rooms of ``chosen`` cannot be assigned as ``rooms`` says."""
+    assigned = assign_rooms(instance, chosen, rooms)
+    return {int(instance.room_pool[r]) for e, r in rooms.items() if chosen[e] >= 0 and assigned.get(e) != r}
 
 
 def _clashing_events(instance: Instance, chosen: IntArray) -> set[int]:
