@@ -362,6 +362,39 @@ def test_a_room_change_forced_inside_a_pool_is_proven_with_rooms_apart() -> None
     assert result.proven_minimal and result.disruption_bound == result.disruption
 
 
+def test_a_meeting_that_cannot_keep_one_room_all_along_is_seen() -> None:
+    # r1 and r2 are identical; a1 holds r1 09:00-10:00, b1 holds r2 10:00-11:00, m holds r3 09:30-10:30 and
+    # can only run then. r3 closes: at every moment one room of the pool is free for m, but no one room is free
+    # all along, unless a1 or b1 changes room too. Claims on own rooms alone price m's room change only (3);
+    # with the pool's rooms named, the relaxation sees the second room change (6), and its answer holds.
+    rooms = [{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}, {"id": "r3", "capacity": 10}]
+    people = [{"id": p, "delegation": p} for p in "abc"]
+
+    def meetings(pinned: bool) -> list[dict[str, Any]]:
+        def pin(room: str, start: str) -> dict[str, Any]:
+            return {"pinned": {"room": room, "start": at(start)}} if pinned else {}
+        return [event("a1", 60, ("a",), **pin("r1", "09:00")), event("b1", 60, ("b",), **pin("r2", "10:00")),
+                event("m", 60, ("c",), earliest=at("09:30"), latest_end=at("10:30"), **pin("r3", "09:30"))]
+
+    before = solved(scenario(rooms=rooms, participants=people, events=meetings(pinned=True)))
+    model = scenario(rooms=rooms, participants=people, events=meetings(pinned=False))
+    closure = {"op": "room_closed", "room": "r3", "start": at("09:00"), "end": at("12:00")}
+    changed = apply_changes(model, parse_changes([closure]))
+    instance = compile_scenario(changed)
+    weights = DisruptionWeights()
+    plan = _PreviousPlan.of(instance, before, weights)
+    own = _grown_relaxation(instance, plan, plan.scheduled_mask.copy(), set(plan.broken()), time.monotonic() + 10,
+                            2, 0, None, own_rooms=True)
+    assert own is not None and own.chosen is not None and own.rooms is not None
+    assert own.bound == 2 * weights.room_change
+    ref = ScenarioRef(name=changed.name, fingerprint=changed.fingerprint())
+    table = timetable_from_placements(instance, own.chosen, ref, preferred=own.rooms)
+    assert validate_timetable(changed, table) == []
+    assert measure_disruption(changed, before, table, weights) == own.bound
+    result = resolve(model, before, [closure], time_limit=5)
+    assert result.proven_minimal and result.disruption == 2 * weights.room_change
+
+
 def _change_at(kind: str, model: Scenario, target: Assignment) -> dict[str, Any] | None:
     """A change of ``kind`` that hits the ``target`` assignment (None if it cannot: the event uses no resource)."""
     if kind == "room_closed":
