@@ -41,19 +41,21 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
                       target: int | None = None, own_rooms: bool = False) -> _Relaxation | None:
     """The least disruption of a repair that keeps every ``wanted`` event, bounded by a relaxation that grows:
     the events of a group (first the ``start`` events, those the change displaced or names) may take any of
-    their placements; every other event either stays where it was or steps aside, paying the least any move
-    of it costs (:func:`_least_moves`) but then taking no room, time or resource at all.
+    their placements; every other event either stays where it was, or changes its room alone at the least
+    price of that (it still holds its people, resources and time: :data:`_ROOM_FREE_FAMILIES`), or steps aside
+    at the least price of a new time, taking no room, time or resource at all (:class:`_LeastMoves`).
 
-    Any repair of the whole summit is one of the relaxation's answers (an event of it that moved steps aside,
-    and pays no more than its move), so the relaxation's least cost bounds every repair's below. When no event
-    steps aside, the answer is a repair, and the least disruptive one. Otherwise the events that stepped aside,
-    and the others their answer runs into, join the group and it is solved again. It stops then, when time
-    runs out (``deadline``, ``time.monotonic()``) or when the bound reaches ``target`` (the cost of the repair
-    in hand, then minimal). None when the group cannot keep every wanted event (then no repair can).
+    Any repair of the whole summit is one of the relaxation's answers (an event of it that moved changes its
+    room alone or steps aside, and pays no more than its move), so the relaxation's least cost bounds every
+    repair's below. When no event moves, the answer is a repair, and the least disruptive one. Otherwise the
+    events that moved, and the others their answer runs into, join the group and it is solved again. It stops
+    then, when time runs out (``deadline``, ``time.monotonic()``) or when the bound reaches ``target`` (the cost
+    of the repair in hand, then minimal). None when the group cannot keep every wanted event (then no repair
+    can).
 
     With ``own_rooms``, an event that stays in its old pool of rooms pays a room change unless it keeps its
     own old room (:func:`_claim_own_rooms`): the pooled model's blind spot, priced. An answer where no event
-    steps aside is then a repair only if its rooms can be assigned as claimed (``rooms``): events that cannot
+    moves is then a repair only if its rooms can be assigned as claimed (``rooms``): events that cannot
     change rooms during a meeting may not fit around the claims. If they do not, the rooms of the pools where
     they do not are named in the group's placements there, and the group solved again."""
     group = set(start)
