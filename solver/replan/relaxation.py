@@ -33,7 +33,7 @@ class _Relaxation:
     chosen: IntArray | None  # the best repair found on the way (it costs ``bound`` when proven minimal)
     group: set[int]  # the events free in the last answer, and those that stepped aside in it
     answer: IntArray | None = None  # that answer, the events that stepped aside back in place (it may break rules)
-    rooms: dict[int, int] | None = None  # with own rooms priced: the events of ``chosen`` that keep their room
+    rooms: dict[int, int] | None = None  # with own rooms priced: the rooms ``chosen`` gives, where it says
 
 
 def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
@@ -86,8 +86,9 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
         room_change_of[may_change_room] = sub.n_items + np.arange(may_change_room.size)
         rows = _with_room_changes(_rows_of_the_group(sub, mine), room_change_of)
         model = build_model(sub, with_objective=False, rows=rows).model
-        for _ in range(may_change_room.size):
-            model.proto.variables.add().domain.extend([0, 1])
+        # (the rows above already name these variables: they come right after the placements')
+        room_change_vars = _new_booleans(model, may_change_room.size)
+        assert (room_change_vars == room_change_of[may_change_room]).all()
         for e in np.flatnonzero(inside).tolist():
             items = sub.event_items[e]
             add_linear(model, items, np.ones(items.size, dtype=np.int64), 1, 1)
