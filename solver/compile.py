@@ -200,6 +200,16 @@ class Instance:
         return self.item_start + self.duration[self.item_event]
 
     @cached_property
+    def item_room_from(self) -> IntArray:
+        """Per placement, the first slot it holds its room: the changeover or sweep before it, within its day."""
+        return np.maximum(self.item_start - self.item_lead, self.grid.day_offset[self.grid.slot_day[self.item_start]])
+
+    @cached_property
+    def pool_size(self) -> IntArray:
+        """Per pool, its number of rooms."""
+        return np.asarray([pool.size for pool in self.pools], dtype=np.int64)
+
+    @cached_property
     def item_zone(self) -> IntArray:
         zones = np.asarray([p.zone for p in self.pools], dtype=np.int64)
         return zones[self.item_pool] if self.pools else np.zeros(0, dtype=np.int64)

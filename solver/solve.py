@@ -295,13 +295,9 @@ def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int]
     ``preferred`` room (its room in the previous timetable) whenever that room is free."""
     preferred = preferred or {}
     room_of: dict[int, int] = {}
-    day_start = instance.grid.day_offset[instance.grid.slot_day]
     for pool in instance.pools:
         placed = [int(i) for i in chosen[chosen >= 0] if instance.item_pool[i] == pool.index]
-        occupancy = sorted(
-            (max(int(instance.item_start[i] - instance.item_lead[i]), int(day_start[instance.item_start[i]])),
-             int(instance.item_end[i]), i)
-            for i in placed)
+        occupancy = sorted((int(instance.item_room_from[i]), int(instance.item_end[i]), i) for i in placed)
         free_from = {room: -1 for room in pool.rooms}
         # Later uses each room is wished for, so that an event without a usable wish takes the
         # free room wished for latest (or not at all) and leaves the others to their events.

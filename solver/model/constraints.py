@@ -32,12 +32,10 @@ def rooms_hold_one_event_at_a_time(instance: Instance) -> Rows:
     Identical rooms are pooled: at every slot, the events held in a pool (counting the
     changeover or sweep before each) are at most the number of its rooms.
     """
-    start = instance.item_start
-    first = np.maximum(start - instance.item_lead, _day_start(instance, start))
-    sizes = np.asarray([pool.size for pool in instance.pools], dtype=np.int64)
     return slot_rows(
-        np.arange(instance.n_items), instance.item_pool, first, instance.item_end,
-        np.ones(instance.n_items, dtype=np.int64), sizes, instance.grid.n_slots, "room_one_event_at_a_time",
+        np.arange(instance.n_items), instance.item_pool, instance.item_room_from, instance.item_end,
+        np.ones(instance.n_items, dtype=np.int64), instance.pool_size, instance.grid.n_slots,
+        "room_one_event_at_a_time",
     )
 
 

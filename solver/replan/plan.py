@@ -126,6 +126,13 @@ class _PreviousPlan:
         return cls(keep, np.asarray(sorted(scheduled), dtype=np.int64), cost, old_room, old_start, len(scheduled),
                    len(instance.events), extra, scale, change_cost)
 
+    @cached_property
+    def old_room_of(self) -> IntArray:
+        """Per event, its room in the previous timetable (-1: none)."""
+        rooms = np.full(self.n_events, -1, dtype=np.int64)
+        rooms[list(self.old_room)] = list(self.old_room.values())
+        return rooms
+
     def broken(self) -> list[int]:
         return [int(e) for e in self.scheduled if int(e) not in self.keep_item]
 
@@ -200,8 +207,7 @@ def _room_extra(instance: Instance, old_room: dict[int, int], old_start: dict[in
     n_slots = grid.n_slots
     n_events = len(instance.events)
     # a room is in use from the changeover or sweep before an event to its end
-    day_start = grid.day_offset[grid.slot_day[instance.item_start]]
-    begin_all = np.maximum(instance.item_start - instance.item_lead, day_start)
+    begin_all = instance.item_room_from
     end_all = np.minimum(instance.item_end, n_slots)
     room_of = np.full(n_events, -1, dtype=np.int64)
     start_of = np.full(n_events, -1, dtype=np.int64)

@@ -99,11 +99,10 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
             members = np.asarray([i] if v < 0 else [i, v], dtype=np.int64)
             add_linear(model, members, np.ones(members.size, dtype=np.int64), 0 if moves else 1, 1)
         cost = plan.item_cost[to_full]
-        claims = _OwnRoomClaims.none()
+        claims = _claim_own_rooms(instance, plan, sub, inside, model, apart) if own_rooms else _OwnRoomClaims.none()
+        claim_change = plan.room_change[sub.item_event[claims.item]]  # what keeping the room claimed saves
         if own_rooms:
-            claims = _claim_own_rooms(instance, plan, sub, inside, model, apart)
-            cost = cost + np.bincount(claims.item, weights=plan.room_change[sub.item_event[claims.item]],
-                                      minlength=sub.n_items).astype(np.int64)
+            cost = cost + np.bincount(claims.item, weights=claim_change, minlength=sub.n_items).astype(np.int64)
             extra = np.zeros(sub.n_items, dtype=np.int64)  # (the room changes are priced)
         else:
             extra = np.where(mine, plan.room_extra[to_full], 0)  # (a tie-break: the likely room changes)
@@ -117,7 +116,7 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
         room_only = (room_cost - base)[room_cost >= 0] * scale
         variables = used.tolist() + room_change_of[may_change_room].tolist() + claims.variable.tolist()
         weights = (coefs[used].tolist() + room_only.tolist()
-                   + (-plan.room_change[sub.item_event[claims.item]] * scale).tolist())
+                   + (-claim_change * scale).tolist())
         _set_objective(model, variables, weights, maximize=False)
         model.proto.solution_hint.vars.extend(range(sub.n_items))
         model.proto.solution_hint.values.extend(np.isin(to_full, hint).astype(np.int64).tolist())
@@ -177,7 +176,7 @@ class _LeastMoves:
         """With ``own_rooms``, a change of room within the event's pool counts too."""
         room = np.full(len(instance.events), -1, dtype=np.int64)
         moved = np.full(len(instance.events), -1, dtype=np.int64)
-        sizes = np.asarray([pool.size for pool in instance.pools], dtype=np.int64)
+        sizes = instance.pool_size
         for e, kept in plan.keep_item.items():
             items = instance.event_items[e]
             cost = plan.item_cost[items]
@@ -268,15 +267,13 @@ def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, ins
 
     In the pools ``apart``, a group event's placement also says which room it takes (claims are then its own
     room): an event that cannot keep a room all along is seen (it may not fit around the claims otherwise)."""
-    old_room = np.full(len(instance.events), -1, dtype=np.int64)
-    old_room[list(plan.old_room)] = list(plan.old_room.values())
+    old_room = plan.old_room_of
     room_pool = np.append(instance.room_pool, -1)  # (index -1: no old room)
-    sizes = np.asarray([pool.size for pool in instance.pools] + [0], dtype=np.int64)
+    sizes = np.append(instance.pool_size, 0)
     room = old_room[sub.item_event]
     pool = room_pool[room]
     in_own_pool = (room >= 0) & (pool == sub.item_pool) & (sizes[pool] >= 2)
-    day_start = sub.grid.day_offset[sub.grid.slot_day[sub.item_start]]
-    begin, end = np.maximum(sub.item_start - sub.item_lead, day_start), sub.item_end
+    begin, end = sub.item_room_from, sub.item_end
     # the other events (in the model, they only have their old placement): placed means in their own room
     held = np.flatnonzero(in_own_pool & ~inside[sub.item_event])
     mine = np.flatnonzero(in_own_pool & inside[sub.item_event])
