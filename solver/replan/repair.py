@@ -29,7 +29,7 @@ from solver.replan.change import (
 )
 from solver.replan.plan import DisruptionWeights, _placements_of, _PreviousPlan, measure_disruption
 from solver.replan.proof import _BudgetLadder, _concrete_repair, _disruption_lp
-from solver.replan.relaxation import _grown_relaxation, _Relaxation
+from solver.replan.relaxation import _grown_relaxation, _Relaxation, _RelaxationBeside
 from solver.replan.search import (
     _PLACEMENTS_PER_SECOND,
     _build,
@@ -129,6 +129,18 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     wanted_mask[wanted] = True
     relaxation: _Relaxation | None = None  # the relaxation around the change's events, once tried
     relaxed = False
+    # When the change displaces events, the relaxation is usually needed: it starts now, on a worker of its own,
+    # and the repair searches until it is needed use the others (see _RelaxationBeside).
+    beside = (_RelaxationBeside(instance, plan, wanted_mask, set(plan.broken()) | named, search_end, seed)
+              if workers >= 2 and (plan.broken() or _over_capacity(changed, previous, change_list)) else None)
+    searching = workers - 1 if beside is not None else workers  # the workers of the repair searches meanwhile
+
+    def relax(seconds: float, target: int | None = None) -> _Relaxation | None:
+        """The relaxation around the change's events, given ``seconds`` more (see _grown_relaxation)."""
+        if beside is not None:
+            return beside.result(seconds, target)
+        return _grown_relaxation(instance, plan, wanted_mask, set(plan.broken()) | named, time.monotonic() + seconds,
+                                 workers, seed, stop, target=target)
     levels = ["change", "partners", "everything"]
     while levels:
         level = levels[0]
@@ -137,8 +149,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         stopped = stop is not None and stop.is_set()
         if (remaining <= 0.05 + _model_seconds(instance, free) or stopped) and best is not None:
             break  # no time to build and search a wider neighbourhood: the repair found stands
-        stage_a, proven_infeasible = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), workers,
-                                                seed, stop, start=best.chosen if best is not None else None,
+        stage_a, proven_infeasible = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5),
+                                                searching, seed, stop, start=best.chosen if best is not None else None,
                                                 keep_all=None if level == "change" else wanted,
                                                 more_to_gain=bool(candidates), named=named)
         phases.mark(f"keep_most_{level}")
@@ -150,7 +162,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                 # After the first level, only among the touched people's events (quick); after the second,
                 # on the whole summit.
                 conflict = conflicting_required_events(instance, max(0.5, left()), focus=set(plan.broken()) | named,
-                                                       workers=workers, focus_only=level == "change")
+                                                       workers=searching, focus_only=level == "change")
                 phases.mark("required_events_conflict")
                 if conflict is not None:
                     break
@@ -165,8 +177,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             # others step aside at a price (_grown_relaxation). Its answer, when none does, is the least
             # disruptive repair; else its bound stays (and the wider searches go on).
             relaxed = True
-            relaxation = _grown_relaxation(instance, plan, wanted_mask, set(plan.broken()) | named,
-                                           time.monotonic() + left() * 0.6, workers, seed, stop)
+            relaxation = relax(left() * 0.6)
+            searching = workers
             phases.mark("relaxation")
             if relaxation is not None and relaxation.chosen is not None \
                     and plan.cost_of(relaxation.chosen) <= relaxation.bound:
@@ -179,9 +191,9 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                     and left() > 0.3 + _model_seconds(instance, relaxation.group):
                 # Not proven: search the events the relaxation found in the way, from its answer (closer to a
                 # repair than the partners' neighbourhood's start).
-                around, _ = _keep_most(instance, plan, relaxation.group | named, "conflicts", left() * 0.5, workers,
-                                       seed, stop, start=relaxation.answer, keep_all=wanted, more_to_gain=False,
-                                       named=named)
+                around, _ = _keep_most(instance, plan, relaxation.group | named, "conflicts", left() * 0.5,
+                                       searching, seed, stop, start=relaxation.answer, keep_all=wanted,
+                                       more_to_gain=False, named=named)
                 phases.mark("keep_most_conflicts")
                 if around is not None and all(around.chosen[e] >= 0 for e in wanted):
                     best = around
@@ -197,11 +209,14 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             # Something is still left out: prove, on the left-out events' people alone, that no wider search keeps
             # more (e.g. a leader's shortened day cannot hold all their meetings), rather than searching everything.
             # (After the first level it would mostly be wasted: the partners' level usually keeps everything.)
-            ceiling = _value_ceiling(instance, plan, named, missing, min(0.25, left() * 0.2), left(), workers, seed)
+            ceiling = _value_ceiling(instance, plan, named, missing, min(0.25, left() * 0.2), left(), searching,
+                                     seed)
             phases.mark("value_ceiling")
             if ceiling is not None and plan.value_of(instance, stage_a.chosen, plan.counted(named)) >= ceiling:
                 best = stage_a
                 break
+    if best is None and beside is not None:
+        beside.cancel()
     if best is None and timed_out:
         best = _greedy_repair(instance, plan, named)
         phases.mark("greedy_repair")
@@ -217,7 +232,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
 
     remaining = max(0.05, left())
     stage_b = best.least_moves or (best if best.frame is None else _move_least(instance, plan, best, remaining * 0.5,
-                                                                               workers, seed, stop=stop))
+                                                                               searching, seed, stop=stop))
     phases.mark("move_least")
     chosen = stage_b.chosen
     disruption = plan.cost_of(chosen)
@@ -238,9 +253,10 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         # Bound (or find) the least disruption: the change's events free, the others in place or stepping aside at
         # a price (see _grown_relaxation).
         relaxed = True
-        relaxation = _grown_relaxation(instance, plan, wanted_mask, set(plan.broken()) | named,
-                                       time.monotonic() + left() * 0.6, workers, seed, stop, target=disruption)
+        relaxation = relax(left() * 0.6, target=disruption)
         phases.mark("relaxation")
+    if beside is not None:
+        beside.cancel()  # (not needed: the repair in hand is proven, or the relaxation was had)
     if relaxation is not None and keeps_wanted:
         lower = max(lower, relaxation.bound)
         found = relaxation.chosen
