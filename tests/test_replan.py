@@ -5,6 +5,7 @@ brute-force minimum."""
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -198,8 +199,6 @@ def test_hanoi_room_closure_repair_validates() -> None:
 
 
 def test_stop_signal_returns_the_repair_found_so_far() -> None:
-    import threading
-
     model = load_scenario("scenarios/hanoi-2025.yaml")
     previous = solve(model, time_limit=10, workers=2, seed=0).timetable
     stop = threading.Event()
@@ -213,7 +212,9 @@ def test_stop_signal_returns_the_repair_found_so_far() -> None:
         assert validate_timetable(result.scenario, result.timetable) == []
 
 
-def test_resource_cut_moves_the_cheapest_event_in_time_and_proves_it() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_resource_cut_moves_the_cheapest_event_in_time_and_proves_it(workers: int) -> None:
+    # (with two workers, the relaxation runs beside the repair searches, in a thread of its own)
     # two interpreted meetings at 09:00 in two rooms; one interpreter team is withdrawn
     model = scenario(rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}],
                      participants=[{"id": p, "delegation": p} for p in "abcd"] + [
@@ -224,7 +225,10 @@ def test_resource_cut_moves_the_cheapest_event_in_time_and_proves_it() -> None:
     before = solved(model)
     unpinned = [{"op": "unpin", "event": "x"}, {"op": "unpin", "event": "y"}]
     start = apply_changes(model, parse_changes(unpinned))
-    result = resolve(start, before, [{"op": "resource_capacity", "resource": "interp", "capacity": 1}], time_limit=5)
+    result = resolve(start, before, [{"op": "resource_capacity", "resource": "interp", "capacity": 1}], time_limit=5,
+                     workers=workers)
+    # nothing keeps searching once the repair is returned
+    assert not [t for t in threading.enumerate() if t.name == "relaxation-beside"]
     assert validate_timetable(result.scenario, result.timetable) == []
     # a new room frees no interpreter: the standard meeting (not the vvip one) moves to another time
     assert [m.event for m in result.diff.moved] == ["x"] and result.diff.dropped == []
