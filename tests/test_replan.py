@@ -198,15 +198,20 @@ def test_hanoi_room_closure_repair_validates() -> None:
     assert hit <= moved
 
 
-def test_stop_signal_returns_the_repair_found_so_far() -> None:
+@pytest.mark.parametrize("kind", ["room_closed", "resource_capacity"])
+def test_stop_signal_returns_the_repair_found_so_far(kind: str) -> None:
+    # (after a resource cut, the relaxation running beside the searches is not waited for either)
     model = load_scenario("scenarios/hanoi-2025.yaml")
     previous = solve(model, time_limit=10, workers=2, seed=0).timetable
     stop = threading.Event()
     stop.set()
     target = previous.assignments[0]
-    closure = {"op": "room_closed", "room": target.room, "start": target.start.isoformat(),
-               "end": target.end.isoformat()}
-    result = resolve(model, previous, [closure], time_limit=30, stop=stop)
+    change = ({"op": "room_closed", "room": target.room, "start": target.start.isoformat(),
+               "end": target.end.isoformat()} if kind == "room_closed"
+              else {"op": "resource_capacity", "resource": "interp-ru", "capacity": 2})
+    if kind == "resource_capacity":  # the cut leaves the resource over its new capacity: something must move
+        assert _over_capacity(apply_changes(model, parse_changes([change])), previous, parse_changes([change]))
+    result = resolve(model, previous, [change], time_limit=30, stop=stop)
     assert result.seconds < 15
     if result.timetable.status != "infeasible":
         assert validate_timetable(result.scenario, result.timetable) == []

@@ -171,11 +171,13 @@ class _RelaxationBeside:
 
     Its rounds are as fast on one worker as on two (measured on Hanoi's capacity cuts: 1.05 s and 3.3 s either
     way), so starting it with the change rather than after the first repairs gives it their time too. The
-    searches tell it the cost of the repair in hand (``target``): it stops once its bound reaches it."""
+    searches tell it the cost of the repair in hand (``target``): it stops once its bound reaches it, and when
+    the caller's ``stop`` is set it is not waited for."""
 
     def __init__(self, instance: Instance, plan: _PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
-                 deadline: float, seed: int) -> None:
+                 deadline: float, seed: int, stop: threading.Event | None = None) -> None:
         self.target: int | None = None
+        self._caller_stop = stop
         self._stop = threading.Event()
         self._outcome: list[_Relaxation | None] = []
         self._error: list[BaseException] = []
@@ -195,7 +197,10 @@ class _RelaxationBeside:
         is returned); ``target``: the repair in hand's cost, when known."""
         if target is not None:
             self.target = target
-        self._thread.join(max(0.0, seconds))
+        end = time.monotonic() + seconds
+        while self._thread.is_alive() and time.monotonic() < end and not (
+                self._caller_stop is not None and self._caller_stop.is_set()):
+            self._thread.join(min(0.05, max(0.0, end - time.monotonic())))
         self.cancel()
         if self._error:
             raise self._error[0]

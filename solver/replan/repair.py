@@ -135,7 +135,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # starts now, on a worker of its own, and the repair searches until it is needed use the others (see
     # _RelaxationBeside). (After other changes the first search often settles it: there, the relaxation running
     # beside only slowed it, by up to 0.7 s on a 4,000-request summit.)
-    beside = (_RelaxationBeside(instance, plan, wanted_mask, set(plan.broken()) | named, search_end, seed)
+    beside = (_RelaxationBeside(instance, plan, wanted_mask, set(plan.broken()) | named, search_end, seed, stop)
               if workers >= 2 and over_capacity else None)
     searching = workers - 1 if beside is not None else workers  # the workers of the repair searches meanwhile
 
