@@ -16,11 +16,11 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from solver.compile import BoolArray, Instance
-from solver.model.build import add_linear, build_model
+from solver.model.build import add_linear, build_model, new_booleans
 from solver.model.constraints import all_rows
 from solver.model.rows import IntArray, RowIndex, Rows, slot_rows
 from solver.replan.plan import _PreviousPlan
-from solver.replan.search import _PLACEMENTS_PER_SECOND, _chosen, _set_objective, _solve
+from solver.replan.search import _PLACEMENTS_PER_SECOND, _chosen, _hint, _set_objective, _solve
 from solver.solve import assign_rooms
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
         rows = _with_room_changes(_rows_of_the_group(sub, mine), room_change_of)
         model = build_model(sub, with_objective=False, rows=rows).model
         # (the rows above already name these variables: they come right after the placements')
-        room_change_vars = _new_booleans(model, may_change_room.size)
+        room_change_vars = new_booleans(model, may_change_room.size)
         assert (room_change_vars == room_change_of[may_change_room]).all()
         for e in np.flatnonzero(inside).tolist():
             items = sub.event_items[e]
@@ -120,8 +120,7 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
         weights = (coefs[used].tolist() + room_only.tolist()
                    + (-claim_change * scale).tolist())
         _set_objective(model, variables, weights, maximize=False)
-        model.proto.solution_hint.vars.extend(range(sub.n_items))
-        model.proto.solution_hint.values.extend(np.isin(to_full, hint).astype(np.int64).tolist())
+        _hint(model, to_full, hint)
         status, solver = _solve(model, max(0.01, deadline - time.monotonic()), workers, seed, stop)
         if status == cp_model.INFEASIBLE:
             return None
@@ -179,15 +178,15 @@ class _RelaxationBeside:
         self.target: int | None = None
         self._caller_stop = stop
         self._stop = threading.Event()
-        self._outcome: list[_Relaxation | None] = []
-        self._error: list[BaseException] = []
+        self._outcome: _Relaxation | None = None
+        self._error: BaseException | None = None
 
         def run() -> None:
             try:
-                self._outcome.append(_grown_relaxation(instance, plan, wanted, start, deadline, 1, seed, self._stop,
-                                                       target=lambda: self.target))
+                self._outcome = _grown_relaxation(instance, plan, wanted, start, deadline, 1, seed, self._stop,
+                                                  target=lambda: self.target)
             except BaseException as error:  # (raised again in the caller's thread, by result())
-                self._error.append(error)
+                self._error = error
 
         self._thread = threading.Thread(target=run, name="relaxation-beside", daemon=True)
         self._thread.start()
@@ -202,9 +201,9 @@ class _RelaxationBeside:
                 self._caller_stop is not None and self._caller_stop.is_set()):
             self._thread.join(min(0.05, max(0.0, end - time.monotonic())))
         self.cancel()
-        if self._error:
-            raise self._error[0]
-        return self._outcome[0] if self._outcome else None
+        if self._error is not None:
+            raise self._error
+        return self._outcome
 
     def cancel(self) -> None:
         """Stop it (at once: its search is interrupted) and wait for its thread to end."""
@@ -337,7 +336,7 @@ def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, ins
     contested = ((rivals[room[mine]] > 1) | (covered[room[mine], end[mine]] > covered[room[mine], begin[mine]])
                  | told_apart[mine])
     items, kept = mine[contested], mine[~contested]
-    variable = _new_booleans(model, items.size)
+    variable = new_booleans(model, items.size)
     # in the pools told apart, every other room of the pool, for every placement of a group event there
     spread = np.flatnonzero(told_apart & inside[sub.item_event])
     other_item, other_room_id = [], []
@@ -348,7 +347,7 @@ def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, ins
                 other_room_id.append(r)
     other_items = np.asarray(other_item, dtype=np.int64)
     other_rooms = np.asarray(other_room_id, dtype=np.int64)
-    other_room = _new_booleans(model, other_items.size)
+    other_room = new_booleans(model, other_items.size)
     # a claim (or a room) only for the placement chosen; in the pools apart, exactly one room for it
     exact = np.zeros(sub.n_items, dtype=bool)
     exact[spread] = True
@@ -368,14 +367,6 @@ def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, ins
     for members, weights, upper in zip(rows.items, rows.coefs, rows.upper, strict=True):
         add_linear(model, members, weights, 0, upper)
     return _OwnRoomClaims(variable, items, kept, other_room, other_items, other_rooms)
-
-
-def _new_booleans(model: cp_model.CpModel, count: int) -> IntArray:
-    """``count`` new boolean variables of ``model``, their indices."""
-    first = len(model.proto.variables)
-    for _ in range(count):
-        model.proto.variables.add().domain.extend([0, 1])
-    return np.arange(first, first + count, dtype=np.int64)
 
 
 def _rooms_short(instance: Instance, chosen: IntArray, rooms: dict[int, int]) -> set[int]:

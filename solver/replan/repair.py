@@ -103,6 +103,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     over_capacity = _over_capacity(changed, previous, change_list)
     touched = _named_events(change_list) | over_capacity
     named = {instance.event_index[e] for e in touched if e in instance.event_index}
+    hit = set(plan.broken()) | named  # the events the change displaced or names: where the searches start
     phases.mark("previous_plan")
 
     impossible = [c for c in instance.prechecks if instance.required[c.event]]
@@ -135,7 +136,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     # starts now, on a worker of its own, and the repair searches until it is needed use the others (see
     # _RelaxationBeside). (After other changes the first search often settles it: there, the relaxation running
     # beside only slowed it, by up to 0.7 s on a 4,000-request summit.)
-    beside = (_RelaxationBeside(instance, plan, wanted_mask, set(plan.broken()) | named, search_end, seed, stop)
+    beside = (_RelaxationBeside(instance, plan, wanted_mask, hit, search_end, seed, stop)
               if workers >= 2 and over_capacity else None)
     searching = workers - 1 if beside is not None else workers  # the workers of the repair searches meanwhile
 
@@ -143,8 +144,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         """The relaxation around the change's events, given ``seconds`` more (see _grown_relaxation)."""
         if beside is not None:
             return beside.result(seconds, target)
-        return _grown_relaxation(instance, plan, wanted_mask, set(plan.broken()) | named, time.monotonic() + seconds,
-                                 workers, seed, stop, target=target)
+        return _grown_relaxation(instance, plan, wanted_mask, hit, time.monotonic() + seconds, workers, seed,
+                                 stop, target=target)
     levels = ["change", "partners", "everything"]
     while levels:
         level = levels[0]
@@ -165,7 +166,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                 # If the required events clash on their own, no wider neighbourhood can help: say why at once.
                 # After the first level, only among the touched people's events (quick); after the second,
                 # on the whole summit.
-                conflict = conflicting_required_events(instance, max(0.5, left()), focus=set(plan.broken()) | named,
+                conflict = conflicting_required_events(instance, max(0.5, left()), focus=hit,
                                                        workers=searching, focus_only=level == "change")
                 phases.mark("required_events_conflict")
                 if conflict is not None:
@@ -253,7 +254,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         lower = max(lower, min(disruption, lower + plan.cheapest_other_move(instance)))
     keeps_wanted = bool((chosen[wanted] >= 0).all())
     if (keeps_wanted and disruption > lower and not relaxed and best.level != "everything"
-            and left() > 0.3 + _model_seconds(instance, set(plan.broken()) | named)):
+            and left() > 0.3 + _model_seconds(instance, hit)):
         # Bound (or find) the least disruption: the change's events free, the others in place or stepping aside at
         # a price (see _grown_relaxation).
         relaxed = True
@@ -296,7 +297,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         repairs.append(chosen)
         phases.mark("budget_ladder")
     if disruption > lower and around_free and left() > 0.3 + _model_seconds(instance, around_free):
-        swappers = _swappers(instance, plan, set(plan.broken()) | named)
+        swappers = _swappers(instance, plan, hit)
         around = _move_least(instance, plan, stage_b, left() * 0.5, workers, seed, stop=stop,
                              frame=_build(instance, plan, around_free, named, swappers), hint=around_hint)
         repairs.append(around.chosen)

@@ -36,9 +36,9 @@ def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], lev
     scheduled = {int(e) for e in plan.scheduled}
     if level == "everything":
         return scheduled | named | set(candidates)
-    free = set(plan.broken()) | named | set(candidates)
+    touched = set(plan.broken()) | named
+    free = touched | set(candidates)
     if level == "partners":
-        touched = set(plan.broken()) | named
         people = {p for e in touched for p in instance.events[e].participants}
         days = {int(instance.grid.slot_day[s]) for e in touched if (s := plan.old_start.get(e)) is not None}
         rooms = {plan.old_room[e] for e in touched if e in plan.old_room}
@@ -215,11 +215,12 @@ def _least_moves_at_value(frame: _Model, plan: _PreviousPlan, value: int) -> tup
     return priced, cost[priced]
 
 
-def _hint(frame: _Model, chosen_items: IntArray) -> None:
-    hint = np.isin(frame.to_full, chosen_items).astype(np.int64)
-    frame.model.clear_hints()
-    frame.model.proto.solution_hint.vars.extend(range(frame.sub.n_items))
-    frame.model.proto.solution_hint.values.extend(hint.tolist())
+def _hint(model: cp_model.CpModel, to_full: IntArray, chosen_items: IntArray) -> None:
+    """Hint the placements (variables 0..n-1, placements ``to_full`` of the full instance) among ``chosen_items``
+    on, every other off."""
+    model.clear_hints()
+    model.proto.solution_hint.vars.extend(range(to_full.size))
+    model.proto.solution_hint.values.extend(np.isin(to_full, chosen_items).astype(np.int64).tolist())
 
 
 def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: str, time_limit: float,
@@ -236,7 +237,7 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
     frame = _build(instance, plan, free, named)
     deadline = time.monotonic() + time_limit
     hint = start[start >= 0] if start is not None else np.asarray(list(plan.keep_item.values()), dtype=np.int64)
-    _hint(frame, hint)
+    _hint(frame.model, frame.to_full, hint)
     if keep_all:
         trial = cp_model.CpModel()
         trial.proto.copy_from(frame.model.proto)
@@ -257,7 +258,7 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
                     stage.least_moves = _Stage(level, chosen, kept, value, True,
                                                int(math.floor(solver.best_objective_bound / plan.tie_scale + 1e-9)))
                 return stage, False
-            _hint(frame, chosen[chosen >= 0])
+            _hint(frame.model, frame.to_full, chosen[chosen >= 0])
     # The most value first; among repairs of equal value, the least disruption (should stage B get no time).
     cost = plan.item_cost[frame.to_full]
     scale = 1 + int(sum(int(cost[items].max()) for items in frame.sub.event_items if items.size))
@@ -326,7 +327,7 @@ def _move_least(instance: Instance, plan: _PreviousPlan, stage: _Stage, time_lim
     assert frame is not None
     _least_moves_at_value(frame, plan, stage.value)
     start = stage.chosen if hint is None else hint
-    _hint(frame, start[start >= 0])
+    _hint(frame.model, frame.to_full, start[start >= 0])
     status, solver = _solve(frame.model, time_limit, workers, seed, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # Out of time: the incoming timetable stands.
