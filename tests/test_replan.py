@@ -23,7 +23,7 @@ from solver.replan import DisruptionWeights, ReplanResult, measure_disruption, r
 from solver.replan.change import _over_capacity
 from solver.replan.plan import _placements_of, _PreviousPlan
 from solver.replan.proof import _budget, _cheaper_repair
-from solver.replan.relaxation import _grown_relaxation
+from solver.replan.relaxation import _grown_relaxation, _RelaxationBeside
 from solver.replan.search import _build
 from solver.scenario import Scenario, load_scenario
 from solver.solve import solve, timetable_from_placements
@@ -215,6 +215,32 @@ def test_stop_signal_returns_the_repair_found_so_far(kind: str) -> None:
     assert result.seconds < 15
     if result.timetable.status != "infeasible":
         assert validate_timetable(result.scenario, result.timetable) == []
+
+
+def test_relaxation_beside_goes_on_after_saying_what_it_found_so_far() -> None:
+    # After a resource cut the relaxation runs beside the repair searches: asked what it has found so far, it
+    # answers with its last round and goes on (the searches start from that answer; its last word comes later).
+    model = load_scenario("scenarios/hanoi-2025.yaml")
+    previous = Timetable.model_validate_json(open("benchmarks/hanoi-base-timetable.json").read())
+    changes = parse_changes([{"op": "resource_capacity", "resource": "interp-ru", "capacity": 2}])
+    changed = apply_changes(model, changes)
+    instance = compile_scenario(changed)
+    plan = _PreviousPlan.of(instance, previous, DisruptionWeights())
+    over = {instance.event_index[e] for e in _over_capacity(changed, previous, changes)}
+    assert over  # (its six rounds take 8 s on this project's machine: it is still running after the first)
+    beside = _RelaxationBeside(instance, plan, plan.scheduled_mask.copy(), over, time.monotonic() + 60, 0)
+    try:
+        deadline = time.monotonic() + 60
+        first = beside.so_far(0.1)
+        while first is None and time.monotonic() < deadline:
+            first = beside.so_far(0.1)
+        assert first is not None and first.bound > 0
+        assert beside.running
+        final = beside.result(0.0)  # (stopped at once: the best of the rounds it finished)
+        assert final is not None and final.bound >= first.bound and first.group <= final.group
+    finally:
+        beside.cancel()
+    assert not beside.running
 
 
 @pytest.mark.parametrize("workers", [1, 2])

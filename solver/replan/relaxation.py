@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -40,7 +40,8 @@ class _Relaxation:
 def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
                       deadline: float, workers: int, seed: int, stop: threading.Event | None,
                       target: int | Callable[[], int | None] | None = None,
-                      own_rooms: bool = False) -> _Relaxation | None:
+                      own_rooms: bool = False,
+                      report: Callable[[_Relaxation], None] | None = None) -> _Relaxation | None:
     """The least disruption of a repair that keeps every ``wanted`` event, bounded by a relaxation that grows:
     the events of a group (first the ``start`` events, those the change displaced or names) may take any of
     their placements; every other event either stays where it was, or changes its room alone at the least
@@ -53,7 +54,8 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
     events that moved, and the others their answer runs into, join the group and it is solved again. It stops
     then, when time runs out (``deadline``, ``time.monotonic()``) or when the bound reaches ``target`` (the cost
     of the repair in hand, then minimal; a function when the repair in hand may change meanwhile). None when the
-    group cannot keep every wanted event (then no repair can).
+    group cannot keep every wanted event (then no repair can). ``report`` is given a copy of what was found
+    after each round.
 
     With ``own_rooms``, an event that stays in its old pool of rooms pays a room change unless it keeps its
     own old room (:func:`_claim_own_rooms`): the pooled model's blind spot, priced. An answer where no event
@@ -151,6 +153,8 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
                        or (answer_cost == best_cost and plan.rank_of(chosen) < plan.rank_of(best.chosen))):
             best.chosen, best.rooms, best_cost = chosen, rooms, answer_cost
         best.answer, best.group = chosen, best.group | stepped_aside
+        if report is not None:
+            report(replace(best, group=set(best.group)))
         goal = target() if callable(target) else target
         if repair or status != cp_model.OPTIMAL or (goal is not None and best.bound >= goal):
             break
@@ -169,37 +173,49 @@ class _RelaxationBeside:
     """:func:`_grown_relaxation` run on a worker of its own while the repair searches run on the others.
 
     Its rounds are as fast on one worker as on two (measured on Hanoi's capacity cuts: 1.05 s and 3.3 s either
-    way), so starting it with the change rather than after the first repairs gives it their time too. The
-    searches tell it the cost of the repair in hand (``target``): it stops once its bound reaches it, and when
-    the caller's ``stop`` is set it is not waited for."""
+    way), so starting it with the change rather than after the first repairs gives it their time too, and it
+    can go on beside the searches that start from its answers. The searches tell it the cost of the repair in
+    hand (``target``): it stops once its bound reaches it, and when the caller's ``stop`` is set it is not
+    waited for."""
 
     def __init__(self, instance: Instance, plan: _PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
                  deadline: float, seed: int, stop: threading.Event | None = None) -> None:
         self.target: int | None = None
         self._caller_stop = stop
         self._stop = threading.Event()
+        self._latest: _Relaxation | None = None  # after the last round, while it runs
         self._outcome: _Relaxation | None = None
         self._error: BaseException | None = None
+
+        def keep(latest: _Relaxation) -> None:
+            self._latest = latest
 
         def run() -> None:
             try:
                 self._outcome = _grown_relaxation(instance, plan, wanted, start, deadline, 1, seed, self._stop,
-                                                  target=lambda: self.target)
+                                                  target=lambda: self.target, report=keep)
             except BaseException as error:  # (raised again in the caller's thread, by result())
                 self._error = error
 
         self._thread = threading.Thread(target=run, name="relaxation-beside", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def so_far(self, seconds: float, target: int | None = None) -> _Relaxation | None:
+        """What it found, waiting at most ``seconds`` for it to finish; it goes on if it has not (then its
+        last round's findings). ``target``: the repair in hand's cost, when known."""
+        self._wait(seconds, target)
+        if self._error is not None:
+            raise self._error
+        return self._latest if self.running else self._outcome
+
     def result(self, seconds: float, target: int | None = None) -> _Relaxation | None:
         """What it found, waiting at most ``seconds`` for it to finish (then it is stopped, and its best so far
         is returned); ``target``: the repair in hand's cost, when known."""
-        if target is not None:
-            self.target = target
-        end = time.monotonic() + seconds
-        while self._thread.is_alive() and time.monotonic() < end and not (
-                self._caller_stop is not None and self._caller_stop.is_set()):
-            self._thread.join(min(0.05, max(0.0, end - time.monotonic())))
+        self._wait(seconds, target)
         self.cancel()
         if self._error is not None:
             raise self._error
@@ -209,6 +225,14 @@ class _RelaxationBeside:
         """Stop it (at once: its search is interrupted) and wait for its thread to end."""
         self._stop.set()
         self._thread.join()
+
+    def _wait(self, seconds: float, target: int | None) -> None:
+        if target is not None:
+            self.target = target
+        end = time.monotonic() + seconds
+        while self.running and time.monotonic() < end and not (
+                self._caller_stop is not None and self._caller_stop.is_set()):
+            self._thread.join(min(0.05, max(0.0, end - time.monotonic())))
 
 
 @dataclass

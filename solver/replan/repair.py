@@ -133,17 +133,22 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     relaxed = False
     # After a resource cut, the relaxation is nearly always needed (no placement broke: the first repair search,
     # around the events running when the resource is over its new capacity, is rarely the least disruptive). It
-    # starts now, on a worker of its own, and the repair searches until it is needed use the others (see
-    # _RelaxationBeside). (After other changes the first search often settles it: there, the relaxation running
-    # beside only slowed it, by up to 0.7 s on a 4,000-request summit.)
+    # starts now, on a worker of its own, and goes on beside the repair searches, which use the others, until
+    # its bound proves the repair in hand or the time is up (see _RelaxationBeside). (After other changes the
+    # first search often settles it: there, the relaxation running beside only slowed it, by up to 0.7 s on a
+    # 4,000-request summit.)
     beside = (_RelaxationBeside(instance, plan, wanted_mask, hit, search_end, seed, stop)
               if workers >= 2 and over_capacity else None)
-    searching = workers - 1 if beside is not None else workers  # the workers of the repair searches meanwhile
+
+    def searching() -> int:
+        """The workers of the repair searches: all but the relaxation's while it runs beside them."""
+        return workers - 1 if beside is not None and beside.running else workers
 
     def relax(seconds: float, target: int | None = None) -> _Relaxation | None:
-        """The relaxation around the change's events, given ``seconds`` more (see _grown_relaxation)."""
+        """The relaxation around the change's events, given ``seconds`` more (see _grown_relaxation); when it
+        runs beside the searches, what it found so far (it goes on)."""
         if beside is not None:
-            return beside.result(seconds, target)
+            return beside.so_far(seconds, target)
         return _grown_relaxation(instance, plan, wanted_mask, hit, time.monotonic() + seconds, workers, seed,
                                  stop, target=target)
     levels = ["change", "partners", "everything"]
@@ -154,8 +159,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         stopped = stop is not None and stop.is_set()
         if (remaining <= 0.05 + _model_seconds(instance, free) or stopped) and best is not None:
             break  # no time to build and search a wider neighbourhood: the repair found stands
-        stage_a, proven_infeasible = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5),
-                                                searching, seed, stop, start=best.chosen if best is not None else None,
+        stage_a, proven_infeasible = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), searching(),
+                                                seed, stop, start=best.chosen if best is not None else None,
                                                 keep_all=None if level == "change" else wanted,
                                                 more_to_gain=bool(candidates), named=named)
         phases.mark(f"keep_most_{level}")
@@ -167,7 +172,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                 # After the first level, only among the touched people's events (quick); after the second,
                 # on the whole summit.
                 conflict = conflicting_required_events(instance, max(0.5, left()), focus=hit,
-                                                       workers=searching, focus_only=level == "change")
+                                                       workers=searching(), focus_only=level == "change")
                 phases.mark("required_events_conflict")
                 if conflict is not None:
                     break
@@ -183,7 +188,6 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             # disruptive repair; else its bound stays (and the wider searches go on).
             relaxed = True
             relaxation = relax(left() * 0.6)
-            searching = workers
             phases.mark("relaxation")
             if relaxation is not None and relaxation.chosen is not None \
                     and plan.cost_of(relaxation.chosen) <= relaxation.bound:
@@ -197,7 +201,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                 # Not proven: search the events the relaxation found in the way, from its answer (closer to a
                 # repair than the partners' neighbourhood's start).
                 around, _ = _keep_most(instance, plan, relaxation.group | named, "conflicts", left() * 0.5,
-                                       searching, seed, stop, start=relaxation.answer, keep_all=wanted,
+                                       searching(), seed, stop, start=relaxation.answer, keep_all=wanted,
                                        more_to_gain=False, named=named)
                 phases.mark("keep_most_conflicts")
                 if around is not None and all(around.chosen[e] >= 0 for e in wanted):
@@ -214,7 +218,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             # Something is still left out: prove, on the left-out events' people alone, that no wider search keeps
             # more (e.g. a leader's shortened day cannot hold all their meetings), rather than searching everything.
             # (After the first level it would mostly be wasted: the partners' level usually keeps everything.)
-            ceiling = _value_ceiling(instance, plan, named, missing, min(0.25, left() * 0.2), left(), searching,
+            ceiling = _value_ceiling(instance, plan, named, missing, min(0.25, left() * 0.2), left(), searching(),
                                      seed)
             phases.mark("value_ceiling")
             if ceiling is not None and plan.value_of(instance, stage_a.chosen, plan.counted(named)) >= ceiling:
@@ -237,7 +241,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
 
     remaining = max(0.05, left())
     stage_b = best.least_moves or (best if best.frame is None else _move_least(instance, plan, best, remaining * 0.5,
-                                                                               searching, seed, stop=stop))
+                                                                               searching(), seed, stop=stop))
     phases.mark("move_least")
     chosen = stage_b.chosen
     disruption = plan.cost_of(chosen)
@@ -260,15 +264,20 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         relaxed = True
         relaxation = relax(left() * 0.6, target=disruption)
         phases.mark("relaxation")
-    if beside is not None:
-        beside.cancel()  # (not needed: the repair in hand is proven, or the relaxation was had)
-    if relaxation is not None and keeps_wanted:
-        lower = max(lower, relaxation.bound)
-        found = relaxation.chosen
-        if (found is not None and plan.value_of(instance, found) == best.value
-                and plan.rank_of(found) < plan.rank_of(chosen)):
-            chosen, disruption = found, plan.cost_of(found)
+    if beside is not None and (not keeps_wanted or disruption <= lower or not relaxed):
+        beside.cancel()  # (not needed: the repair in hand is proven, or the relaxation cannot bound it)
+
+    def take(found: _Relaxation | None) -> None:
+        """The relaxation's bound, and its repair when it is better than the one in hand."""
+        nonlocal lower, chosen, disruption
+        if found is None or not keeps_wanted:
+            return
+        lower = max(lower, found.bound)
+        if (found.chosen is not None and plan.value_of(instance, found.chosen) == best.value
+                and plan.rank_of(found.chosen) < plan.rank_of(chosen)):
+            chosen, disruption = found.chosen, plan.cost_of(found.chosen)
             repairs.append(chosen)
+    take(relaxation)
     # Prove the repair minimal, or find a cheaper one, by climbing from the lower bound (see _BudgetLadder):
     # first with part of the time, then, after a search around the change, with the rest (after a relaxation,
     # the search around its group comes first and the ladder has the rest).
@@ -292,19 +301,26 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             around_free = (_neighbourhood(instance, plan, named, "partners", candidates)
                            | _cut_users(instance, change_list))
     if ladder is not None and around_hint is None:
-        ladder.climb(left() * 0.5, proof_seconds, workers, seed, stop, last=False)
+        ladder.climb(left() * 0.5, proof_seconds, searching(), seed, stop, last=False)
         chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
         repairs.append(chosen)
         phases.mark("budget_ladder")
     if disruption > lower and around_free and left() > 0.3 + _model_seconds(instance, around_free):
         swappers = _swappers(instance, plan, hit)
-        around = _move_least(instance, plan, stage_b, left() * 0.5, workers, seed, stop=stop,
+        around = _move_least(instance, plan, stage_b, left() * 0.5, searching(), seed, stop=stop,
                              frame=_build(instance, plan, around_free, named, swappers), hint=around_hint)
         repairs.append(around.chosen)
         if plan.rank_of(around.chosen) < plan.rank_of(chosen):
             chosen, disruption = around.chosen, plan.cost_of(around.chosen)
         phases.mark("move_least_around")
+    if beside is not None:
+        # The relaxation's last word: after a resource cut it is what proves the repair (on Hanoi, one needing 8 s)
+        # and often finds a cheaper one; it stops by the searches' end. The steps after it rarely settle what it leaves.
+        relaxation = beside.result(left(), target=disruption) or relaxation
+        take(relaxation)
+        phases.mark("relaxation")
     if ladder is not None and disruption > lower:
+        ladder.lower = max(ladder.lower, lower)
         ladder.improve(chosen)
         ladder.climb(left(), proof_seconds, workers, seed, stop)
         chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
