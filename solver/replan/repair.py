@@ -264,9 +264,6 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         relaxed = True
         relaxation = relax(left() * 0.6, target=disruption)
         phases.mark("relaxation")
-    if beside is not None and (not keeps_wanted or disruption <= lower or not relaxed):
-        beside.cancel()  # (not needed: the repair in hand is proven, or the relaxation cannot bound it)
-
     def take(found: _Relaxation | None) -> None:
         """The relaxation's bound, and its repair when it is better than the one in hand."""
         nonlocal lower, chosen, disruption
@@ -278,6 +275,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             chosen, disruption = found.chosen, plan.cost_of(found.chosen)
             repairs.append(chosen)
     take(relaxation)
+    if beside is not None and (not keeps_wanted or disruption <= lower or not relaxed):
+        beside.cancel()  # (not needed: the repair in hand is proven, or the relaxation cannot bound it)
     # Prove the repair minimal, or find a cheaper one, by climbing from the lower bound (see _BudgetLadder):
     # first with part of the time, then, after a search around the change, with the rest (after a relaxation,
     # the search around its group comes first and the ladder has the rest).
@@ -313,12 +312,14 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         if plan.rank_of(around.chosen) < plan.rank_of(chosen):
             chosen, disruption = around.chosen, plan.cost_of(around.chosen)
         phases.mark("move_least_around")
-    if beside is not None:
+    if beside is not None and disruption > lower:
         # The relaxation's last word: after a resource cut it is what proves the repair (on Hanoi, one needing 8 s)
         # and often finds a cheaper one; it stops by the searches' end. The steps after it rarely settle what it leaves.
         relaxation = beside.result(left(), target=disruption) or relaxation
         take(relaxation)
         phases.mark("relaxation")
+    if beside is not None:
+        beside.cancel()
     if ladder is not None and disruption > lower:
         ladder.lower = max(ladder.lower, lower)
         ladder.improve(chosen)
