@@ -175,14 +175,15 @@ class _RelaxationBeside:
     Its rounds are as fast on one worker as on two (measured on Hanoi's capacity cuts: 1.05 s and 3.3 s either
     way), so starting it with the change rather than after the first repairs gives it their time too, and it
     can go on beside the searches that start from its answers. The searches tell it the cost of the repair in
-    hand (``target``): it stops once its bound reaches it, and when the caller's ``stop`` is set it is not
-    waited for."""
+    hand (``target``): it stops once its bound reaches it, and when the caller's ``stop`` is set. ``settled`` is
+    set once it has stopped, for any reason: a search beside it may then stop too (its word is in)."""
 
     def __init__(self, instance: Instance, plan: _PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
                  deadline: float, seed: int, stop: threading.Event | None = None) -> None:
         self.target: int | None = None
         self._caller_stop = stop
-        self._stop = threading.Event()
+        self._stop = _AnyOf(stop)
+        self.settled = threading.Event()
         self._latest: _Relaxation | None = None  # after the last round, while it runs
         self._outcome: _Relaxation | None = None
         self._error: BaseException | None = None
@@ -196,6 +197,8 @@ class _RelaxationBeside:
                                                   target=lambda: self.target, report=keep)
             except BaseException as error:  # (raised again in the caller's thread, by result())
                 self._error = error
+            finally:
+                self.settled.set()
 
         self._thread = threading.Thread(target=run, name="relaxation-beside", daemon=True)
         self._thread.start()
@@ -233,6 +236,18 @@ class _RelaxationBeside:
         while self.running and time.monotonic() < end and not (
                 self._caller_stop is not None and self._caller_stop.is_set()):
             self._thread.join(min(0.05, max(0.0, end - time.monotonic())))
+
+
+class _AnyOf(threading.Event):
+    """An event set when it is, or when any of ``events`` is (seen by polling ``is_set``, as the searches' stop
+    watchers do)."""
+
+    def __init__(self, *events: threading.Event | None) -> None:
+        super().__init__()
+        self._events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return super().is_set() or any(e.is_set() for e in self._events)
 
 
 @dataclass

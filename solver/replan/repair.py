@@ -144,6 +144,12 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         """The workers of the repair searches: all but the relaxation's while it runs beside them."""
         return workers - 1 if beside is not None and beside.running else workers
 
+    def interrupted() -> threading.Event | None:
+        """What stops a search: the caller's signal, or, while the relaxation runs beside it, the relaxation
+        stopping (its bound then proves the repair in hand, or its answer is the least disruptive repair, or the
+        time is up: the search would only delay its word)."""
+        return beside.settled if beside is not None and beside.running else stop
+
     def relax(seconds: float, target: int | None = None) -> _Relaxation | None:
         """The relaxation around the change's events, given ``seconds`` more (see _grown_relaxation); when it
         runs beside the searches, what it found so far (it goes on)."""
@@ -300,13 +306,13 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             around_free = (_neighbourhood(instance, plan, named, "partners", candidates)
                            | _cut_users(instance, change_list))
     if ladder is not None and around_hint is None:
-        ladder.climb(left() * 0.5, proof_seconds, searching(), seed, stop, last=False)
+        ladder.climb(left() * 0.5, proof_seconds, searching(), seed, interrupted(), last=False)
         chosen, disruption, lower = ladder.chosen, ladder.disruption, ladder.lower
         repairs.append(chosen)
         phases.mark("budget_ladder")
     if disruption > lower and around_free and left() > 0.3 + _model_seconds(instance, around_free):
         swappers = _swappers(instance, plan, hit)
-        around = _move_least(instance, plan, stage_b, left() * 0.5, searching(), seed, stop=stop,
+        around = _move_least(instance, plan, stage_b, left() * 0.5, searching(), seed, stop=interrupted(),
                              frame=_build(instance, plan, around_free, named, swappers), hint=around_hint)
         repairs.append(around.chosen)
         if plan.rank_of(around.chosen) < plan.rank_of(chosen):
