@@ -230,6 +230,7 @@ class _RelaxationBeside:
         self._thread.join()
 
     def _wait(self, seconds: float, target: int | None) -> None:
+        """Until it finishes, ``seconds`` pass or the caller's stop is set."""
         if target is not None:
             self.target = target
         end = time.monotonic() + seconds

@@ -270,6 +270,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         relaxed = True
         relaxation = relax(left() * 0.6, target=disruption)
         phases.mark("relaxation")
+
     def take(found: _Relaxation | None) -> None:
         """The relaxation's bound, and its repair when it is better than the one in hand."""
         nonlocal lower, chosen, disruption
@@ -280,6 +281,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                 and plan.rank_of(found.chosen) < plan.rank_of(chosen)):
             chosen, disruption = found.chosen, plan.cost_of(found.chosen)
             repairs.append(chosen)
+
     take(relaxation)
     if beside is not None and (not keeps_wanted or disruption <= lower or not relaxed):
         beside.cancel()  # (not needed: the repair in hand is proven, or the relaxation cannot bound it)
