@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver.changes import apply_changes, parse_changes
-from solver.compile import compile_scenario
+from solver.compile import Instance, compile_scenario
 from solver.generate import generate_scenario
 from solver.replan import DisruptionWeights, ReplanResult, measure_disruption, resolve
 from solver.replan.change import _over_capacity
@@ -512,6 +512,19 @@ def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None
     assert compared >= 3 and pruned >= 1
 
 
+def _least_disruption(instance: Instance, before: Timetable, repaired: Timetable, seconds: float) -> int:
+    """The least disruption of a repair keeping ``repaired``'s value, by an exhaustive budget search."""
+    plan = _PreviousPlan.of(instance, before, DisruptionWeights())
+    chosen = _placements_of(instance, repaired.assignments)
+    budget = plan.cost_of(chosen) + DisruptionWeights().time_move
+    within = _budget(instance, plan, chosen, budget, set())
+    assert within is not None
+    answer, minimal = _cheaper_repair(instance, plan, within.allowed, budget, plan.value_of(instance, chosen),
+                                      time.monotonic() + seconds, 2, 0, None)
+    assert answer is not None and minimal
+    return plan.cost_of(answer)
+
+
 @pytest.mark.parametrize("kind", ["room_closed", "participant_delayed", "resource_capacity"])
 def test_relaxation_never_overstates_the_least_disruption(kind: str) -> None:
     # The change's events free, the others in place or stepping aside at the least price of a move: the
@@ -529,14 +542,7 @@ def test_relaxation_never_overstates_the_least_disruption(kind: str) -> None:
         relaxation = _grown_relaxation(instance, plan, wanted, set(plan.broken()) | named, time.monotonic() + 30,
                                        2, 0, None)
         assert relaxation is not None  # the repair keeps every event: so can the relaxation
-        chosen = _placements_of(instance, result.timetable.assignments)
-        budget = plan.cost_of(chosen) + DisruptionWeights().time_move
-        within = _budget(instance, plan, chosen, budget, set())
-        assert within is not None
-        answer, minimal = _cheaper_repair(instance, plan, within.allowed, budget, plan.value_of(instance, chosen),
-                                          time.monotonic() + 30, 2, 0, None)
-        assert answer is not None and minimal
-        least = plan.cost_of(answer)
+        least = _least_disruption(instance, before, result.timetable, 30)
         assert relaxation.bound <= least
         if relaxation.chosen is not None:
             ref = ScenarioRef(name=result.scenario.name, fingerprint=result.scenario.fingerprint())
@@ -552,15 +558,6 @@ def test_relaxation_never_overstates_the_least_disruption(kind: str) -> None:
                                 own_rooms=True)
         assert own is not None
         concrete = compile_scenario(result.scenario, pool_rooms=False)
-        concrete_plan = _PreviousPlan.of(concrete, before, DisruptionWeights())
-        concrete_chosen = _placements_of(concrete, result.timetable.assignments)
-        concrete_budget = concrete_plan.cost_of(concrete_chosen) + DisruptionWeights().time_move
-        within = _budget(concrete, concrete_plan, concrete_chosen, concrete_budget, set())
-        assert within is not None
-        answer, minimal = _cheaper_repair(concrete, concrete_plan, within.allowed, concrete_budget,
-                                          concrete_plan.value_of(concrete, concrete_chosen), time.monotonic() + 60,
-                                          2, 0, None)
-        assert answer is not None and minimal
-        assert own.bound <= concrete_plan.cost_of(answer)
+        assert own.bound <= _least_disruption(concrete, before, result.timetable, 60)
         compared += 1
     assert compared >= 3 and repaired >= 1

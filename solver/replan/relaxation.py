@@ -181,8 +181,7 @@ class _RelaxationBeside:
     def __init__(self, instance: Instance, plan: _PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
                  deadline: float, seed: int, stop: threading.Event | None = None) -> None:
         self.target: int | None = None
-        self._caller_stop = stop
-        self._stop = _AnyOf(stop)
+        self._stop = _AnyOf(stop)  # set by cancel(), or the caller's stop
         self.settled = threading.Event()
         self._latest: _Relaxation | None = None  # after the last round, while it runs
         self._outcome: _Relaxation | None = None
@@ -234,8 +233,7 @@ class _RelaxationBeside:
         if target is not None:
             self.target = target
         end = time.monotonic() + seconds
-        while self.running and time.monotonic() < end and not (
-                self._caller_stop is not None and self._caller_stop.is_set()):
+        while self.running and time.monotonic() < end and not self._stop.is_set():
             self._thread.join(min(0.05, max(0.0, end - time.monotonic())))
 
 

@@ -320,13 +320,14 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         if plan.rank_of(around.chosen) < plan.rank_of(chosen):
             chosen, disruption = around.chosen, plan.cost_of(around.chosen)
         phases.mark("move_least_around")
-    if beside is not None and disruption > lower:
-        # The relaxation's last word: after a resource cut it is what proves the repair (on Hanoi, one needing 8 s)
-        # and often finds a cheaper one; it stops by the searches' end. The steps after it rarely settle what it leaves.
-        relaxation = beside.result(left(), target=disruption) or relaxation
-        take(relaxation)
-        phases.mark("relaxation")
     if beside is not None:
+        if disruption > lower:
+            # The relaxation's last word: after a resource cut it is what proves the repair (on Hanoi, one needing
+            # 8 s) and often finds a cheaper one; it stops by the searches' end. The steps after it rarely settle
+            # what it leaves.
+            relaxation = beside.result(left(), target=disruption) or relaxation
+            take(relaxation)
+            phases.mark("relaxation")
         beside.cancel()
     if ladder is not None and disruption > lower:
         ladder.lower = max(ladder.lower, lower)
