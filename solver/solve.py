@@ -23,9 +23,10 @@ from solver.compile import Instance, compile_scenario
 from solver.model.bound import lp_bound
 from solver.model.build import BuiltModel, add_hint, build_model, cap_primary
 from solver.model.constraints import all_rows
-from solver.model.greedy import greedy_placements
+from solver.model.greedy import repaired_greedy
 from solver.model.objective import primary_of
 from solver.model.rows import IntArray, Rows
+from solver.model.submodel import RowMatrix
 from solver.scenario import Scenario
 from solver.timetable import Assignment, Diagnostic, ScenarioRef, Timetable, Unscheduled
 
@@ -164,11 +165,32 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
     stats.placements = instance.n_items
     stats.rows = len(rows)
     stats.rows_by_family = rows.count_by_family()
-    greedy = greedy_placements(instance, rows) if config.warm_start or instance.n_items > config.decompose_above \
-        else None
+    matrix = RowMatrix.of(rows, instance.n_items)
+    greedy = repaired_greedy(instance, rows, matrix, config.workers, config.seed, max(1.0, config.time_limit / 4)) \
+        if config.warm_start or instance.n_items > config.decompose_above else None
     if greedy is not None and instance.n_items > config.decompose_above:
         # Too big for one CP-SAT model in 2 GB: improve the greedy timetable one day at a time.
         return _solve_day_by_day(instance, rows, greedy, config, started, stats, ref, on_progress)
+    # Upper bound before any search: every optional event that has a placement at all.
+    trivial_bound = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
+                            if not instance.required[e] and instance.event_items[e].size))
+    greedy_complete = greedy is not None and all(
+        greedy[e] >= 0 for e in range(len(instance.events)) if instance.required[e] and instance.event_items[e].size)
+    first: Progress | None = None
+    if greedy is not None and greedy_complete:
+        # The greedy timetable satisfies every row: it is the first incumbent, reported before the
+        # CP-SAT model is built (that takes longer than the greedy on summits of every size).
+        stats.greedy_objective = int(instance.priority[[e for e in range(len(instance.events))
+                                                        if greedy[e] >= 0 and not instance.required[e]]].sum())
+        first = Progress(round(time.monotonic() - started, 3), stats.greedy_objective, trivial_bound)
+        if on_progress is not None:
+            on_progress(first)
+        if time.monotonic() - started >= config.time_limit - 0.05:
+            # No time left for the search: the greedy timetable stands.
+            stats.first_solution_seconds = first.seconds
+            stats.stopped_by = "time limit"
+            return _finished(instance, greedy, rows, ref, started, trivial_bound, [first],
+                             [(first.seconds, trivial_bound)], stats)
     built = build_model(instance, rows=rows)
     if greedy is not None:
         add_hint(built, greedy)
@@ -185,24 +207,17 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
 
     stall = config.stall_seconds if config.stall_seconds is not None else max(5.0, config.time_limit / 3)
     incumbents = _Incumbents(built.objective.weight, started, stall, on_progress)
-    # Upper bound before any search: every optional event that has a placement at all.
-    trivial_bound = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
-                            if not instance.required[e] and instance.event_items[e].size))
     incumbents.cap = trivial_bound
     incumbents.bounds.append((round(time.monotonic() - started, 3), trivial_bound))
-    greedy_complete = greedy is not None and all(
-        greedy[e] >= 0 for e in range(len(instance.events)) if instance.required[e] and instance.event_items[e].size)
     greedy_objective = -1
-    if greedy is not None and greedy_complete:
-        # The greedy timetable satisfies every row: it is the first incumbent.
-        greedy_objective = int(built.objective.item_value[greedy[greedy >= 0]].sum())
-        stats.greedy_objective = greedy_objective
-        incumbents.best = greedy_objective
-        incumbents.report(Progress(round(time.monotonic() - started, 3), greedy_objective, trivial_bound))
+    if first is not None and stats.greedy_objective is not None:
+        greedy_objective = incumbents.best = stats.greedy_objective
+        incumbents.history.append(first)
     # GLOP (core rows) closes Hanoi-sized gaps in 0.5 s and takes ~7 s at 126k placements; minutes past that.
     if config.lp_bound and trivial_bound > max(greedy_objective, 0) and instance.n_items <= LP_MAX_PLACEMENTS:
         lp_started = time.monotonic()
-        lp = lp_bound(instance, built.rows, built.objective.item_value, min(10.0, max(0.5, config.time_limit * 0.3)))
+        lp_limit = min(10.0, max(0.5, config.time_limit * 0.3), config.time_limit - (time.monotonic() - started))
+        lp = lp_bound(instance, built.rows, built.objective.item_value, max(0.1, lp_limit))
         stats.lp_seconds = time.monotonic() - lp_started
         stats.lp_bound = lp
         if lp is not None and 0 <= lp < trivial_bound:
@@ -273,6 +288,18 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
         incumbents.bounds.append((round(time.monotonic() - started, 3), bound))
     timetable.solve_seconds = round(time.monotonic() - started, 3)
     return SolveResult(timetable, stats, incumbents.history, incumbents.bounds)
+
+
+def _finished(instance: Instance, chosen: IntArray, rows: Rows, ref: ScenarioRef, started: float, bound: int,
+              history: list[Progress], bounds: list[tuple[float, int]], stats: SolveStats) -> SolveResult:
+    """The result for a timetable that places every required event, with its proven bound."""
+    timetable = timetable_from_placements(instance, chosen, ref, rows)
+    timetable.bound = bound
+    timetable.status = "optimal" if timetable.objective >= bound else "feasible"
+    if timetable.status == "optimal" and stats.optimal_proven_seconds is None:
+        stats.optimal_proven_seconds = round(time.monotonic() - started, 3)
+    timetable.solve_seconds = round(time.monotonic() - started, 3)
+    return SolveResult(timetable, stats, history, bounds)
 
 
 def _chosen_from_solver(instance: Instance, built: BuiltModel, solver: cp_model.CpSolver) -> IntArray:
