@@ -76,12 +76,13 @@ def build_submodel(instance: Instance, matrix: RowMatrix, free: IntArray, fixed_
     position[free] = np.arange(free.size)
     events = instance.item_event[free]
     order = np.argsort(events, kind="stable")
-    cuts = np.flatnonzero(np.diff(events[order])) + 1
+    cuts = np.concatenate([[0], np.flatnonzero(np.diff(events[order])) + 1, [order.size]]).tolist()
     event_ids = np.unique(events)
-    for event, group in zip(event_ids.tolist(), np.split(order, cuts), strict=True):
+    members = order.tolist()
+    for event, begin, end in zip(event_ids.tolist(), cuts[:-1], cuts[1:], strict=True):
         constraint = proto.constraints.add()
-        constraint.linear.vars.extend(group.tolist())
-        constraint.linear.coeffs.extend([1] * group.size)
+        constraint.linear.vars.extend(members[begin:end])
+        constraint.linear.coeffs.extend([1] * (end - begin))
         constraint.linear.domain.extend([1 if instance.required[event] else 0, 1])
     if not _add_rows(proto, matrix, free, fixed_on, position):
         return None
@@ -121,14 +122,16 @@ def _add_rows(proto: object, matrix: RowMatrix, free: IntArray, fixed_on: IntArr
     binding = positive > upper  # rows the free placements can break
     keep = mine & binding[owner]
     owner, var, coef = owner[keep], var[keep], coef[keep]
-    cuts = np.flatnonzero(np.diff(owner)) + 1
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(owner)) + 1, [owner.size]]).tolist()
+    row_ids = owner[bounds[:-1]].tolist() if owner.size else []
+    lows, highs = negative[row_ids].tolist(), upper[row_ids].tolist()
+    variables, weights = var.tolist(), coef.tolist()  # slicing lists beats numpy views here
     constraints = proto.constraints  # type: ignore[attr-defined]
-    for r, members, weights in zip(np.unique(owner).tolist(), np.split(var, cuts), np.split(coef, cuts),
-                                   strict=True):
+    for k in range(len(row_ids)):
         constraint = constraints.add()
-        constraint.linear.vars.extend(members.tolist())
-        constraint.linear.coeffs.extend(weights.tolist())
-        constraint.linear.domain.extend([int(negative[r]), int(upper[r])])
+        constraint.linear.vars.extend(variables[bounds[k]:bounds[k + 1]])
+        constraint.linear.coeffs.extend(weights[bounds[k]:bounds[k + 1]])
+        constraint.linear.domain.extend([lows[k], highs[k]])
     return True
 
 
