@@ -1,0 +1,260 @@
+"""A proven upper bound at every size: the LP over time-aggregated capacities.
+
+The LP relaxation of the whole model (:mod:`solver.model.bound`) is tight but slow past about
+150k placements. This one keeps the rules that make a summit over-subscribed, counted over
+windows of time instead of slot by slot, and placements grouped by (event, room pool, hour
+of start):
+
+* a participant spends at most a window's length in events (with their rest) within any
+  window of two hours, and within any day; at most ``max_events_per_day`` events a day;
+* a room pool hosts at most its open room-time in any such window (changeovers included);
+* a shared resource is held at most its capacity times the window's length.
+
+Why it is a bound: take any timetable and set each group's variable to 1 when the event takes
+one of the group's placements. In every window the timetable's load is at most the capacity
+(it is at every slot); each placement of a group loads a window at least as much as the least
+loading member of its group (that is the group's coefficient), so the grouped load is smaller
+still. So every timetable is a solution of this LP, and the LP optimum is at least the best
+timetable's value; its floor is a proven bound. Tested against exact optima in
+tests/test_bound.py.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.linear_solver import linear_solver_pb2, pywraplp
+
+from solver.compile import Instance
+from solver.model.rows import IntArray
+
+START_BLOCK_MINUTES = 60  # placements starting in the same hour are grouped
+WINDOW_BLOCKS = 2  # windows of two hours, sliding by an hour (and whole days)
+
+
+@dataclass(frozen=True)
+class AggregatedBound:
+    value: int | None  # floor of the LP optimum; None if not solved in time
+    seconds: float
+    groups: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class _Usage:
+    """Entries (placement, entity, covered slots [first, last), weight) of one kind of capacity."""
+
+    item: IntArray
+    entity: IntArray
+    first: IntArray
+    last: IntArray
+    weight: IntArray
+
+
+def aggregated_bound(instance: Instance, time_limit: float = 30.0) -> AggregatedBound:
+    """floor of the LP over time-aggregated capacities (see the module docstring)."""
+    started = time.monotonic()
+    if instance.n_items == 0:
+        return AggregatedBound(0, 0.0, 0, 0)  # nothing can be placed
+    grid = instance.grid
+    block = max(1, grid.slots_for(START_BLOCK_MINUTES))
+    day = grid.slot_day[instance.item_start]
+    local_block = (instance.item_start - grid.day_offset[day]) // block
+    blocks_per_day = int(np.max((grid.day_slots + block - 1) // block)) if grid.day_slots.size else 1
+    key = (instance.item_event * max(1, len(instance.pools)) + instance.item_pool) * (
+        len(grid.day_starts) * blocks_per_day) + day * blocks_per_day + local_block
+    groups, group_of = np.unique(key, return_inverse=True)
+    group_size = np.bincount(group_of, minlength=groups.size)
+    group_event = instance.item_event[np.unique(group_of, return_index=True)[1]]
+    windows = _windows(instance, block)
+
+    proto = linear_solver_pb2.MPModelProto()
+    proto.maximize = True
+    value = np.where(instance.required[group_event], 0, instance.priority[group_event]).astype(float)
+    for v in value.tolist():
+        variable = proto.variable.add()
+        variable.lower_bound, variable.upper_bound, variable.objective_coefficient = 0.0, 1.0, v
+    _each_event_once(proto, instance, group_event)
+    n_rows = len(proto.constraint)
+    for usage, capacity in _usages(instance):
+        n_rows += _window_rows(proto, usage, capacity, windows, group_of, group_size)
+    n_rows += _daily_limits(proto, instance, group_event, groups, blocks_per_day)
+    optimum = _solve(proto, max(0.1, time_limit - (time.monotonic() - started)))
+    bound = None if optimum is None else int(math.floor(optimum + 1e-6))
+    return AggregatedBound(bound, round(time.monotonic() - started, 3), int(groups.size), n_rows)
+
+
+def _windows(instance: Instance, block: int) -> tuple[IntArray, IntArray]:
+    """(first, last) slot of every window: two-hour windows sliding by an hour, and whole days."""
+    grid = instance.grid
+    firsts, lasts = [], []
+    for offset, length in zip(grid.day_offset.tolist(), grid.day_slots.tolist(), strict=True):
+        for start in range(offset, offset + length, block):
+            firsts.append(start)
+            lasts.append(min(start + WINDOW_BLOCKS * block, offset + length))
+        firsts.append(offset)
+        lasts.append(offset + length)
+    return np.asarray(firsts, dtype=np.int64), np.asarray(lasts, dtype=np.int64)
+
+
+def _usages(instance: Instance) -> list[tuple[_Usage, object]]:
+    """Each kind of capacity: its entries, and a function (entity, window first, last) -> capacity."""
+    grid = instance.grid
+    out: list[tuple[_Usage, object]] = []
+    # Participants: the event and their rest after it, within its day; one event at a time.
+    counts = np.asarray([instance.event_participants[e].size for e in instance.item_event], dtype=np.int64)
+    items = np.repeat(np.arange(instance.n_items), counts)
+    people = (np.concatenate([instance.event_participants[e] for e in instance.item_event]).astype(np.int64)
+              if instance.n_items else np.zeros(0, dtype=np.int64))
+    rest = np.asarray([grid.slots_for(p.min_break_minutes) for p in instance.scenario.participants], dtype=np.int64)
+    start = instance.item_start[items]
+    last = np.minimum(instance.item_end[items] + rest[people], grid.day_end_slot[start])
+    out.append((_Usage(items, people, start, last, np.ones(items.size, dtype=np.int64)), "length"))
+    # Room pools: the changeover or sweep before the event, then the event; open rooms per slot.
+    open_rooms = np.stack([pool.rooms_open for pool in instance.pools]) if instance.pools else np.zeros((0, 0))
+    everything = np.arange(instance.n_items)
+    out.append((_Usage(everything, instance.item_pool, instance.item_room_from, instance.item_end,
+                       np.ones(instance.n_items, dtype=np.int64)), np.cumsum(open_rooms, axis=1)))
+    # Shared resources: what the event holds while it runs.
+    resources = instance.scenario.resources
+    if resources:
+        index = {r.id: i for i, r in enumerate(resources)}
+        parts = [(instance.event_items[e], index[r], amount) for e, event in enumerate(instance.events)
+                 for r, amount in event.uses.items() if instance.event_items[e].size]
+        if parts:
+            held = np.concatenate([p[0] for p in parts])
+            which = np.concatenate([np.full(p[0].size, p[1]) for p in parts]).astype(np.int64)
+            amount = np.concatenate([np.full(p[0].size, p[2]) for p in parts]).astype(np.int64)
+            capacity = np.asarray([r.capacity for r in resources], dtype=np.int64)
+            out.append((_Usage(held, which, instance.item_start[held], instance.item_end[held], amount),
+                        ("per slot", capacity)))
+    return out
+
+
+def _capacity(kind: object, entity: IntArray, first: IntArray, last: IntArray) -> IntArray:
+    length = last - first
+    if isinstance(kind, str):  # one at a time
+        return length
+    if isinstance(kind, tuple):  # a constant capacity per slot
+        return kind[1][entity] * length
+    cumulative = np.asarray(kind)  # open rooms, cumulated over slots
+    before = np.where(first > 0, cumulative[entity, np.maximum(first - 1, 0)], 0)
+    return cumulative[entity, last - 1] - before
+
+
+def _window_rows(proto: linear_solver_pb2.MPModelProto, usage: _Usage, kind: object,
+                 windows: tuple[IntArray, IntArray], group_of: IntArray, group_size: IntArray) -> int:
+    """Rows (entity, window): sum over groups of (least load of a member in the window) <= capacity."""
+    win_first, win_last = windows
+    order = np.argsort(win_first, kind="stable")
+    win_first, win_last = win_first[order], win_last[order]
+    longest = int((win_last - win_first).max()) if win_first.size else 0
+    # Every window that can overlap an entry starts in [first - longest, last).
+    lo = np.searchsorted(win_first, usage.first - longest, "right")
+    hi = np.searchsorted(win_first, usage.last, "left")
+    spans = np.maximum(hi - lo, 0)
+    entry = np.repeat(np.arange(usage.item.size), spans)
+    window = (np.arange(int(spans.sum())) - np.repeat(np.concatenate([[0], np.cumsum(spans)[:-1]]), spans)
+              + np.repeat(lo, spans))
+    overlap = (np.minimum(usage.last[entry], win_last[window]) - np.maximum(usage.first[entry], win_first[window]))
+    keep = overlap > 0
+    entry, window, overlap = entry[keep], window[keep], overlap[keep] * usage.weight[entry[keep]]
+    n_windows = win_first.size
+    n_groups = group_size.size
+    group = group_of[usage.item[entry]]
+    # A group loads a window only if each of its members does (for this entity): the least load then.
+    key = (usage.entity[entry] * n_windows + window) * n_groups + group
+    order = np.argsort(key, kind="stable")
+    key, overlap = key[order], overlap[order]
+    cut = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1])
+    least = np.minimum.reduceat(overlap, cut) if key.size else overlap
+    members = np.diff(np.concatenate([cut, [key.size]]))
+    unique_key = key[cut]
+    full = members == group_size[unique_key % n_groups]
+    unique_key, least = unique_key[full], least[full]
+    row_key = unique_key // n_groups
+    row_cut = np.concatenate([[0], np.flatnonzero(np.diff(row_key)) + 1, [row_key.size]])
+    entity_of_row = row_key[row_cut[:-1]] // n_windows
+    window_of_row = row_key[row_cut[:-1]] % n_windows
+    capacity = _capacity(kind, entity_of_row, win_first[window_of_row], win_last[window_of_row])
+    groups, weights = (unique_key % n_groups).tolist(), least.astype(float).tolist()
+    added = 0
+    for r in range(row_cut.size - 1):
+        begin, end = int(row_cut[r]), int(row_cut[r + 1])
+        if float(least[begin:end].sum()) <= capacity[r]:
+            continue  # never binding
+        constraint = proto.constraint.add()
+        constraint.var_index.extend(groups[begin:end])
+        constraint.coefficient.extend(weights[begin:end])
+        constraint.lower_bound = -math.inf
+        constraint.upper_bound = float(capacity[r])
+        added += 1
+    return added
+
+
+def _each_event_once(proto: linear_solver_pb2.MPModelProto, instance: Instance, group_event: IntArray) -> None:
+    order = np.argsort(group_event, kind="stable")
+    cut = np.concatenate([[0], np.flatnonzero(np.diff(group_event[order])) + 1, [order.size]])
+    members = order.tolist()
+    for begin, end in zip(cut[:-1].tolist(), cut[1:].tolist(), strict=True):
+        event = int(group_event[order[begin]])
+        constraint = proto.constraint.add()
+        constraint.var_index.extend(members[begin:end])
+        constraint.coefficient.extend([1.0] * (end - begin))
+        constraint.lower_bound = 1.0 if instance.required[event] else 0.0
+        constraint.upper_bound = 1.0
+
+
+def _daily_limits(proto: linear_solver_pb2.MPModelProto, instance: Instance, group_event: IntArray,
+                  groups: IntArray, blocks_per_day: int) -> int:
+    """A participant's events on a day are at most their ``max_events_per_day``."""
+    group_day = (groups % (len(instance.grid.day_starts) * blocks_per_day)) // blocks_per_day
+    added = 0
+    attending = _attending(instance)
+    for person, participant in enumerate(instance.scenario.participants):
+        limit = participant.max_events_per_day
+        if limit is not None:
+            added += _limit_rows(proto, instance, attending[person], limit, group_event, group_day)
+    return added
+
+
+def _limit_rows(proto: linear_solver_pb2.MPModelProto, instance: Instance, attends: IntArray, limit: int,
+                group_event: IntArray, group_day: IntArray) -> int:
+    mine = np.flatnonzero(np.isin(group_event, attends))
+    added = 0
+    for d in np.unique(group_day[mine]).tolist():
+        members = mine[group_day[mine] == d]
+        if np.unique(group_event[members]).size <= limit:
+            continue
+        constraint = proto.constraint.add()
+        constraint.var_index.extend(members.tolist())
+        constraint.coefficient.extend([1.0] * members.size)
+        constraint.lower_bound = -math.inf
+        constraint.upper_bound = float(limit)
+        added += 1
+    return added
+
+
+def _attending(instance: Instance) -> list[IntArray]:
+    """Per participant, the events they attend."""
+    lists: list[list[int]] = [[] for _ in instance.scenario.participants]
+    for event, people in enumerate(instance.event_participants):
+        for person in people.tolist():
+            lists[person].append(event)
+    return [np.asarray(x, dtype=np.int64) for x in lists]
+
+
+def _solve(proto: linear_solver_pb2.MPModelProto, time_limit: float) -> float | None:
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None or solver.LoadModelFromProto(proto):  # pragma: no cover - GLOP ships with ortools
+        return None
+    solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+    status = solver.Solve()
+    if status == pywraplp.Solver.INFEASIBLE:
+        return -1.0
+    if status != pywraplp.Solver.OPTIMAL:
+        return None
+    return float(solver.Objective().Value())
