@@ -67,7 +67,11 @@ def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, see
         "first_feasible_s": stats.first_solution_seconds,
         "greedy_objective": stats.greedy_objective,
         "lp_bound": stats.lp_bound,
+        "aggregated_bound": stats.aggregated_bound,
         "lp_s": round(stats.lp_seconds, 3),
+        "lns_s": stats.lns_seconds,
+        "lns_rounds": stats.lns_rounds,
+        "lns_improved": stats.lns_improved,
         "optimal_proven_s": stats.optimal_proven_seconds,
         "status": timetable.status,
         "objective": timetable.objective,
@@ -104,8 +108,7 @@ def main() -> None:
 
     scenario, name = case_scenario(args)
     presolve = None if args.presolve_iterations < 0 else args.presolve_iterations
-    stall = args.stall if args.stall is not None else args.time_limit  # benchmarks run to the limit
-    row = run_case(name, scenario, args.time_limit, args.workers, args.seed, stall, presolve)
+    row = run_case(name, scenario, args.time_limit, args.workers, args.seed, args.stall, presolve)
     if not args.curve:
         row.pop("incumbents")
         row.pop("bounds")
