@@ -254,6 +254,7 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
     watcher = threading.Thread(target=_watch_for_stall, args=(solver, incumbents, done, config.stop), daemon=True)
     watcher.start()
     search_started = time.monotonic()
+    incumbents.last_improvement = search_started  # the bound's LP time does not count as a stall
     try:
         status = solver.solve(built.model, incumbents)
     finally:
