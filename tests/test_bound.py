@@ -41,3 +41,24 @@ def test_an_over_subscribed_leader_gives_a_tight_bound() -> None:
     assert bound == 9  # the two most valuable requests (5 and 4); the trivial bound would be 15
     timetable = solve(model, time_limit=10, workers=1).timetable
     assert timetable.status == "optimal" and timetable.objective == 9
+
+
+def test_any_multipliers_give_a_bound_on_the_lp() -> None:
+    """The Lagrangian bound that prices PDLP's multipliers is valid whatever they are."""
+    import numpy as np
+    from ortools.linear_solver import pywraplp
+
+    from solver.bound import aggregated_lp, lagrangian_bound
+    from solver.generate import generate_scenario
+
+    proto = aggregated_lp(compile_scenario(generate_scenario(14, 30, 2, seed=3)))
+    glop = pywraplp.Solver.CreateSolver("GLOP")
+    glop.LoadModelFromProto(proto)
+    assert glop.Solve() == pywraplp.Solver.OPTIMAL
+    optimum = glop.Objective().Value()
+    exact = np.asarray([c.dual_value() for c in glop.constraints()])
+    assert lagrangian_bound(proto, exact) >= optimum - 1e-6
+    assert abs(lagrangian_bound(proto, exact) - optimum) < 1e-3 * max(1.0, optimum)  # tight at the LP's duals
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        assert lagrangian_bound(proto, rng.normal(size=len(proto.constraint))) >= optimum - 1e-6
