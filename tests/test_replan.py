@@ -212,8 +212,9 @@ def test_stop_signal_returns_the_repair_found_so_far(kind: str) -> None:
     if kind == "resource_capacity":  # the cut leaves the resource over its new capacity: something must move
         assert _over_capacity(apply_changes(model, parse_changes([change])), previous, parse_changes([change]))
     result = resolve(model, previous, [change], time_limit=30, stop=stop)
-    assert result.seconds < 15
-    if result.timetable.status != "infeasible":
+    # once stopped, nothing more is tried: no proof, no wider search (the answer is what was in hand)
+    assert not {"whole_proof", "concrete_proof", "own_rooms", "lp_proof", "budget_ladder"} & set(result.phases)
+    if result.timetable.status in ("optimal", "feasible"):
         assert validate_timetable(result.scenario, result.timetable) == []
 
 

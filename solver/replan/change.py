@@ -22,8 +22,73 @@ from solver.changes import (
 )
 from solver.compile import Instance
 from solver.replan.plan import _PreviousPlan
-from solver.scenario import Scenario, ScenarioError, parse_scenario
+from solver.scenario import Scenario, ScenarioError, TimeWindow, parse_scenario
 from solver.timetable import Timetable
+
+Span = tuple[datetime, datetime]
+
+
+def from_now(scenario: Scenario, changes: list[AnyChange], now: datetime | None) -> list[tuple[AnyChange, AnyChange]]:
+    """The changes as they apply from ``now`` on, each beside the change as written: what happened before ``now``
+    is history, and no change rewrites it. A delay, a departure or new availability windows leave a participant's
+    time before ``now`` as it was (a Secretary-General delayed on day 2, reported on day 2, still attended day 1);
+    a room closure starts at ``now`` at the earliest, and one that is over is left out. Other changes apply as
+    written. Without ``now`` (planning ahead), every change applies as written."""
+    if now is None:
+        return [(change, change) for change in changes]
+    moment = scenario.localise(now)
+    windows: dict[str, list[Span]] = {}  # each participant's windows so far, as earlier changes left them
+    pairs: list[tuple[AnyChange, AnyChange]] = []
+    for change in changes:
+        if isinstance(change, ParticipantAvailability | ParticipantDelayed):
+            before = windows.get(change.participant) or _windows_of(scenario, change.participant)
+            after = _availability_from(scenario, before, change, moment)
+            windows[change.participant] = after
+            pairs.append((change, ParticipantAvailability(
+                op="participant_availability", participant=change.participant,
+                available=[TimeWindow(start=start, end=end) for start, end in after])))
+        elif isinstance(change, RoomClosed):
+            if scenario.localise(change.end) > moment:
+                pairs.append((change, change.model_copy(update={"start": max(scenario.localise(change.start),
+                                                                              moment)})))
+        else:
+            pairs.append((change, change))
+    return pairs
+
+
+def _windows_of(scenario: Scenario, participant: str) -> list[Span]:
+    """The participant's availability windows, or the summit's days when none are given (an unknown
+    participant gets the days too: applying the change then reports it by name)."""
+    person = next((p for p in scenario.participants if p.id == participant), None)
+    if person is not None and person.available is not None:
+        return [(scenario.localise(w.start), scenario.localise(w.end)) for w in person.available]
+    return [scenario.day_bounds(day) for day in scenario.days]
+
+
+def _availability_from(scenario: Scenario, before: list[Span],
+                       change: ParticipantAvailability | ParticipantDelayed, moment: datetime) -> list[Span]:
+    """The participant's windows once ``change`` applies from ``moment`` on: before it as they were."""
+    past = _clip(before, None, moment)
+    if isinstance(change, ParticipantAvailability):
+        future = [(scenario.localise(w.start), scenario.localise(w.end)) for w in change.available]
+    else:
+        future = before
+        if change.arrival is not None:
+            future = _clip(future, scenario.localise(change.arrival), None)
+        if change.departure is not None:
+            future = _clip(future, None, scenario.localise(change.departure))
+    return sorted(past + _clip(future, moment, None))
+
+
+def _clip(spans: list[Span], start: datetime | None, end: datetime | None) -> list[Span]:
+    """The parts of ``spans`` within [start, end) (None: unbounded)."""
+    clipped = []
+    for low, high in spans:
+        low = low if start is None else max(low, start)
+        high = high if end is None else min(high, end)
+        if low < high:
+            clipped.append((low, high))
+    return clipped
 
 
 def _freeze(changed: Scenario, previous: Timetable, now: datetime | None,

@@ -214,6 +214,14 @@ class _RelaxationBeside:
             raise self._error
         return self._latest if self.running else self._outcome
 
+    def first(self, seconds: float) -> _Relaxation | None:
+        """Its first round's findings (or its outcome, if it has already finished), waiting at most ``seconds``
+        for them; it goes on."""
+        end = time.monotonic() + seconds
+        while self.running and self._latest is None and time.monotonic() < end and not self._stop.is_set():
+            self._thread.join(min(0.02, max(0.0, end - time.monotonic())))
+        return self.so_far(0.0)
+
     def result(self, seconds: float, target: int | None = None) -> _Relaxation | None:
         """What it found, waiting at most ``seconds`` for it to finish (then it is stopped, and its best so far
         is returned); ``target``: the repair in hand's cost, when known."""

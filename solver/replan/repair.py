@@ -17,7 +17,8 @@ from solver.changes import (
 )
 from solver.compile import compile_scenario
 from solver.diff import TimetableDiff, diff_timetables
-from solver.explain import conflicting_required_events, explain_conflict, explain_infeasible
+from solver.explain import conflicting_required_events, explain_conflict
+from solver.model.constraints import all_rows
 from solver.model.rows import IntArray
 from solver.replan.change import (
     _cut_users,
@@ -26,7 +27,9 @@ from solver.replan.change import (
     _opens_capacity,
     _over_capacity,
     _resource_cut_bound,
+    from_now,
 )
+from solver.replan.displace import displacing_repair
 from solver.replan.plan import DisruptionWeights, _placements_of, _PreviousPlan, measure_disruption
 from solver.replan.proof import _BudgetLadder, _concrete_repair, _disruption_lp
 from solver.replan.relaxation import _grown_relaxation, _Relaxation, _RelaxationBeside
@@ -43,9 +46,11 @@ from solver.replan.search import (
     _swappers,
     _value_ceiling,
 )
+from solver.replan.verdict import explain_with_changes
 from solver.scenario import Scenario
 from solver.solve import LP_MAX_PLACEMENTS, timetable_from_placements
-from solver.timetable import Assignment, Diagnostic, ScenarioRef, Timetable
+from solver.timetable import Assignment, Diagnostic, ScenarioRef, Status, Timetable
+from solver.validate import validate_timetable
 
 
 @dataclass
@@ -75,6 +80,29 @@ class _Phases:
         self._last = now
 
 
+def _without_repair(changed: Scenario, previous: Timetable, ref: ScenarioRef, status: Status,
+                    diagnostics: list[Diagnostic], frozen: list[str], started: float, phases: _Phases) -> ReplanResult:
+    """The answer when no repair is given: the standing timetable stays in force. Its events that the change breaks
+    where they stand are named (the independent validator's words), and only their people are told; nothing
+    untouched is cancelled. ``unknown`` (no repair found in time) carries the standing assignments; ``infeasible``
+    (proven) carries none, as the contract says, and its diagnostics say why."""
+    present = {e.id for e in changed.events}
+    kept = [a for a in previous.assignments if a.event in present]
+    standing = Timetable(scenario=ref, status="feasible", objective=previous.objective, assignments=kept,
+                         unscheduled=[u for u in previous.unscheduled if u.event in present])
+    violations = validate_timetable(changed, standing)
+    broken = sorted({e for v in violations for e in v.events})
+    notes = [Diagnostic(code="broken_by_change", message=str(v), events=list(v.events),
+                        participants=list(v.participants), rooms=list(v.rooms)) for v in violations]
+    seconds = round(time.monotonic() - started, 3)
+    table = standing.model_copy(update={"status": status, "diagnostics": diagnostics + notes, "solve_seconds": seconds,
+                                        "bound": None})
+    if status == "infeasible":
+        table = table.model_copy(update={"assignments": [], "unscheduled": [], "objective": 0})
+    diff = diff_timetables(changed, previous, standing, broken=broken)
+    return ReplanResult(table, changed, diff, 0, 0, False, "none", frozen, seconds, phases.seconds)
+
+
 def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | list[dict[str, Any]],
             now: datetime | None = None, freeze_minutes: int = 60, weights: DisruptionWeights | None = None,
             time_limit: float = 10.0, workers: int = 2, seed: int = 0, proof_seconds: float = 1.5,
@@ -86,8 +114,12 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     phases = _Phases()
     weights = weights or DisruptionWeights()
     parsed = parse_changes(changes) if changes and isinstance(changes[0], dict) else changes
-    change_list: list[AnyChange] = list(parsed)  # type: ignore[arg-type]
-    changed = apply_changes(scenario, change_list)
+    as_written: list[AnyChange] = list(parsed)  # type: ignore[arg-type]
+    changed = apply_changes(scenario, as_written)  # (reports a bad change at its place in the list as written)
+    applying = from_now(scenario, as_written, now)
+    change_list = [applied for _, applied in applying]
+    if change_list != as_written:
+        changed = apply_changes(scenario, change_list)
     working, frozen = _freeze(changed, previous, now, freeze_minutes)
     instance = compile_scenario(working)
     ref = ScenarioRef(name=changed.name, fingerprint=changed.fingerprint())
@@ -96,7 +128,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     search_end = started + time_limit - min(0.4 * time_limit, 0.6 + instance.n_items / _PLACEMENTS_PER_SECOND)
 
     def left() -> float:
-        return search_end - time.monotonic()
+        """Seconds left for searching: none once the caller's stop is set."""
+        return 0.0 if stop is not None and stop.is_set() else search_end - time.monotonic()
 
     phases.mark("prepare")
     plan = _PreviousPlan.of(instance, previous, weights)
@@ -106,14 +139,20 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     hit = set(plan.broken()) | named  # the events the change displaced or names: where the searches start
     phases.mark("previous_plan")
 
+    def in_words(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+        """Each conflict with the changes that cause it and the levers that would resolve it (see verdict.py)."""
+        def working_of(applied: list[AnyChange]) -> Scenario:
+            return _freeze(apply_changes(scenario, applied), previous, now, freeze_minutes)[0]
+
+        seconds = max(0.5, time_limit - (time.monotonic() - started)) / max(1, len(diagnostics))
+        return [explain_with_changes(scenario, applying, working_of, d, seconds) if d.events else d
+                for d in diagnostics]
+
     impossible = [c for c in instance.prechecks if instance.required[c.event]]
     if impossible:
         diagnostics = [Diagnostic(code=c.code, message=c.message, events=[instance.events[c.event].id],
                                   participants=list(c.participants)) for c in impossible]
-        table = Timetable(scenario=ref, status="infeasible", diagnostics=diagnostics,
-                          solve_seconds=round(time.monotonic() - started, 3))
-        return ReplanResult(table, changed, diff_timetables(changed, previous, table), 0, 0, False, "none",
-                            frozen, table.solve_seconds, phases.seconds)
+        return _without_repair(changed, previous, ref, "infeasible", in_words(diagnostics), frozen, started, phases)
 
     # Requests left out before stay out unless the change concerns them (they are then named) or
     # opens time, rooms or capacity they could use. A change that only takes something away cannot
@@ -157,6 +196,38 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             return beside.so_far(seconds, target)
         return _grown_relaxation(instance, plan, wanted_mask, hit, time.monotonic() + seconds, workers, seed,
                                  stop, target=target)
+    def _settled_by(found: _Relaxation | None) -> _Stage | None:
+        """The relaxation's repair when it is proven the least disruptive (no event had to step aside)."""
+        if found is None or found.chosen is None or plan.cost_of(found.chosen) > found.bound:
+            return None
+        settled = _Stage("conflicts", found.chosen, plan.kept(found.chosen), plan.value_of(instance, found.chosen),
+                         True, found.bound)
+        settled.least_moves = settled
+        return settled
+
+    def make_way() -> _Stage | None:
+        """A repair that moves the displaced events where what they meet is cheapest to move, and moves that.
+        The displacing start (:func:`displacing_repair`) is searched from: around what it moved, when it is a
+        whole repair; else over the whole summit. Beside it (with two workers), the relaxation grows from the
+        displaced events: it bounds the least disruption, and its own repair is taken when it proves it."""
+        nonlocal beside
+        start, whole = displacing_repair(instance, plan, all_rows(instance), hit, set(wanted))
+        phases.mark("displacing_repair")
+        if beside is None and workers >= 2:
+            beside = _RelaxationBeside(instance, plan, wanted_mask, hit, search_end, seed, stop)
+        moved = {e for e in wanted if start[e] != plan.keep_item.get(e, -1)}
+        free, level = (moved | named, "conflicts") if whole else (_neighbourhood(instance, plan, named, "everything",
+                                                                                candidates), "everything")
+        stage, _ = _keep_most(instance, plan, free, level, left() * (0.4 if whole else 0.8), searching(), seed,
+                              interrupted(), start=start, keep_all=wanted, more_to_gain=False, named=named)
+        phases.mark(f"keep_most_{level}")
+        settled = _settled_by(beside.so_far(0.0)) if beside is not None else None
+        if settled is not None:  # the relaxation beside proved its own repair the least disruptive
+            return settled
+        if stage is None and whole:
+            stage = _Stage("conflicts", start, plan.kept(start), plan.value_of(instance, start), False, 0)
+        return stage
+
     levels = ["change", "partners", "everything"]
     while levels:
         level = levels[0]
@@ -170,6 +241,10 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                                                 keep_all=None if level == "change" else wanted,
                                                 more_to_gain=bool(candidates), named=named)
         phases.mark(f"keep_most_{level}")
+        if stage_a is None and proven_infeasible and level == "change" and left() > 0.3:
+            # A displaced event fits nowhere with every other event in place (the signing, when a signer lands
+            # late): it must move, and what it then meets must give way (see _make_way).
+            stage_a = make_way()
         if stage_a is None:
             levels.pop(0)
             timed_out = timed_out or not proven_infeasible
@@ -195,12 +270,9 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             relaxed = True
             relaxation = relax(left() * 0.6)
             phases.mark("relaxation")
-            if relaxation is not None and relaxation.chosen is not None \
-                    and plan.cost_of(relaxation.chosen) <= relaxation.bound:
-                chosen = relaxation.chosen
-                best = _Stage("conflicts", chosen, plan.kept(chosen), plan.value_of(instance, chosen), True,
-                              relaxation.bound)
-                best.least_moves = best
+            settled = _settled_by(relaxation)
+            if settled is not None:
+                best = settled
                 break
             if relaxation is not None and relaxation.answer is not None \
                     and left() > 0.3 + _model_seconds(instance, relaxation.group):
@@ -232,18 +304,27 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
                 break
     if best is None and beside is not None:
         beside.cancel()
-    if best is None and timed_out:
+    if best is None and conflict is None and timed_out:
+        # Not settled in time (or only narrower neighbourhoods proved empty): keep every untouched event and
+        # place the others greedily, a repair that moves only what the change broke.
         best = _greedy_repair(instance, plan, named)
         phases.mark("greedy_repair")
     if best is None:
+        # "Infeasible" only with a proof: a set of required events that cannot all happen. The whole summit
+        # proven empty (every level found no repair, none for lack of time) is such a proof too, if its
+        # conflicting set can be found in the time left.
         explain_seconds = max(0.5, time_limit - (time.monotonic() - started))
-        diagnostics = (explain_conflict(instance, conflict, explain_seconds) if conflict is not None
-                       else explain_infeasible(instance, explain_seconds))
-        table = Timetable(scenario=ref, status="infeasible", diagnostics=diagnostics,
-                          solve_seconds=round(time.monotonic() - started, 3))
+        if conflict is None and not timed_out:
+            conflict = conflicting_required_events(instance, explain_seconds, focus=hit, workers=workers)
+        if conflict is None:
+            return _without_repair(changed, previous, ref, "unknown", [Diagnostic(
+                code="no_repair_in_time",
+                message=f"no repair was found within {time_limit:g} s: the standing timetable stays in force; the "
+                        f"events below cannot take place where they stand. Re-plan with more time.")],
+                frozen, started, phases)
+        diagnostics = explain_conflict(instance, conflict, max(0.5, time_limit - (time.monotonic() - started)))
         phases.mark("explain")
-        return ReplanResult(table, changed, diff_timetables(changed, previous, table), 0, 0, False, "none",
-                            frozen, table.solve_seconds, phases.seconds)
+        return _without_repair(changed, previous, ref, "infeasible", in_words(diagnostics), frozen, started, phases)
 
     remaining = max(0.05, left())
     stage_b = best.least_moves or (best if best.frame is None else _move_least(instance, plan, best, remaining * 0.5,
@@ -294,7 +375,7 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     must_keep = (plan.counted(named) if best.kept == plan.alive
                  and (plan.scheduled_mask[list(named)].all() or not candidates - named) else None)
     ladder = None
-    if disruption > lower and best.level != "everything" and best.frame is not None:
+    if disruption > lower and best.level != "everything" and best.frame is not None and left() > 0:
         ladder = _BudgetLadder(instance, plan, chosen, lower, best.value, newcomers, must_keep)
     # A cheaper repair often moves an event beside the change: it gives up its room to a displaced one and takes
     # another at its time, or (after a resource cut) another user of the resource moves. After a relaxation, the
