@@ -283,15 +283,17 @@ class _BudgetLadder:
 
 def _cheaper_repair(instance: Instance, plan: _PreviousPlan, keep: BoolArray, disruption: int, value: int,
                     deadline: float, workers: int, seed: int,
-                    stop: threading.Event | None) -> tuple[IntArray | None, bool]:
+                    stop: threading.Event | None, work: float | None = None) -> tuple[IntArray | None, bool]:
     """Search the whole summit, on the ``keep`` placements only, for a repair of the same value that costs
-    less than ``disruption``, until ``deadline`` (``time.monotonic()``). Returns the cheaper repair if one is
-    found (else None) and whether the result is proven minimal (none cheaper exists)."""
+    less than ``disruption``, until ``deadline`` (``time.monotonic()``) or ``work`` (CP-SAT's deterministic time).
+    Returns the cheaper repair if one is found (else None) and whether the result is proven minimal (none cheaper
+    exists)."""
     sub = instance.restricted(keep)
     frame = _frame(instance, plan, sub, np.flatnonzero(keep))
     used, cost = _least_moves_at_value(frame, plan, value)
     add_linear(frame.model, used, cost, 0, disruption - 1)
-    status, solver = _solve(frame.model, max(0.01, deadline - time.monotonic()), workers, seed, stop, core=True)
+    status, solver = _solve(frame.model, max(0.01, deadline - time.monotonic()), workers, seed, stop, core=True,
+                            work=work)
     if status == cp_model.INFEASIBLE:
         return None, True
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -233,8 +233,10 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
         level = levels[0]
         free = _neighbourhood(instance, plan, named, level, candidates)
         remaining = left()
-        stopped = stop is not None and stop.is_set()
-        if (remaining <= 0.05 + _model_seconds(instance, free) or stopped) and best is not None:
+        if stop is not None and stop.is_set():
+            timed_out = True
+            break  # stopped: the repair in hand (if any) stands
+        if remaining <= 0.05 + _model_seconds(instance, free) and best is not None:
             break  # no time to build and search a wider neighbourhood: the repair found stands
         stage_a, proven_infeasible = _keep_most(instance, plan, free, level, max(0.05, remaining * 0.5), searching(),
                                                 seed, stop, start=best.chosen if best is not None else None,

@@ -117,9 +117,14 @@ def _restrict(instance: Instance, plan: _PreviousPlan, free: set[int],
 
 
 def _solve(model: cp_model.CpModel, time_limit: float, workers: int, seed: int,
-           stop: threading.Event | None = None, core: bool = False) -> tuple[Any, cp_model.CpSolver]:
+           stop: threading.Event | None = None, core: bool = False,
+           work: float | None = None) -> tuple[Any, cp_model.CpSolver]:
+    """``work``: a limit on CP-SAT's deterministic time as well (with one worker, the same answer on any machine
+    and under any load: what a test needs)."""
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
+    if work is not None:
+        solver.parameters.max_deterministic_time = work
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     solver.parameters.cp_model_presolve = False  # measured: repairs start searching at once (cp-sat-notes)
