@@ -21,7 +21,7 @@ from solver.changes import (
     apply_changes,
 )
 from solver.compile import Instance
-from solver.replan.plan import _PreviousPlan
+from solver.replan.plan import PreviousPlan
 from solver.scenario import Scenario, ScenarioError, TimeWindow, parse_scenario
 from solver.timetable import Timetable
 
@@ -91,7 +91,7 @@ def _clip(spans: list[Span], start: datetime | None, end: datetime | None) -> li
     return clipped
 
 
-def _freeze(changed: Scenario, previous: Timetable, now: datetime | None,
+def freeze(changed: Scenario, previous: Timetable, now: datetime | None,
             freeze_minutes: int) -> tuple[Scenario, list[str]]:
     """Pin what has started or starts within the freeze window; nothing new starts before its end."""
     if now is None:
@@ -116,7 +116,7 @@ def _freeze(changed: Scenario, previous: Timetable, now: datetime | None,
 _LABELS_ONLY = {"priority", "title"}
 
 
-def _opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> bool:
+def opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> bool:
     """Could this change let a request that was left out in? Only if it gives time, rooms or capacity."""
     if isinstance(change, RoomClosed | ParticipantDelayed | PinEvent | EventAdded):
         return False
@@ -159,13 +159,13 @@ def _over_capacity_moments(changed: Scenario, previous: Timetable,
     return moments
 
 
-def _over_capacity(changed: Scenario, previous: Timetable, changes: list[AnyChange]) -> set[str]:
+def over_capacity(changed: Scenario, previous: Timetable, changes: list[AnyChange]) -> set[str]:
     """Events of the old plan running at a moment when a resource whose capacity was cut is over its new
     capacity: no single placement broke, but some of these must move (or go)."""
     return {e for _, running, _ in _over_capacity_moments(changed, previous, changes) for e in running}
 
 
-def _resource_cut_bound(instance: Instance, plan: _PreviousPlan, changed: Scenario, previous: Timetable,
+def resource_cut_bound(instance: Instance, plan: PreviousPlan, changed: Scenario, previous: Timetable,
                         changes: list[AnyChange], time_limit: float = 0.2) -> int:
     """Least disruption a resource cut forces when every event is kept. At a moment where the old plan holds
     more of the resource than its new capacity, some of the events running then must start at another time
@@ -210,13 +210,13 @@ def _cut_resources(changes: list[AnyChange]) -> set[str]:
     return {c.resource for c in changes if isinstance(c, ResourceCapacity)}
 
 
-def _cut_users(instance: Instance, changes: list[AnyChange]) -> set[int]:
+def cut_users(instance: Instance, changes: list[AnyChange]) -> set[int]:
     """The events that use a resource whose capacity the changes cut."""
     cut = _cut_resources(changes)
     return {e for e, event in enumerate(instance.events) if cut & set(event.uses)} if cut else set()
 
 
-def _named_events(changes: list[AnyChange]) -> set[str]:
+def named_events(changes: list[AnyChange]) -> set[str]:
     names: set[str] = set()
     for change in changes:
         event = getattr(change, "event", None)

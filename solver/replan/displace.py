@@ -18,7 +18,7 @@ import numpy as np
 
 from solver.compile import Instance
 from solver.model.rows import IntArray, RowIndex, Rows
-from solver.replan.plan import _PreviousPlan
+from solver.replan.plan import PreviousPlan
 
 # how many placements one chain may make before it gives up (each a few numpy sums)
 CHAIN_STEPS = 400
@@ -72,7 +72,7 @@ class _Board:
         return owners
 
 
-def displacing_repair(instance: Instance, plan: _PreviousPlan, rows: Rows, hit: AbstractSet[int],
+def displacing_repair(instance: Instance, plan: PreviousPlan, rows: Rows, hit: AbstractSet[int],
                       wanted: AbstractSet[int]) -> tuple[IntArray, bool]:
     """A start for the repair searches, and whether it is a whole repair (every ``wanted`` event placed, every
     row within its bound). Every wanted event stays where it was, but the ``hit`` ones, which make way for
@@ -99,7 +99,7 @@ def displacing_repair(instance: Instance, plan: _PreviousPlan, rows: Rows, hit: 
     return board.chosen, whole
 
 
-def _cheapest_way(board: _Board, plan: _PreviousPlan, event: int, pushed: dict[int, int],
+def _cheapest_way(board: _Board, plan: PreviousPlan, event: int, pushed: dict[int, int],
                   protected: AbstractSet[int]) -> tuple[int, set[int]]:
     """The placement of ``event`` that fits, the cheapest first; else the one whose events in the way are cheapest
     to move (never a ``protected`` event once placed, nor one pushed aside too often). (-1, ...) if none."""
