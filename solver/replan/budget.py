@@ -14,6 +14,7 @@ SHARES = {
     "keep_most": 0.5,  # a level of the expanding neighbourhood (change, partners, everything)
     "relaxation": 0.6,  # the relaxation around the change's events, when untouched events must move
     "around_relaxation": 0.5,  # the search over the events the relaxation found in the way, from its answer
+    "make_way_chain": 0.15,  # the ejection chain of a displaced event that fits nowhere (no search: a start)
     "make_way_around": 0.4,  # the search around what a displaced event's ejection chain moved
     "make_way_whole": 0.8,  # the search over the whole summit from a chain that did not place everything
     "widen_for_freed": 0.5,  # the search again with requests an event's going may let in (its model's build)

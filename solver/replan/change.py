@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from ortools.sat.python import cp_model
 
+from solver import cpsat
 from solver.changes import (
     AnyChange,
     EventAdded,
@@ -196,11 +197,8 @@ def resource_cut_bound(instance: Instance, plan: PreviousPlan, changed: Scenario
     if not moves:
         return 0
     model.minimize(sum(prices[name] * flag for name, flag in moves.items()))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
-    solver.parameters.num_workers = 1
-    status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    status, solver = cpsat.run(model, cpsat.Search(time_limit, presolve=True))
+    if not cpsat.found(status):
         return 0
     return int(math.ceil(solver.best_objective_bound - 1e-9))
 

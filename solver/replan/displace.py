@@ -10,6 +10,7 @@ to complete and improve and for the relaxation to prove.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -73,17 +74,18 @@ class _Board:
 
 
 def displacing_repair(instance: Instance, plan: PreviousPlan, rows: Rows, hit: AbstractSet[int],
-                      wanted: AbstractSet[int]) -> tuple[IntArray, bool]:
+                      wanted: AbstractSet[int], deadline: float | None = None) -> tuple[IntArray, bool]:
     """A start for the repair searches, and whether it is a whole repair (every ``wanted`` event placed, every
     row within its bound). Every wanted event stays where it was, but the ``hit`` ones, which make way for
-    themselves (the largest first): see the module's docstring."""
+    themselves (the largest first): see the module's docstring. The chain stops at ``deadline``
+    (``time.monotonic()``) with what it has placed."""
     placed = {e: item for e, item in plan.keep_item.items() if e not in hit and e in wanted}
     board = _Board.of(instance, rows, placed)
     waiting = deque(sorted((e for e in hit & wanted if instance.event_items[e].size),
                            key=lambda e: -len(instance.events[e].participants)))
     pushed: dict[int, int] = {}
     steps = 0
-    while waiting and steps < CHAIN_STEPS:
+    while waiting and steps < CHAIN_STEPS and (deadline is None or time.monotonic() < deadline):
         steps += 1
         event = waiting.popleft()
         item, in_the_way = _cheapest_way(board, plan, event, pushed, protected=hit)

@@ -103,7 +103,8 @@ def make_way(ctx: Context, ledger: Ledger) -> Stage | None:
     from: around what it moved, when it placed everything; else (once the required events near the change are
     seen not to clash on their own) over the whole summit. Beside it (with two workers), the relaxation grows from
     the displaced events: it bounds the least disruption, and its own repair is taken when it proves it."""
-    start, whole = displacing_repair(ctx.instance, ctx.plan, all_rows(ctx.instance), ctx.hit, set(ctx.wanted))
+    start, whole = displacing_repair(ctx.instance, ctx.plan, all_rows(ctx.instance), ctx.hit, set(ctx.wanted),
+                                     time.monotonic() + ctx.budget.share("make_way_chain"))
     ctx.phases.mark("displacing_repair")
     if not whole and required_conflict(ctx, ledger, "change"):
         return None

@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
+from solver import cpsat
 from solver.compile import Instance
+from solver.cpsat import set_objective
 from solver.model.build import add_linear, build_model
 from solver.model.constraints import all_rows
 from solver.model.greedy import greedy_placements
@@ -117,49 +119,16 @@ def _restrict(instance: Instance, plan: PreviousPlan, free: set[int],
 
 
 def run_search(model: cp_model.CpModel, time_limit: float, workers: int, seed: int,
-           stop: threading.Event | None = None, core: bool = False,
-           work: float | None = None) -> tuple[Any, cp_model.CpSolver]:
-    """``work``: a limit on CP-SAT's deterministic time as well (with one worker, the same answer on any machine
-    and under any load: what a test needs)."""
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
-    if work is not None:
-        solver.parameters.max_deterministic_time = work
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    solver.parameters.cp_model_presolve = False  # measured: repairs start searching at once (cp-sat-notes)
-    # Core-based optimisation, for searches that must prove a budget empty or its least cost: measured on
-    # Hanoi's budget searches, 1.0 -> 0.7 s at 10k placements and 5.8 -> 1.8 s at 18k.
-    solver.parameters.optimize_with_core = core
-    done = threading.Event()
-
-    def watch() -> None:
-        while stop is not None and not done.wait(0.05):
-            if stop.is_set():
-                solver.stop_search()
-                return
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        return solver.solve(model), solver
-    finally:
-        done.set()
-        watcher.join()
-
-
-def set_objective(model: cp_model.CpModel, variables: list[int], coefs: list[int], maximize: bool) -> None:
-    model.clear_objective()
-    objective = model.proto.objective
-    objective.vars.extend(variables)
-    objective.coeffs.extend([-c for c in coefs] if maximize else coefs)
-    objective.scaling_factor = -1.0 if maximize else 1.0
+               stop: threading.Event | None = None, core: bool = False,
+               work: float | None = None) -> tuple[Any, cp_model.CpSolver]:
+    """A re-plan's search (see :mod:`solver.cpsat`): it starts at once, from its hint."""
+    return cpsat.run(model, cpsat.Search(time_limit, workers, seed, core=core, work=work), stop)
 
 
 def chosen_of(sub: Instance, to_full: IntArray, solver: cp_model.CpSolver, n_events: int) -> IntArray:
-    values = np.fromiter(solver.response_proto.solution, dtype=np.int64)[: sub.n_items].astype(bool)
+    """The placement of each event of the full instance in the answer (-1: none), from the sub-instance's."""
+    on = np.flatnonzero(cpsat.placements_on(solver, sub.n_items))
     chosen = np.full(n_events, -1, dtype=np.int64)
-    on = np.flatnonzero(values)
     chosen[sub.item_event[on]] = to_full[on]
     return chosen
 
@@ -223,9 +192,7 @@ def least_moves_at_value(frame: NeighbourhoodModel, plan: PreviousPlan, value: i
 def hint_placements(model: cp_model.CpModel, to_full: IntArray, chosen_items: IntArray) -> None:
     """Hint the placements (variables 0..n-1, placements ``to_full`` of the full instance) among ``chosen_items``
     on, every other off."""
-    model.clear_hints()
-    model.proto.solution_hint.vars.extend(range(to_full.size))
-    model.proto.solution_hint.values.extend(np.isin(to_full, chosen_items).astype(np.int64).tolist())
+    cpsat.hint_placements(model, np.isin(to_full, chosen_items))
 
 
 def keep_most(instance: Instance, plan: PreviousPlan, free: set[int], level: str, time_limit: float,
@@ -277,7 +244,7 @@ def keep_most(instance: Instance, plan: PreviousPlan, free: set[int], level: str
         return None, status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
     chosen = chosen_of(frame.sub, frame.to_full, solver, len(instance.events))
     kept = plan.kept(chosen)
-    on = np.flatnonzero(np.fromiter(solver.response_proto.solution, dtype=np.int64)[: frame.sub.n_items])
+    on = np.flatnonzero(cpsat.placements_on(solver, frame.sub.n_items))
     return Stage(level, chosen, kept, int(item_value[on].sum()), status == cp_model.OPTIMAL,
                   int(math.ceil(solver.best_objective_bound / scale)), frame), False
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from solver import cpsat
 from solver.changes import (
     AnyChange,
     DayAdded,
@@ -181,10 +182,8 @@ def _possible(working: Scenario, events: list[str], edit: Callable[[Document], N
     if any(instance.required[c.event] for c in instance.prechecks):
         return False
     built = build_model(instance, with_objective=False)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = CHECK_SECONDS
-    return solver.solve(built.model) != cp_model.INFEASIBLE
+    status, _ = cpsat.run(built.model, cpsat.Search(CHECK_SECONDS, presolve=True))
+    return status != cp_model.INFEASIBLE
 
 
 def _with_predecessors(document: Document, events: set[str]) -> set[str]:
