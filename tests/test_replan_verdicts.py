@@ -140,17 +140,8 @@ def test_infeasible_names_the_change_the_limits_and_the_levers() -> None:
 def test_a_central_event_moves_and_what_it_meets_gives_way_at_the_least_cost(late: str) -> None:
     # The ceremony (a, b, c, d) must end by 11:00; one of its people now lands at 10:00, so it must take the
     # 10:00 hour, where two of their meetings are. The repair moves it and them, and no more than it must.
-    model = parse_scenario({
-        "name": "central", "timezone": "Asia/Ho_Chi_Minh", "slot_minutes": 30,
-        "days": [{"date": "2025-10-25", "start": "09:00", "end": "12:00"}],
-        "rooms": [{"id": "hall", "capacity": 10}, {"id": "small", "capacity": 4}],
-        "participants": [{"id": p, "delegation": p.upper() * 3} for p in "abcd"],
-        "events": [event("ceremony", 60, ("a", "b", "c", "d"), required=True, latest_end=at("11:00")),
-                   event("m1", 30, ("a", "b"), priority=3), event("m2", 30, ("c", "d"), priority=2),
-                   event("m3", 30, ("b", "c"), priority=1)]})
-    before = _by_hand(model, {"ceremony": ("hall", at("09:00")), "m1": ("hall", at("10:00")),
-                              "m2": ("small", at("10:30")), "m3": ("hall", at("11:00"))})
-    change = [{"op": "participant_delayed", "participant": late, "arrival": at("10:00")}]
+    model, before, change = _central_case()
+    change[0]["participant"] = late
     result = resolve(model, before, change, time_limit=10)
     changed = apply_changes(model, parse_changes(change))
     assert validate_timetable(changed, result.timetable) == []
@@ -161,3 +152,40 @@ def test_a_central_event_moves_and_what_it_meets_gives_way_at_the_least_cost(lat
     assert result.disruption_bound <= least <= result.disruption
     if result.proven_minimal:
         assert result.disruption == least
+
+
+def _central_case() -> tuple[Scenario, Timetable, list[dict[str, Any]]]:
+    model = parse_scenario({
+        "name": "central", "timezone": "Asia/Ho_Chi_Minh", "slot_minutes": 30,
+        "days": [{"date": "2025-10-25", "start": "09:00", "end": "12:00"}],
+        "rooms": [{"id": "hall", "capacity": 10}, {"id": "small", "capacity": 4}],
+        "participants": [{"id": p, "delegation": p.upper() * 3} for p in "abcd"],
+        "events": [event("ceremony", 60, ("a", "b", "c", "d"), required=True, latest_end=at("11:00")),
+                   event("m1", 30, ("a", "b"), priority=3), event("m2", 30, ("c", "d"), priority=2),
+                   event("m3", 30, ("b", "c"), priority=1)]})
+    before = _by_hand(model, {"ceremony": ("hall", at("09:00")), "m1": ("hall", at("10:00")),
+                              "m2": ("small", at("10:30")), "m3": ("hall", at("11:00"))})
+    return model, before, [{"op": "participant_delayed", "participant": "a", "arrival": at("10:00")}]
+
+
+def test_each_step_runs_alone_the_ejection_chain_and_the_finding() -> None:
+    # The steps of resolve take (context, ledger) and can be run one by one: the ejection chain alone places
+    # every event validly, and the finding alone keeps every event.
+    from solver.model.constraints import all_rows
+    from solver.replan.budget import ReplanConfig
+    from solver.replan.context import prepare
+    from solver.replan.displace import displacing_repair
+    from solver.replan.find import find
+    from solver.replan.ledger import Ledger
+    from solver.solve import timetable_from_placements
+
+    model, before, change = _central_case()
+    ctx = prepare(model, before, parse_changes(change), None, ReplanConfig(time_limit=10), None)
+    chosen, whole = displacing_repair(ctx.instance, ctx.plan, all_rows(ctx.instance), ctx.hit, set(ctx.wanted))
+    assert whole
+    assert validate_timetable(ctx.changed, timetable_from_placements(ctx.instance, chosen, ctx.ref)) == []
+    ledger = Ledger()
+    find(ctx, ledger)
+    assert ledger.best is not None and ledger.best.kept == ctx.plan.alive
+    if ctx.beside is not None:
+        ctx.beside.cancel()
