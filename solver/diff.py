@@ -64,13 +64,19 @@ class TimetableDiff:
         }
 
 
-def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable,
-                    broken: Collection[str] = ()) -> TimetableDiff:
-    """Compare two timetables; ``scenario`` (the newer version) names participants and times. ``broken`` events
-    stand in both where the newer version no longer allows them (a re-plan that found no repair yet): their
-    people are told that they cannot take place as planned."""
+def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> TimetableDiff:
+    """Compare two timetables; ``scenario`` (the newer version) names participants and times.
+
+    A newer timetable without a repair (a re-plan answering ``unknown`` or ``infeasible``) leaves the old one in
+    force: nothing is cancelled, and the events its diagnostics say the change breaks (``broken_by_change``) are
+    reported as broken where they stand; only their people are told."""
     before = {a.event: a for a in old.assignments}
     after = {a.event: a for a in new.assignments}
+    broken: Collection[str] = ()
+    if new.status in ("unknown", "infeasible"):
+        broken = {e for d in new.diagnostics if d.code == "broken_by_change" for e in d.events}
+        present = {e.id for e in scenario.events}
+        after = after or {event: a for event, a in before.items() if event in present}
     diff = TimetableDiff()
     lines: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     events = {e.id: e for e in scenario.events}

@@ -181,7 +181,6 @@ def without_repair(ctx: Context, status: Status, diagnostics: list[Diagnostic]) 
                          assignments=[a for a in previous.assignments if a.event in present],
                          unscheduled=[u for u in previous.unscheduled if u.event in present])
     violations = validate_timetable(ctx.changed, standing)
-    broken = sorted({e for v in violations for e in v.events})
     notes = [Diagnostic(code="broken_by_change", message=str(v), events=list(v.events),
                         participants=list(v.participants), rooms=list(v.rooms)) for v in violations]
     seconds = ctx.budget.elapsed()
@@ -189,5 +188,5 @@ def without_repair(ctx: Context, status: Status, diagnostics: list[Diagnostic]) 
                                         "bound": None})
     if status == "infeasible":
         table = table.model_copy(update={"assignments": [], "unscheduled": [], "objective": 0})
-    diff = diff_timetables(ctx.changed, previous, standing, broken=broken)
+    diff = diff_timetables(ctx.changed, previous, table)
     return ReplanResult(table, ctx.changed, diff, 0, 0, False, "none", ctx.frozen, seconds, ctx.phases.seconds)
