@@ -13,6 +13,8 @@ import numpy as np
 
 from solver.changes import AnyChange, apply_changes
 from solver.compile import BoolArray, Instance, compile_scenario
+from solver.model.constraints import all_rows
+from solver.model.rows import Rows
 from solver.replan.budget import Budget, Phases, ReplanConfig
 from solver.replan.change import freeze, from_now, named_events, opens_capacity, over_capacity
 from solver.replan.plan import PreviousPlan
@@ -46,6 +48,13 @@ class Context:
     stop: threading.Event | None
     phases: Phases = field(default_factory=Phases)
     beside: RelaxationBeside | None = None  # the relaxation on a worker of its own, while it runs
+    _rows: Rows | None = None
+
+    def rows(self) -> Rows:
+        """The whole summit's rows (built once, when a step first needs them)."""
+        if self._rows is None:
+            self._rows = all_rows(self.instance)
+        return self._rows
 
     @property
     def applied(self) -> list[AnyChange]:

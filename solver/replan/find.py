@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 
 from solver.explain import conflicting_required_events
-from solver.model.constraints import all_rows
 from solver.replan.budget import VALUE_CEILING_CAP
 from solver.replan.context import Context
 from solver.replan.displace import displacing_repair
@@ -45,8 +44,11 @@ def find(ctx: Context, ledger: Ledger) -> None:
         if ctx.budget.stopped:
             ledger.timed_out = True
             break  # stopped: the repair in hand (if any) stands
-        if ledger.best is not None and ctx.budget.left() <= 0.05 + model_seconds(ctx.instance, free):
-            break  # no time to build and search a wider neighbourhood: the repair found stands
+        if ctx.budget.left() <= 0.05 + model_seconds(ctx.instance, free):
+            # no time to build and search a wider neighbourhood: the repair found stands (without one, the greedy
+            # repair, else the standing timetable)
+            ledger.timed_out = ledger.timed_out or ledger.best is None
+            break
         stage, proven_empty = keep_most(
             ctx.instance, ctx.plan, free, level, max(0.05, ctx.budget.share("keep_most")), ctx.searching(),
             ctx.config.seed, ctx.stop, start=ledger.best.chosen if ledger.best is not None else None,
@@ -83,7 +85,7 @@ def find(ctx: Context, ledger: Ledger) -> None:
     if ledger.best is None and ledger.conflict is None and ledger.timed_out:
         # Not settled in time (or only narrower neighbourhoods proved empty): keep every untouched event and place
         # the others greedily, a repair that moves only what the change broke.
-        ledger.best = greedy_repair(ctx.instance, ctx.plan, ctx.named)
+        ledger.best = greedy_repair(ctx.instance, ctx.plan, ctx.named, ctx.rows())
         ctx.phases.mark("greedy_repair")
 
 
@@ -103,7 +105,7 @@ def make_way(ctx: Context, ledger: Ledger) -> Stage | None:
     from: around what it moved, when it placed everything; else (once the required events near the change are
     seen not to clash on their own) over the whole summit. Beside it (with two workers), the relaxation grows from
     the displaced events: it bounds the least disruption, and its own repair is taken when it proves it."""
-    start, whole = displacing_repair(ctx.instance, ctx.plan, all_rows(ctx.instance), ctx.hit, set(ctx.wanted),
+    start, whole = displacing_repair(ctx.instance, ctx.plan, ctx.rows(), ctx.hit, set(ctx.wanted),
                                      time.monotonic() + ctx.budget.share("make_way_chain"))
     ctx.phases.mark("displacing_repair")
     if not whole and required_conflict(ctx, ledger, "change"):
@@ -115,6 +117,8 @@ def make_way(ctx: Context, ledger: Ledger) -> Stage | None:
     else:
         free = neighbourhood(ctx.instance, ctx.plan, ctx.named, "everything", ctx.candidates)
         level, seconds = "everything", ctx.budget.share("make_way_whole")
+        if ctx.budget.left() <= 0.3 + model_seconds(ctx.instance, free):
+            return None  # no time to build the whole summit's model
     stage, _ = keep_most(ctx.instance, ctx.plan, free, level, seconds, ctx.searching(), ctx.config.seed,
                          ctx.interrupted(), start=start, keep_all=ctx.wanted, more_to_gain=False, named=ctx.named)
     ctx.phases.mark(f"keep_most_{level}")
