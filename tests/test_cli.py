@@ -101,8 +101,8 @@ def test_resolve_that_cannot_be_done_keeps_the_plan_and_names_the_change(tmp_pat
                 "days": [{"date": "2025-10-25", "start": "09:00", "end": "12:00"}],
                 "rooms": [{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}],
                 "participants": [{"id": p, "delegation": p.upper() * 3} for p in "abc"],
-                "events": [{"id": "signing", "title": "Signing", "duration_minutes": 60, "participants": ["a", "b", "c"],
-                            "required": True, "latest_end": "2025-10-25T10:30"},
+                "events": [{"id": "signing", "title": "Signing", "duration_minutes": 60,
+                            "participants": ["a", "b", "c"], "required": True, "latest_end": "2025-10-25T10:30"},
                            {"id": "talk", "title": "Talk", "duration_minutes": 30, "participants": ["a", "c"],
                             "priority": 2}]}
     source = tmp_path / "signing.yaml"
