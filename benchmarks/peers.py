@@ -89,7 +89,7 @@ def run_ours(scenario: Path, out: Path, limit: float, workers: int, peers: Path,
     summit = Path(sys.executable).parent / "summit"
     process, wall, peak = timed([str(summit), "solve", str(scenario), "-t", str(limit), "-w", str(workers),
                                  "-o", str(out)])
-    first = re.findall(r"first timetable after ([\d.]+) s", process.stdout + process.stderr)
+    first = re.findall(r"first\s+timetable\s+after\s+([\d.]+)\s*s", process.stdout + process.stderr)
     if not out.exists():
         return Run(scenario.stem, "ours", f"failed rc={process.returncode}", None, None, "-", wall, peak, "-", "-")
     document = json.loads(out.read_text())
