@@ -309,8 +309,12 @@ def explain(
 
     model = _load(scenario)
     if event is None:
-        for diagnostic in explain_scenario(model, time_limit=time_limit):
-            console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
+        diagnostics = explain_scenario(model, time_limit=time_limit)
+        for diagnostic in diagnostics:
+            colour = "green" if diagnostic.code == "feasible" else "red"
+            console.print(f"[{colour}]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
+        if any(d.code != "feasible" for d in diagnostics):  # like `check`: 1 when the scenario cannot be done
+            raise typer.Exit(1)
         return
     if event not in {e.id for e in model.events}:
         errors.print(f"--event: unknown event {event!r}")

@@ -92,3 +92,16 @@ def test_resolve_rejects_a_bad_change(tmp_path: Path) -> None:
                                  "-o", str(tmp_path / "new.json")])
     assert result.exit_code == 2
     assert "changes[0].room" in result.output and "atlantis" in result.output
+
+
+def test_explain_exits_1_on_an_infeasible_scenario(tmp_path: Path) -> None:
+    """Like `check`: a scenario that cannot be done exits 1, with the conflict named."""
+    document = yaml.safe_load(Path(TINY).read_text(encoding="utf-8"))
+    document["participants"][2]["available"] = [{"start": "2025-10-25T10:00", "end": "2025-10-25T10:30"}]
+    for bilateral in document["events"][1:]:
+        bilateral["required"] = True
+    path = tmp_path / "infeasible.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    explained = runner.invoke(app, ["explain", str(path), "-t", "10"])
+    assert explained.exit_code == 1, explained.output
+    assert "fra-hod" in explained.output
