@@ -23,7 +23,7 @@ from solver.scenario import Scenario, parse_scenario
 
 
 def forum(seed: int, tables: int = 14, meetings: int = 250, people: int = 60, busy: int = 3,
-          hot: int = 4) -> Scenario:
+          hot: int = 4, rest: int = 0, travel: int = 0) -> Scenario:
     """A meeting forum whose participants each miss ``busy`` random slots (0-based, 16 slots of 30 minutes)."""
     rng = random.Random(seed)
     slots = 16
@@ -41,7 +41,7 @@ def forum(seed: int, tables: int = 14, meetings: int = 250, people: int = 60, bu
             else:
                 windows.append({"start": start, "end": f"2025-11-03T{9 + (s + 1) // 2:02d}:{30 * ((s + 1) % 2):02d}"})
         participants.append({"id": pid, "name": f"Participant {pid[1:]}", "delegation": f"D{pid[1:]}",
-                             "available": windows})
+                             "available": windows, "min_break_minutes": rest})
     events = []
     # A few participants are in demand: their meetings are more than their free slots now and then.
     weights = [6 if n < hot else 1 for n in range(people)]
@@ -53,7 +53,12 @@ def forum(seed: int, tables: int = 14, meetings: int = 250, people: int = 60, bu
     return parse_scenario({
         "name": f"forum {seed}", "timezone": "Europe/Paris", "slot_minutes": 30,
         "days": [{"date": "2025-11-03", "start": "09:00", "end": "17:00"}],
-        "rooms": [{"id": f"table-{t:02d}", "capacity": 2} for t in range(tables)],
+        "zones": [{"id": "hall-a"}, {"id": "hall-b"}],
+        "travel_minutes": [{"from": "hall-a", "to": "hall-b", "minutes": travel}],
+        # Half the tables in each hall: with travel between them, a participant's day can break without any
+        # count showing it.
+        "rooms": [{"id": f"table-{t:02d}", "capacity": 2, "zone": "hall-a" if t % 2 else "hall-b"}
+                  for t in range(tables)],
         "participants": participants, "events": events})
 
 
@@ -66,16 +71,24 @@ def main() -> None:
     codes: Counter[str] = Counter()
     slowest = 0.0
     for seed in range(args.first_seed, args.first_seed + args.forums):
-        # Three shapes in turn: a few participants in demand; everyone busy; the tables barely too few.
+        # Five shapes in turn: a few participants in demand; everyone busy; the tables barely too few; 30
+        # minutes' rest between meetings; 30 minutes' travel between the two halls (no count shows those
+        # conflicts: a participant's core does).
         meetings = 200 + (seed * 7) % 101
-        shape = seed % 3
+        shape = seed % 5
         if shape == 0:
             model = forum(seed, meetings=meetings)
         elif shape == 1:
             model = forum(seed, meetings=meetings, people=45 + seed % 7, busy=5, hot=0)
-        else:
+        elif shape == 2:
             meetings = 14 * 16 - 8 + seed % 12
             model = forum(seed, meetings=meetings, people=80, busy=2, hot=0)
+        elif shape == 3:
+            meetings = 100 + seed % 30
+            model = forum(seed, meetings=meetings, people=40, busy=3, hot=0, rest=30)
+        else:
+            meetings = 150 + seed % 40
+            model = forum(seed, meetings=meetings, people=40, busy=3, hot=0, travel=30)
         started = time.perf_counter()
         diagnostics = explain_scenario(model, time_limit=args.time_limit)
         seconds = time.perf_counter() - started

@@ -35,17 +35,19 @@ class CountingConflict:
     supply: int  # slots (or room-slots) where they could be held
     participant: str | None = None
     pools: tuple[int, ...] = ()
+    rest: int = 0  # slots of rest each event claims after it (the participant's min_break)
 
 
-def _cover(instance: Instance, event: int, by_pool: bool) -> set[Hashable]:
-    """The slots (or (pool, slot) pairs) some placement of the event occupies."""
+def _cover(instance: Instance, event: int, by_pool: bool, rest: int = 0) -> set[Hashable]:
+    """The slots (or (pool, slot) pairs) some placement of the event occupies; with ``rest``, each placement
+    also claims the rest after it (as (day, slot) cells, which may run past the day's end)."""
     covered: set[Hashable] = set()
-    length = int(instance.duration[event])
+    length = int(instance.duration[event]) + rest
     for item in instance.event_items[event].tolist():
         start = int(instance.item_start[item])
-        pool = int(instance.item_pool[item])
+        tag = int(instance.item_pool[item]) if by_pool else int(instance.grid.slot_day[start])
         for slot in range(start, start + length):
-            covered.add((pool, slot) if by_pool else slot)
+            covered.add((tag, slot))
     return covered
 
 
@@ -96,17 +98,27 @@ def _shrink(events: list[int], demand: dict[int, int], cover: dict[int, set[Hash
 
 
 def participant_overload(instance: Instance, events: list[int]) -> CountingConflict | None:
-    """A participant whose required events cannot all fit in the slots where any of them could be held."""
-    demand = {e: int(instance.duration[e]) for e in events}
-    cover = {e: _cover(instance, e, by_pool=False) for e in events}
+    """A participant whose required events cannot all fit in the slots where any of them could be held.
+
+    With a rest of r slots between two of their events, each event claims its duration and the r slots after
+    it (the claims of two events never overlap, the rest after the day's last one runs into the evening), so
+    the count is of durations plus rests against the slots those claims can reach."""
     best: CountingConflict | None = None
+    covers: dict[int, dict[int, set[Hashable]]] = {}
     for person in instance.scenario.participants:
         theirs = [e for e in events if person.id in instance.events[e].participants]
         if len(theirs) < 2:
             continue
+        rest = instance.grid.slots_for(person.min_break_minutes)
+        cover = covers.setdefault(rest, {})
+        for e in theirs:
+            if e not in cover:
+                cover[e] = _cover(instance, e, by_pool=False, rest=rest)
+        demand = {e: int(instance.duration[e]) + rest for e in theirs}
         found = _shrink(theirs, demand, cover, lambda _: 1)
         if found is not None and (best is None or len(found[0]) < len(best.events)):
-            best = CountingConflict("participant", sorted(found[0]), found[1], found[2], participant=person.id)
+            best = CountingConflict("participant", sorted(found[0]), found[1], found[2], participant=person.id,
+                                    rest=rest)
     return best
 
 

@@ -245,10 +245,19 @@ def _counting_diagnostic(instance: Instance, conflict: CountingConflict) -> Diag
     if conflict.kind == "participant":
         person = next(p for p in instance.scenario.participants if p.id == conflict.participant)
         who = f"{person.name} ({person.id})" if person.name else person.id
-        message = (f"{who} must attend {len(ids)} required events ({listing}) lasting {conflict.demand * minutes} "
-                   f"minutes in all, but is free for only {conflict.supply * minutes} minutes ({conflict.supply} "
-                   f"slots of {minutes} minutes) at the times any of them can be held: they cannot all be "
-                   f"scheduled. Leaving out any one of them makes the count fit.")
+        if conflict.rest:
+            rest = conflict.rest * minutes
+            message = (f"{who} must attend {len(ids)} required events ({listing}) which, with {rest} minutes' rest "
+                       f"after each, take {conflict.demand * minutes} minutes, but only {conflict.supply * minutes} "
+                       f"minutes are open to them at the times any of them can be held (rest after the day's last "
+                       f"event included): they cannot all be scheduled. Leaving out any one of them makes the count "
+                       f"fit.")
+        else:
+            message = (f"{who} must attend {len(ids)} required events ({listing}) lasting "
+                       f"{conflict.demand * minutes} minutes in all, but is free for only "
+                       f"{conflict.supply * minutes} minutes ({conflict.supply} slots of {minutes} minutes) at the "
+                       f"times any of them can be held: they cannot all be scheduled. Leaving out any one of them "
+                       f"makes the count fit.")
         return Diagnostic(code="participant_overbooked", message=message, events=ids,
                           participants=[person.id])
     rooms = sorted({instance.rooms[r].id for p in conflict.pools for r in instance.pools[p].rooms})
@@ -321,9 +330,14 @@ def explain_scenario(scenario: Scenario, time_limit: float = 10.0) -> list[Diagn
         return [Diagnostic(code=c.code, message=c.message, events=[instance.events[c.event].id],
                            participants=list(c.participants)) for c in early]
     started = time.monotonic()
+    # A count that does not fit is a proof on its own, found in a fraction of a second: before any search.
+    required = _required_part(instance)
+    counted = counting_conflict(required, np.flatnonzero(required.required).tolist())
+    if counted is not None:
+        return [_counting_diagnostic(instance, counted)]
     # Optional events can always stay out: the required ones (and what they follow) decide feasibility, and
     # the model without the optional ones is far smaller (Hanoi: proven at once instead of undecided in 10 s).
-    built = build_model(_required_part(instance), with_objective=False)
+    built = build_model(required, with_objective=False)
     status = _solve_status(built.model, time_limit)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         optional = [instance.events[c.event].id for c in instance.prechecks]

@@ -153,3 +153,19 @@ def test_when_no_single_relaxation_does_it_the_tried_ones_and_a_working_pair_are
     assert "a arrives at 09:30 on 25 Oct instead of 10:30 on 25 Oct" in tried
     assert ("possible if a arrives at 09:30 on 25 Oct instead of 10:30 on 25 Oct and, together with it, "
             "if b's departure moves from 10:00 on 25 Oct to 11:00 on 25 Oct") in lines
+
+
+def test_a_day_broken_by_travel_is_explained_by_the_participants_own_events() -> None:
+    """The count fits (three 15-minute meetings, an hour free) but the walks between the halls do not: the
+    participant's own events give the minimal conflict."""
+    model = scenario(zones=[{"id": "a"}, {"id": "b"}], travel_minutes=[{"from": "a", "to": "b", "minutes": 30}],
+                     rooms=[{"id": "ra", "capacity": 5, "zone": "a"}, {"id": "rb", "capacity": 5, "zone": "b"}],
+                     participants=[{"id": "host", "delegation": "H",
+                                    "available": [{"start": at("09:00"), "end": at("10:00")}]},
+                                   *[{"id": f"g{n}", "delegation": f"G{n}"} for n in range(3)]],
+                     events=[event("m0", minutes=15, people=("host", "g0"), rooms=["ra"]),
+                             event("m1", minutes=15, people=("host", "g1"), rooms=["rb"]),
+                             event("m2", minutes=15, people=("host", "g2"), rooms=["ra"])])
+    [diagnostic] = explain_scenario(model, time_limit=10)
+    assert set(diagnostic.events) == {"m0", "m1", "m2"}, diagnostic.message
+    assert "travel time between zones" in diagnostic.message
