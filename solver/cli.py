@@ -260,7 +260,7 @@ def resolve(
     dump_timetable(result.timetable, output)
     if scenario_out is not None:
         dump_scenario(result.scenario, scenario_out)
-    console.print(diff_text(result.diff, result.scenario), markup=False, highlight=False)
+    console.print(diff_text(result.diff, result.scenario), markup=False, highlight=False, soft_wrap=True)
     proof = "proven minimal" if result.proven_minimal else f"lower bound {result.disruption_bound}"
     console.print(f"disruption {result.disruption} ({proof}); neighbourhood: {result.neighbourhood}; "
                   f"frozen: {len(result.frozen)}; {result.seconds:.2f} s; written to {output}", highlight=False)
@@ -285,16 +285,22 @@ def diff(
     from solver.scenario import parse_scenario
 
     before, after = _read_timetable(old), _read_timetable(new)
+    if before.scenario.name != after.scenario.name:  # as the API's different_scenarios: a re-plan keeps the name
+        errors.print(f"{old} and {new} are timetables of different scenarios ({before.scenario.name!r} and "
+                     f"{after.scenario.name!r}); a diff compares two timetables of one summit", markup=False)
+        raise typer.Exit(2)
     if scenario is not None:
         model = _load(scenario)
-    else:  # without the scenario, nobody can be named; times are shown in UTC
+    else:  # without the scenario, nobody can be named; times are shown in UTC (and the header says so)
         model = parse_scenario({"name": after.scenario.name,
                                 "days": [{"date": "2000-01-01", "start": "00:00", "end": "01:00"}]})
+        if not as_json:
+            errors.print("no --scenario: times in UTC and no participant named; give the scenario for both")
     result = diff_timetables(model, before, after)
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
-        console.print(diff_text(result, model), markup=False, highlight=False)
+        console.print(diff_text(result, model), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -125,7 +125,7 @@ def diff_text(diff: TimetableDiff, scenario: Scenario) -> str:
         return f"{scenario.localise(moment):%H:%M %d %b}"
 
     out = [f"{len(diff.moved)} moved, {len(diff.room_changes)} room changes, {len(diff.added)} added, "
-           f"{len(diff.dropped)} dropped, {diff.unchanged} unchanged"]
+           f"{len(diff.dropped)} dropped, {diff.unchanged} unchanged (times in {scenario.timezone}, 24-hour)"]
     for m in diff.moved:
         out.append(f"  moved  {m.event}: {when(m.old_start)} {m.old_room} -> {when(m.new_start)} {m.new_room}")
     for m in diff.room_changes:

@@ -76,8 +76,18 @@ def test_resolve_diff_and_explain(tmp_path: Path) -> None:
     assert validate_timetable(load_scenario(changed), load_timetable(new)) == []
     shown = runner.invoke(app, ["diff", str(old), str(new), "--scenario", str(changed)])
     assert shown.exit_code == 0 and "bil-vnm-fra" in shown.output
+    assert "(times in Asia/Ho_Chi_Minh, 24-hour)" in shown.output
     as_json = runner.invoke(app, ["diff", str(old), str(new), "--json"])
     assert json.loads(as_json.stdout)["unchanged"] >= 1
+    bare = runner.invoke(app, ["diff", str(old), str(new)])
+    assert bare.exit_code == 0 and "(times in UTC, 24-hour)" in bare.output
+    # A timetable of another summit is refused, as the API's different_scenarios.
+    other = tmp_path / "other.json"
+    document = json.loads(new.read_text())
+    document["scenario"]["name"] = "Another summit"
+    other.write_text(json.dumps(document))
+    refused = runner.invoke(app, ["diff", str(old), str(other)])
+    assert refused.exit_code == 2 and "different scenarios" in refused.output
     explained = runner.invoke(app, ["explain", TINY])
     assert explained.exit_code == 0 and "feasible" in explained.output
 
