@@ -6,9 +6,11 @@ import csv
 import io
 import json
 import sys
+import threading
+import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -69,9 +71,39 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario file (.yaml or
 
 def _progress_line(elapsed: float, objective: int | None, bound: int | None) -> Text:
     if objective is None:
-        return Text(f"  {elapsed:6.1f} s  searching...")
+        return Text(f"  {elapsed:6.1f} s  searching (no timetable yet)...")
     gap = "" if bound is None or bound == 0 else f"  gap {100 * (bound - objective) / max(bound, 1):.1f}%"
     return Text(f"  {elapsed:6.1f} s  incumbent {objective}  bound {bound}{gap}")
+
+
+class _Ticker:
+    """Moves the progress line every second (elapsed time, the latest incumbent and bound), so that a long
+    search between two timetables is not a silent one. Only the command line's clock: the solver's progress
+    callback still reports incumbents alone."""
+
+    def __init__(self, live: Live, latest: list[Any], every: float = 1.0) -> None:
+        self.live, self.latest, self.every = live, latest, every
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="progress-ticker", daemon=True)
+        self.started = time.monotonic()
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every):
+            last = self.latest[-1] if self.latest else None
+            self.live.update(_progress_line(time.monotonic() - self.started, last.objective if last else None,
+                                            last.bound if last else None))
+
+    def __enter__(self) -> _Ticker:
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 @app.command()
@@ -93,13 +125,15 @@ def solve(
         raise typer.Exit(2)
     model = _load(scenario)
     latest: list[Progress] = []
-    with Live(_progress_line(0, None, None), console=errors, transient=False, refresh_per_second=4) as live:
+    with Live(_progress_line(0, None, None), console=errors, transient=False, refresh_per_second=4) as live, \
+            _Ticker(live, latest) as ticker:
         def on_progress(progress: Progress) -> None:
             latest.append(progress)
             live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
 
         result = run_solve(model, time_limit=time_limit, workers=workers, seed=seed, on_progress=on_progress)
         timetable = result.timetable
+        ticker.close()  # the final line is the solver's own
         live.update(_progress_line(timetable.solve_seconds, timetable.objective, timetable.bound))
     violations = validate_timetable(model, timetable)
     if output is not None:
