@@ -62,6 +62,7 @@ class ProgressOut(BaseModel):
     seconds: float
     objective: int
     bound: int | None = None
+    label: str | None = None  # a comparison's variant and seed, or a re-plan's step
 
 
 class JobOut(BaseModel):

@@ -106,3 +106,20 @@ def test_a_delegation_agenda_lists_its_refused_requests_with_reasons(server: Ser
     assert refused["event"] in ("bil-vnm-fra", "bil-un-fra")
     assert "has reached the limit of 1 event a day" in refused["reason"]
     assert refused["with"] in (["VNM: vvip"], ["UN: vvip"])
+
+
+def test_a_replan_job_sends_progress(planner: httpx.Client, solved: dict[str, str]) -> None:
+    """The previous timetable's value at once, the repair's at the end (and beats in between when it runs
+    past a second), each point labelled, in the job and in its event stream."""
+    accepted = planner.post(f"/timetables/{solved['timetable']}/changes", json={
+        "changes": [{"op": "room_closed", "room": "bil-h", "start": "2025-10-25T11:00", "end": "2025-10-25T12:00"}],
+        "time_limit_s": 2})
+    assert accepted.status_code == 202, accepted.text
+    job = wait_for_job(planner, accepted.json()["id"])
+    assert job["status"] == "done", job
+    labels = [point["label"] for point in job["progress"]]
+    assert labels[0] == "previous timetable" and labels[-1].startswith("repair (disruption ")
+    assert set(labels[1:-1]) <= {"re-planning"}
+    with planner.stream("GET", f"/jobs/{job['id']}/events") as stream:
+        text = stream.read().decode()
+    assert '"label": "previous timetable"' in text or '"label":"previous timetable"' in text
