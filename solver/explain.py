@@ -26,7 +26,8 @@ from ortools.sat.python import cp_model
 from solver.compile import Instance, compile_scenario
 from solver.counting import CountingConflict, counting_conflict
 from solver.model.build import build_model
-from solver.model.constraints import ALL_FAMILIES, Family
+from solver.model.constraints import ALL_FAMILIES, Family, all_rows
+from solver.model.greedy import greedy_placements
 from solver.scenario import Scenario, ScenarioError, parse_scenario
 from solver.timetable import Diagnostic, Timetable
 
@@ -335,10 +336,20 @@ def explain_scenario(scenario: Scenario, time_limit: float = 10.0) -> list[Diagn
     counted = counting_conflict(required, np.flatnonzero(required.required).tolist())
     if counted is not None:
         return [_counting_diagnostic(instance, counted)]
-    # Optional events can always stay out: the required ones (and what they follow) decide feasibility, and
-    # the model without the optional ones is far smaller (Hanoi: proven at once instead of undecided in 10 s).
-    built = build_model(required, with_objective=False)
-    status = _solve_status(built.model, time_limit)
+    # Optional events can always stay out: the required ones (and what they follow) decide feasibility. The
+    # greedy warm start keeps every rule (it reads the same rows as the model): when it places them all, that is
+    # the proof (Hanoi: 0.6 s, where CP-SAT on one worker found nothing in 20 s); else CP-SAT decides.
+    rows = all_rows(required)
+    placed = greedy_placements(required, rows)
+    if (placed[np.flatnonzero(required.required)] >= 0).all():
+        status = int(cp_model.FEASIBLE)
+    else:
+        built = build_model(required, with_objective=False, rows=rows)
+        on = np.zeros(built.n_placements, dtype=np.int64)  # the greedy's partial timetable as a hint
+        on[placed[placed >= 0]] = 1
+        built.model.proto.solution_hint.vars.extend(range(built.n_placements))
+        built.model.proto.solution_hint.values.extend(on.tolist())
+        status = _solve_status(built.model, max(0.05, time_limit - (time.monotonic() - started)))
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         optional = [instance.events[c.event].id for c in instance.prechecks]
         extra = f"; optional events ruled out before solving: {', '.join(optional)}" if optional else ""
