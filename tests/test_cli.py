@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -115,3 +116,29 @@ def test_explain_exits_1_on_an_infeasible_scenario(tmp_path: Path) -> None:
     explained = runner.invoke(app, ["explain", str(path), "-t", "10"])
     assert explained.exit_code == 1, explained.output
     assert "fra-hod" in explained.output
+
+
+def test_the_progress_line_ticks_between_incumbents() -> None:
+    """The line moves on its own (elapsed time, the last incumbent and bound) while no new timetable comes."""
+    import threading
+    from types import SimpleNamespace
+
+    from rich.console import Console
+    from rich.live import Live
+
+    from solver.cli import _Ticker
+
+    shown: list[str] = []
+    ticked = threading.Event()
+
+    class Recording(Live):
+        def update(self, renderable: object, *, refresh: bool = False) -> None:
+            shown.append(str(renderable))
+            if len(shown) >= 3:
+                ticked.set()
+
+    live = Recording(console=Console(file=io.StringIO()), auto_refresh=False)
+    latest = [SimpleNamespace(seconds=0.5, objective=40, bound=50)]
+    with _Ticker(live, latest, every=0.01):
+        assert ticked.wait(30)
+    assert all("incumbent 40  bound 50  gap 20.0%" in line for line in shown)
