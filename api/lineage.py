@@ -51,6 +51,8 @@ def chain_models(repo: Repository, row: TimetableRow) -> tuple[list[Timetable], 
     timetables: list[Timetable] = []
     events: dict[str, Event] = {}
     for link in chain(repo, row):
+        if link.id != row.id and link.status not in USABLE:
+            continue  # a re-plan without a repair left the timetable before it in force: it cancels nothing
         version = repo.version_by_id(link.scenario_version_id)
         assert version is not None
         scenario: Scenario = repo.scenario_model(version)
