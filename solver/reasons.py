@@ -135,7 +135,8 @@ class _Scene:
             rooms = instance.pools[int(instance.item_pool[item])].rooms
             where = " in " + (instance.rooms[rooms[0]].id if len(rooms) == 1 else "one of " + "/".join(
                 instance.rooms[r].id for r in rooms[:3]))
-        return f"{instance.events[event].id} {start:%H:%M}-{end:%H:%M} {start:%d %b}{where}"
+        value = "" if instance.required[event] else f" (priority {int(instance.priority[event])})"
+        return f"{instance.events[event].id} {start:%H:%M}-{end:%H:%M} {start:%d %b}{where}{value}"
 
     def listing(self, events: list[int], limit: int = 4, room: bool = False) -> str:
         shown = ", ".join(self.placed(e, room) for e in events[:limit])
@@ -166,6 +167,10 @@ class _Scene:
             limits = dict(zones.max_vvip_events_per_zone) if zones is not None else {}
             said = ", ".join(f"{z}: {n}" for z, n in sorted(limits.items()))
             return f"the escort capacity for vvip events ({said}) is used by {self.listing(others)}"
+        if family == "time_budget":  # the aggregate of the two above: the person's day or the rooms are full
+            if self.shared(event, others):
+                return f"{who} {'has' if ',' not in who else 'have'} no time left: {self.listing(others)}"
+            return f"the suitable rooms have no time left: {self.listing(others, room=True)}"
         if family == "exclusive":
             return f"the exclusive ceremony {self.listing(others)} is running"
         if family == "after":

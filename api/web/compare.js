@@ -132,8 +132,14 @@ export async function comparisonView(main, [jobId], ctx) {
   const status = $("#cmp-status");
   if (!answer.comparison && !["failed", "cancelled"].includes(answer.job.status)) {
     try {
-      await followJob(jobId, { signal: ctx.signal, onStatus: (job) => { status.textContent = `Job ${job.status}`; },
-        onProgress: () => {} });
+      const finished = [];
+      let state = answer.job.status;
+      const show = () => {
+        status.textContent = `Job ${state}${finished.length ? ` — solved: ${finished.join(", ")}` : ""}`;
+      };
+      await followJob(jobId, { signal: ctx.signal, onStatus: (job) => { state = job.status; show(); },
+        // one point per finished solve, named by its variant: say which
+        onProgress: (point) => { finished.push(`${point.label || "a variant"} → ${point.objective}`); show(); } });
     } catch (error) {
       if (ctx.signal.aborted) throw error;
     }
