@@ -26,6 +26,11 @@ export function indexScenario(doc) {
   return { people, events, rooms, zones, delegations, isVvip };
 }
 
+// Wide enough for a half-hour bilateral to show its two delegations ("AUS-ISR") and its times; the grid
+// scrolls sideways on a narrower screen.
+const HOUR_PX = 170;
+const GRID_LABEL_PX = 172;
+
 const DIFF_LABELS = { moved: "Moved", room: "Room changed", added: "Added", dropped: "Dropped" };
 // A corner badge, so that the change never hides the block's label (the legend says which letter is which).
 const DIFF_LETTERS = { moved: "M", room: "R", added: "A", dropped: "D" };
@@ -100,7 +105,8 @@ function buildDays(tt, doc, index, diff) {
     days.push({ date: day.date, count: total, html:
       `<section class="day" aria-labelledby="day-${dayIndex}" data-date="${esc(day.date)}"><h3 id="day-${dayIndex}">${
         esc(dateLabel(day.date))} <span class="day-count" data-total="${total}">${total} events</span></h3>
-        <div class="grid-scroll"><div class="grid">${head}${body}</div></div></section>` });
+        <div class="grid-scroll"><div class="grid" style="min-width:${GRID_LABEL_PX + Math.ceil(span / 60) * HOUR_PX}px">${
+          head}${body}</div></div></section>` });
   });
   return { days, blocks };
 }
@@ -129,7 +135,7 @@ function localClock(iso, clock) {
 
 /** What a block shows: a meeting of delegations by their codes ("AUS-ISR"), anything else by its title. */
 function blockLabel(event, dels, title) {
-  if (event && dels.length >= 2 && (event.kind === "bilateral" || dels.length <= 3)) return dels.join("-");
+  if (event && event.kind === "bilateral" && dels.length >= 2) return dels.join("-");
   return title;
 }
 

@@ -209,11 +209,11 @@ def test_planner_uploads_solves_reads_the_grid_changes_and_downloads(
     expect(marked.first.locator(".diff-tag")).not_to_be_empty()
     # The closed room is drawn; the badge sits in a corner and leaves the label readable.
     expect(page.locator(f'.grid-row[data-room="{room}"] .closed').first).to_contain_text("security sweep")
-    badge = marked.first.locator(".diff-tag").bounding_box()
-    label = marked.first.locator(".ev-title").bounding_box()
-    assert badge and label
-    beside = badge["x"] >= label["x"] + label["width"] - 1
-    assert beside or badge["y"] + badge["height"] <= label["y"] + 1, (badge, label)
+    clear = marked.first.evaluate("""el => {
+        const title = el.querySelector('.ev-title'), badge = el.querySelector('.diff-tag');
+        const text = title.getBoundingClientRect().right - parseFloat(getComputedStyle(title).paddingRight);
+        return badge.getBoundingClientRect().left >= text - 1; }""")
+    assert clear, "the change badge covers the block's label"
     moved_colour = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--moved').trim()")
     vvip_colour = page.locator(".ev.vvip").first.evaluate("el => getComputedStyle(el).borderTopColor")
     assert moved_colour.lower() not in ("#ffd75e", "#b35c00") and vvip_colour == "rgb(255, 215, 94)"
