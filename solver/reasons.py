@@ -28,6 +28,10 @@ _FAMILY_WORDS = {
 }
 
 
+_PREFERENCE = ("daily_event_limit", "participant_one_event_at_a_time", "travel_time", "room_one_event_at_a_time",
+               "resource_capacity", "escort_capacity", "exclusive", "after", "time_budget")
+
+
 def unscheduled_reasons(instance: Instance, chosen: IntArray, rows: Rows | None = None,
                         known: dict[int, tuple[str, str]] | None = None) -> dict[int, tuple[str, str]]:
     """(code, reason) for each event without a placement in ``chosen``; ``known`` reasons are kept."""
@@ -101,7 +105,9 @@ def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_family: 
             if other != event:
                 held_by[other] += count
     scene = _Scene(instance, chosen)
-    ranked = families.most_common(2)
+    # Most placements blocked first; on a tie, the rule a planner acts on first (a set's order would vary).
+    ranked = sorted(families.items(), key=lambda f: (-f[1], _PREFERENCE.index(f[0]) if f[0] in _PREFERENCE
+                                                      else len(_PREFERENCE), f[0]))[:2]
     if not ranked:  # a required event the timetable left out although a placement is free (a stopped search)
         return ("not_reached", "not scheduled: the search stopped before placing it")
     if ranked[0][1] == items.size:  # one rule alone blocks every placement: it is the reason
