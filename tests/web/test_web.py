@@ -475,3 +475,15 @@ def test_the_documentation_is_linked_from_the_page(new_page: Callable[[], Page],
     page.get_by_role("link", name="changes").first.click()
     expect(page.locator("main")).to_contain_text("room_closed")
     shot(page, artifacts, "guide-changes")
+
+
+def test_a_block_keeps_its_colour_under_the_pointer(new_page: Callable[[], Page], keys: dict[str, str]) -> None:
+    if "timetable" not in STATE:
+        pytest.skip("needs the timetable of the planner flow")
+    page = new_page()
+    sign_in(page, keys["planner"])
+    page.goto(f"/#/timetables/{STATE['timetable']}")
+    block = page.locator("#days button.ev.kind-bilateral").first
+    before = block.evaluate("el => getComputedStyle(el).backgroundColor")
+    block.hover()
+    assert block.evaluate("el => getComputedStyle(el).backgroundColor") == before
