@@ -80,7 +80,15 @@ def find(ctx: Context, ledger: Ledger) -> None:
             ledger.best = stage
             break
     if ledger.best is None and ctx.beside is not None:
-        ctx.beside.cancel()
+        # The relaxation beside the searches may have met a repair on its way (one where nothing had to step aside):
+        # better than none; it goes on to bound it.
+        found = ctx.beside.so_far(0.0)
+        if found is not None and found.chosen is not None:
+            ledger.best = Stage("conflicts", found.chosen, ctx.plan.kept(found.chosen),
+                                ctx.plan.value_of(ctx.instance, found.chosen), False, 0)
+            ledger.relaxation = found
+        else:
+            ctx.beside.cancel()
     if ledger.best is None and ledger.conflict is None and ledger.timed_out:
         # Not settled in time (or only narrower neighbourhoods proved empty): keep every untouched event and place
         # the others greedily, a repair that moves only what the change broke.
