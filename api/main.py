@@ -17,7 +17,7 @@ from api.jobs.process import ProcessRunner
 from api.jobs.runner import JobRunner, LocalRunner
 from api.jobs.work import JobExecutor
 from api.middleware import AuditMiddleware, GuardMiddleware
-from api.routes import audit, comparisons, health, jobs, keys, scenarios, timetables, web
+from api.routes import agendas, audit, comparisons, health, jobs, keys, scenarios, timetables, web
 from api.settings import Settings
 from api.store.db import make_engine, upgrade
 from api.store.repository import Repository
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
     app.state.repo = repo
     app.state.limiter = RateLimiter(settings.jobs_per_minute)
     install_handlers(app)
-    for module in (health, scenarios, jobs, timetables, comparisons, keys, audit):
+    for module in (health, scenarios, jobs, timetables, agendas, comparisons, keys, audit):
         app.include_router(module.router)
     web.install(app)
     app.add_middleware(AuditMiddleware, repo=lambda: repo)

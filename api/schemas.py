@@ -64,6 +64,7 @@ class ProgressOut(BaseModel):
     seconds: float
     objective: int
     bound: int | None = None
+    label: str | None = None  # a comparison's variant and seed, or a re-plan's step
 
 
 class JobOut(BaseModel):
@@ -154,10 +155,14 @@ class AuditOut(BaseModel):
 class AgendaOut(BaseModel):
     timetable_id: str
     scenario_id: str
+    summit: str = ""
+    timezone: str = "UTC"
+    superseded_by: str | None = None  # the summit's current timetable, when newer than this one
     participant: dict[str, Any] | None = None
     delegation: str | None = None
     participants: list[dict[str, Any]] = []
     items: list[dict[str, Any]]
+    refused: list[dict[str, Any]] = []  # a delegation's requests left out, with the reason
 
 
 class DiffOut(BaseModel):

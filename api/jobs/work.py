@@ -5,9 +5,11 @@ No scheduling here: ``solver.solve`` and ``solver.replan.resolve`` do it all.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from api.store.repository import Repository
@@ -17,6 +19,31 @@ from solver.replan import resolve
 from solver.solve import Progress, SolveConfig, solve
 
 log = logging.getLogger(__name__)
+
+
+class _Beat:
+    """Calls ``beat`` every ``every`` seconds while the block runs (a re-plan's progress between its start and
+    its end)."""
+
+    def __init__(self, beat: Callable[[], None], every: float = 1.0) -> None:
+        self.beat, self.every = beat, every
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="replan-progress", daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every):
+            try:
+                self.beat()
+            except Exception:  # a progress point is never worth failing the job for
+                log.warning("progress point not written", exc_info=True)
+
+    def __enter__(self) -> _Beat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
 
 
 class JobExecutor:
@@ -77,10 +104,10 @@ class JobExecutor:
                                parallel=1)  # this job already runs in its own worker: one solve at a time
         started = time.monotonic()
 
-        def on_event(event: RunEvent) -> None:  # one progress point per finished solve
+        def on_event(event: RunEvent) -> None:  # one progress point per finished solve, named by its variant
             if event.kind == "done" and event.objective is not None:
                 self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), event.objective,
-                                       event.bound)
+                                       event.bound, label=f"{event.variant} (seed {event.seed})")
 
         result = run_comparison(variants, settings, on_event=on_event, stop=stop)
         if self.closing.is_set():
@@ -96,11 +123,25 @@ class JobExecutor:
         previous = self.repo.timetable_model(previous_row)
         changes = parse_changes(params["changes"])
         now = params.get("now")
-        result = resolve(scenario, previous, changes, now=datetime.fromisoformat(str(now)) if now else None,
-                         freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
-                         time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
-                         workers=int(params["workers"]),  # type: ignore[call-overload]
-                         stop=stop)
+        attempt = self.repo.get_job(job_id).attempts  # type: ignore[union-attr]
+        started = time.monotonic()
+        # Progress: the previous timetable's value at once, then a beat every second while the re-plan runs
+        # (resolve reports nothing on the way; when it takes an ``on_progress`` callback, its points come too).
+        self.repo.add_progress(job_id, attempt, 0.0, previous.objective, previous.bound, label="previous timetable")
+        extra: dict[str, object] = {}
+        if "on_progress" in inspect.signature(resolve).parameters:
+            extra["on_progress"] = lambda p: self.repo.add_progress(
+                job_id, attempt, round(p.seconds, 3), p.objective, p.bound, label="re-planning")
+        with _Beat(lambda: self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3),
+                                                  previous.objective, None, label="re-planning")):
+            result = resolve(scenario, previous, changes, now=datetime.fromisoformat(str(now)) if now else None,
+                             freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
+                             time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
+                             workers=int(params["workers"]),  # type: ignore[call-overload]
+                             stop=stop, **extra)  # type: ignore[arg-type]
+        if not self.closing.is_set():
+            self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), result.timetable.objective,
+                                   result.timetable.bound, label=f"repair (disruption {result.disruption})")
         if self.closing.is_set():
             return
         status = "cancelled" if stop.is_set() else "done"

@@ -61,7 +61,7 @@ def _sse(event: str, data: Any, ident: int | None = None) -> str:
 
 def _snapshot(repo: Repository, job_id: str, after: int) -> tuple[JobOut, list[tuple[int, dict[str, Any]]]]:
     job = job_or_404(repo, job_id)
-    progress = [(p.id, {"seconds": p.seconds, "objective": p.objective, "bound": p.bound})
+    progress = [(p.id, {"seconds": p.seconds, "objective": p.objective, "bound": p.bound, "label": p.label})
                 for p in repo.job_progress(job, after)]
     return job_out(repo, job), progress
 

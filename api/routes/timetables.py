@@ -4,18 +4,18 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import AgendaReader, LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
-from api.errors import ApiError, check_changes, forbidden, not_found
-from api.exports import agenda_items, to_csv, to_html, to_ics
+from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
+from api.errors import ApiError, check_changes, not_found
+from api.exports import agenda_items, to_csv, to_html
 from api.lookups import job_out, time_limit, timetable_or_404, timetable_with_scenario
-from api.schemas import AgendaOut, ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
-from api.store.models import ApiKey, TimetableRow
+from api.routes.agendas import timetable_ics
+from api.schemas import ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
+from api.store.models import TimetableRow
 from api.store.repository import Repository
 from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
 from solver.explain import explain_scenario, what_would_it_take
-from solver.scenario import Participant, Scenario
-from solver.timetable import Timetable
+from solver.scenario import Scenario
 
 router = APIRouter(prefix="/timetables", tags=["timetables"])
 
@@ -54,69 +54,10 @@ def _export(repo: Repository, row: TimetableRow, format: str) -> tuple[bytes, st
     items = agenda_items(scenario, timetable)
     if format == "csv":
         return to_csv(items).encode("utf-8"), "text/csv; charset=utf-8"
-    if format == "ics":
-        return to_ics(items, scenario.name, row.id, _names(scenario)), "text/calendar; charset=utf-8"
+    if format == "ics":  # stable UIDs, SEQUENCE and cancellations along the re-plans (as the agendas)
+        return timetable_ics(repo, row, scenario, timetable), "text/calendar; charset=utf-8"
     subtitle = f"Timetable {row.id} - {timetable.status}, objective {timetable.objective}"
     return to_html(items, scenario.name, subtitle, _names(scenario)).encode("utf-8"), "text/html; charset=utf-8"
-
-
-def _may_see(key: ApiKey, delegation: str | None) -> bool:
-    return key.role != "liaison" or (delegation is not None and delegation == key.delegation)
-
-
-@router.get("/{timetable_id}/participants/{participant_id}", response_model=AgendaOut, responses=_FORMATS)
-def participant_agenda(timetable_id: str, participant_id: str, key: AgendaReader, repo: RepoDep,
-                       format: AgendaFormat = "json") -> Response:
-    """One participant's agenda (a liaison: only participants of its delegation)."""
-    row = timetable_or_404(repo, timetable_id)
-    scenario, timetable = timetable_with_scenario(repo, row)
-    person = next((p for p in scenario.participants if p.id == participant_id), None)
-    if not _may_see(key, person.delegation if person is not None else None):
-        raise forbidden("a liaison sees only its own delegation's participants")
-    if person is None:
-        raise not_found("participant", participant_id)
-    visible = _visible(key, scenario)
-    return _response(*repo.derived(f"participant:{row.id}:{person.id}:{format}:{key.delegation}", lambda: _agenda(
-        row, scenario, timetable, format, [person], visible, f"{scenario.name}: {person.name or person.id}",
-        person.id, participant=person.model_dump(mode="json"), delegation=person.delegation)))
-
-
-@router.get("/{timetable_id}/delegations/{code}", response_model=AgendaOut, responses=_FORMATS)
-def delegation_agenda(timetable_id: str, code: str, key: AgendaReader, repo: RepoDep,
-                      format: AgendaFormat = "json") -> Response:
-    """Every event a member of the delegation attends (a liaison: only its own delegation)."""
-    if not _may_see(key, code):
-        raise forbidden("a liaison sees only its own delegation's agenda")
-    row = timetable_or_404(repo, timetable_id)
-    scenario, timetable = timetable_with_scenario(repo, row)
-    members = [p for p in scenario.participants if p.delegation == code]
-    if not members:
-        raise not_found("delegation", code)
-    visible = _visible(key, scenario)
-    return _response(*repo.derived(f"delegation:{row.id}:{code}:{format}:{key.delegation}", lambda: _agenda(
-        row, scenario, timetable, format, members, visible, f"{scenario.name}: {code}", code, delegation=code,
-        participants=[p.model_dump(mode="json") for p in members])))
-
-
-def _visible(key: ApiKey, scenario: Scenario) -> set[str] | None:
-    """Whom the reader may see named: a liaison only its own delegation (others are counted, not named)."""
-    if key.role != "liaison":
-        return None
-    return {p.id for p in scenario.participants if p.delegation == key.delegation}
-
-
-def _agenda(row: TimetableRow, scenario: Scenario, timetable: Timetable, format: str, members: list[Participant],
-            visible: set[str] | None, title: str, filename: str, **fields: Any) -> tuple[bytes, str, dict[str, str]]:
-    """The agenda of some participants as JSON or iCalendar (computed once per timetable and reader's delegation:
-    both are immutable)."""
-    items = agenda_items(scenario, timetable, {p.id for p in members})
-    if visible is not None:
-        items = [item.only(visible) for item in items]
-    if format == "ics":
-        return (to_ics(items, title, row.id, _names(scenario)), "text/calendar; charset=utf-8",
-                {"Content-Disposition": f'attachment; filename="agenda-{filename}.ics"'})
-    out = AgendaOut(timetable_id=row.id, scenario_id=row.scenario_id, items=[i.to_dict() for i in items], **fields)
-    return out.model_dump_json().encode("utf-8"), "application/json", {}
 
 
 @router.post("/{timetable_id}/changes", status_code=202, response_model=JobOut, responses={**_ERRORS, 429: {}})

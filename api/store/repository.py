@@ -236,9 +236,11 @@ class Repository:
                 return None
             return s.get(Job, job_id)
 
-    def add_progress(self, job_id: str, attempt: int, seconds: float, objective: int, bound: int | None) -> None:
+    def add_progress(self, job_id: str, attempt: int, seconds: float, objective: int, bound: int | None,
+                     label: str | None = None) -> None:
         with self.session() as s:
-            s.add(JobProgress(job_id=job_id, attempt=attempt, seconds=seconds, objective=objective, bound=bound))
+            s.add(JobProgress(job_id=job_id, attempt=attempt, seconds=seconds, objective=objective, bound=bound,
+                              label=label))
             s.commit()
 
     def finish_job(self, job_id: str, status: str, timetable: Timetable | None = None,
