@@ -9,7 +9,7 @@ milliseconds, not the seconds the imports take). Limits each job process sets on
 (:func:`apply_limits`): its address space (``resource.setrlimit``, so a model too big fails its job
 instead of the machine), death with its parent (``PR_SET_PDEATHSIG``: the fork server exits when the
 server dies, its jobs with it), and in :func:`run_job` a watchdog: a job asked to stop that has not
-stopped after ``STOP_GRACE_SECONDS`` (it is still building its model: no search to stop yet) is
+stopped after ``STOP_GRACE_SECONDS`` and has no incumbent (it is still building its model: no search to stop) is
 recorded as cancelled and its process exits; a job past its time limit by ``overrun_grace`` (building
 counts) is recorded as failed and exits.
 """
@@ -128,7 +128,7 @@ def run_job(database_url: str, sqlite_synchronous: str, job_id: str, parent: int
             if asked_at is None and current is not None and current.cancel_requested:
                 stop.set()
                 asked_at = now
-            if asked_at is not None and now - asked_at > STOP_GRACE_SECONDS:
+            if asked_at is not None and now - asked_at > STOP_GRACE_SECONDS and not _searching(repo, job_id):
                 give_up("cancelled", "cancelled before its model was built: no timetable yet")
             if now > deadline:
                 stop.set()
@@ -141,6 +141,12 @@ def run_job(database_url: str, sqlite_synchronous: str, job_id: str, parent: int
         JobExecutor(repo, memory_mb=_limits.memory_mb)(job_id, stop)
     finally:
         done.set()
+
+
+def _searching(repo: Repository, job_id: str) -> bool:
+    """The job has reported an incumbent: its search runs, and stops by itself keeping its best timetable."""
+    state = repo.job_states([job_id]).get(job_id)
+    return state is not None and state[2] > 0
 
 
 def _job_process(target: Callable[[str, str, str, int], None], limits: JobLimits, database_url: str,
