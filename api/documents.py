@@ -96,38 +96,30 @@ def _text_problem(text: str) -> str | None:
 
 
 def _load_yaml(text: str) -> Any:
-    """libyaml composes the node graph; aliases (a node met twice) and depth are refused before anything
-    is built from it (construction recurses)."""
+    """A first pass over libyaml's events (iterative) refuses aliases and depth; only then is the document
+    composed and built (both recurse: libyaml's composer in C, which 100,000 levels crash)."""
+    _check_events(text)
     loader = _CLoader(text) if _CLoader is not None else yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _check_nodes(node)
-        return loader.construct_document(node)
+        return loader.get_single_data()
     finally:
         loader.dispose()
 
 
-def _check_nodes(root: yaml.Node) -> None:
-    seen: set[int] = set()
-    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
-        mark = node.start_mark
-        if depth > MAX_DEPTH:
-            raise yaml.YAMLError(f"the document is nested deeper than {MAX_DEPTH} levels "
-                                 f"(line {mark.line + 1}, column {mark.column + 1})")
-        if isinstance(node, yaml.ScalarNode):
-            continue
-        if id(node) in seen:
+def _check_events(text: str) -> None:
+    depth = 0
+    for event in yaml.parse(text, Loader=_CLoader or yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
             raise yaml.YAMLError(f"aliases are not accepted (line {mark.line + 1}, column {mark.column + 1})")
-        seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            stack.extend((child, depth + 1) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.extend(((key, depth + 1), (value, depth + 1)))
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise yaml.YAMLError(f"the document is nested deeper than {MAX_DEPTH} levels "
+                                     f"(line {mark.line + 1}, column {mark.column + 1})")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def read_body(raw: bytes, media_type: str, max_yaml_bytes: int | None = None) -> Any:
