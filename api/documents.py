@@ -106,18 +106,20 @@ def _load_yaml(text: str) -> Any:
         loader.dispose()
 
 
+def _at(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "somewhere"
+
+
 def _check_events(text: str) -> None:
     depth = 0
     for event in yaml.parse(text, Loader=_CLoader or yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
-            mark = event.start_mark
-            raise yaml.YAMLError(f"aliases are not accepted (line {mark.line + 1}, column {mark.column + 1})")
+            raise yaml.YAMLError(f"aliases are not accepted ({_at(event.start_mark)})")
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                mark = event.start_mark
                 raise yaml.YAMLError(f"the document is nested deeper than {MAX_DEPTH} levels "
-                                     f"(line {mark.line + 1}, column {mark.column + 1})")
+                                     f"({_at(event.start_mark)})")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
