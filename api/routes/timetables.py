@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import AgendaReader, LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError, check_changes, forbidden, not_found
 from api.exports import agenda_items, to_csv, to_html, to_ics
-from api.lookups import job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
+from api.lookups import check_model_size, job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
 from api.schemas import AgendaOut, ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
 from api.store.models import ApiKey, TimetableRow
 from api.store.repository import FINISHED, Repository
@@ -137,8 +137,10 @@ def submit_changes(timetable_id: str, body: ChangesRequest, key: Writer, repo: R
     limiter.check(key.id)
     row = timetable_or_404(repo, timetable_id)
     scenario, _ = timetable_with_scenario(repo, row)
-    # reject what cannot apply now, not in the job
-    check_changes(lambda: apply_changes(scenario, parse_changes(body.changes)), "changes")
+    # reject what cannot apply now, not in the job; a change that adds events may make the model too large
+    changed: list[Scenario] = []
+    check_changes(lambda: changed.append(apply_changes(scenario, parse_changes(body.changes))), "changes")
+    check_model_size(settings, changed[0])
     params = {"changes": body.changes, "now": body.now.isoformat() if body.now else None,
               "freeze_minutes": body.freeze_minutes, "time_limit_s": limit,
               "workers": body.workers or settings.solver_workers}
