@@ -9,7 +9,8 @@ Hanoi scenario, then:
 1. ``--clients`` concurrent clients (one asyncio loop, so the client shares the 2 cores with the server) each
    cycle over GET /timetables/{id}, the VNM delegation agenda, a participant's agenda as .ics and /health for
    ``--seconds``: requests per second and p50/p95/p99 per endpoint;
-2. a generated scenario just under the model size limit (``--bilaterals``) is stored, then three solves of it
+2. ``--streams`` event streams are held open on a running solve (8 per key) while /health is asked 50 times;
+3. a generated scenario just under the model size limit (``--bilaterals``) is stored, then three solves of it
    and three explanations of the Hanoi timetable are submitted at once; until all six are finished /health is
    asked every 0.2 s and the API process's resident memory read from /proc: p50/p95 of /health, the API's peak.
 """
@@ -121,6 +122,42 @@ def _heavy_work(server: Server, key: str, timetable_id: str, bilaterals: int, ti
           f"(peak since start VmHWM {_rss_mb(pid, 'VmHWM'):.0f} MB)")
 
 
+async def _streams_phase(server: Server, admin: str, timetable_scenario: str, streams: int) -> None:
+    """``streams`` open event streams (over as many keys as the per-key cap needs) on a running solve, and /health
+    meanwhile."""
+    with server.client(admin) as client:
+        keys = [client.post("/keys", json={"role": "viewer", "label": f"stream {i}"}).json()["key"]
+                for i in range(streams // 8 + 1)]
+        job = client.post(f"/scenarios/{timetable_scenario}/solve", json={"time_limit_s": 120}).json()
+        wait_for_job(client, job["id"], until=("running",))
+    opened: list[int] = []
+
+    async def hold(key: str, stop: asyncio.Event) -> None:
+        async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {key}"},
+                                     timeout=60) as client:
+            async with client.stream("GET", f"/jobs/{job['id']}/events") as response:
+                opened.append(response.status_code)
+                await stop.wait()
+
+    stop = asyncio.Event()
+    holders = [asyncio.create_task(hold(keys[i // 8], stop)) for i in range(streams)]
+    while len(opened) < streams:
+        await asyncio.sleep(0.2)
+    health: list[float] = []
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as probe:
+        for _ in range(50):
+            started = time.perf_counter()
+            await probe.get("/health")
+            health.append(time.perf_counter() - started)
+            await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.gather(*holders, return_exceptions=True)
+    with server.client(admin) as client:
+        client.delete(f"/jobs/{job['id']}")
+    print(f"  {opened.count(200)} event streams open on a running solve: /health p50 {percentile(health, 0.5):.1f} ms, "
+          f"p95 {percentile(health, 0.95):.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
@@ -129,6 +166,7 @@ def main() -> None:
     parser.add_argument("--bilaterals", type=int, default=3000, help="size of the big scenario (3000: 550k "
                                                                       "placements, under the 600k limit)")
     parser.add_argument("--time-limit", type=float, default=10.0, help="of each big solve")
+    parser.add_argument("--streams", type=int, default=300, help="event streams held open at once")
     args = parser.parse_args()
     with running_server(args.backend, {"SUMMIT_JOBS_PER_MINUTE": "1000"}) as server:
         key = server.create_key_cli("admin")
@@ -148,6 +186,7 @@ def main() -> None:
         for name, values in latencies.items():
             print(f"  {name:18s} {len(values):6d} requests  p50 {percentile(values, 0.5):7.1f} ms  "
                   f"p95 {percentile(values, 0.95):7.1f} ms  p99 {percentile(values, 0.99):7.1f} ms")
+        asyncio.run(_streams_phase(server, key, scenario_id, args.streams))
         _heavy_work(server, key, timetable_id, args.bilaterals, args.time_limit)
 
 

@@ -200,7 +200,12 @@ class ProcessRunner:
         with self._lock:
             if self._closing:
                 return
-            process.start()
+            try:
+                process.start()
+            except Exception as error:  # no process to be had (out of memory, the fork server gone)
+                log.exception("could not start the process of job %s", job_id)
+                self.repo.finish_job(job_id, "failed", error=f"no worker process could be started: {error}")
+                return
             self._processes[job_id] = process
         try:
             process.join()

@@ -10,6 +10,8 @@ import threading
 import time
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from api.store.repository import Repository
 from solver.changes import parse_changes
 from solver.compare import RunEvent, RunSettings, VariantSpec, build_variants, run_comparison
@@ -51,7 +53,9 @@ class JobExecutor:
         except Exception as error:
             log.exception("job %s failed", job_id)
             if not self.closing.is_set():
-                self.repo.finish_job(job_id, "failed", error=f"{type(error).__name__}: {error}")
+                said = ("a database error (the server's log has it)" if isinstance(error, SQLAlchemyError)
+                        else f"{type(error).__name__}: {error}")  # no SQL in what a client reads
+                self.repo.finish_job(job_id, "failed", error=said)
 
     def _solve(self, job_id: str, attempt: int, version_id: str, params: dict[str, object],
                stop: threading.Event) -> None:
