@@ -237,19 +237,6 @@ def test_summit_keys_revoke(server: Server, keys: dict[str, str]) -> None:
     assert unknown.returncode == 2
 
 
-def test_the_last_admin_key_cannot_be_revoked_through_the_api(make_server: Callable[..., Server]) -> None:
-    alone = make_server()
-    key = alone.create_key_cli("admin")
-    with alone.client(key) as admin:
-        me = next(k for k in admin.get("/keys").json() if k["role"] == "admin")
-        assert error_of(admin.delete(f"/keys/{me['id']}"), 409)["error"] == "last_admin_key"
-        second = admin.post("/keys", json={"role": "admin"}).json()
-        assert admin.delete(f"/keys/{me['id']}").status_code == 200
-        error_of(admin.get("/keys"), 401)
-    with alone.client(second["key"]) as other:
-        assert other.get("/keys").status_code == 200
-
-
 def test_a_liaison_of_a_delegation_named_none_sees_a_redacted_agenda(server: Server, keys: dict[str, str]) -> None:
     document = tiny_with()
     document["participants"][2]["delegation"] = "None"  # France is now the delegation "None"
@@ -270,29 +257,28 @@ def test_a_liaison_of_a_delegation_named_none_sees_a_redacted_agenda(server: Ser
 
 # ---------------------------------------------------------------------------------- bounded work
 
+PROCESS_RUNNER = pytest.mark.skipif(os.environ.get("SUMMIT_RUNNER") == "thread",
+                                    reason="limits of job processes: the thread runner has none")
+
 
 @pytest.fixture(scope="module")
 def limited(make_server: Callable[..., Server]) -> Server:
-    """A server with small limits: model size, streams per key, job submissions per minute."""
-    return make_server(env={"SUMMIT_MAX_PLACEMENTS": "20000", "SUMMIT_MAX_STREAMS_PER_KEY": "2",
+    """A server with small limits: model size (the Hanoi scenario is over it), job memory (a tiny solve peaks at
+    about 430 MB of address space, a 200-bilateral one at about 590 MB), job submissions per minute."""
+    return make_server(env={"SUMMIT_MAX_PLACEMENTS": "45000", "SUMMIT_JOB_MEMORY_MB": "500",
                             "SUMMIT_JOBS_PER_MINUTE": "3", "SUMMIT_MAX_CONCURRENT_JOBS": "1"})
 
 
-@pytest.fixture(scope="module")
-def limited_admin(limited: Server) -> Iterator[httpx.Client]:
-    with limited.client(limited.create_key_cli("admin")) as client:
-        yield client
-
-
 @pytest.mark.skipif(not HANOI.exists(), reason="needs the Hanoi scenario")
-def test_a_model_over_the_size_limit_is_413_with_size_and_limit(limited: Server, limited_admin: httpx.Client) -> None:
-    body = error_of(post_raw(limited_admin, "/scenarios", HANOI.read_bytes(), "application/yaml"), 413)
-    assert body["error"] == "model_too_large" and "placements" in body["message"] and "20,000" in body["message"]
-    assert body["details"][0]["path"] == "placements" and body["details"][0]["value"] > 20_000
+def test_a_model_over_the_size_limit_is_413_with_size_and_limit(limited: Server) -> None:
+    with limited.client(limited.create_key_cli("planner")) as planner:
+        body = error_of(post_raw(planner, "/scenarios", HANOI.read_bytes(), "application/yaml"), 413)
+    assert body["error"] == "model_too_large" and "placements" in body["message"] and "45,000" in body["message"]
+    assert body["details"][0]["path"] == "placements" and body["details"][0]["value"] > 45_000
     healthy(limited)
 
 
-def test_explanations_are_jobs_under_the_rate_limit(limited: Server, limited_admin: httpx.Client) -> None:
+def test_explanations_are_jobs_under_the_rate_limit(limited: Server) -> None:
     with limited.client(limited.create_key_cli("planner")) as planner:
         scenario_id = submit_scenario(planner)
         job = planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 2}).json()  # 1st submission
@@ -305,10 +291,31 @@ def test_explanations_are_jobs_under_the_rate_limit(limited: Server, limited_adm
     healthy(limited)
 
 
+@PROCESS_RUNNER
+def test_a_job_over_its_memory_limit_fails_clearly(limited: Server) -> None:
+    from solver.generate import generate_scenario
+
+    bigger = generate_scenario(delegations=60, bilaterals=200, days=2, seed=5).to_document()
+    with limited.client(limited.create_key_cli("planner")) as planner:
+        created = planner.post("/scenarios", content=json.dumps(bigger), headers={"Content-Type": "application/json"})
+        assert created.status_code == 201, created.text
+        job = planner.post(f"/scenarios/{created.json()['id']}/solve", json={"time_limit_s": 5}).json()
+        failed = wait_for_job(planner, job["id"], timeout=120)
+        assert failed["status"] == "failed" and "memory" in failed["error"] and "500 MB" in failed["error"], failed
+        tiny = planner.post(f"/scenarios/{submit_scenario(planner)}/solve", json={"time_limit_s": 2}).json()
+        assert wait_for_job(planner, tiny["id"])["status"] == "done"  # the next job runs as before
+    healthy(limited)
+
+
+@pytest.fixture(scope="module")
+def own(make_server: Callable[..., Server]) -> Server:
+    """A server for the tests that revoke its only admin key, hold its streams, and finally kill it."""
+    return make_server(env={"SUMMIT_MAX_STREAMS_PER_KEY": "2"})
+
+
 @pytest.mark.skipif(not HANOI.exists(), reason="needs a scenario that runs a while")
-def test_event_streams_are_capped_per_key(limited: Server, make_server: Callable[..., Server]) -> None:
-    roomy = make_server(env={"SUMMIT_MAX_STREAMS_PER_KEY": "2"})
-    with roomy.client(roomy.create_key_cli("planner")) as planner:
+def test_event_streams_are_capped_per_key(own: Server) -> None:
+    with own.client(own.create_key_cli("planner")) as planner:
         scenario_id = submit_scenario(planner, HANOI)
         job = planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 60}).json()
         streams = [planner.stream("GET", f"/jobs/{job['id']}/events") for _ in range(2)]
@@ -316,7 +323,7 @@ def test_event_streams_are_capped_per_key(limited: Server, make_server: Callable
         try:
             assert [r.status_code for r in opened] == [200, 200]
             assert error_of(planner.get(f"/jobs/{job['id']}/events"), 429)["error"] == "too_many_streams"
-            healthy(roomy)
+            healthy(own)
         finally:
             for stream in streams:
                 stream.__exit__(None, None, None)
@@ -324,21 +331,20 @@ def test_event_streams_are_capped_per_key(limited: Server, make_server: Callable
         assert cancelled["status"] in ("cancelled", "done")
         with planner.stream("GET", f"/jobs/{job['id']}/events") as again:  # closed streams are given back
             assert again.status_code == 200 and "event: end" in again.read().decode()
-    healthy(roomy)
+    healthy(own)
 
 
-@pytest.mark.skipif(not HANOI.exists(), reason="needs a scenario whose model takes memory")
-def test_a_job_over_its_memory_limit_fails_clearly(make_server: Callable[..., Server]) -> None:
-    small = make_server(env={"SUMMIT_JOB_MEMORY_MB": "360"})  # the job process starts at about 300 MB of address space
-    with small.client(small.create_key_cli("planner")) as planner:
-        scenario_id = submit_scenario(planner, HANOI)
-        job = planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 5}).json()
-        failed = wait_for_job(planner, job["id"], timeout=120)
-        assert failed["status"] == "failed" and "memory" in failed["error"], failed
-        assert "360 MB" in failed["error"]
-        tiny = submit_scenario(planner)  # the service goes on
-        assert planner.get(f"/scenarios/{tiny}").status_code == 200
-    healthy(small)
+def test_the_last_admin_key_cannot_be_revoked_through_the_api(own: Server) -> None:
+    alone = own
+    key = alone.create_key_cli("admin")
+    with alone.client(key) as admin:
+        me = next(k for k in admin.get("/keys").json() if k["role"] == "admin")
+        assert error_of(admin.delete(f"/keys/{me['id']}"), 409)["error"] == "last_admin_key"
+        second = admin.post("/keys", json={"role": "admin"}).json()
+        assert admin.delete(f"/keys/{me['id']}").status_code == 200
+        error_of(admin.get("/keys"), 401)
+    with alone.client(second["key"]) as other:
+        assert other.get("/keys").status_code == 200
 
 
 def _descendants(pid: int) -> set[int]:
@@ -358,9 +364,10 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+@PROCESS_RUNNER
 @pytest.mark.skipif(not HANOI.exists() or not Path("/proc").exists(), reason="needs Hanoi and Linux")
-def test_job_processes_exit_with_their_server(make_server: Callable[..., Server]) -> None:
-    doomed = make_server()
+def test_job_processes_exit_with_their_server(own: Server) -> None:
+    doomed = own  # the last test of this server
     with doomed.client(doomed.create_key_cli("planner")) as planner:
         scenario_id = submit_scenario(planner, HANOI)
         job = planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 60}).json()
