@@ -8,10 +8,10 @@ Processes are forked from a fork server that has imported the solver already (a 
 milliseconds, not the seconds the imports take). Limits each job process sets on itself
 (:func:`apply_limits`): its address space (``resource.setrlimit``, so a model too big fails its job
 instead of the machine), death with its parent (``PR_SET_PDEATHSIG``: the fork server exits when the
-server dies, its jobs with it), and in :func:`run_job` a watchdog: a job asked to stop that has not
-stopped after ``STOP_GRACE_SECONDS`` and has no incumbent (it is still building its model: no search to stop) is
-recorded as cancelled and its process exits; a job past its time limit by ``overrun_grace`` (building
-counts) is recorded as failed and exits.
+server dies, its jobs with it), and in :func:`run_job` a watchdog. A job asked to stop that has not
+stopped after ``STOP_GRACE_SECONDS`` and has no incumbent (it is still building its model: no search to
+stop), or after ``KEEP_INCUMBENT_SECONDS`` with one, is recorded as cancelled and its process exits; a job
+past its time limit by ``overrun_grace`` (building counts) is recorded as failed and exits.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from api.store.repository import Repository
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 0.25
 STOP_GRACE_SECONDS = 3.0  # DELETE /jobs/{id} waits 5 s for the job to stop
+KEEP_INCUMBENT_SECONDS = 30.0  # a stopped job with a timetable in hand may finish building to keep it
 PRELOAD = ["api.jobs.work", "solver.solve", "solver.replan", "solver.explain", "solver.compare"]
 _PR_SET_PDEATHSIG = 1
 _repos: dict[str, Repository] = {}
@@ -128,8 +129,9 @@ def run_job(database_url: str, sqlite_synchronous: str, job_id: str, parent: int
             if asked_at is None and current is not None and current.cancel_requested:
                 stop.set()
                 asked_at = now
-            if asked_at is not None and now - asked_at > STOP_GRACE_SECONDS and not _searching(repo, job_id):
-                give_up("cancelled", "cancelled before its model was built: no timetable yet")
+            if asked_at is not None and now - asked_at > STOP_GRACE_SECONDS and (
+                    not _has_incumbent(repo, job_id) or now - asked_at > KEEP_INCUMBENT_SECONDS):
+                give_up("cancelled", "stopped while its model was being built: no timetable kept")
             if now > deadline:
                 stop.set()
                 give_up("failed", f"stopped: the job ran past its time limit of {limit:g} s by more than "
@@ -143,8 +145,9 @@ def run_job(database_url: str, sqlite_synchronous: str, job_id: str, parent: int
         done.set()
 
 
-def _searching(repo: Repository, job_id: str) -> bool:
-    """The job has reported an incumbent: its search runs, and stops by itself keeping its best timetable."""
+def _has_incumbent(repo: Repository, job_id: str) -> bool:
+    """The job has reported a timetable (the greedy one comes before the model is built): it stops by itself
+    once its search starts, keeping its best timetable, so it is given ``KEEP_INCUMBENT_SECONDS`` for that."""
     state = repo.job_states([job_id]).get(job_id)
     return state is not None and state[2] > 0
 
