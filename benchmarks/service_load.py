@@ -74,7 +74,8 @@ def _heavy_work(server: Server, key: str, timetable_id: str, bilaterals: int, ti
     assert server.process is not None
     pid = server.process.pid
     big = generate_scenario(delegations=200, bilaterals=bilaterals, days=3, seed=3)
-    with server.client(key, timeout=120) as client:
+    with server.client(key) as client:
+        client.timeout = httpx.Timeout(120)
         created = client.post("/scenarios", content=json.dumps(big.to_document()),
                               headers={"Content-Type": "application/json"})
         print(f"  scenario of {len(big.events)} events: {created.status_code} {created.text[:300]}")
@@ -102,7 +103,8 @@ def _heavy_work(server: Server, key: str, timetable_id: str, bilaterals: int, ti
         explained: list[int] = []
 
         def explain(event: str | None) -> None:
-            with server.client(key, timeout=300) as own:
+            with server.client(key) as own:
+                own.timeout = httpx.Timeout(300)
                 params = {"event": event} if event else {}
                 explained.append(own.get(f"/timetables/{timetable_id}/explain", params=params).status_code)
 
