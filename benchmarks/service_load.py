@@ -165,8 +165,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--bilaterals", type=int, default=3000, help="size of the big scenario (3000: 550k "
-                                                                      "placements, under the 600k limit)")
+    parser.add_argument("--bilaterals", type=int, default=1400, help="size of the big scenario (1400: 290k "
+                                                                      "placements, under the 300k limit)")
     parser.add_argument("--time-limit", type=float, default=10.0, help="of each big solve")
     parser.add_argument("--streams", type=int, default=300, help="event streams held open at once")
     parser.add_argument("--phases", default="reads,streams,heavy", help="which of reads, streams, heavy to run")

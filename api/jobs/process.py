@@ -50,7 +50,7 @@ class JobLimits:
 
     def overrun_grace(self, time_limit: float) -> float:
         """How long past its time limit a job may take to finish (assigning rooms, storing) before it is stopped."""
-        return 20.0 + 0.5 * time_limit
+        return 30.0 + 0.5 * time_limit
 
 
 _limits = JobLimits()  # set by apply_limits in a job process

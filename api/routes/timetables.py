@@ -5,6 +5,7 @@ import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import AgendaReader, LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
@@ -202,6 +203,5 @@ async def explain(timetable_id: str, key: Reader, repo: RepoDep, settings: Setti
         return out
     if job.status in FINISHED:
         raise ApiError(422, "explanation_failed", f"the explanation could not be made: {job.error or job.status}")
-    response.status_code = 202
-    response.headers["Location"] = f"/jobs/{job.id}"
-    return await run_in_threadpool(job_out, repo, job)
+    pending = await run_in_threadpool(job_out, repo, job)
+    return JSONResponse(pending.model_dump(mode="json"), status_code=202, headers={"Location": f"/jobs/{job.id}"})
