@@ -410,6 +410,24 @@ def keys_create(
     sys.stdout.write(secret + "\n")
 
 
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id (from GET /keys or `keys create`)")]) -> None:
+    """Revoke an API key: refused from then on (a running server forgets it at once when revoked through
+    DELETE /keys/{id}; revoked here, within its key cache's 30 s)."""
+    from api.settings import Settings
+    from api.store.db import make_engine, upgrade
+    from api.store.repository import Repository
+
+    engine = make_engine(Settings.from_env().database_url)
+    upgrade(engine)
+    key = Repository(engine).revoke_key(key_id)
+    engine.dispose()
+    if key is None:
+        errors.print(f"no API key with id {key_id!r}")
+        raise typer.Exit(2)
+    errors.print(f"revoked {key.role} key {key.id}")
+
+
 @app.command()
 def compare(
     comparison: Annotated[Path, typer.Argument(help="comparison file: a base scenario and its variants")],

@@ -12,9 +12,12 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from api.store.repository import Repository
 from solver.changes import parse_changes
 from solver.compare import RunEvent, RunSettings, VariantSpec, build_variants, run_comparison
+from solver.explain import explain_scenario, what_would_it_take
 from solver.replan import resolve
 from solver.solve import Progress, SolveConfig, solve
 
@@ -50,9 +53,10 @@ class JobExecutor:
     """Runs one stored job. When ``closing`` is set (the server shuts down), the outcome is not recorded:
     the job stays 'running' and is re-queued at the next start."""
 
-    def __init__(self, repo: Repository, closing: threading.Event | None = None) -> None:
+    def __init__(self, repo: Repository, closing: threading.Event | None = None, memory_mb: int = 0) -> None:
         self.repo = repo
         self.closing = closing or threading.Event()
+        self.memory_mb = memory_mb  # the process's memory limit, for the error message
 
     def __call__(self, job_id: str, stop: threading.Event) -> None:
         job = self.repo.start_job(job_id)
@@ -63,12 +67,22 @@ class JobExecutor:
                 self._solve(job_id, job.attempts, job.scenario_version_id, job.params, stop)
             elif job.kind == "compare":
                 self._compare(job_id, job.attempts, job.scenario_version_id, job.params, stop)
+            elif job.kind == "explain":
+                self._explain(job_id, job.source_timetable_id, job.params)
             else:
                 self._replan(job_id, job.scenario_version_id, job.source_timetable_id, job.params, stop)
+        except MemoryError:
+            limit = f"its limit of {self.memory_mb} MB (SUMMIT_JOB_MEMORY_MB)" if self.memory_mb else "the memory"
+            log.error("job %s ran out of memory", job_id)
+            if not self.closing.is_set():
+                self.repo.finish_job(job_id, "failed", error=f"out of memory: the job needed more than {limit}; "
+                                                             "the scenario is too large for this service")
         except Exception as error:
             log.exception("job %s failed", job_id)
             if not self.closing.is_set():
-                self.repo.finish_job(job_id, "failed", error=f"{type(error).__name__}: {error}")
+                said = ("a database error (the server's log has it)" if isinstance(error, SQLAlchemyError)
+                        else f"{type(error).__name__}: {error}")  # no SQL in what a client reads
+                self.repo.finish_job(job_id, "failed", error=said)
 
     def _solve(self, job_id: str, attempt: int, version_id: str, params: dict[str, object],
                stop: threading.Event) -> None:
@@ -91,6 +105,24 @@ class JobExecutor:
         status = "cancelled" if stop.is_set() else "done"
         self.repo.finish_job(job_id, status, timetable=result.timetable,
                              result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by})
+
+    def _explain(self, job_id: str, timetable_id: str | None, params: dict[str, object]) -> None:
+        """Why the timetable's scenario is infeasible (and why events are out), or what would let one event in."""
+        row = self.repo.get_timetable(timetable_id or "")
+        assert row is not None
+        version = self.repo.version_by_id(row.scenario_version_id)
+        assert version is not None
+        scenario, timetable = self.repo.scenario_model(version), self.repo.timetable_model(row)
+        limit = float(params["time_limit_s"])  # type: ignore[arg-type]
+        event = params.get("event")
+        result: dict[str, object] = {"timetable_id": row.id, "status": timetable.status, "event": event}
+        if event is not None:
+            result["lines"] = what_would_it_take(scenario, str(event), timetable, time_limit=limit)
+        else:
+            result["diagnostics"] = [d.model_dump(mode="json") for d in explain_scenario(scenario, time_limit=limit)]
+            result["unscheduled"] = [u.model_dump(mode="json") for u in timetable.unscheduled]
+        if not self.closing.is_set():
+            self.repo.finish_job(job_id, "done", result=result)
 
     def _compare(self, job_id: str, attempt: int, version_id: str, params: dict[str, object],
                  stop: threading.Event) -> None:

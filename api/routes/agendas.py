@@ -58,6 +58,12 @@ def _may_see(key: ApiKey, delegation: str | None) -> bool:
     return key.role != "liaison" or (delegation is not None and delegation == key.delegation)
 
 
+def _scope(key: ApiKey | None) -> str:
+    """What an agenda's content depends on, for its cache key: every reader sees the same full agenda, a liaison
+    its own delegation's redacted one (a delegation may be named "None": the role tells them apart)."""
+    return f"liaison:{key.delegation}" if key is not None and key.role == "liaison" else "reader"
+
+
 def _visible(key: ApiKey | None, scenario: Scenario) -> set[str] | None:
     """Whom the reader may see named: a liaison only its own delegation (others by delegation and title)."""
     if key is None or key.role != "liaison":
@@ -108,7 +114,7 @@ def _agenda_response(repo: Repository, row: TimetableRow, scenario: Scenario, ti
     """The agenda of some participants as JSON (with what supersedes it) or iCalendar (with its history)."""
     visible = _visible(key, scenario)
     who = {p.id for p in members}
-    cache = f"{row.id}:{','.join(sorted(who))}:{key.delegation if key is not None else ''}"
+    cache = f"{row.id}:{','.join(sorted(who))}:{_scope(key)}"
     items = repo.derived(f"agenda-items:{cache}", lambda: _items(scenario, timetable, who, visible))
     if format == "ics":
         body = repo.derived(f"agenda-ics:{cache}", lambda: _ics(repo, row, scenario, items, who, visible, title))
