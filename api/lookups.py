@@ -46,12 +46,13 @@ def timetable_with_scenario(repo: Repository, row: TimetableRow) -> tuple[Scenar
 
 
 def job_out(repo: Repository, job: Job) -> JobOut:
-    progress = [ProgressOut(seconds=p.seconds, objective=p.objective, bound=p.bound) for p in repo.job_progress(job)]
+    progress = [ProgressOut(seconds=p.seconds, objective=p.objective, bound=p.bound, label=p.label)
+                for p in repo.job_progress(job)]
     return JobOut(id=job.id, kind=job.kind, status=job.status, scenario_id=job.scenario_id,  # type: ignore[arg-type]
                   progress=progress, timetable_id=job.timetable_id, source_timetable_id=job.source_timetable_id,
                   params=job.params, result=job.result, error=job.error, attempts=job.attempts,
                   cancel_requested=job.cancel_requested, created_at=job.created_at, started_at=job.started_at,
-                  finished_at=job.finished_at)
+                  finished_at=job.finished_at, worker=job.worker)
 
 
 def time_limit(settings: Settings, asked: float | None) -> float:

@@ -26,14 +26,31 @@ log = logging.getLogger(__name__)
 
 
 def _make_runner(settings: Settings, repo: Repository) -> JobRunner:
+    if settings.runner == "celery":  # imported only here: the default runners never load Celery
+        from api.jobs.celery_app import CeleryRunner
+
+        return CeleryRunner(repo)
     if settings.runner == "process":
         return ProcessRunner(repo, settings.database_url, settings.max_concurrent_jobs, settings.sqlite_synchronous)
     closing = threading.Event()
     return LocalRunner(JobExecutor(repo, closing), settings.max_concurrent_jobs, closing)
 
 
+def _recover(settings: Settings, repo: Repository) -> list[str]:
+    """Jobs to send again at start-up. On a cluster, only those whose worker is gone or whose task may have
+    been lost (others may be running on workers right now: their claims refuse any repeat)."""
+    if settings.runner == "celery":
+        from api.jobs.cluster import Lease, lost_jobs
+
+        return lost_jobs(repo, Lease(settings.job_lease_s, settings.max_attempts))
+    return repo.recover_jobs()
+
+
 def create_app(settings: Settings | None = None, runner: JobRunner | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    problems = settings.cluster_problems()
+    if problems:
+        raise ValueError("cannot start: " + "; ".join(problems))
     engine = make_engine(settings.database_url, settings.sqlite_synchronous)
     repo = Repository(engine)
 
@@ -42,7 +59,7 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
         if settings.run_migrations:
             await run_in_threadpool(upgrade, engine)
         app.state.runner = runner or _make_runner(settings, repo)
-        requeued = await run_in_threadpool(repo.recover_jobs)
+        requeued = await run_in_threadpool(_recover, settings, repo)
         if requeued:
             log.warning("re-queued %d job(s) left queued or running by the last shutdown", len(requeued))
         for job_id in requeued:

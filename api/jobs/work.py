@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import datetime
 
+from api.store.models import Job
 from api.store.repository import Repository
 from solver.changes import parse_changes
 from solver.compare import RunEvent, RunSettings, VariantSpec, build_variants, run_comparison
@@ -32,20 +33,24 @@ class JobExecutor:
         if job is None:  # cancelled while queued, or taken by another runner
             return
         try:
-            if job.kind == "solve":
-                self._solve(job_id, job.attempts, job.scenario_version_id, job.params, stop)
-            elif job.kind == "compare":
-                self._compare(job_id, job.attempts, job.scenario_version_id, job.params, stop)
-            else:
-                self._replan(job_id, job.scenario_version_id, job.source_timetable_id, job.params, stop)
+            self.execute(job, stop)
         except Exception as error:
             log.exception("job %s failed", job_id)
             if not self.closing.is_set():
                 self.repo.finish_job(job_id, "failed", error=f"{type(error).__name__}: {error}")
 
-    def _solve(self, job_id: str, attempt: int, version_id: str, params: dict[str, object],
-               stop: threading.Event) -> None:
-        version = self.repo.version_by_id(version_id)
+    def execute(self, job: Job, stop: threading.Event) -> None:
+        """Run a started job and store its outcome (under the job's claim, on a cluster); errors propagate."""
+        if job.kind == "solve":
+            self._solve(job, stop)
+        elif job.kind == "compare":
+            self._compare(job, stop)
+        else:
+            self._replan(job, stop)
+
+    def _solve(self, job: Job, stop: threading.Event) -> None:
+        job_id, attempt, params = job.id, job.attempts, job.params
+        version = self.repo.version_by_id(job.scenario_version_id)
         assert version is not None
         scenario = self.repo.scenario_model(version)
 
@@ -62,12 +67,12 @@ class JobExecutor:
         if final.status in ("optimal", "feasible"):  # the last point carries the proven bound (often found last)
             self.repo.add_progress(job_id, attempt, round(final.solve_seconds, 3), final.objective, final.bound)
         status = "cancelled" if stop.is_set() else "done"
-        self.repo.finish_job(job_id, status, timetable=result.timetable,
+        self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by})
 
-    def _compare(self, job_id: str, attempt: int, version_id: str, params: dict[str, object],
-                 stop: threading.Event) -> None:
-        version = self.repo.version_by_id(version_id)
+    def _compare(self, job: Job, stop: threading.Event) -> None:
+        job_id, attempt, params = job.id, job.attempts, job.params
+        version = self.repo.version_by_id(job.scenario_version_id)
         assert version is not None
         base = self.repo.scenario_model(version)
         variants = build_variants(base, [VariantSpec.model_validate(v)
@@ -80,17 +85,17 @@ class JobExecutor:
         def on_event(event: RunEvent) -> None:  # one progress point per finished solve
             if event.kind == "done" and event.objective is not None:
                 self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), event.objective,
-                                       event.bound)
+                                       event.bound, label=f"{event.variant} (seed {event.seed})")
 
         result = run_comparison(variants, settings, on_event=on_event, stop=stop)
         if self.closing.is_set():
             return
-        self.repo.finish_job(job_id, "cancelled" if stop.is_set() else "done", result=result.data)
+        self.repo.finish_job(job_id, "cancelled" if stop.is_set() else "done", result=result.data, claim=job.claim)
 
-    def _replan(self, job_id: str, version_id: str, timetable_id: str | None, params: dict[str, object],
-                stop: threading.Event) -> None:
-        version = self.repo.version_by_id(version_id)
-        previous_row = self.repo.get_timetable(timetable_id or "")
+    def _replan(self, job: Job, stop: threading.Event) -> None:
+        job_id, params = job.id, job.params
+        version = self.repo.version_by_id(job.scenario_version_id)
+        previous_row = self.repo.get_timetable(job.source_timetable_id or "")
         assert version is not None and previous_row is not None
         scenario = self.repo.scenario_model(version)
         previous = self.repo.timetable_model(previous_row)
@@ -108,6 +113,6 @@ class JobExecutor:
                    "disruption_bound": result.disruption_bound, "proven_minimal": result.proven_minimal,
                    "frozen": result.frozen, "diff": result.diff.to_dict(),
                    "phases": result.phases}  # seconds per step: where a slow re-plan spent its time
-        self.repo.finish_job(job_id, status, timetable=result.timetable,
+        self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params["changes"]),  # type: ignore[arg-type]
                              result=summary)

@@ -236,18 +236,22 @@ class Repository:
                 return None
             return s.get(Job, job_id)
 
-    def add_progress(self, job_id: str, attempt: int, seconds: float, objective: int, bound: int | None) -> None:
+    def add_progress(self, job_id: str, attempt: int, seconds: float, objective: int, bound: int | None,
+                     label: str | None = None) -> None:
         with self.session() as s:
-            s.add(JobProgress(job_id=job_id, attempt=attempt, seconds=seconds, objective=objective, bound=bound))
+            s.add(JobProgress(job_id=job_id, attempt=attempt, seconds=seconds, objective=objective, bound=bound,
+                              label=label))
             s.commit()
 
     def finish_job(self, job_id: str, status: str, timetable: Timetable | None = None,
                    new_version: tuple[Scenario, list[Any]] | None = None, result: dict[str, Any] | None = None,
-                   error: str | None = None) -> Job:
-        """Store the outcome in one transaction: new scenario version (re-plans), timetable, job status."""
+                   error: str | None = None, claim: str | None = None) -> Job:
+        """Store the outcome in one transaction: new scenario version (re-plans), timetable, job status.
+        With ``claim`` (a cluster worker's), nothing is written unless the job is still running under it:
+        a worker that lost its job to another never records a second outcome."""
         for attempt in range(3):
             try:
-                return self._finish_job(job_id, status, timetable, new_version, result, error)
+                return self._finish_job(job_id, status, timetable, new_version, result, error, claim)
             except IntegrityError:  # two re-plans took the same version number: try again
                 if attempt == 2:
                     raise
@@ -255,10 +259,12 @@ class Repository:
 
     def _finish_job(self, job_id: str, status: str, timetable: Timetable | None,
                     new_version: tuple[Scenario, list[Any]] | None, result: dict[str, Any] | None,
-                    error: str | None) -> Job:
+                    error: str | None, claim: str | None) -> Job:
         with self.session() as s:
-            job = s.get(Job, job_id)
+            job = s.get(Job, job_id, with_for_update=claim is not None)
             assert job is not None
+            if claim is not None and (job.claim != claim or job.status != "running"):
+                return job
             version_id = job.scenario_version_id
             if new_version is not None:
                 scenario, changes = new_version
