@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
                   description="Scenarios, solve jobs, timetables, agendas and re-planning for diplomatic summits.")
     app.state.settings = settings
     app.state.repo = repo
-    app.state.limiter = RateLimiter(settings.jobs_per_minute)
+    app.state.limiter = RateLimiter(settings.jobs_per_minute, settings.shared_redis_url)
     install_handlers(app)
     for module in (health, scenarios, jobs, timetables, comparisons, keys, audit):
         app.include_router(module.router)

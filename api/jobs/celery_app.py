@@ -140,6 +140,9 @@ class CeleryRunner:
             raise ApiError(503, "broker_unavailable", "the job queue cannot be reached; try again later") from None
 
     def cancel(self, job_id: str) -> bool:
+        job = self.repo.get_job(job_id)
+        if job is None or job.started_at is not None:
+            return True  # a running job watches its flag; its task must stay deliverable should its worker die
         try:
             self.app.control.revoke(job_id)  # a worker holding it (or receiving it later) drops it
         except Exception as error:
