@@ -17,6 +17,7 @@ from api.jobs.process import ProcessRunner
 from api.jobs.runner import JobRunner, LocalRunner
 from api.jobs.work import JobExecutor
 from api.middleware import AuditMiddleware, GuardMiddleware
+from api.revocations import KeyRevocations
 from api.routes import audit, comparisons, health, jobs, keys, scenarios, timetables, web
 from api.settings import Settings
 from api.store.db import make_engine, upgrade
@@ -63,10 +64,15 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
         if requeued:
             log.warning("re-queued %d job(s) left queued or running by the last shutdown", len(requeued))
         for job_id in requeued:
-            app.state.runner.submit(job_id)
+            try:
+                app.state.runner.submit(job_id)
+            except Exception:  # a broker away at start: the job is marked failed, the service still starts
+                log.exception("could not queue job %s again", job_id)
+        app.state.revocations.start()
         try:
             yield
         finally:
+            app.state.revocations.stop()
             app.state.runner.shutdown()
             engine.dispose()
 
@@ -75,6 +81,7 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
     app.state.settings = settings
     app.state.repo = repo
     app.state.limiter = RateLimiter(settings.jobs_per_minute, settings.shared_redis_url)
+    app.state.revocations = KeyRevocations(repo, settings.shared_redis_url)  # revoking a key: .revoked(hash)
     install_handlers(app)
     for module in (health, scenarios, jobs, timetables, comparisons, keys, audit):
         app.include_router(module.router)

@@ -93,6 +93,13 @@ class Repository:
             return cached[1]
         return None
 
+    def forget_keys(self, key_hash: str | None = None) -> None:
+        """Drop one remembered key (by its sha256), or all: the next request reads the database."""
+        if key_hash is None:
+            self._keys.clear()
+        else:
+            self._keys.pop(key_hash, None)
+
     def key_by_secret(self, secret: str) -> ApiKey | None:
         """The key with this secret (remembered for KEY_CACHE_SECONDS)."""
         known = self.known_key(secret)

@@ -369,3 +369,31 @@ def test_two_api_processes_share_one_rate_limit(pg_schema: Callable[[], str],
         assert answers[-1].json()["error"] == "rate_limited" and int(answers[-1].headers["Retry-After"]) >= 1
         for response in answers[:3]:
             wait_for_job(a, response.json()["id"])
+
+
+def test_a_key_revoked_through_one_api_process_is_refused_by_all(pg_schema: Callable[[], str],
+                                                                 make_server: Callable[..., Server]) -> None:
+    """The database says the key is revoked and the revocation is published (``KeyRevocations.revoked``,
+    what revoking a key calls): both servers, which had the key in their caches, refuse it at once."""
+    import sqlalchemy as sa
+
+    from api.revocations import KeyRevocations
+    from api.store.db import make_engine
+    from api.store.repository import Repository, hash_key
+
+    database_url = pg_schema()
+    env = {"SUMMIT_REDIS_URL": REDIS_URL, "SUMMIT_RUNNER": "thread"}
+    first, second = make_server(database_url, env), make_server(database_url, env)
+    key = first.create_key_cli("viewer")
+    with first.client(key) as a, second.client(key) as b:
+        assert a.get("/keys/me").status_code == 200 and b.get("/keys/me").status_code == 200  # now cached
+        engine = make_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE api_keys SET revoked = true WHERE key_hash = :h"), {"h": hash_key(key)})
+        KeyRevocations(Repository(engine), REDIS_URL).revoked(hash_key(key))
+        engine.dispose()
+        deadline = time.monotonic() + 10  # a published message takes a moment to arrive: no more
+        while time.monotonic() < deadline and (a.get("/keys/me").status_code, b.get("/keys/me").status_code) != (
+                401, 401):
+            time.sleep(0.05)
+        assert (a.get("/keys/me").status_code, b.get("/keys/me").status_code) == (401, 401)
