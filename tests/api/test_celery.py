@@ -300,6 +300,33 @@ def test_a_job_failing_three_times_ends_failed_with_the_reason(cluster: Cluster,
     assert failed["error"].startswith("failed 3 times; last: KeyError: 'seed'")
 
 
+def test_rabbitmq_works_by_its_url_alone(pg_schema: Callable[[], str], make_server: Callable[..., Server],
+                                        tmp_path: Path) -> None:
+    """The same cluster with a RabbitMQ broker: nothing but the URL changes."""
+    from urllib.parse import urlsplit
+
+    url = os.environ.get("SUMMIT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    where = urlsplit(url)
+    try:
+        socket.create_connection((where.hostname or "127.0.0.1", where.port or 5672), 3).close()
+    except OSError:
+        pytest.skip(f"no RabbitMQ answers at {where.hostname}:{where.port or 5672}")
+    cluster = Cluster(_cluster_env(url), pg_schema(), tmp_path, make_server)
+    try:
+        cluster.start_workers("rabbit")
+        server = cluster.server()
+        with server.client(server.create_key_cli("admin")) as client:
+            health = client.get("/health").json()
+            assert (health["broker"], health["workers"]) == ("ok", 1), health
+            scenario_id = submit_scenario(client)
+            job = wait_for_job(client, client.post(f"/scenarios/{scenario_id}/solve",
+                                                   json={"time_limit_s": 2}).json()["id"])
+            assert job["status"] == "done" and job["worker"] == cluster.workers[0].hostname, job
+    finally:
+        for worker in cluster.workers:
+            worker.stop()
+
+
 def test_the_broker_restarting_keeps_queued_jobs(pg_schema: Callable[[], str], make_server: Callable[..., Server],
                                                  tmp_path: Path) -> None:
     """A Redis of its own that keeps its data (appendonly): a job queued while no worker runs is still
