@@ -6,6 +6,14 @@ minimal, and the time to explain an infeasible scenario.
 
 Prints a JSON summary per change kind (and appends it to benchmarks/results.jsonl with
 --record). Seeds are fixed so that runs compare.
+
+    .venv/bin/python benchmarks/replan.py --hard --time-limit 10 --base benchmarks/hanoi-base-timetable.json
+
+runs the hard disruptions instead (benchmarks/hard_changes.py: visiting heads of state landing late, hosts
+delayed or leaving early on either day, ceremony rooms closed, interpretation cut, ten bilaterals added at
+once): each re-plan's verdict beside a fresh solve of the changed summit (the reference for feasibility, run
+only when the re-plan gives no repair), its time, disruption and bound, and what it drops or notifies that the
+change does not touch.
 """
 
 from __future__ import annotations
@@ -26,10 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import report  # noqa: E402
+from benchmarks.hard_changes import Disruption, hard_disruptions  # noqa: E402
 from solver.changes import apply_changes, parse_changes  # noqa: E402
 from solver.compile import compile_scenario  # noqa: E402
 from solver.explain import explain_scenario  # noqa: E402
-from solver.replan import resolve  # noqa: E402
+from solver.replan import ReplanResult, resolve  # noqa: E402
+from solver.replan.change import freeze, from_now  # noqa: E402
 from solver.scenario import Scenario, ScenarioError, load_scenario, parse_scenario  # noqa: E402
 from solver.solve import solve  # noqa: E402
 from solver.timetable import Timetable  # noqa: E402
@@ -143,6 +153,79 @@ def initial_timetable(scenario: Scenario, path: Path | None, solve_time: float, 
     return timetable
 
 
+def hard_case(scenario: Scenario, base: Timetable, case: Disruption, time_limit: float, workers: int,
+              reference_limit: float) -> dict[str, Any]:
+    """One hard disruption: the re-plan, and (when it gives no repair) a fresh solve of the same changed summit."""
+    started = time.monotonic()
+    result = resolve(scenario, base, case.changes, now=case.now, time_limit=time_limit, workers=workers)
+    seconds = time.monotonic() - started
+    status = result.timetable.status
+    row: dict[str, Any] = {"family": case.family, "case": case.name, "seconds": round(seconds, 3), "verdict": status,
+                           "disruption": result.disruption, "bound": result.disruption_bound,
+                           "proven": result.proven_minimal, "phases": result.phases}
+    row["untouched_dropped"] = len(_untouched(scenario, base, case, result))
+    if status in ("optimal", "feasible"):
+        row["invalid"] = len(validate_timetable(result.scenario, result.timetable))
+        return row
+    changes = [applied for _, applied in from_now(scenario, parse_changes(case.changes), case.now)]
+    working, _ = freeze(apply_changes(scenario, changes), base, case.now, 60)
+    reference = solve(working, time_limit=reference_limit, workers=workers, seed=0).timetable
+    row["reference"] = reference.status
+    row["false_verdict"] = status == "infeasible" and reference.status in ("optimal", "feasible")
+    row["explained"] = status != "infeasible" or any("(change " in d.message for d in result.timetable.diagnostics)
+    row["diagnostic"] = result.timetable.diagnostics[0].message if result.timetable.diagnostics else None
+    return row
+
+
+def _untouched(scenario: Scenario, base: Timetable, case: Disruption, result: ReplanResult) -> list[str]:
+    """Events the diff drops or tells people about although the change neither names nor breaks them (when no
+    repair is given, every told event must be one the change breaks)."""
+    if result.timetable.status in ("optimal", "feasible"):
+        cancelled = {c["event"] for c in case.changes if c["op"] == "event_cancelled"}
+        return [a.event for a in result.diff.dropped if a.event not in cancelled
+                and not _broken_alone(result.scenario, base, a.event)]
+    # the standing timetable stays: nothing may be dropped or moved (the broken events are the validator's)
+    return [a.event for a in result.diff.dropped] + [m.event for m in result.diff.moved]
+
+
+def _broken_alone(changed: Scenario, base: Timetable, event: str) -> bool:
+    """Does ``event``, where it stood, break a rule of the changed summit on its own?"""
+    placed = base.assignment_of(event)
+    if placed is None:
+        return False
+    alone = Timetable(scenario=base.scenario, status="feasible", assignments=[placed])
+    return any(v.code not in ("H1",) for v in validate_timetable(changed, alone))
+
+
+def run_hard(args: argparse.Namespace, scenario: Scenario, base: Timetable) -> None:
+    cases = [c for c in hard_disruptions(scenario, base) if not args.families or c.family in args.families]
+    rows = []
+    for case in cases[: args.limit or None]:
+        rows.append(hard_case(scenario, base, case, args.time_limit, args.workers, args.reference_limit))
+        print(json.dumps(rows[-1]), flush=True)
+    repaired = [r for r in rows if r["verdict"] in ("optimal", "feasible")]
+    times = [r["seconds"] for r in repaired]
+    summary = {"case": "replan_hard", "disruptions": len(rows), "repaired": len(repaired),
+               "infeasible": sum(r["verdict"] == "infeasible" for r in rows),
+               "unknown": sum(r["verdict"] == "unknown" for r in rows),
+               "false_infeasible": sum(bool(r.get("false_verdict")) for r in rows),
+               "untouched_dropped_or_told": sum(r["untouched_dropped"] > 0 for r in rows),
+               "infeasible_unexplained": sum(not r.get("explained", True) for r in rows),
+               "invalid": sum(r.get("invalid", 0) > 0 for r in repaired),
+               "median_repair_s": round(statistics.median(times), 3) if times else None,
+               "worst_repair_s": round(max(times), 3) if times else None,
+               "worst_any_s": round(max(r["seconds"] for r in rows), 3) if rows else None,
+               "proven_pct": round(100 * sum(r["proven"] for r in repaired) / len(repaired), 1) if repaired else None,
+               "per_family": {f: {"n": sum(r["family"] == f for r in rows),
+                                  "verdicts": statistics.multimode([r["verdict"] for r in rows if r["family"] == f])}
+                              for f in sorted({r["family"] for r in rows})},
+               "time_limit": args.time_limit, "workers": args.workers,
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
+               "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+               "command": " ".join(["python", "benchmarks/replan.py", *sys.argv[1:]])}
+    report(summary, args.record)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--file", type=Path, default=ROOT / "scenarios" / "hanoi-2025.yaml")
@@ -156,10 +239,18 @@ def main() -> None:
     parser.add_argument("--detail", action="store_true", help="print each change's outcome and time per step")
     parser.add_argument("--base", type=Path, help="the initial timetable: read from this file if it exists (else "
                         "solved and written there), so that runs of different code start from the same plan")
+    parser.add_argument("--hard", action="store_true", help="the hard disruptions (see the module docstring)")
+    parser.add_argument("--families", nargs="*", default=[], help="with --hard: only these families")
+    parser.add_argument("--limit", type=int, default=0, help="with --hard: at most this many disruptions")
+    parser.add_argument("--reference-limit", type=float, default=60.0,
+                        help="with --hard: the fresh solve's limit, when the re-plan gives no repair")
     args = parser.parse_args()
 
     scenario = load_scenario(args.file)
     base = initial_timetable(scenario, args.base, args.solve_time, args.workers)
+    if args.hard:
+        run_hard(args, scenario, base)
+        return
     rows = []
     closed: tuple[Scenario, Timetable] | None = None
     for kind in args.kinds:

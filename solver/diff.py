@@ -7,6 +7,7 @@ who attends what and the local time zone).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,13 +34,15 @@ class TimetableDiff:
     room_changes: list[Move] = field(default_factory=list)  # same start, another room
     added: list[Assignment] = field(default_factory=list)
     dropped: list[Assignment] = field(default_factory=list)
+    # kept where they stand although the change breaks them there (no repair yet): their people are told
+    broken: list[Assignment] = field(default_factory=list)
     unchanged: int = 0
     by_participant: dict[str, list[str]] = field(default_factory=dict)  # the notification list
     by_delegation: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def changed_events(self) -> int:
-        return len(self.moved) + len(self.room_changes) + len(self.added) + len(self.dropped)
+        return len(self.moved) + len(self.room_changes) + len(self.added) + len(self.dropped) + len(self.broken)
 
     def to_dict(self) -> dict[str, object]:
         def move(m: Move) -> dict[str, str]:
@@ -54,6 +57,7 @@ class TimetableDiff:
             "room_changes": [move(m) for m in self.room_changes],
             "added": [assignment(a) for a in self.added],
             "dropped": [assignment(a) for a in self.dropped],
+            "broken": [assignment(a) for a in self.broken],
             "unchanged": self.unchanged,
             "by_participant": self.by_participant,
             "by_delegation": self.by_delegation,
@@ -61,9 +65,18 @@ class TimetableDiff:
 
 
 def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> TimetableDiff:
-    """Compare two timetables; ``scenario`` (the newer version) names participants and times."""
+    """Compare two timetables; ``scenario`` (the newer version) names participants and times.
+
+    A newer timetable without a repair (a re-plan answering ``unknown`` or ``infeasible``) leaves the old one in
+    force: nothing is cancelled, and the events its diagnostics say the change breaks (``broken_by_change``) are
+    reported as broken where they stand; only their people are told."""
     before = {a.event: a for a in old.assignments}
     after = {a.event: a for a in new.assignments}
+    broken: Collection[str] = ()
+    if new.status in ("unknown", "infeasible"):
+        broken = {e for d in new.diagnostics if d.code == "broken_by_change" for e in d.events}
+        present = {e.id for e in scenario.events}
+        after = after or {event: a for event, a in before.items() if event in present}
     diff = TimetableDiff()
     lines: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     events = {e.id: e for e in scenario.events}
@@ -85,7 +98,12 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
         a, b = before.get(event_id), after.get(event_id)
         if a is not None and b is not None:
             if a.start == b.start and a.room == b.room:
-                diff.unchanged += 1
+                if event_id in broken:
+                    diff.broken.append(b)
+                    tell(event_id, b.start, f"{title(event_id)} at {when(b.start)} in {b.room} cannot take place "
+                                            f"as planned after the change; a new time or room will follow")
+                else:
+                    diff.unchanged += 1
                 continue
             move = Move(event_id, a.room, a.start, b.room, b.start)
             if move.time_changed:
@@ -125,7 +143,8 @@ def diff_text(diff: TimetableDiff, scenario: Scenario) -> str:
         return f"{scenario.localise(moment):%H:%M %d %b}"
 
     out = [f"{len(diff.moved)} moved, {len(diff.room_changes)} room changes, {len(diff.added)} added, "
-           f"{len(diff.dropped)} dropped, {diff.unchanged} unchanged"]
+           f"{len(diff.dropped)} dropped, " + (f"{len(diff.broken)} broken where they stand, " if diff.broken else "")
+           + f"{diff.unchanged} unchanged"]
     for m in diff.moved:
         out.append(f"  moved  {m.event}: {when(m.old_start)} {m.old_room} -> {when(m.new_start)} {m.new_room}")
     for m in diff.room_changes:
@@ -134,6 +153,8 @@ def diff_text(diff: TimetableDiff, scenario: Scenario) -> str:
         out.append(f"  added  {a.event}: {when(a.start)} {a.room}")
     for a in diff.dropped:
         out.append(f"  dropped {a.event}: was {when(a.start)} {a.room}")
+    for a in diff.broken:
+        out.append(f"  broken {a.event}: {when(a.start)} {a.room} no longer fits there (no repair yet)")
     if diff.by_delegation:
         out.append("to notify:")
         for delegation, items in diff.by_delegation.items():

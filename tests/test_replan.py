@@ -20,11 +20,11 @@ from solver.changes import apply_changes, parse_changes
 from solver.compile import Instance, compile_scenario
 from solver.generate import generate_scenario
 from solver.replan import DisruptionWeights, ReplanResult, measure_disruption, resolve
-from solver.replan.change import _over_capacity
-from solver.replan.plan import _placements_of, _PreviousPlan
-from solver.replan.proof import _budget, _cheaper_repair
-from solver.replan.relaxation import _grown_relaxation, _RelaxationBeside
-from solver.replan.search import _build
+from solver.replan.change import over_capacity
+from solver.replan.plan import PreviousPlan, placements_of
+from solver.replan.proof import budget_of, cheaper_repair
+from solver.replan.relaxation import RelaxationBeside, grown_relaxation
+from solver.replan.search import build_neighbourhood
 from solver.scenario import Scenario, load_scenario
 from solver.solve import solve, timetable_from_placements
 from solver.timetable import Assignment, ScenarioRef, Timetable
@@ -35,7 +35,8 @@ from tests.test_properties import small_scenarios
 
 
 def solved(model: Scenario) -> Timetable:
-    timetable = solve(model, time_limit=5, workers=2, seed=0).timetable
+    # (a generous limit: the solve ends at its optimum; a loaded machine must not leave it without a timetable)
+    timetable = solve(model, time_limit=30, workers=2, seed=0).timetable
     assert timetable.status in ("optimal", "feasible")
     return timetable
 
@@ -210,10 +211,11 @@ def test_stop_signal_returns_the_repair_found_so_far(kind: str) -> None:
                "end": target.end.isoformat()} if kind == "room_closed"
               else {"op": "resource_capacity", "resource": "interp-ru", "capacity": 2})
     if kind == "resource_capacity":  # the cut leaves the resource over its new capacity: something must move
-        assert _over_capacity(apply_changes(model, parse_changes([change])), previous, parse_changes([change]))
+        assert over_capacity(apply_changes(model, parse_changes([change])), previous, parse_changes([change]))
     result = resolve(model, previous, [change], time_limit=30, stop=stop)
-    assert result.seconds < 15
-    if result.timetable.status != "infeasible":
+    # once stopped, nothing more is tried: no proof, no wider search (the answer is what was in hand)
+    assert not {"whole_proof", "concrete_proof", "own_rooms", "lp_proof", "budget_ladder"} & set(result.phases)
+    if result.timetable.status in ("optimal", "feasible"):
         assert validate_timetable(result.scenario, result.timetable) == []
 
 
@@ -225,10 +227,10 @@ def test_relaxation_beside_goes_on_after_saying_what_it_found_so_far() -> None:
     changes = parse_changes([{"op": "resource_capacity", "resource": "interp-ru", "capacity": 2}])
     changed = apply_changes(model, changes)
     instance = compile_scenario(changed)
-    plan = _PreviousPlan.of(instance, previous, DisruptionWeights())
-    over = {instance.event_index[e] for e in _over_capacity(changed, previous, changes)}
+    plan = PreviousPlan.of(instance, previous, DisruptionWeights())
+    over = {instance.event_index[e] for e in over_capacity(changed, previous, changes)}
     assert over  # (its six rounds take 8 s on this project's machine: it is still running after the first)
-    beside = _RelaxationBeside(instance, plan, plan.scheduled_mask.copy(), over, time.monotonic() + 60, 0)
+    beside = RelaxationBeside(instance, plan, plan.scheduled_mask.copy(), over, time.monotonic() + 60, 0)
     try:
         deadline = time.monotonic() + 60
         first = beside.so_far(0.1)
@@ -312,9 +314,10 @@ def test_a_delay_that_makes_required_events_clash_is_explained_at_once() -> None
     result = resolve(model, before, [{"op": "participant_delayed", "participant": "a", "arrival": at("10:00")}],
                      time_limit=5)
     assert result.timetable.status == "infeasible"
-    [diagnostic] = result.timetable.diagnostics
+    diagnostic = result.timetable.diagnostics[0]  # (then what the change breaks where it stands)
     assert diagnostic.code == "participant_overbooked"
     assert set(diagnostic.events) == {"x", "y"} and "a" in diagnostic.participants
+    assert "a arrives at 10:00 on 25 Oct (change 1)" in diagnostic.message
     assert "keep_most_everything" not in result.phases  # no wider search once the clash was found
 
 
@@ -365,8 +368,8 @@ def test_a_left_out_request_comes_in_only_around_the_events_that_stay() -> None:
     # the same holds in a wider neighbourhood, where m1 and m2 are free to move (e.g. to repair something
     # else beside them): m3 may not take their old places
     instance = compile_scenario(result.scenario)
-    plan = _PreviousPlan.of(instance, before, DisruptionWeights())
-    frame = _build(instance, plan, {instance.event_index[e] for e in ("m1", "m2", "m3")})
+    plan = PreviousPlan.of(instance, before, DisruptionWeights())
+    frame = build_neighbourhood(instance, plan, {instance.event_index[e] for e in ("m1", "m2", "m3")})
     m3 = frame.sub.event_items[instance.event_index["m3"]]
     assert m3.size and all(frame.model.proto.variables[int(item)].domain[1] == 0 for item in m3)
 
@@ -417,8 +420,8 @@ def test_a_meeting_that_cannot_keep_one_room_all_along_is_seen() -> None:
     changed = apply_changes(model, parse_changes([closure]))
     instance = compile_scenario(changed)
     weights = DisruptionWeights()
-    plan = _PreviousPlan.of(instance, before, weights)
-    own = _grown_relaxation(instance, plan, plan.scheduled_mask.copy(), set(plan.broken()), time.monotonic() + 10,
+    plan = PreviousPlan.of(instance, before, weights)
+    own = grown_relaxation(instance, plan, plan.scheduled_mask.copy(), set(plan.broken()), time.monotonic() + 10,
                             2, 0, None, own_rooms=True)
     assert own is not None and own.chosen is not None and own.rooms is not None
     assert own.bound == 2 * weights.room_change
@@ -453,15 +456,15 @@ def test_own_rooms_price_the_room_change_the_pools_hid() -> None:
     changed = apply_changes(model, parse_changes([delay]))
     instance = compile_scenario(changed)
     weights = DisruptionWeights()
-    plan = _PreviousPlan.of(instance, before, weights)
+    plan = PreviousPlan.of(instance, before, weights)
     wanted = plan.scheduled_mask.copy()
-    relaxation = _grown_relaxation(instance, plan, wanted, set(plan.broken()), time.monotonic() + 10, 2, 0, None)
+    relaxation = grown_relaxation(instance, plan, wanted, set(plan.broken()), time.monotonic() + 10, 2, 0, None)
     assert relaxation is not None and relaxation.chosen is not None
     assert relaxation.bound == plan.cost_of(relaxation.chosen) == weights.time_move
     ref = ScenarioRef(name=changed.name, fingerprint=changed.fingerprint())
     table = timetable_from_placements(instance, relaxation.chosen, ref, preferred=plan.old_room)
     assert measure_disruption(changed, before, table, weights) == weights.time_move + weights.room_change
-    own = _grown_relaxation(instance, plan, wanted, relaxation.group, time.monotonic() + 10, 2, 0, None,
+    own = grown_relaxation(instance, plan, wanted, relaxation.group, time.monotonic() + 10, 2, 0, None,
                             own_rooms=True)
     assert own is not None and own.chosen is not None and own.rooms is not None
     assert own.bound == weights.time_move + weights.room_change
@@ -492,37 +495,43 @@ def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None
     compared = pruned = 0
     for before, _, result in _repairs_on_a_generated_summit(kind, kind, 5):
         instance = compile_scenario(result.scenario)
-        plan = _PreviousPlan.of(instance, before, DisruptionWeights())
-        chosen = _placements_of(instance, result.timetable.assignments)
+        plan = PreviousPlan.of(instance, before, DisruptionWeights())
+        chosen = placements_of(instance, result.timetable.assignments)
         value = plan.value_of(instance, chosen)
         # a budget above the repair's cost, so that both searches have repairs to find
         budget = plan.cost_of(chosen) + DisruptionWeights().time_move
         least, sizes = [], []
         for prune in (False, True):
-            within = _budget(instance, plan, chosen, budget, set())
+            within = budget_of(instance, plan, chosen, budget, set())
             assert within is not None
             allowed = within.within_reach(instance, plan) if prune else within.allowed
-            answer, minimal = _cheaper_repair(instance, plan, allowed, budget, value, time.monotonic() + 30, 2, 0, None)
-            assert answer is not None and minimal
-            least.append(plan.cost_of(answer))
+            # one worker and a deterministic limit: the same verdict under any load
+            answer, minimal = cheaper_repair(instance, plan, allowed, budget, value, time.monotonic() + 3600, 1, 0,
+                                              None, work=30)
+            assert answer is not None
+            if minimal:
+                least.append(plan.cost_of(answer))
             sizes.append(int(allowed.sum()))
+        if len(least) < 2:
+            continue  # (only proven least disruptions are compared)
         assert least[0] == least[1]
         compared += 1
         pruned += sizes[1] < sizes[0]
     assert compared >= 3 and pruned >= 1
 
 
-def _least_disruption(instance: Instance, before: Timetable, repaired: Timetable, seconds: float) -> int:
-    """The least disruption of a repair keeping ``repaired``'s value, by an exhaustive budget search."""
-    plan = _PreviousPlan.of(instance, before, DisruptionWeights())
-    chosen = _placements_of(instance, repaired.assignments)
+def _least_disruption(instance: Instance, before: Timetable, repaired: Timetable, work: float) -> int | None:
+    """The least disruption of a repair keeping ``repaired``'s value, by an exhaustive budget search on one worker
+    within ``work`` units of CP-SAT's deterministic time (the same answer under any load); None if not proven."""
+    plan = PreviousPlan.of(instance, before, DisruptionWeights())
+    chosen = placements_of(instance, repaired.assignments)
     budget = plan.cost_of(chosen) + DisruptionWeights().time_move
-    within = _budget(instance, plan, chosen, budget, set())
+    within = budget_of(instance, plan, chosen, budget, set())
     assert within is not None
-    answer, minimal = _cheaper_repair(instance, plan, within.allowed, budget, plan.value_of(instance, chosen),
-                                      time.monotonic() + seconds, 2, 0, None)
-    assert answer is not None and minimal
-    return plan.cost_of(answer)
+    answer, minimal = cheaper_repair(instance, plan, within.allowed, budget, plan.value_of(instance, chosen),
+                                      time.monotonic() + 3600, 1, 0, None, work=work)
+    assert answer is not None  # the repair itself is within the budget
+    return plan.cost_of(answer) if minimal else None
 
 
 @pytest.mark.parametrize("kind", ["room_closed", "participant_delayed", "resource_capacity"])
@@ -536,13 +545,15 @@ def test_relaxation_never_overstates_the_least_disruption(kind: str) -> None:
             continue
         changes = parse_changes([change])
         instance = compile_scenario(result.scenario)
-        plan = _PreviousPlan.of(instance, before, DisruptionWeights())
-        named = {instance.event_index[e] for e in _over_capacity(result.scenario, before, changes)}
+        plan = PreviousPlan.of(instance, before, DisruptionWeights())
+        named = {instance.event_index[e] for e in over_capacity(result.scenario, before, changes)}
         wanted = plan.scheduled_mask & np.asarray([items.size > 0 for items in instance.event_items], dtype=bool)
-        relaxation = _grown_relaxation(instance, plan, wanted, set(plan.broken()) | named, time.monotonic() + 30,
+        relaxation = grown_relaxation(instance, plan, wanted, set(plan.broken()) | named, time.monotonic() + 30,
                                        2, 0, None)
         assert relaxation is not None  # the repair keeps every event: so can the relaxation
         least = _least_disruption(instance, before, result.timetable, 30)
+        if least is None:
+            continue  # (only what the exhaustive search proved is compared)
         assert relaxation.bound <= least
         if relaxation.chosen is not None:
             ref = ScenarioRef(name=result.scenario.name, fingerprint=result.scenario.fingerprint())
@@ -554,10 +565,11 @@ def test_relaxation_never_overstates_the_least_disruption(kind: str) -> None:
             repaired += 1
         # With own rooms priced, the bound is on the disruption the planner sees: never past the least one of a
         # search with every room apart.
-        own = _grown_relaxation(instance, plan, wanted, relaxation.group, time.monotonic() + 30, 2, 0, None,
+        own = grown_relaxation(instance, plan, wanted, relaxation.group, time.monotonic() + 30, 2, 0, None,
                                 own_rooms=True)
         assert own is not None
         concrete = compile_scenario(result.scenario, pool_rooms=False)
-        assert own.bound <= _least_disruption(concrete, before, result.timetable, 60)
+        least_apart = _least_disruption(concrete, before, result.timetable, 60)
+        assert least_apart is None or own.bound <= least_apart
         compared += 1
     assert compared >= 3 and repaired >= 1

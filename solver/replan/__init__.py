@@ -5,7 +5,7 @@
 1. applies the changes to get the new scenario version;
 2. freezes what has started or starts within ``freeze_minutes`` after ``now`` (pinned to
    its room and start), and lets nothing new start before then;
-3. solves lexicographically, in an expanding neighbourhood of the change:
+3. solves lexicographically, in an expanding neighbourhood of the change (find.py):
    * stage A maximises ``W * (previously scheduled events kept) + (priority of optional
      events)``, with ``W`` larger than all priorities together, so a previously scheduled
      meeting is never traded for value, and value never for fewer moves;
@@ -34,12 +34,18 @@
    holds a repair gives the least disruption. The relaxation is then solved once more with
    what the pooled model cannot price (an event keeps its pool but not its own room) priced.
 
-``ReplanResult.phases`` says where the time went (``benchmarks/replan.py --detail``).
+When no repair comes in the time given, the standing timetable stays in force (status ``unknown``) with the events
+the change breaks named; "infeasible" is answered only with a proof, said with the change, the limits and the
+levers that would make it possible (``verdict.py``). A change applies from ``now`` on: the past stays as it was.
+
+``ReplanResult.phases`` says where the time went (``benchmarks/replan.py --detail``). The package's modules, in the
+order ``resolve`` uses them, are listed in the README ("Re-planning").
 
 Disruption weights (:class:`DisruptionWeights`) are documented and configurable.
 """
 
+from solver.replan.budget import ReplanConfig
 from solver.replan.plan import DisruptionWeights, measure_disruption
 from solver.replan.repair import ReplanResult, resolve
 
-__all__ = ["DisruptionWeights", "ReplanResult", "measure_disruption", "resolve"]
+__all__ = ["DisruptionWeights", "ReplanConfig", "ReplanResult", "measure_disruption", "resolve"]

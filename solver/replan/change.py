@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from ortools.sat.python import cp_model
 
+from solver import cpsat
 from solver.changes import (
     AnyChange,
     EventAdded,
@@ -21,12 +22,77 @@ from solver.changes import (
     apply_changes,
 )
 from solver.compile import Instance
-from solver.replan.plan import _PreviousPlan
-from solver.scenario import Scenario, ScenarioError, parse_scenario
+from solver.replan.plan import PreviousPlan
+from solver.scenario import Scenario, ScenarioError, TimeWindow, parse_scenario
 from solver.timetable import Timetable
 
+Span = tuple[datetime, datetime]
 
-def _freeze(changed: Scenario, previous: Timetable, now: datetime | None,
+
+def from_now(scenario: Scenario, changes: list[AnyChange], now: datetime | None) -> list[tuple[AnyChange, AnyChange]]:
+    """The changes as they apply from ``now`` on, each beside the change as written: what happened before ``now``
+    is history, and no change rewrites it. A delay, a departure or new availability windows leave a participant's
+    time before ``now`` as it was (a Secretary-General delayed on day 2, reported on day 2, still attended day 1);
+    a room closure starts at ``now`` at the earliest, and one that is over is left out. Other changes apply as
+    written. Without ``now`` (planning ahead), every change applies as written."""
+    if now is None:
+        return [(change, change) for change in changes]
+    moment = scenario.localise(now)
+    windows: dict[str, list[Span]] = {}  # each participant's windows so far, as earlier changes left them
+    pairs: list[tuple[AnyChange, AnyChange]] = []
+    for change in changes:
+        if isinstance(change, ParticipantAvailability | ParticipantDelayed):
+            before = windows.get(change.participant) or _windows_of(scenario, change.participant)
+            after = _availability_from(scenario, before, change, moment)
+            windows[change.participant] = after
+            pairs.append((change, ParticipantAvailability(
+                op="participant_availability", participant=change.participant,
+                available=[TimeWindow(start=start, end=end) for start, end in after])))
+        elif isinstance(change, RoomClosed):
+            if scenario.localise(change.end) > moment:
+                pairs.append((change, change.model_copy(update={"start": max(scenario.localise(change.start),
+                                                                              moment)})))
+        else:
+            pairs.append((change, change))
+    return pairs
+
+
+def _windows_of(scenario: Scenario, participant: str) -> list[Span]:
+    """The participant's availability windows, or the summit's days when none are given (an unknown
+    participant gets the days too: applying the change then reports it by name)."""
+    person = next((p for p in scenario.participants if p.id == participant), None)
+    if person is not None and person.available is not None:
+        return [(scenario.localise(w.start), scenario.localise(w.end)) for w in person.available]
+    return [scenario.day_bounds(day) for day in scenario.days]
+
+
+def _availability_from(scenario: Scenario, before: list[Span],
+                       change: ParticipantAvailability | ParticipantDelayed, moment: datetime) -> list[Span]:
+    """The participant's windows once ``change`` applies from ``moment`` on: before it as they were."""
+    past = _clip(before, None, moment)
+    if isinstance(change, ParticipantAvailability):
+        future = [(scenario.localise(w.start), scenario.localise(w.end)) for w in change.available]
+    else:
+        future = before
+        if change.arrival is not None:
+            future = _clip(future, scenario.localise(change.arrival), None)
+        if change.departure is not None:
+            future = _clip(future, None, scenario.localise(change.departure))
+    return sorted(past + _clip(future, moment, None))
+
+
+def _clip(spans: list[Span], start: datetime | None, end: datetime | None) -> list[Span]:
+    """The parts of ``spans`` within [start, end) (None: unbounded)."""
+    clipped = []
+    for low, high in spans:
+        low = low if start is None else max(low, start)
+        high = high if end is None else min(high, end)
+        if low < high:
+            clipped.append((low, high))
+    return clipped
+
+
+def freeze(changed: Scenario, previous: Timetable, now: datetime | None,
             freeze_minutes: int) -> tuple[Scenario, list[str]]:
     """Pin what has started or starts within the freeze window; nothing new starts before its end."""
     if now is None:
@@ -51,7 +117,7 @@ def _freeze(changed: Scenario, previous: Timetable, now: datetime | None,
 _LABELS_ONLY = {"priority", "title"}
 
 
-def _opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> bool:
+def opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> bool:
     """Could this change let a request that was left out in? Only if it gives time, rooms or capacity."""
     if isinstance(change, RoomClosed | ParticipantDelayed | PinEvent | EventAdded):
         return False
@@ -94,13 +160,13 @@ def _over_capacity_moments(changed: Scenario, previous: Timetable,
     return moments
 
 
-def _over_capacity(changed: Scenario, previous: Timetable, changes: list[AnyChange]) -> set[str]:
+def over_capacity(changed: Scenario, previous: Timetable, changes: list[AnyChange]) -> set[str]:
     """Events of the old plan running at a moment when a resource whose capacity was cut is over its new
     capacity: no single placement broke, but some of these must move (or go)."""
     return {e for _, running, _ in _over_capacity_moments(changed, previous, changes) for e in running}
 
 
-def _resource_cut_bound(instance: Instance, plan: _PreviousPlan, changed: Scenario, previous: Timetable,
+def resource_cut_bound(instance: Instance, plan: PreviousPlan, changed: Scenario, previous: Timetable,
                         changes: list[AnyChange], time_limit: float = 0.2) -> int:
     """Least disruption a resource cut forces when every event is kept. At a moment where the old plan holds
     more of the resource than its new capacity, some of the events running then must start at another time
@@ -131,11 +197,8 @@ def _resource_cut_bound(instance: Instance, plan: _PreviousPlan, changed: Scenar
     if not moves:
         return 0
     model.minimize(sum(prices[name] * flag for name, flag in moves.items()))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
-    solver.parameters.num_workers = 1
-    status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    status, solver = cpsat.run(model, cpsat.Search(time_limit, presolve=True))
+    if not cpsat.found(status):
         return 0
     return int(math.ceil(solver.best_objective_bound - 1e-9))
 
@@ -145,13 +208,13 @@ def _cut_resources(changes: list[AnyChange]) -> set[str]:
     return {c.resource for c in changes if isinstance(c, ResourceCapacity)}
 
 
-def _cut_users(instance: Instance, changes: list[AnyChange]) -> set[int]:
+def cut_users(instance: Instance, changes: list[AnyChange]) -> set[int]:
     """The events that use a resource whose capacity the changes cut."""
     cut = _cut_resources(changes)
     return {e for e, event in enumerate(instance.events) if cut & set(event.uses)} if cut else set()
 
 
-def _named_events(changes: list[AnyChange]) -> set[str]:
+def named_events(changes: list[AnyChange]) -> set[str]:
     names: set[str] = set()
     for change in changes:
         event = getattr(change, "event", None)

@@ -37,7 +37,7 @@ class DisruptionWeights:
         return factor * (self.confirmed_factor if confirmed else 1)
 
 
-def _placements_of(instance: Instance, assignments: list[Assignment]) -> IntArray:
+def placements_of(instance: Instance, assignments: list[Assignment]) -> IntArray:
     """The placement of each assigned event in ``instance`` (-1 if unassigned or not a placement there)."""
     chosen = np.full(len(instance.events), -1, dtype=np.int64)
     for a in assignments:
@@ -73,7 +73,7 @@ def measure_disruption(scenario: Scenario, previous: Timetable, new: Timetable,
 
 
 @dataclass
-class _PreviousPlan:
+class PreviousPlan:
     keep_item: dict[int, int]  # event -> its unchanged placement, when it still exists
     scheduled: IntArray  # events that were scheduled before and still exist
     item_cost: IntArray  # disruption of choosing each placement
@@ -89,7 +89,7 @@ class _PreviousPlan:
     room_change: IntArray  # per event, what a change of its room costs (0 if it was not scheduled)
 
     @classmethod
-    def of(cls, instance: Instance, previous: Timetable, weights: DisruptionWeights) -> _PreviousPlan:
+    def of(cls, instance: Instance, previous: Timetable, weights: DisruptionWeights) -> PreviousPlan:
         room_pool = instance.room_pool
         tiers = {p.id: p.tier for p in instance.scenario.participants}
         cost = np.zeros(instance.n_items, dtype=np.int64)

@@ -19,8 +19,8 @@ from solver.model.bound import lp_optimum
 from solver.model.build import add_linear
 from solver.model.constraints import all_rows
 from solver.model.rows import IntArray, RowIndex
-from solver.replan.plan import DisruptionWeights, _placements_of, _PreviousPlan
-from solver.replan.search import _PLACEMENTS_PER_SECOND, _chosen, _frame, _least_moves_at_value, _solve
+from solver.replan.plan import DisruptionWeights, PreviousPlan, placements_of
+from solver.replan.search import PLACEMENTS_PER_SECOND, chosen_of, frame_of, least_moves_at_value, run_search
 from solver.scenario import Scenario
 from solver.solve import assignments_of
 from solver.timetable import Assignment, Timetable
@@ -28,26 +28,26 @@ from solver.timetable import Assignment, Timetable
 log = logging.getLogger(__name__)
 
 
-def _concrete_repair(working: Scenario, previous: Timetable, weights: DisruptionWeights, table: Timetable,
+def concrete_repair(working: Scenario, previous: Timetable, weights: DisruptionWeights, table: Timetable,
                      measured: int, newcomers: set[int], must_keep: set[str] | None, time_limit: float, workers: int,
                      seed: int, stop: threading.Event | None) -> tuple[list[Assignment] | None, int, bool]:
     """With every room apart (no pools), search for a repair of the same value that costs less than
     ``measured``, among the placements that fit in the budget the displaced events leave (and, with
-    ``must_keep``, among those events only, as :class:`_BudgetLadder` does). Returns a cheaper repair's
+    ``must_keep``, among those events only, as :class:`BudgetLadder` does). Returns a cheaper repair's
     assignments and cost if one is found, and whether ``measured`` (or that repair's cost) is proven minimal."""
     deadline = time.monotonic() + time_limit
     concrete = compile_scenario(working, pool_rooms=False)
     if must_keep is not None:  # left-out requests are left out of the search (see below)
         newcomers = {e for e in newcomers if concrete.events[e].id in must_keep}
-    plan = _PreviousPlan.of(concrete, previous, weights)
-    chosen = _placements_of(concrete, table.assignments)
+    plan = PreviousPlan.of(concrete, previous, weights)
+    chosen = placements_of(concrete, table.assignments)
     placed = {a.event for a in table.assignments}
     if any(concrete.events[e].id in placed for e in np.flatnonzero(chosen < 0).tolist()):
         return None, measured, False  # a placement of the repair does not exist with rooms apart (should not happen)
-    budget = _budget(concrete, plan, chosen, measured, newcomers)
+    budget = budget_of(concrete, plan, chosen, measured, newcomers)
     if budget is None:
         return None, measured, True
-    if deadline - time.monotonic() < 0.1 + 3 * budget.allowed.sum() / _PLACEMENTS_PER_SECOND:
+    if deadline - time.monotonic() < 0.1 + 3 * budget.allowed.sum() / PLACEMENTS_PER_SECOND:
         return None, measured, False  # no time to prune the budget's placements, build and search them
     value = plan.value_of(concrete, chosen)
     adoptable = True
@@ -55,7 +55,7 @@ def _concrete_repair(working: Scenario, previous: Timetable, weights: Disruption
         counted = np.asarray([event.id in must_keep for event in concrete.events], dtype=bool)
         value = plan.value_of(concrete, chosen, counted)
         adoptable = not (chosen >= 0)[~counted].any()
-    answer, minimal = _cheaper_repair(concrete, plan, budget.within_reach(concrete, plan), measured, value, deadline,
+    answer, minimal = cheaper_repair(concrete, plan, budget.within_reach(concrete, plan), measured, value, deadline,
                                       workers, seed, stop)
     if answer is None or not adoptable:
         return None, measured, minimal and answer is None
@@ -63,7 +63,7 @@ def _concrete_repair(working: Scenario, previous: Timetable, weights: Disruption
     return assignments_of(concrete, answer), plan.cost_of(answer), minimal
 
 
-def _disruption_lp(instance: Instance, plan: _PreviousPlan, value: int, time_limit: float) -> int | None:
+def disruption_lp(instance: Instance, plan: PreviousPlan, value: int, time_limit: float) -> int | None:
     """ceil of the LP optimum of the weighted disruption over the whole summit, keeping ``value``."""
     coef = plan.event_value(instance)[instance.item_event]
     used = np.flatnonzero(coef)
@@ -85,7 +85,7 @@ class _Budget:
     allowed: BoolArray  # the placements within the budget
     newcomers: AbstractSet[int]
 
-    def within_reach(self, instance: Instance, plan: _PreviousPlan) -> BoolArray:
+    def within_reach(self, instance: Instance, plan: PreviousPlan) -> BoolArray:
         """The placements within the budget whose event a chain of moves from the change can reach
         (:func:`_movable_events`): no cheapest repair uses the others."""
         # a displaced event left out of the repair would come back at its full cost: it starts chains too
@@ -98,7 +98,7 @@ class _Budget:
         return plan.item_cost <= allowed_cost[instance.item_event]
 
 
-def _budget(instance: Instance, plan: _PreviousPlan, chosen: IntArray, disruption: int,
+def budget_of(instance: Instance, plan: PreviousPlan, chosen: IntArray, disruption: int,
             newcomers: AbstractSet[int]) -> _Budget | None:
     """The budget of a repair cheaper than ``disruption`` (keeping the events ``chosen`` keeps, and letting the
     ``newcomers`` in anywhere). None when even the displaced events' cheapest alternatives overrun it."""
@@ -125,7 +125,7 @@ def _spans(bounds: IntArray, keys: IntArray) -> tuple[IntArray, IntArray]:
                                                                                        lengths), owner
 
 
-def _movable_events(instance: Instance, plan: _PreviousPlan, allowed: BoolArray, sources: dict[int, int],
+def _movable_events(instance: Instance, plan: PreviousPlan, allowed: BoolArray, sources: dict[int, int],
                     spare: int) -> dict[int, int]:
     """The events a repair within ``spare`` may move, each with the least disruption spent before it moves.
 
@@ -202,14 +202,14 @@ def _movable_events(instance: Instance, plan: _PreviousPlan, allowed: BoolArray,
     return spent
 
 
-class _BudgetLadder:
+class BudgetLadder:
     """Proves (or improves) a repair by climbing from its lower bound: is there a repair of the same value that
     costs at most ``step``? Small steps allow few moves, so their searches are small and quick; each one
     proven empty raises the lower bound past it, and the first one that holds a repair gives the least
     disruption (when its search is exhaustive). The last step (one below the repair's cost) is the plain
     budget search."""
 
-    def __init__(self, instance: Instance, plan: _PreviousPlan, chosen: IntArray, lower: int, value: int,
+    def __init__(self, instance: Instance, plan: PreviousPlan, chosen: IntArray, lower: int, value: int,
                  newcomers: AbstractSet[int], counted: BoolArray | None) -> None:
         self.instance, self.plan = instance, plan
         self.chosen, self.disruption, self.lower = chosen, plan.cost_of(chosen), lower
@@ -250,18 +250,18 @@ class _BudgetLadder:
         deadline = time.monotonic() + seconds
         while not self.proven and (stop is None or not stop.is_set()):
             step = self.next_step()
-            budget = _budget(self.instance, self.plan, self.chosen, step + 1, self.newcomers)
+            budget = budget_of(self.instance, self.plan, self.chosen, step + 1, self.newcomers)
             if budget is None:  # not even the displaced events' cheapest moves fit
                 self.lower = step + 1
                 continue
-            if deadline - time.monotonic() < 0.1 + 2 * budget.allowed.sum() / _PLACEMENTS_PER_SECOND:
+            if deadline - time.monotonic() < 0.1 + 2 * budget.allowed.sum() / PLACEMENTS_PER_SECOND:
                 return
             if not last and deadline - time.monotonic() < 2 * self.step_seconds:
                 return
             started = time.monotonic()
             keep = budget.within_reach(self.instance, self.plan)
             self.tried = True
-            answer, minimal = _cheaper_repair(self.instance, self.plan, keep, step + 1, self.value,
+            answer, minimal = cheaper_repair(self.instance, self.plan, keep, step + 1, self.value,
                                               min(time.monotonic() + proof_seconds, deadline), workers, seed, stop)
             log.debug("budget %d (repair %d, floor %d): %d of %d placements, %s%s", step, self.disruption, self.floor,
                       keep.sum(), budget.allowed.sum(), "none" if answer is None else self.plan.cost_of(answer),
@@ -281,19 +281,21 @@ class _BudgetLadder:
                 return  # out of time on this step
 
 
-def _cheaper_repair(instance: Instance, plan: _PreviousPlan, keep: BoolArray, disruption: int, value: int,
+def cheaper_repair(instance: Instance, plan: PreviousPlan, keep: BoolArray, disruption: int, value: int,
                     deadline: float, workers: int, seed: int,
-                    stop: threading.Event | None) -> tuple[IntArray | None, bool]:
+                    stop: threading.Event | None, work: float | None = None) -> tuple[IntArray | None, bool]:
     """Search the whole summit, on the ``keep`` placements only, for a repair of the same value that costs
-    less than ``disruption``, until ``deadline`` (``time.monotonic()``). Returns the cheaper repair if one is
-    found (else None) and whether the result is proven minimal (none cheaper exists)."""
+    less than ``disruption``, until ``deadline`` (``time.monotonic()``) or ``work`` (CP-SAT's deterministic time).
+    Returns the cheaper repair if one is found (else None) and whether the result is proven minimal (none cheaper
+    exists)."""
     sub = instance.restricted(keep)
-    frame = _frame(instance, plan, sub, np.flatnonzero(keep))
-    used, cost = _least_moves_at_value(frame, plan, value)
+    frame = frame_of(instance, plan, sub, np.flatnonzero(keep))
+    used, cost = least_moves_at_value(frame, plan, value)
     add_linear(frame.model, used, cost, 0, disruption - 1)
-    status, solver = _solve(frame.model, max(0.01, deadline - time.monotonic()), workers, seed, stop, core=True)
+    status, solver = run_search(frame.model, max(0.01, deadline - time.monotonic()), workers, seed, stop, core=True,
+                            work=work)
     if status == cp_model.INFEASIBLE:
         return None, True
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _chosen(frame.sub, frame.to_full, solver, len(instance.events)), status == cp_model.OPTIMAL
+        return chosen_of(frame.sub, frame.to_full, solver, len(instance.events)), status == cp_model.OPTIMAL
     return None, False

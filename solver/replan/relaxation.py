@@ -16,19 +16,20 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from solver.compile import BoolArray, Instance
+from solver.cpsat import set_objective
 from solver.model.build import add_linear, build_model, new_booleans
 from solver.model.constraints import all_rows
 from solver.model.rows import IntArray, RowIndex, Rows, slot_rows
-from solver.replan.plan import _PreviousPlan
-from solver.replan.search import _PLACEMENTS_PER_SECOND, _chosen, _hint, _set_objective, _solve
+from solver.replan.plan import PreviousPlan
+from solver.replan.search import PLACEMENTS_PER_SECOND, chosen_of, hint_placements, run_search
 from solver.solve import assign_rooms
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class _Relaxation:
-    """What a relaxation found (see :func:`_grown_relaxation`)."""
+class Relaxation:
+    """What a relaxation found (see :func:`grown_relaxation`)."""
 
     bound: int  # no repair that keeps the wanted events costs less
     chosen: IntArray | None  # the best repair found on the way (it costs ``bound`` when proven minimal)
@@ -37,16 +38,16 @@ class _Relaxation:
     rooms: dict[int, int] | None = None  # with own rooms priced: the rooms ``chosen`` gives, where it says
 
 
-def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
+def grown_relaxation(instance: Instance, plan: PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
                       deadline: float, workers: int, seed: int, stop: threading.Event | None,
                       target: int | Callable[[], int | None] | None = None,
                       own_rooms: bool = False,
-                      report: Callable[[_Relaxation], None] | None = None) -> _Relaxation | None:
+                      report: Callable[[Relaxation], None] | None = None) -> Relaxation | None:
     """The least disruption of a repair that keeps every ``wanted`` event, bounded by a relaxation that grows:
     the events of a group (first the ``start`` events, those the change displaced or names) may take any of
     their placements; every other event either stays where it was, or changes its room alone at the least
     price of that (it still holds its people, resources and time: :data:`_ROOM_FREE_FAMILIES`), or steps aside
-    at the least price of a new time, taking no room, time or resource at all (:class:`_LeastMoves`).
+    at the least price of a new time, taking no room, time or resource at all (:class:`LeastMoves`).
 
     Any repair of the whole summit is one of the relaxation's answers (an event of it that moved changes its
     room alone or steps aside, and pays no more than its move), so the relaxation's least cost bounds every
@@ -63,10 +64,10 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
     change rooms during a meeting may not fit around the claims. If they do not, the rooms of the pools where
     they do not are named in the group's placements there, and the group solved again."""
     group = set(start)
-    best = _Relaxation(0, None, set(group))
+    best = Relaxation(0, None, set(group))
     best_cost = 0
     hint = np.asarray(sorted(plan.keep_item.values()), dtype=np.int64)
-    least = _LeastMoves.of(instance, plan, own_rooms)
+    least = LeastMoves.of(instance, plan, own_rooms)
     apart: set[int] = set()  # pools whose rooms the group's placements name (see _claim_own_rooms)
     while stop is None or not stop.is_set():
         events = instance.with_predecessors(group)
@@ -76,7 +77,7 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
         others = {e: item for e, item in plan.keep_item.items() if wanted[e] and not inside[e]}
         keep = inside[instance.item_event]
         keep[list(others.values())] = True
-        if deadline - time.monotonic() < 0.05 + keep.sum() / _PLACEMENTS_PER_SECOND:
+        if deadline - time.monotonic() < 0.05 + keep.sum() / PLACEMENTS_PER_SECOND:
             break
         sub, to_full = instance.restricted(keep), np.flatnonzero(keep)
         sub.required = sub.required & inside
@@ -121,16 +122,16 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
         variables = used.tolist() + room_change_of[may_change_room].tolist() + claims.variable.tolist()
         weights = (coefs[used].tolist() + room_only.tolist()
                    + (-claim_change * scale).tolist())
-        _set_objective(model, variables, weights, maximize=False)
-        _hint(model, to_full, hint)
-        status, solver = _solve(model, max(0.01, deadline - time.monotonic()), workers, seed, stop)
+        set_objective(model, variables, weights, maximize=False)
+        hint_placements(model, to_full, hint)
+        status, solver = run_search(model, max(0.01, deadline - time.monotonic()), workers, seed, stop)
         if status == cp_model.INFEASIBLE:
             return None
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         bound = int(math.floor(solver.best_objective_bound / scale + 1e-9)) + offset
         best.bound, best.group = max(best.bound, bound), set(np.flatnonzero(inside).tolist())
-        chosen = _chosen(sub, to_full, solver, len(instance.events))
+        chosen = chosen_of(sub, to_full, solver, len(instance.events))
         stepped_aside = {e for e in others if chosen[e] < 0}
         for e in stepped_aside:
             chosen[e] = others[e]
@@ -169,8 +170,8 @@ def _grown_relaxation(instance: Instance, plan: _PreviousPlan, wanted: BoolArray
     return best
 
 
-class _RelaxationBeside:
-    """:func:`_grown_relaxation` run on a worker of its own while the repair searches run on the others.
+class RelaxationBeside:
+    """:func:`grown_relaxation` run on a worker of its own while the repair searches run on the others.
 
     Its rounds are as fast on one worker as on two (measured on Hanoi's capacity cuts: 1.05 s and 3.3 s either
     way), so starting it with the change rather than after the first repairs gives it their time too, and it
@@ -178,21 +179,21 @@ class _RelaxationBeside:
     hand (``target``): it stops once its bound reaches it, and when the caller's ``stop`` is set. ``settled`` is
     set once it has stopped, for any reason: a search beside it may then stop too (its word is in)."""
 
-    def __init__(self, instance: Instance, plan: _PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
+    def __init__(self, instance: Instance, plan: PreviousPlan, wanted: BoolArray, start: AbstractSet[int],
                  deadline: float, seed: int, stop: threading.Event | None = None) -> None:
         self.target: int | None = None
         self._stop = _AnyOf(stop)  # set by cancel(), or the caller's stop
         self.settled = threading.Event()
-        self._latest: _Relaxation | None = None  # after the last round, while it runs
-        self._outcome: _Relaxation | None = None
+        self._latest: Relaxation | None = None  # after the last round, while it runs
+        self._outcome: Relaxation | None = None
         self._error: BaseException | None = None
 
-        def keep(latest: _Relaxation) -> None:
+        def keep(latest: Relaxation) -> None:
             self._latest = latest
 
         def run() -> None:
             try:
-                self._outcome = _grown_relaxation(instance, plan, wanted, start, deadline, 1, seed, self._stop,
+                self._outcome = grown_relaxation(instance, plan, wanted, start, deadline, 1, seed, self._stop,
                                                   target=lambda: self.target, report=keep)
             except BaseException as error:  # (raised again in the caller's thread, by result())
                 self._error = error
@@ -206,7 +207,7 @@ class _RelaxationBeside:
     def running(self) -> bool:
         return self._thread.is_alive()
 
-    def so_far(self, seconds: float, target: int | None = None) -> _Relaxation | None:
+    def so_far(self, seconds: float, target: int | None = None) -> Relaxation | None:
         """What it found, waiting at most ``seconds`` for it to finish; it goes on if it has not (then its
         last round's findings). ``target``: the repair in hand's cost, when known."""
         self._wait(seconds, target)
@@ -214,7 +215,15 @@ class _RelaxationBeside:
             raise self._error
         return self._latest if self.running else self._outcome
 
-    def result(self, seconds: float, target: int | None = None) -> _Relaxation | None:
+    def first(self, seconds: float) -> Relaxation | None:
+        """Its first round's findings (or its outcome, if it has already finished), waiting at most ``seconds``
+        for them; it goes on."""
+        end = time.monotonic() + seconds
+        while self.running and self._latest is None and time.monotonic() < end and not self._stop.is_set():
+            self._thread.join(min(0.02, max(0.0, end - time.monotonic())))
+        return self.so_far(0.0)
+
+    def result(self, seconds: float, target: int | None = None) -> Relaxation | None:
         """What it found, waiting at most ``seconds`` for it to finish (then it is stopped, and its best so far
         is returned); ``target``: the repair in hand's cost, when known."""
         self._wait(seconds, target)
@@ -250,7 +259,7 @@ class _AnyOf(threading.Event):
 
 
 @dataclass
-class _LeastMoves:
+class LeastMoves:
     """Per event, the least a change of its room alone (same time) costs, and the least a change of its time
     costs (-1: no such placement)."""
 
@@ -258,7 +267,7 @@ class _LeastMoves:
     time: IntArray
 
     @classmethod
-    def of(cls, instance: Instance, plan: _PreviousPlan, own_rooms: bool) -> _LeastMoves:
+    def of(cls, instance: Instance, plan: PreviousPlan, own_rooms: bool) -> LeastMoves:
         """With ``own_rooms``, a change of room within the event's pool counts too."""
         room = np.full(len(instance.events), -1, dtype=np.int64)
         moved = np.full(len(instance.events), -1, dtype=np.int64)
@@ -330,7 +339,7 @@ class _OwnRoomClaims:
     def none(cls) -> _OwnRoomClaims:
         return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
-    def rooms_taken(self, sub: Instance, plan: _PreviousPlan, values: IntArray) -> dict[int, int]:
+    def rooms_taken(self, sub: Instance, plan: PreviousPlan, values: IntArray) -> dict[int, int]:
         """The group's events with the room the answer (``values``) gives them, where it says."""
         rooms = {int(e): plan.old_room[int(e)] for e in sub.item_event[self.item[values[self.variable] > 0]]}
         rooms |= {int(e): plan.old_room[int(e)] for e in sub.item_event[self.uncontested[values[self.uncontested] > 0]]}
@@ -340,7 +349,7 @@ class _OwnRoomClaims:
         return rooms
 
 
-def _claim_own_rooms(instance: Instance, plan: _PreviousPlan, sub: Instance, inside: BoolArray,
+def _claim_own_rooms(instance: Instance, plan: PreviousPlan, sub: Instance, inside: BoolArray,
                      model: cp_model.CpModel, apart: AbstractSet[int] = frozenset()) -> _OwnRoomClaims:
     """An event that keeps its pool of rooms keeps its own old room only if nothing else holds that room then.
 

@@ -13,25 +13,27 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
+from solver import cpsat
 from solver.compile import Instance
+from solver.cpsat import set_objective
 from solver.model.build import add_linear, build_model
 from solver.model.constraints import all_rows
 from solver.model.greedy import greedy_placements
 from solver.model.rows import IntArray, RowIndex, Rows
-from solver.replan.plan import _PreviousPlan
+from solver.replan.plan import PreviousPlan
 
 # About how many placements a second the whole summit's rows (or a model of it) are built at, on this project's
 # machine (Hanoi: 42k placements, 0.25 s; 1,000 requests: 200k, about 1 s): steps over the whole summit are
 # skipped when the time left cannot cover them.
-_PLACEMENTS_PER_SECOND = 200_000
+PLACEMENTS_PER_SECOND = 200_000
 
 
-def _model_seconds(instance: Instance, events: AbstractSet[int] | list[int]) -> float:
+def model_seconds(instance: Instance, events: AbstractSet[int] | list[int]) -> float:
     """About how long a model over these events' placements takes to build (and start searching)."""
-    return 2 * sum(int(instance.event_items[e].size) for e in events) / _PLACEMENTS_PER_SECOND
+    return 2 * sum(int(instance.event_items[e].size) for e in events) / PLACEMENTS_PER_SECOND
 
 
-def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], level: str,
+def neighbourhood(instance: Instance, plan: PreviousPlan, named: set[int], level: str,
                    candidates: AbstractSet[int] = frozenset()) -> set[int]:
     scheduled = {int(e) for e in plan.scheduled}
     if level == "everything":
@@ -52,18 +54,18 @@ def _neighbourhood(instance: Instance, plan: _PreviousPlan, named: set[int], lev
 
 
 @dataclass
-class _Stage:
+class Stage:
     level: str
     chosen: IntArray  # placement per event of the full instance (-1 = none)
     kept: int
     value: int  # stage A's objective
     optimal: bool
     bound: int
-    frame: _Model | None = None
-    least_moves: _Stage | None = None  # when this search already moved least, proven so: stage B's answer
+    frame: NeighbourhoodModel | None = None
+    least_moves: Stage | None = None  # when this search already moved least, proven so: stage B's answer
 
 
-def _freed_by(instance: Instance, plan: _PreviousPlan, dropped: list[int]) -> set[int]:
+def freed_by(instance: Instance, plan: PreviousPlan, dropped: list[int]) -> set[int]:
     """Requests left out before that could use what the ``dropped`` events held: they share a participant
     with one, or could take its room pool while it would have run."""
     if not dropped:
@@ -83,7 +85,7 @@ def _freed_by(instance: Instance, plan: _PreviousPlan, dropped: list[int]) -> se
     return freed
 
 
-def _swappers(instance: Instance, plan: _PreviousPlan, touched: set[int]) -> set[int]:
+def swappers(instance: Instance, plan: PreviousPlan, touched: set[int]) -> set[int]:
     """Every event running, in the old plan, while a touched event ran or could shift to (its own length either
     side): a cheaper repair often gives a displaced event another's room and that one another room."""
     spans = [(s - int(instance.duration[e]), s + 2 * int(instance.duration[e]))
@@ -96,7 +98,7 @@ def _swappers(instance: Instance, plan: _PreviousPlan, touched: set[int]) -> set
     return around
 
 
-def _restrict(instance: Instance, plan: _PreviousPlan, free: set[int],
+def _restrict(instance: Instance, plan: PreviousPlan, free: set[int],
               swappers: AbstractSet[int] = frozenset()) -> tuple[Instance, IntArray]:
     """Free events keep all their placements, ``swappers`` those at their old start (another room only), the
     others only their old placement."""
@@ -116,51 +118,23 @@ def _restrict(instance: Instance, plan: _PreviousPlan, free: set[int],
     return instance.restricted(keep), np.flatnonzero(keep)
 
 
-def _solve(model: cp_model.CpModel, time_limit: float, workers: int, seed: int,
-           stop: threading.Event | None = None, core: bool = False) -> tuple[Any, cp_model.CpSolver]:
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    solver.parameters.cp_model_presolve = False  # measured: repairs start searching at once (cp-sat-notes)
-    # Core-based optimisation, for searches that must prove a budget empty or its least cost: measured on
-    # Hanoi's budget searches, 1.0 -> 0.7 s at 10k placements and 5.8 -> 1.8 s at 18k.
-    solver.parameters.optimize_with_core = core
-    done = threading.Event()
-
-    def watch() -> None:
-        while stop is not None and not done.wait(0.05):
-            if stop.is_set():
-                solver.stop_search()
-                return
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        return solver.solve(model), solver
-    finally:
-        done.set()
-        watcher.join()
+def run_search(model: cp_model.CpModel, time_limit: float, workers: int, seed: int,
+               stop: threading.Event | None = None, core: bool = False,
+               work: float | None = None) -> tuple[Any, cp_model.CpSolver]:
+    """A re-plan's search (see :mod:`solver.cpsat`): it starts at once, from its hint."""
+    return cpsat.run(model, cpsat.Search(time_limit, workers, seed, core=core, work=work), stop)
 
 
-def _set_objective(model: cp_model.CpModel, variables: list[int], coefs: list[int], maximize: bool) -> None:
-    model.clear_objective()
-    objective = model.proto.objective
-    objective.vars.extend(variables)
-    objective.coeffs.extend([-c for c in coefs] if maximize else coefs)
-    objective.scaling_factor = -1.0 if maximize else 1.0
-
-
-def _chosen(sub: Instance, to_full: IntArray, solver: cp_model.CpSolver, n_events: int) -> IntArray:
-    values = np.fromiter(solver.response_proto.solution, dtype=np.int64)[: sub.n_items].astype(bool)
+def chosen_of(sub: Instance, to_full: IntArray, solver: cp_model.CpSolver, n_events: int) -> IntArray:
+    """The placement of each event of the full instance in the answer (-1: none), from the sub-instance's."""
+    on = np.flatnonzero(cpsat.placements_on(solver, sub.n_items))
     chosen = np.full(n_events, -1, dtype=np.int64)
-    on = np.flatnonzero(values)
     chosen[sub.item_event[on]] = to_full[on]
     return chosen
 
 
 @dataclass
-class _Model:
+class NeighbourhoodModel:
     """A CP-SAT model over the free events of a neighbourhood (the others fixed in place)."""
 
     model: cp_model.CpModel
@@ -171,14 +145,14 @@ class _Model:
     rows: Rows
 
 
-def _build(instance: Instance, plan: _PreviousPlan, free: set[int], named: AbstractSet[int] = frozenset(),
-           swappers: AbstractSet[int] = frozenset()) -> _Model:
+def build_neighbourhood(instance: Instance, plan: PreviousPlan, free: set[int], named: AbstractSet[int] = frozenset(),
+           swappers: AbstractSet[int] = frozenset()) -> NeighbourhoodModel:
     """The model of a neighbourhood: the ``free`` events move, the ``swappers`` may change room at their
     time, the others stay where they were. A request left out before (free, but not ``named`` by the change)
     may come in only where it fits around the old places of the events the change leaves alone, even those
     free to move: it never displaces one."""
     sub, to_full = _restrict(instance, plan, free, swappers)
-    frame = _frame(instance, plan, sub, to_full)
+    frame = frame_of(instance, plan, sub, to_full)
     newcomers = np.zeros(len(instance.events), dtype=bool)
     newcomers[list(free)] = True
     newcomers &= ~plan.scheduled_mask
@@ -196,37 +170,35 @@ def _build(instance: Instance, plan: _PreviousPlan, free: set[int], named: Abstr
     return frame
 
 
-def _frame(instance: Instance, plan: _PreviousPlan, sub: Instance, to_full: IntArray) -> _Model:
+def frame_of(instance: Instance, plan: PreviousPlan, sub: Instance, to_full: IntArray) -> NeighbourhoodModel:
     built = build_model(sub, with_objective=False)
     coef = plan.event_value(instance)[sub.item_event]
     used = np.flatnonzero(coef)
-    return _Model(built.model, sub, to_full, used.tolist(), coef[used].tolist(), built.rows)
+    return NeighbourhoodModel(built.model, sub, to_full, used.tolist(), coef[used].tolist(), built.rows)
 
 
-def _least_moves_at_value(frame: _Model, plan: _PreviousPlan, value: int) -> tuple[IntArray, IntArray]:
+def least_moves_at_value(frame: NeighbourhoodModel, plan: PreviousPlan, value: int) -> tuple[IntArray, IntArray]:
     """Keep at least ``value`` (stage A's) and minimise the weighted disruption; returns the cost terms."""
     add_linear(frame.model, np.asarray(frame.value_vars, dtype=np.int64), np.asarray(frame.value_coefs, dtype=np.int64),
                value, int(sum(frame.value_coefs)))
     ranked = plan.ranked_cost[frame.to_full]
     used = np.flatnonzero(ranked)
-    _set_objective(frame.model, used.tolist(), ranked[used].tolist(), maximize=False)
+    set_objective(frame.model, used.tolist(), ranked[used].tolist(), maximize=False)
     cost = plan.item_cost[frame.to_full]
     priced = np.flatnonzero(cost)
     return priced, cost[priced]
 
 
-def _hint(model: cp_model.CpModel, to_full: IntArray, chosen_items: IntArray) -> None:
+def hint_placements(model: cp_model.CpModel, to_full: IntArray, chosen_items: IntArray) -> None:
     """Hint the placements (variables 0..n-1, placements ``to_full`` of the full instance) among ``chosen_items``
     on, every other off."""
-    model.clear_hints()
-    model.proto.solution_hint.vars.extend(range(to_full.size))
-    model.proto.solution_hint.values.extend(np.isin(to_full, chosen_items).astype(np.int64).tolist())
+    cpsat.hint_placements(model, np.isin(to_full, chosen_items))
 
 
-def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: str, time_limit: float,
+def keep_most(instance: Instance, plan: PreviousPlan, free: set[int], level: str, time_limit: float,
                workers: int, seed: int, stop: threading.Event | None = None, start: IntArray | None = None,
                keep_all: list[int] | None = None, more_to_gain: bool = True,
-               named: AbstractSet[int] = frozenset()) -> tuple[_Stage | None, bool]:
+               named: AbstractSet[int] = frozenset()) -> tuple[Stage | None, bool]:
     """Stage A: keep every previously scheduled event that can be kept, then the most value.
     Without a solution, says whether the neighbourhood is proven infeasible (else time ran out).
 
@@ -234,10 +206,10 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
     first looks for the least disruptive repair that keeps all these events: far quicker than maximising
     the value, and, when nothing else is ``more_to_gain`` (no left-out request is in the neighbourhood),
     already the most value."""
-    frame = _build(instance, plan, free, named)
+    frame = build_neighbourhood(instance, plan, free, named)
     deadline = time.monotonic() + time_limit
     hint = start[start >= 0] if start is not None else np.asarray(list(plan.keep_item.values()), dtype=np.int64)
-    _hint(frame.model, frame.to_full, hint)
+    hint_placements(frame.model, frame.to_full, hint)
     if keep_all:
         trial = cp_model.CpModel()
         trial.proto.copy_from(frame.model.proto)
@@ -247,18 +219,18 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
                 add_linear(trial, items, np.ones(items.size, dtype=np.int64), 1, 1)
         cost = plan.ranked_cost[frame.to_full]  # moving least already: a bare feasible answer can move everything
         used = np.flatnonzero(cost)
-        _set_objective(trial, used.tolist(), cost[used].tolist(), maximize=False)
-        status, solver = _solve(trial, time_limit * (1.0 if not more_to_gain else 0.5), workers, seed, stop)
+        set_objective(trial, used.tolist(), cost[used].tolist(), maximize=False)
+        status, solver = run_search(trial, time_limit * (1.0 if not more_to_gain else 0.5), workers, seed, stop)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
+            chosen = chosen_of(frame.sub, frame.to_full, solver, len(instance.events))
             kept, value = plan.kept(chosen), plan.value_of(instance, chosen)
             if not more_to_gain:
-                stage = _Stage(level, chosen, kept, value, True, value, frame)
+                stage = Stage(level, chosen, kept, value, True, value, frame)
                 if status == cp_model.OPTIMAL:  # the least disruption for the most value: stage B is done too
-                    stage.least_moves = _Stage(level, chosen, kept, value, True,
+                    stage.least_moves = Stage(level, chosen, kept, value, True,
                                                int(math.floor(solver.best_objective_bound / plan.tie_scale + 1e-9)))
                 return stage, False
-            _hint(frame.model, frame.to_full, chosen[chosen >= 0])
+            hint_placements(frame.model, frame.to_full, chosen[chosen >= 0])
     # The most value first; among repairs of equal value, the least disruption (should stage B get no time).
     cost = plan.item_cost[frame.to_full]
     scale = 1 + int(sum(int(cost[items].max()) for items in frame.sub.event_items if items.size))
@@ -266,18 +238,18 @@ def _keep_most(instance: Instance, plan: _PreviousPlan, free: set[int], level: s
     item_value[frame.value_vars] = frame.value_coefs
     combined = item_value * scale - cost
     used = np.flatnonzero(combined)
-    _set_objective(frame.model, used.tolist(), combined[used].tolist(), maximize=True)
-    status, solver = _solve(frame.model, max(0.05, deadline - time.monotonic()), workers, seed, stop)
+    set_objective(frame.model, used.tolist(), combined[used].tolist(), maximize=True)
+    status, solver = run_search(frame.model, max(0.05, deadline - time.monotonic()), workers, seed, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
-    chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
+    chosen = chosen_of(frame.sub, frame.to_full, solver, len(instance.events))
     kept = plan.kept(chosen)
-    on = np.flatnonzero(np.fromiter(solver.response_proto.solution, dtype=np.int64)[: frame.sub.n_items])
-    return _Stage(level, chosen, kept, int(item_value[on].sum()), status == cp_model.OPTIMAL,
+    on = np.flatnonzero(cpsat.placements_on(solver, frame.sub.n_items))
+    return Stage(level, chosen, kept, int(item_value[on].sum()), status == cp_model.OPTIMAL,
                   int(math.ceil(solver.best_objective_bound / scale)), frame), False
 
 
-def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], missing: list[int], time_limit: float,
+def value_ceiling(instance: Instance, plan: PreviousPlan, named: set[int], missing: list[int], time_limit: float,
                    available: float, workers: int, seed: int) -> int | None:
     """An upper bound on stage A's value over the previously scheduled and the named events
     (``plan.value_of(..., plan.counted(named))``), over the whole summit. The events of the people of the ``missing``
@@ -287,7 +259,7 @@ def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], mis
     people = {p for e in missing for p in instance.events[e].participants}
     theirs = {e for e, event in enumerate(instance.events) if people & set(event.participants)}
     group = instance.with_predecessors(theirs)
-    if len(group) > len(instance.events) // 2 or _model_seconds(instance, group) + time_limit > available:
+    if len(group) > len(instance.events) // 2 or model_seconds(instance, group) + time_limit > available:
         return None
     value = np.where(plan.counted(named), plan.event_value(instance), 0)
     inside = np.zeros(len(instance.events), dtype=bool)
@@ -298,8 +270,8 @@ def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], mis
     built = build_model(sub, with_objective=False)
     coef = value[sub.item_event]
     used = np.flatnonzero(coef)
-    _set_objective(built.model, used.tolist(), coef[used].tolist(), maximize=True)
-    status, solver = _solve(built.model, time_limit, workers, seed)
+    set_objective(built.model, used.tolist(), coef[used].tolist(), maximize=True)
+    status, solver = run_search(built.model, time_limit, workers, seed)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE):
         return None
     if status == cp_model.INFEASIBLE:  # the required events among them clash: nothing is kept at all
@@ -307,31 +279,31 @@ def _value_ceiling(instance: Instance, plan: _PreviousPlan, named: set[int], mis
     return outside + int(math.floor(solver.best_objective_bound + 1e-6))
 
 
-def _greedy_repair(instance: Instance, plan: _PreviousPlan, named: set[int]) -> _Stage | None:
+def greedy_repair(instance: Instance, plan: PreviousPlan, named: set[int]) -> Stage | None:
     """When the searches ran out of time without a repair: keep every untouched event where it was and
     place the others greedily. None if a required event finds no place (the explanation then says why)."""
     fixed = {e: item for e, item in plan.keep_item.items() if e not in named}
     chosen = greedy_placements(instance, all_rows(instance), fixed)
     if any(instance.required[e] and chosen[e] < 0 for e in range(len(instance.events))):
         return None
-    return _Stage("greedy", chosen, plan.kept(chosen), plan.value_of(instance, chosen), False, 0)
+    return Stage("greedy", chosen, plan.kept(chosen), plan.value_of(instance, chosen), False, 0)
 
 
-def _move_least(instance: Instance, plan: _PreviousPlan, stage: _Stage, time_limit: float, workers: int,
-                seed: int, frame: _Model | None = None, stop: threading.Event | None = None,
-                hint: IntArray | None = None) -> _Stage:
+def move_least(instance: Instance, plan: PreviousPlan, stage: Stage, time_limit: float, workers: int,
+                seed: int, frame: NeighbourhoodModel | None = None, stop: threading.Event | None = None,
+                hint: IntArray | None = None) -> Stage:
     """Stage B: keep stage A's value, move as little (weighted) as possible. Runs on stage A's
     neighbourhood, or on ``frame`` (e.g. the whole summit, to prove the minimum), from stage A's repair or
     from ``hint`` (placements per event, which may break rules)."""
     frame = frame or stage.frame
     assert frame is not None
-    _least_moves_at_value(frame, plan, stage.value)
+    least_moves_at_value(frame, plan, stage.value)
     start = stage.chosen if hint is None else hint
-    _hint(frame.model, frame.to_full, start[start >= 0])
-    status, solver = _solve(frame.model, time_limit, workers, seed, stop)
+    hint_placements(frame.model, frame.to_full, start[start >= 0])
+    status, solver = run_search(frame.model, time_limit, workers, seed, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # Out of time: the incoming timetable stands.
-        return _Stage(stage.level, stage.chosen, stage.kept, stage.value, False, 0)
-    chosen = _chosen(frame.sub, frame.to_full, solver, len(instance.events))
-    return _Stage(stage.level, chosen, stage.kept, stage.value, status == cp_model.OPTIMAL,
+        return Stage(stage.level, stage.chosen, stage.kept, stage.value, False, 0)
+    chosen = chosen_of(frame.sub, frame.to_full, solver, len(instance.events))
+    return Stage(stage.level, chosen, stage.kept, stage.value, status == cp_model.OPTIMAL,
                   int(math.floor(solver.best_objective_bound / plan.tie_scale + 1e-9)))

@@ -1,0 +1,192 @@
+"""The re-plan's answer: the repair as the planner will see it (rooms assigned within pools, the cheapest of the
+repairs met once rooms are priced, then proven with each event's own room priced or every room apart), or, with no
+repair, the standing timetable and why (:func:`without_repair`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from solver.diff import TimetableDiff, diff_timetables
+from solver.explain import conflicting_required_events, explain_conflict
+from solver.model.rows import IntArray
+from solver.replan.context import Context
+from solver.replan.ledger import Ledger
+from solver.replan.plan import measure_disruption, placements_of
+from solver.replan.proof import concrete_repair
+from solver.replan.relaxation import grown_relaxation
+from solver.replan.search import PLACEMENTS_PER_SECOND, model_seconds
+from solver.replan.verdict import explain_with_changes
+from solver.scenario import Scenario
+from solver.solve import timetable_from_placements
+from solver.timetable import Assignment, Diagnostic, Status, Timetable
+from solver.validate import validate_timetable
+
+
+@dataclass
+class ReplanResult:
+    timetable: Timetable
+    scenario: Scenario  # the new scenario version (changes applied, no freezing pins)
+    diff: TimetableDiff
+    disruption: int
+    disruption_bound: int
+    proven_minimal: bool
+    neighbourhood: str
+    frozen: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent per step, to see where time goes
+
+
+def timetable_of(ctx: Context, ledger: Ledger, chosen: IntArray, rooms: dict[int, int]) -> tuple[Timetable, int]:
+    """The timetable of ``chosen`` (each event's room from ``rooms`` when free), and the disruption the planner will
+    see (rooms are chosen within pools after solving)."""
+    assert ledger.best is not None
+    instance, previous = ctx.instance, ctx.previous
+    # requests left out before and still out keep their reason: the change did not concern them
+    known = {instance.event_index[u.event]: (u.code, u.reason) for u in previous.unscheduled
+             if u.event in instance.event_index and instance.event_index[u.event] not in ctx.named}
+    table = timetable_from_placements(instance, chosen, ctx.ref, preferred=rooms, known_reasons=known)
+    # optimal only when the whole summit was searched, left-out requests included
+    table.status = "optimal" if ledger.best.optimal and ledger.best.level == "everything" and ctx.opened \
+        else "feasible"
+    table.bound = None
+    old = {a.event: a for a in previous.assignments}
+    for assignment in table.assignments:
+        before = old.get(assignment.event)
+        assignment.confirmed = bool(before is not None and before.confirmed and before.room == assignment.room
+                                    and before.start == assignment.start)
+    return table, measure_disruption(ctx.changed, previous, table, ctx.config.weights)
+
+
+def rooms_assigned(ctx: Context, ledger: Ledger) -> None:
+    """The repair in hand with rooms assigned, or the repair of the same kept events and value that costs least
+    once they are (the searches saw pools, so a cheaper pooled repair can cost more room changes)."""
+    plan = ctx.plan
+    assert ledger.chosen is not None
+    table, measured = timetable_of(ctx, ledger, ledger.chosen, plan.old_room)
+    seen = {ledger.chosen.tobytes()}
+    kept, value = plan.kept(ledger.chosen), plan.value_of(ctx.instance, ledger.chosen)
+    for repair in ledger.repairs:
+        if repair.tobytes() not in seen and plan.kept(repair) == kept and plan.value_of(ctx.instance, repair) == value:
+            seen.add(repair.tobytes())
+            trial, cost = timetable_of(ctx, ledger, repair, plan.old_room)
+            if cost < measured:
+                table, measured = trial, cost
+    ctx.phases.mark("timetable")
+    # the bound is on the pooled cost, which assigning rooms can only raise: it bounds the measured cost too
+    ledger.table, ledger.disruption = table, measured
+    ledger.proven = measured <= ledger.bound
+
+
+def own_rooms(ctx: Context, ledger: Ledger) -> None:
+    """The pooled searches cannot see an event lose its own room within its pool: solve the relaxation's group again
+    with that priced (nearly all the time left: on Hanoi's capacity cuts it needs 0.7-0.8 s)."""
+    found = ledger.relaxation
+    assert ledger.best is not None
+    if (ledger.proven or found is None or not ledger.keeps_wanted or ledger.best.level == "everything"
+            or ctx.budget.left() <= 0.3 + model_seconds(ctx.instance, found.group)):
+        return
+    own = grown_relaxation(ctx.instance, ctx.plan, ctx.wanted_mask, found.group,
+                           time.monotonic() + ctx.budget.share("own_rooms"), ctx.config.workers, ctx.config.seed,
+                           ctx.stop, target=ledger.disruption, own_rooms=True)
+    if own is not None:
+        if own.chosen is not None:
+            trial, cost = timetable_of(ctx, ledger, own.chosen, own.rooms or {})
+            if cost < ledger.disruption:
+                ledger.table, ledger.disruption = trial, cost
+        ledger.bound = max(ledger.bound, own.bound)
+        ledger.proven = ledger.disruption <= ledger.bound
+    ctx.phases.mark("own_rooms")
+
+
+def concrete_proof(ctx: Context, ledger: Ledger) -> None:
+    """Prove (or improve) the repair with every room apart: a search restricted to the concrete placements that fit
+    in the budget the displaced events leave."""
+    assert ledger.best is not None and ledger.table is not None
+    instance = ctx.instance
+    if (ledger.proven or ledger.best.level == "everything"
+            or ctx.budget.left() <= 0.2 + instance.n_items / PLACEMENTS_PER_SECOND):
+        return
+    keep = None if ledger.must_keep is None else {instance.events[e].id for e in np.flatnonzero(ledger.must_keep)}
+    cheaper, cheaper_cost, minimal = concrete_repair(ctx.working, ctx.previous, ctx.config.weights, ledger.table,
+                                                     ledger.disruption, ctx.candidates | ctx.named, keep,
+                                                     ctx.budget.left(), ctx.config.workers, ctx.config.seed, ctx.stop)
+    taken = cheaper is None
+    if cheaper is not None:
+        trial, cost = _with_rooms(ctx, ledger, cheaper)
+        taken = cost == cheaper_cost  # its rooms came out as found
+        if taken:
+            ledger.table, ledger.disruption = trial, cost
+    if minimal and taken:  # proven: none cheaper than the repair now in hand
+        ledger.proven, ledger.bound = True, ledger.disruption
+    ctx.phases.mark("concrete_proof")
+
+
+def _with_rooms(ctx: Context, ledger: Ledger, assignments: list[Assignment]) -> tuple[Timetable, int]:
+    """The timetable of a repair found with its rooms (keeping them), and its disruption."""
+    instance = ctx.instance
+    return timetable_of(ctx, ledger, placements_of(instance, assignments),
+                        {instance.event_index[a.event]: instance.room_index[a.room] for a in assignments})
+
+
+AnswerStep = Callable[[Context, Ledger], None]
+ANSWER_STEPS: tuple[AnswerStep, ...] = (rooms_assigned, own_rooms, concrete_proof)
+
+
+def repaired(ctx: Context, ledger: Ledger) -> ReplanResult:
+    assert ledger.table is not None and ledger.best is not None
+    table = ledger.table
+    table.solve_seconds = ctx.budget.elapsed()
+    diff = diff_timetables(ctx.changed, ctx.previous, table)
+    ctx.phases.mark("diff")
+    return ReplanResult(table, ctx.changed, diff, ledger.disruption, ledger.bound, ledger.proven, ledger.best.level,
+                        ctx.frozen, table.solve_seconds, ctx.phases.seconds)
+
+
+def no_repair(ctx: Context, ledger: Ledger) -> ReplanResult:
+    """No repair: "infeasible" only with a proof (a set of required events that cannot all happen; the whole summit
+    proven empty is one too, if its conflicting set can be found in the time left); else the standing timetable
+    stays in force (status ``unknown``) and the planner may re-run with more time."""
+    if ledger.conflict is None and not ledger.timed_out:
+        ledger.conflict = conflicting_required_events(ctx.instance, ctx.budget.until_limit(), focus=ctx.hit,
+                                                      workers=ctx.config.workers)
+    if ledger.conflict is None:
+        return without_repair(ctx, "unknown", [Diagnostic(
+            code="no_repair_in_time",
+            message=f"no repair was found within {ctx.config.time_limit:g} s: the standing timetable stays in "
+                    f"force; the events below cannot take place where they stand. Re-plan with more time.")])
+    diagnostics = explain_conflict(ctx.instance, ledger.conflict, ctx.budget.until_limit())
+    ctx.phases.mark("explain")
+    return without_repair(ctx, "infeasible", in_words(ctx, diagnostics))
+
+
+def in_words(ctx: Context, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Each conflict with the changes that cause it and the levers that would resolve it (see verdict.py)."""
+    seconds = ctx.budget.until_limit() / max(1, len(diagnostics))
+    return [explain_with_changes(ctx.scenario, ctx.changes, ctx.working_of, d, seconds) if d.events else d
+            for d in diagnostics]
+
+
+def without_repair(ctx: Context, status: Status, diagnostics: list[Diagnostic]) -> ReplanResult:
+    """The answer when no repair is given: the standing timetable stays in force. Its events that the change breaks
+    where they stand are named (the independent validator's words), and only their people are told; nothing
+    untouched is cancelled. ``unknown`` (no repair found in time) carries the standing assignments; ``infeasible``
+    (proven) carries none, as the contract says, and its diagnostics say why."""
+    present = {e.id for e in ctx.changed.events}
+    previous = ctx.previous
+    standing = Timetable(scenario=ctx.ref, status="feasible", objective=previous.objective,
+                         assignments=[a for a in previous.assignments if a.event in present],
+                         unscheduled=[u for u in previous.unscheduled if u.event in present])
+    violations = validate_timetable(ctx.changed, standing)
+    notes = [Diagnostic(code="broken_by_change", message=str(v), events=list(v.events),
+                        participants=list(v.participants), rooms=list(v.rooms)) for v in violations]
+    seconds = ctx.budget.elapsed()
+    table = standing.model_copy(update={"status": status, "diagnostics": diagnostics + notes, "solve_seconds": seconds,
+                                        "bound": None})
+    if status == "infeasible":
+        table = table.model_copy(update={"assignments": [], "unscheduled": [], "objective": 0})
+    diff = diff_timetables(ctx.changed, previous, table)
+    return ReplanResult(table, ctx.changed, diff, 0, 0, False, "none", ctx.frozen, seconds, ctx.phases.seconds)

@@ -1,0 +1,105 @@
+"""Everything a re-plan's steps read: the summit before and after the change, the previous plan seen from the changed
+summit, the events the change displaced or names, the settings and the time; and the relaxation that may run
+beside the searches (:class:`Context`, made by :func:`prepare`)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from solver.changes import AnyChange, apply_changes
+from solver.compile import BoolArray, Instance, compile_scenario
+from solver.replan.budget import Budget, Phases, ReplanConfig
+from solver.replan.change import freeze, from_now, named_events, opens_capacity, over_capacity
+from solver.replan.plan import PreviousPlan
+from solver.replan.relaxation import RelaxationBeside
+from solver.replan.search import PLACEMENTS_PER_SECOND
+from solver.scenario import Scenario
+from solver.timetable import ScenarioRef, Timetable
+
+
+@dataclass
+class Context:
+    scenario: Scenario  # as it was
+    previous: Timetable  # the standing timetable
+    now: datetime | None
+    changes: list[tuple[AnyChange, AnyChange]]  # each change as written, and as it applies from now on
+    changed: Scenario  # the new scenario version (no freezing pins)
+    working: Scenario  # what the searches solve: changed, with the past and the freeze window pinned
+    frozen: list[str]
+    instance: Instance
+    ref: ScenarioRef
+    plan: PreviousPlan
+    named: set[int]  # the events the change names (or leaves over a cut resource's capacity)
+    hit: set[int]  # those and the ones it displaced: where the searches start
+    over_capacity: set[str]
+    opened: bool  # the change gives time, rooms or capacity: requests left out before may come in
+    candidates: set[int]  # those requests (grows when an event has to go)
+    wanted: list[int]  # what a repair must try to keep: every previously scheduled event, every named one
+    wanted_mask: BoolArray
+    config: ReplanConfig
+    budget: Budget
+    stop: threading.Event | None
+    phases: Phases = field(default_factory=Phases)
+    beside: RelaxationBeside | None = None  # the relaxation on a worker of its own, while it runs
+
+    @property
+    def applied(self) -> list[AnyChange]:
+        return [change for _, change in self.changes]
+
+    def searching(self) -> int:
+        """The workers of the repair searches: all but the relaxation's while it runs beside them."""
+        return self.config.workers - 1 if self.beside is not None and self.beside.running else self.config.workers
+
+    def interrupted(self) -> threading.Event | None:
+        """What stops a search: the caller's signal, or, while the relaxation runs beside it, the relaxation
+        stopping (its bound then proves the repair in hand, or its answer is the least disruptive repair, or the
+        time is up: the search would only delay its word)."""
+        return self.beside.settled if self.beside is not None and self.beside.running else self.stop
+
+    def start_beside(self) -> None:
+        """Start the relaxation around the change's events on a worker of its own (with two workers or more)."""
+        if self.beside is None and self.config.workers >= 2:
+            self.beside = RelaxationBeside(self.instance, self.plan, self.wanted_mask, self.hit,
+                                           self.budget.search_end, self.config.seed, self.stop)
+
+    def working_of(self, applied: list[AnyChange]) -> Scenario:
+        """The summit a re-plan would solve with these changes (applied, the past and the freeze window pinned)."""
+        return freeze(apply_changes(self.scenario, applied), self.previous, self.now, self.config.freeze_minutes)[0]
+
+
+def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange], now: datetime | None,
+            config: ReplanConfig, stop: threading.Event | None) -> Context:
+    """Apply the changes (from ``now`` on), pin the past and the freeze window, compile, and see the previous plan
+    from the changed summit."""
+    started = time.monotonic()
+    phases = Phases()
+    changed = apply_changes(scenario, as_written)  # (reports a bad change at its place in the list as written)
+    changes = from_now(scenario, as_written, now)
+    applied = [change for _, change in changes]
+    if applied != as_written:
+        changed = apply_changes(scenario, applied)
+    working, frozen = freeze(changed, previous, now, config.freeze_minutes)
+    instance = compile_scenario(working)
+    budget = Budget.of(started, config.time_limit, 0.6 + instance.n_items / PLACEMENTS_PER_SECOND, stop)
+    phases.mark("prepare")
+    plan = PreviousPlan.of(instance, previous, config.weights)
+    cut = over_capacity(changed, previous, applied)
+    named = {instance.event_index[e] for e in named_events(applied) | cut if e in instance.event_index}
+    # Requests left out before stay out unless the change concerns them (they are then named) or opens time,
+    # rooms or capacity they could use: a change that only takes something away cannot make room for them, and
+    # looking anyway would re-open the whole summit's optimisation. A fresh solve is the way to look for more.
+    opened = any(opens_capacity(scenario, changed, c) for c in applied)
+    candidates = set(range(len(instance.events))) - set(plan.scheduled.tolist()) if opened else set()
+    wanted = [e for e in sorted(set(plan.scheduled.tolist()) | named) if instance.event_items[e].size]
+    wanted_mask = np.zeros(len(instance.events), dtype=bool)
+    wanted_mask[wanted] = True
+    phases.mark("previous_plan")
+    return Context(scenario, previous, now, changes, changed, working, frozen, instance,
+                   ScenarioRef(name=changed.name, fingerprint=changed.fingerprint()), plan, named,
+                   set(plan.broken()) | named, cut, opened, candidates, wanted, wanted_mask, config, budget, stop,
+                   phases)

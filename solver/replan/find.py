@@ -1,0 +1,188 @@
+"""Finding a repair: stage A (keep every previously scheduled event that can be kept, then the most value) over a
+neighbourhood of the change that widens only when it must (the change's events, then their partners and
+room-mates, then everything), with the shortcuts that settle most changes early:
+
+- a displaced event that fits nowhere makes way (:func:`make_way`);
+- when untouched events must move too, the relaxation around the change's events (:func:`relax_at_change`);
+- an event that had to go may let in a request left out before (:func:`widen_for_freed`);
+- a bound on what the left-out events' people can hold stops the widening (:func:`ceiling_reached`);
+- required events that clash on their own are found at once (:func:`required_conflict`).
+
+Each step takes the re-plan's :class:`Context` and :class:`Ledger`; :func:`find` runs them level by level.
+"""
+
+from __future__ import annotations
+
+import time
+
+from solver.explain import conflicting_required_events
+from solver.model.constraints import all_rows
+from solver.replan.budget import VALUE_CEILING_CAP
+from solver.replan.context import Context
+from solver.replan.displace import displacing_repair
+from solver.replan.ledger import Ledger
+from solver.replan.relaxation import Relaxation, grown_relaxation
+from solver.replan.search import (
+    Stage,
+    freed_by,
+    greedy_repair,
+    keep_most,
+    model_seconds,
+    neighbourhood,
+    value_ceiling,
+)
+
+LEVELS = ("change", "partners", "everything")
+
+
+def find(ctx: Context, ledger: Ledger) -> None:
+    """Stage A level by level, until every wanted event is kept, a bound says no wider level keeps more, the
+    required events are found to clash, or the time is up; then, with nothing found in time, a greedy repair."""
+    levels = list(LEVELS)
+    while levels:
+        level = levels[0]
+        free = neighbourhood(ctx.instance, ctx.plan, ctx.named, level, ctx.candidates)
+        if ctx.budget.stopped:
+            ledger.timed_out = True
+            break  # stopped: the repair in hand (if any) stands
+        if ledger.best is not None and ctx.budget.left() <= 0.05 + model_seconds(ctx.instance, free):
+            break  # no time to build and search a wider neighbourhood: the repair found stands
+        stage, proven_empty = keep_most(
+            ctx.instance, ctx.plan, free, level, max(0.05, ctx.budget.share("keep_most")), ctx.searching(),
+            ctx.config.seed, ctx.stop, start=ledger.best.chosen if ledger.best is not None else None,
+            keep_all=None if level == "change" else ctx.wanted, more_to_gain=bool(ctx.candidates), named=ctx.named)
+        ctx.phases.mark(f"keep_most_{level}")
+        if stage is None and proven_empty and level == "change" and ctx.budget.left() > 0.3:
+            stage = make_way(ctx, ledger)
+        if ledger.conflict is not None:
+            break  # (found while making way: the required events clash on their own)
+        if stage is None:
+            levels.pop(0)
+            ledger.timed_out = ledger.timed_out or not proven_empty
+            if proven_empty and level != "everything" and required_conflict(ctx, ledger, level):
+                break
+            continue
+        if ledger.best is None or stage.value > ledger.best.value:
+            ledger.best = stage
+        missing = [e for e in ctx.wanted if stage.chosen[e] < 0]
+        if not missing:
+            break
+        if level == "change" and not ctx.candidates and not ledger.relaxed and ctx.budget.left() > 0.3:
+            settled = relax_at_change(ctx, ledger)
+            if settled is not None:
+                ledger.best = settled
+                break
+        if widen_for_freed(ctx, missing, free):
+            continue
+        levels.pop(0)
+        if level == "partners" and ctx.budget.left() > 0.3 and ceiling_reached(ctx, stage, missing):
+            ledger.best = stage
+            break
+    if ledger.best is None and ctx.beside is not None:
+        ctx.beside.cancel()
+    if ledger.best is None and ledger.conflict is None and ledger.timed_out:
+        # Not settled in time (or only narrower neighbourhoods proved empty): keep every untouched event and place
+        # the others greedily, a repair that moves only what the change broke.
+        ledger.best = greedy_repair(ctx.instance, ctx.plan, ctx.named)
+        ctx.phases.mark("greedy_repair")
+
+
+def settled_by(ctx: Context, found: Relaxation | None) -> Stage | None:
+    """The relaxation's repair as a stage, when it is proven the least disruptive (no event had to step aside)."""
+    if found is None or found.chosen is None or ctx.plan.cost_of(found.chosen) > found.bound:
+        return None
+    settled = Stage("conflicts", found.chosen, ctx.plan.kept(found.chosen),
+                    ctx.plan.value_of(ctx.instance, found.chosen), True, found.bound)
+    settled.least_moves = settled
+    return settled
+
+
+def make_way(ctx: Context, ledger: Ledger) -> Stage | None:
+    """A displaced event fits nowhere with every other event in place (the signing, when a signer lands late): it
+    must move, and what it then meets must give way. The ejection chain (:func:`displacing_repair`) is searched
+    from: around what it moved, when it placed everything; else (once the required events near the change are
+    seen not to clash on their own) over the whole summit. Beside it (with two workers), the relaxation grows from
+    the displaced events: it bounds the least disruption, and its own repair is taken when it proves it."""
+    start, whole = displacing_repair(ctx.instance, ctx.plan, all_rows(ctx.instance), ctx.hit, set(ctx.wanted),
+                                     time.monotonic() + ctx.budget.share("make_way_chain"))
+    ctx.phases.mark("displacing_repair")
+    if not whole and required_conflict(ctx, ledger, "change"):
+        return None
+    ctx.start_beside()
+    moved = {e for e in ctx.wanted if start[e] != ctx.plan.keep_item.get(e, -1)}
+    if whole:
+        free, level, seconds = moved | ctx.named, "conflicts", ctx.budget.share("make_way_around")
+    else:
+        free = neighbourhood(ctx.instance, ctx.plan, ctx.named, "everything", ctx.candidates)
+        level, seconds = "everything", ctx.budget.share("make_way_whole")
+    stage, _ = keep_most(ctx.instance, ctx.plan, free, level, seconds, ctx.searching(), ctx.config.seed,
+                         ctx.interrupted(), start=start, keep_all=ctx.wanted, more_to_gain=False, named=ctx.named)
+    ctx.phases.mark(f"keep_most_{level}")
+    settled = settled_by(ctx, ctx.beside.so_far(0.0)) if ctx.beside is not None else None
+    if settled is not None:  # the relaxation beside proved its own repair the least disruptive
+        return settled
+    if stage is None and whole:
+        stage = Stage("conflicts", start, ctx.plan.kept(start), ctx.plan.value_of(ctx.instance, start), False, 0)
+    return stage
+
+
+def relax(ctx: Context, seconds: float, target: int | None = None) -> Relaxation | None:
+    """The relaxation around the change's events, given ``seconds`` more (see :func:`grown_relaxation`); when it
+    runs beside the searches, what it found so far (it goes on)."""
+    if ctx.beside is not None:
+        return ctx.beside.so_far(seconds, target)
+    return grown_relaxation(ctx.instance, ctx.plan, ctx.wanted_mask, ctx.hit, time.monotonic() + seconds,
+                            ctx.config.workers, ctx.config.seed, ctx.stop, target=target)
+
+
+def relax_at_change(ctx: Context, ledger: Ledger) -> Stage | None:
+    """Untouched events must move too: rather than free every partner, free the change's events and let the others
+    step aside at a price. Its answer, when none does, is the least disruptive repair; else the events it found in
+    the way are searched from its answer (closer to a repair than the partners' start). None if neither keeps
+    every wanted event (its bound stays, and the wider levels go on)."""
+    ledger.relaxed = True
+    ledger.relaxation = relax(ctx, ctx.budget.share("relaxation"))
+    ctx.phases.mark("relaxation")
+    settled = settled_by(ctx, ledger.relaxation)
+    if settled is not None:
+        return settled
+    found = ledger.relaxation
+    if found is None or found.answer is None or ctx.budget.left() <= 0.3 + model_seconds(ctx.instance, found.group):
+        return None
+    around, _ = keep_most(ctx.instance, ctx.plan, found.group | ctx.named, "conflicts",
+                          ctx.budget.share("around_relaxation"), ctx.searching(), ctx.config.seed, ctx.stop,
+                          start=found.answer, keep_all=ctx.wanted, more_to_gain=False, named=ctx.named)
+    ctx.phases.mark("keep_most_conflicts")
+    return around if around is not None and all(around.chosen[e] >= 0 for e in ctx.wanted) else None
+
+
+def widen_for_freed(ctx: Context, missing: list[int], free: set[int]) -> bool:
+    """An event had to go: what it held (its people's time, its room) may let in a request left out before that
+    needs it. True (look again with those) when there are such requests and time to search them."""
+    freed = freed_by(ctx.instance, ctx.plan, [e for e in missing if ctx.plan.scheduled_mask[e]]) \
+        - ctx.candidates - ctx.named
+    if freed and model_seconds(ctx.instance, free | freed) < ctx.budget.share("widen_for_freed"):
+        ctx.candidates |= freed
+        return True
+    return False
+
+
+def ceiling_reached(ctx: Context, stage: Stage, missing: list[int]) -> bool:
+    """Something is still left out after the partners' level: prove, on the left-out events' people alone, that no
+    wider search keeps more (e.g. a leader's shortened day cannot hold all their meetings)."""
+    seconds = min(VALUE_CEILING_CAP, ctx.budget.share("value_ceiling"))
+    ceiling = value_ceiling(ctx.instance, ctx.plan, ctx.named, missing, seconds, ctx.budget.left(), ctx.searching(),
+                            ctx.config.seed)
+    ctx.phases.mark("value_ceiling")
+    return ceiling is not None and ctx.plan.value_of(ctx.instance, stage.chosen, ctx.plan.counted(ctx.named)) >= ceiling
+
+
+def required_conflict(ctx: Context, ledger: Ledger, level: str) -> bool:
+    """If the required events clash on their own, no wider neighbourhood can help: find the clash at once. After the
+    first level, only among the touched people's events (quick); after the second, on the whole summit."""
+    if level not in ledger.conflict_checked:
+        ledger.conflict_checked.add(level)
+        ledger.conflict = conflicting_required_events(ctx.instance, max(0.5, ctx.budget.left()), focus=ctx.hit,
+                                                      workers=ctx.searching(), focus_only=level == "change")
+        ctx.phases.mark("required_events_conflict")
+    return ledger.conflict is not None

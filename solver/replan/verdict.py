@@ -1,0 +1,197 @@
+"""Why a change cannot be absorbed, in a planner's words: the change itself, the events that can no longer all
+happen and what would make them possible with the levers a planner has.
+
+A re-plan says "infeasible" only with a proof: a set of required events that cannot all happen (found by the
+compiler, when one fits nowhere, or by a minimal core). This module names the changes that take part in it
+(reverting any one of them lets the events happen: the set of changes and events is then minimal on both
+sides) and tries the levers one at a time on those events alone: another person attends for a delegation
+(the delayed participant leaves the event), the event's window is widened to its whole day, its pin is freed.
+Each lever named was checked to make the events possible.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from solver import cpsat
+from solver.changes import (
+    AnyChange,
+    DayAdded,
+    EventAdded,
+    EventCancelled,
+    EventUpdated,
+    ParticipantAvailability,
+    ParticipantDelayed,
+    PinEvent,
+    ResourceCapacity,
+    RoomAdded,
+    RoomClosed,
+    RoomReopened,
+    UnpinEvent,
+)
+from solver.compile import compile_scenario
+from solver.model.build import build_model
+from solver.scenario import Scenario, ScenarioError, parse_scenario
+from solver.timetable import Diagnostic
+
+# each check of the conflicting events alone gets at most this many seconds (they are a handful of events)
+CHECK_SECONDS = 1.0
+
+Document = dict[str, Any]
+
+
+def describe_change(scenario: Scenario, change: AnyChange) -> str:
+    """One change as a planner says it."""
+    def at(moment: datetime) -> str:
+        return f"{scenario.localise(moment):%H:%M on %d %b}"
+
+    if isinstance(change, ParticipantDelayed):
+        parts = ([f"{change.participant} arrives at {at(change.arrival)}"] if change.arrival else []) + \
+                ([f"{change.participant} leaves at {at(change.departure)}"] if change.departure else [])
+        return " and ".join(parts) or f"{change.participant}'s times change"
+    if isinstance(change, ParticipantAvailability):
+        windows = ", ".join(f"{at(w.start)}-{scenario.localise(w.end):%H:%M}" for w in change.available)
+        return f"{change.participant} is available only {windows or 'never'}"
+    if isinstance(change, RoomClosed):
+        return f"{change.room} is closed {at(change.start)}-{scenario.localise(change.end):%H:%M}"
+    if isinstance(change, RoomReopened):
+        return f"{change.room} reopens {at(change.start)}-{scenario.localise(change.end):%H:%M}"
+    if isinstance(change, ResourceCapacity):
+        return f"{change.resource} is cut to {change.capacity}"
+    if isinstance(change, EventAdded):
+        return f"{change.event.id} is added"
+    if isinstance(change, EventCancelled):
+        return f"{change.event} is cancelled"
+    if isinstance(change, EventUpdated):
+        return f"{change.event} changes ({', '.join(f'{k}: {v}' for k, v in change.set.items())})"
+    if isinstance(change, PinEvent):
+        where = " ".join(x for x in (change.room, at(change.start) if change.start else None) if x)
+        return f"{change.event} is pinned{' to ' + where if where else ''}"
+    if isinstance(change, UnpinEvent):
+        return f"{change.event} is unpinned"
+    if isinstance(change, RoomAdded):
+        return f"room {change.room.id} is added"
+    if isinstance(change, DayAdded):
+        return f"a day is added ({change.day.date})"
+    return str(change.op)
+
+
+def explain_with_changes(scenario: Scenario, changes: list[tuple[AnyChange, AnyChange]],
+                         working_of: Callable[[list[AnyChange]], Scenario], conflict: Diagnostic,
+                         time_limit: float) -> Diagnostic:
+    """``conflict`` (a set of required events of the changed summit that cannot all happen, with its words) said
+    with the changes that cause it and the levers that would resolve it. ``changes`` are (as written, as applied)
+    pairs; ``working_of(applied)`` is the summit a re-plan with those changes would solve (the changes applied,
+    the past and the freeze window pinned)."""
+    deadline = time.monotonic() + time_limit
+    events = list(conflict.events)
+    applied = [change for _, change in changes]
+    members = [i for i, _ in enumerate(applied)
+               if time.monotonic() < deadline and _possible(working_of(applied[:i] + applied[i + 1:]), events)]
+    working = working_of(applied)
+    levers = [text for text, edit in _levers(working, applied, members, events)
+              if time.monotonic() < deadline and _possible(working, events, edit)]
+    caused = "; ".join(f"{describe_change(scenario, changes[i][0])} (change {i + 1})" for i in members)
+    message = (f"{caused}: " if caused else "") + conflict.message.rstrip(".") + _limits(working, events) + "."
+    if levers:
+        message += " It becomes possible if " + "; or if ".join(levers) + "."
+    elif members:
+        message += " Only undoing the change makes it possible."
+    people = sorted(set(conflict.participants)
+                    | {p for i in members if (p := getattr(applied[i], "participant", None))})
+    return Diagnostic(code=conflict.code, message=message, events=events, participants=people, rooms=conflict.rooms)
+
+
+def _limits(working: Scenario, events: list[str]) -> str:
+    """The time limits of the conflicting events, as a planner would quote them."""
+    limits = []
+    for event in working.events:
+        if event.id in events:
+            if event.earliest is not None:
+                limits.append(f"{event.id} may not start before {working.localise(event.earliest):%H:%M on %d %b}")
+            if event.latest_end is not None:
+                limits.append(f"{event.id} must end by {working.localise(event.latest_end):%H:%M on %d %b}")
+    return ("; " + "; ".join(limits)) if limits else ""
+
+
+def _levers(working: Scenario, changes: list[AnyChange], members: list[int],
+            events: list[str]) -> list[tuple[str, Callable[[Document], None]]]:
+    """The planner's levers on the conflicting events, each as (words, edit of the scenario document)."""
+    by_id = {e.id: e for e in working.events}
+    people = {p for i in members if (p := getattr(changes[i], "participant", None))}
+    levers: list[tuple[str, Callable[[Document], None]]] = []
+    for event_id in events:
+        event = by_id.get(event_id)
+        if event is None:
+            continue
+        for person in sorted(people & set(event.participants)):
+            if len(event.participants) > 2:  # a bilateral without one side is no longer the meeting
+                levers.append((f"{person} leaves {event_id} (another member of the delegation attends or signs)",
+                               _leaves(event_id, person)))
+        if event.latest_end is not None or event.earliest is not None:
+            levers.append((f"{event_id}'s window is widened to its whole day", _widened(event_id)))
+        if event.pinned is not None:
+            levers.append((f"{event_id}'s pin is freed", _unpinned(event_id)))
+    return levers
+
+
+def _leaves(event_id: str, person: str) -> Callable[[Document], None]:
+    def edit(document: Document) -> None:
+        for event in document["events"]:
+            if event["id"] == event_id:
+                event["participants"] = [p for p in event["participants"] if p != person]
+    return edit
+
+
+def _widened(event_id: str) -> Callable[[Document], None]:
+    def edit(document: Document) -> None:
+        for event in document["events"]:
+            if event["id"] == event_id:
+                event.pop("latest_end", None)
+                event.pop("earliest", None)
+    return edit
+
+
+def _unpinned(event_id: str) -> Callable[[Document], None]:
+    def edit(document: Document) -> None:
+        for event in document["events"]:
+            if event["id"] == event_id:
+                event.pop("pinned", None)
+    return edit
+
+
+def _possible(working: Scenario, events: list[str], edit: Callable[[Document], None] | None = None) -> bool:
+    """Can these events (and what they must follow) all happen in ``working`` (after ``edit``), the rest of the
+    summit left out? Only a proof counts as "no": a check out of time says yes (the lever is not offered, the
+    change not blamed, only when the events are proven impossible)."""
+    document = working.to_document()
+    if edit is not None:
+        edit(document)
+    keep = _with_predecessors(document, set(events))
+    document["events"] = [dict(e, after=[a for a in e.get("after", []) if a in keep])
+                          for e in document["events"] if e["id"] in keep]
+    try:
+        instance = compile_scenario(parse_scenario(document))
+    except ScenarioError:
+        return False
+    if any(instance.required[c.event] for c in instance.prechecks):
+        return False
+    built = build_model(instance, with_objective=False)
+    status, _ = cpsat.run(built.model, cpsat.Search(CHECK_SECONDS, presolve=True))
+    return status != cp_model.INFEASIBLE
+
+
+def _with_predecessors(document: Document, events: set[str]) -> set[str]:
+    after = {e["id"]: set(e.get("after", [])) for e in document["events"]}
+    keep, stack = set(), list(events)
+    while stack:
+        event = stack.pop()
+        if event in after and event not in keep:
+            keep.add(event)
+            stack.extend(after[event])
+    return keep
