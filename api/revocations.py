@@ -6,6 +6,9 @@ revokes a key publishes its hash on a Redis channel and every process, itself in
 so the next request reads the database. A process that loses its subscription (Redis restarting) forgets
 every key when it subscribes again, since it may have missed a revocation meanwhile. Without Redis, the
 revoking process forgets the key itself; several servers then need ``SUMMIT_REDIS_URL``.
+
+Revoking a key (``DELETE /keys/{id}``, ``summit keys revoke``) calls ``app.state.revocations.revoked(key_id)``
+once the ``revoked`` flag is committed.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from api.store.repository import Repository, hash_key
+from api.store.repository import Repository
 
 log = logging.getLogger(__name__)
 CHANNEL = "summit:keys:revoked"
@@ -26,20 +29,17 @@ class KeyRevocations:
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def revoked(self, key_hash: str) -> None:
+    def revoked(self, key_id: str) -> None:
         """Call after the key's ``revoked`` flag is committed: every process forgets it."""
-        self.repo.forget_keys(key_hash)
+        self.repo.forget_keys(key_id)
         if self.redis_url is None:
             return
         import redis
 
         try:
-            redis.Redis.from_url(self.redis_url, socket_timeout=2).publish(CHANNEL, key_hash)
+            redis.Redis.from_url(self.redis_url, socket_timeout=2).publish(CHANNEL, key_id)
         except redis.RedisError as error:  # the others keep it for KEY_CACHE_SECONDS at most
-            log.error("could not tell the other API processes that key %s is revoked: %r", key_hash[:8], error)
-
-    def revoked_secret(self, secret: str) -> None:
-        self.revoked(hash_key(secret))
+            log.error("could not tell the other API processes that key %s is revoked: %r", key_id, error)
 
     def start(self) -> None:
         if self.redis_url is not None:

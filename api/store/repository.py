@@ -93,12 +93,11 @@ class Repository:
             return cached[1]
         return None
 
-    def forget_keys(self, key_hash: str | None = None) -> None:
-        """Drop one remembered key (by its sha256), or all: the next request reads the database."""
-        if key_hash is None:
-            self._keys.clear()
-        else:
-            self._keys.pop(key_hash, None)
+    def forget_keys(self, key_id: str | None = None) -> None:
+        """Forget one remembered key (by its id), or all: the next request with it reads the database."""
+        for digest, (_, key) in list(self._keys.items()):
+            if key_id is None or key.id == key_id:
+                self._keys.pop(digest, None)
 
     def key_by_secret(self, secret: str) -> ApiKey | None:
         """The key with this secret (remembered for KEY_CACHE_SECONDS)."""

@@ -416,8 +416,9 @@ def test_a_key_revoked_through_one_api_process_is_refused_by_all(pg_schema: Call
         assert a.get("/keys/me").status_code == 200 and b.get("/keys/me").status_code == 200  # now cached
         engine = make_engine(database_url)
         with engine.begin() as connection:
-            connection.execute(sa.text("UPDATE api_keys SET revoked = true WHERE key_hash = :h"), {"h": hash_key(key)})
-        KeyRevocations(Repository(engine), REDIS_URL).revoked(hash_key(key))
+            key_id = connection.execute(sa.text("UPDATE api_keys SET revoked = true WHERE key_hash = :h RETURNING id"),
+                                        {"h": hash_key(key)}).scalar_one()
+        KeyRevocations(Repository(engine), REDIS_URL).revoked(key_id)
         engine.dispose()
         deadline = time.monotonic() + 10  # a published message takes a moment to arrive: no more
         while time.monotonic() < deadline and (a.get("/keys/me").status_code, b.get("/keys/me").status_code) != (
