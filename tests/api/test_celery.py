@@ -278,6 +278,39 @@ def test_a_worker_killed_mid_solve_loses_nothing(cluster: Cluster, admin: httpx.
     _validated(admin, slow, job["timetable_id"])
 
 
+def test_a_comparison_survives_losing_a_worker_mid_solve(cluster: Cluster, admin: httpx.Client,
+                                                          slow: Scenario) -> None:
+    """Two solves, one on each worker; one worker is killed: the survivor finishes its own, takes the lost
+    one's when its task comes back, and the last one in gathers the comparison, once."""
+    import sqlalchemy as sa
+
+    if len([w for w in cluster.workers if w.process and w.process.poll() is None]) < 2:
+        cluster.start_workers("w3")
+    scenario_id = _submit_document(admin, slow)
+    response = admin.post("/comparisons", json={"scenario_id": scenario_id, "time_limit_s": 6,
+                                                "variants": [{"name": "same again", "changes": []}]})
+    job_id = response.json()["id"]
+    engine = sa.create_engine(cluster.database_url)
+    query = sa.text("SELECT worker FROM job_solves WHERE job_id = :j AND status = 'running'")
+    deadline = time.monotonic() + 120
+    with engine.connect() as connection:
+        while len(running := connection.execute(query, {"j": job_id}).scalars().all()) < 2:
+            assert time.monotonic() < deadline, "the two solves did not run at once"
+            time.sleep(0.1)
+    lost = next(w for w in cluster.workers if w.hostname == running[0])
+    lost.kill()
+    job = wait_for_job(admin, job_id, timeout=180)
+    assert job["status"] == "done", job
+    with engine.connect() as connection:
+        solves = connection.execute(sa.text("SELECT variant, attempts, worker FROM job_solves WHERE job_id = :j"),
+                                    {"j": job_id}).all()
+    engine.dispose()
+    survivor = next(w.hostname for w in cluster.workers if w.hostname in running and w is not lost)
+    assert sorted((attempts, worker) for _, attempts, worker in solves) == [(1, survivor), (2, survivor)]
+    runs = [run for v in admin.get(f"/comparisons/{job_id}").json()["comparison"]["variants"] for run in v["runs"]]
+    assert [run["worker"] for run in runs] == [survivor, survivor] and len(job["progress"]) == 2
+
+
 def test_a_job_failing_three_times_ends_failed_with_the_reason(cluster: Cluster, admin: httpx.Client) -> None:
     """A job whose every try raises (here: stored without its seed) is tried three times, then failed."""
     from api.jobs.celery_app import RUN_JOB, make_celery

@@ -3,6 +3,9 @@ once the lease lapses, a lost worker's outcome is refused, and the tries run out
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +17,7 @@ from api.settings import Settings
 from api.store.db import make_engine, upgrade
 from api.store.repository import Repository
 from solver.scenario import load_scenario
-from tests.api.conftest import TINY
+from tests.api.conftest import ROOT, TINY
 
 
 @pytest.fixture()
@@ -84,3 +87,14 @@ def test_the_celery_runner_refuses_sqlite_and_says_what_to_set(tmp_path: Path) -
     with pytest.raises(ValueError, match="cannot share one SQLite file.*SUMMIT_DATABASE_URL"):
         create_app(settings)
     assert Settings().cluster_problems() == []  # the default (process runner, SQLite) needs nothing more
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_summit_serve_and_worker_refuse_sqlite_with_the_celery_runner(command: str, tmp_path: Path) -> None:
+    env = {**os.environ, "SUMMIT_RUNNER": "celery", "SUMMIT_BROKER_URL": "redis://127.0.0.1:6379/5",
+           "SUMMIT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    done = subprocess.run([sys.executable, "-m", "solver.cli", command], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "cannot use SQLite" in done.stderr and "SUMMIT_DATABASE_URL" in done.stderr
+    assert not (tmp_path / "x.db").exists()
