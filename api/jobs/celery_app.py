@@ -78,6 +78,10 @@ def run_job(self: Task, job_id: str) -> None:
     outcome, job = cluster.claim_job(repo, job_id, worker, lease)
     if outcome == "held":  # another worker is alive with it: look again when its lease could have lapsed
         raise self.retry(countdown=lease.seconds)
+    if outcome == "dispatched" and job is not None:  # sent again (a server's start-up): its open solves too
+        log.info("comparison %s: sent %d open solve(s) again", job_id, cluster.dispatch_comparison(repo, job,
+                                                                                                  _send_solve))
+        return
     if outcome != "claimed" or job is None:
         log.info("job %s: %s, nothing to do", job_id, outcome if job is None else f"{outcome} ({job.status})")
         return

@@ -37,7 +37,7 @@ from solver.validate import validate_timetable
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 0.25
 
-Claimed = Literal["claimed", "finished", "held", "exhausted"]
+Claimed = Literal["claimed", "finished", "held", "exhausted", "dispatched"]
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,14 @@ def _claimable(model: type[Job] | type[JobSolve], lease: Lease) -> Any:
 
 def claim_job(repo: Repository, job_id: str, worker: str, lease: Lease) -> tuple[Claimed, Job | None]:
     """Take the job for this worker: ``claimed`` (run it), ``finished`` (drop the task), ``held`` (another
-    worker is alive with it: try later) or ``exhausted`` (its workers were lost ``max_attempts`` times: it
-    is now failed)."""
+    worker is alive with it: try later), ``exhausted`` (its workers were lost ``max_attempts`` times: it
+    is now failed) or ``dispatched`` (a comparison whose solves were sent: they carry it, send them again)."""
     token = uuid.uuid4().hex
     now = utcnow()
+    dispatched = (Job.kind == "compare") & (Job.status == "running") & Job.heartbeat_at.is_(None)
     with repo.session() as s:
+        if s.scalar(select(func.count()).select_from(Job).where(Job.id == job_id, dispatched)):
+            return "dispatched", s.get(Job, job_id)
         taken = s.execute(update(Job).where(Job.id == job_id, Job.cancel_requested.is_(False),
                                             Job.attempts < lease.max_attempts, _claimable(Job, lease))
                           .values(status="running", attempts=Job.attempts + 1, claim=token, worker=worker,
@@ -310,7 +313,8 @@ SendSolve = Callable[[str, str, int], None]
 
 def dispatch_comparison(repo: Repository, job: Job, send: SendSolve) -> int:
     """Send one task per open solve of a claimed comparison (again after a loss: a solve whose row is
-    done is not run twice). The comparison itself then runs in its solves: its lease is theirs."""
+    done is not run twice). The comparison itself then runs in its solves: its lease is theirs, and a
+    comparison without one (``heartbeat_at`` empty) is ``dispatched``: sent again, not tried again."""
     keys = open_solves(repo, job)
     for variant, seed in keys:
         send(job.id, variant, seed)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api.jobs.cluster import Lease, claim_job, open_solves, solve_keys
+from api.jobs.cluster import Lease, claim_job, dispatch_comparison, lost_jobs, open_solves, solve_keys
 from api.main import create_app
 from api.settings import Settings
 from api.store.db import make_engine, upgrade
@@ -79,6 +79,24 @@ def test_a_comparison_has_one_solve_per_variant_and_seed_made_once(repo: Reposit
     assert solve_keys(job) == expected
     assert open_solves(repo, job) == expected
     assert open_solves(repo, job) == expected  # sent again after a loss: the same rows, none added
+
+
+def test_a_dispatched_comparison_is_sent_again_not_tried_again(repo: Repository) -> None:
+    """A server starting sends running comparisons again: their open solves go out once more, and the
+    comparison's attempts do not grow (they count its dispatcher's losses, not the servers' restarts)."""
+    params = {"variants": [{"name": "a", "changes": []}], "seeds": 1, "time_limit_s": 1, "workers": 1}
+    job_id = _job(repo, "compare", params)
+    lease = Lease(seconds=30)
+    outcome, job = claim_job(repo, job_id, "w1", lease)
+    assert outcome == "claimed" and job is not None
+    sent: list[tuple[str, str, int]] = []
+    assert dispatch_comparison(repo, job, lambda *task: sent.append(task)) == 2
+    for again in range(3):
+        outcome, job = claim_job(repo, job_id, f"server restart {again}", lease)
+        assert outcome == "dispatched" and job is not None and job.attempts == 1 and job.worker == "w1"
+        dispatch_comparison(repo, job, lambda *task: sent.append(task))
+    assert sent == [(job_id, "base", 0), (job_id, "a", 0)] * 4
+    assert lost_jobs(repo, lease, queued_for=0) == [job_id]  # a server's start-up sends it again
 
 
 def test_the_celery_runner_refuses_sqlite_and_says_what_to_set(tmp_path: Path) -> None:
