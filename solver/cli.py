@@ -365,7 +365,7 @@ def worker(
     SUMMIT_DATABASE_URL as the service has them)."""
     import os
 
-    os.environ.setdefault("SUMMIT_RUNNER", "celery")
+    os.environ["SUMMIT_RUNNER"] = "celery"  # a worker is the cluster's, whatever the machine's default
     _refuse_bad_service_settings()
     from api.jobs.celery_app import settings as service
     from api.jobs.celery_app import start_worker
