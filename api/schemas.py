@@ -19,6 +19,8 @@ class SolveRequest(Request):
     time_limit_s: float | None = Field(None, ge=1, le=600, description="seconds; default from the settings")
     workers: int | None = Field(None, ge=1, le=16, description="CP-SAT workers for this job")
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    stall_s: float | None = Field(None, gt=0, le=600,
+                                  description="stop after this long without improvement; default: use the whole limit")
 
 
 class ChangesRequest(Request):

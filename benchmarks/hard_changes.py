@@ -33,14 +33,22 @@ class Disruption:
 
 
 def _ceremonies(scenario: Scenario) -> list[str]:
-    """The events many people attend: high-level events with more than a handful of participants."""
-    return [e.id for e in scenario.events if e.kind == "high_level" and len(e.participants) > 5]
+    """The events many people attend: events with more than a handful of participants (in a summit without
+    such events, e.g. a generated forum, its three largest events)."""
+    large = [e.id for e in scenario.events if len(e.participants) > 5]
+    return large or [e.id for e in sorted(scenario.events, key=lambda e: -len(e.participants))[:3]]
 
 
 def _hosts(scenario: Scenario) -> list[str]:
-    """The host's leaders and the Secretary-General: the vvip/vip participants of the host and the UN."""
-    return [p.id for p in scenario.participants
-            if p.tier in ("vvip", "vip") and (p.id.startswith("vnm-") or p.id == "un-sg")]
+    """The host's leaders and the Secretary-General (the vvip/vip participants of the host and the UN); in another
+    summit, the four vvip participants with the most events."""
+    named = [p.id for p in scenario.participants
+             if p.tier in ("vvip", "vip") and (p.id.startswith("vnm-") or p.id == "un-sg")]
+    if named:
+        return named
+    load = {p.id: sum(p.id in e.participants for e in scenario.events) for p in scenario.participants
+            if p.tier == "vvip"}
+    return sorted(load, key=lambda p: -load[p])[:4]
 
 
 def visiting_heads_delayed(scenario: Scenario, timetable: Timetable) -> list[Disruption]:
@@ -104,7 +112,8 @@ def plenary_rooms_closed(scenario: Scenario, timetable: Timetable) -> list[Disru
     """Each plenary-capable room (a plenary or a hall) closed for one, then two hours from each ceremony's
     start in the plan."""
     ceremonies = [a for a in timetable.assignments if a.event in set(_ceremonies(scenario))]
-    halls = [r.id for r in scenario.rooms if r.type in ("plenary", "hall")]
+    halls = ([r.id for r in scenario.rooms if r.type in ("plenary", "hall")]
+             or [r.id for r in sorted(scenario.rooms, key=lambda r: -r.capacity)[:2]])
     cases = []
     for placed in ceremonies:
         for room in halls:
@@ -120,9 +129,8 @@ def plenary_rooms_closed(scenario: Scenario, timetable: Timetable) -> list[Disru
 def interpretation_cut(scenario: Scenario, timetable: Timetable) -> list[Disruption]:
     """Each interpretation pool cut by one team, and to one team."""
     cases = []
-    for resource in scenario.resources:
-        if not resource.id.startswith("interp-"):
-            continue
+    interpreters = [r for r in scenario.resources if r.id.startswith("interp-")] or scenario.resources
+    for resource in interpreters:
         for capacity in sorted({max(1, resource.capacity - 1), 1}, reverse=True):
             cases.append(Disruption(f"{resource.id} cut to {capacity}", "interpretation_cut",
                                     [{"op": "resource_capacity", "resource": resource.id, "capacity": capacity}]))
@@ -131,7 +139,7 @@ def interpretation_cut(scenario: Scenario, timetable: Timetable) -> list[Disrupt
 
 def host_bilaterals_added(scenario: Scenario, timetable: Timetable) -> list[Disruption]:
     """Ten bilaterals with the host's leaders requested at once (the visiting vvips not yet meeting them)."""
-    hosts = [p for p in _hosts(scenario) if p.startswith("vnm-")]
+    hosts = [p for p in _hosts(scenario) if p.startswith("vnm-")] or _hosts(scenario)
     visitors = [p.id for p in scenario.participants if p.tier == "vvip" and p.id not in _hosts(scenario)]
     rooms = [r for r in scenario.rooms if "flags" in r.features]
     features = ["flags"] if rooms else []

@@ -261,7 +261,7 @@ def main() -> None:
                 closed = shut, solve(shut, time_limit=args.solve_time, workers=args.workers, seed=0).timetable
             subject, before = closed
         rng = random.Random(f"{args.seed}-{kind}")
-        latencies, proven, invalid, failed, infeasible = [], 0, 0, 0, 0
+        latencies, proven, invalid, failed, infeasible, unknown = [], 0, 0, 0, 0, 0
         for serial in range(args.changes):
             change = random_change(kind, subject, before, rng, serial)
             started = time.monotonic()
@@ -280,14 +280,17 @@ def main() -> None:
             if result.timetable.status == "infeasible":  # e.g. a leader delayed past a required event
                 infeasible += 1
                 continue
+            if result.timetable.status == "unknown":  # no repair in the time given: the standing plan stays
+                unknown += 1
+                continue
             proven += result.proven_minimal
             invalid += bool(validate_timetable(result.scenario, result.timetable))
         rows.append({"kind": kind, "changes": len(latencies), "rejected": failed,
                      "median_s": round(statistics.median(latencies), 3) if latencies else None,
                      "worst_s": round(max(latencies), 3) if latencies else None,
-                     "infeasible": infeasible,
-                     "proven_minimal_pct": (round(100 * proven / (len(latencies) - infeasible), 1)
-                                            if len(latencies) > infeasible else None),
+                     "infeasible": infeasible, "unknown": unknown,
+                     "proven_minimal_pct": (round(100 * proven / (len(latencies) - infeasible - unknown), 1)
+                                            if len(latencies) > infeasible + unknown else None),
                      "invalid": invalid})
         print(json.dumps(rows[-1]), flush=True)
     try:

@@ -82,9 +82,12 @@ def solve(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the timetable here")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="json, csv or table")] = "table",
+    stall: Annotated[float | None, typer.Option("--stall", min=0.1,
+                                                help="stop after SECONDS without improvement (default: never "
+                                                     "while a gap remains)")] = None,
 ) -> None:
     """Solve a scenario and print or write the timetable."""
-    from solver.solve import Progress
+    from solver.solve import Progress, SolveConfig
     from solver.solve import solve as run_solve
     from solver.validate import validate_timetable
 
@@ -98,7 +101,8 @@ def solve(
             latest.append(progress)
             live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
 
-        result = run_solve(model, time_limit=time_limit, workers=workers, seed=seed, on_progress=on_progress)
+        config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall)
+        result = run_solve(model, on_progress=on_progress, config=config)
         timetable = result.timetable
         live.update(_progress_line(timetable.solve_seconds, timetable.objective, timetable.bound))
     violations = validate_timetable(model, timetable)

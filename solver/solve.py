@@ -2,9 +2,11 @@
 
 The pipeline is one way: scenario -> :func:`compile_scenario` -> :func:`build_model` (plus
 a greedy warm start) -> CP-SAT -> placements -> concrete rooms -> :class:`Timetable`.
-The search stops at the time limit, when optimality is proven, or when the incumbent has
-not improved for ``stall_seconds`` (the LP bound is weak on over-subscribed summits, so a
-gap criterion would rarely fire).
+The search uses the time it is given: it stops at the time limit or when optimality is
+proven, and on a stall (no improvement for ``stall_seconds``) only when asked to. When the
+whole model stops improving while a gap remains, large-neighbourhood search
+(:mod:`solver.lns`) takes over from the best timetable for the rest of the time; above
+``decompose_above`` placements it does all the improving.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from solver.compile import Instance, compile_scenario
+from solver.lns import LnsConfig, large_neighbourhood_search
 from solver.model.bound import lp_bound
 from solver.model.build import BuiltModel, add_hint, build_model, cap_primary
 from solver.model.constraints import all_rows
-from solver.model.greedy import greedy_placements
+from solver.model.greedy import repaired_greedy, unplaced_required
 from solver.model.objective import primary_of
 from solver.model.rows import IntArray, Rows
+from solver.model.submodel import RowMatrix
 from solver.scenario import Scenario
 from solver.timetable import Assignment, Diagnostic, ScenarioRef, Timetable, Unscheduled
 
@@ -46,14 +50,18 @@ class SolveConfig:
     time_limit: float = 20.0
     workers: int = 2
     seed: int = 0
-    stall_seconds: float | None = None  # default: max(5 s, a third of the time limit)
+    # Stop after this long without improvement; None: never while a gap remains (only the tie-breakers
+    # stop after max(5 s, a third of the limit) once the primary objective is proven optimal).
+    stall_seconds: float | None = None
+    lns: bool = True  # hand over to large-neighbourhood search when the whole model stops improving
+    handover_seconds: float | None = None  # default: max(3 s, a tenth of the time limit) without improvement
     warm_start: bool = True
     max_presolve_iterations: int | None = 1  # measured: faster first solutions (benchmarks/RESULTS.md)
     log_search: bool = False
     lp_bound: bool = True  # prove bounds with the LP relaxation (GLOP) before the search
     stop: threading.Event | None = None  # set it to stop the search; the best timetable so far is kept
     # Above this many placements the whole model does not fit in 2 GB (measured: 3.5 GB at 511k):
-    # the solver then improves the greedy timetable one day at a time (see _solve_day_by_day).
+    # large-neighbourhood search then improves the greedy timetable (solver/lns.py).
     decompose_above: int = 250_000
 
 
@@ -71,6 +79,9 @@ class SolveStats:
     lp_seconds: float = 0.0
     optimal_proven_seconds: float | None = None
     stopped_by: str = ""
+    lns_seconds: float = 0.0
+    lns_rounds: int = 0
+    lns_improved: dict[str, int] = field(default_factory=dict)  # neighbourhood -> rounds that improved
 
 
 @dataclass
@@ -92,7 +103,7 @@ LP_MAX_PLACEMENTS = 150_000
 class _Incumbents(cp_model.CpSolverSolutionCallback):
     """Records improving incumbents and stops the search when progress stalls."""
 
-    def __init__(self, weight: int, started: float, stall_seconds: float,
+    def __init__(self, weight: int, started: float, stall_seconds: float | None,
                  on_progress: ProgressHandler | None) -> None:
         super().__init__()
         self.weight = weight
@@ -103,6 +114,9 @@ class _Incumbents(cp_model.CpSolverSolutionCallback):
         self.best = -1
         self.last_improvement = time.monotonic()
         self.stalled = False
+        self.handed_over = False  # stopped to let large-neighbourhood search go on
+        self.handover_seconds: float | None = None
+        self.tie_break_seconds = 5.0
         self.cancelled = False
         self.cap = 2**62  # a bound known before the search (set by solve)
         self.bounds: list[tuple[float, int]] = []  # (seconds, proven bound) as the bound improves
@@ -134,8 +148,17 @@ def _watch_for_stall(solver: cp_model.CpSolver, incumbents: _Incumbents, done: t
             incumbents.cancelled = True
             solver.stop_search()
             return
-        if incumbents.best >= 0 and time.monotonic() - incumbents.last_improvement > incumbents.stall_seconds:
+        if incumbents.best < 0:
+            continue
+        idle = time.monotonic() - incumbents.last_improvement
+        gap_closed = bool(incumbents.bounds) and incumbents.best >= incumbents.bounds[-1][1]
+        if incumbents.stall_seconds is not None and idle > incumbents.stall_seconds or \
+                gap_closed and idle > incumbents.tie_break_seconds:
             incumbents.stalled = True
+            solver.stop_search()
+            return
+        if not gap_closed and incumbents.handover_seconds is not None and idle > incumbents.handover_seconds:
+            incumbents.handed_over = True
             solver.stop_search()
             return
 
@@ -164,11 +187,32 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
     stats.placements = instance.n_items
     stats.rows = len(rows)
     stats.rows_by_family = rows.count_by_family()
-    greedy = greedy_placements(instance, rows) if config.warm_start or instance.n_items > config.decompose_above \
-        else None
+    matrix = RowMatrix.of(rows, instance.n_items)
+    greedy = repaired_greedy(instance, rows, matrix, config.workers, config.seed, max(1.0, config.time_limit / 4)) \
+        if config.warm_start or instance.n_items > config.decompose_above else None
     if greedy is not None and instance.n_items > config.decompose_above:
         # Too big for one CP-SAT model in 2 GB: improve the greedy timetable one day at a time.
-        return _solve_day_by_day(instance, rows, greedy, config, started, stats, ref, on_progress)
+        return _solve_by_lns_alone(instance, rows, matrix, greedy, config, started, stats, ref, on_progress)
+    # Upper bound before any search: every optional event that has a placement at all.
+    trivial_bound = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
+                            if not instance.required[e] and instance.event_items[e].size))
+    greedy_complete = greedy is not None and all(
+        greedy[e] >= 0 for e in range(len(instance.events)) if instance.required[e] and instance.event_items[e].size)
+    first: Progress | None = None
+    if greedy is not None and greedy_complete:
+        # The greedy timetable satisfies every row: it is the first incumbent, reported before the
+        # CP-SAT model is built (that takes longer than the greedy on summits of every size).
+        stats.greedy_objective = int(instance.priority[[e for e in range(len(instance.events))
+                                                        if greedy[e] >= 0 and not instance.required[e]]].sum())
+        first = Progress(round(time.monotonic() - started, 3), stats.greedy_objective, trivial_bound)
+        if on_progress is not None:
+            on_progress(first)
+        if time.monotonic() - started >= config.time_limit - 0.05:
+            # No time left for the search: the greedy timetable stands.
+            stats.first_solution_seconds = first.seconds
+            stats.stopped_by = "time limit"
+            return _finished(instance, greedy, rows, ref, started, trivial_bound, [first],
+                             [(first.seconds, trivial_bound)], stats)
     built = build_model(instance, rows=rows)
     if greedy is not None:
         add_hint(built, greedy)
@@ -183,26 +227,21 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
     if config.max_presolve_iterations is not None:
         params.max_presolve_iterations = config.max_presolve_iterations
 
-    stall = config.stall_seconds if config.stall_seconds is not None else max(5.0, config.time_limit / 3)
-    incumbents = _Incumbents(built.objective.weight, started, stall, on_progress)
-    # Upper bound before any search: every optional event that has a placement at all.
-    trivial_bound = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
-                            if not instance.required[e] and instance.event_items[e].size))
+    incumbents = _Incumbents(built.objective.weight, started, config.stall_seconds, on_progress)
+    incumbents.tie_break_seconds = max(5.0, config.time_limit / 3)
+    if config.lns:
+        incumbents.handover_seconds = config.handover_seconds or max(3.0, config.time_limit / 10)
     incumbents.cap = trivial_bound
     incumbents.bounds.append((round(time.monotonic() - started, 3), trivial_bound))
-    greedy_complete = greedy is not None and all(
-        greedy[e] >= 0 for e in range(len(instance.events)) if instance.required[e] and instance.event_items[e].size)
     greedy_objective = -1
-    if greedy is not None and greedy_complete:
-        # The greedy timetable satisfies every row: it is the first incumbent.
-        greedy_objective = int(built.objective.item_value[greedy[greedy >= 0]].sum())
-        stats.greedy_objective = greedy_objective
-        incumbents.best = greedy_objective
-        incumbents.report(Progress(round(time.monotonic() - started, 3), greedy_objective, trivial_bound))
+    if first is not None and stats.greedy_objective is not None:
+        greedy_objective = incumbents.best = stats.greedy_objective
+        incumbents.history.append(first)
     # GLOP (core rows) closes Hanoi-sized gaps in 0.5 s and takes ~7 s at 126k placements; minutes past that.
     if config.lp_bound and trivial_bound > max(greedy_objective, 0) and instance.n_items <= LP_MAX_PLACEMENTS:
         lp_started = time.monotonic()
-        lp = lp_bound(instance, built.rows, built.objective.item_value, min(10.0, max(0.5, config.time_limit * 0.3)))
+        lp_limit = min(10.0, max(0.5, config.time_limit * 0.3), config.time_limit - (time.monotonic() - started))
+        lp = lp_bound(instance, built.rows, built.objective.item_value, max(0.1, lp_limit))
         stats.lp_seconds = time.monotonic() - lp_started
         stats.lp_bound = lp
         if lp is not None and 0 <= lp < trivial_bound:
@@ -227,7 +266,7 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
     if incumbents.history:
         stats.first_solution_seconds = incumbents.history[0].seconds
     stats.stopped_by = ("optimal" if status == cp_model.OPTIMAL else "stall" if incumbents.stalled
-                        else "cancelled" if incumbents.cancelled
+                        else "cancelled" if incumbents.cancelled else "handed over" if incumbents.handed_over
                         else "infeasible" if status == cp_model.INFEASIBLE else "time limit")
 
     weight = built.objective.weight
@@ -261,6 +300,8 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
                                                               f"try a longer time limit")])
         return SolveResult(timetable, stats, incumbents.history, incumbents.bounds)
 
+    if incumbents.handed_over and bound is not None:
+        chosen = _improve_by_lns(instance, matrix, chosen, bound, config, started, stats, incumbents)
     timetable = timetable_from_placements(instance, chosen, ref, built.rows)
     timetable.status = contract_status  # type: ignore[assignment]
     timetable.bound = bound
@@ -273,6 +314,38 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
         incumbents.bounds.append((round(time.monotonic() - started, 3), bound))
     timetable.solve_seconds = round(time.monotonic() - started, 3)
     return SolveResult(timetable, stats, incumbents.history, incumbents.bounds)
+
+
+def _improve_by_lns(instance: Instance, matrix: RowMatrix, chosen: IntArray, bound: int, config: SolveConfig,
+                    started: float, stats: SolveStats, incumbents: _Incumbents) -> IntArray:
+    """Large-neighbourhood search from ``chosen`` for the rest of the time; its improvements are reported."""
+    offset = time.monotonic() - started
+
+    def reached(objective: int) -> None:
+        incumbents.report(Progress(round(time.monotonic() - started, 3), objective, bound))
+
+    lns_config = LnsConfig(time_limit=config.time_limit - offset, workers=config.workers, seed=config.seed,
+                           stall_seconds=config.stall_seconds, stop=config.stop)
+    ledger = large_neighbourhood_search(instance, matrix, chosen, bound, lns_config, reached)
+    stats.lns_seconds = round(time.monotonic() - started - offset, 3)
+    stats.lns_rounds = ledger.rounds
+    stats.lns_improved = dict(ledger.improved)
+    stats.stopped_by = ("optimal" if ledger.proven else "cancelled" if config.stop and config.stop.is_set()
+                        else "stall" if config.stall_seconds is not None and
+                        time.monotonic() - started < config.time_limit - 0.5 else "time limit")
+    return ledger.best
+
+
+def _finished(instance: Instance, chosen: IntArray, rows: Rows, ref: ScenarioRef, started: float, bound: int,
+              history: list[Progress], bounds: list[tuple[float, int]], stats: SolveStats) -> SolveResult:
+    """The result for a timetable that places every required event, with its proven bound."""
+    timetable = timetable_from_placements(instance, chosen, ref, rows)
+    timetable.bound = bound
+    timetable.status = "optimal" if timetable.objective >= bound else "feasible"
+    if timetable.status == "optimal" and stats.optimal_proven_seconds is None:
+        stats.optimal_proven_seconds = round(time.monotonic() - started, 3)
+    timetable.solve_seconds = round(time.monotonic() - started, 3)
+    return SolveResult(timetable, stats, history, bounds)
 
 
 def _chosen_from_solver(instance: Instance, built: BuiltModel, solver: cp_model.CpSolver) -> IntArray:
@@ -350,91 +423,30 @@ def timetable_from_placements(instance: Instance, chosen: IntArray, ref: Scenari
                      unscheduled=unscheduled)
 
 
-def _solve_day_by_day(instance: Instance, rows: Rows, greedy: IntArray, config: SolveConfig, started: float,
-                      stats: SolveStats, ref: ScenarioRef, on_progress: ProgressHandler | None) -> SolveResult:
-    """Large neighbourhood search by half day: each round frees the events of one half day (and
-    every request not yet placed) on that half day's slots, keeps the rest of the timetable fixed, and
-    lets CP-SAT improve that sub-model from the current timetable. Every sub-model solution is
-    a valid timetable for the whole summit, so the current timetable only ever improves."""
-    grid = instance.grid
-    n_days = len(grid.day_starts)
-    terms_value = np.where(~instance.required[instance.item_event], instance.priority[instance.item_event], 0)
-    current = greedy.copy()
-    trivial = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
-                      if not instance.required[e] and instance.event_items[e].size))
-    history: list[Progress] = []
-    bounds = [(round(time.monotonic() - started, 3), trivial)]
-
-    def value(chosen: IntArray) -> int:
-        return int(terms_value[chosen[chosen >= 0]].sum())
-
-    best = value(current)
-    stats.greedy_objective = best
+def _solve_by_lns_alone(instance: Instance, rows: Rows, matrix: RowMatrix, greedy: IntArray, config: SolveConfig,
+                        started: float, stats: SolveStats, ref: ScenarioRef,
+                        on_progress: ProgressHandler | None) -> SolveResult:
+    """Above ``decompose_above`` placements the whole model does not fit in memory: large-neighbourhood
+    search improves the greedy timetable, each round a sub-model of a few thousand placements."""
+    bound = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
+                    if not instance.required[e] and instance.event_items[e].size))
+    incumbents = _Incumbents(1, started, config.stall_seconds, on_progress)
+    incumbents.bounds.append((round(time.monotonic() - started, 3), bound))
+    complete = not unplaced_required(instance, greedy)
     stats.build_seconds = time.monotonic() - started - stats.compile_seconds
-    history.append(Progress(round(time.monotonic() - started, 3), best, trivial))
-    if on_progress is not None:
-        on_progress(history[-1])
-    # Half days: the sub-models stay small enough for 2 GB at 3,000 requests.
-    local = instance.item_start - grid.day_offset[grid.slot_day[instance.item_start]]
-    half = (local >= (grid.day_slots[grid.slot_day[instance.item_start]] // 2)).astype(np.int64)
-    item_day = grid.slot_day[instance.item_start] * 2 + half
-    n_days *= 2
-    rounds = 0
-    while time.monotonic() - started < config.time_limit - 1.0 and not (config.stop and config.stop.is_set()):
-        day = rounds % n_days
-        rounds += 1
-        keep = np.zeros(instance.n_items, dtype=bool)
-        placed_day = np.full(len(instance.events), -1, dtype=np.int64)
-        placed_day[current >= 0] = item_day[current[current >= 0]]
-        free = (placed_day == day) | (current < 0)
-        keep |= free[instance.item_event] & (item_day == day)
-        fixed = current[(current >= 0) & ~free]
-        keep[fixed] = True
-        sub = instance.restricted(keep)
-        to_full = np.flatnonzero(keep)
-        # A required event whose only placements are elsewhere stays where it is.
-        built = build_model(sub)
-        hint = np.full(len(instance.events), -1, dtype=np.int64)
-        position = np.full(instance.n_items, -1, dtype=np.int64)
-        position[to_full] = np.arange(to_full.size)
-        on = current[current >= 0]
-        hint[current >= 0] = position[on]
-        add_hint(built, hint)
-        solver = cp_model.CpSolver()
-        remaining = config.time_limit - (time.monotonic() - started)
-        solver.parameters.max_time_in_seconds = max(0.5, min(remaining - 0.5, config.time_limit / (2 * n_days)))
-        solver.parameters.num_workers = max(1, config.workers)
-        solver.parameters.random_seed = config.seed + rounds
-        solver.parameters.cp_model_presolve = False  # the hint is complete and feasible: start from it
-        status = solver.solve(built.model)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            continue
-        values = np.fromiter(solver.response_proto.solution, dtype=np.int64)[: sub.n_items].astype(bool)
-        candidate = current.copy()
-        candidate[free] = -1
-        chosen_items = to_full[np.flatnonzero(values)]
-        candidate[instance.item_event[chosen_items]] = chosen_items
-        missing_required = any(candidate[e] < 0 <= current[e] for e in range(len(instance.events))
-                               if instance.required[e])
-        if missing_required or value(candidate) < best:
-            continue
-        current = candidate
-        if value(current) > best:
-            best = value(current)
-            history.append(Progress(round(time.monotonic() - started, 3), best, trivial))
-            if on_progress is not None:
-                on_progress(history[-1])
+    chosen = greedy
+    if complete:
+        value = int(instance.priority[[e for e in range(len(instance.events))
+                                       if greedy[e] >= 0 and not instance.required[e]]].sum())
+        stats.greedy_objective = value
+        incumbents.report(Progress(round(time.monotonic() - started, 3), value, bound))
+        stats.first_solution_seconds = incumbents.history[0].seconds
+        chosen = _improve_by_lns(instance, matrix, greedy, bound, config, started, stats, incumbents)
     stats.search_seconds = time.monotonic() - started - stats.compile_seconds - stats.build_seconds
-    stats.first_solution_seconds = history[0].seconds
-    stats.stopped_by = "cancelled" if config.stop and config.stop.is_set() else "time limit"
-    timetable = timetable_from_placements(instance, current, ref, rows)
-    complete = all(current[e] >= 0 for e in range(len(instance.events))
-                   if instance.required[e] and instance.event_items[e].size)
-    timetable.status = "feasible" if complete else "unknown"
-    timetable.bound = trivial
-    timetable.solve_seconds = round(time.monotonic() - started, 3)
     if not complete:
-        timetable.assignments = []
-        timetable.diagnostics.append(Diagnostic(code="no_solution_in_time",
-                                                message="the required events could not all be placed in time"))
-    return SolveResult(timetable, stats, history, bounds)
+        timetable = Timetable(scenario=ref, status="unknown", objective=0, bound=None,
+                              solve_seconds=round(time.monotonic() - started, 3),
+                              diagnostics=[Diagnostic(code="no_solution_in_time",
+                                                      message="the required events could not all be placed in time")])
+        return SolveResult(timetable, stats, incumbents.history, incumbents.bounds)
+    return _finished(instance, chosen, rows, ref, started, bound, incumbents.history, incumbents.bounds, stats)

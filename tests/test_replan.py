@@ -476,7 +476,7 @@ def test_own_rooms_price_the_room_change_the_pools_hid() -> None:
 def _repairs_on_a_generated_summit(kind: str, label: str,
                                    count: int) -> Iterator[tuple[Timetable, dict[str, Any], ReplanResult]]:
     """On a generated 76-event summit, changes of ``kind`` hitting ``count`` of its assignments (drawn with the
-    seed ``label``), each with the plan before and the repair (changes that make it infeasible left out)."""
+    seed ``label``), each with the plan before and the repair (changes without one left out)."""
     model = generate_scenario(delegations=14, bilaterals=30, days=2, seed=3)
     before = solved(model)
     for target in random.Random(label).sample(before.assignments, count):
@@ -484,7 +484,7 @@ def _repairs_on_a_generated_summit(kind: str, label: str,
         if change is None:
             continue
         result = resolve(model, before, [change], time_limit=3)
-        if result.timetable.status != "infeasible":
+        if result.timetable.status in ("optimal", "feasible"):  # (repairs only)
             yield before, change, result
 
 

@@ -195,7 +195,7 @@ def test_ties_go_to_compact_days_for_vvip_leaders() -> None:
     assert abs((start["y"] - start["x"]).total_seconds()) == 30 * 60  # back to back, no idle gap
 
 
-def test_day_by_day_search_for_very_large_summits_gives_a_valid_timetable() -> None:
+def test_neighbourhood_search_alone_for_very_large_summits_gives_a_valid_timetable() -> None:
     from solver.generate import generate_scenario
     from solver.solve import SolveConfig
 
@@ -204,7 +204,7 @@ def test_day_by_day_search_for_very_large_summits_gives_a_valid_timetable() -> N
     result = solve(model, on_progress=seen.append,
                    config=SolveConfig(time_limit=6, workers=2, decompose_above=0))
     timetable = result.timetable
-    assert timetable.status == "feasible"
+    assert timetable.status in ("feasible", "optimal")  # optimal: every request placed (the trivial bound)
     assert validate_timetable(model, timetable) == []
     assert timetable.objective >= (result.stats.greedy_objective or 0)
     assert [p.objective for p in seen] == sorted(p.objective for p in seen)

@@ -59,7 +59,7 @@ class JobExecutor:
 
         config = SolveConfig(time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
                              workers=int(params["workers"]), seed=int(params["seed"]),  # type: ignore[call-overload]
-                             stop=stop)
+                             stall_seconds=_stall(params), stop=stop)
         result = solve(scenario, on_progress=on_progress, config=config)
         if self.closing.is_set():
             return
@@ -116,3 +116,9 @@ class JobExecutor:
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params["changes"]),  # type: ignore[arg-type]
                              result=summary)
+
+
+def _stall(params: dict[str, object]) -> float | None:
+    """The job's stall_s (jobs queued before it existed have none)."""
+    stall = params.get("stall_s")
+    return float(stall) if isinstance(stall, int | float) else None

@@ -122,7 +122,7 @@ def solve_scenario(scenario_id: str, key: Writer, repo: RepoDep, runner: RunnerD
     row = scenario_or_404(repo, scenario_id)
     stored = version_or_404(repo, scenario_id, version or row.latest_version)
     params = {"time_limit_s": limit, "workers": body.workers or settings.solver_workers, "seed": body.seed,
-              "scenario_version": stored.version}
+              "stall_s": body.stall_s, "scenario_version": stored.version}
     job = repo.create_job("solve", row.id, stored.id, params, key.id)
     runner.submit(job.id)
     response.headers["Location"] = f"/jobs/{job.id}"

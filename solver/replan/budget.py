@@ -14,7 +14,7 @@ SHARES = {
     "keep_most": 0.5,  # a level of the expanding neighbourhood (change, partners, everything)
     "relaxation": 0.6,  # the relaxation around the change's events, when untouched events must move
     "around_relaxation": 0.5,  # the search over the events the relaxation found in the way, from its answer
-    "make_way_chain": 0.15,  # the ejection chain of a displaced event that fits nowhere (no search: a start)
+    "make_way_chain": 0.3,  # the ejection chain of a displaced event that fits nowhere (no search: a start)
     "make_way_around": 0.4,  # the search around what a displaced event's ejection chain moved
     "make_way_whole": 0.8,  # the search over the whole summit from a chain that did not place everything
     "widen_for_freed": 0.5,  # the search again with requests an event's going may let in (its model's build)
@@ -50,11 +50,17 @@ class Budget:
     time_limit: float
     search_end: float
     stop: threading.Event | None
+    # how much slower than its own CPU time this process runs (others' work on the machine): estimates of how long
+    # building a model takes are scaled by it, so that a loaded machine skips what it cannot finish in time
+    slowdown: float = 1.0
 
     @classmethod
-    def of(cls, started: float, time_limit: float, answer_seconds: float, stop: threading.Event | None) -> Budget:
-        """``answer_seconds``: what the answer (rooms, reasons, diff) is expected to take after the searches."""
-        return cls(started, time_limit, started + time_limit - min(0.4 * time_limit, answer_seconds), stop)
+    def of(cls, started: float, time_limit: float, answer_seconds: float, stop: threading.Event | None,
+           slowdown: float = 1.0) -> Budget:
+        """``answer_seconds``: what the answer (rooms, reasons, diff) is expected to take after the searches, on
+        a machine of its own (scaled by ``slowdown``)."""
+        reserve = min(0.4 * time_limit, answer_seconds * slowdown)
+        return cls(started, time_limit, started + time_limit - reserve, stop, slowdown)
 
     @property
     def stopped(self) -> bool:
@@ -74,6 +80,16 @@ class Budget:
 
     def elapsed(self) -> float:
         return round(time.monotonic() - self.started, 3)
+
+
+MAX_SLOWDOWN = 8.0
+
+
+def slowdown_since(wall_start: float, cpu_start: float) -> float:
+    """Wall time over this thread's CPU time since the given moments (1: the machine is this thread's alone)."""
+    cpu = time.thread_time() - cpu_start
+    wall = time.monotonic() - wall_start
+    return min(MAX_SLOWDOWN, max(1.0, wall / cpu)) if cpu > 0.01 else 1.0
 
 
 class Phases:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,7 +14,9 @@ import numpy as np
 
 from solver.changes import AnyChange, apply_changes
 from solver.compile import BoolArray, Instance, compile_scenario
-from solver.replan.budget import Budget, Phases, ReplanConfig
+from solver.model.constraints import all_rows
+from solver.model.rows import Rows
+from solver.replan.budget import Budget, Phases, ReplanConfig, slowdown_since
 from solver.replan.change import freeze, from_now, named_events, opens_capacity, over_capacity
 from solver.replan.plan import PreviousPlan
 from solver.replan.relaxation import RelaxationBeside
@@ -46,6 +49,19 @@ class Context:
     stop: threading.Event | None
     phases: Phases = field(default_factory=Phases)
     beside: RelaxationBeside | None = None  # the relaxation on a worker of its own, while it runs
+    _rows: Rows | None = None
+
+    def build_seconds(self, events: AbstractSet[int] | list[int] | None = None, passes: float = 2.0) -> float:
+        """About how long building a model over these events (None: the whole summit) takes here and now."""
+        placements = (self.instance.n_items if events is None
+                      else sum(int(self.instance.event_items[e].size) for e in events))
+        return passes * placements / PLACEMENTS_PER_SECOND * self.budget.slowdown
+
+    def rows(self) -> Rows:
+        """The whole summit's rows (built once, when a step first needs them)."""
+        if self._rows is None:
+            self._rows = all_rows(self.instance)
+        return self._rows
 
     @property
     def applied(self) -> list[AnyChange]:
@@ -76,7 +92,7 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
             config: ReplanConfig, stop: threading.Event | None) -> Context:
     """Apply the changes (from ``now`` on), pin the past and the freeze window, compile, and see the previous plan
     from the changed summit."""
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.thread_time()
     phases = Phases()
     changed = apply_changes(scenario, as_written)  # (reports a bad change at its place in the list as written)
     changes = from_now(scenario, as_written, now)
@@ -85,7 +101,8 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
         changed = apply_changes(scenario, applied)
     working, frozen = freeze(changed, previous, now, config.freeze_minutes)
     instance = compile_scenario(working)
-    budget = Budget.of(started, config.time_limit, 0.6 + instance.n_items / PLACEMENTS_PER_SECOND, stop)
+    budget = Budget.of(started, config.time_limit, 0.6 + instance.n_items / PLACEMENTS_PER_SECOND, stop,
+                       slowdown_since(started, cpu_started))
     phases.mark("prepare")
     plan = PreviousPlan.of(instance, previous, config.weights)
     cut = over_capacity(changed, previous, applied)

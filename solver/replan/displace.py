@@ -74,13 +74,14 @@ class _Board:
 
 
 def displacing_repair(instance: Instance, plan: PreviousPlan, rows: Rows, hit: AbstractSet[int],
-                      wanted: AbstractSet[int], deadline: float | None = None) -> tuple[IntArray, bool]:
+                      wanted: AbstractSet[int], seconds: float | None = None) -> tuple[IntArray, bool]:
     """A start for the repair searches, and whether it is a whole repair (every ``wanted`` event placed, every
     row within its bound). Every wanted event stays where it was, but the ``hit`` ones, which make way for
-    themselves (the largest first): see the module's docstring. The chain stops at ``deadline``
-    (``time.monotonic()``) with what it has placed."""
+    themselves (the largest first): see the module's docstring. The chain stops after ``seconds`` (counted once
+    the rows are indexed) with what it has placed."""
     placed = {e: item for e, item in plan.keep_item.items() if e not in hit and e in wanted}
     board = _Board.of(instance, rows, placed)
+    deadline = None if seconds is None else time.monotonic() + seconds
     waiting = deque(sorted((e for e in hit & wanted if instance.event_items[e].size),
                            key=lambda e: -len(instance.events[e].participants)))
     pushed: dict[int, int] = {}

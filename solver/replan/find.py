@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 
 from solver.explain import conflicting_required_events
-from solver.model.constraints import all_rows
 from solver.replan.budget import VALUE_CEILING_CAP
 from solver.replan.context import Context
 from solver.replan.displace import displacing_repair
@@ -27,7 +26,6 @@ from solver.replan.search import (
     freed_by,
     greedy_repair,
     keep_most,
-    model_seconds,
     neighbourhood,
     value_ceiling,
 )
@@ -45,8 +43,11 @@ def find(ctx: Context, ledger: Ledger) -> None:
         if ctx.budget.stopped:
             ledger.timed_out = True
             break  # stopped: the repair in hand (if any) stands
-        if ledger.best is not None and ctx.budget.left() <= 0.05 + model_seconds(ctx.instance, free):
-            break  # no time to build and search a wider neighbourhood: the repair found stands
+        if ctx.budget.left() <= 0.05 + ctx.build_seconds(free):
+            # no time to build and search a wider neighbourhood: the repair found stands (without one, the greedy
+            # repair, else the standing timetable)
+            ledger.timed_out = ledger.timed_out or ledger.best is None
+            break
         stage, proven_empty = keep_most(
             ctx.instance, ctx.plan, free, level, max(0.05, ctx.budget.share("keep_most")), ctx.searching(),
             ctx.config.seed, ctx.stop, start=ledger.best.chosen if ledger.best is not None else None,
@@ -79,11 +80,19 @@ def find(ctx: Context, ledger: Ledger) -> None:
             ledger.best = stage
             break
     if ledger.best is None and ctx.beside is not None:
-        ctx.beside.cancel()
+        # The relaxation beside the searches may have met a repair on its way (one where nothing had to step aside):
+        # better than none; it goes on to bound it.
+        found = ctx.beside.so_far(0.0)
+        if found is not None and found.chosen is not None:
+            ledger.best = Stage("conflicts", found.chosen, ctx.plan.kept(found.chosen),
+                                ctx.plan.value_of(ctx.instance, found.chosen), False, 0)
+            ledger.relaxation = found
+        else:
+            ctx.beside.cancel()
     if ledger.best is None and ledger.conflict is None and ledger.timed_out:
         # Not settled in time (or only narrower neighbourhoods proved empty): keep every untouched event and place
         # the others greedily, a repair that moves only what the change broke.
-        ledger.best = greedy_repair(ctx.instance, ctx.plan, ctx.named)
+        ledger.best = greedy_repair(ctx.instance, ctx.plan, ctx.named, ctx.rows())
         ctx.phases.mark("greedy_repair")
 
 
@@ -103,8 +112,9 @@ def make_way(ctx: Context, ledger: Ledger) -> Stage | None:
     from: around what it moved, when it placed everything; else (once the required events near the change are
     seen not to clash on their own) over the whole summit. Beside it (with two workers), the relaxation grows from
     the displaced events: it bounds the least disruption, and its own repair is taken when it proves it."""
-    start, whole = displacing_repair(ctx.instance, ctx.plan, all_rows(ctx.instance), ctx.hit, set(ctx.wanted),
-                                     time.monotonic() + ctx.budget.share("make_way_chain"))
+    rows = ctx.rows()
+    start, whole = displacing_repair(ctx.instance, ctx.plan, rows, ctx.hit, set(ctx.wanted),
+                                     ctx.budget.share("make_way_chain"))
     ctx.phases.mark("displacing_repair")
     if not whole and required_conflict(ctx, ledger, "change"):
         return None
@@ -115,6 +125,8 @@ def make_way(ctx: Context, ledger: Ledger) -> Stage | None:
     else:
         free = neighbourhood(ctx.instance, ctx.plan, ctx.named, "everything", ctx.candidates)
         level, seconds = "everything", ctx.budget.share("make_way_whole")
+        if ctx.budget.left() <= 0.3 + ctx.build_seconds(free):
+            return None  # no time to build the whole summit's model
     stage, _ = keep_most(ctx.instance, ctx.plan, free, level, seconds, ctx.searching(), ctx.config.seed,
                          ctx.interrupted(), start=start, keep_all=ctx.wanted, more_to_gain=False, named=ctx.named)
     ctx.phases.mark(f"keep_most_{level}")
@@ -147,7 +159,7 @@ def relax_at_change(ctx: Context, ledger: Ledger) -> Stage | None:
     if settled is not None:
         return settled
     found = ledger.relaxation
-    if found is None or found.answer is None or ctx.budget.left() <= 0.3 + model_seconds(ctx.instance, found.group):
+    if found is None or found.answer is None or ctx.budget.left() <= 0.3 + ctx.build_seconds(found.group):
         return None
     around, _ = keep_most(ctx.instance, ctx.plan, found.group | ctx.named, "conflicts",
                           ctx.budget.share("around_relaxation"), ctx.searching(), ctx.config.seed, ctx.stop,
@@ -161,7 +173,7 @@ def widen_for_freed(ctx: Context, missing: list[int], free: set[int]) -> bool:
     needs it. True (look again with those) when there are such requests and time to search them."""
     freed = freed_by(ctx.instance, ctx.plan, [e for e in missing if ctx.plan.scheduled_mask[e]]) \
         - ctx.candidates - ctx.named
-    if freed and model_seconds(ctx.instance, free | freed) < ctx.budget.share("widen_for_freed"):
+    if freed and ctx.build_seconds(free | freed) < ctx.budget.share("widen_for_freed"):
         ctx.candidates |= freed
         return True
     return False

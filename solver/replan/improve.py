@@ -25,9 +25,7 @@ from solver.replan.ledger import Ledger
 from solver.replan.proof import BudgetLadder, disruption_lp
 from solver.replan.relaxation import Relaxation
 from solver.replan.search import (
-    PLACEMENTS_PER_SECOND,
     build_neighbourhood,
-    model_seconds,
     move_least,
     neighbourhood,
     swappers,
@@ -66,7 +64,7 @@ def relaxation_bound(ctx: Context, ledger: Ledger) -> None:
     keeps every wanted event and is not proven yet."""
     assert ledger.best is not None
     if (ledger.keeps_wanted and not ledger.settled and not ledger.relaxed and ledger.best.level != "everything"
-            and ctx.budget.left() > 0.3 + model_seconds(ctx.instance, ctx.hit)):
+            and ctx.budget.left() > 0.3 + ctx.build_seconds(ctx.hit)):
         ledger.relaxed = True
         ledger.relaxation = relax(ctx, ctx.budget.share("relaxation"), target=ledger.disruption)
         ctx.phases.mark("relaxation")
@@ -124,7 +122,7 @@ def first_climb(ctx: Context, ledger: Ledger) -> None:
 def search_around(ctx: Context, ledger: Ledger) -> None:
     """A cheaper repair often moves an event beside the change: it gives up its room to a displaced one and takes
     another at its time, or (after a resource cut) another user of the resource moves."""
-    if ledger.settled or not ledger.around or ctx.budget.left() <= 0.3 + model_seconds(ctx.instance, ledger.around):
+    if ledger.settled or not ledger.around or ctx.budget.left() <= 0.3 + ctx.build_seconds(ledger.around):
         return
     assert ledger.least is not None
     frame = build_neighbourhood(ctx.instance, ctx.plan, ledger.around, ctx.named,
@@ -173,7 +171,7 @@ def lp_bound(ctx: Context, ledger: Ledger) -> None:
     assert best is not None and least is not None
     ledger.proven = ledger.settled or (least.optimal and best.level == "everything")
     if (ledger.proven or not least.optimal or best.level == "everything" or n > LP_MAX_PLACEMENTS
-            or ctx.budget.left() <= 0.3 + 3 * n / PLACEMENTS_PER_SECOND):
+            or ctx.budget.left() <= 0.3 + ctx.build_seconds(passes=3)):
         return
     ledger.tried_lp = True
     relaxed_lower = disruption_lp(ctx.instance, ctx.plan, best.value, ctx.budget.left())
@@ -185,13 +183,13 @@ def lp_bound(ctx: Context, ledger: Ledger) -> None:
 
 def whole_summit_proof(ctx: Context, ledger: Ledger) -> None:
     """Improve (or prove) on the whole summit, from the repair just found, when nothing else tried to."""
-    best, least, n = ledger.best, ledger.least, ctx.instance.n_items
+    best, least = ledger.best, ledger.least
     assert best is not None and least is not None
     ledger.whole_bound = least.bound if best.level == "everything" else 0
     seconds = min(ctx.config.proof_seconds, ctx.budget.left())
     tried_budget = ledger.ladder is not None and ledger.ladder.tried
     if (not ledger.proven and not ledger.tried_lp and not tried_budget and best.level != "everything"
-            and seconds > 0.2 + 2 * n / PLACEMENTS_PER_SECOND):
+            and seconds > 0.2 + ctx.build_seconds()):
         everything = set(range(len(ctx.instance.events)))
         whole = move_least(ctx.instance, ctx.plan, least, seconds, ctx.config.workers, ctx.config.seed,
                            frame=build_neighbourhood(ctx.instance, ctx.plan, everything), stop=ctx.stop)

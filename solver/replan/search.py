@@ -279,11 +279,12 @@ def value_ceiling(instance: Instance, plan: PreviousPlan, named: set[int], missi
     return outside + int(math.floor(solver.best_objective_bound + 1e-6))
 
 
-def greedy_repair(instance: Instance, plan: PreviousPlan, named: set[int]) -> Stage | None:
+def greedy_repair(instance: Instance, plan: PreviousPlan, named: set[int], rows: Rows | None = None) -> Stage | None:
     """When the searches ran out of time without a repair: keep every untouched event where it was and
-    place the others greedily. None if a required event finds no place (the explanation then says why)."""
+    place the others greedily (on ``rows``, the whole summit's, when already built). None if a required event
+    finds no place."""
     fixed = {e: item for e, item in plan.keep_item.items() if e not in named}
-    chosen = greedy_placements(instance, all_rows(instance), fixed)
+    chosen = greedy_placements(instance, rows if rows is not None else all_rows(instance), fixed)
     if any(instance.required[e] and chosen[e] < 0 for e in range(len(instance.events))):
         return None
     return Stage("greedy", chosen, plan.kept(chosen), plan.value_of(instance, chosen), False, 0)

@@ -97,7 +97,7 @@ def explain_with_changes(scenario: Scenario, changes: list[tuple[AnyChange, AnyC
     levers = [text for text, edit in _levers(working, applied, members, events)
               if time.monotonic() < deadline and _possible(working, events, edit)]
     caused = "; ".join(f"{describe_change(scenario, changes[i][0])} (change {i + 1})" for i in members)
-    message = (f"{caused}: " if caused else "") + conflict.message.rstrip(".") + _limits(working, events) + "."
+    message = (f"{caused}: " if caused else "") + conflict.message.rstrip(".") + _limits(scenario, events) + "."
     if levers:
         message += " It becomes possible if " + "; or if ".join(levers) + "."
     elif members:
@@ -107,15 +107,16 @@ def explain_with_changes(scenario: Scenario, changes: list[tuple[AnyChange, AnyC
     return Diagnostic(code=conflict.code, message=message, events=events, participants=people, rooms=conflict.rooms)
 
 
-def _limits(working: Scenario, events: list[str]) -> str:
-    """The time limits of the conflicting events, as a planner would quote them."""
+def _limits(scenario: Scenario, events: list[str]) -> str:
+    """The time limits the planner set on the conflicting events (not the freeze window's), as they would quote
+    them."""
     limits = []
-    for event in working.events:
+    for event in scenario.events:
         if event.id in events:
             if event.earliest is not None:
-                limits.append(f"{event.id} may not start before {working.localise(event.earliest):%H:%M on %d %b}")
+                limits.append(f"{event.id} may not start before {scenario.localise(event.earliest):%H:%M on %d %b}")
             if event.latest_end is not None:
-                limits.append(f"{event.id} must end by {working.localise(event.latest_end):%H:%M on %d %b}")
+                limits.append(f"{event.id} must end by {scenario.localise(event.latest_end):%H:%M on %d %b}")
     return ("; " + "; ".join(limits)) if limits else ""
 
 

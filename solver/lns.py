@@ -1,0 +1,355 @@
+"""Large-neighbourhood search: improve a timetable one piece of the summit at a time.
+
+At every size where CP-SAT cannot solve the whole model to the end (a few hundred requests
+and up), the timetable improves fastest by freeing a part of it that a planner would
+recognise, and letting CP-SAT re-plan that part exactly while the rest stays put:
+
+* ``leader_day``: one leader's day, with the meetings they are still missing and their
+  partners' events that day (a meeting needs both sides free);
+* ``delegation_day``: the same for a whole delegation;
+* ``pool_half_day``: one pool of rooms over a morning or an afternoon;
+* ``time_window``: two hours or so across all rooms;
+* ``worst_requests``: the most valuable requests still out, and the events of their
+  participants on one day.
+
+The loop is the ``alns`` package's: each neighbourhood is a destroy operator, the CP-SAT
+solve of the sub-model (:mod:`solver.model.submodel`) the repair operator, a roulette wheel
+learns which neighbourhoods pay, hill climbing keeps the best timetable. A sub-model's
+solution is a timetable of the whole summit that keeps every rule, so the timetable only
+ever improves. Stops at the time limit, at the proven bound, when asked to, or (only if
+asked) after ``stall_seconds`` without improvement.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from alns import ALNS
+from alns.accept import HillClimbing
+from alns.select import RouletteWheel
+
+from solver.compile import Instance
+from solver.model.rows import BoolArray, IntArray
+from solver.model.submodel import RowMatrix, build_submodel, solve_submodel
+
+# How each round's time is shared out: a round gets at most ``round`` of the LNS time
+# (and at most LnsConfig.round_seconds), so that every neighbourhood is tried many times.
+BUDGET_SHARES: dict[str, float] = {"round": 0.08}
+
+
+@dataclass
+class LnsConfig:
+    time_limit: float  # seconds for the whole search
+    workers: int = 2
+    seed: int = 0
+    round_seconds: float = 3.0  # most a round's CP-SAT solve may take
+    max_free_placements: int = 6_000  # a neighbourhood's sub-model stays this small (measured: rounds of ~1 s)
+    stall_seconds: float | None = None  # stop after this long without improvement (only if set)
+    max_rounds: int | None = None  # for tests: a fixed number of rounds...
+    deterministic_round: float | None = None  # ...each with a deterministic limit
+    stop: threading.Event | None = None
+
+
+@dataclass
+class LnsLedger:
+    """What the search has: the best timetable, its value, the bound, and which neighbourhoods paid."""
+
+    best: IntArray
+    objective: int
+    bound: int
+    started: float
+    history: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, objective)
+    rounds: int = 0
+    last_improvement: float = 0.0
+    tried: dict[str, int] = field(default_factory=dict)
+    improved: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def proven(self) -> bool:
+        return self.objective >= self.bound
+
+
+@dataclass
+class Neighbourhood:
+    name: str
+    events: IntArray  # events whose placement is freed (placed ones and requests still out)
+    region: BoolArray | None  # placements they may take (None: any of theirs)
+
+
+@dataclass
+class Context:
+    """What the neighbourhoods look at, computed once."""
+
+    instance: Instance
+    matrix: RowMatrix
+    item_value: IntArray
+    item_day: IntArray
+    item_half: IntArray  # half day: 2 * day + (afternoon)
+    person_events: list[IntArray]
+    delegation_people: list[IntArray]
+
+    @classmethod
+    def of(cls, instance: Instance, matrix: RowMatrix) -> Context:
+        grid = instance.grid
+        day = grid.slot_day[instance.item_start]
+        local = instance.item_start - grid.day_offset[day]
+        half = 2 * day + (local >= grid.day_slots[day] // 2)
+        value = np.where(~instance.required[instance.item_event], instance.priority[instance.item_event], 0)
+        people: list[list[int]] = [[] for _ in instance.scenario.participants]
+        for event, members in enumerate(instance.event_participants):
+            for person in members.tolist():
+                people[person].append(event)
+        delegations: dict[str, list[int]] = {}
+        for p, person in enumerate(instance.scenario.participants):
+            delegations.setdefault(person.delegation or person.id, []).append(p)
+        return cls(instance, matrix, value.astype(np.int64), day.astype(np.int64), half.astype(np.int64),
+                   [np.asarray(e, dtype=np.int64) for e in people],
+                   [np.asarray(p, dtype=np.int64) for p in delegations.values()])
+
+    def day_of(self, chosen: IntArray) -> IntArray:
+        """Day of each event's placement (-1 if out)."""
+        out = np.full(chosen.size, -1, dtype=np.int64)
+        out[chosen >= 0] = self.item_day[chosen[chosen >= 0]]
+        return out
+
+    def missing_value(self, chosen: IntArray) -> npt.NDArray[np.float64]:
+        """Per event: its priority if it is an optional request still out, else 0."""
+        out = np.where((chosen < 0) & ~self.instance.required, self.instance.priority, 0).astype(np.float64)
+        has_items = np.asarray([items.size > 0 for items in self.instance.event_items])
+        return out * has_items
+
+
+# --------------------------------------------------------------------------------------
+# Neighbourhoods (destroy operators)
+# --------------------------------------------------------------------------------------
+
+
+def _people_day(ctx: Context, chosen: IntArray, people: IntArray, day: int, name: str) -> Neighbourhood:
+    """These people's events on ``day``, their requests still out, and the partners' events that day."""
+    events = np.unique(np.concatenate([ctx.person_events[p] for p in people] + [np.zeros(0, dtype=np.int64)]))
+    day_of = ctx.day_of(chosen)
+    missing = events[(chosen[events] < 0) & (ctx.missing_value(chosen)[events] > 0)]
+    partners = np.unique(np.concatenate([ctx.instance.event_participants[e] for e in missing]
+                                        + [people.astype(np.int64)]))
+    around = np.concatenate([ctx.person_events[p] for p in partners] + [np.zeros(0, dtype=np.int64)])
+    placed_that_day = np.unique(around[day_of[around] == day])
+    return Neighbourhood(name, np.union1d(placed_that_day, missing), ctx.item_day == day)
+
+
+def _weighted_pick(rng: np.random.Generator, weights: npt.NDArray[np.float64]) -> int:
+    weights = weights + 1e-9
+    return int(rng.choice(weights.size, p=weights / weights.sum()))
+
+
+def leader_day(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Neighbourhood:
+    """One leader's day, picked by the value of the meetings they are still missing."""
+    missing = ctx.missing_value(chosen)
+    weights = np.asarray([missing[events].sum() + 0.1 for events in ctx.person_events])
+    person = _weighted_pick(rng, weights)
+    day = int(rng.integers(len(ctx.instance.grid.day_starts)))
+    return _people_day(ctx, chosen, np.asarray([person]), day, "leader_day")
+
+
+def delegation_day(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Neighbourhood:
+    """One delegation's day, picked by the value of its requests still out."""
+    missing = ctx.missing_value(chosen)
+    weights = np.asarray([sum(missing[ctx.person_events[p]].sum() for p in people) + 0.1
+                          for people in ctx.delegation_people])
+    delegation = _weighted_pick(rng, weights)
+    day = int(rng.integers(len(ctx.instance.grid.day_starts)))
+    return _people_day(ctx, chosen, ctx.delegation_people[delegation], day, "delegation_day")
+
+
+def pool_half_day(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Neighbourhood:
+    """One pool of rooms over a morning or an afternoon, and the requests that could use it then."""
+    instance = ctx.instance
+    pool = _weighted_pick(rng, instance.pool_size.astype(np.float64))
+    half = int(rng.integers(2 * len(instance.grid.day_starts)))
+    region = (instance.item_pool == pool) & (ctx.item_half == half)
+    return _region_neighbourhood(ctx, chosen, region, "pool_half_day")
+
+
+def time_window(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Neighbourhood:
+    """About an hour and a half (an eighth of a day, at least an hour) across all rooms."""
+    grid = ctx.instance.grid
+    day = int(rng.integers(len(grid.day_starts)))
+    width = max(grid.slots_for(60), int(grid.day_slots[day]) // 8)
+    first = int(grid.day_offset[day]) + int(rng.integers(max(1, int(grid.day_slots[day]) - width + 1)))
+    region = (ctx.instance.item_start >= first) & (ctx.instance.item_end <= first + width)
+    return _region_neighbourhood(ctx, chosen, region, "time_window")
+
+
+def worst_requests(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Neighbourhood:
+    """A few of the most valuable requests still out, and their participants' events on one day."""
+    missing = ctx.missing_value(chosen)
+    out = np.flatnonzero(missing > 0)
+    day = int(rng.integers(len(ctx.instance.grid.day_starts)))
+    if out.size == 0:
+        return time_window(ctx, chosen, rng)
+    top = out[np.argsort(-missing[out] + rng.random(out.size), kind="stable")][: max(3, out.size // 10)]
+    picked = rng.choice(top, size=min(3, top.size), replace=False)
+    people = np.unique(np.concatenate([ctx.instance.event_participants[e] for e in picked]))
+    around = _people_day(ctx, chosen, people, day, "worst_requests")
+    return Neighbourhood("worst_requests", np.union1d(around.events, picked), around.region)
+
+
+def _region_neighbourhood(ctx: Context, chosen: IntArray, region: BoolArray, name: str) -> Neighbourhood:
+    """Events placed in the region, and requests still out that have a placement in it."""
+    placed = chosen[chosen >= 0]
+    inside = ctx.instance.item_event[placed[region[placed]]]
+    missing = ctx.missing_value(chosen)
+    candidates = np.unique(ctx.instance.item_event[region])
+    return Neighbourhood(name, np.union1d(inside, candidates[missing[candidates] > 0]), region)
+
+
+NEIGHBOURHOODS: tuple[Callable[[Context, IntArray, np.random.Generator], Neighbourhood], ...] = (
+    leader_day, delegation_day, pool_half_day, time_window, worst_requests,
+)
+
+
+# --------------------------------------------------------------------------------------
+# Repair: CP-SAT on the freed part
+# --------------------------------------------------------------------------------------
+
+
+def free_placements(ctx: Context, chosen: IntArray, hood: Neighbourhood, cap: int,
+                    rng: np.random.Generator) -> tuple[IntArray, IntArray]:
+    """(the freed events, their placements in the sub-model), at most ``cap`` placements: the placed
+    events first (each keeps at least its own placement), then requests still out at random."""
+    instance = ctx.instance
+    placed = hood.events[chosen[hood.events] >= 0]
+    out = rng.permutation(hood.events[chosen[hood.events] < 0])
+    kept: list[int] = []
+    pieces: list[IntArray] = []
+    total = 0
+    for event in np.concatenate([placed, out]).tolist():
+        items = instance.event_items[event]
+        if hood.region is not None:
+            items = items[hood.region[items]]
+        if chosen[event] >= 0:
+            items = np.union1d(items, [chosen[event]])
+        if total + items.size > cap and (chosen[event] < 0 or total > 0) and kept:
+            if chosen[event] >= 0:
+                items = np.asarray([chosen[event]], dtype=np.int64)  # it may still stay where it is
+            else:
+                continue
+        kept.append(event)
+        pieces.append(items.astype(np.int64))
+        total += items.size
+    if not pieces:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.asarray(kept, dtype=np.int64), np.unique(np.concatenate(pieces))
+
+
+def improve(ctx: Context, chosen: IntArray, hood: Neighbourhood, config: LnsConfig, seconds: float,
+            rng: np.random.Generator) -> IntArray | None:
+    """The timetable with the neighbourhood re-planned by CP-SAT, or None if it found nothing better."""
+    events, free = free_placements(ctx, chosen, hood, config.max_free_placements, rng)
+    if free.size == 0:
+        return None
+    freed = np.zeros(chosen.size, dtype=bool)
+    freed[events] = True
+    held = chosen[(chosen >= 0) & ~freed]
+    now = chosen[events][chosen[events] >= 0]
+    sub = build_submodel(ctx.instance, ctx.matrix, free, held, ctx.item_value, hint_on=now)
+    if sub is None:
+        return None
+    _, placed = solve_submodel(sub, config.workers, int(rng.integers(2**31)), seconds, config.deterministic_round,
+                               presolve=False)
+    if placed is None:
+        return None
+    before = int(ctx.item_value[now].sum())
+    if int(ctx.item_value[placed].sum()) <= before:
+        return None  # ties keep the timetable as it is (its tie-breakers were optimised by the full model)
+    candidate = chosen.copy()
+    candidate[events] = -1
+    candidate[ctx.instance.item_event[placed]] = placed
+    return candidate
+
+
+# --------------------------------------------------------------------------------------
+# The loop (alns)
+# --------------------------------------------------------------------------------------
+
+
+class _State:
+    """A timetable as the alns loop sees it (it minimises, so the objective is negated)."""
+
+    def __init__(self, chosen: IntArray, value: int, hood: Neighbourhood | None = None) -> None:
+        self.chosen = chosen
+        self.value = value
+        self.hood = hood
+
+    def objective(self) -> float:
+        return -float(self.value)
+
+
+class _Stop:
+    """Stops at the time limit, at the bound, when asked, after the rounds (tests) or on a stall if set."""
+
+    def __init__(self, config: LnsConfig, ledger: LnsLedger) -> None:
+        self.config, self.ledger = config, ledger
+
+    def __call__(self, rng: np.random.Generator, best: _State, current: _State) -> bool:
+        config, ledger = self.config, self.ledger
+        now = time.monotonic() - ledger.started
+        stalled = config.stall_seconds is not None and now - ledger.last_improvement > config.stall_seconds
+        return (ledger.proven or stalled or (config.stop is not None and config.stop.is_set())
+                or (config.max_rounds is not None and ledger.rounds >= config.max_rounds)
+                or (config.max_rounds is None and now >= config.time_limit - 0.2))
+
+
+def large_neighbourhood_search(instance: Instance, matrix: RowMatrix, chosen: IntArray, bound: int,
+                               config: LnsConfig,
+                               on_improvement: Callable[[int], None] | None = None) -> LnsLedger:
+    """Improve ``chosen`` (every required event placed) until the time limit; returns the ledger."""
+    ctx = Context.of(instance, matrix)
+    value = int(ctx.item_value[chosen[chosen >= 0]].sum())
+    ledger = LnsLedger(chosen.copy(), value, bound, time.monotonic())
+    ledger.history.append((0.0, value))
+    if ledger.proven or config.time_limit <= 0.5 and config.max_rounds is None:
+        return ledger
+    rng = np.random.default_rng(config.seed)
+    search = ALNS(rng)
+    for neighbourhood in NEIGHBOURHOODS:
+        search.add_destroy_operator(_destroy(ctx, neighbourhood), name=neighbourhood.__name__)
+    search.add_repair_operator(_repair(ctx, config, ledger, on_improvement), name="cp_sat")
+    select = RouletteWheel([25, 5, 1, 0.5], 0.8, len(NEIGHBOURHOODS), 1)
+    search.iterate(_State(chosen.copy(), value), select, HillClimbing(), _Stop(config, ledger))
+    return ledger
+
+
+def _destroy(ctx: Context, neighbourhood: Callable[[Context, IntArray, np.random.Generator], Neighbourhood],
+             ) -> Callable[[_State, np.random.Generator], _State]:
+    def destroy(state: _State, rng: np.random.Generator) -> _State:
+        return _State(state.chosen, state.value, neighbourhood(ctx, state.chosen, rng))
+    return destroy
+
+
+def _repair(ctx: Context, config: LnsConfig, ledger: LnsLedger,
+            on_improvement: Callable[[int], None] | None) -> Callable[[_State, np.random.Generator], _State]:
+    def repair(state: _State, rng: np.random.Generator) -> _State:
+        assert state.hood is not None
+        ledger.rounds += 1
+        name = state.hood.name
+        ledger.tried[name] = ledger.tried.get(name, 0) + 1
+        remaining = config.time_limit - (time.monotonic() - ledger.started)
+        seconds = max(0.05, min(config.round_seconds, BUDGET_SHARES["round"] * config.time_limit, remaining - 0.1))
+        better = improve(ctx, state.chosen, state.hood, config, seconds, rng)
+        if better is None:
+            return _State(state.chosen, state.value)
+        value = int(ctx.item_value[better[better >= 0]].sum())
+        if value > ledger.objective:
+            ledger.best, ledger.objective = better, value
+            ledger.last_improvement = time.monotonic() - ledger.started
+            ledger.history.append((round(ledger.last_improvement, 3), value))
+            ledger.improved[name] = ledger.improved.get(name, 0) + 1
+            if on_improvement is not None:
+                on_improvement(value)
+        return _State(better, value)
+    return repair

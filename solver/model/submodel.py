@@ -1,0 +1,153 @@
+"""A CP-SAT model over part of the placements, the rest of the timetable held fixed.
+
+The repair of the greedy start (required events alone) and the large-neighbourhood search
+(:mod:`solver.lns`) both solve the same rows as the whole model, but only over a few
+placements: the *free* ones. Every other placement is a constant: on if it is in the
+timetable held fixed, else off. A row then keeps its free terms, and its bound drops by
+the load of the fixed placements that are on. Rows come from the whole model once
+(:class:`RowMatrix`), so a sub-model costs only the rows it touches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from solver.compile import Instance
+from solver.model.rows import IntArray, RowIndex, Rows
+
+
+def concat_ranges(first: IntArray, counts: IntArray) -> IntArray:
+    """The integers of the ranges [first[k], first[k] + counts[k]), one after the other."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.arange(total, dtype=np.int64) + np.repeat(first - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+
+
+@dataclass(frozen=True)
+class RowMatrix:
+    """The model's rows in compressed form: row r is ``item[start[r]:start[r+1]]`` with ``coef``,
+    and ``by_item`` finds the rows of a placement."""
+
+    start: IntArray
+    item: IntArray
+    coef: IntArray
+    upper: IntArray
+    by_item: RowIndex
+
+    @classmethod
+    def of(cls, rows: Rows, n_items: int, by_item: RowIndex | None = None) -> RowMatrix:
+        lengths = np.asarray([r.size for r in rows.items], dtype=np.int64)
+        start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        item = np.concatenate(rows.items).astype(np.int64) if len(rows) else np.zeros(0, dtype=np.int64)
+        coef = np.concatenate(rows.coefs).astype(np.int64) if len(rows) else np.zeros(0, dtype=np.int64)
+        return cls(start, item, coef, np.asarray(rows.upper, dtype=np.int64),
+                   by_item or RowIndex.of(rows, n_items))
+
+    def rows_of(self, items: IntArray) -> IntArray:
+        """Rows in which any of ``items`` appears."""
+        bounds = self.by_item.item_bounds
+        return np.unique(self.by_item.entry_row[concat_ranges(bounds[items], bounds[items + 1] - bounds[items])])
+
+
+@dataclass
+class SubModel:
+    model: cp_model.CpModel
+    items: IntArray  # variable k of the model is placement items[k] of the instance
+    events: IntArray  # events with a free placement
+
+
+def build_submodel(instance: Instance, matrix: RowMatrix, free: IntArray, fixed_on: IntArray,
+                   item_value: IntArray | None = None, hint_on: IntArray | None = None) -> SubModel | None:
+    """The model over the ``free`` placements (sorted, unique), with ``fixed_on`` (placements of
+    other events, kept) as constants; None if the fixed part already breaks a row.
+
+    Each event with a free placement takes at most one (exactly one if required); an event whose
+    placements are not free is off unless fixed. ``item_value`` is maximised; ``hint_on`` is hinted."""
+    model = cp_model.CpModel()
+    proto = model.proto
+    for _ in range(free.size):
+        proto.variables.add().domain.extend([0, 1])
+    position = np.full(instance.n_items, -1, dtype=np.int64)
+    position[free] = np.arange(free.size)
+    events = instance.item_event[free]
+    order = np.argsort(events, kind="stable")
+    cuts = np.concatenate([[0], np.flatnonzero(np.diff(events[order])) + 1, [order.size]]).tolist()
+    event_ids = np.unique(events)
+    members = order.tolist()
+    for event, begin, end in zip(event_ids.tolist(), cuts[:-1], cuts[1:], strict=True):
+        constraint = proto.constraints.add()
+        constraint.linear.vars.extend(members[begin:end])
+        constraint.linear.coeffs.extend([1] * (end - begin))
+        constraint.linear.domain.extend([1 if instance.required[event] else 0, 1])
+    if not _add_rows(proto, matrix, free, fixed_on, position):
+        return None
+    if item_value is not None:
+        valued = np.flatnonzero(item_value[free])
+        if valued.size:
+            proto.objective.vars.extend(valued.tolist())
+            proto.objective.coeffs.extend((-item_value[free][valued]).tolist())
+            proto.objective.scaling_factor = -1.0
+    if hint_on is not None:
+        on = np.zeros(free.size, dtype=np.int64)
+        on[position[hint_on[position[hint_on] >= 0]]] = 1
+        proto.solution_hint.vars.extend(range(free.size))
+        proto.solution_hint.values.extend(on.tolist())
+    return SubModel(model, free, event_ids)
+
+
+def _add_rows(proto: object, matrix: RowMatrix, free: IntArray, fixed_on: IntArray, position: IntArray) -> bool:
+    """Each row touching a free placement, with the fixed placements' load taken off its bound."""
+    rows = matrix.rows_of(free)
+    if rows.size == 0:
+        return True
+    counts = matrix.start[rows + 1] - matrix.start[rows]
+    entries = concat_ranges(matrix.start[rows], counts)
+    owner = np.repeat(np.arange(rows.size), counts)
+    item, coef = matrix.item[entries], matrix.coef[entries]
+    is_on = np.zeros(position.size, dtype=bool)
+    is_on[fixed_on] = True
+    fixed_load = np.bincount(owner, weights=np.where(is_on[item], coef, 0), minlength=rows.size).astype(np.int64)
+    var = position[item]
+    mine = var >= 0
+    upper = matrix.upper[rows] - fixed_load
+    positive = np.bincount(owner[mine], weights=np.maximum(coef[mine], 0), minlength=rows.size)
+    negative = np.bincount(owner[mine], weights=np.minimum(coef[mine], 0), minlength=rows.size).astype(np.int64)
+    if (negative > upper).any():
+        return False
+    binding = positive > upper  # rows the free placements can break
+    keep = mine & binding[owner]
+    owner, var, coef = owner[keep], var[keep], coef[keep]
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(owner)) + 1, [owner.size]]).tolist()
+    row_ids = owner[bounds[:-1]].tolist() if owner.size else []
+    lows, highs = negative[row_ids].tolist(), upper[row_ids].tolist()
+    variables, weights = var.tolist(), coef.tolist()  # slicing lists beats numpy views here
+    constraints = proto.constraints  # type: ignore[attr-defined]
+    for k in range(len(row_ids)):
+        constraint = constraints.add()
+        constraint.linear.vars.extend(variables[bounds[k]:bounds[k + 1]])
+        constraint.linear.coeffs.extend(weights[bounds[k]:bounds[k + 1]])
+        constraint.linear.domain.extend([lows[k], highs[k]])
+    return True
+
+
+def solve_submodel(sub: SubModel, workers: int, seed: int, time_limit: float,
+                   deterministic_limit: float | None = None, presolve: bool = True) -> tuple[Any, IntArray | None]:
+    """(CP-SAT status, chosen free placements or None)."""
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = max(1, workers)
+    params.random_seed = seed
+    params.max_time_in_seconds = max(0.05, time_limit)
+    if deterministic_limit is not None:
+        params.max_deterministic_time = deterministic_limit
+    params.cp_model_presolve = presolve
+    status = solver.solve(sub.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return status, None
+    values = np.fromiter(solver.response_proto.solution, dtype=np.int64)[: sub.items.size].astype(bool)
+    return status, sub.items[values]

@@ -1,0 +1,82 @@
+"""Large-neighbourhood search: each neighbourhood frees a recognisable part of the summit, each
+round keeps every rule, and the timetable only improves. Deterministic: one worker, a fixed
+number of rounds, each with CP-SAT's deterministic limit (the wall limit is far away)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from solver import lns
+from solver.compile import compile_scenario
+from solver.generate import generate_scenario
+from solver.model.constraints import all_rows
+from solver.model.greedy import greedy_placements, unplaced_required
+from solver.model.submodel import RowMatrix
+from solver.solve import timetable_from_placements
+from solver.timetable import ScenarioRef
+from solver.validate import validate_timetable
+
+
+@pytest.fixture(scope="module")
+def summit():
+    scenario = generate_scenario(30, 160, 2, seed=4)
+    instance = compile_scenario(scenario)
+    rows = all_rows(instance)
+    matrix = RowMatrix.of(rows, instance.n_items)
+    chosen = greedy_placements(instance, rows, index=matrix.by_item)
+    assert not unplaced_required(instance, chosen)
+    return scenario, instance, rows, matrix, chosen
+
+
+def value(instance, chosen) -> int:
+    return int(sum(int(instance.priority[e]) for e in range(len(instance.events))
+                   if chosen[e] >= 0 and not instance.required[e]))
+
+
+@pytest.mark.parametrize("neighbourhood", lns.NEIGHBOURHOODS, ids=lambda n: n.__name__)
+def test_each_neighbourhood_frees_events_and_keeps_their_own_places_open(summit, neighbourhood) -> None:
+    _, instance, _, matrix, chosen = summit
+    ctx = lns.Context.of(instance, matrix)
+    hood = neighbourhood(ctx, chosen, np.random.default_rng(3))
+    assert hood.events.size > 0
+    events, free = lns.free_placements(ctx, chosen, hood, 2_000, np.random.default_rng(3))
+    assert free.size <= 2_000 + (chosen[events] >= 0).sum()  # placed events may keep their own place
+    assert set(instance.item_event[free].tolist()) <= set(events.tolist())
+    placed = chosen[events][chosen[events] >= 0]
+    assert np.isin(placed, free).all()  # the current timetable is one answer of the sub-model
+
+
+def test_the_search_keeps_every_rule_and_only_improves(summit) -> None:
+    scenario, instance, rows, matrix, chosen = summit
+    start = value(instance, chosen)
+    config = lns.LnsConfig(time_limit=1_000.0, workers=1, seed=2, max_rounds=6, deterministic_round=0.2)
+    ledger = lns.large_neighbourhood_search(instance, matrix, chosen, 10**9, config)
+    assert ledger.rounds == 6
+    assert ledger.objective == value(instance, ledger.best) >= start
+    assert [v for _, v in ledger.history] == sorted(v for _, v in ledger.history)
+    ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
+    assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []
+
+
+def test_the_search_stops_at_once_when_the_bound_is_reached(summit) -> None:
+    _, instance, _, matrix, chosen = summit
+    config = lns.LnsConfig(time_limit=1_000.0, workers=1, max_rounds=5, deterministic_round=0.3)
+    ledger = lns.large_neighbourhood_search(instance, matrix, chosen, value(instance, chosen), config)
+    assert ledger.proven and ledger.rounds == 0
+
+
+def test_the_command_line_takes_a_stall_limit(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from solver.cli import app
+    from solver.scenario import load_scenario
+    from solver.timetable import load_timetable
+
+    out = tmp_path / "timetable.json"
+    tiny = "scenarios/examples/tiny.yaml"
+    result = CliRunner().invoke(app, ["solve", tiny, "--time-limit", "5", "--stall", "1", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert validate_timetable(load_scenario(tiny), load_timetable(out)) == []
+    refused = CliRunner().invoke(app, ["solve", tiny, "--stall", "0"])
+    assert refused.exit_code == 2
