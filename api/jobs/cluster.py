@@ -123,8 +123,8 @@ def watching(repo: Repository, model: type[Job] | type[JobSolve], ident: Any, cl
                     if kept.rowcount != 1:  # type: ignore[attr-defined]
                         log.warning("lost the claim on %s %s: stopping", model.__tablename__, ident)
                         stop.set()
-                job = repo.get_job(job_id)
-                if job is not None and job.cancel_requested:
+                current = repo.get_job(job_id)
+                if current is not None and current.cancel_requested:
                     stop.set()
             except Exception:  # the database is briefly away: the lease may lapse, the claim guards the outcome
                 log.exception("watching job %s", job_id)
