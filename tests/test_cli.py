@@ -92,3 +92,29 @@ def test_resolve_rejects_a_bad_change(tmp_path: Path) -> None:
                                  "-o", str(tmp_path / "new.json")])
     assert result.exit_code == 2
     assert "changes[0].room" in result.output and "atlantis" in result.output
+
+
+def test_resolve_that_cannot_be_done_keeps_the_plan_and_names_the_change(tmp_path: Path) -> None:
+    # A three-person signing that must end by 10:30; b now lands at 10:00: infeasible, proven at once. The command
+    # says why (the change, the limit, the levers), cancels nothing and exits 1.
+    scenario = {"name": "signing", "timezone": "Asia/Ho_Chi_Minh", "slot_minutes": 15,
+                "days": [{"date": "2025-10-25", "start": "09:00", "end": "12:00"}],
+                "rooms": [{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}],
+                "participants": [{"id": p, "delegation": p.upper() * 3} for p in "abc"],
+                "events": [{"id": "signing", "title": "Signing", "duration_minutes": 60,
+                            "participants": ["a", "b", "c"], "required": True, "latest_end": "2025-10-25T10:30"},
+                           {"id": "talk", "title": "Talk", "duration_minutes": 30, "participants": ["a", "c"],
+                            "priority": 2}]}
+    source = tmp_path / "signing.yaml"
+    source.write_text(yaml.safe_dump(scenario))
+    before = tmp_path / "before.json"
+    assert runner.invoke(app, ["solve", str(source), "--time-limit", "5", "-o", str(before)]).exit_code == 0
+    changes = tmp_path / "changes.yaml"
+    changes.write_text(yaml.safe_dump([{"op": "participant_delayed", "participant": "b",
+                                        "arrival": "2025-10-25T10:00"}]))
+    result = runner.invoke(app, ["resolve", str(source), "--timetable", str(before), "--changes", str(changes),
+                                 "-o", str(tmp_path / "after.json"), "--time-limit", "5"])
+    assert result.exit_code == 1
+    assert "0 dropped" in result.output and "cancelled" not in result.output
+    assert "b arrives at 10:00 on 25 Oct (change 1)" in " ".join(result.output.split())
+    assert "b leaves signing" in " ".join(result.output.split())
