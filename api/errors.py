@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -61,7 +62,21 @@ def check_changes(apply: Callable[[], object], path: str) -> None:
 
 
 def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
-    return {"error": code, "message": message, "details": details or []}
+    return {"error": code, "message": _renderable(message), "details": _renderable(details or [])}
+
+
+def _renderable(value: Any) -> Any:
+    """The value as strict JSON can carry it: a bad input echoed in an error (NaN, Infinity, an unpaired
+    surrogate) must not turn the 4xx into a 500."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_renderable(str(k)): _renderable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_renderable(v) for v in value]
+    return value
 
 
 def error_response(status: int, code: str, message: str, details: list[Any] | None = None,
@@ -70,6 +85,8 @@ def error_response(status: int, code: str, message: str, details: list[Any] | No
 
 
 def _short(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+        return str(value) if value.bit_length() <= 256 else f"an integer of {value.bit_length()} bits"
     if isinstance(value, str | int | float | bool) or value is None:
         return value if not isinstance(value, str) or len(value) <= 80 else value[:77] + "..."
     text = repr(value)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 from api.errors import ApiError, not_found
 from api.schemas import JobOut, ProgressOut
 from api.settings import Settings
 from api.store.models import Job, ScenarioRow, ScenarioVersion, TimetableRow
 from api.store.repository import Repository
 from solver.scenario import Scenario
+from solver.size import ModelSize, estimate_model_size
 from solver.timetable import Timetable
+
+_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_id(text: str) -> bool:
+    """Ids are 32 hex digits: anything else is unknown without asking the store (which may refuse it: NUL)."""
+    return _ID.fullmatch(text) is not None
 
 
 def scenario_or_404(repo: Repository, scenario_id: str) -> ScenarioRow:
-    row = repo.get_scenario(scenario_id)
+    row = repo.get_scenario(scenario_id) if is_id(scenario_id) else None
     if row is None:
         raise not_found("scenario", scenario_id)
     return row
@@ -26,14 +36,14 @@ def version_or_404(repo: Repository, scenario_id: str, version: int, with_docume
 
 
 def timetable_or_404(repo: Repository, timetable_id: str) -> TimetableRow:
-    row = repo.get_timetable(timetable_id)
+    row = repo.get_timetable(timetable_id) if is_id(timetable_id) else None
     if row is None:
         raise not_found("timetable", timetable_id)
     return row
 
 
 def job_or_404(repo: Repository, job_id: str) -> Job:
-    job = repo.get_job(job_id)
+    job = repo.get_job(job_id) if is_id(job_id) else None
     if job is None:
         raise not_found("job", job_id)
     return job
@@ -65,3 +75,18 @@ def time_limit(settings: Settings, asked: float | None) -> float:
                          "message": f"must be between {settings.min_time_limit_s:g} and "
                                     f"{settings.max_time_limit_s:g} seconds"}])
     return asked
+
+
+def check_model_size(settings: Settings, scenario: Scenario) -> ModelSize:
+    """413 ``model_too_large`` when the scenario's model would be bigger than this service solves (the limits
+    are settings); the estimate takes under a second for 20,000 events and builds nothing."""
+    size = estimate_model_size(scenario)
+    over = [(name, value, limit) for name, value, limit in (
+        ("placements", size.placements, settings.max_placements), ("terms", size.terms, settings.max_model_terms))
+        if value > limit]
+    if over:
+        said = "; ".join(f"{value:,} {name} (limit {limit:,})" for name, value, limit in over)
+        raise ApiError(413, "model_too_large", f"the scenario's model would be too large to solve here: {said}. "
+                       "Split the summit, narrow events' windows and rooms, or ask the operator for higher limits",
+                       [{"path": name, "value": value, "message": f"at most {limit}"} for name, value, limit in over])
+    return size

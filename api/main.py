@@ -7,21 +7,25 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RateLimiter
+from api.documents import PURE_YAML_MAX_BYTES, libyaml_available
 from api.errors import install_handlers
-from api.jobs.process import ProcessRunner
+from api.jobs.process import JobLimits, ProcessRunner
 from api.jobs.runner import JobRunner, LocalRunner
 from api.jobs.work import JobExecutor
-from api.middleware import AuditMiddleware, GuardMiddleware
+from api.middleware import AuditMiddleware, GuardMiddleware, HeadMiddleware
 from api.revocations import KeyRevocations
-from api.routes import audit, comparisons, health, jobs, keys, scenarios, timetables, web
+from api.routes import agendas, audit, comparisons, health, jobs, keys, scenarios, timetables, web
 from api.settings import Settings
 from api.store.db import make_engine, upgrade
 from api.store.repository import Repository
+from api.streams import ProgressHub
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +36,9 @@ def _make_runner(settings: Settings, repo: Repository) -> JobRunner:
 
         return CeleryRunner(repo)
     if settings.runner == "process":
-        return ProcessRunner(repo, settings.database_url, settings.max_concurrent_jobs, settings.sqlite_synchronous)
+        limits = JobLimits(memory_mb=settings.job_memory_mb, explain_time_limit_s=settings.explain_time_limit_s)
+        return ProcessRunner(repo, settings.database_url, settings.max_concurrent_jobs, settings.sqlite_synchronous,
+                             limits=limits, max_explanations=settings.max_concurrent_explanations)
     closing = threading.Event()
     return LocalRunner(JobExecutor(repo, closing), settings.max_concurrent_jobs, closing)
 
@@ -57,6 +63,9 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not libyaml_available():
+            log.error("PyYAML has no libyaml here: YAML bodies are limited to %d bytes (install libyaml and "
+                      "reinstall PyYAML for the C reader)", PURE_YAML_MAX_BYTES)
         if settings.run_migrations:
             await run_in_threadpool(upgrade, engine)
         app.state.runner = runner or _make_runner(settings, repo)
@@ -82,10 +91,34 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
     app.state.repo = repo
     app.state.limiter = RateLimiter(settings.jobs_per_minute, settings.shared_redis_url)
     app.state.revocations = KeyRevocations(repo, settings.shared_redis_url)  # revoking a key: .revoked(hash)
+    app.state.streams = ProgressHub(repo, settings.max_streams_per_key)
     install_handlers(app)
-    for module in (health, scenarios, jobs, timetables, comparisons, keys, audit):
+    for module in (health, scenarios, jobs, timetables, agendas, comparisons, keys, audit):
         app.include_router(module.router)
     web.install(app)
-    app.add_middleware(AuditMiddleware, repo=lambda: repo)
+    # outermost last: HEAD as GET, then the audit log (so that refused writes are logged too), then the guards
     app.add_middleware(GuardMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AuditMiddleware, repo=lambda: repo)
+    app.add_middleware(HeadMiddleware)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+_BODY_ERRORS = {"400": "malformed JSON (`malformed_json`, `malformed_document`) or an empty body",
+                "413": "the body is over SUMMIT_MAX_BODY_BYTES", "415": "the body is not JSON (or YAML for scenarios)"}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated document, plus the errors every operation with a body can answer before its route runs."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                if not isinstance(operation, dict) or "requestBody" not in operation:
+                    continue
+                for status, description in _BODY_ERRORS.items():
+                    operation["responses"].setdefault(status, {
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}})
+        app.openapi_schema = schema
+    return app.openapi_schema

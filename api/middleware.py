@@ -1,4 +1,5 @@
-"""ASGI middleware: body size and content type guards, and the audit log of every write."""
+"""ASGI middleware: body size, content type and strict JSON guards, HEAD as GET, and the audit log of every
+write."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import anyio
 from fastapi import HTTPException
 
+from api.documents import check_document, loads_json
 from api.errors import error_body
 from api.store.repository import Repository
 
@@ -68,6 +70,14 @@ class GuardMiddleware:
             await _send_error(send, 415, "unsupported_media_type",
                               f"send a Content-Type header: {' or '.join(allowed)}")
             return
+        if has_body and media == "application/json" and scope["path"].rstrip("/") != "/scenarios":
+            problem, receive = await _strict_json(receive, self.max_bytes)
+            if problem == "too_large":
+                await _send_error(send, 413, "payload_too_large", f"the body is over {self.max_bytes} bytes")
+                return
+            if problem:
+                await _send_error(send, 400, "malformed_json", f"the body is not accepted as JSON: {problem}")
+                return
         seen = 0
 
         async def limited() -> Message:
@@ -85,6 +95,90 @@ class GuardMiddleware:
             await _send_error(send, 413, "payload_too_large", f"the body is over {self.max_bytes} bytes")
 
 
+async def _strict_json(receive: Receive, max_bytes: int) -> tuple[str | None, Receive]:
+    """Read a (small: job and key requests) JSON body once and check what FastAPI's reader lets through:
+    NaN, Infinity, overflowing floats, deep nesting, NUL characters, unpaired surrogates. The body is then
+    replayed to the app unchanged; syntax errors are left to FastAPI's reader (400 ``malformed_json``)."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message: Message = await receive()
+        if message["type"] != "http.request":
+            return None, receive
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            return "too_large", receive
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    problem: str | None = None
+    try:
+        problem = check_document(loads_json(body))
+    except json.JSONDecodeError:
+        pass
+    except RecursionError:
+        problem = "nested too deeply"
+    except ValueError as error:
+        problem = str(error)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return problem, replay
+
+
+class _HeadDone(Exception):
+    pass
+
+
+class HeadMiddleware:
+    """HEAD answers as GET would, without the body (FastAPI routes declare GET only, which left HEAD at 405).
+    A stream (server-sent events) ends after its headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        finished = False
+
+        async def headers_only(message: Message) -> None:
+            nonlocal finished
+            if message["type"] == "http.response.start":
+                await send(message)
+            elif message["type"] == "http.response.body" and not finished:
+                finished = True
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                if message.get("more_body", False):
+                    raise _HeadDone
+            elif finished and message["type"] == "http.response.body" and message.get("more_body", False):
+                raise _HeadDone
+
+        try:
+            await self.app({**scope, "method": "GET"}, receive, headers_only)
+        except _HeadDone:
+            pass
+
+
+def printable_path(scope: Scope) -> str:
+    """The request's path and query for the log: NUL and other control characters escaped (PostgreSQL
+    refuses NUL in text, and the attempt must still be recorded)."""
+    path = scope["path"] + (("?" + scope["query_string"].decode("latin-1")) if scope["query_string"] else "")
+    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in path):
+        path = "".join(c if ord(c) >= 32 and not 0xD800 <= ord(c) <= 0xDFFF else f"\\x{ord(c):02x}"
+                       for c in path)
+    return path
+
+
 class AuditMiddleware:
     """Records who (key), what (method, path, status) and when for every write, before the answer leaves."""
 
@@ -100,10 +194,9 @@ class AuditMiddleware:
         async def audited(message: Message) -> None:
             if message["type"] == "http.response.start":
                 key = scope.get("state", {}).get("api_key")
-                path = scope["path"] + (("?" + scope["query_string"].decode("latin-1")) if scope["query_string"]
-                                        else "")
                 await anyio.to_thread.run_sync(self.repo().audit, getattr(key, "id", None),
-                                               getattr(key, "role", None), scope["method"], path, message["status"])
+                                               getattr(key, "role", None), scope["method"], printable_path(scope),
+                                               message["status"])
             await send(message)
 
         await self.app(scope, receive, audited)

@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_OFFSET = 10**9  # list offsets and version numbers: what a 32-bit column and SQLite's 64-bit integers hold
+MAX_VERSION = 2**31 - 1
+
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 Role = Literal["admin", "planner", "viewer", "liaison"]
 
@@ -40,7 +43,7 @@ class VariantIn(Request):
 
 class ComparisonRequest(Request):
     scenario_id: str = Field(..., description="the base scenario")
-    version: int | None = Field(None, ge=1, description="default: the latest")
+    version: int | None = Field(None, ge=1, le=MAX_VERSION, description="default: the latest")
     variants: list[VariantIn] = Field(..., min_length=1, max_length=20,
                                       description="alternatives; the base is always compared too, as 'base'")
     time_limit_s: float | None = Field(None, ge=1, le=600, description="seconds per solve")
@@ -64,12 +67,12 @@ class ProgressOut(BaseModel):
     seconds: float
     objective: int
     bound: int | None = None
-    label: str | None = Field(None, description="a comparison's point: the solve that finished, e.g. 'base (seed 0)'")
+    label: str | None = None  # a comparison's variant and seed, or a re-plan's step
 
 
 class JobOut(BaseModel):
     id: str
-    kind: Literal["solve", "replan", "compare"]
+    kind: Literal["solve", "replan", "compare", "explain"]
     status: JobStatus
     scenario_id: str
     progress: list[ProgressOut]
@@ -137,6 +140,7 @@ class KeyOut(BaseModel):
     delegation: str | None = None
     label: str | None = None
     created_at: datetime
+    revoked: bool = Field(False, description="a revoked key is refused (401) from the moment it is revoked")
 
 
 class KeyCreated(KeyOut):
@@ -156,10 +160,14 @@ class AuditOut(BaseModel):
 class AgendaOut(BaseModel):
     timetable_id: str
     scenario_id: str
+    summit: str = ""
+    timezone: str = "UTC"
+    superseded_by: str | None = None  # the summit's current timetable, when newer than this one
     participant: dict[str, Any] | None = None
     delegation: str | None = None
     participants: list[dict[str, Any]] = []
     items: list[dict[str, Any]]
+    refused: list[dict[str, Any]] = []  # a delegation's requests left out, with the reason
 
 
 class DiffOut(BaseModel):

@@ -17,7 +17,16 @@ class Settings(BaseModel):
     database_url: str = "sqlite:///./summit.db"
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"  # FULL: commits survive power loss too
     max_body_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    max_yaml_bytes: int = Field(1024 * 1024, gt=0)  # libyaml still builds Python objects: ~1.5 s per MB here
     max_events: int = Field(20_000, gt=0)
+    # The model's estimated size (solver/size.py): a scenario beyond either is refused with 413. The solver
+    # builds one CP-SAT model up to 250k placements; a solve of 550k took 22 s with a 5 s limit (building 11 s)
+    # and 860 MB on a quiet machine, several times that under load (benchmarks/RESULTS.md).
+    max_placements: int = Field(300_000, gt=0)
+    max_model_terms: int = Field(3_000_000, gt=0)
+    job_memory_mb: int = Field(3072, ge=0)  # address space of each job's process; 0: no limit
+    max_concurrent_explanations: int = Field(1, gt=0)  # explanation jobs run in processes of their own
+    max_streams_per_key: int = Field(8, gt=0)  # open /jobs/{id}/events streams per key
     max_concurrent_jobs: int = Field(default_factory=_default_pool_size, gt=0)
     solver_workers: int = Field(2, gt=0)
     min_time_limit_s: float = Field(1.0, gt=0)

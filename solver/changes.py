@@ -223,9 +223,10 @@ def _apply(scenario: Scenario, doc: dict[str, Any], change: AnyChange, path: str
         room = _find(rooms, change.room)
         if room is None:
             return [_unknown(f"{path}.room", "room", change.room, rooms)]
-        if change.end <= change.start:
-            return [Problem(f"{path}.end", "must be after start", _iso(scenario, change.end))]
+        # Localised first: a change made to apply from ``now`` on may hold an aware start and a naive end.
         start, end = scenario.localise(change.start), scenario.localise(change.end)
+        if end <= start:
+            return [Problem(f"{path}.end", "must be after start", _iso(scenario, change.end))]
         if isinstance(change, RoomClosed):
             room.setdefault("unavailable", []).append(
                 {"start": start.isoformat(), "end": end.isoformat(), "reason": change.reason})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -55,13 +57,17 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def _wrap(name: str, width: int = 16) -> str:
+    return textwrap.fill(name, width=width, break_long_words=True)
+
+
 def _bars(axis: Any, names: list[str], values: list[float], title: str, percent: bool = False) -> None:
     shown = [v * 100 for v in values] if percent else values
     bars = axis.bar(range(len(names)), shown, color="#4d4d4d")
     axis.bar_label(bars, labels=[f"{v:.0f}%" if percent else f"{v:g}" for v in shown], fontsize=8)
     axis.set_title(title, fontsize=10)
-    axis.set_xticks(range(len(names)), [n if len(n) <= 18 else n[:17] + "…" for n in names],
-                    rotation=20, ha="right", fontsize=8)
+    # Whole names, wrapped on two or three lines: a cut name can no longer be told from its neighbour.
+    axis.set_xticks(range(len(names)), [_wrap(n) for n in names], fontsize=8)
     if percent:
         axis.set_ylim(0, 110)
 
@@ -84,7 +90,7 @@ def kpi_chart(data: dict[str, Any]) -> bytes:
     for index, (name, k) in enumerate(zip(names, kpis, strict=True)):
         axis.bar([i + index * width for i in range(len(types))],
                  [k["room_utilisation"].get(t, 0) * 100 for t in types], width, label=name)
-    axis.set_xticks([i + 0.4 - width / 2 for i in range(len(types))], types, rotation=20, ha="right", fontsize=8)
+    axis.set_xticks([i + 0.4 - width / 2 for i in range(len(types))], [_wrap(t) for t in types], fontsize=8)
     axis.set_title("Room utilisation by room type (%)", fontsize=10)
     axis.legend(fontsize=7)
     return _png(figure)
@@ -95,10 +101,20 @@ def fairness_chart(data: dict[str, Any]) -> bytes:
     variants = data["variants"]
     figure, axis = plt.subplots(figsize=(10.0, 5.0), layout="constrained")
     shares = [sorted(v["kpis"]["fairness"]["shares"].values()) or [1.0] for v in variants]
-    axis.boxplot([[s * 100 for s in values] for values in shares], tick_labels=[v["name"] for v in variants])
+    axis.boxplot([[s * 100 for s in values] for values in shares], tick_labels=[_wrap(v["name"], 20) for v in variants],
+                 showfliers=False)
+    # Every delegation as a point; delegations with the same share side by side, and their number written, so
+    # that seven delegations at 0 % are not drawn as one point.
+    for position, values in enumerate(shares, start=1):
+        for value, count in sorted(Counter(round(v * 100, 6) for v in values).items()):
+            xs = [position] if count == 1 else [position - 0.3 + 0.6 * k / (count - 1) for k in range(count)]
+            axis.scatter(xs, [value] * count, s=14, color="#1f5fa8", alpha=0.8, zorder=3, linewidths=0)
+            if count > 1:
+                axis.annotate(f"{count}", (position + 0.33, value), fontsize=7, va="center", color="#1b1f24")
     axis.set_ylabel("share of a delegation's bilateral requests granted (%)")
-    axis.set_title("Fairness across delegations")
-    axis.tick_params(axis="x", labelsize=8, rotation=15)
+    axis.set_ylim(-5, 105)
+    axis.set_title("Fairness across delegations (each point a delegation; a number counts those at the same share)")
+    axis.tick_params(axis="x", labelsize=8)
     return _png(figure)
 
 

@@ -6,9 +6,11 @@ import csv
 import io
 import json
 import sys
+import threading
+import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -69,9 +71,39 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario file (.yaml or
 
 def _progress_line(elapsed: float, objective: int | None, bound: int | None) -> Text:
     if objective is None:
-        return Text(f"  {elapsed:6.1f} s  searching...")
+        return Text(f"  {elapsed:6.1f} s  searching (no timetable yet)...")
     gap = "" if bound is None or bound == 0 else f"  gap {100 * (bound - objective) / max(bound, 1):.1f}%"
     return Text(f"  {elapsed:6.1f} s  incumbent {objective}  bound {bound}{gap}")
+
+
+class _Ticker:
+    """Moves the progress line every second (elapsed time, the latest incumbent and bound), so that a long
+    search between two timetables is not a silent one. Only the command line's clock: the solver's progress
+    callback still reports incumbents alone."""
+
+    def __init__(self, live: Live, latest: list[Any], every: float = 1.0) -> None:
+        self.live, self.latest, self.every = live, latest, every
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="progress-ticker", daemon=True)
+        self.started = time.monotonic()
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every):
+            last = self.latest[-1] if self.latest else None
+            self.live.update(_progress_line(time.monotonic() - self.started, last.objective if last else None,
+                                            last.bound if last else None))
+
+    def __enter__(self) -> _Ticker:
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 @app.command()
@@ -96,7 +128,8 @@ def solve(
         raise typer.Exit(2)
     model = _load(scenario)
     latest: list[Progress] = []
-    with Live(_progress_line(0, None, None), console=errors, transient=False, refresh_per_second=4) as live:
+    with Live(_progress_line(0, None, None), console=errors, transient=False, refresh_per_second=4) as live, \
+            _Ticker(live, latest) as ticker:
         def on_progress(progress: Progress) -> None:
             latest.append(progress)
             live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
@@ -104,6 +137,7 @@ def solve(
         config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall)
         result = run_solve(model, on_progress=on_progress, config=config)
         timetable = result.timetable
+        ticker.close()  # the final line is the solver's own
         live.update(_progress_line(timetable.solve_seconds, timetable.objective, timetable.bound))
     violations = validate_timetable(model, timetable)
     if output is not None:
@@ -264,7 +298,7 @@ def resolve(
     dump_timetable(result.timetable, output)
     if scenario_out is not None:
         dump_scenario(result.scenario, scenario_out)
-    console.print(diff_text(result.diff, result.scenario), markup=False, highlight=False)
+    console.print(diff_text(result.diff, result.scenario), markup=False, highlight=False, soft_wrap=True)
     proof = "proven minimal" if result.proven_minimal else f"lower bound {result.disruption_bound}"
     console.print(f"disruption {result.disruption} ({proof}); neighbourhood: {result.neighbourhood}; "
                   f"frozen: {len(result.frozen)}; {result.seconds:.2f} s; written to {output}", highlight=False)
@@ -291,16 +325,22 @@ def diff(
     from solver.scenario import parse_scenario
 
     before, after = _read_timetable(old), _read_timetable(new)
+    if before.scenario.name != after.scenario.name:  # as the API's different_scenarios: a re-plan keeps the name
+        errors.print(f"{old} and {new} are timetables of different scenarios ({before.scenario.name!r} and "
+                     f"{after.scenario.name!r}); a diff compares two timetables of one summit", markup=False)
+        raise typer.Exit(2)
     if scenario is not None:
         model = _load(scenario)
-    else:  # without the scenario, nobody can be named; times are shown in UTC
+    else:  # without the scenario, nobody can be named; times are shown in UTC (and the header says so)
         model = parse_scenario({"name": after.scenario.name,
                                 "days": [{"date": "2000-01-01", "start": "00:00", "end": "01:00"}]})
+        if not as_json:
+            errors.print("no --scenario: times in UTC and no participant named; give the scenario for both")
     result = diff_timetables(model, before, after)
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
-        console.print(diff_text(result, model), markup=False, highlight=False)
+        console.print(diff_text(result, model), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -315,8 +355,12 @@ def explain(
 
     model = _load(scenario)
     if event is None:
-        for diagnostic in explain_scenario(model, time_limit=time_limit):
-            console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
+        diagnostics = explain_scenario(model, time_limit=time_limit)
+        for diagnostic in diagnostics:
+            colour = "green" if diagnostic.code == "feasible" else "red"
+            console.print(f"[{colour}]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
+        if any(d.code != "feasible" for d in diagnostics):  # like `check`: 1 when the scenario cannot be done
+            raise typer.Exit(1)
         return
     if event not in {e.id for e in model.events}:
         errors.print(f"--event: unknown event {event!r}")
@@ -405,6 +449,29 @@ def keys_create(
     engine.dispose()
     errors.print(f"created {role} key {key.id}" + (f" for delegation {delegation}" if delegation else ""))
     sys.stdout.write(secret + "\n")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id (from GET /keys or `keys create`)")]) -> None:
+    """Revoke an API key: refused from then on (running servers forget it at once when they share a Redis,
+    SUMMIT_REDIS_URL; otherwise within their key cache's 30 s; DELETE /keys/{id} is at once either way)."""
+    from api.revocations import KeyRevocations
+    from api.settings import Settings
+    from api.store.db import make_engine, upgrade
+    from api.store.repository import Repository
+
+    settings = Settings.from_env()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    repo = Repository(engine)
+    key = repo.revoke_key(key_id)
+    if key is not None:
+        KeyRevocations(repo, settings.shared_redis_url).revoked(key_id)
+    engine.dispose()
+    if key is None:
+        errors.print(f"no API key with id {key_id!r}")
+        raise typer.Exit(2)
+    errors.print(f"revoked {key.role} key {key.id}")
 
 
 @app.command()

@@ -335,12 +335,14 @@ def participant_availability(scenario: Scenario, grid: Grid) -> BoolArray:
 
 
 def _explain_no_start(scenario: Scenario, grid: Grid, event: Event, duration: int, window_ok: BoolArray,
-                      people_ok: BoolArray, people: list[int]) -> tuple[str, str, tuple[str, ...]]:
-    """Why no start works: the event's own window, its participants' common time, or room closures."""
+                      start_ok: BoolArray, people_ok: BoolArray, people: list[int],
+                      rooms: list[Room]) -> tuple[str, str, tuple[str, ...]]:
+    """Why no start works: the event's own window or pin, its participants' common time, or room closures
+    (named, with their reasons)."""
     what = f"{event.kind.replace('_', ' ')} {event.id}"
     minutes = event.duration_minutes
     day_end = grid.day_end_slot
-    if not _runs_fit(window_ok, duration, day_end).any():
+    if not (_runs_fit(window_ok, duration, day_end) & start_ok).any():
         if event.pinned is not None and event.pinned.start is not None:
             return ("pinned_start_impossible",
                     f"{what} is pinned at {event.pinned.start:%H:%M on %d %b}, which is outside its allowed "
@@ -350,16 +352,31 @@ def _explain_no_start(scenario: Scenario, grid: Grid, event: Event, duration: in
                 f"does not hold that within a day's hours", ())
     ids = tuple(scenario.participants[p].id for p in people)
     together = window_ok & people_ok
-    if not _runs_fit(together, duration, day_end).any():
+    if not (_runs_fit(together, duration, day_end) & start_ok).any():
         longest = _longest_run(together, day_end) * grid.slot_minutes
         names = " and ".join(ids) if len(ids) <= 3 else ", ".join(ids[:3]) + f" and {len(ids) - 3} more"
+        if event.pinned is not None and event.pinned.start is not None:
+            return ("pinned_start_unavailable", f"{what} is pinned at {event.pinned.start:%H:%M on %d %b}, "
+                    f"when {names} {'is' if len(ids) == 1 else 'are'} not all available", ids)
         if longest == 0:
             return ("no_common_time", f"{names} are never available at the same time within "
                     f"{event.id}'s window; the event needs {minutes} minutes", ids)
         return ("common_window_too_short", f"the only common window of {names} is {longest} minutes, "
                 f"the event needs {minutes}", ids)
-    return ("rooms_closed", f"{what}: every room that fits it is closed whenever its participants "
-            f"are all available", ids)
+    pinned = f" pinned at {event.pinned.start:%H:%M on %d %b}" if event.pinned and event.pinned.start else ""
+    return ("rooms_closed", f"{what}{pinned}: every room that fits it is closed whenever its participants "
+            f"are all available ({_closures(scenario, rooms)})", ids)
+
+
+def _closures(scenario: Scenario, rooms: list[Room]) -> str:
+    """The fitting rooms' closures, each with its time and reason (a room closed by a change says why)."""
+    said = []
+    for room in rooms[:4]:
+        spans = [f"{scenario.localise(w.start):%H:%M %d %b}-{scenario.localise(w.end):%H:%M %d %b}"
+                 + (f" ({w.reason})" if w.reason else "") for w in room.unavailable]
+        said.append(f"{room.id} closed " + ", ".join(spans) if spans else f"{room.id} has no closure")
+    more = f"; and {len(rooms) - 4} more room(s)" if len(rooms) > 4 else ""
+    return "; ".join(said) + more
 
 
 def _when(moment: datetime | None, default: str) -> str:
@@ -450,8 +467,9 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True) -> Instance:
             item_start.append(starts.astype(np.int64))
             item_lead.append(np.full(starts.size, lead, dtype=np.int64))
         if not found:
+            fitting = [scenario.rooms[r] for r in np.flatnonzero(fit[e])]
             code, message, ids = _explain_no_start(scenario, grid, event, int(duration[e]),
-                                                   window_ok & start_ok, people_ok, list(people))
+                                                   window_ok, start_ok, people_ok, list(people), fitting)
             prechecks.append(Precheck(e, code, message, participants=ids))
 
     def cat(parts: list[IntArray]) -> IntArray:

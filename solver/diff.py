@@ -144,7 +144,7 @@ def diff_text(diff: TimetableDiff, scenario: Scenario) -> str:
 
     out = [f"{len(diff.moved)} moved, {len(diff.room_changes)} room changes, {len(diff.added)} added, "
            f"{len(diff.dropped)} dropped, " + (f"{len(diff.broken)} broken where they stand, " if diff.broken else "")
-           + f"{diff.unchanged} unchanged"]
+           + f"{diff.unchanged} unchanged (times in {scenario.timezone}, 24-hour)"]
     for m in diff.moved:
         out.append(f"  moved  {m.event}: {when(m.old_start)} {m.old_room} -> {when(m.new_start)} {m.new_room}")
     for m in diff.room_changes:

@@ -8,6 +8,7 @@ that block it and the scheduled events that hold the contested time or room are 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import numpy as np
 
@@ -25,6 +26,10 @@ _FAMILY_WORDS = {
     "daily_event_limit": "a participant has reached their maximum number of events that day",
     "after": "an event it must follow is not over",
 }
+
+
+_PREFERENCE = ("daily_event_limit", "participant_one_event_at_a_time", "travel_time", "room_one_event_at_a_time",
+               "resource_capacity", "escort_capacity", "exclusive", "after", "time_budget")
 
 
 def unscheduled_reasons(instance: Instance, chosen: IntArray, rows: Rows | None = None,
@@ -85,23 +90,142 @@ def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_family: 
         free = int(items[np.flatnonzero(~blocked)[0]])
         return ("not_reached", "not selected: the search stopped before placing it, although it fits at "
                 f"{instance.grid.label(int(instance.item_start[free]))}; a longer solve may include it")
-    # Rank the rules by how many of the event's placements each one blocks.
+    # Rank the rules by how many of the event's placements each one blocks, and keep, per rule, the scheduled
+    # events whose rows block it: they are the ones holding the time.
     families: Counter[str] = Counter()
     blocked_by = {(str(row_family[row]), int(item)) for row, item in zip(rows[broken].tolist(),
                                                                          owner[broken].tolist(), strict=True)}
     for name, _ in blocked_by:
         families[name] += 1
     broken_rows, per_row = np.unique(rows[broken], return_counts=True)
-    blockers: Counter[int] = Counter()
+    holders: dict[str, Counter[int]] = {}
     for row, count in zip(broken_rows.tolist(), per_row.tolist(), strict=True):
+        held_by = holders.setdefault(str(row_family[row]), Counter())
         for other in placed_in_row.get(row, []):
             if other != event:
-                blockers[other] += count
-    main = [_FAMILY_WORDS.get(name, name) for name, _ in families.most_common(2)]
-    named = [b for b, _ in blockers.most_common(4)]
-    held = ""
-    if named:
-        listing = ", ".join(f"{ids[b].id} (priority {int(instance.priority[b])}"
-                            f"{', required' if instance.required[b] else ''})" for b in named)
-        held = f"; the contested time goes to {listing}"
-    return ("not_selected", "not selected: at every possible time " + " or ".join(main) + held)
+                held_by[other] += count
+    scene = _Scene(instance, chosen)
+    # Most placements blocked first; on a tie, the rule a planner acts on first (a set's order would vary).
+    ranked = sorted(families.items(), key=lambda f: (-f[1], _PREFERENCE.index(f[0]) if f[0] in _PREFERENCE
+                                                      else len(_PREFERENCE), f[0]))[:2]
+    if not ranked:  # a required event the timetable left out although a placement is free (a stopped search)
+        return ("not_reached", "not scheduled: the search stopped before placing it")
+    if ranked[0][1] == items.size:  # one rule alone blocks every placement: it is the reason
+        ranked = ranked[:1]
+    parts = [scene.sentence(name, event, holders.get(name, Counter())) for name, _ in ranked]
+    return ("not_selected", "not selected: at every possible time " + "; or ".join(parts))
+
+
+class _Scene:
+    """The final timetable as a planner names it: people, events with their times, rooms, resources."""
+
+    def __init__(self, instance: Instance, chosen: IntArray) -> None:
+        self.instance = instance
+        self.chosen = chosen
+        scenario = instance.scenario
+        self.people = {p.id: p for p in scenario.participants}
+        self.resources = {r.id: r for r in scenario.resources}
+
+    def person(self, pid: str) -> str:
+        person = self.people.get(pid)
+        return f"{person.name} ({pid})" if person is not None and person.name else pid
+
+    def placed(self, event: int, room: bool = False) -> str:
+        """``bil-0012 10:00-10:30 25 Oct`` (and its room): an event with when (and where) it is."""
+        instance = self.instance
+        item = int(self.chosen[event])
+        start = instance.grid.time_of(int(instance.item_start[item]))
+        end = start + timedelta(minutes=instance.grid.slot_minutes * int(instance.duration[event]))
+        where = ""
+        if room:
+            rooms = instance.pools[int(instance.item_pool[item])].rooms
+            where = " in " + (instance.rooms[rooms[0]].id if len(rooms) == 1 else "one of " + "/".join(
+                instance.rooms[r].id for r in rooms[:3]))
+        value = "" if instance.required[event] else f" (priority {int(instance.priority[event])})"
+        return f"{instance.events[event].id} {start:%H:%M}-{end:%H:%M} {start:%d %b}{where}{value}"
+
+    def listing(self, events: list[int], limit: int = 4, room: bool = False) -> str:
+        shown = ", ".join(self.placed(e, room) for e in events[:limit])
+        return shown + (f" and {len(events) - limit} more" if len(events) > limit else "")
+
+    def shared(self, event: int, others: list[int]) -> list[str]:
+        mine = set(self.instance.events[event].participants)
+        return sorted(mine & {p for o in others for p in self.instance.events[o].participants})
+
+    def sentence(self, family: str, event: int, holders: Counter[int]) -> str:
+        """One rule that blocks ``event`` everywhere, with the people, the limit and the events it concerns."""
+        others = [e for e, _ in holders.most_common()]
+        who = ", ".join(self.person(p) for p in self.shared(event, others)) or "its participants"
+        if family == "daily_event_limit":
+            return self._daily_limit(event)
+        if family == "participant_one_event_at_a_time":
+            rests = self._rests(event)
+            return f"{who} {'is' if ',' not in who else 'are'} in {self.listing(others)}{rests}"
+        if family == "travel_time":
+            return f"{who} would not have time to travel between zones, from or to {self.listing(others)}"
+        if family == "room_one_event_at_a_time":
+            return ("every suitable room is taken (changeover and security sweeps included) by "
+                    f"{self.listing(others, room=True)}")
+        if family == "resource_capacity":
+            return f"{self._resources(event)} fully used by {self.listing(others)}"
+        if family == "escort_capacity":
+            zones = self.instance.scenario.security
+            limits = dict(zones.max_vvip_events_per_zone) if zones is not None else {}
+            said = ", ".join(f"{z}: {n}" for z, n in sorted(limits.items()))
+            return f"the escort capacity for vvip events ({said}) is used by {self.listing(others)}"
+        if family == "time_budget":  # the aggregate of the two above: the person's day or the rooms are full
+            if self.shared(event, others):
+                return f"{who} {'has' if ',' not in who else 'have'} no time left: {self.listing(others)}"
+            return f"the suitable rooms have no time left: {self.listing(others, room=True)}"
+        if family == "exclusive":
+            return f"the exclusive ceremony {self.listing(others)} is running"
+        if family == "after":
+            before = [self.instance.events[b].id for b in self.instance.predecessors[event]]
+            return f"it must follow {', '.join(before)}, which {'is' if len(before) == 1 else 'are'} not over"
+        return _FAMILY_WORDS.get(family, family) + (f" ({self.listing(others)})" if others else "")
+
+    def _rests(self, event: int) -> str:
+        rests = sorted({(self.people[p].min_break_minutes, p) for p in self.instance.events[event].participants
+                        if p in self.people and self.people[p].min_break_minutes})
+        return f" (with {rests[-1][0]} minutes' rest for {rests[-1][1]})" if rests else ""
+
+    def _resources(self, event: int) -> str:
+        uses = self.instance.events[event].uses
+        named = []
+        for rid in sorted(uses):
+            resource = self.resources.get(rid)
+            label = resource.name if resource is not None and resource.name else rid
+            capacity = resource.capacity if resource is not None else 0
+            named.append(f"{label} ({rid}, capacity {capacity})")
+        return (" and ".join(named) + (" is" if len(named) == 1 else " are")) if named else "a shared resource is"
+
+    def _daily_limit(self, event: int) -> str:
+        """Each participant of ``event`` whose limit is reached on a day it could happen, with that day's events."""
+        instance = self.instance
+        days = sorted({int(instance.grid.slot_day[s]) for s in instance.item_start[instance.event_items[event]]})
+        placed = np.flatnonzero(self.chosen >= 0)
+        day_of = {int(e): int(instance.grid.slot_day[instance.item_start[self.chosen[e]]]) for e in placed}
+        said = []
+        for pid in instance.events[event].participants:
+            limit = self.people[pid].max_events_per_day if pid in self.people else None
+            if limit is None:
+                continue
+            full = []
+            for day in days:
+                theirs = sorted((e for e, d in day_of.items() if d == day and pid in instance.events[e].participants),
+                                key=self._start)
+                if len(theirs) >= limit:
+                    full.append(f"{instance.grid.day_starts[day]:%d %b} ({self._short(theirs)})")
+            if full:
+                said.append(f"{self.person(pid)} has reached the limit of {limit} event{'s' * (limit != 1)} a day "
+                            f"on " + " and on ".join(full))
+        return "; ".join(said) or _FAMILY_WORDS["daily_event_limit"]
+
+    def _short(self, events: list[int], limit: int = 6) -> str:
+        """``bil-0002 08:00, opening 09:00, ...``: a day's events by their start."""
+        grid = self.instance.grid
+        shown = ", ".join(f"{self.instance.events[e].id} {grid.time_of(self._start(e)):%H:%M}" for e in events[:limit])
+        return shown + (f" and {len(events) - limit} more" if len(events) > limit else "")
+
+    def _start(self, event: int) -> int:
+        return int(self.instance.item_start[self.chosen[event]])

@@ -36,6 +36,14 @@ Tier = Literal["vvip", "vip", "standard"]
 EventKind = Literal["high_level", "round_table", "bilateral", "other"]
 Id = Annotated[str, Field(min_length=1)]
 
+# Upper bounds of the contract's numbers: what the solver's 64-bit model and the store's 32-bit columns
+# hold with room to spare (the objective, a sum of priorities over up to 20,000 events, stays below 2^31).
+MAX_MINUTES = 24 * 60  # durations, travel, breaks, changeovers, sweeps: nothing lasts longer than a day
+MAX_SEATS = 100_000  # room capacity, attendance
+MAX_PRIORITY = 10_000
+MAX_AMOUNT = 1_000_000  # resource capacity and use
+MAX_COUNT = 100_000  # events per day, vvip events per zone
+
 
 class ContractModel(BaseModel):
     """Base of every scenario model: unknown fields are an error (they are usually typos)."""
@@ -80,7 +88,7 @@ class Travel(ContractModel):
 
     from_: Id = Field(alias="from")
     to: Id
-    minutes: int = Field(ge=0)
+    minutes: int = Field(ge=0, le=MAX_MINUTES)
 
 
 class TimeWindow(ContractModel):
@@ -104,11 +112,11 @@ class Room(ContractModel):
     id: Id
     name: str = ""
     zone: Id = "main"
-    capacity: int = Field(gt=0)
+    capacity: int = Field(gt=0, le=MAX_SEATS)
     features: list[str] = Field(default_factory=list)
     security_level: int = Field(default=0, ge=0, le=3)
     unavailable: list[Unavailability] = Field(default_factory=list)
-    changeover_minutes: int = Field(default=0, ge=0)
+    changeover_minutes: int = Field(default=0, ge=0, le=MAX_MINUTES)
     # An addition to the contract: what sort of room this is, for reports (room utilisation per type),
     # e.g. plenary, hall, round_table, bilateral, salon, press. Absent: derived from the features.
     type: str | None = Field(default=None, max_length=40)
@@ -125,8 +133,8 @@ class Participant(ContractModel):
     role: str = ""
     tier: Tier = "standard"
     available: list[TimeWindow] | None = None
-    max_events_per_day: int | None = Field(default=None, ge=0)
-    min_break_minutes: int = Field(default=0, ge=0)
+    max_events_per_day: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    min_break_minutes: int = Field(default=0, ge=0, le=MAX_MINUTES)
 
 
 class Pin(ContractModel):
@@ -138,19 +146,19 @@ class Event(ContractModel):
     id: Id
     title: str = ""
     kind: EventKind = "other"
-    duration_minutes: int = Field(gt=0)
+    duration_minutes: int = Field(gt=0, le=MAX_MINUTES)
     participants: list[Id] = Field(default_factory=list)
-    attendance: int = Field(default=1, gt=0)
+    attendance: int = Field(default=1, gt=0, le=MAX_SEATS)
     features: list[str] = Field(default_factory=list)
     rooms: list[Id] | None = None
     earliest: datetime | None = None
     latest_end: datetime | None = None
     required: bool = True
-    priority: int = Field(default=1, ge=0)
+    priority: int = Field(default=1, ge=0, le=MAX_PRIORITY)
     pinned: Pin | None = None
     after: list[Id] = Field(default_factory=list)
     exclusive: bool = False
-    uses: dict[str, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
+    uses: dict[str, Annotated[int, Field(gt=0, le=MAX_AMOUNT)]] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -170,13 +178,13 @@ class Event(ContractModel):
 class Resource(ContractModel):
     id: Id
     name: str = ""
-    capacity: int = Field(ge=0)
+    capacity: int = Field(ge=0, le=MAX_AMOUNT)
 
 
 class Security(ContractModel):
     vvip_min_room_level: int = Field(default=0, ge=0, le=3)
-    sweep_minutes: int = Field(default=0, ge=0)
-    max_vvip_events_per_zone: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    sweep_minutes: int = Field(default=0, ge=0, le=MAX_MINUTES)
+    max_vvip_events_per_zone: dict[str, Annotated[int, Field(ge=0, le=MAX_COUNT)]] = Field(default_factory=dict)
 
 
 class Scenario(ContractModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -76,8 +77,18 @@ def test_resolve_diff_and_explain(tmp_path: Path) -> None:
     assert validate_timetable(load_scenario(changed), load_timetable(new)) == []
     shown = runner.invoke(app, ["diff", str(old), str(new), "--scenario", str(changed)])
     assert shown.exit_code == 0 and "bil-vnm-fra" in shown.output
+    assert "(times in Asia/Ho_Chi_Minh, 24-hour)" in shown.output
     as_json = runner.invoke(app, ["diff", str(old), str(new), "--json"])
     assert json.loads(as_json.stdout)["unchanged"] >= 1
+    bare = runner.invoke(app, ["diff", str(old), str(new)])
+    assert bare.exit_code == 0 and "(times in UTC, 24-hour)" in bare.output
+    # A timetable of another summit is refused, as the API's different_scenarios.
+    other = tmp_path / "other.json"
+    document = json.loads(new.read_text())
+    document["scenario"]["name"] = "Another summit"
+    other.write_text(json.dumps(document))
+    refused = runner.invoke(app, ["diff", str(old), str(other)])
+    assert refused.exit_code == 2 and "different scenarios" in refused.output
     explained = runner.invoke(app, ["explain", TINY])
     assert explained.exit_code == 0 and "feasible" in explained.output
 
@@ -92,6 +103,45 @@ def test_resolve_rejects_a_bad_change(tmp_path: Path) -> None:
                                  "-o", str(tmp_path / "new.json")])
     assert result.exit_code == 2
     assert "changes[0].room" in result.output and "atlantis" in result.output
+
+
+def test_explain_exits_1_on_an_infeasible_scenario(tmp_path: Path) -> None:
+    """Like `check`: a scenario that cannot be done exits 1, with the conflict named."""
+    document = yaml.safe_load(Path(TINY).read_text(encoding="utf-8"))
+    document["participants"][2]["available"] = [{"start": "2025-10-25T10:00", "end": "2025-10-25T10:30"}]
+    for bilateral in document["events"][1:]:
+        bilateral["required"] = True
+    path = tmp_path / "infeasible.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    explained = runner.invoke(app, ["explain", str(path), "-t", "10"])
+    assert explained.exit_code == 1, explained.output
+    assert "fra-hod" in explained.output
+
+
+def test_the_progress_line_ticks_between_incumbents() -> None:
+    """The line moves on its own (elapsed time, the last incumbent and bound) while no new timetable comes."""
+    import threading
+    from types import SimpleNamespace
+
+    from rich.console import Console
+    from rich.live import Live
+
+    from solver.cli import _Ticker
+
+    shown: list[str] = []
+    ticked = threading.Event()
+
+    class Recording(Live):
+        def update(self, renderable: object, *, refresh: bool = False) -> None:
+            shown.append(str(renderable))
+            if len(shown) >= 3:
+                ticked.set()
+
+    live = Recording(console=Console(file=io.StringIO()), auto_refresh=False)
+    latest = [SimpleNamespace(seconds=0.5, objective=40, bound=50)]
+    with _Ticker(live, latest, every=0.01):
+        assert ticked.wait(30)
+    assert all("incumbent 40  bound 50  gap 20.0%" in line for line in shown)
 
 
 def test_resolve_that_cannot_be_done_keeps_the_plan_and_names_the_change(tmp_path: Path) -> None:

@@ -21,7 +21,8 @@ INFEASIBLE: list[tuple[str, Scenario, set[str], str, list[str]]] = [
               events=[event("x", people=("a",), latest_end=at("09:45")),
                       event("y", people=("a",), latest_end=at("09:45")),
                       event("other", people=("b",))]),
-     {"x", "y"}, "participant_overbooked", ["a can attend only one event at a time"]),
+     {"x", "y"}, "participant_overbooked",
+     ["a must attend 2 required events (x, y) lasting 60 minutes", "free for only 45 minutes"]),
     ("a sweep that cannot fit",
      scenario(rooms=[{"id": "secure", "capacity": 10, "security_level": 2}, {"id": "open", "capacity": 10}],
               participants=[{"id": "a", "tier": "vvip"}, {"id": "b", "tier": "vvip"}, {"id": "c"}],
@@ -86,3 +87,85 @@ def test_what_would_it_take_finds_one_more_room() -> None:
     timetable = solve(model, time_limit=5).timetable
     lines = what_would_it_take(model, "small", timetable, time_limit=20)
     assert "possible if one more room like Bilateral room 1 is open" in lines
+
+
+def test_a_daily_limit_names_the_participant_the_limit_and_the_events() -> None:
+    model = scenario(rooms=TWO_ROOMS,
+                     participants=[{"id": "a", "name": "Minister A", "delegation": "A", "max_events_per_day": 1},
+                                   {"id": "b", "delegation": "B"}, {"id": "c", "delegation": "C"}],
+                     events=[event("talks", people=("a", "b"), kind="bilateral", priority=5),
+                             event("lunch", people=("a", "c"), kind="bilateral", priority=1)])
+    timetable = solve(model, time_limit=5).timetable
+    assert [a.event for a in timetable.assignments] == ["talks"]
+    [refused] = timetable.unscheduled
+    assert refused.event == "lunch"
+    assert "Minister A (a) has reached the limit of 1 event a day on 25 Oct (talks " in refused.reason
+
+
+def test_required_events_over_a_daily_limit_name_who_and_which() -> None:
+    model = scenario(rooms=TWO_ROOMS,
+                     participants=[{"id": "a", "name": "Minister A", "delegation": "A", "max_events_per_day": 1},
+                                   {"id": "b", "delegation": "B"}],
+                     events=[event("x", people=("a",)), event("y", people=("a",)), event("z", people=("b",))])
+    [diagnostic] = explain_scenario(model, time_limit=10)
+    assert diagnostic.code == "daily_limit_too_low"
+    assert "Minister A (a) may attend at most 1 event a day and must attend x, y" in diagnostic.message
+
+
+def test_a_pinned_event_in_a_closed_room_names_the_closure() -> None:
+    model = scenario(rooms=[{"id": "plenary", "capacity": 50, "unavailable": [
+        {"start": at("09:00"), "end": at("12:00"), "reason": "water leak"}]}],
+                     events=[event("opening", people=("a",), pinned={"room": "plenary", "start": at("09:00")})])
+    [diagnostic] = explain_scenario(model)
+    assert diagnostic.code == "rooms_closed"
+    assert "pinned at 09:00 on 25 Oct" in diagnostic.message
+    assert "plenary closed 09:00 25 Oct-12:00 25 Oct (water leak)" in diagnostic.message
+
+
+def test_a_forum_with_more_meetings_than_free_slots_is_explained_by_counting() -> None:
+    """Five one-slot meetings for a participant free in four slots: the count names them, at once."""
+    people = [{"id": "host", "name": "Host", "delegation": "H",
+               "available": [{"start": at("09:00"), "end": at("10:00")}]}]
+    people += [{"id": f"g{n}", "delegation": f"G{n}"} for n in range(6)]
+    meetings = [event(f"m{n}", minutes=15, people=("host", f"g{n}")) for n in range(5)]
+    meetings.append(event("free", minutes=15, people=("g5",)))
+    model = scenario(rooms=TWO_ROOMS, participants=people, events=meetings)
+    [diagnostic] = explain_scenario(model, time_limit=10)
+    assert diagnostic.code == "participant_overbooked"
+    assert set(diagnostic.events) == {f"m{n}" for n in range(5)}
+    assert "Host (host) must attend 5 required events" in diagnostic.message
+    assert "free for only 60 minutes (4 slots of 15 minutes)" in diagnostic.message
+
+
+def test_when_no_single_relaxation_does_it_the_tried_ones_and_a_working_pair_are_named() -> None:
+    """b leaves at 10:00 and a arrives at 10:00: one hour more on either side alone cannot make them meet
+    for 60 minutes... but both together can."""
+    model = scenario(rooms=TWO_ROOMS,
+                     participants=[{"id": "a", "delegation": "A", "available": [{"start": at("10:30"),
+                                                                                 "end": at("12:00")}]},
+                                   {"id": "b", "delegation": "B", "available": [{"start": at("09:00"),
+                                                                                 "end": at("10:00")}]}],
+                     events=[event("bil-a-b", kind="bilateral", minutes=60, people=("a", "b"), priority=3)])
+    timetable = solve(model, time_limit=5).timetable
+    lines = what_would_it_take(model, "bil-a-b", timetable, time_limit=30)
+    tried = next(line for line in lines if line.startswith("no single relaxation tried lets bil-a-b in; tried: "))
+    assert "b's departure moves from 10:00 on 25 Oct to 11:00 on 25 Oct" in tried
+    assert "a arrives at 09:30 on 25 Oct instead of 10:30 on 25 Oct" in tried
+    assert ("possible if a arrives at 09:30 on 25 Oct instead of 10:30 on 25 Oct and, together with it, "
+            "if b's departure moves from 10:00 on 25 Oct to 11:00 on 25 Oct") in lines
+
+
+def test_a_day_broken_by_travel_is_explained_by_the_participants_own_events() -> None:
+    """The count fits (three 15-minute meetings, an hour free) but the walks between the halls do not: the
+    participant's own events give the minimal conflict."""
+    model = scenario(zones=[{"id": "a"}, {"id": "b"}], travel_minutes=[{"from": "a", "to": "b", "minutes": 30}],
+                     rooms=[{"id": "ra", "capacity": 5, "zone": "a"}, {"id": "rb", "capacity": 5, "zone": "b"}],
+                     participants=[{"id": "host", "delegation": "H",
+                                    "available": [{"start": at("09:00"), "end": at("10:00")}]},
+                                   *[{"id": f"g{n}", "delegation": f"G{n}"} for n in range(3)]],
+                     events=[event("m0", minutes=15, people=("host", "g0"), rooms=["ra"]),
+                             event("m1", minutes=15, people=("host", "g1"), rooms=["rb"]),
+                             event("m2", minutes=15, people=("host", "g2"), rooms=["ra"])])
+    [diagnostic] = explain_scenario(model, time_limit=10)
+    assert set(diagnostic.events) == {"m0", "m1", "m2"}, diagnostic.message
+    assert "travel time between zones" in diagnostic.message

@@ -171,7 +171,7 @@ def test_unscheduled_optional_event_has_a_reason() -> None:
     timetable = solved(model)
     assert [u.event for u in timetable.unscheduled] == ["small"]
     reason = timetable.unscheduled[0].reason
-    assert reason.startswith("not selected") and "big (priority 9)" in reason
+    assert reason.startswith("not selected") and "a is in big 09:00-09:30 25 Oct (priority 9)" in reason
 
 
 def test_progress_reports_improving_incumbents() -> None:

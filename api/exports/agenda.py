@@ -22,17 +22,27 @@ class AgendaItem:
     end: datetime
     participants: tuple[str, ...]
     others: int = 0  # participants left out of ``participants`` (not shown to this reader)
+    counterparts: tuple[str, ...] = ()  # those left out, by delegation and title ("VNM: Head of State")
 
     def to_dict(self) -> dict[str, object]:
         return {"event": self.event, "title": self.title, "kind": self.kind, "room": self.room,
                 "room_name": self.room_name, "zone": self.zone, "start": self.start.isoformat(),
                 "end": self.end.isoformat(), "participants": list(self.participants),
-                "other_participants": self.others}
+                "other_participants": self.others, "counterparts": list(self.counterparts)}
 
-    def only(self, visible: Collection[str]) -> AgendaItem:
-        """The same item naming only the ``visible`` participants (the rest are counted)."""
+    def only(self, visible: Collection[str], labels: dict[str, str] | None = None) -> AgendaItem:
+        """The same item naming only the ``visible`` participants; the rest are counted, and described by
+        ``labels`` (their delegation and title, not their name) when given."""
         shown = tuple(p for p in self.participants if p in visible)
-        return replace(self, participants=shown, others=self.others + len(self.participants) - len(shown))
+        hidden = [p for p in self.participants if p not in visible]
+        described = tuple(labels[p] for p in hidden if p in labels) if labels is not None else ()
+        return replace(self, participants=shown, others=self.others + len(hidden), counterparts=described)
+
+
+def counterpart_labels(scenario: Scenario) -> dict[str, str]:
+    """How a liaison sees another delegation's participant in their own delegation's meetings: the delegation
+    and the title (role), not the name."""
+    return {p.id: f"{p.delegation or '?'}: {p.role or p.tier}" for p in scenario.participants}
 
 
 def agenda_items(scenario: Scenario, timetable: Timetable, who: Collection[str] | None = None) -> list[AgendaItem]:

@@ -1,32 +1,91 @@
-"""iCalendar (RFC 5545) with icalendar: one VEVENT per scheduled event."""
+"""iCalendar (RFC 5545) with icalendar: one VEVENT per scheduled event, that follows re-plans.
+
+A delegation imports or subscribes to its calendar once; every re-plan must then update the same entries
+rather than add new ones. So each event's ``UID`` is the event id within its summit (the scenario, not the
+timetable), its ``SEQUENCE`` counts the times it moved along the chain of re-plans that led to this
+timetable, and an event that was in an earlier timetable of the chain and is no longer scheduled is sent
+with ``STATUS:CANCELLED``. Times carry the summit's ``TZID`` and the file its ``VTIMEZONE``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from icalendar import Calendar, Event
 
 from api.exports.agenda import AgendaItem
+from solver.timetable import Assignment, Timetable
 
 
-def to_ics(items: list[AgendaItem], name: str, uid_suffix: str, names: dict[str, str]) -> bytes:
-    """``uid_suffix`` keeps UIDs stable per timetable; ``names`` maps participant ids to names."""
+@dataclass
+class CalendarHistory:
+    """What the chain of timetables (oldest first, the one exported last) says about each event."""
+
+    sequence: dict[str, int] = field(default_factory=dict)  # times the event moved, was dropped or came back
+    cancelled: dict[str, Assignment] = field(default_factory=dict)  # in an earlier timetable, not in the last
+
+
+def calendar_history(chain: Sequence[Timetable]) -> CalendarHistory:
+    """Each event's SEQUENCE and the events dropped along ``chain`` (a timetable and the ones it re-planned)."""
+    history = CalendarHistory()
+    last: dict[str, Assignment] = {}  # the event's latest known place
+    present: set[str] = set()
+    for timetable in chain:
+        now = {a.event: a for a in timetable.assignments}
+        for event_id, assignment in now.items():
+            before = last.get(event_id)
+            if before is None:
+                history.sequence.setdefault(event_id, 0)
+            elif event_id not in present or (before.start, before.end, before.room) != (
+                    assignment.start, assignment.end, assignment.room):
+                history.sequence[event_id] = history.sequence.get(event_id, 0) + 1
+            last[event_id] = assignment
+        for event_id in present - now.keys():
+            history.sequence[event_id] = history.sequence.get(event_id, 0) + 1  # the cancellation is a change
+        present = set(now)
+    history.cancelled = {e: a for e, a in last.items() if e not in present}
+    return history
+
+
+def event_uid(event_id: str, summit: str) -> str:
+    """The same for an event in every timetable of one summit (scenario), whatever re-plans happen."""
+    return f"{event_id}@{summit}.summit-scheduler"
+
+
+def to_ics(items: list[AgendaItem], name: str, summit: str, names: dict[str, str],
+           history: CalendarHistory | None = None, cancelled: Sequence[AgendaItem] = ()) -> bytes:
+    """``summit`` (the scenario id) keeps UIDs stable across re-plans; ``names`` maps participant ids to
+    names; ``history`` gives each event's SEQUENCE; ``cancelled`` are sent with STATUS:CANCELLED."""
     calendar = Calendar()
     calendar.add("prodid", "-//summit-scheduler//timetable//EN")
     calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
+    if items or cancelled:
+        zone = (items or list(cancelled))[0].start.tzinfo
+        if zone is not None and hasattr(zone, "key"):
+            calendar.add("x-wr-timezone", zone.key)
     stamp = datetime.now(UTC)
-    for item in items:
+    sequence = history.sequence if history is not None else {}
+    for item, status in [(i, "CONFIRMED") for i in items] + [(i, "CANCELLED") for i in cancelled]:
         event = Event()
-        event.add("uid", f"{item.event}@{uid_suffix}")
+        event.add("uid", event_uid(item.event, summit))
         event.add("dtstamp", stamp)
+        event.add("sequence", sequence.get(item.event, 0))
+        event.add("status", status)
         event.add("dtstart", item.start)
         event.add("dtend", item.end)
-        event.add("summary", item.title)
+        event.add("summary", item.title if status == "CONFIRMED" else f"Cancelled: {item.title}")
         event.add("location", item.room_name)
         people = ", ".join(names.get(p, p) for p in item.participants)
-        if item.others:
+        if item.counterparts:
+            people += ("; " if people else "") + "with " + ", ".join(item.counterparts)
+        elif item.others:
             people += f"{' and ' if people else ''}{item.others} other(s)"
         event.add("description", f"{item.kind}; room {item.room}; participants: {people}")
         calendar.add_component(event)
+    calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -5,28 +5,59 @@ No scheduling here: ``solver.solve`` and ``solver.replan.resolve`` do it all.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.store.models import Job
 from api.store.repository import Repository
 from solver.changes import parse_changes
 from solver.compare import RunEvent, RunSettings, VariantSpec, build_variants, run_comparison
+from solver.explain import explain_scenario, what_would_it_take
 from solver.replan import resolve
 from solver.solve import Progress, SolveConfig, solve
 
 log = logging.getLogger(__name__)
 
 
+class _Beat:
+    """Calls ``beat`` every ``every`` seconds while the block runs (a re-plan's progress between its start and
+    its end)."""
+
+    def __init__(self, beat: Callable[[], None], every: float = 1.0) -> None:
+        self.beat, self.every = beat, every
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="replan-progress", daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every):
+            try:
+                self.beat()
+            except Exception:  # a progress point is never worth failing the job for
+                log.warning("progress point not written", exc_info=True)
+
+    def __enter__(self) -> _Beat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 class JobExecutor:
     """Runs one stored job. When ``closing`` is set (the server shuts down), the outcome is not recorded:
     the job stays 'running' and is re-queued at the next start."""
 
-    def __init__(self, repo: Repository, closing: threading.Event | None = None) -> None:
+    def __init__(self, repo: Repository, closing: threading.Event | None = None, memory_mb: int = 0) -> None:
         self.repo = repo
         self.closing = closing or threading.Event()
+        self.memory_mb = memory_mb  # the process's memory limit, for the error message
 
     def __call__(self, job_id: str, stop: threading.Event) -> None:
         job = self.repo.start_job(job_id)
@@ -34,10 +65,18 @@ class JobExecutor:
             return
         try:
             self.execute(job, stop)
+        except MemoryError:
+            limit = f"its limit of {self.memory_mb} MB (SUMMIT_JOB_MEMORY_MB)" if self.memory_mb else "the memory"
+            log.error("job %s ran out of memory", job_id)
+            if not self.closing.is_set():
+                self.repo.finish_job(job_id, "failed", error=f"out of memory: the job needed more than {limit}; "
+                                                             "the scenario is too large for this service")
         except Exception as error:
             log.exception("job %s failed", job_id)
             if not self.closing.is_set():
-                self.repo.finish_job(job_id, "failed", error=f"{type(error).__name__}: {error}")
+                said = ("a database error (the server's log has it)" if isinstance(error, SQLAlchemyError)
+                        else f"{type(error).__name__}: {error}")  # no SQL in what a client reads
+                self.repo.finish_job(job_id, "failed", error=said)
 
     def execute(self, job: Job, stop: threading.Event) -> None:
         """Run a started job and store its outcome (under the job's claim, on a cluster); errors propagate."""
@@ -45,6 +84,8 @@ class JobExecutor:
             self._solve(job, stop)
         elif job.kind == "compare":
             self._compare(job, stop)
+        elif job.kind == "explain":
+            self._explain(job)
         else:
             self._replan(job, stop)
 
@@ -70,6 +111,24 @@ class JobExecutor:
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by})
 
+    def _explain(self, job: Job) -> None:
+        """Why the timetable's scenario is infeasible (and why events are out), or what would let one event in."""
+        row = self.repo.get_timetable(job.source_timetable_id or "")
+        assert row is not None
+        version = self.repo.version_by_id(row.scenario_version_id)
+        assert version is not None
+        scenario, timetable = self.repo.scenario_model(version), self.repo.timetable_model(row)
+        limit = float(job.params["time_limit_s"])  # type: ignore[arg-type]
+        event = job.params.get("event")
+        result: dict[str, object] = {"timetable_id": row.id, "status": timetable.status, "event": event}
+        if event is not None:
+            result["lines"] = what_would_it_take(scenario, str(event), timetable, time_limit=limit)
+        else:
+            result["diagnostics"] = [d.model_dump(mode="json") for d in explain_scenario(scenario, time_limit=limit)]
+            result["unscheduled"] = [u.model_dump(mode="json") for u in timetable.unscheduled]
+        if not self.closing.is_set():
+            self.repo.finish_job(job.id, "done", result=result, claim=job.claim)
+
     def _compare(self, job: Job, stop: threading.Event) -> None:
         job_id, attempt, params = job.id, job.attempts, job.params
         version = self.repo.version_by_id(job.scenario_version_id)
@@ -82,7 +141,7 @@ class JobExecutor:
                                parallel=1)  # this job already runs in its own worker: one solve at a time
         started = time.monotonic()
 
-        def on_event(event: RunEvent) -> None:  # one progress point per finished solve
+        def on_event(event: RunEvent) -> None:  # one progress point per finished solve, named by its variant
             if event.kind == "done" and event.objective is not None:
                 self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), event.objective,
                                        event.bound, label=f"{event.variant} (seed {event.seed})")
@@ -101,11 +160,25 @@ class JobExecutor:
         previous = self.repo.timetable_model(previous_row)
         changes = parse_changes(params["changes"])
         now = params.get("now")
-        result = resolve(scenario, previous, changes, now=datetime.fromisoformat(str(now)) if now else None,
-                         freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
-                         time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
-                         workers=int(params["workers"]),  # type: ignore[call-overload]
-                         stop=stop)
+        attempt = self.repo.get_job(job_id).attempts  # type: ignore[union-attr]
+        started = time.monotonic()
+        # Progress: the previous timetable's value at once, then a beat every second while the re-plan runs
+        # (resolve reports nothing on the way; when it takes an ``on_progress`` callback, its points come too).
+        self.repo.add_progress(job_id, attempt, 0.0, previous.objective, previous.bound, label="previous timetable")
+        extra: dict[str, object] = {}
+        if "on_progress" in inspect.signature(resolve).parameters:
+            extra["on_progress"] = lambda p: self.repo.add_progress(
+                job_id, attempt, round(p.seconds, 3), p.objective, p.bound, label="re-planning")
+        with _Beat(lambda: self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3),
+                                                  previous.objective, None, label="re-planning")):
+            result = resolve(scenario, previous, changes, now=datetime.fromisoformat(str(now)) if now else None,
+                             freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
+                             time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
+                             workers=int(params["workers"]),  # type: ignore[call-overload]
+                             stop=stop, **extra)  # type: ignore[arg-type]
+        if not self.closing.is_set():
+            self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), result.timetable.objective,
+                                   result.timetable.bound, label=f"repair (disruption {result.disruption})")
         if self.closing.is_set():
             return
         status = "cancelled" if stop.is_set() else "done"

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError, check_changes, not_found
-from api.lookups import job_or_404, job_out, scenario_or_404, time_limit, version_or_404
+from api.lookups import check_model_size, job_or_404, job_out, scenario_or_404, time_limit, version_or_404
 from api.schemas import ComparisonOut, ComparisonRequest, ErrorOut, JobOut
 from api.store.models import Job
 from api.store.repository import FINISHED, Repository
-from solver.compare import VariantSpec, build_variants
+from solver.compare import Variant, VariantSpec, build_variants
 
 router = APIRouter(prefix="/comparisons", tags=["comparisons"])
 
@@ -53,7 +53,11 @@ def create_comparison(body: ComparisonRequest, key: Writer, repo: RepoDep, runne
     stored = version_or_404(repo, row.id, body.version or row.latest_version, with_document=True)
     base = repo.scenario_model(stored)
     variants = [v.model_dump() for v in body.variants]
-    check_changes(lambda: build_variants(base, [VariantSpec.model_validate(v) for v in variants]), "variants")
+    built: list[Variant] = []
+    check_changes(lambda: built.extend(build_variants(base, [VariantSpec.model_validate(v) for v in variants])),
+                  "variants")
+    for variant in built[1:]:  # the base was checked when it was stored
+        check_model_size(settings, variant.scenario)
     params = {"variants": variants, "time_limit_s": limit, "seeds": body.seeds,
               "workers": body.workers or settings.solver_workers, "scenario_version": stored.version}
     job = repo.create_job("compare", row.id, stored.id, params, key.id)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -14,11 +14,12 @@ from api.deps import Reader, RepoDep, RunnerDep, Writer
 from api.lookups import job_or_404, job_out
 from api.schemas import ErrorOut, JobOut
 from api.store.repository import FINISHED, Repository
+from api.streams import KEEP_ALIVE_SECONDS, ProgressHub, Ticket
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 404)}
-POLL_SECONDS = 0.25
+_EVENT_ID = re.compile(r"[0-9]{1,18}")  # a progress id; anything else starts from the beginning
 CANCEL_WAIT_SECONDS = 5.0
 
 
@@ -44,14 +45,18 @@ def cancel_job(job_id: str, _: Writer, repo: RepoDep, runner: RunnerDep) -> JobO
     return job_out(repo, job)
 
 
-@router.get("/{job_id}/events", responses={**_ERRORS, 200: {"content": {"text/event-stream": {}}}})
-async def job_events(job_id: str, request: Request, _: Reader, repo: RepoDep,
+@router.get("/{job_id}/events", responses={**_ERRORS, 429: {"model": ErrorOut},
+                                          200: {"content": {"text/event-stream": {}}}})
+async def job_events(job_id: str, request: Request, key: Reader, repo: RepoDep,
                      last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:
     """Server-sent events: one ``progress`` event per incumbent, ``status`` on each change, then ``end``.
-    A client that reconnects with ``Last-Event-ID`` gets only the incumbents it has not seen."""
+    A client that reconnects with ``Last-Event-ID`` gets only the incumbents it has not seen. At most
+    ``SUMMIT_MAX_STREAMS_PER_KEY`` streams per key are open at once (429 beyond)."""
     await run_in_threadpool(job_or_404, repo, job_id)
-    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
-    return StreamingResponse(_events(request, repo, job_id, after), media_type="text/event-stream",
+    after = int(last_event_id) if last_event_id and _EVENT_ID.fullmatch(last_event_id) else 0
+    hub: ProgressHub = request.app.state.streams
+    ticket = hub.open(job_id, key.id)
+    return StreamingResponse(_events(request, repo, ticket, after), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
@@ -67,22 +72,25 @@ def _snapshot(repo: Repository, job_id: str, after: int) -> tuple[JobOut, list[t
     return job_out(repo, job), progress
 
 
-async def _events(request: Request, repo: Repository, job_id: str, after: int) -> AsyncIterator[str]:
-    last_progress, last_status, last_beat = after, "", time.monotonic()
-    while True:
-        job, progress = await run_in_threadpool(_snapshot, repo, job_id, last_progress)
-        for ident, item in progress:
-            last_progress = ident
-            yield _sse("progress", item, ident)
-        if job.status != last_status:
-            last_status = job.status
-            yield _sse("status", job.model_dump(mode="json", exclude={"progress"}))
-        if job.status in FINISHED:
-            yield _sse("end", {"status": job.status, "timetable_id": job.timetable_id})
-            return
-        if time.monotonic() - last_beat > 15:
-            last_beat = time.monotonic()
-            yield ": keep-alive\n\n"
-        if await request.is_disconnected():
-            return
-        await asyncio.sleep(POLL_SECONDS)
+async def _events(request: Request, repo: Repository, ticket: Ticket, after: int) -> AsyncIterator[str]:
+    """The stream reads its job when the hub says it changed (or for a keep-alive), not on every tick."""
+    last_progress, last_status = after, ""
+    try:
+        while True:
+            job, progress = await run_in_threadpool(_snapshot, repo, ticket.job_id, last_progress)
+            for ident, item in progress:
+                last_progress = ident
+                yield _sse("progress", item, ident)
+            if job.status != last_status:
+                last_status = job.status
+                yield _sse("status", job.model_dump(mode="json", exclude={"progress"}))
+            if job.status in FINISHED:
+                yield _sse("end", {"status": job.status, "timetable_id": job.timetable_id})
+                return
+            changed = await ticket.wait(KEEP_ALIVE_SECONDS)
+            if await request.is_disconnected():
+                return
+            if not changed:
+                yield ": keep-alive\n\n"
+    finally:
+        ticket.close()

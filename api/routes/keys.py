@@ -2,16 +2,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from api.deps import Admin, AnyKey, RepoDep
-from api.errors import ApiError
+from api.errors import ApiError, not_found
+from api.lookups import is_id
 from api.schemas import ErrorOut, KeyCreated, KeyOut, KeyRequest
+from api.store.models import ApiKey
 
 router = APIRouter(prefix="/keys", tags=["keys"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 422)}
+
+
+def _out(key: ApiKey) -> KeyOut:
+    return KeyOut(id=key.id, role=key.role, delegation=key.delegation, label=key.label,  # type: ignore[arg-type]
+                  created_at=key.created_at, revoked=bool(key.revoked))
 
 
 @router.post("", status_code=201, response_model=KeyCreated, responses=_ERRORS)
@@ -24,13 +31,30 @@ def create_key(body: KeyRequest, key: Admin, repo: RepoDep, response: Response) 
     created, secret = repo.create_key(body.role, body.delegation, body.label, key.id)
     response.headers["Location"] = f"/keys/{created.id}"
     return KeyCreated(id=created.id, role=body.role, delegation=created.delegation, label=created.label,
-                      created_at=created.created_at, key=secret)
+                      created_at=created.created_at, revoked=False, key=secret)
 
 
 @router.get("", response_model=list[KeyOut], responses=_ERRORS)
 def list_keys(_: Admin, repo: RepoDep) -> list[KeyOut]:
-    return [KeyOut(id=k.id, role=k.role, delegation=k.delegation, label=k.label,  # type: ignore[arg-type]
-                   created_at=k.created_at) for k in repo.list_keys()]
+    """Every key, revoked ones too (``revoked``)."""
+    return [_out(k) for k in repo.list_keys()]
+
+
+@router.delete("/{key_id}", response_model=KeyOut, responses={**_ERRORS, 404: {"model": ErrorOut},
+                                                               409: {"model": ErrorOut}})
+def revoke_key(key_id: str, _: Admin, repo: RepoDep, request: Request) -> KeyOut:
+    """Revoke a key: every request with it is refused (401) from this answer on. Revoking twice is harmless;
+    the last admin key that is not revoked cannot be (409): create another first, or use ``summit keys``."""
+    key = repo.get_key(key_id) if is_id(key_id) else None
+    if key is None:
+        raise not_found("key", key_id)
+    if key.role == "admin" and not key.revoked and repo.active_admins() <= 1:
+        raise ApiError(409, "last_admin_key", "this is the last admin key: create another admin key before "
+                                              "revoking it (or revoke it with `summit keys revoke`)")
+    revoked = repo.revoke_key(key_id)
+    assert revoked is not None
+    request.app.state.revocations.revoked(key_id)  # every other API process forgets it too
+    return _out(revoked)
 
 
 class KeyMe(BaseModel):

@@ -9,8 +9,10 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.documents import read_body
 from api.errors import ApiError, invalid
-from api.lookups import job_out, scenario_or_404, time_limit, version_or_404
+from api.lookups import check_model_size, job_out, scenario_or_404, time_limit, version_or_404
 from api.schemas import (
+    MAX_OFFSET,
+    MAX_VERSION,
     ErrorOut,
     JobOut,
     ScenarioCreated,
@@ -27,6 +29,8 @@ from solver.scenario import Problem, ScenarioError, parse_scenario
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 log = logging.getLogger(__name__)
+VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_VERSION, description="default: the latest")]
+MAX_NAME = 500  # the store's column
 LIST_FIELDS = ("days", "zones", "travel_minutes", "rooms", "participants", "events", "resources")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 415, 422)}
@@ -54,7 +58,7 @@ async def create_scenario(request: Request, response: Response, key: Writer, rep
 
 def _store(repo: Repository, settings: Settings, raw: bytes, media: str,
            key_id: str) -> tuple[ScenarioRow, ScenarioVersion]:
-    document = read_body(raw, media)
+    document = read_body(raw, media, settings.max_yaml_bytes)
     if isinstance(document, dict):
         wrong = [Problem(name, "must be a list", document[name]) for name in LIST_FIELDS
                  if name in document and document[name] is not None and not isinstance(document[name], list)]
@@ -72,19 +76,22 @@ def _store(repo: Repository, settings: Settings, raw: bytes, media: str,
         log.warning("scenario reader failed on bad input: %r", error)
         raise ApiError(422, "invalid_scenario", f"the scenario cannot be read ({type(error).__name__}: {error})",
                        [{"path": "", "message": str(error), "value": None}]) from None
+    if len(scenario.name) > MAX_NAME:
+        raise invalid(ScenarioError([Problem("name", f"at most {MAX_NAME} characters", scenario.name)]))
+    check_model_size(settings, scenario)
     return repo.create_scenario(scenario, key_id)
 
 
 @router.get("", response_model=list[ScenarioSummary], responses=_ERRORS)
 def list_scenarios(_: Reader, repo: RepoDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                   offset: Annotated[int, Query(ge=0)] = 0) -> list[ScenarioSummary]:
+                   offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> list[ScenarioSummary]:
     return [ScenarioSummary(id=r.id, name=r.name, latest_version=r.latest_version, created_at=r.created_at)
             for r in repo.list_scenarios(limit, offset)]
 
 
 @router.get("/{scenario_id}", response_model=ScenarioOut, responses=_ERRORS)
 def get_scenario(scenario_id: str, _: Reader, repo: RepoDep,
-                 version: Annotated[int | None, Query(ge=1, description="default: the latest")] = None) -> ScenarioOut:
+                 version: VersionQuery = None) -> ScenarioOut:
     row = scenario_or_404(repo, scenario_id)
     stored = version_or_404(repo, scenario_id, version or row.latest_version, with_document=True)
     return ScenarioOut(id=row.id, name=stored.name, version=stored.version, latest_version=row.latest_version,
@@ -101,7 +108,7 @@ def list_versions(scenario_id: str, _: Reader, repo: RepoDep) -> list[VersionOut
 
 @router.get("/{scenario_id}/timetables", response_model=list[TimetableSummary], responses=_ERRORS)
 def list_timetables(scenario_id: str, _: Reader, repo: RepoDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                    offset: Annotated[int, Query(ge=0)] = 0) -> list[TimetableSummary]:
+                    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> list[TimetableSummary]:
     """Every timetable of the scenario (any version), oldest first."""
     scenario_or_404(repo, scenario_id)
     numbers = {v.id: v.version for v in repo.list_versions(scenario_id)}
@@ -114,7 +121,7 @@ def list_timetables(scenario_id: str, _: Reader, repo: RepoDep, limit: Annotated
 def solve_scenario(scenario_id: str, key: Writer, repo: RepoDep, runner: RunnerDep, settings: SettingsDep,
                    limiter: LimiterDep, response: Response,
                    body: Annotated[SolveRequest | None, Body()] = None,
-                   version: Annotated[int | None, Query(ge=1, description="default: the latest")] = None) -> JobOut:
+                   version: VersionQuery = None) -> JobOut:
     """Queue a solve of the scenario's latest (or given) version; poll the job or stream its events."""
     body = body or SolveRequest.model_validate({})
     limit = time_limit(settings, body.time_limit_s)

@@ -1,23 +1,28 @@
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import AgendaReader, LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
-from api.errors import ApiError, check_changes, forbidden, not_found
-from api.exports import agenda_items, to_csv, to_html, to_ics
-from api.lookups import job_out, time_limit, timetable_or_404, timetable_with_scenario
-from api.schemas import AgendaOut, ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
-from api.store.models import ApiKey, TimetableRow
-from api.store.repository import Repository
+from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
+from api.errors import ApiError, check_changes, not_found
+from api.exports import agenda_items, to_csv, to_html
+from api.lookups import check_model_size, job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
+from api.routes.agendas import timetable_ics
+from api.schemas import ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
+from api.store.models import TimetableRow
+from api.store.repository import FINISHED, Repository
 from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
-from solver.explain import explain_scenario, what_would_it_take
-from solver.scenario import Participant, Scenario
-from solver.timetable import Timetable
+from solver.scenario import Scenario
 
 router = APIRouter(prefix="/timetables", tags=["timetables"])
+EXPLAIN_WAIT_SECONDS = 30.0  # beyond the explanation's time limit: its queue and its model building
+_explained: dict[tuple[str, str | None, float], ExplainOut] = {}  # timetables never change: nor do their answers
 
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 404, 422)}
 _FORMATS: dict[int | str, dict[str, Any]] = {
@@ -54,69 +59,10 @@ def _export(repo: Repository, row: TimetableRow, format: str) -> tuple[bytes, st
     items = agenda_items(scenario, timetable)
     if format == "csv":
         return to_csv(items).encode("utf-8"), "text/csv; charset=utf-8"
-    if format == "ics":
-        return to_ics(items, scenario.name, row.id, _names(scenario)), "text/calendar; charset=utf-8"
+    if format == "ics":  # stable UIDs, SEQUENCE and cancellations along the re-plans (as the agendas)
+        return timetable_ics(repo, row, scenario, timetable), "text/calendar; charset=utf-8"
     subtitle = f"Timetable {row.id} - {timetable.status}, objective {timetable.objective}"
     return to_html(items, scenario.name, subtitle, _names(scenario)).encode("utf-8"), "text/html; charset=utf-8"
-
-
-def _may_see(key: ApiKey, delegation: str | None) -> bool:
-    return key.role != "liaison" or (delegation is not None and delegation == key.delegation)
-
-
-@router.get("/{timetable_id}/participants/{participant_id}", response_model=AgendaOut, responses=_FORMATS)
-def participant_agenda(timetable_id: str, participant_id: str, key: AgendaReader, repo: RepoDep,
-                       format: AgendaFormat = "json") -> Response:
-    """One participant's agenda (a liaison: only participants of its delegation)."""
-    row = timetable_or_404(repo, timetable_id)
-    scenario, timetable = timetable_with_scenario(repo, row)
-    person = next((p for p in scenario.participants if p.id == participant_id), None)
-    if not _may_see(key, person.delegation if person is not None else None):
-        raise forbidden("a liaison sees only its own delegation's participants")
-    if person is None:
-        raise not_found("participant", participant_id)
-    visible = _visible(key, scenario)
-    return _response(*repo.derived(f"participant:{row.id}:{person.id}:{format}:{key.delegation}", lambda: _agenda(
-        row, scenario, timetable, format, [person], visible, f"{scenario.name}: {person.name or person.id}",
-        person.id, participant=person.model_dump(mode="json"), delegation=person.delegation)))
-
-
-@router.get("/{timetable_id}/delegations/{code}", response_model=AgendaOut, responses=_FORMATS)
-def delegation_agenda(timetable_id: str, code: str, key: AgendaReader, repo: RepoDep,
-                      format: AgendaFormat = "json") -> Response:
-    """Every event a member of the delegation attends (a liaison: only its own delegation)."""
-    if not _may_see(key, code):
-        raise forbidden("a liaison sees only its own delegation's agenda")
-    row = timetable_or_404(repo, timetable_id)
-    scenario, timetable = timetable_with_scenario(repo, row)
-    members = [p for p in scenario.participants if p.delegation == code]
-    if not members:
-        raise not_found("delegation", code)
-    visible = _visible(key, scenario)
-    return _response(*repo.derived(f"delegation:{row.id}:{code}:{format}:{key.delegation}", lambda: _agenda(
-        row, scenario, timetable, format, members, visible, f"{scenario.name}: {code}", code, delegation=code,
-        participants=[p.model_dump(mode="json") for p in members])))
-
-
-def _visible(key: ApiKey, scenario: Scenario) -> set[str] | None:
-    """Whom the reader may see named: a liaison only its own delegation (others are counted, not named)."""
-    if key.role != "liaison":
-        return None
-    return {p.id for p in scenario.participants if p.delegation == key.delegation}
-
-
-def _agenda(row: TimetableRow, scenario: Scenario, timetable: Timetable, format: str, members: list[Participant],
-            visible: set[str] | None, title: str, filename: str, **fields: Any) -> tuple[bytes, str, dict[str, str]]:
-    """The agenda of some participants as JSON or iCalendar (computed once per timetable and reader's delegation:
-    both are immutable)."""
-    items = agenda_items(scenario, timetable, {p.id for p in members})
-    if visible is not None:
-        items = [item.only(visible) for item in items]
-    if format == "ics":
-        return (to_ics(items, title, row.id, _names(scenario)), "text/calendar; charset=utf-8",
-                {"Content-Disposition": f'attachment; filename="agenda-{filename}.ics"'})
-    out = AgendaOut(timetable_id=row.id, scenario_id=row.scenario_id, items=[i.to_dict() for i in items], **fields)
-    return out.model_dump_json().encode("utf-8"), "application/json", {}
 
 
 @router.post("/{timetable_id}/changes", status_code=202, response_model=JobOut, responses={**_ERRORS, 429: {}})
@@ -127,8 +73,10 @@ def submit_changes(timetable_id: str, body: ChangesRequest, key: Writer, repo: R
     limiter.check(key.id)
     row = timetable_or_404(repo, timetable_id)
     scenario, _ = timetable_with_scenario(repo, row)
-    # reject what cannot apply now, not in the job
-    check_changes(lambda: apply_changes(scenario, parse_changes(body.changes)), "changes")
+    # reject what cannot apply now, not in the job; a change that adds events may make the model too large
+    changed: list[Scenario] = []
+    check_changes(lambda: changed.append(apply_changes(scenario, parse_changes(body.changes))), "changes")
+    check_model_size(settings, changed[0])
     params = {"changes": body.changes, "now": body.now.isoformat() if body.now else None,
               "freeze_minutes": body.freeze_minutes, "time_limit_s": limit,
               "workers": body.workers or settings.solver_workers}
@@ -150,19 +98,45 @@ def diff(timetable_id: str, other_id: str, _: Reader, repo: RepoDep) -> DiffOut:
                    **diff_timetables(scenario, old, new).to_dict())  # type: ignore[arg-type]
 
 
-@router.get("/{timetable_id}/explain", response_model=ExplainOut, responses=_ERRORS)
-def explain(timetable_id: str, _: Reader, repo: RepoDep, settings: SettingsDep,
-            event: Annotated[str | None, Query(description="why this event is out, and what would let it in")] = None,
-            time_limit_s: Annotated[float | None, Query(ge=0.1, le=60)] = None) -> ExplainOut:
-    """Why the scenario is infeasible, or why an event is unscheduled and which relaxation would let it in."""
-    row = timetable_or_404(repo, timetable_id)
-    scenario, timetable = timetable_with_scenario(repo, row)
+@router.get("/{timetable_id}/explain", response_model=ExplainOut, responses={
+    **_ERRORS, 202: {"model": JobOut, "description": "still running: the explanation will be the job's result"},
+    429: {"model": ErrorOut}})
+async def explain(timetable_id: str, key: Reader, repo: RepoDep, settings: SettingsDep, runner: RunnerDep,
+                  limiter: LimiterDep, response: Response,
+                  event: Annotated[str | None, Query(description="why this event is out, and what would let it in")]
+                  = None,
+                  time_limit_s: Annotated[float | None, Query(ge=0.1, le=60)] = None) -> Any:
+    """Why the scenario is infeasible, or why an event is unscheduled and which relaxation would let it in.
+
+    An explanation solves models, so it runs as a job (``kind: explain``) in a worker process with the jobs'
+    limits and counts against the key's job submissions; this answers when it is done, or 202 with the job
+    after ``EXPLAIN_WAIT_SECONDS`` beyond its time limit. The same question about the same timetable is
+    answered from memory."""
+    row = await run_in_threadpool(timetable_or_404, repo, timetable_id)
     limit = min(time_limit_s or settings.explain_time_limit_s, settings.explain_time_limit_s)
     if event is not None:
+        scenario, _ = await run_in_threadpool(timetable_with_scenario, repo, row)
         if event not in {e.id for e in scenario.events}:
             raise not_found("event", event)
-        lines = what_would_it_take(scenario, event, timetable, time_limit=limit)
-        return ExplainOut(timetable_id=row.id, status=timetable.status, event=event, lines=lines)
-    diagnostics = [d.model_dump(mode="json") for d in explain_scenario(scenario, time_limit=limit)]
-    return ExplainOut(timetable_id=row.id, status=timetable.status, diagnostics=diagnostics,
-                      unscheduled=[u.model_dump(mode="json") for u in timetable.unscheduled])
+    remembered = _explained.get((row.id, event, limit))
+    if remembered is not None:
+        return remembered
+    limiter.check(key.id)
+    params = {"event": event, "time_limit_s": limit}
+    job = await run_in_threadpool(repo.create_job, "explain", row.scenario_id, row.scenario_version_id, params,
+                                  key.id, row.id)
+    await run_in_threadpool(runner.submit, job.id)
+    deadline = time.monotonic() + limit + EXPLAIN_WAIT_SECONDS
+    while job.status not in FINISHED and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        job = await run_in_threadpool(job_or_404, repo, job.id)
+    if job.status == "done" and job.result is not None:
+        out = ExplainOut.model_validate(job.result)
+        _explained[row.id, event, limit] = out
+        while len(_explained) > 256:
+            _explained.pop(next(iter(_explained)))
+        return out
+    if job.status in FINISHED:
+        raise ApiError(422, "explanation_failed", f"the explanation could not be made: {job.error or job.status}")
+    pending = await run_in_threadpool(job_out, repo, job)
+    return JSONResponse(pending.model_dump(mode="json"), status_code=202, headers={"Location": f"/jobs/{job.id}"})

@@ -17,6 +17,8 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+DOCS_DIR = Path(__file__).resolve().parent.parent.parent / "docs"
+GUIDES = ("scenario", "changes", "rules", "api")
 
 # Only this origin: no CDN, no inline script (inline style attributes position the grid blocks); object URLs for
 # downloads and chart images.
@@ -32,6 +34,25 @@ def index() -> FileResponse:
     return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8",
                         headers={"Cache-Control": "no-cache", "Content-Security-Policy": CSP,
                                  "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+
+
+@router.get("/guide/{name}")
+def guide(name: str) -> Response:
+    """The project's own documentation (``docs/<name>.md``) as a page, linked from the web view's header."""
+    path = DOCS_DIR / f"{name}.md"
+    if name not in GUIDES or not path.is_file():
+        return Response(status_code=404, content=f"no guide {name!r}; known: {', '.join(GUIDES)}",
+                        media_type="text/plain; charset=utf-8")
+    from markdown_it import MarkdownIt  # rich's dependency; our own documents only, raw HTML off
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text(encoding="utf-8"))
+    body = body.replace('.md"', '"')  # links between the documents: rules.md -> /guide/rules
+    links = " · ".join(f'<a href="/guide/{g}">{g}</a>' for g in GUIDES)
+    page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>summit-scheduler: {name}</title>'
+            f'<link rel="stylesheet" href="/static/style.css"></head><body><main class="guide-page">'
+            f'<p><a href="/">Summit scheduler</a> · {links}</p>{body}</main></body></html>')
+    return Response(page, media_type="text/html; charset=utf-8",
+                    headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"})
 
 
 class _Static(StaticFiles):

@@ -159,7 +159,7 @@ class JobProgress(Base):
     seconds: Mapped[float] = mapped_column(Float)
     objective: Mapped[int] = mapped_column(Integer)
     bound: Mapped[int | None] = mapped_column(Integer)
-    label: Mapped[str | None] = mapped_column(String(200))  # a comparison's point: which solve finished
+    label: Mapped[str | None] = mapped_column(String(200))  # a comparison's variant, a re-plan's step
 
 
 class AuditEntry(Base):

@@ -61,6 +61,46 @@ class _Lru:
         return value
 
 
+class KeyCache:
+    """Keys recently looked up, by the sha256 of their secret, for ``ttl`` seconds: the store stays the truth
+    and this only saves a query per request. A revoke drops the key here at once (``forget``); another
+    process's cache would hold it for at most ``ttl`` seconds, unless told through Redis
+    (``api/revocations.py``: every process forgets a revoked key at once)."""
+
+    def __init__(self, ttl: float = KEY_CACHE_SECONDS, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._items: dict[str, tuple[float, ApiKey]] = {}
+        self._forgotten: set[str] = set()  # revoked here: a lookup that raced the revoke must not cache them
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> ApiKey | None:
+        with self._lock:
+            cached = self._items.get(digest)
+        if cached is not None and time.monotonic() - cached[0] < self.ttl:
+            return cached[1]
+        return None
+
+    def put(self, digest: str, key: ApiKey) -> None:
+        with self._lock:
+            if key.id in self._forgotten:
+                return
+            if len(self._items) >= self.size:
+                self._items.clear()
+            self._items[digest] = (time.monotonic(), key)
+
+    def forget(self, key_id: str) -> None:
+        with self._lock:
+            self._forgotten.add(key_id)
+            for digest in [d for d, (_, key) in self._items.items() if key.id == key_id]:
+                del self._items[digest]
+
+    def clear(self) -> None:
+        """Forget every key (a revocation may have been missed): the next lookups read the database."""
+        with self._lock:
+            self._items.clear()
+
+
 class Repository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -69,7 +109,7 @@ class Repository:
         self._timetables = _Lru(128)
         self._rows = _Lru(256)  # timetables and scenario versions by id: immutable once written
         self._derived = _Lru(256)
-        self._keys: dict[str, tuple[float, ApiKey]] = {}
+        self.keys = KeyCache()
 
     def session(self) -> Session:
         return self.sessions()
@@ -87,20 +127,19 @@ class Repository:
         return key, secret
 
     def known_key(self, secret: str) -> ApiKey | None:
-        """A key looked up in the last KEY_CACHE_SECONDS, without touching the database."""
-        cached = self._keys.get(hash_key(secret))
-        if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
-            return cached[1]
-        return None
+        """A key looked up in the last KEY_CACHE_SECONDS and not revoked since, without touching the database."""
+        return self.keys.get(hash_key(secret))
 
     def forget_keys(self, key_id: str | None = None) -> None:
-        """Forget one remembered key (by its id), or all: the next request with it reads the database."""
-        for digest, (_, key) in list(self._keys.items()):
-            if key_id is None or key.id == key_id:
-                self._keys.pop(digest, None)
+        """Forget one remembered key (by its id; revoked, as another process says), or all: the next request
+        with it reads the database."""
+        if key_id is None:
+            self.keys.clear()
+        else:
+            self.keys.forget(key_id)
 
     def key_by_secret(self, secret: str) -> ApiKey | None:
-        """The key with this secret (remembered for KEY_CACHE_SECONDS)."""
+        """The key with this secret, unless revoked (remembered for KEY_CACHE_SECONDS)."""
         known = self.known_key(secret)
         if known is not None:
             return known
@@ -108,14 +147,32 @@ class Repository:
         with self.session() as s:
             key = s.scalar(select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked.is_(False)))
         if key is not None:
-            if len(self._keys) > 10_000:
-                self._keys.clear()
-            self._keys[digest] = (time.monotonic(), key)
+            self.keys.put(digest, key)
         return key
 
     def list_keys(self) -> list[ApiKey]:
         with self.session() as s:
             return list(s.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        with self.session() as s:
+            return s.get(ApiKey, key_id)
+
+    def active_admins(self) -> int:
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(ApiKey)
+                                .where(ApiKey.role == "admin", ApiKey.revoked.is_(False))) or 0)
+
+    def revoke_key(self, key_id: str) -> ApiKey | None:
+        """Revoke a key (idempotent): refused from now on, here at once (the cache forgets it)."""
+        with self.session() as s:
+            key = s.get(ApiKey, key_id)
+            if key is None:
+                return None
+            key.revoked = True
+            s.commit()
+        self.keys.forget(key_id)
+        return key
 
     # ----------------------------------------------------------- scenarios
 
@@ -231,6 +288,14 @@ class Repository:
             return list(s.scalars(select(JobProgress).where(JobProgress.job_id == job.id,
                                                             JobProgress.attempt == max(1, job.attempts),
                                                             JobProgress.id > after).order_by(JobProgress.id)))
+
+    def job_states(self, job_ids: list[str]) -> dict[str, tuple[str, int, int]]:
+        """Per job: status, attempts and newest progress id, in two queries for all (the event streams' poll)."""
+        with self.session() as s:
+            jobs = s.execute(select(Job.id, Job.status, Job.attempts).where(Job.id.in_(job_ids))).all()
+            newest = dict(s.execute(select(JobProgress.job_id, func.max(JobProgress.id))
+                                    .where(JobProgress.job_id.in_(job_ids)).group_by(JobProgress.job_id)).all())
+        return {job_id: (status, attempts, newest.get(job_id) or 0) for job_id, status, attempts in jobs}
 
     def start_job(self, job_id: str) -> Job | None:
         """queued -> running (one more attempt); None if the job is no longer queued."""

@@ -24,7 +24,8 @@ const ROUTES = [
   [/^#\/scenarios\/([^/]+)$/, scenarioDetail, false],
   [/^#\/jobs\/([^/]+)$/, jobView, false],
   [/^#\/timetables\/([^/]+)$/, timetableView, false],
-  [/^#\/timetables\/([^/]+)\/diff\/([^/]+)$/, timetableView, false], // new timetable, then the one it is compared to
+  // old timetable, then the new one: the API's order (/timetables/{old}/diff/{new})
+  [/^#\/timetables\/([^/]+)\/diff\/([^/]+)$/, (main, [oldId, newId], ctx) => timetableView(main, [newId, oldId], ctx), false],
   [/^#\/timetables\/([^/]+)\/changes$/, changesView, false],
   [/^#\/agenda$/, agendaView, true],
   [/^#\/agenda\/([^/]+)$/, agendaView, true],

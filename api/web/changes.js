@@ -14,6 +14,70 @@ const OPS = [
   ["event_cancelled", "Event cancelled"],
 ];
 
+/**
+ * A moment of the summit as a day (one of its days) and a 24-hour time, in the summit's own time zone: the
+ * browser's date-time input would show the planner's locale (MM/DD/YYYY, AM/PM) and zone instead.
+ */
+function whenField(id, label, doc, time = "", date = doc.days[0].date, optional = false) {
+  const zone = doc.timezone || "UTC";
+  return html`<div class="field when" role="group" aria-labelledby="${id}-label">
+    <span id="${id}-label" class="label">${label} <span class="muted">(24-hour, ${zone})</span></span>
+    <span class="when-inputs">
+      <select id="${id}-date" name="${id}_date" aria-label="${label}: day">${optional && !time ? html`<option value="">—</option>` : ""}${
+        doc.days.map((d) => html`<option value="${d.date}" ${d.date === date && (time || !optional) ? "selected" : ""}>${d.date}</option>`)}</select>
+      <input id="${id}-time" name="${id}_time" type="text" inputmode="numeric" autocomplete="off" size="5" maxlength="5"
+        pattern="([01][0-9]|2[0-3]):[0-5][0-9]" placeholder="HH:MM" value="${time}" aria-label="${label}: time (HH:MM, 24-hour)">
+    </span></div>`;
+}
+
+/** "2025-10-25T13:00" from a when-field, "" when its time is empty; throws with a message when it is not HH:MM. */
+function readWhen(form, id, label) {
+  const time = form.elements[`${id}_time`].value.trim();
+  const date = form.elements[`${id}_date`].value;
+  if (!time) return "";
+  if (!/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(time)) {
+    throw new FormProblem(`${label}: "${time}" is not a 24-hour time such as 09:30 or 17:45.`, form.elements[`${id}_time`]);
+  }
+  if (!date) throw new FormProblem(`${label}: choose the day.`, form.elements[`${id}_date`]);
+  return `${date}T${time}`;
+}
+
+class FormProblem extends Error {
+  constructor(message, field = null) { super(message); this.field = field; }
+}
+
+/** The change the form describes, or a FormProblem saying what is missing. */
+function changeFrom(form) {
+  const f = form.elements;
+  switch (f.op.value) {
+    case "room_closed": {
+      const start = readWhen(form, "rc_start", "From"), end = readWhen(form, "rc_end", "Until");
+      if (!start || !end) throw new FormProblem("Give the start and end of the closure.", f.rc_start_time);
+      const change = { op: "room_closed", room: f.rc_room.value, start, end };
+      if (f.rc_reason.value.trim()) change.reason = f.rc_reason.value.trim();
+      return change;
+    }
+    case "participant_delayed": {
+      const arrival = readWhen(form, "pd_arrival", "Arrives at"), departure = readWhen(form, "pd_departure", "Leaves at");
+      if (!arrival && !departure) throw new FormProblem("Give an arrival or a departure time.", f.pd_arrival_time);
+      const change = { op: "participant_delayed", participant: f.pd_participant.value };
+      if (arrival) change.arrival = arrival;
+      if (departure) change.departure = departure;
+      return change;
+    }
+    case "event_added": {
+      const people = [...f.ea_participants.selectedOptions].map((o) => o.value);
+      if (!f.ea_id.value.trim()) throw new FormProblem("Give the new event an id.", f.ea_id);
+      if (!people.length) throw new FormProblem("Choose at least one participant.", f.ea_participants);
+      return { op: "event_added", event: { id: f.ea_id.value.trim(), title: f.ea_title.value.trim() || f.ea_id.value.trim(),
+        kind: f.ea_kind.value, duration_minutes: Number(f.ea_duration.value), participants: people,
+        required: f.ea_required.checked } };
+    }
+    default:
+      return { op: "event_cancelled", event: f.ec_event.value };
+  }
+}
+
 function byName(list) { return [...list].sort((a, b) => (a.name || a.title || a.id).localeCompare(b.name || b.title || b.id)); }
 
 export async function changesView(main, [tid], ctx) {
@@ -21,8 +85,6 @@ export async function changesView(main, [tid], ctx) {
   const index = indexScenario(doc);
   const first = doc.days[0];
   const last = doc.days[doc.days.length - 1];
-  const dayStart = `${first.date}T${first.start}`;
-  const dayEnd = `${first.date}T${first.end}`;
   const pending = [];
   render(main, html`
     <p class="crumbs"><a href="#/scenarios">Scenarios</a> › <a href="#/scenarios/${encodeURIComponent(tt.scenario_id)}">${
@@ -38,10 +100,8 @@ export async function changesView(main, [tid], ctx) {
         <fieldset data-op="room_closed"><legend>Room closed</legend>
           <div class="field"><label for="rc-room">Room</label>
             <select id="rc-room" name="rc_room">${doc.rooms.map((r) => html`<option value="${r.id}">${r.name || r.id}</option>`)}</select></div>
-          <div class="field"><label for="rc-start">From</label>
-            <input id="rc-start" name="rc_start" type="datetime-local" value="${dayStart}" required></div>
-          <div class="field"><label for="rc-end">Until</label>
-            <input id="rc-end" name="rc_end" type="datetime-local" value="${dayEnd}" required></div>
+          ${whenField("rc_start", "From", doc, first.start)}
+          ${whenField("rc_end", "Until", doc, first.end)}
           <div class="field"><label for="rc-reason">Reason (optional)</label>
             <input id="rc-reason" name="rc_reason" type="text" maxlength="200"></div>
         </fieldset>
@@ -49,10 +109,8 @@ export async function changesView(main, [tid], ctx) {
           <div class="field"><label for="pd-participant">Participant</label>
             <select id="pd-participant" name="pd_participant">${byName(doc.participants).map((p) =>
               html`<option value="${p.id}">${p.name || p.id} (${p.delegation})</option>`)}</select></div>
-          <div class="field"><label for="pd-arrival">Arrives at (optional)</label>
-            <input id="pd-arrival" name="pd_arrival" type="datetime-local" value="${dayStart}"></div>
-          <div class="field"><label for="pd-departure">Leaves at (optional)</label>
-            <input id="pd-departure" name="pd_departure" type="datetime-local"></div>
+          ${whenField("pd_arrival", "Arrives at (optional)", doc, first.start)}
+          ${whenField("pd_departure", "Leaves at (optional)", doc, "", last.date, true)}
         </fieldset>
         <fieldset data-op="event_added" hidden><legend>Event added</legend>
           <div class="field"><label for="ea-id">Event id</label>
@@ -87,8 +145,7 @@ export async function changesView(main, [tid], ctx) {
           <input id="rp-limit" name="time_limit_s" type="number" min="1" max="600" value="10" required></div>
         <div class="field"><label for="rp-freeze">Freeze window (minutes after "now")</label>
           <input id="rp-freeze" name="freeze_minutes" type="number" min="0" max="1440" value="60"></div>
-        <div class="field"><label for="rp-now">Now (optional: events started or within the freeze window stay)</label>
-          <input id="rp-now" name="now" type="datetime-local"></div>
+        ${whenField("rp_now", "Now (optional: events started or within the freeze window stay)", doc, "", first.date, true)}
         <button type="submit" class="primary" id="replan">Re-plan</button>
       </form>
       <div id="replan-errors"></div>
@@ -125,31 +182,13 @@ export async function changesView(main, [tid], ctx) {
     event.preventDefault();
     const error = $("#change-error");
     error.textContent = "";
-    const f = form.elements;
     let change;
-    switch (f.op.value) {
-      case "room_closed":
-        if (!f.rc_start.value || !f.rc_end.value) { error.textContent = "Give the start and end of the closure."; return; }
-        change = { op: "room_closed", room: f.rc_room.value, start: f.rc_start.value, end: f.rc_end.value };
-        if (f.rc_reason.value.trim()) change.reason = f.rc_reason.value.trim();
-        break;
-      case "participant_delayed":
-        if (!f.pd_arrival.value && !f.pd_departure.value) { error.textContent = "Give an arrival or a departure time."; return; }
-        change = { op: "participant_delayed", participant: f.pd_participant.value };
-        if (f.pd_arrival.value) change.arrival = f.pd_arrival.value;
-        if (f.pd_departure.value) change.departure = f.pd_departure.value;
-        break;
-      case "event_added": {
-        const people = [...f.ea_participants.selectedOptions].map((o) => o.value);
-        if (!f.ea_id.value.trim()) { error.textContent = "Give the new event an id."; f.ea_id.focus(); return; }
-        if (!people.length) { error.textContent = "Choose at least one participant."; f.ea_participants.focus(); return; }
-        change = { op: "event_added", event: { id: f.ea_id.value.trim(), title: f.ea_title.value.trim() || f.ea_id.value.trim(),
-          kind: f.ea_kind.value, duration_minutes: Number(f.ea_duration.value), participants: people,
-          required: f.ea_required.checked } };
-        break;
-      }
-      default:
-        change = { op: "event_cancelled", event: f.ec_event.value };
+    try {
+      change = changeFrom(form);
+    } catch (problem) {
+      error.textContent = problem.message;
+      if (problem.field) problem.field.focus();
+      return;
     }
     pending.push(change);
     drawPending();
@@ -160,7 +199,13 @@ export async function changesView(main, [tid], ctx) {
     if (!pending.length) return;
     const f = event.target.elements;
     const body = { changes: pending, time_limit_s: Number(f.time_limit_s.value), freeze_minutes: Number(f.freeze_minutes.value || 60) };
-    if (f.now.value) body.now = f.now.value;
+    try {
+      const now = readWhen(event.target, "rp_now", "Now");
+      if (now) body.now = now;
+    } catch (problem) {
+      render($("#replan-errors"), html`<div class="notice error" role="alert">${problem.message}</div>`);
+      return;
+    }
     const errors = $("#replan-errors");
     render(errors, "");
     replanButton.disabled = true;
@@ -182,7 +227,7 @@ export async function changesView(main, [tid], ctx) {
     const done = await jobPanel($("#replan-job"), job.id, ctx, "Re-planning");
     if (done.status === "done" && done.timetable_id) {
       sessionStorage.setItem(`summit.replan.${done.timetable_id}`, JSON.stringify(done.result || {}));
-      location.hash = `#/timetables/${encodeURIComponent(done.timetable_id)}/diff/${encodeURIComponent(tt.id)}`;
+      location.hash = `#/timetables/${encodeURIComponent(tt.id)}/diff/${encodeURIComponent(done.timetable_id)}`;
     } else {
       replanButton.disabled = false;
     }

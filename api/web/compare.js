@@ -103,10 +103,20 @@ function kpiRows(variants) {
   return [...rows.entries()];
 }
 
-function number(value, digits = 0) {
+// KPIs that are shares (0..1) are shown as percentages; minutes say so; instants as date and 24-hour time.
+const SHARE = /(^gap$|share|minimum|quartile|median|room utilisation|utilisation)/;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/** A KPI value as a planner reads it: "83.3%", "12 min", "2025-10-25 09:00", "1,093". */
+export function formatKpi(label, value) {
   if (value === null || value === undefined || value === "") return "–";
+  if (typeof value === "string") {
+    return ISO_INSTANT.test(value) ? `${value.slice(0, 10)} ${value.slice(11, 16)}${value.endsWith("Z") ? " UTC" : ""}` : value;
+  }
   if (typeof value !== "number") return String(value);
-  return Number.isInteger(value) ? String(value) : value.toFixed(digits || 2);
+  if (SHARE.test(label) && value >= 0 && value <= 1) return `${(value * 100).toFixed(1)}%`;
+  if (/minutes|min$/.test(label)) return `${Number.isInteger(value) ? value : value.toFixed(1)} min`;
+  return Number.isInteger(value) ? value.toLocaleString("en-GB") : value.toFixed(2);
 }
 
 export async function comparisonView(main, [jobId], ctx) {
@@ -122,8 +132,14 @@ export async function comparisonView(main, [jobId], ctx) {
   const status = $("#cmp-status");
   if (!answer.comparison && !["failed", "cancelled"].includes(answer.job.status)) {
     try {
-      await followJob(jobId, { signal: ctx.signal, onStatus: (job) => { status.textContent = `Job ${job.status}`; },
-        onProgress: () => {} });
+      const finished = [];
+      let state = answer.job.status;
+      const show = () => {
+        status.textContent = `Job ${state}${finished.length ? ` — solved: ${finished.join(", ")}` : ""}`;
+      };
+      await followJob(jobId, { signal: ctx.signal, onStatus: (job) => { state = job.status; show(); },
+        // one point per finished solve, named by its variant: say which
+        onProgress: (point) => { finished.push(`${point.label || "a variant"} → ${point.objective}`); show(); } });
     } catch (error) {
       if (ctx.signal.aborted) throw error;
     }
@@ -147,7 +163,7 @@ export async function comparisonView(main, [jobId], ctx) {
       <div class="table-scroll"><table class="data kpis">
         <thead><tr><th scope="col">KPI</th>${variants.map((v) => html`<th scope="col">${v.name}</th>`)}</tr></thead>
         <tbody>${rows.map(([label, values]) => html`<tr><th scope="row">${label}</th>${values.map((value) =>
-          html`<td>${number(value, 3)}</td>`)}</tr>`)}</tbody></table></div>
+          html`<td>${formatKpi(label, value)}</td>`)}</tr>`)}</tbody></table></div>
     </section>
     <section aria-labelledby="charts-title"><h2 id="charts-title">Charts</h2>
       <div class="charts">${charts.map((c) => html`<figure class="cmp-chart" data-chart="${c}">

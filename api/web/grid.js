@@ -26,7 +26,14 @@ export function indexScenario(doc) {
   return { people, events, rooms, zones, delegations, isVvip };
 }
 
+// Wide enough for a half-hour bilateral to show its two delegations ("AUS-ISR") and its times; the grid
+// scrolls sideways on a narrower screen.
+const HOUR_PX = 170;
+const GRID_LABEL_PX = 172;
+
 const DIFF_LABELS = { moved: "Moved", room: "Room changed", added: "Added", dropped: "Dropped" };
+// A corner badge, so that the change never hides the block's label (the legend says which letter is which).
+const DIFF_LETTERS = { moved: "M", room: "R", added: "A", dropped: "D" };
 
 /**
  * The HTML of every day's grid (one string per day) for ``tt`` over ``doc``; ``diff`` (optional) marks blocks.
@@ -89,16 +96,47 @@ function buildDays(tt, doc, index, diff) {
           + `<div class="room-label"><span class="room-name">${esc(room.name || room.id)}</span>`
           + `<span class="room-meta">${room.capacity ? `${room.capacity} seats` : ""}${
             room.security_level ? ` · L${room.security_level}` : ""}</span></div><div class="track">${lines}`;
+        body += closedHtml(room, day.date, start, end, clock, pct);
         for (const it of its) body += blockHtml(it, index, pct);
         body += "</div></div>";
       }
     }
-    days.push({ date: day.date, count: items.filter((i) => i.mark !== "dropped").length, html:
-      `<section class="day" aria-labelledby="day-${dayIndex}"><h3 id="day-${dayIndex}">${esc(dateLabel(day.date))}
-        <span class="day-count">${items.filter((i) => i.mark !== "dropped").length} events</span></h3>
-        <div class="grid-scroll"><div class="grid">${head}${body}</div></div></section>` });
+    const total = items.filter((i) => i.mark !== "dropped").length;
+    days.push({ date: day.date, count: total, html:
+      `<section class="day" aria-labelledby="day-${dayIndex}" data-date="${esc(day.date)}"><h3 id="day-${dayIndex}">${
+        esc(dateLabel(day.date))} <span class="day-count" data-total="${total}">${total} events</span></h3>
+        <div class="grid-scroll"><div class="grid" style="min-width:${GRID_LABEL_PX + Math.ceil(span / 60) * HOUR_PX}px">${
+          head}${body}</div></div></section>` });
   });
   return { days, blocks };
+}
+
+/** The room's closures on this day (H4), drawn as hatched spans under the events. */
+function closedHtml(room, date, start, end, clock, pct) {
+  let out = "";
+  for (const w of room.unavailable || []) {
+    const from = localClock(w.start, clock), to = localClock(w.end, clock);
+    if (from.date > date || to.date < date) continue;
+    const a = Math.max(from.date < date ? 0 : from.minutes, start);
+    const b = Math.min(to.date > date ? 24 * 60 : to.minutes, end);
+    if (b <= a) continue;
+    const label = `Closed ${hhmm(a)}–${hhmm(b)}${w.reason ? ` (${w.reason})` : ""}`;
+    out += `<span class="closed" role="img" aria-label="${esc(label)}" title="${esc(label)}" style="left:${pct(a)}%;width:${
+      (Number(pct(b)) - Number(pct(a))).toFixed(3)}%"><span class="closed-text">${esc(label)}</span></span>`;
+  }
+  return out;
+}
+
+/** An instant with an offset read in the summit's zone; one without (as a planner typed it) is already local. */
+function localClock(iso, clock) {
+  if (/(Z|[+-]\d\d:?\d\d)$/i.test(iso)) return clock(iso);
+  return { date: iso.slice(0, 10), minutes: minutesOf(iso.slice(11, 16) || "00:00") };
+}
+
+/** What a block shows: a meeting of delegations by their codes ("AUS-ISR"), anything else by its title. */
+function blockLabel(event, dels, title) {
+  if (event && event.kind === "bilateral" && dels.length >= 2) return dels.join("-");
+  return title;
 }
 
 function blockHtml(it, index, pct) {
@@ -110,12 +148,17 @@ function blockHtml(it, index, pct) {
   const title = event && event.title ? event.title : it.event;
   const width = Math.max(Number(pct(it.to)) - Number(pct(it.from)), 0.4).toFixed(3);
   const classes = `ev kind-${kind}${vvip ? " vvip" : ""}${it.mark ? ` diff-${it.mark}` : ""}`;
+  const label = blockLabel(event, dels, title);
+  const when = `${hhmm(it.from)}–${hhmm(it.to)}`;
+  // The full title (and the change) on hover and for screen readers; the block itself shows the short label.
+  const full = `${it.mark ? `${DIFF_LABELS[it.mark]}: ` : ""}${title}${label !== title ? ` (${dels.join(", ")})` : ""} · ${when}`;
   return `<button type="button" class="${classes}" data-i="${it.index}" data-event="${esc(it.event)}" data-kind="${
     esc(kind)}" data-room="${esc(it.room)}" data-people=" ${esc(people.join(" "))} " data-dels=" ${esc(dels.join(" "))} "`
-    + ` style="left:${pct(it.from)}%;width:${width}%" title="${esc(`${title} · ${hhmm(it.from)}–${hhmm(it.to)}`)}">`
-    + `<span class="ev-title">${vvip ? `<span class="vvip-mark"><span aria-hidden="true">★</span><span class="visually-hidden">VVIP: </span></span>` : ""}`
-    + `${it.mark ? `<span class="diff-tag">${DIFF_LABELS[it.mark]}</span> ` : ""}${esc(title)}</span>`
-    + `<span class="ev-time">${hhmm(it.from)}–${hhmm(it.to)}</span></button>`;
+    + ` data-date="${esc(it.date)}" style="left:${pct(it.from)}%;width:${width}%" title="${esc(full)}" aria-label="${
+      esc(`${vvip ? "VVIP: " : ""}${full}`)}">`
+    + `${it.mark ? `<span class="diff-tag" aria-hidden="true">${DIFF_LETTERS[it.mark]}</span>` : ""}`
+    + `<span class="ev-title">${vvip ? `<span class="vvip-mark" aria-hidden="true">★</span>` : ""}${esc(label)}</span>`
+    + `<span class="ev-time">${when}</span></button>`;
 }
 
 function detailsHtml(info, index, doc) {
@@ -150,13 +193,16 @@ const LEGEND = html`<ul class="legend kinds" aria-label="Legend">
   <li><span class="swatch kind-round_table" aria-hidden="true"></span>Round table</li>
   <li><span class="swatch kind-bilateral" aria-hidden="true"></span>Bilateral</li>
   <li><span class="swatch kind-other" aria-hidden="true"></span>Other</li>
-  <li><span class="vvip-mark" aria-hidden="true">★</span> VVIP attends</li></ul>`;
+  <li><span class="vvip-mark" aria-hidden="true">★</span> VVIP attends</li>
+  <li><span class="swatch closed-swatch" aria-hidden="true"></span>Room closed</li>
+  <li class="muted">Bilaterals show the two delegations (e.g. AUS-ISR); hover for the full title.
+    Times are 24-hour, in the summit's time zone.</li></ul>`;
 
 const DIFF_LEGEND = html`<ul class="legend diffs" aria-label="Changes legend">
-  <li><span class="swatch diff-moved" aria-hidden="true"></span>Moved (new time)</li>
-  <li><span class="swatch diff-room" aria-hidden="true"></span>Room changed</li>
-  <li><span class="swatch diff-added" aria-hidden="true"></span>Added</li>
-  <li><span class="swatch diff-dropped" aria-hidden="true"></span>Dropped (dashed, at its old place)</li></ul>`;
+  <li><span class="swatch diff-moved" aria-hidden="true">M</span>Moved (new time)</li>
+  <li><span class="swatch diff-room" aria-hidden="true">R</span>Room changed</li>
+  <li><span class="swatch diff-added" aria-hidden="true">A</span>Added</li>
+  <li><span class="swatch diff-dropped" aria-hidden="true">D</span>Dropped (dashed, at its old place)</li></ul>`;
 
 export async function timetableView(main, [tid, fromId], ctx) {
   const [loaded, diff] = await Promise.all([
@@ -320,6 +366,12 @@ function wireGrid(main, blocks, index, doc, diff) {
     }
     const total = all.filter((el) => !el.classList.contains("diff-dropped")).length;
     count.textContent = shown === total ? `${total} events` : `${shown} of ${total} events shown`;
+    for (const section of $$("section.day", days)) {  // each day's total follows the filters too
+      const badge = $(".day-count", section);
+      const dayShown = $$("button.ev:not(.filtered-out):not(.diff-dropped)", section).length;
+      badge.textContent = dayShown === Number(badge.dataset.total) ? `${dayShown} events`
+        : `${dayShown} of ${badge.dataset.total} events shown`;
+    }
   };
   form.addEventListener("change", apply);
   form.addEventListener("reset", () => setTimeout(apply, 0));

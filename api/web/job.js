@@ -40,7 +40,7 @@ export async function jobPanel(container, jobId, ctx, title = "Progress") {
     chart.innerHTML = progressChart(points, limit, elapsed());
     const last = points[points.length - 1];
     const progress = last ? ` — objective ${last.objective}${last.bound !== null && last.bound !== undefined
-      ? `, bound ${last.bound}` : ""} at ${last.seconds.toFixed(1)} s` : "";
+      ? `, bound ${last.bound}` : ""} at ${last.seconds.toFixed(1)} s${last.label ? ` (${last.label})` : ""}` : "";
     status.textContent = `Job ${job.status}${progress}`;
     status.dataset.status = job.status;
     if (stop) stop.disabled = FINISHED.has(job.status);

@@ -3,7 +3,7 @@
 import { api, ApiError } from "./api.js";
 import { $, html, render } from "./util.js";
 
-function when(iso) { return iso ? iso.slice(0, 16).replace("T", " ") : ""; }
+function when(iso) { return iso ? `${iso.slice(0, 16).replace("T", " ")} UTC` : ""; }
 
 /** The 422 details as a list: each problem next to its path. */
 export function errorList(error, title = "The document has problems") {
@@ -111,8 +111,8 @@ export async function scenarioDetail(main, [id], ctx) {
         <tbody>${newest.map((t) => html`<tr>
           <td><a href="#/timetables/${encodeURIComponent(t.id)}">${t.id}</a></td><td>${t.scenario_version}</td>
           <td><span class="status status-${t.status}">${t.status}</span></td><td>${t.objective}</td>
-          <td>${t.parent_timetable_id ? html`<a href="#/timetables/${encodeURIComponent(t.id)}/diff/${
-            encodeURIComponent(t.parent_timetable_id)}">changes from ${t.parent_timetable_id}</a>` : ""}</td>
+          <td>${t.parent_timetable_id ? html`<a href="#/timetables/${encodeURIComponent(t.parent_timetable_id)}/diff/${
+            encodeURIComponent(t.id)}">changes from ${t.parent_timetable_id}</a>` : ""}</td>
           <td>${when(t.created_at)}</td></tr>`)}</tbody></table>`
         : html`<p class="empty">No timetable yet: start a solve.</p>`}
     </section>

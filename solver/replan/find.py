@@ -110,7 +110,8 @@ def make_way(ctx: Context, ledger: Ledger) -> Stage | None:
     """A displaced event fits nowhere with every other event in place (the signing, when a signer lands late): it
     must move, and what it then meets must give way. The ejection chain (:func:`displacing_repair`) is searched
     from: around what it moved, when it placed everything; else (once the required events near the change are
-    seen not to clash on their own) over the whole summit. Beside it (with two workers), the relaxation grows from
+    seen not to clash on their own) around what it moved and every event of the people it left without a place.
+    Beside it (with two workers), the relaxation grows from
     the displaced events: it bounds the least disruption, and its own repair is taken when it proves it."""
     rows = ctx.rows()
     start, whole = displacing_repair(ctx.instance, ctx.plan, rows, ctx.hit, set(ctx.wanted),
@@ -123,10 +124,13 @@ def make_way(ctx: Context, ledger: Ledger) -> Stage | None:
     if whole:
         free, level, seconds = moved | ctx.named, "conflicts", ctx.budget.share("make_way_around")
     else:
-        free = neighbourhood(ctx.instance, ctx.plan, ctx.named, "everything", ctx.candidates)
-        level, seconds = "everything", ctx.budget.share("make_way_whole")
+        # what the chain moved, and every event of the people it could not place yet (the whole summit when
+        # that is most of it)
+        unplaced = {p for e in ctx.wanted if start[e] < 0 for p in ctx.instance.events[e].participants}
+        theirs = {e for e in ctx.wanted if unplaced & set(ctx.instance.events[e].participants)}
+        free, level, seconds = moved | theirs | ctx.named, "conflicts", ctx.budget.share("make_way_whole")
         if ctx.budget.left() <= 0.3 + ctx.build_seconds(free):
-            return None  # no time to build the whole summit's model
+            return None  # no time to build its model
     stage, _ = keep_most(ctx.instance, ctx.plan, free, level, seconds, ctx.searching(), ctx.config.seed,
                          ctx.interrupted(), start=start, keep_all=ctx.wanted, more_to_gain=False, named=ctx.named)
     ctx.phases.mark(f"keep_most_{level}")

@@ -24,7 +24,8 @@ def test_comparison_job_reports_kpis_per_variant(planner: httpx.Client, compared
     assert closed["kpis"]["bilaterals"]["granted"] <= base["kpis"]["bilaterals"]["granted"]
     assert closed["changes"][0]["op"] == "room_closed" and closed["changes"][0]["room"] == "bil-h"
     assert compared["charts"] == ["kpis", "fairness", "occupancy-base", "occupancy-guest-house-closed"]
-    assert len(job["progress"]) == 2  # one point per finished solve
+    assert len(job["progress"]) == 2  # one point per finished solve, named by its variant
+    assert sorted(point["label"] for point in job["progress"]) == ["base (seed 0)", "guest house closed (seed 0)"]
 
     table = planner.get(f"/comparisons/{job['id']}", params={"format": "csv"})
     assert table.status_code == 200 and table.headers["content-type"].startswith("text/csv")

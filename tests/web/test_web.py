@@ -178,15 +178,19 @@ def test_planner_uploads_solves_reads_the_grid_changes_and_downloads(
     page.get_by_role("link", name="Enter a change and re-plan").click()
     page.get_by_label("Change", exact=True).select_option("room_closed")
     page.get_by_label("Room", exact=True).select_option(room)
-    page.get_by_label("From").fill(f"{day['date']}T{day['start']}")
-    page.get_by_label("Until").fill(f"{day['date']}T{day['end']}")
+    page.get_by_label("From: day").select_option(day["date"])
+    page.get_by_label("From: time (HH:MM, 24-hour)").fill(day["start"])
+    page.get_by_label("Until: day").select_option(day["date"])
+    page.get_by_label("Until: time (HH:MM, 24-hour)").fill(day["end"])
     page.get_by_label("Reason (optional)").fill("security sweep")
     page.get_by_role("button", name="Add this change").click()
     expect(page.locator("#pending")).to_contain_text(f"room_closed: room={room}")
     page.get_by_label("Time limit (seconds)").fill("4")
     page.get_by_role("button", name=re.compile("Re-plan with 1 change")).click()
     expect(page.locator("#diff-text")).to_be_visible(timeout=60_000)
-    new_id = page.url.split("/timetables/")[1].split("/")[0]
+    # The web's diff route has the API's order: the old timetable, then the new one.
+    assert page.url.split("#/timetables/")[1].split("/diff/")[0] == timetable_id
+    new_id = page.url.rsplit("/", 1)[-1]
     diff = api.get(f"/timetables/{timetable_id}/diff/{new_id}").json()
     changed = len(diff["moved"]) + len(diff["room_changes"]) + len(diff["added"]) + len(diff["dropped"])
     assert changed > 0, diff
@@ -203,6 +207,16 @@ def test_planner_uploads_solves_reads_the_grid_changes_and_downloads(
         ghost = page.locator(f'.ev.diff-dropped[data-event="{gone["event"]}"]')
         assert ghost.get_attribute("data-room") == gone["room"]
     expect(marked.first.locator(".diff-tag")).not_to_be_empty()
+    # The closed room is drawn; the badge sits in a corner and leaves the label readable.
+    expect(page.locator(f'.grid-row[data-room="{room}"] .closed').first).to_contain_text("security sweep")
+    clear = marked.first.evaluate("""el => {
+        const title = el.querySelector('.ev-title'), badge = el.querySelector('.diff-tag');
+        const text = title.getBoundingClientRect().right - parseFloat(getComputedStyle(title).paddingRight);
+        return badge.getBoundingClientRect().left >= text - 1; }""")
+    assert clear, "the change badge covers the block's label"
+    moved_colour = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--moved').trim()")
+    vvip_colour = page.locator(".ev.vvip").first.evaluate("el => getComputedStyle(el).borderTopColor")
+    assert moved_colour.lower() not in ("#ffd75e", "#b35c00") and vvip_colour == "rgb(255, 215, 94)"
     assert page.locator(BLOCKS).count() == len(api.get(f"/timetables/{new_id}").json()["assignments"])
     notify = page.locator(".notify-item")
     assert notify.count() == len(diff["by_delegation"]) > 0
@@ -260,9 +274,13 @@ def test_a_liaison_sees_only_its_delegations_agenda(new_page: Callable[[], Page]
     nav = page.locator("#nav a")
     assert nav.all_inner_texts() == ["Agenda"]
     expect(page.get_by_role("link", name="Scenarios")).to_have_count(0)
-    page.get_by_label("Timetable id").fill(timetable_id)
-    page.get_by_role("button", name="Show agenda").click()
-    expect(page.get_by_role("heading", name="Agenda of VNM")).to_be_visible()
+    # The summit's current timetable is offered by name: no id to paste.
+    with server.client(keys["liaison_vnm"]) as client:
+        summit = next(s for s in client.get("/summits").json() if s["scenario_id"] == STATE["scenario"])
+    timetable_id = summit["current_timetable_id"]
+    page.get_by_role("link", name=f"{summit['name']}: the current timetable").click()
+    expect(page.get_by_role("heading", name=re.compile("^Agenda of VNM"))).to_be_visible()
+    expect(page.locator("#refused-title")).to_be_visible()
     with server.client(keys["liaison_vnm"]) as client:
         agenda = client.get(f"/timetables/{timetable_id}/delegations/VNM").json()
     items = page.locator(".agenda-item")
@@ -320,3 +338,152 @@ def test_a_viewer_reads_but_gets_no_write_controls(new_page: Callable[[], Page],
     page.goto(f"/#/timetables/{STATE['timetable']}")
     expect(page.locator(BLOCKS).first).to_be_visible()
     expect(page.get_by_role("link", name="Enter a change and re-plan")).to_have_count(0)
+
+
+def test_the_grid_names_bilaterals_by_delegation_and_day_totals_follow_filters(
+        new_page: Callable[[], Page], server: Server, keys: dict[str, str], artifacts: Path) -> None:
+    if "timetable" not in STATE:
+        pytest.skip("needs the timetable of the planner flow")
+    page = new_page()
+    sign_in(page, keys["planner"])
+    page.goto(f"/#/timetables/{STATE['timetable']}")
+    with server.client(keys["planner"]) as client:
+        timetable = client.get(f"/timetables/{STATE['timetable']}").json()
+        document = scenario_doc(client, STATE["scenario"])
+    events = {e["id"]: e for e in document["events"]}
+    delegation = {p["id"]: p["delegation"] for p in document["participants"]}
+    bilateral = next(a["event"] for a in timetable["assignments"] if events[a["event"]]["kind"] == "bilateral")
+    block = page.locator(f'#days button.ev[data-event="{bilateral}"]')
+    codes = "-".join(dict.fromkeys(delegation[p] for p in events[bilateral]["participants"]))
+    expect(block.locator(".ev-title")).to_have_text(re.compile(f"^★?{codes}$"))  # "VNM-TLS", not "Bilate..."
+    assert events[bilateral]["title"] in (block.get_attribute("title") or "")  # the full title on hover
+    block.hover()
+    shot(page, artifacts, "grid-bilateral-hover")
+    # Each day's total follows the filters.
+    days = page.locator("section.day")
+    page.get_by_label("Kind").select_option("round_table")
+    for n in range(days.count()):
+        day = days.nth(n)
+        shown = day.locator("button.ev:not(.filtered-out)").count()
+        total = day.locator("button.ev").count()
+        expect(day.locator(".day-count")).to_have_text(f"{shown} of {total} events shown")
+    page.get_by_label("Kind").select_option("")
+    expect(days.first.locator(".day-count")).to_have_text(re.compile(r"^\d+ events$"))
+
+
+def test_the_four_change_forms_end_to_end(new_page: Callable[[], Page], server: Server, keys: dict[str, str],
+                                         artifacts: Path) -> None:
+    """Room closed, participant delayed, event added and event cancelled, each entered through its form with
+    24-hour times in the summit's zone, then one re-plan and its diff (old, then new, as the API)."""
+    with server.client(keys["planner"]) as client:
+        response = client.post("/scenarios", content=TINY.read_bytes(), headers={"Content-Type": "application/yaml"})
+        scenario_id = response.json()["id"]
+        job = client.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 2}).json()
+        old_id = ""
+        for _ in range(200):
+            job = client.get(f"/jobs/{job['id']}").json()
+            if job["status"] == "done":
+                old_id = job["timetable_id"]
+                break
+            time.sleep(0.1)
+        assert old_id
+    page = new_page()
+    sign_in(page, keys["planner"])
+    page.goto(f"/#/timetables/{old_id}/changes")
+    expect(page.get_by_role("heading", name=re.compile("^Re-plan timetable"))).to_be_visible()
+    expect(page.locator(".when .label").first).to_contain_text("24-hour, Asia/Ho_Chi_Minh")
+    # A time that is not 24-hour HH:MM is refused in the form, naming the field.
+    page.get_by_label("Change", exact=True).select_option("room_closed")
+    page.get_by_label("Room", exact=True).select_option("bil-1")
+    page.get_by_label("From: time (HH:MM, 24-hour)").fill("1pm")
+    page.get_by_role("button", name="Add this change").click()
+    expect(page.locator("#change-error")).to_contain_text('From: "1pm" is not a 24-hour time')
+    page.get_by_label("From: time (HH:MM, 24-hour)").fill("11:00")
+    page.get_by_label("Until: time (HH:MM, 24-hour)").fill("12:00")
+    page.get_by_label("Reason (optional)").fill("cleaning")
+    page.get_by_role("button", name="Add this change").click()
+    expect(page.locator("#pending")).to_contain_text("room_closed: room=bil-1")
+
+    page.get_by_label("Change", exact=True).select_option("participant_delayed")
+    page.get_by_label("Participant", exact=True).select_option("fra-hod")
+    page.get_by_label("Arrives at (optional): time (HH:MM, 24-hour)").fill("10:30")
+    page.get_by_role("button", name="Add this change").click()
+    expect(page.locator("#pending")).to_contain_text("participant_delayed")
+
+    page.get_by_label("Change", exact=True).select_option("event_added")
+    page.get_by_label("Event id").fill("bil-vnm-un")
+    page.get_by_label("Title").fill("Viet Nam - UN")
+    page.get_by_label("Participants (Ctrl/Shift for several)").select_option(["vnm-pres", "un-sg"])
+    page.get_by_role("button", name="Add this change").click()
+    expect(page.locator("#pending")).to_contain_text("event_added")
+
+    page.get_by_label("Change", exact=True).select_option("event_cancelled")
+    page.get_by_label("Event", exact=True).select_option("bil-un-fra")
+    page.get_by_role("button", name="Add this change").click()
+    expect(page.locator("#pending li")).to_have_count(4)
+    shot(page, artifacts, "changes-four-forms")
+
+    page.get_by_label("Time limit (seconds)").fill("4")
+    page.get_by_role("button", name=re.compile("Re-plan with 4 change")).click()
+    expect(page.locator("#diff-text")).to_be_visible(timeout=60_000)
+    assert page.url.split("#/timetables/")[1].split("/diff/")[0] == old_id
+    new_id = page.url.rsplit("/", 1)[-1]
+    with server.client(keys["planner"]) as client:
+        version = client.get(f"/scenarios/{scenario_id}/versions").json()[-1]
+        diff = client.get(f"/timetables/{old_id}/diff/{new_id}").json()
+    assert [c["op"] for c in version["changes"]] == ["room_closed", "participant_delayed", "event_added",
+                                                      "event_cancelled"]
+    assert version["changes"][0]["start"].startswith("2025-10-25T11:00")
+    assert version["changes"][1]["arrival"].startswith("2025-10-25T10:30")
+    assert {d["event"] for d in diff["dropped"]} == {"bil-un-fra"}
+    expect(page.locator('.ev.diff-dropped[data-event="bil-un-fra"]')).to_have_count(1)
+    expect(page.locator('.grid-row[data-room="bil-1"] .closed')).to_contain_text("Closed 11:00–12:00 (cleaning)")
+    shot(page, artifacts, "changes-four-forms-diff")
+    STATE["tiny"] = {"scenario": scenario_id, "old": old_id, "new": new_id}
+
+
+def test_a_liaison_reads_counterparts_refusals_feeds_and_is_told_of_a_replan(
+        new_page: Callable[[], Page], server: Server, keys: dict[str, str], artifacts: Path) -> None:
+    if "tiny" not in STATE:
+        pytest.skip("needs the re-plan of the four change forms")
+    tiny = STATE["tiny"]
+    page = new_page()
+    sign_in(page, keys["liaison"])  # FRA
+    page.goto(f"/#/agenda/{tiny['old']}/FRA")
+    expect(page.get_by_role("heading", name=re.compile("^Agenda of FRA"))).to_be_visible()
+    notice = page.locator("#superseded")
+    expect(notice).to_contain_text("superseded")
+    expect(page.locator(".counterparts").first).to_contain_text("with VNM: vvip")
+    shot(page, artifacts, "agenda-superseded")
+    notice.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(f"#/agenda/{tiny['new']}/FRA$"))
+    expect(page.locator("#superseded")).to_have_count(0)
+    page.locator("details.feeds summary").click()
+    feed = page.locator('.feed-url[data-feed="delegation"]').inner_text()
+    assert feed.endswith(f"/{tiny['scenario']}/delegation.ics")
+    calendar = httpx.get(feed).text
+    assert "STATUS:CANCELLED" in calendar and "BEGIN:VTIMEZONE" in calendar
+    shot(page, artifacts, "agenda-feeds")
+
+
+def test_the_documentation_is_linked_from_the_page(new_page: Callable[[], Page], keys: dict[str, str],
+                                                   artifacts: Path) -> None:
+    page = new_page()
+    sign_in(page, keys["planner"])
+    page.get_by_role("link", name="Rules H1-H13").click()
+    expect(page.get_by_role("heading", name=re.compile("H1-H13"))).to_be_visible()
+    page.get_by_role("link", name="changes").first.click()
+    expect(page.locator("main")).to_contain_text("room_closed")
+    shot(page, artifacts, "guide-changes")
+
+
+def test_a_block_keeps_its_colour_under_the_pointer(new_page: Callable[[], Page], keys: dict[str, str]) -> None:
+    if "timetable" not in STATE:
+        pytest.skip("needs the timetable of the planner flow")
+    page = new_page()
+    sign_in(page, keys["planner"])
+    page.goto(f"/#/timetables/{STATE['timetable']}")
+    block = page.locator("#days button.ev.kind-bilateral").first
+    before = block.evaluate("el => getComputedStyle(el).backgroundColor")
+    block.hover()
+    assert block.evaluate("el => getComputedStyle(el).backgroundColor") == before

@@ -1,7 +1,7 @@
-"""cluster jobs: worker, claim and heartbeat of a job; a comparison's solves; progress labels
+"""cluster jobs: worker, claim and heartbeat of a job; a comparison's solves (progress labels: 0002)
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-02 15:50:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
@@ -21,8 +21,6 @@ def upgrade() -> None:
         batch.add_column(sa.Column('worker', sa.String(length=200), nullable=True))
         batch.add_column(sa.Column('claim', sa.String(length=32), nullable=True))
         batch.add_column(sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table('job_progress') as batch:
-        batch.add_column(sa.Column('label', sa.String(length=200), nullable=True))
     op.create_table('job_solves',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('job_id', sa.String(length=32), nullable=False),
@@ -46,8 +44,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f('ix_job_solves_job_id'), table_name='job_solves')
     op.drop_table('job_solves')
-    with op.batch_alter_table('job_progress') as batch:
-        batch.drop_column('label')
     with op.batch_alter_table('jobs') as batch:
         batch.drop_column('heartbeat_at')
         batch.drop_column('claim')

@@ -1,0 +1,61 @@
+"""Which timetable of a summit is the current one, which re-plans led to a timetable, and what replaced it.
+
+A summit (a scenario, with its versions) gathers timetables: solves, and re-plans whose parent is the
+timetable they changed. The summit's **current** timetable is its newest one with a usable status
+(``optimal`` or ``feasible``): after a re-plan, the re-plan's timetable; an older one is **superseded** by it.
+Liaisons and calendar subscriptions always follow the current one.
+"""
+
+from __future__ import annotations
+
+from api.store.models import TimetableRow
+from api.store.repository import Repository
+from solver.scenario import Event, Scenario
+from solver.timetable import Timetable
+
+USABLE = ("optimal", "feasible")
+_MAX_CHAIN = 500  # re-plans of one timetable line; a guard against a cycle in bad data
+
+
+def current_timetable(repo: Repository, scenario_id: str) -> TimetableRow | None:
+    """The summit's newest usable timetable (read each time: a re-plan may have just added one)."""
+    rows = repo.list_timetables(scenario_id, limit=100_000)
+    usable = [row for row in rows if row.status in USABLE]
+    return repo.get_timetable(usable[-1].id) if usable else None
+
+
+def superseded_by(repo: Repository, row: TimetableRow) -> TimetableRow | None:
+    """The current timetable when it is not ``row`` and newer than it, else None."""
+    current = current_timetable(repo, row.scenario_id)
+    if current is None or current.id == row.id or current.created_at < row.created_at:
+        return None
+    return current
+
+
+def chain(repo: Repository, row: TimetableRow) -> list[TimetableRow]:
+    """The timetable and the ones it re-planned, oldest first (a fresh solve starts a chain)."""
+    rows = [row]
+    seen = {row.id}
+    while rows[-1].parent_timetable_id and len(rows) < _MAX_CHAIN:
+        parent = repo.get_timetable(rows[-1].parent_timetable_id)
+        if parent is None or parent.id in seen:
+            break
+        rows.append(parent)
+        seen.add(parent.id)
+    return rows[::-1]
+
+
+def chain_models(repo: Repository, row: TimetableRow) -> tuple[list[Timetable], dict[str, Event]]:
+    """The chain's timetables, and every event any of its scenario versions had (the newest version wins):
+    a cancelled event is gone from the newest scenario, but its calendar entry must still be cancelled."""
+    timetables: list[Timetable] = []
+    events: dict[str, Event] = {}
+    for link in chain(repo, row):
+        if link.id != row.id and link.status not in USABLE:
+            continue  # a re-plan without a repair left the timetable before it in force: it cancels nothing
+        version = repo.version_by_id(link.scenario_version_id)
+        assert version is not None
+        scenario: Scenario = repo.scenario_model(version)
+        events.update({e.id: e for e in scenario.events})
+        timetables.append(repo.timetable_model(link))
+    return timetables, events
