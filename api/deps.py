@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import threading
+import logging
 import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -17,6 +16,8 @@ from api.jobs.runner import JobRunner
 from api.settings import Settings
 from api.store.models import ApiKey
 from api.store.repository import Repository
+
+log = logging.getLogger(__name__)
 
 
 async def get_settings(request: Request) -> Settings:
@@ -69,24 +70,38 @@ AgendaReader = Annotated[ApiKey, Depends(require("admin", "planner", "viewer", "
 
 
 class RateLimiter:
-    """At most ``per_minute`` job submissions per key over any sliding minute."""
+    """At most ``per_minute`` job submissions per key over any sliding minute (``limits``' moving window).
 
-    def __init__(self, per_minute: int) -> None:
+    With ``redis_url`` the window lives in Redis, so several API processes behind one address count
+    together; without it, in this process. If Redis cannot be reached, submissions are let through (and
+    logged): a rate limit that fails closed would stop every planner for want of a counter."""
+
+    def __init__(self, per_minute: int, redis_url: str | None = None) -> None:
+        from limits import RateLimitItemPerMinute
+        from limits.storage import MemoryStorage, RedisStorage, Storage
+        from limits.strategies import MovingWindowRateLimiter
+
         self.per_minute = per_minute
-        self._times: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self.shared = redis_url is not None
+        storage: Storage = RedisStorage(redis_url, key_prefix="summit-limits", wrap_exceptions=True,
+                                        socket_timeout=2) if redis_url else MemoryStorage()
+        self._limit = RateLimitItemPerMinute(per_minute)
+        self._limiter = MovingWindowRateLimiter(storage)
 
     def check(self, key_id: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            times = self._times[key_id]
-            while times and now - times[0] >= 60:
-                times.popleft()
-            if len(times) >= self.per_minute:
-                retry = max(1, int(60 - (now - times[0])) + 1)
-                raise ApiError(429, "rate_limited", f"at most {self.per_minute} job submissions per minute per key",
-                               headers={"Retry-After": str(retry)})
-            times.append(now)
+        from limits.errors import StorageError
+
+        try:
+            allowed = self._limiter.hit(self._limit, "jobs", key_id)
+            if allowed:
+                return
+            reset = self._limiter.get_window_stats(self._limit, "jobs", key_id).reset_time
+        except StorageError as error:
+            log.warning("rate limit store unreachable, submission let through: %r", error)
+            return
+        retry = max(1, int(reset - time.time()) + 1)
+        raise ApiError(429, "rate_limited", f"at most {self.per_minute} job submissions per minute per key",
+                       headers={"Retry-After": str(retry)})
 
 
 async def get_limiter(request: Request) -> RateLimiter:

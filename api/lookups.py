@@ -62,7 +62,7 @@ def job_out(repo: Repository, job: Job) -> JobOut:
                   progress=progress, timetable_id=job.timetable_id, source_timetable_id=job.source_timetable_id,
                   params=job.params, result=job.result, error=job.error, attempts=job.attempts,
                   cancel_requested=job.cancel_requested, created_at=job.created_at, started_at=job.started_at,
-                  finished_at=job.finished_at)
+                  finished_at=job.finished_at, worker=job.worker)
 
 
 def time_limit(settings: Settings, asked: float | None) -> float:

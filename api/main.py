@@ -20,6 +20,7 @@ from api.jobs.process import JobLimits, ProcessRunner
 from api.jobs.runner import JobRunner, LocalRunner
 from api.jobs.work import JobExecutor
 from api.middleware import AuditMiddleware, GuardMiddleware, HeadMiddleware
+from api.revocations import KeyRevocations
 from api.routes import agendas, audit, comparisons, health, jobs, keys, scenarios, timetables, web
 from api.settings import Settings
 from api.store.db import make_engine, upgrade
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 
 
 def _make_runner(settings: Settings, repo: Repository) -> JobRunner:
+    if settings.runner == "celery":  # imported only here: the default runners never load Celery
+        from api.jobs.celery_app import CeleryRunner
+
+        return CeleryRunner(repo)
     if settings.runner == "process":
         limits = JobLimits(memory_mb=settings.job_memory_mb, explain_time_limit_s=settings.explain_time_limit_s)
         return ProcessRunner(repo, settings.database_url, settings.max_concurrent_jobs, settings.sqlite_synchronous,
@@ -38,8 +43,21 @@ def _make_runner(settings: Settings, repo: Repository) -> JobRunner:
     return LocalRunner(JobExecutor(repo, closing), settings.max_concurrent_jobs, closing)
 
 
+def _recover(settings: Settings, repo: Repository) -> list[str]:
+    """Jobs to send again at start-up. On a cluster, only those whose worker is gone or whose task may have
+    been lost (others may be running on workers right now: their claims refuse any repeat)."""
+    if settings.runner == "celery":
+        from api.jobs.cluster import Lease, lost_jobs
+
+        return lost_jobs(repo, Lease(settings.job_lease_s, settings.max_attempts))
+    return repo.recover_jobs()
+
+
 def create_app(settings: Settings | None = None, runner: JobRunner | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    problems = settings.cluster_problems()
+    if problems:
+        raise ValueError("cannot start: " + "; ".join(problems))
     engine = make_engine(settings.database_url, settings.sqlite_synchronous)
     repo = Repository(engine)
 
@@ -51,14 +69,19 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
         if settings.run_migrations:
             await run_in_threadpool(upgrade, engine)
         app.state.runner = runner or _make_runner(settings, repo)
-        requeued = await run_in_threadpool(repo.recover_jobs)
+        requeued = await run_in_threadpool(_recover, settings, repo)
         if requeued:
             log.warning("re-queued %d job(s) left queued or running by the last shutdown", len(requeued))
         for job_id in requeued:
-            app.state.runner.submit(job_id)
+            try:
+                app.state.runner.submit(job_id)
+            except Exception:  # a broker away at start: the job is marked failed, the service still starts
+                log.exception("could not queue job %s again", job_id)
+        app.state.revocations.start()
         try:
             yield
         finally:
+            app.state.revocations.stop()
             app.state.runner.shutdown()
             engine.dispose()
 
@@ -66,7 +89,8 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
                   description="Scenarios, solve jobs, timetables, agendas and re-planning for diplomatic summits.")
     app.state.settings = settings
     app.state.repo = repo
-    app.state.limiter = RateLimiter(settings.jobs_per_minute)
+    app.state.limiter = RateLimiter(settings.jobs_per_minute, settings.shared_redis_url)
+    app.state.revocations = KeyRevocations(repo, settings.shared_redis_url)  # revoking a key: .revoked(hash)
     app.state.streams = ProgressHub(repo, settings.max_streams_per_key)
     install_handlers(app)
     for module in (health, scenarios, jobs, timetables, agendas, comparisons, keys, audit):

@@ -86,6 +86,7 @@ class JobOut(BaseModel):
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    worker: str | None = Field(None, description="the cluster worker running or that ran the job (celery runner)")
 
 
 class ScenarioCreated(BaseModel):
@@ -195,6 +196,9 @@ class ExplainOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     database: str
+    runner: str = "process"
+    broker: str | None = Field(None, description="celery runner: ok or unreachable")
+    workers: int | None = Field(None, description="celery runner: workers answering on the service's queue")
 
 
 class ComparisonOut(BaseModel):

@@ -34,8 +34,16 @@ class Settings(BaseModel):
     default_time_limit_s: float = Field(20.0, gt=0)
     jobs_per_minute: int = Field(30, gt=0)
     explain_time_limit_s: float = Field(10.0, gt=0)
-    runner: Literal["process", "thread"] = "process"  # where jobs run: worker processes, or threads
+    runner: Literal["process", "thread", "celery"] = "process"  # worker processes, threads, or Celery workers
     run_migrations: bool = True
+    # The cluster (runner "celery"): a broker, one queue, and leases on running jobs in the database.
+    broker_url: str | None = None  # redis://host:6379/0 or amqp://user:password@host:5672//
+    redis_url: str | None = None  # rate limits shared by several API processes; default: a redis:// broker
+    queue: str = Field("summit", min_length=1, max_length=200)
+    visibility_timeout_s: float = Field(3600.0, gt=0)  # Redis: an unacknowledged task is delivered again after this
+    restore_interval_s: float = Field(10.0, gt=0)  # Redis: how often a worker looks for such tasks
+    job_lease_s: float = Field(30.0, gt=0)  # a running job whose worker has not said so for this long is lost
+    max_attempts: int = Field(3, gt=0)  # tries of a job on the cluster before it ends failed
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -44,3 +52,31 @@ class Settings(BaseModel):
         values = {name: environ[f"SUMMIT_{name.upper()}"] for name in cls.model_fields
                   if f"SUMMIT_{name.upper()}" in environ}
         return cls.model_validate(values)
+
+    @property
+    def shared_redis_url(self) -> str | None:
+        """Where several API processes keep what they must agree on (the rate limit): the Redis named
+        by ``SUMMIT_REDIS_URL``, else a Redis broker's; None keeps it in this process."""
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
+
+    def cluster_problems(self) -> list[str]:
+        """Why this configuration cannot run the celery runner (empty when it can, or when it is not used)."""
+        if self.runner != "celery":
+            return []
+        problems = []
+        if not self.broker_url:
+            problems.append("SUMMIT_RUNNER=celery needs SUMMIT_BROKER_URL (redis://host:6379/0 or "
+                            "amqp://user:password@host:5672//)")
+        if self.database_url.startswith("sqlite"):
+            problems.append("SUMMIT_RUNNER=celery cannot use SQLite: the service and workers on several machines "
+                            "cannot share one SQLite file; set SUMMIT_DATABASE_URL to a PostgreSQL database "
+                            "(postgresql+psycopg://user:password@host:5432/summit)")
+        if self.visibility_timeout_s <= 2 * self.max_time_limit_s:
+            problems.append(f"SUMMIT_VISIBILITY_TIMEOUT_S ({self.visibility_timeout_s:g}) must be more than twice "
+                            f"SUMMIT_MAX_TIME_LIMIT_S ({self.max_time_limit_s:g}): a task still running when it "
+                            "expires is delivered again")
+        return problems

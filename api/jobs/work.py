@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.store.models import Job
 from api.store.repository import Repository
 from solver.changes import parse_changes
 from solver.compare import RunEvent, RunSettings, VariantSpec, build_variants, run_comparison
@@ -63,14 +64,7 @@ class JobExecutor:
         if job is None:  # cancelled while queued, or taken by another runner
             return
         try:
-            if job.kind == "solve":
-                self._solve(job_id, job.attempts, job.scenario_version_id, job.params, stop)
-            elif job.kind == "compare":
-                self._compare(job_id, job.attempts, job.scenario_version_id, job.params, stop)
-            elif job.kind == "explain":
-                self._explain(job_id, job.source_timetable_id, job.params)
-            else:
-                self._replan(job_id, job.scenario_version_id, job.source_timetable_id, job.params, stop)
+            self.execute(job, stop)
         except MemoryError:
             limit = f"its limit of {self.memory_mb} MB (SUMMIT_JOB_MEMORY_MB)" if self.memory_mb else "the memory"
             log.error("job %s ran out of memory", job_id)
@@ -84,9 +78,20 @@ class JobExecutor:
                         else f"{type(error).__name__}: {error}")  # no SQL in what a client reads
                 self.repo.finish_job(job_id, "failed", error=said)
 
-    def _solve(self, job_id: str, attempt: int, version_id: str, params: dict[str, object],
-               stop: threading.Event) -> None:
-        version = self.repo.version_by_id(version_id)
+    def execute(self, job: Job, stop: threading.Event) -> None:
+        """Run a started job and store its outcome (under the job's claim, on a cluster); errors propagate."""
+        if job.kind == "solve":
+            self._solve(job, stop)
+        elif job.kind == "compare":
+            self._compare(job, stop)
+        elif job.kind == "explain":
+            self._explain(job)
+        else:
+            self._replan(job, stop)
+
+    def _solve(self, job: Job, stop: threading.Event) -> None:
+        job_id, attempt, params = job.id, job.attempts, job.params
+        version = self.repo.version_by_id(job.scenario_version_id)
         assert version is not None
         scenario = self.repo.scenario_model(version)
 
@@ -103,18 +108,18 @@ class JobExecutor:
         if final.status in ("optimal", "feasible"):  # the last point carries the proven bound (often found last)
             self.repo.add_progress(job_id, attempt, round(final.solve_seconds, 3), final.objective, final.bound)
         status = "cancelled" if stop.is_set() else "done"
-        self.repo.finish_job(job_id, status, timetable=result.timetable,
+        self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by})
 
-    def _explain(self, job_id: str, timetable_id: str | None, params: dict[str, object]) -> None:
+    def _explain(self, job: Job) -> None:
         """Why the timetable's scenario is infeasible (and why events are out), or what would let one event in."""
-        row = self.repo.get_timetable(timetable_id or "")
+        row = self.repo.get_timetable(job.source_timetable_id or "")
         assert row is not None
         version = self.repo.version_by_id(row.scenario_version_id)
         assert version is not None
         scenario, timetable = self.repo.scenario_model(version), self.repo.timetable_model(row)
-        limit = float(params["time_limit_s"])  # type: ignore[arg-type]
-        event = params.get("event")
+        limit = float(job.params["time_limit_s"])  # type: ignore[arg-type]
+        event = job.params.get("event")
         result: dict[str, object] = {"timetable_id": row.id, "status": timetable.status, "event": event}
         if event is not None:
             result["lines"] = what_would_it_take(scenario, str(event), timetable, time_limit=limit)
@@ -122,11 +127,11 @@ class JobExecutor:
             result["diagnostics"] = [d.model_dump(mode="json") for d in explain_scenario(scenario, time_limit=limit)]
             result["unscheduled"] = [u.model_dump(mode="json") for u in timetable.unscheduled]
         if not self.closing.is_set():
-            self.repo.finish_job(job_id, "done", result=result)
+            self.repo.finish_job(job.id, "done", result=result, claim=job.claim)
 
-    def _compare(self, job_id: str, attempt: int, version_id: str, params: dict[str, object],
-                 stop: threading.Event) -> None:
-        version = self.repo.version_by_id(version_id)
+    def _compare(self, job: Job, stop: threading.Event) -> None:
+        job_id, attempt, params = job.id, job.attempts, job.params
+        version = self.repo.version_by_id(job.scenario_version_id)
         assert version is not None
         base = self.repo.scenario_model(version)
         variants = build_variants(base, [VariantSpec.model_validate(v)
@@ -144,12 +149,12 @@ class JobExecutor:
         result = run_comparison(variants, settings, on_event=on_event, stop=stop)
         if self.closing.is_set():
             return
-        self.repo.finish_job(job_id, "cancelled" if stop.is_set() else "done", result=result.data)
+        self.repo.finish_job(job_id, "cancelled" if stop.is_set() else "done", result=result.data, claim=job.claim)
 
-    def _replan(self, job_id: str, version_id: str, timetable_id: str | None, params: dict[str, object],
-                stop: threading.Event) -> None:
-        version = self.repo.version_by_id(version_id)
-        previous_row = self.repo.get_timetable(timetable_id or "")
+    def _replan(self, job: Job, stop: threading.Event) -> None:
+        job_id, params = job.id, job.params
+        version = self.repo.version_by_id(job.scenario_version_id)
+        previous_row = self.repo.get_timetable(job.source_timetable_id or "")
         assert version is not None and previous_row is not None
         scenario = self.repo.scenario_model(version)
         previous = self.repo.timetable_model(previous_row)
@@ -181,7 +186,7 @@ class JobExecutor:
                    "disruption_bound": result.disruption_bound, "proven_minimal": result.proven_minimal,
                    "frozen": result.frozen, "diff": result.diff.to_dict(),
                    "phases": result.phases}  # seconds per step: where a slow re-plan spent its time
-        self.repo.finish_job(job_id, status, timetable=result.timetable,
+        self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params["changes"]),  # type: ignore[arg-type]
                              result=summary)
 

@@ -32,11 +32,12 @@ def get_job(job_id: str, _: Reader, repo: RepoDep) -> JobOut:
 @router.delete("/{job_id}", response_model=JobOut, responses=_ERRORS)
 def cancel_job(job_id: str, _: Writer, repo: RepoDep, runner: RunnerDep) -> JobOut:
     """Stop the job: a queued one is cancelled; a running one stops and keeps the best timetable found."""
-    job_or_404(repo, job_id)
+    before = job_or_404(repo, job_id)
     job = repo.request_cancel(job_id)
     assert job is not None
+    if before.status in ("queued", "running"):
+        runner.cancel(job_id)  # a queued one: a cluster runner also takes its task off the queue
     if job.status == "running":
-        runner.cancel(job_id)
         deadline = time.monotonic() + CANCEL_WAIT_SECONDS
         while job.status == "running" and time.monotonic() < deadline:
             time.sleep(0.05)

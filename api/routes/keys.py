@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from api.deps import Admin, AnyKey, RepoDep
@@ -42,7 +42,7 @@ def list_keys(_: Admin, repo: RepoDep) -> list[KeyOut]:
 
 @router.delete("/{key_id}", response_model=KeyOut, responses={**_ERRORS, 404: {"model": ErrorOut},
                                                                409: {"model": ErrorOut}})
-def revoke_key(key_id: str, _: Admin, repo: RepoDep) -> KeyOut:
+def revoke_key(key_id: str, _: Admin, repo: RepoDep, request: Request) -> KeyOut:
     """Revoke a key: every request with it is refused (401) from this answer on. Revoking twice is harmless;
     the last admin key that is not revoked cannot be (409): create another first, or use ``summit keys``."""
     key = repo.get_key(key_id) if is_id(key_id) else None
@@ -53,6 +53,7 @@ def revoke_key(key_id: str, _: Admin, repo: RepoDep) -> KeyOut:
                                               "revoking it (or revoke it with `summit keys revoke`)")
     revoked = repo.revoke_key(key_id)
     assert revoked is not None
+    request.app.state.revocations.revoked(key_id)  # every other API process forgets it too
     return _out(revoked)
 
 

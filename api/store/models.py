@@ -124,6 +124,30 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # On a cluster: the worker running it, its claim on this attempt and when it last said it was alive.
+    worker: Mapped[str | None] = mapped_column(String(200))
+    claim: Mapped[str | None] = mapped_column(String(32))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class JobSolve(Base):
+    """One (variant, seed) solve of a comparison run on a cluster: its own task, gathered when all are in."""
+
+    __tablename__ = "job_solves"
+    __table_args__ = (UniqueConstraint("job_id", "variant", "seed", name="uq_job_solve"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    variant: Mapped[str] = mapped_column(String(80))
+    seed: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    claim: Mapped[str | None] = mapped_column(String(32))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    timetable: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class JobProgress(Base):

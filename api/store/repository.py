@@ -64,8 +64,8 @@ class _Lru:
 class KeyCache:
     """Keys recently looked up, by the sha256 of their secret, for ``ttl`` seconds: the store stays the truth
     and this only saves a query per request. A revoke drops the key here at once (``forget``); another
-    process's cache would hold it for at most ``ttl`` seconds, so a service run as several processes puts a
-    shared cache (Redis) behind these three methods, or a short ``ttl``."""
+    process's cache would hold it for at most ``ttl`` seconds, unless told through Redis
+    (``api/revocations.py``: every process forgets a revoked key at once)."""
 
     def __init__(self, ttl: float = KEY_CACHE_SECONDS, size: int = 10_000) -> None:
         self.ttl = ttl
@@ -94,6 +94,11 @@ class KeyCache:
             self._forgotten.add(key_id)
             for digest in [d for d, (_, key) in self._items.items() if key.id == key_id]:
                 del self._items[digest]
+
+    def clear(self) -> None:
+        """Forget every key (a revocation may have been missed): the next lookups read the database."""
+        with self._lock:
+            self._items.clear()
 
 
 class Repository:
@@ -124,6 +129,14 @@ class Repository:
     def known_key(self, secret: str) -> ApiKey | None:
         """A key looked up in the last KEY_CACHE_SECONDS and not revoked since, without touching the database."""
         return self.keys.get(hash_key(secret))
+
+    def forget_keys(self, key_id: str | None = None) -> None:
+        """Forget one remembered key (by its id; revoked, as another process says), or all: the next request
+        with it reads the database."""
+        if key_id is None:
+            self.keys.clear()
+        else:
+            self.keys.forget(key_id)
 
     def key_by_secret(self, secret: str) -> ApiKey | None:
         """The key with this secret, unless revoked (remembered for KEY_CACHE_SECONDS)."""
@@ -303,11 +316,13 @@ class Repository:
 
     def finish_job(self, job_id: str, status: str, timetable: Timetable | None = None,
                    new_version: tuple[Scenario, list[Any]] | None = None, result: dict[str, Any] | None = None,
-                   error: str | None = None) -> Job:
-        """Store the outcome in one transaction: new scenario version (re-plans), timetable, job status."""
+                   error: str | None = None, claim: str | None = None) -> Job:
+        """Store the outcome in one transaction: new scenario version (re-plans), timetable, job status.
+        With ``claim`` (a cluster worker's), nothing is written unless the job is still running under it:
+        a worker that lost its job to another never records a second outcome."""
         for attempt in range(3):
             try:
-                return self._finish_job(job_id, status, timetable, new_version, result, error)
+                return self._finish_job(job_id, status, timetable, new_version, result, error, claim)
             except IntegrityError:  # two re-plans took the same version number: try again
                 if attempt == 2:
                     raise
@@ -315,10 +330,12 @@ class Repository:
 
     def _finish_job(self, job_id: str, status: str, timetable: Timetable | None,
                     new_version: tuple[Scenario, list[Any]] | None, result: dict[str, Any] | None,
-                    error: str | None) -> Job:
+                    error: str | None, claim: str | None) -> Job:
         with self.session() as s:
-            job = s.get(Job, job_id)
+            job = s.get(Job, job_id, with_for_update=claim is not None)
             assert job is not None
+            if claim is not None and (job.claim != claim or job.status != "running"):
+                return job
             version_id = job.scenario_version_id
             if new_version is not None:
                 scenario, changes = new_version
