@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
+from solver import cpsat
 from solver.compile import Instance, compile_scenario
 from solver.counting import CountingConflict, counting_conflict
 from solver.model.build import build_model
@@ -49,11 +50,9 @@ def _solve_status(model: cp_model.CpModel, time_limit: float, assumptions: list[
     model.clear_assumptions()
     if assumptions:
         model.proto.assumptions.extend(assumptions)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
-    solver.parameters.cp_model_presolve = False  # measured: presolve took 7.5 s of a 7.5 s proof on Hanoi
-    return int(solver.solve(model))
+    # (presolve off: measured, it took 7.5 s of a 7.5 s proof on Hanoi)
+    status, _ = cpsat.run(model, cpsat.Search(max(0.05, time_limit)))
+    return int(status)
 
 
 def _required_part(instance: Instance) -> Instance:
@@ -83,11 +82,8 @@ def conflicting_required_events(instance: Instance, time_limit: float = 10.0, fo
         return None
     if workers > 1:
         built = build_model(required, with_objective=False)
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = workers
-        solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
-        solver.parameters.cp_model_presolve = False
-        if solver.solve(built.model) != cp_model.INFEASIBLE:
+        status, _ = cpsat.run(built.model, cpsat.Search(max(0.05, deadline - time.monotonic()), workers=workers))
+        if status != cp_model.INFEASIBLE:
             return None
     return _minimal_core(required, deadline)
 
@@ -100,11 +96,9 @@ def _minimal_core(instance: Instance, deadline: float) -> list[int] | None:
     literals = {event: lit.Index() for event, lit in built.event_assumption.items()}
     by_index = {index: event for event, index in literals.items()}
     model.proto.assumptions.extend(list(literals.values()))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
-    solver.parameters.cp_model_presolve = False  # also keeps the core to assumption literals (#5141)
-    if solver.solve(model) != cp_model.INFEASIBLE:
+    # (presolve off also keeps the core to assumption literals: #5141)
+    status, solver = cpsat.run(model, cpsat.Search(max(0.05, deadline - time.monotonic())))
+    if status != cp_model.INFEASIBLE:
         return None
     core = [by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index]
     if not core:
@@ -347,10 +341,9 @@ def explain_scenario(scenario: Scenario, time_limit: float = 10.0) -> list[Diagn
         built = build_model(required, with_objective=False, rows=rows)
         # No assumptions here: two workers with presolve answer far sooner than one without (forums: 1.7 s
         # against 6.4 s) and the search for a core below keeps its one worker.
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 2
-        solver.parameters.max_time_in_seconds = max(0.05, time_limit - (time.monotonic() - started))
-        status = int(solver.solve(built.model))
+        decided, _ = cpsat.run(built.model, cpsat.Search(max(0.05, time_limit - (time.monotonic() - started)),
+                                                         workers=2, presolve=True))
+        status = int(decided)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         optional = [instance.events[c.event].id for c in instance.prechecks]
         extra = f"; optional events ruled out before solving: {', '.join(optional)}" if optional else ""

@@ -21,6 +21,7 @@ from datetime import timedelta
 import numpy as np
 from ortools.sat.python import cp_model
 
+from solver import cpsat
 from solver.bound import aggregated_bound
 from solver.compile import Instance, compile_scenario
 from solver.lns import LnsConfig, large_neighbourhood_search
@@ -220,11 +221,11 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
         add_hint(built, greedy)
     stats.build_seconds = time.monotonic() - started - stats.compile_seconds
 
-    solver = cp_model.CpSolver()
+    # the whole model: presolve on (no complete hint to start from at every size); its stop signal is the stall
+    # watcher below, which also ends the search on a stall
+    solver = cpsat.Search(max(0.1, config.time_limit - (time.monotonic() - started)), config.workers, config.seed,
+                          presolve=True).solver()
     params = solver.parameters
-    params.num_workers = max(1, config.workers)
-    params.random_seed = config.seed
-    params.max_time_in_seconds = max(0.1, config.time_limit - (time.monotonic() - started))
     params.log_search_progress = config.log_search
     if config.max_presolve_iterations is not None:
         params.max_presolve_iterations = config.max_presolve_iterations

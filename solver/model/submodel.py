@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
+from solver import cpsat
 from solver.compile import Instance
 from solver.model.rows import IntArray, RowIndex, Rows
 
@@ -138,16 +139,8 @@ def _add_rows(proto: object, matrix: RowMatrix, free: IntArray, fixed_on: IntArr
 def solve_submodel(sub: SubModel, workers: int, seed: int, time_limit: float,
                    deterministic_limit: float | None = None, presolve: bool = True) -> tuple[Any, IntArray | None]:
     """(CP-SAT status, chosen free placements or None)."""
-    solver = cp_model.CpSolver()
-    params = solver.parameters
-    params.num_workers = max(1, workers)
-    params.random_seed = seed
-    params.max_time_in_seconds = max(0.05, time_limit)
-    if deterministic_limit is not None:
-        params.max_deterministic_time = deterministic_limit
-    params.cp_model_presolve = presolve
-    status = solver.solve(sub.model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    status, solver = cpsat.run(sub.model, cpsat.Search(max(0.05, time_limit), workers, seed, presolve=presolve,
+                                                       work=deterministic_limit))
+    if not cpsat.found(status):
         return status, None
-    values = np.fromiter(solver.response_proto.solution, dtype=np.int64)[: sub.items.size].astype(bool)
-    return status, sub.items[values]
+    return status, sub.items[cpsat.placements_on(solver, sub.items.size)]
