@@ -87,6 +87,8 @@ def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, see
         "stopped_by": stats.stopped_by,
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # the bound's process beside the search (solver/bound_beside.py), counted apart
+        "peak_rss_beside_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "time_limit": time_limit,
         "workers": workers,
         "seed": seed,

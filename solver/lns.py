@@ -50,6 +50,7 @@ class LnsConfig:
     round_seconds: float = 3.0  # most a round's CP-SAT solve may take
     max_free_placements: int = 6_000  # a neighbourhood's sub-model stays this small (measured: rounds of ~1 s)
     stall_seconds: float | None = None  # stop after this long without improvement (only if set)
+    bound_of: Callable[[], int] | None = None  # a bound proven beside the search as it goes (solver/bound_beside.py)
     max_rounds: int | None = None  # for tests: a fixed number of rounds...
     deterministic_round: float | None = None  # ...each with a deterministic limit
     stop: threading.Event | None = None
@@ -297,6 +298,8 @@ class _Stop:
 
     def __call__(self, rng: np.random.Generator, best: _State, current: _State) -> bool:
         config, ledger = self.config, self.ledger
+        if config.bound_of is not None:
+            ledger.bound = min(ledger.bound, config.bound_of())
         now = time.monotonic() - ledger.started
         stalled = config.stall_seconds is not None and now - ledger.last_improvement > config.stall_seconds
         return (ledger.proven or stalled or (config.stop is not None and config.stop.is_set())

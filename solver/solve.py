@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 
 from solver import cpsat
 from solver.bound import aggregated_bound
+from solver.bound_beside import BoundBeside
 from solver.compile import Instance, compile_scenario
 from solver.lns import LnsConfig, large_neighbourhood_search
 from solver.model.bound import lp_bound
@@ -65,6 +66,9 @@ class SolveConfig:
     # Above this many placements the whole model does not fit in 2 GB (measured: 3.5 GB at 511k):
     # large-neighbourhood search then improves the greedy timetable (solver/lns.py).
     decompose_above: int = 250_000
+    # Above this many placements the bound's LPs run beside the search, in a process of their own
+    # (solver/bound_beside.py): before it they would delay it by seconds to tens of seconds.
+    bound_beside_above: int = 30_000
 
 
 @dataclass
@@ -121,8 +125,17 @@ class _Incumbents(cp_model.CpSolverSolutionCallback):
         self.handover_seconds: float | None = None
         self.tie_break_seconds = 5.0
         self.cancelled = False
-        self.cap = 2**62  # a bound known before the search (set by solve)
+        self.cap = 2**62  # a bound known before the search (set by solve), or proven beside it
         self.bounds: list[tuple[float, int]] = []  # (seconds, proven bound) as the bound improves
+        self.beside: BoundBeside | None = None
+
+    def refresh(self) -> None:
+        """Take the bound proven beside the search, when it is better than the one in hand."""
+        found = self.beside.best() if self.beside is not None else None
+        if found is not None and found < self.cap:
+            self.cap = found
+            if not self.bounds or found < self.bounds[-1][1]:
+                self.bounds.append((round(time.monotonic() - self.started, 3), found))
 
     def on_bound(self, bound: float) -> None:
         proven = min(primary_of(bound, self.weight), self.cap)
@@ -147,6 +160,7 @@ class _Incumbents(cp_model.CpSolverSolutionCallback):
 def _watch_for_stall(solver: cp_model.CpSolver, incumbents: _Incumbents, done: threading.Event,
                      stop: threading.Event | None) -> None:
     while not done.wait(0.1):
+        incumbents.refresh()
         if stop is not None and stop.is_set():
             incumbents.cancelled = True
             solver.stop_search()
@@ -186,6 +200,21 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
                               solve_seconds=round(time.monotonic() - started, 3), diagnostics=diagnostics)
         return SolveResult(timetable, stats, [])
 
+    beside = (BoundBeside.start(scenario, max(1.0, config.time_limit - (time.monotonic() - started) - 0.5))
+              if config.lp_bound and instance.n_items > config.bound_beside_above else None)
+    try:
+        return _solve_compiled(instance, config, started, stats, ref, on_progress, beside)
+    finally:
+        if beside is not None:
+            beside.close()
+            stats.aggregated_bound = beside.last_of("aggregated")
+            stats.lp_bound = beside.last_of("whole")
+            stats.lp_seconds = beside.found[-1][0] if beside.found else 0.0
+
+
+def _solve_compiled(instance: Instance, config: SolveConfig, started: float, stats: SolveStats, ref: ScenarioRef,
+                    on_progress: ProgressHandler | None, beside: BoundBeside | None) -> SolveResult:
+    """The search of a compiled summit whose required events all have a place (see :func:`solve`)."""
     rows = all_rows(instance)
     stats.placements = instance.n_items
     stats.rows = len(rows)
@@ -195,7 +224,7 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
         if config.warm_start or instance.n_items > config.decompose_above else None
     if greedy is not None and instance.n_items > config.decompose_above:
         # Too big for one CP-SAT model in 2 GB: improve the greedy timetable one day at a time.
-        return _solve_by_lns_alone(instance, rows, matrix, greedy, config, started, stats, ref, on_progress)
+        return _solve_by_lns_alone(instance, rows, matrix, greedy, config, started, stats, ref, on_progress, beside)
     # Upper bound before any search: every optional event that has a placement at all.
     trivial_bound = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
                             if not instance.required[e] and instance.event_items[e].size))
@@ -236,11 +265,12 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
         incumbents.handover_seconds = config.handover_seconds or max(3.0, config.time_limit / 10)
     incumbents.cap = trivial_bound
     incumbents.bounds.append((round(time.monotonic() - started, 3), trivial_bound))
+    incumbents.beside = beside
     greedy_objective = -1
     if first is not None and stats.greedy_objective is not None:
         greedy_objective = incumbents.best = stats.greedy_objective
         incumbents.history.append(first)
-    if config.lp_bound and trivial_bound > max(greedy_objective, 0):
+    if config.lp_bound and beside is None and trivial_bound > max(greedy_objective, 0):
         lp = _proven_bound(instance, built, config, started, stats, greedy_objective)
         if lp is not None and 0 <= lp < trivial_bound:
             trivial_bound = incumbents.cap = lp
@@ -262,6 +292,8 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
         done.set()
         watcher.join()
     stats.search_seconds = time.monotonic() - search_started
+    incumbents.refresh()
+    trivial_bound = min(trivial_bound, incumbents.cap)
     if incumbents.history:
         stats.first_solution_seconds = incumbents.history[0].seconds
     stats.stopped_by = ("optimal" if status == cp_model.OPTIMAL else "stall" if incumbents.stalled
@@ -300,7 +332,7 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
         return SolveResult(timetable, stats, incumbents.history, incumbents.bounds)
 
     if incumbents.handed_over and bound is not None:
-        chosen = _improve_by_lns(instance, matrix, chosen, bound, config, started, stats, incumbents)
+        chosen, bound = _improve_by_lns(instance, matrix, chosen, bound, config, started, stats, incumbents)
     timetable = timetable_from_placements(instance, chosen, ref, built.rows)
     timetable.status = contract_status  # type: ignore[assignment]
     timetable.bound = bound
@@ -339,15 +371,20 @@ def _proven_bound(instance: Instance, built: BuiltModel | None, config: SolveCon
 
 
 def _improve_by_lns(instance: Instance, matrix: RowMatrix, chosen: IntArray, bound: int, config: SolveConfig,
-                    started: float, stats: SolveStats, incumbents: _Incumbents) -> IntArray:
-    """Large-neighbourhood search from ``chosen`` for the rest of the time; its improvements are reported."""
+                    started: float, stats: SolveStats, incumbents: _Incumbents) -> tuple[IntArray, int]:
+    """Large-neighbourhood search from ``chosen`` for the rest of the time; its improvements are reported.
+    Returns the best timetable and the proven bound (the one beside the search may have improved)."""
     offset = time.monotonic() - started
 
+    def proven() -> int:
+        incumbents.refresh()
+        return min(bound, incumbents.cap)
+
     def reached(objective: int) -> None:
-        incumbents.report(Progress(round(time.monotonic() - started, 3), objective, bound))
+        incumbents.report(Progress(round(time.monotonic() - started, 3), objective, proven()))
 
     lns_config = LnsConfig(time_limit=config.time_limit - offset, workers=config.workers, seed=config.seed,
-                           stall_seconds=config.stall_seconds, stop=config.stop)
+                           stall_seconds=config.stall_seconds, stop=config.stop, bound_of=proven)
     ledger = large_neighbourhood_search(instance, matrix, chosen, bound, lns_config, reached)
     stats.lns_seconds = round(time.monotonic() - started - offset, 3)
     stats.lns_rounds = ledger.rounds
@@ -355,7 +392,7 @@ def _improve_by_lns(instance: Instance, matrix: RowMatrix, chosen: IntArray, bou
     stats.stopped_by = ("optimal" if ledger.proven else "cancelled" if config.stop and config.stop.is_set()
                         else "stall" if config.stall_seconds is not None and
                         time.monotonic() - started < config.time_limit - 0.5 else "time limit")
-    return ledger.best
+    return ledger.best, proven()
 
 
 def _finished(instance: Instance, chosen: IntArray, rows: Rows, ref: ScenarioRef, started: float, bound: int,
@@ -447,13 +484,14 @@ def timetable_from_placements(instance: Instance, chosen: IntArray, ref: Scenari
 
 def _solve_by_lns_alone(instance: Instance, rows: Rows, matrix: RowMatrix, greedy: IntArray, config: SolveConfig,
                         started: float, stats: SolveStats, ref: ScenarioRef,
-                        on_progress: ProgressHandler | None) -> SolveResult:
+                        on_progress: ProgressHandler | None, beside: BoundBeside | None) -> SolveResult:
     """Above ``decompose_above`` placements the whole model does not fit in memory: large-neighbourhood
     search improves the greedy timetable, each round a sub-model of a few thousand placements."""
     bound = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
                     if not instance.required[e] and instance.event_items[e].size))
     incumbents = _Incumbents(1, started, config.stall_seconds, on_progress)
     incumbents.bounds.append((round(time.monotonic() - started, 3), bound))
+    incumbents.cap, incumbents.beside = bound, beside
     complete = not unplaced_required(instance, greedy)
     stats.build_seconds = time.monotonic() - started - stats.compile_seconds
     chosen = greedy
@@ -463,11 +501,12 @@ def _solve_by_lns_alone(instance: Instance, rows: Rows, matrix: RowMatrix, greed
         stats.greedy_objective = value
         incumbents.report(Progress(round(time.monotonic() - started, 3), value, bound))
         stats.first_solution_seconds = incumbents.history[0].seconds
-        lp = _proven_bound(instance, None, config, started, stats, value) if config.lp_bound else None
+        lp = _proven_bound(instance, None, config, started, stats, value) if config.lp_bound and beside is None \
+            else None
         if lp is not None and 0 <= lp < bound:
-            bound = lp
+            bound = incumbents.cap = lp
             incumbents.bounds.append((round(time.monotonic() - started, 3), bound))
-        chosen = _improve_by_lns(instance, matrix, greedy, bound, config, started, stats, incumbents)
+        chosen, bound = _improve_by_lns(instance, matrix, greedy, bound, config, started, stats, incumbents)
     stats.search_seconds = time.monotonic() - started - stats.compile_seconds - stats.build_seconds
     if not complete:
         timetable = Timetable(scenario=ref, status="unknown", objective=0, bound=None,

@@ -62,3 +62,42 @@ def test_any_multipliers_give_a_bound_on_the_lp() -> None:
     rng = np.random.default_rng(0)
     for _ in range(5):
         assert lagrangian_bound(proto, rng.normal(size=len(proto.constraint))) >= optimum - 1e-6
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_scenarios(max_events=3, day_end="10:15"))
+def test_the_whole_lp_by_pdlp_is_never_below_the_brute_force_optimum(model: Scenario) -> None:
+    """Whatever PDLP's multipliers after a fixed, small number of iterations, their Lagrangian bound holds."""
+    import numpy as np
+
+    from solver.model.bound import whole_lp_bound
+    from solver.model.constraints import all_rows
+
+    best = brute_force_optimum(model)
+    instance = compile_scenario(model)
+    value = np.where(instance.required[instance.item_event], 0, instance.priority[instance.item_event])
+    bound = whole_lp_bound(instance, all_rows(instance), value.astype(np.int64), 60.0, iterations=50)
+    if best is None:
+        return
+    assert bound is not None and bound >= best
+
+
+def test_the_bound_beside_the_search_is_proven_in_its_own_process() -> None:
+    """The child reads the scenario and prints each bound it proves; the search takes the least."""
+    from solver.bound_beside import BoundBeside
+
+    beside = BoundBeside.start(busy_leader(), 60.0)
+    beside.process.wait(timeout=60)
+    beside.close()
+    assert beside.last_of("aggregated") == 9  # GLOP on a tiny LP: exact
+    assert all(value >= 9 for _, _, value in beside.found)
+    assert beside.best() == 9
+
+
+def test_a_solve_with_the_bound_beside_keeps_it_valid() -> None:
+    from solver.solve import SolveConfig
+
+    model = busy_leader()
+    result = solve(model, config=SolveConfig(time_limit=20, workers=1, bound_beside_above=0))
+    assert result.timetable.objective == 9
+    assert result.timetable.bound is not None and result.timetable.bound >= 9

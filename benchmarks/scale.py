@@ -1,0 +1,77 @@
+"""The scale series with several seeds: summits from the peers' generator, 250 to 4,000 requests.
+
+Each (size, seed) is solved in its own process (``benchmarks/run.py file``), one at a time, so that
+peak memory belongs to that case alone; every timetable is checked by our validator (run.py counts
+the broken rules). Prints a markdown table for ``benchmarks/RESULTS.md``:
+
+    .venv/bin/python benchmarks/scale.py --sizes 250,500,1000,2000,4000 --seeds 1,2,3 --time-limit 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.peers import shared_peers  # noqa: E402
+
+
+def scenario_file(requests: int, seed: int, out_dir: Path) -> Path:
+    """The peers' generator's summit of this size and seed (generated once, then reused)."""
+    path = out_dir / f"summit-{requests}-s{seed}.json"
+    if not path.exists():
+        subprocess.run([sys.executable, str(shared_peers() / "gen_summit.py"), str(path), "--bilaterals",
+                        str(requests), "--seed", str(seed)], check=True, capture_output=True)
+    return path
+
+
+def solve_case(path: Path, time_limit: float, workers: int) -> dict[str, object]:
+    process = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "file", "--file", str(path),
+                              "--time-limit", str(time_limit), "--workers", str(workers)],
+                             capture_output=True, text=True, cwd=ROOT)
+    lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
+    if process.returncode or not lines:
+        return {"case": str(path), "status": f"failed rc={process.returncode}: {process.stderr[-300:]}"}
+    return dict(json.loads(lines[-1]))
+
+
+def row(requests: int, seed: int, result: dict[str, object], load: float) -> str:
+    def cell(key: str) -> str:
+        value = result.get(key)
+        return "-" if value is None else str(value)
+
+    gap = result.get("gap_pct")
+    return (f"| {requests} | {seed} | {cell('placements')} | {cell('first_feasible_s')} | {cell('status')} | "
+            f"{cell('objective')} | {cell('bound')} | {'-' if gap is None else f'{gap} %'} | "
+            f"{cell('aggregated_bound')} / {cell('lp_bound')} ({cell('lp_s')} s) | {cell('lns_rounds')} | {cell('violations')} | "
+            f"{cell('peak_rss_mb')} + {cell('peak_rss_beside_mb')} | {load:.1f} |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="250,500,1000,2000,4000")
+    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / ".peers-out")
+    args = parser.parse_args()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    print("| requests | seed | placements | first (s) | status | objective | bound | gap | aggregated / whole LP bound (at s) "
+          "| LNS rounds | broken rules | peak MB (search + bound) | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    for requests in (int(s) for s in args.sizes.split(",")):
+        for seed in (int(s) for s in args.seeds.split(",")):
+            path = scenario_file(requests, seed, args.out_dir)
+            result = solve_case(path, args.time_limit, args.workers)
+            print(row(requests, seed, result, os.getloadavg()[0]), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
