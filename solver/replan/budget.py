@@ -25,6 +25,7 @@ SHARES = {
     "own_rooms": 0.95,  # the relaxation again with each event's own old room priced
 }
 VALUE_CEILING_CAP = 0.25  # seconds: the value ceiling settles quickly or not at all
+MIN_WHOLE_SEARCH = 1.0  # seconds (on a quiet machine): a search over the whole summit needs this much after its build
 
 
 @dataclass(frozen=True)

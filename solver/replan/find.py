@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 from solver.explain import conflicting_required_events
-from solver.replan.budget import VALUE_CEILING_CAP
+from solver.replan.budget import MIN_WHOLE_SEARCH, VALUE_CEILING_CAP
 from solver.replan.context import Context
 from solver.replan.displace import displacing_repair
 from solver.replan.ledger import Ledger
@@ -43,13 +43,16 @@ def find(ctx: Context, ledger: Ledger) -> None:
         if ctx.budget.stopped:
             ledger.timed_out = True
             break  # stopped: the repair in hand (if any) stands
-        if ctx.budget.left() <= 0.05 + ctx.build_seconds(free):
+        building = ctx.build_seconds(free)
+        if ctx.budget.left() <= 0.05 + building:
             # no time to build and search a wider neighbourhood: the repair found stands (without one, the greedy
             # repair, else the standing timetable)
             ledger.timed_out = ledger.timed_out or ledger.best is None
             break
+        # the search's clock starts once its model is built: its share is of the time left after the build
+        seconds = max(0.05, min(ctx.budget.share("keep_most"), ctx.budget.left() - building))
         stage, proven_empty = keep_most(
-            ctx.instance, ctx.plan, free, level, max(0.05, ctx.budget.share("keep_most")), ctx.searching(),
+            ctx.instance, ctx.plan, free, level, seconds, ctx.searching(),
             ctx.config.seed, ctx.stop, start=ledger.best.chosen if ledger.best is not None else None,
             keep_all=None if level == "change" else ctx.wanted, more_to_gain=bool(ctx.candidates), named=ctx.named)
         ctx.phases.mark(f"keep_most_{level}")
@@ -128,9 +131,11 @@ def make_way(ctx: Context, ledger: Ledger) -> Stage | None:
         # that is most of it)
         unplaced = {p for e in ctx.wanted if start[e] < 0 for p in ctx.instance.events[e].participants}
         theirs = {e for e in ctx.wanted if unplaced & set(ctx.instance.events[e].participants)}
-        free, level, seconds = moved | theirs | ctx.named, "conflicts", ctx.budget.share("make_way_whole")
-        if ctx.budget.left() <= 0.3 + ctx.build_seconds(free):
-            return None  # no time to build its model
+        free, level = moved | theirs | ctx.named, "conflicts"
+        # The search's clock starts once its model is built: its time is what is left after the build.
+        seconds = min(ctx.budget.share("make_way_whole"), ctx.budget.left() - ctx.build_seconds(free))
+        if seconds < MIN_WHOLE_SEARCH * ctx.budget.slowdown:
+            return None  # no time to build its model and search in it
     stage, _ = keep_most(ctx.instance, ctx.plan, free, level, seconds, ctx.searching(), ctx.config.seed,
                          ctx.interrupted(), start=start, keep_all=ctx.wanted, more_to_gain=False, named=ctx.named)
     ctx.phases.mark(f"keep_most_{level}")
