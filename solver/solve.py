@@ -66,9 +66,10 @@ class SolveConfig:
     # Above this many placements the whole model does not fit in 2 GB (measured: 3.5 GB at 511k):
     # large-neighbourhood search then improves the greedy timetable (solver/lns.py).
     decompose_above: int = 250_000
-    # Above this many placements the bound's LPs run beside the search, in a process of their own
-    # (solver/bound_beside.py): before it they would delay it by seconds to tens of seconds.
-    bound_beside_above: int = 30_000
+    # Above this many placements, when the aggregated LP leaves a gap, the whole LP runs beside the search in a
+    # process of its own (solver/bound_beside.py): before it, it would delay the search by seconds to tens of
+    # seconds (GLOP: 8-10 s at 500 requests, not solved in 120 s at 1,000; PDLP: 18 s at 1,000).
+    bound_beside_above: int = 45_000  # (Hanoi: 42k, its gaps closed by GLOP in 0.5 s)
 
 
 @dataclass
@@ -200,20 +201,18 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
                               solve_seconds=round(time.monotonic() - started, 3), diagnostics=diagnostics)
         return SolveResult(timetable, stats, [])
 
-    beside = (BoundBeside.start(scenario, max(1.0, config.time_limit - (time.monotonic() - started) - 0.5))
-              if config.lp_bound and instance.n_items > config.bound_beside_above else None)
+    beside = BoundBeside()  # started by the bound's step when the aggregated LP leaves a gap on a large summit
     try:
         return _solve_compiled(instance, config, started, stats, ref, on_progress, beside)
     finally:
-        if beside is not None:
-            beside.close()
-            stats.aggregated_bound = beside.last_of("aggregated")
-            stats.lp_bound = beside.last_of("whole")
-            stats.lp_seconds = beside.found[-1][0] if beside.found else 0.0
+        beside.close()
+        if beside.found:
+            stats.lp_bound = beside.best()
+            stats.lp_seconds = beside.found[-1][0]
 
 
 def _solve_compiled(instance: Instance, config: SolveConfig, started: float, stats: SolveStats, ref: ScenarioRef,
-                    on_progress: ProgressHandler | None, beside: BoundBeside | None) -> SolveResult:
+                    on_progress: ProgressHandler | None, beside: BoundBeside) -> SolveResult:
     """The search of a compiled summit whose required events all have a place (see :func:`solve`)."""
     rows = all_rows(instance)
     stats.placements = instance.n_items
@@ -270,8 +269,8 @@ def _solve_compiled(instance: Instance, config: SolveConfig, started: float, sta
     if first is not None and stats.greedy_objective is not None:
         greedy_objective = incumbents.best = stats.greedy_objective
         incumbents.history.append(first)
-    if config.lp_bound and beside is None and trivial_bound > max(greedy_objective, 0):
-        lp = _proven_bound(instance, built, config, started, stats, greedy_objective)
+    if config.lp_bound and trivial_bound > max(greedy_objective, 0):
+        lp = _proven_bound(instance, built, config, started, stats, greedy_objective, beside)
         if lp is not None and 0 <= lp < trivial_bound:
             trivial_bound = incumbents.cap = lp
             incumbents.bounds.append((round(time.monotonic() - started, 3), lp))
@@ -348,19 +347,22 @@ def _solve_compiled(instance: Instance, config: SolveConfig, started: float, sta
 
 
 def _proven_bound(instance: Instance, built: BuiltModel | None, config: SolveConfig, started: float,
-                  stats: SolveStats, incumbent: int) -> int | None:
-    """The best bound the LPs give in their share of the time: the time-aggregated LP (solver/bound.py,
-    fast at every size), then, if it leaves a gap and the model is small enough, the whole model's LP.
-    Measured: GLOP on the whole LP closes Hanoi-sized gaps in 0.5 s; at 94k placements (1,000 requests)
-    it is not solved in 120 s, while the aggregated one takes 5-8 s there."""
+                  stats: SolveStats, incumbent: int, beside: BoundBeside) -> int | None:
+    """The bound before the search: the time-aggregated LP (solver/bound.py, about a second at every size), then,
+    if it leaves a gap, the whole LP: here by GLOP on summits up to ``bound_beside_above`` placements (it closes
+    Hanoi's gaps in 0.5 s), else beside the search by PDLP (``beside``: its bounds reach the search as they come;
+    GLOP took 8-10 s at 500 requests and did not finish in 120 s at 1,000)."""
     share = min(60.0, max(0.5, (config.time_limit - (time.monotonic() - started)) * 0.3))  # of the time left
     lp_started = time.monotonic()
     aggregated = aggregated_bound(instance, max(0.1, min(share, config.time_limit - (time.monotonic() - started))))
     stats.aggregated_bound = aggregated.value
     best = aggregated.value
     left = share - (time.monotonic() - lp_started)
-    if built is not None and (best is None or best > incumbent) and instance.n_items <= LP_MAX_PLACEMENTS \
-            and left > 0.5:
+    if best is not None and best <= incumbent:
+        pass  # the incumbent is proven optimal
+    elif instance.n_items > config.bound_beside_above:
+        beside.start(instance.scenario, max(1.0, config.time_limit - (time.monotonic() - started) - 0.5))
+    elif built is not None and left > 0.5:
         whole = lp_bound(instance, built.rows, built.objective.item_value,
                          min(left, config.time_limit - (time.monotonic() - started)))
         stats.lp_bound = whole
@@ -484,7 +486,7 @@ def timetable_from_placements(instance: Instance, chosen: IntArray, ref: Scenari
 
 def _solve_by_lns_alone(instance: Instance, rows: Rows, matrix: RowMatrix, greedy: IntArray, config: SolveConfig,
                         started: float, stats: SolveStats, ref: ScenarioRef,
-                        on_progress: ProgressHandler | None, beside: BoundBeside | None) -> SolveResult:
+                        on_progress: ProgressHandler | None, beside: BoundBeside) -> SolveResult:
     """Above ``decompose_above`` placements the whole model does not fit in memory: large-neighbourhood
     search improves the greedy timetable, each round a sub-model of a few thousand placements."""
     bound = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
@@ -501,8 +503,7 @@ def _solve_by_lns_alone(instance: Instance, rows: Rows, matrix: RowMatrix, greed
         stats.greedy_objective = value
         incumbents.report(Progress(round(time.monotonic() - started, 3), value, bound))
         stats.first_solution_seconds = incumbents.history[0].seconds
-        lp = _proven_bound(instance, None, config, started, stats, value) if config.lp_bound and beside is None \
-            else None
+        lp = _proven_bound(instance, None, config, started, stats, value, beside) if config.lp_bound else None
         if lp is not None and 0 <= lp < bound:
             bound = incumbents.cap = lp
             incumbents.bounds.append((round(time.monotonic() - started, 3), bound))
