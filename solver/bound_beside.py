@@ -33,9 +33,13 @@ class BoundBeside:
     reader: threading.Thread | None = None
 
     def start(self, scenario: Scenario, seconds: float) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "solver.bound_beside", f"{seconds:.3f}"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        text=True)
+        """Start the child; if it cannot be started, the search goes on with the bounds it has."""
+        try:
+            self.process = subprocess.Popen([sys.executable, "-m", "solver.bound_beside", f"{seconds:.3f}"],
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.DEVNULL, text=True)
+        except OSError:
+            return
         self.started = time.monotonic()
         self.reader = threading.Thread(target=self._read, args=(json.dumps(scenario.to_document(), default=str),),
                                        daemon=True)
