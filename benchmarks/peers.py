@@ -133,15 +133,17 @@ def table(runs: list[Run]) -> str:
 
 def generated(specs: str, out_dir: Path, peers: Path, python: str) -> list[Path]:
     """Scenarios from the peers' generator: '300:1,1000:2' = 300 requests seed 1, 1,000 requests seed 2."""
-    paths = []
-    for spec in specs.split(","):
-        requests, seed = spec.split(":")
-        path = out_dir / f"summit-{requests}-s{seed}.json"
-        if not path.exists():
-            subprocess.run([python, str(peers / "gen_summit.py"), str(path), "--bilaterals", requests,
-                            "--seed", seed], check=True, capture_output=True)
-        paths.append(path)
-    return paths
+    return [generated_summit(int(requests), int(seed), out_dir, peers, python)
+            for requests, seed in (spec.split(":") for spec in specs.split(","))]
+
+
+def generated_summit(requests: int, seed: int, out_dir: Path, peers: Path, python: str) -> Path:
+    """The peers' generator's summit of this size and seed (generated once, then reused)."""
+    path = out_dir / f"summit-{requests}-s{seed}.json"
+    if not path.exists():
+        subprocess.run([python, str(peers / "gen_summit.py"), str(path), "--bilaterals", str(requests),
+                        "--seed", str(seed)], check=True, capture_output=True)
+    return path
 
 
 def main() -> int:

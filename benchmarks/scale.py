@@ -19,16 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.peers import shared_peers  # noqa: E402
-
-
-def scenario_file(requests: int, seed: int, out_dir: Path) -> Path:
-    """The peers' generator's summit of this size and seed (generated once, then reused)."""
-    path = out_dir / f"summit-{requests}-s{seed}.json"
-    if not path.exists():
-        subprocess.run([sys.executable, str(shared_peers() / "gen_summit.py"), str(path), "--bilaterals",
-                        str(requests), "--seed", str(seed)], check=True, capture_output=True)
-    return path
+from benchmarks.peers import generated_summit, shared_peers  # noqa: E402
 
 
 def solve_case(path: Path, time_limit: float, workers: int) -> dict[str, object]:
@@ -68,7 +59,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
     for requests in (int(s) for s in args.sizes.split(",")):
         for seed in (int(s) for s in args.seeds.split(",")):
-            path = scenario_file(requests, seed, args.out_dir)
+            path = generated_summit(requests, seed, args.out_dir, shared_peers(), sys.executable)
             result = solve_case(path, args.time_limit, args.workers)
             print(row(requests, seed, result, os.getloadavg()[0]), flush=True)
     return 0

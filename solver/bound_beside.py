@@ -18,8 +18,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from solver.scenario import Scenario
 
 
@@ -76,15 +74,16 @@ def main() -> int:
     from solver.compile import compile_scenario
     from solver.model.bound import whole_lp_bound
     from solver.model.constraints import all_rows
+    from solver.model.objective import placement_values
     from solver.scenario import parse_scenario
 
     deadline = time.monotonic() + float(sys.argv[1])
     instance = compile_scenario(parse_scenario(json.loads(sys.stdin.read())))
     rows = all_rows(instance)
-    value = np.where(instance.required[instance.item_event], 0, instance.priority[instance.item_event])
     left = deadline - time.monotonic()
     if left > 0.5:
-        whole_lp_bound(instance, rows, value.astype(np.int64), left, on_bound=lambda bound: print(bound, flush=True))
+        whole_lp_bound(instance, rows, placement_values(instance), left,
+                       on_bound=lambda bound: print(bound, flush=True))
     return 0
 
 

@@ -25,15 +25,16 @@ class Search:
     """How one CP-SAT search runs.
 
     ``presolve`` is off by default: the project's searches start from a hint or must answer within a fraction of a
-    second, and presolve took most of their time (``../shared/docs/cp-sat-notes.md``). ``core``: core-based
-    optimisation, for searches that must prove a bound. ``work``: a limit on CP-SAT's deterministic time as well
-    (with one worker, the same answer on any machine and under any load: what a test needs)."""
+    second, and presolve took most of their time (``../shared/docs/cp-sat-notes.md``). No search is core-based:
+    CP-SAT 9.15's core search without presolve aborts the whole process on some re-plan proof models ("Check failed:
+    !Assignment().VariableIsAssigned(...)", replayed from a saved model; the default search proved it in 2.9 s,
+    presolve plus core in 25 s). ``work``: a limit on CP-SAT's deterministic time as well (with one worker, the
+    same answer on any machine and under any load: what a test needs)."""
 
     time_limit: float
     workers: int = 1
     seed: int = 0
     presolve: bool = False
-    core: bool = False
     work: float | None = None
 
     def solver(self) -> cp_model.CpSolver:
@@ -42,7 +43,6 @@ class Search:
         solver.parameters.num_workers = max(1, self.workers)
         solver.parameters.random_seed = self.seed
         solver.parameters.cp_model_presolve = self.presolve
-        solver.parameters.optimize_with_core = self.core
         if self.work is not None:
             solver.parameters.max_deterministic_time = self.work
         return solver

@@ -34,6 +34,7 @@ from alns.accept import HillClimbing
 from alns.select import RouletteWheel
 
 from solver.compile import Instance
+from solver.model.objective import placement_values
 from solver.model.rows import BoolArray, IntArray
 from solver.model.submodel import RowMatrix, build_submodel, solve_submodel
 
@@ -100,7 +101,7 @@ class Context:
         day = grid.slot_day[instance.item_start]
         local = instance.item_start - grid.day_offset[day]
         half = 2 * day + (local >= grid.day_slots[day] // 2)
-        value = np.where(~instance.required[instance.item_event], instance.priority[instance.item_event], 0)
+        value = placement_values(instance)
         people: list[list[int]] = [[] for _ in instance.scenario.participants]
         for event, members in enumerate(instance.event_participants):
             for person in members.tolist():
@@ -108,7 +109,7 @@ class Context:
         delegations: dict[str, list[int]] = {}
         for p, person in enumerate(instance.scenario.participants):
             delegations.setdefault(person.delegation or person.id, []).append(p)
-        return cls(instance, matrix, value.astype(np.int64), day.astype(np.int64), half.astype(np.int64),
+        return cls(instance, matrix, value, day.astype(np.int64), half.astype(np.int64),
                    [np.asarray(e, dtype=np.int64) for e in people],
                    [np.asarray(p, dtype=np.int64) for p in delegations.values()])
 

@@ -68,15 +68,13 @@ def test_any_multipliers_give_a_bound_on_the_lp() -> None:
 @given(small_scenarios(max_events=3, day_end="10:15"))
 def test_the_whole_lp_by_pdlp_is_never_below_the_brute_force_optimum(model: Scenario) -> None:
     """Whatever PDLP's multipliers after a fixed, small number of iterations, their Lagrangian bound holds."""
-    import numpy as np
-
     from solver.model.bound import whole_lp_bound
     from solver.model.constraints import all_rows
+    from solver.model.objective import placement_values
 
     best = brute_force_optimum(model)
     instance = compile_scenario(model)
-    value = np.where(instance.required[instance.item_event], 0, instance.priority[instance.item_event])
-    bound = whole_lp_bound(instance, all_rows(instance), value.astype(np.int64), 60.0, iterations=50)
+    bound = whole_lp_bound(instance, all_rows(instance), placement_values(instance), 60.0, iterations=50)
     if best is None:
         return
     assert bound is not None and bound >= best

@@ -73,7 +73,6 @@ def lp_optimum(instance: Instance, rows: Rows, objective: IntArray, maximize: bo
     return float(solver.Objective().Value())
 
 
-
 def lp_proto(instance: Instance, rows: Rows, objective: IntArray, maximize: bool,
              families: AbstractSet[str] | None = None) -> linear_solver_pb2.MPModelProto:
     """The LP relaxation: a variable in [0, 1] per placement, each event placed at most once (exactly once if

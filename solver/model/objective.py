@@ -71,9 +71,14 @@ def vvip_block_starts(instance: Instance) -> tuple[tuple[IntArray, IntArray], ..
     return tuple(out)
 
 
-def objective_terms(instance: Instance) -> ObjectiveTerms:
+def placement_values(instance: Instance) -> IntArray:
+    """The primary value of each placement: its event's priority if the event is optional, else 0."""
     optional = ~instance.required[instance.item_event]
-    item_value = np.where(optional, instance.priority[instance.item_event], 0).astype(np.int64)
+    return np.where(optional, instance.priority[instance.item_event], 0).astype(np.int64)
+
+
+def objective_terms(instance: Instance) -> ObjectiveTerms:
+    item_value = placement_values(instance)
     delegation_of = [p.delegation or p.id for p in instance.scenario.participants]
     per_delegation: dict[str, list[int]] = {}
     for e, people in enumerate(instance.event_participants):

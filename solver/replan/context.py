@@ -57,6 +57,11 @@ class Context:
                       else sum(int(self.instance.event_items[e].size) for e in events))
         return passes * placements / PLACEMENTS_PER_SECOND * self.budget.slowdown
 
+    def search_seconds(self, step: str, events: AbstractSet[int] | list[int] | None = None) -> float:
+        """The time a step's search may take: its share of the time left, but no more than what is left once its
+        model over these events is built (the search's clock starts after the build)."""
+        return min(self.budget.share(step), self.budget.left() - self.build_seconds(events))
+
     def rows(self) -> Rows:
         """The whole summit's rows (built once, when a step first needs them)."""
         if self._rows is None:

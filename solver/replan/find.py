@@ -43,16 +43,13 @@ def find(ctx: Context, ledger: Ledger) -> None:
         if ctx.budget.stopped:
             ledger.timed_out = True
             break  # stopped: the repair in hand (if any) stands
-        building = ctx.build_seconds(free)
-        if ctx.budget.left() <= 0.05 + building:
+        if ctx.budget.left() <= 0.05 + ctx.build_seconds(free):
             # no time to build and search a wider neighbourhood: the repair found stands (without one, the greedy
             # repair, else the standing timetable)
             ledger.timed_out = ledger.timed_out or ledger.best is None
             break
-        # the search's clock starts once its model is built: its share is of the time left after the build
-        seconds = max(0.05, min(ctx.budget.share("keep_most"), ctx.budget.left() - building))
         stage, proven_empty = keep_most(
-            ctx.instance, ctx.plan, free, level, seconds, ctx.searching(),
+            ctx.instance, ctx.plan, free, level, max(0.05, ctx.search_seconds("keep_most", free)), ctx.searching(),
             ctx.config.seed, ctx.stop, start=ledger.best.chosen if ledger.best is not None else None,
             keep_all=None if level == "change" else ctx.wanted, more_to_gain=bool(ctx.candidates), named=ctx.named)
         ctx.phases.mark(f"keep_most_{level}")
@@ -132,8 +129,7 @@ def make_way(ctx: Context, ledger: Ledger) -> Stage | None:
         unplaced = {p for e in ctx.wanted if start[e] < 0 for p in ctx.instance.events[e].participants}
         theirs = {e for e in ctx.wanted if unplaced & set(ctx.instance.events[e].participants)}
         free, level = moved | theirs | ctx.named, "conflicts"
-        # The search's clock starts once its model is built: its time is what is left after the build.
-        seconds = min(ctx.budget.share("make_way_whole"), ctx.budget.left() - ctx.build_seconds(free))
+        seconds = ctx.search_seconds("make_way_whole", free)
         if seconds < MIN_WHOLE_SEARCH * ctx.budget.slowdown:
             return None  # no time to build its model and search in it
     stage, _ = keep_most(ctx.instance, ctx.plan, free, level, seconds, ctx.searching(), ctx.config.seed,

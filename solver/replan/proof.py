@@ -292,9 +292,6 @@ def cheaper_repair(instance: Instance, plan: PreviousPlan, keep: BoolArray, disr
     frame = frame_of(instance, plan, sub, np.flatnonzero(keep))
     used, cost = least_moves_at_value(frame, plan, value)
     add_linear(frame.model, used, cost, 0, disruption - 1)
-    # Not core-based: CP-SAT 9.15's core search without presolve aborts the process on some of these models
-    # ("Check failed: !Assignment().VariableIsAssigned(...)", reproduced from a saved model; the default search
-    # proves the same optimum, there in 2.9 s where presolve plus core took 25 s).
     status, solver = run_search(frame.model, max(0.01, deadline - time.monotonic()), workers, seed, stop, work=work)
     if status == cp_model.INFEASIBLE:
         return None, True

@@ -119,10 +119,10 @@ def _restrict(instance: Instance, plan: PreviousPlan, free: set[int],
 
 
 def run_search(model: cp_model.CpModel, time_limit: float, workers: int, seed: int,
-               stop: threading.Event | None = None, core: bool = False,
+               stop: threading.Event | None = None,
                work: float | None = None) -> tuple[Any, cp_model.CpSolver]:
     """A re-plan's search (see :mod:`solver.cpsat`): it starts at once, from its hint."""
-    return cpsat.run(model, cpsat.Search(time_limit, workers, seed, core=core, work=work), stop)
+    return cpsat.run(model, cpsat.Search(time_limit, workers, seed, work=work), stop)
 
 
 def chosen_of(sub: Instance, to_full: IntArray, solver: cp_model.CpSolver, n_events: int) -> IntArray:
