@@ -210,6 +210,9 @@ def _least_blocked(instance: Instance, matrix: RowMatrix, load: IntArray, chosen
     n_events = len(instance.events)
     pairs = np.unique(np.repeat(owner, high - low) * n_events + holder_event[concat_ranges(low, high - low)])
     pair_owner, pair_event = pairs // n_events, pairs % n_events
+    # Pushing out one of the event's own predecessors would break its `after` row (a negative member of it): never.
+    own = np.isin(pair_event, np.asarray(instance.predecessors[event], dtype=np.int64))
+    invalid |= np.bincount(pair_owner[own], minlength=candidates.size) > 0
     cost = np.bincount(pair_owner, weights=weight[pair_event], minlength=candidates.size).astype(np.float64)
     cost += rng.random(candidates.size) * 0.5  # ties broken at random
     cost[invalid] = np.inf
