@@ -60,7 +60,7 @@ def _start_workers(count: int, env: dict[str, str], logs: Path) -> list[subproce
     processes = []
     for index in range(count):
         log = (logs / f"bench-worker-{index}.log").open("wb")
-        processes.append(subprocess.Popen([sys.executable, "-m", "solver.cli", "worker", "--concurrency", "1",
+        processes.append(subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--concurrency", "1",
                                            "--name", f"bench{index}@%h", "--loglevel", "WARNING"],
                                           cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                           start_new_session=True))

@@ -84,7 +84,7 @@ class Server:
 
     def create_key_cli(self, role: str, delegation: str | None = None) -> str:
         """``summit keys create``: the key is the last line printed."""
-        args = [sys.executable, "-m", "solver.cli", "keys", "create", "--role", role]
+        args = [sys.executable, "-m", "api.cli", "keys", "create", "--role", role]
         if delegation:
             args += ["--delegation", delegation]
         done = subprocess.run(args, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60, check=True)

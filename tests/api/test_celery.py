@@ -78,7 +78,7 @@ class Worker:
 
     def launch(self) -> Worker:
         log = self.log.open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "solver.cli", "worker", "--concurrency", "1",
+        self.process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--concurrency", "1",
                                          "--name", f"{self.name}@%h"], cwd=ROOT, env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         return self

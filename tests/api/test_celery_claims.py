@@ -111,7 +111,7 @@ def test_the_celery_runner_refuses_sqlite_and_says_what_to_set(tmp_path: Path) -
 def test_summit_serve_and_worker_refuse_sqlite_with_the_celery_runner(command: str, tmp_path: Path) -> None:
     env = {**os.environ, "SUMMIT_RUNNER": "celery", "SUMMIT_BROKER_URL": "redis://127.0.0.1:6379/5",
            "SUMMIT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
-    done = subprocess.run([sys.executable, "-m", "solver.cli", command], cwd=ROOT, env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "api.cli", command], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert "cannot use SQLite" in done.stderr and "SUMMIT_DATABASE_URL" in done.stderr

@@ -20,6 +20,6 @@ def test_created_key_works(server: Server) -> None:
 @pytest.mark.parametrize("args", [["--role", "emperor"], ["--role", "liaison"],
                                   ["--role", "viewer", "--delegation", "FRA"]])
 def test_bad_arguments_exit_2(server: Server, args: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-m", "solver.cli", "keys", "create", *args], cwd=ROOT, env=server.env,
+    done = subprocess.run([sys.executable, "-m", "api.cli", "keys", "create", *args], cwd=ROOT, env=server.env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr

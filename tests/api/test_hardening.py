@@ -227,12 +227,12 @@ def test_a_revoked_key_is_refused_at_once(server: Server, keys: dict[str, str]) 
 def test_summit_keys_revoke(server: Server, keys: dict[str, str]) -> None:
     with server.client(keys["admin"]) as admin:
         created = admin.post("/keys", json={"role": "viewer"}).json()
-    done = subprocess.run([sys.executable, "-m", "solver.cli", "keys", "revoke", created["id"]], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "api.cli", "keys", "revoke", created["id"]], cwd=ROOT,
                           env=server.env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     with server.client(created["key"]) as holder:
         error_of(holder.get("/scenarios"), 401)
-    unknown = subprocess.run([sys.executable, "-m", "solver.cli", "keys", "revoke", "nope"], cwd=ROOT,
+    unknown = subprocess.run([sys.executable, "-m", "api.cli", "keys", "revoke", "nope"], cwd=ROOT,
                              env=server.env, capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 2
 
