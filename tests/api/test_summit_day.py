@@ -174,3 +174,24 @@ def test_the_cli_publishes_sets_the_clock_and_reports(server: Server, planner: h
     reported = summit("report", scenario_id, "room_out", "--room", "bil-1")
     assert reported.returncode == 0, reported.stderr
     assert '"status": "open"' in reported.stdout
+
+
+def test_two_planners_publishing_at_once_cannot_both_win(server: Server, planner: httpx.Client,
+                                                         keys: dict[str, str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    scenario_id = submit_scenario(planner)
+    first = solve(planner, scenario_id)["timetable_id"]
+    publish(planner, first)
+    drafts = [_replan(planner, first, [{"op": "event_cancelled", "event": event}])["timetable_id"]
+              for event in ("bil-un-fra", "bil-vnm-fra")]
+    clients = [server.client(keys["planner"]), server.client(keys["admin"])]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda pair: pair[0].post(f"/timetables/{pair[1]}/publish", json={"base": first}),
+                                zip(clients, drafts, strict=True)))
+    for client in clients:
+        client.close()
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    winner = drafts[[a.status_code for a in answers].index(200)]
+    assert _published(planner, scenario_id) == winner
+    assert winner in answers[[a.status_code for a in answers].index(409)].json()["message"]
