@@ -53,6 +53,9 @@ class Settings(BaseModel):
     notice_retry_base_s: float = Field(2.0, gt=0)
     notice_retry_max_s: float = Field(600.0, gt=0)
     notice_max_attempts: int = Field(12, gt=0)
+    # The summit day (api/clock.py): every summit's clock for rehearsals and replays, unless set per summit by
+    # PUT /summits/{id}/clock: a fixed time "2025-10-26T09:00+07:00" or accelerated "2025-10-26T09:00+07:00x60".
+    clock: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -20,16 +20,17 @@ from solver.timetable import Timetable
 
 
 def write_for_publish(session: Session, *, summit_id: str, before: Timetable | None, after: Timetable,
-                      scenario: Scenario, publish_id: str) -> list[Notice]:
+                      scenario: Scenario, publish_id: str, before_scenario: Scenario | None = None) -> list[Notice]:
     """One notice per delegation this publish affects (``before``: the plan published until now, None at the
     first publish), with a pending delivery to each of the delegation's subscriptions. Flushes, does not
     commit: the caller's transaction publishes and writes the notices together. Called again for the same
-    ``publish_id``, it returns the notices already written."""
+    ``publish_id``, it returns the notices already written. ``before_scenario``: the scenario version of the plan
+    before, which still knows the events a change removed (who attended a cancelled event)."""
     written = list(session.scalars(select(Notice).where(Notice.publish_id == publish_id).order_by(Notice.id)))
     if written:
         return written
     notices = []
-    for delegation, document in notices_by_delegation(scenario, before, after).items():
+    for delegation, document in notices_by_delegation(scenario, before, after, before_scenario).items():
         notice = Notice(summit_id=summit_id, publish_id=publish_id, delegation=delegation,
                         document={**document, "publish_id": publish_id, "summit_id": summit_id})
         session.add(notice)

@@ -76,11 +76,14 @@ def _change_kind(before: Assignment | None, after: Assignment | None) -> str | N
     return "room_changed" if before.room != after.room else None
 
 
-def event_changes(scenario: Scenario, before: Timetable | None, after: Timetable) -> list[EventChange]:
-    """Every event whose time or room differs between the two plans, by the time it starts (or started)."""
+def event_changes(scenario: Scenario, before: Timetable | None, after: Timetable,
+                  earlier: Scenario | None = None) -> list[EventChange]:
+    """Every event whose time or room differs between the two plans, by the time it starts (or started).
+    ``earlier``: the scenario of the plan before, which still knows the events a change removed."""
     old = {a.event: a for a in before.assignments} if before is not None else {}
     new = {a.event: a for a in after.assignments}
-    titles = {e.id: e.title or e.id for e in scenario.events}
+    titles = {e.id: e.title or e.id for e in (earlier.events if earlier else [])} | {
+        e.id: e.title or e.id for e in scenario.events}
     changes = []
     for event_id in sorted(set(old) | set(new)):
         kind = _change_kind(old.get(event_id), new.get(event_id))
@@ -88,7 +91,7 @@ def event_changes(scenario: Scenario, before: Timetable | None, after: Timetable
             continue
         was, now = old.get(event_id), new.get(event_id)
         changes.append(EventChange(kind=kind, event=event_id, title=titles.get(event_id, event_id),
-                                   before=place_of(scenario, was) if was else None,
+                                   before=place_of(earlier or scenario, was) if was else None,
                                    after=place_of(scenario, now) if now else None))
     changes.sort(key=_when)
     return changes
@@ -100,17 +103,24 @@ def _when(change: EventChange) -> tuple[datetime, str]:
     return place.start, change.event
 
 
-def delegations_of_events(scenario: Scenario) -> dict[str, set[str]]:
-    """Each event's delegations (those of its participants)."""
-    delegation = {p.id: p.delegation for p in scenario.participants if p.delegation}
-    return {e.id: {delegation[p] for p in e.participants if p in delegation} for e in scenario.events}
+def delegations_of_events(*scenarios: Scenario) -> dict[str, set[str]]:
+    """Each event's delegations (those of its participants), over every scenario given (an event a change
+    removed is known only to the scenario before it)."""
+    attending: dict[str, set[str]] = {}
+    for scenario in scenarios:
+        delegation = {p.id: p.delegation for p in scenario.participants if p.delegation}
+        for e in scenario.events:
+            attending.setdefault(e.id, set()).update(delegation[p] for p in e.participants if p in delegation)
+    return attending
 
 
-def notices_by_delegation(scenario: Scenario, before: Timetable | None, after: Timetable) -> dict[str, dict[str, Any]]:
-    """One notice document per affected delegation: its subject, its lines to read and the changes as data."""
-    attending = delegations_of_events(scenario)
+def notices_by_delegation(scenario: Scenario, before: Timetable | None, after: Timetable,
+                          earlier: Scenario | None = None) -> dict[str, dict[str, Any]]:
+    """One notice document per affected delegation: its subject, its lines to read and the changes as data.
+    ``earlier``: the scenario the plan before was made for, when it is another version."""
+    attending = delegations_of_events(*([earlier] if earlier is not None else []), scenario)
     per_delegation: dict[str, list[EventChange]] = {}
-    for change in event_changes(scenario, before, after):
+    for change in event_changes(scenario, before, after, earlier):
         for code in attending.get(change.event, ()):
             per_delegation.setdefault(code, []).append(change)
     return {code: notice_document(scenario, code, changes) for code, changes in sorted(per_delegation.items())}

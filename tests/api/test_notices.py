@@ -21,8 +21,9 @@ from api.store.repository import Repository
 from solver.scenario import load_scenario
 from solver.timetable import Timetable
 from solver.validate import validate_timetable
-from tests.api.conftest import TINY, Server, solve, submit_scenario
+from tests.api.conftest import TINY, Server, publish, solve, submit_scenario, wait_for_job
 
+BEFORE_THE_DAY = "2025-10-25T08:00+07:00"  # the summit's clock: nothing has started yet
 FAST = {"SUMMIT_NOTICE_POLL_S": "0.1", "SUMMIT_NOTICE_RETRY_BASE_S": "0.1", "SUMMIT_NOTICE_LEASE_S": "2",
         "SUMMIT_NOTICE_TIMEOUT_S": "1"}
 
@@ -54,6 +55,10 @@ class Summit:
         self.scenario = load_scenario(TINY)
         assert validate_timetable(self.scenario, self.timetable) == []
         self.repo = Repository(make_engine(server.database_url))
+        clock = self.planner.put(f"/summits/{self.id}/clock", json={"clock": BEFORE_THE_DAY})
+        assert clock.status_code == 200, clock.text
+        publish(self.planner, job["timetable_id"])  # the first publish: every delegation told its programme
+        self.published = job["timetable_id"]
 
     def cancel_un_france(self) -> Timetable:
         """The solved plan without the UN - France bilateral (its people: UN and FRA; VNM is not affected)."""
@@ -105,13 +110,13 @@ def summit(make_server: Callable[..., Server]) -> Iterator[Summit]:
 
 
 def test_one_notice_per_affected_delegation_with_names(summit: Summit) -> None:
-    summit.publish(summit.cancel_un_france())
+    ids = summit.publish(summit.cancel_un_france())
     with summit.server.client(summit.keys["fra"]) as fra:
         notices = fra.get(f"/summits/{summit.id}/delegations/FRA/notices").json()
         assert fra.get(f"/summits/{summit.id}/delegations/VNM/notices").status_code == 403
-    with summit.server.client(summit.keys["vnm"]) as vnm:
-        assert vnm.get(f"/summits/{summit.id}/delegations/VNM/notices").json() == []  # VNM is not affected
-    notice = notices[-1]
+    with summit.server.client(summit.keys["vnm"]) as vnm:  # VNM is not affected: told nothing
+        assert not {n["id"] for n in vnm.get(f"/summits/{summit.id}/delegations/VNM/notices").json()} & set(ids)
+    [notice] = [n for n in notices if n["id"] in ids]
     assert notice["timezone"] == "Asia/Ho_Chi_Minh" and [c["kind"] for c in notice["changes"]] == ["cancelled"]
     was = notice["changes"][0]["before"]
     assert was["room"] in {"Bilateral room 1", "Guest house salon"} and was["zone"] in {"Convention centre",
@@ -121,6 +126,25 @@ def test_one_notice_per_affected_delegation_with_names(summit: Summit) -> None:
     with summit.server.client(summit.keys["planner"]) as planner:
         un = planner.get(f"/summits/{summit.id}/delegations/UN/notices").json()
     assert un[-1]["publish_id"] == notice["publish_id"]  # one publish: one notice to each of UN and FRA
+
+
+def test_publishing_a_replan_tells_the_delegations_it_affects(summit: Summit, receiver: WebhookReceiver) -> None:
+    subscription, _ = summit.subscribe(receiver)
+    accepted = summit.planner.post(f"/timetables/{summit.published}/changes", json={
+        "changes": [{"op": "event_cancelled", "event": "bil-un-fra"}], "time_limit_s": 3})
+    assert accepted.status_code == 202, accepted.text
+    draft = wait_for_job(summit.planner, accepted.json()["id"])["timetable_id"]
+    outcome = publish(summit.planner, draft, base=summit.published)
+    summit.published = draft
+    assert {"FRA", "UN"} <= set(outcome["notices"]), outcome  # the bilateral's two delegations, one notice each
+    received = wait_until(lambda: [r for r in receiver.applied() if r.key.endswith(subscription)],
+                          what="FRA's notice at its webhook")
+    [notice] = received
+    assert notice.signature_ok and notice.body["id"] == outcome["notices"]["FRA"]
+    assert {"kind": "cancelled", "event": "bil-un-fra"}.items() <= notice.body["changes"][0].items()
+    for delegation, notice_id in outcome["notices"].items():  # each told only of what changed for its people
+        listed = summit.planner.get(f"/summits/{summit.id}/delegations/{delegation}/notices").json()
+        assert [n for n in listed if n["id"] == notice_id][0]["changes"]
 
 
 def test_webhook_is_signed_and_each_attempt_recorded(summit: Summit, receiver: WebhookReceiver) -> None:
