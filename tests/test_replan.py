@@ -33,7 +33,6 @@ from tests.brute import valid_timetables
 from tests.builders import at, event, scenario
 from tests.test_properties import small_scenarios
 
-
 # The re-plans whose verdict says "proven minimal" run on summits of two or three events that a re-plan proves in
 # well under a second; their limit is far beyond that, so that no load on the machine turns the proof into a
 # "best found" (the re-plan returns as soon as its repair is proven, so a long limit costs nothing).
