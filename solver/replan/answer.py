@@ -12,6 +12,7 @@ import numpy as np
 
 from solver.diff import TimetableDiff, diff_timetables
 from solver.explain import conflicting_required_events, explain_conflict
+from solver.extract import timetable_from_placements
 from solver.model.rows import IntArray
 from solver.replan.context import Context
 from solver.replan.ledger import Ledger
@@ -20,7 +21,6 @@ from solver.replan.proof import concrete_repair
 from solver.replan.relaxation import grown_relaxation
 from solver.replan.verdict import explain_with_changes
 from solver.scenario import Scenario
-from solver.solve import timetable_from_placements
 from solver.timetable import Assignment, Diagnostic, Status, Timetable
 from solver.validate import validate_timetable
 

@@ -30,7 +30,7 @@ from solver.replan.search import (
     neighbourhood,
     swappers,
 )
-from solver.solve import LP_MAX_PLACEMENTS
+from solver.solve.config import LP_MAX_PLACEMENTS
 
 
 def least_moves(ctx: Context, ledger: Ledger) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from solver.compile import BoolArray, Instance, compile_scenario
+from solver.extract import assignments_of
 from solver.model.bound import lp_optimum
 from solver.model.build import add_linear
 from solver.model.constraints import all_rows
@@ -22,7 +23,6 @@ from solver.model.rows import IntArray, RowIndex
 from solver.replan.plan import DisruptionWeights, PreviousPlan, placements_of
 from solver.replan.search import PLACEMENTS_PER_SECOND, chosen_of, frame_of, least_moves_at_value, run_search
 from solver.scenario import Scenario
-from solver.solve import assignments_of
 from solver.timetable import Assignment, Timetable
 
 log = logging.getLogger(__name__)

@@ -17,12 +17,12 @@ from ortools.sat.python import cp_model
 
 from solver.compile import BoolArray, Instance
 from solver.cpsat import set_objective
+from solver.extract import assign_rooms
 from solver.model.build import add_linear, build_model, new_booleans
 from solver.model.constraints import all_rows
 from solver.model.rows import IntArray, RowIndex, Rows, slot_rows
 from solver.replan.plan import PreviousPlan
 from solver.replan.search import PLACEMENTS_PER_SECOND, chosen_of, hint_placements, run_search
-from solver.solve import assign_rooms
 
 log = logging.getLogger(__name__)
 
