@@ -86,7 +86,7 @@ def own_rooms(ctx: Context, ledger: Ledger) -> None:
     found = ledger.relaxation
     assert ledger.best is not None
     if (ledger.proven or found is None or not ledger.keeps_wanted or ledger.best.level == "everything"
-            or ctx.budget.left() <= 0.3 + ctx.build_seconds(found.group)):
+            or not ctx.affords(found.group)):
         return
     own = grown_relaxation(ctx.instance, ctx.plan, ctx.wanted_mask, found.group,
                            time.monotonic() + ctx.budget.share("own_rooms"), ctx.config.workers, ctx.config.seed,
@@ -107,7 +107,7 @@ def concrete_proof(ctx: Context, ledger: Ledger) -> None:
     assert ledger.best is not None and ledger.table is not None
     instance = ctx.instance
     if (ledger.proven or ledger.best.level == "everything"
-            or ctx.budget.left() <= 0.2 + ctx.build_seconds(passes=1)):
+            or not ctx.affords(margin=0.2, passes=1)):
         return
     keep = None if ledger.must_keep is None else {instance.events[e].id for e in np.flatnonzero(ledger.must_keep)}
     cheaper, cheaper_cost, minimal = concrete_repair(ctx.working, ctx.previous, ctx.config.weights, ledger.table,

@@ -20,6 +20,7 @@ import time
 from ortools.sat.python import cp_model
 
 from solver.bound_beside import BoundBeside
+from solver.budget import Budget
 from solver.compile import compile_scenario
 from solver.extract import assign_rooms, assignments_of, timetable_from_placements
 from solver.model.build import BuiltModel, add_hint, build_model, cap_primary
@@ -71,7 +72,8 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
 
     beside = BoundBeside()  # started by the bound's step when the aggregated LP leaves a gap on a large summit
     try:
-        return _solve_compiled(Run(instance, config, started, stats, ref, on_progress, beside))
+        budget = Budget.of(started, config.time_limit, 0.0, config.stop)  # (the answer is part of the search)
+        return _solve_compiled(Run(instance, config, budget, stats, ref, on_progress, beside))
     finally:
         beside.close()
         if beside.found:

@@ -14,6 +14,7 @@ from ortools.sat.python import cp_model
 from solver import cpsat
 from solver.bound import aggregated_bound
 from solver.bound_beside import BoundBeside
+from solver.budget import Budget
 from solver.compile import Instance
 from solver.extract import timetable_from_placements
 from solver.lns import LnsConfig, large_neighbourhood_search
@@ -30,22 +31,27 @@ from solver.timetable import ScenarioRef
 
 @dataclass
 class Run:
-    """One solve in progress: the compiled summit, what was asked, when it began, and what it has measured."""
+    """One solve in progress: the compiled summit, what was asked, its time (the :class:`Budget` the re-plan uses
+    too), and what it has measured."""
 
     instance: Instance
     config: SolveConfig
-    started: float
+    budget: Budget
     stats: SolveStats
     ref: ScenarioRef
     on_progress: ProgressHandler | None
     beside: BoundBeside
 
+    @property
+    def started(self) -> float:
+        return self.budget.started
+
     def elapsed(self) -> float:
-        return round(time.monotonic() - self.started, 3)
+        return self.budget.elapsed()
 
     def left(self) -> float:
         """Seconds left before the time limit (negative once past it)."""
-        return self.config.time_limit - (time.monotonic() - self.started)
+        return self.budget.remaining()
 
 
 @dataclass
