@@ -120,6 +120,12 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
             diff.dropped.append(a)
             tell(event_id, a.start, f"{title(event_id)} at {when(a.start)} is cancelled or no longer scheduled")
 
+    _tell_people(scenario, diff, lines)
+    return diff
+
+
+def _tell_people(scenario: Scenario, diff: TimetableDiff, lines: dict[str, list[tuple[datetime, str]]]) -> None:
+    """Each participant's lines in time order, and each delegation's (its people's lines, named, once each)."""
     delegation_of = {p.id: p.delegation or p.id for p in scenario.participants}
     names = {p.id: p.name or p.id for p in scenario.participants}
     per_delegation: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
@@ -133,7 +139,6 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
     for delegation, items in sorted(per_delegation.items()):
         items.sort(key=lambda item: item[0])
         diff.by_delegation[delegation] = [text for _, text in items]
-    return diff
 
 
 def diff_text(diff: TimetableDiff, scenario: Scenario) -> str:

@@ -89,9 +89,13 @@ def find(ctx: Context, ledger: Ledger) -> None:
             ledger.relaxation = found
         else:
             ctx.beside.cancel()
+    _greedy_when_nothing_found(ctx, ledger)
+
+
+def _greedy_when_nothing_found(ctx: Context, ledger: Ledger) -> None:
+    """Not settled in time (or only narrower neighbourhoods proved empty): keep every untouched event and place the
+    others greedily, a repair that moves only what the change broke."""
     if ledger.best is None and ledger.conflict is None and ledger.timed_out:
-        # Not settled in time (or only narrower neighbourhoods proved empty): keep every untouched event and place
-        # the others greedily, a repair that moves only what the change broke.
         ledger.best = greedy_repair(ctx.instance, ctx.plan, ctx.named, ctx.rows())
         ctx.phases.mark("greedy_repair")
 
