@@ -53,6 +53,19 @@ def _recover(settings: Settings, repo: Repository) -> list[str]:
     return repo.recover_jobs()
 
 
+def _start_sweeper(settings: Settings, repo: Repository, runner: JobRunner) -> Any:
+    """On a cluster, this server sweeps for lost jobs every half lease (one server at a time)."""
+    send_job, send_solve = getattr(runner, "send_job", None), getattr(runner, "send_solve", None)
+    if settings.runner != "celery" or send_job is None or send_solve is None:
+        return None
+    from api.jobs.cluster import Lease
+    from api.jobs.sweep import Sweeper
+
+    sweeper = Sweeper(repo, Lease(settings.job_lease_s, settings.max_attempts), send_job, send_solve)
+    sweeper.start()
+    return sweeper
+
+
 def create_app(settings: Settings | None = None, runner: JobRunner | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     problems = settings.cluster_problems()
@@ -78,9 +91,12 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
             except Exception:  # a broker away at start: the job is marked failed, the service still starts
                 log.exception("could not queue job %s again", job_id)
         app.state.revocations.start()
+        sweeper = _start_sweeper(settings, repo, app.state.runner)  # cluster recovery (api/jobs/sweep.py)
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.stop()
             app.state.revocations.stop()
             app.state.runner.shutdown()
             engine.dispose()

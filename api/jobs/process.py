@@ -220,14 +220,15 @@ class ProcessRunner:
 
     def _died(self, job_id: str, exitcode: int) -> None:
         job = self.repo.get_job(job_id)
-        if job is None or job.status != "running":
+        if job is None or job.status not in ("queued", "running"):  # queued: it died before it began (importing)
             return
         how = f"signal {signal.Signals(-exitcode).name}" if exitcode < 0 else f"exit code {exitcode}"
         memory = (f"; it may have passed its memory limit of {self.limits.memory_mb} MB (SUMMIT_JOB_MEMORY_MB)"
                   if self.limits.memory_mb and exitcode in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGKILL, 1)
                   else "")
-        log.error("the process of job %s died (%s)", job_id, how)
-        self.repo.finish_job(job_id, "failed", error=f"the worker process died ({how}){memory}")
+        when = "" if job.status == "running" else " before the job started"
+        log.error("the process of job %s died%s (%s)", job_id, when, how)
+        self.repo.finish_job(job_id, "failed", error=f"the worker process died{when} ({how}){memory}")
 
     def cancel(self, job_id: str) -> bool:
         return True  # the worker sees the job's cancel_requested flag in the database
