@@ -19,7 +19,8 @@ from api.errors import install_handlers
 from api.jobs.process import JobLimits, ProcessRunner
 from api.jobs.runner import JobRunner, LocalRunner
 from api.jobs.work import JobExecutor
-from api.middleware import AuditMiddleware, GuardMiddleware, HeadMiddleware
+from api.logs import install_redaction
+from api.middleware import AuditMiddleware, ClientMiddleware, GuardMiddleware, HeadMiddleware
 from api.revocations import KeyRevocations
 from api.routes import agendas, audit, comparisons, health, jobs, keys, scenarios, timetables, web
 from api.settings import Settings
@@ -38,7 +39,8 @@ def _make_runner(settings: Settings, repo: Repository) -> JobRunner:
     if settings.runner == "process":
         limits = JobLimits(memory_mb=settings.job_memory_mb, explain_time_limit_s=settings.explain_time_limit_s)
         return ProcessRunner(repo, settings.database_url, settings.max_concurrent_jobs, settings.sqlite_synchronous,
-                             limits=limits, max_explanations=settings.max_concurrent_explanations)
+                             limits=limits, max_explanations=settings.max_concurrent_explanations,
+                             replan_slots=settings.replan_slots)
     closing = threading.Event()
     return LocalRunner(JobExecutor(repo, closing), settings.max_concurrent_jobs, closing)
 
@@ -68,6 +70,7 @@ def _start_sweeper(settings: Settings, repo: Repository, runner: JobRunner) -> A
 
 def create_app(settings: Settings | None = None, runner: JobRunner | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    install_redaction()  # no secret in any log record of this process (api/logs.py)
     problems = settings.cluster_problems()
     if problems:
         raise ValueError("cannot start: " + "; ".join(problems))
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
     app.add_middleware(GuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware, repo=lambda: repo)
     app.add_middleware(HeadMiddleware)
+    app.add_middleware(ClientMiddleware, body_timeout_s=settings.body_timeout_s)  # outermost: slow/gone clients
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -209,7 +209,9 @@ def start_worker(concurrency: int, queues: list[str], name: str, loglevel: str) 
     """``summit worker``: a Celery worker (prefork pool of ``concurrency`` processes) on ``queues``."""
     import solver.replan  # noqa: F401  imported once here, shared by the forked pool processes
     import solver.solve  # noqa: F401
+    from api.logs import install_redaction
 
+    install_redaction()
     logging.basicConfig(level=loglevel.upper(), format="[%(asctime)s: %(levelname)s/%(processName)s] %(message)s")
     app.worker_main(["worker", f"--concurrency={concurrency}", f"--queues={','.join(queues)}",
                      f"--hostname={name}", f"--loglevel={loglevel}", "--prefetch-multiplier=1", "-O", "fair"])

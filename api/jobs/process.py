@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from api.jobs.slots import SlotQueue
 from api.jobs.work import JobExecutor
 from api.store.db import make_engine
 from api.store.repository import Repository
@@ -169,13 +170,14 @@ def _context() -> Any:
 
 
 class ProcessRunner:
-    """At most ``max_workers`` jobs at once (and ``max_explanations`` explanations beside them), each in a
-    process of its own; the rest wait in order. A process that dies (a crash in the solver, the memory
+    """At most ``max_workers`` jobs at once (and ``max_explanations`` explanations and ``replan_slots``
+    re-plans beside them), each in a process of its own; the rest wait, re-plans first, then fairly between
+    keys (``api.jobs.slots``). A process that dies (a crash in the solver, the memory
     limit) fails its job alone."""
 
     def __init__(self, repo: Repository, database_url: str, max_workers: int, sqlite_synchronous: str = "NORMAL",
                  target: Callable[[str, str, str, int], None] = run_job, limits: JobLimits | None = None,
-                 max_explanations: int = 1) -> None:
+                 max_explanations: int = 1, replan_slots: int = 1) -> None:
         self.repo = repo
         self.database_url = database_url
         self.sqlite_synchronous = sqlite_synchronous
@@ -186,13 +188,15 @@ class ProcessRunner:
         self._lock = threading.Lock()
         self._closing = False
         self._processes: dict[str, BaseProcess] = {}
-        self._jobs = ThreadPoolExecutor(max_workers, thread_name_prefix="summit-job")
+        self._jobs = SlotQueue(self._run, shared=max_workers, reserved=replan_slots)  # re-plans first, fair shares
         self._explanations = ThreadPoolExecutor(max_explanations, thread_name_prefix="summit-explain")
 
     def submit(self, job_id: str) -> None:
         job = self.repo.get_job(job_id)
-        pool = self._explanations if job is not None and job.kind == "explain" else self._jobs
-        pool.submit(self._run, job_id)
+        if job is not None and job.kind == "explain":
+            self._explanations.submit(self._run, job_id)
+        else:
+            self._jobs.put(job_id, job.kind if job else "solve", job.created_by if job else None)
 
     def _run(self, job_id: str) -> None:
         if self._closing:
@@ -240,5 +244,5 @@ class ProcessRunner:
             processes = list(self._processes.values())
         for process in processes:
             process.kill()
-        self._jobs.shutdown(wait=False, cancel_futures=True)
+        self._jobs.close()
         self._explanations.shutdown(wait=False, cancel_futures=True)

@@ -338,6 +338,7 @@ def test_a_worker_killed_with_its_pool_has_its_job_sent_again_by_the_servers_swe
     """kill -9 of a whole worker (its machine lost) while it solves: the broker keeps the task unacknowledged
     until its visibility timeout, but the server's sweep sees the lapsed lease and sends the job again; the
     other worker runs it to the end, once (benchmarks/cluster_recovery.py measures the delay)."""
+    _replace_dead_workers(cluster)
     scenario_id = _submit_document(admin, slow)
     job_id = admin.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 6}).json()["id"]
     running = _running(admin, job_id)
@@ -349,8 +350,16 @@ def test_a_worker_killed_with_its_pool_has_its_job_sent_again_by_the_servers_swe
         _validated(admin, slow, job["timetable_id"])
         assert cluster.main is not None and "sweep: sent again 1 lost job(s)" in cluster.main.log.read_text()
     finally:  # the cluster keeps two workers for the tests after this one
-        cluster.workers.remove(lost)
-        cluster.start_workers(lost.name)
+        _replace_dead_workers(cluster)
+
+
+def _replace_dead_workers(cluster: Cluster) -> None:
+    """Workers killed by an earlier test are started again under their names."""
+    dead = [w for w in cluster.workers if w.process is None or w.process.poll() is not None]
+    for worker in dead:
+        cluster.workers.remove(worker)
+    if dead:
+        cluster.start_workers(*(w.name for w in dead))
 
 
 class Service:
