@@ -48,6 +48,9 @@ class Settings(BaseModel):
     body_timeout_s: float = Field(30.0, gt=0)
     # A busy summit day (issue 27): slots that run nothing but re-plans (process runner), beside the shared ones.
     replan_slots: int = Field(1, ge=0)
+    # The summit day (api/clock.py): every summit's clock for rehearsals and replays, unless set per summit by
+    # PUT /summits/{id}/clock: a fixed time "2025-10-26T09:00+07:00" or accelerated "2025-10-26T09:00+07:00x60".
+    clock: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
