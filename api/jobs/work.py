@@ -175,7 +175,8 @@ class JobExecutor:
                              freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
                              time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
                              workers=int(params["workers"]),  # type: ignore[call-overload]
-                             stop=stop, **extra)  # type: ignore[arg-type]
+                             stop=stop, unfreeze=[str(e) for e in params.get("unfreeze") or []],  # type: ignore[attr-defined]
+                             **extra)  # type: ignore[arg-type]
         if not self.closing.is_set():
             self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), result.timetable.objective,
                                    result.timetable.bound, label=f"repair (disruption {result.disruption})")
@@ -185,7 +186,8 @@ class JobExecutor:
         summary = {"status": result.timetable.status, "disruption": result.disruption,
                    "disruption_bound": result.disruption_bound, "proven_minimal": result.proven_minimal,
                    "frozen": result.frozen, "diff": result.diff.to_dict(),
-                   "phases": result.phases}  # seconds per step: where a slow re-plan spent its time
+                   "phases": result.phases,  # seconds per step: where a slow re-plan spent its time
+                   "notes": result.notes, "waived": result.waived}  # what it says of reports and the freeze
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params["changes"]),  # type: ignore[arg-type]
                              result=summary)

@@ -18,6 +18,7 @@ from api.store.models import TimetableRow
 from api.store.repository import FINISHED, Repository
 from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
+from solver.replan.change import placed_reports
 from solver.scenario import Scenario
 
 router = APIRouter(prefix="/timetables", tags=["timetables"])
@@ -75,11 +76,13 @@ def submit_changes(timetable_id: str, body: ChangesRequest, key: Writer, repo: R
     scenario, _ = timetable_with_scenario(repo, row)
     # reject what cannot apply now, not in the job; a change that adds events may make the model too large
     changed: list[Scenario] = []
-    check_changes(lambda: changed.append(apply_changes(scenario, parse_changes(body.changes))), "changes")
+    # (a report on an event runs where this timetable has it: placed from it, as the re-plan will)
+    check_changes(lambda: changed.append(apply_changes(scenario, placed_reports(
+        scenario, parse_changes(body.changes), repo.timetable_model(row)))), "changes")
     check_model_size(settings, changed[0])
     params = {"changes": body.changes, "now": body.now.isoformat() if body.now else None,
               "freeze_minutes": body.freeze_minutes, "time_limit_s": limit,
-              "workers": body.workers or settings.solver_workers}
+              "workers": body.workers or settings.solver_workers, "unfreeze": body.unfreeze}
     job = repo.create_job("replan", row.scenario_id, row.scenario_version_id, params, key.id, row.id)
     runner.submit(job.id)
     response.headers["Location"] = f"/jobs/{job.id}"
