@@ -50,6 +50,12 @@ class _Beat:
         self.thread.join()
 
 
+def out_of_memory(memory_mb: int) -> str:
+    """What a job that ran out of memory says (process runner and Celery pool processes alike)."""
+    limit = f"its limit of {memory_mb} MB (SUMMIT_JOB_MEMORY_MB)" if memory_mb else "the memory"
+    return f"out of memory: the job needed more than {limit}; the scenario is too large for this service"
+
+
 class JobExecutor:
     """Runs one stored job. When ``closing`` is set (the server shuts down), the outcome is not recorded:
     the job stays 'running' and is re-queued at the next start."""
@@ -66,11 +72,9 @@ class JobExecutor:
         try:
             self.execute(job, stop)
         except MemoryError:
-            limit = f"its limit of {self.memory_mb} MB (SUMMIT_JOB_MEMORY_MB)" if self.memory_mb else "the memory"
             log.error("job %s ran out of memory", job_id)
             if not self.closing.is_set():
-                self.repo.finish_job(job_id, "failed", error=f"out of memory: the job needed more than {limit}; "
-                                                             "the scenario is too large for this service")
+                self.repo.finish_job(job_id, "failed", error=out_of_memory(self.memory_mb))
         except Exception as error:
             log.exception("job %s failed", job_id)
             if not self.closing.is_set():
@@ -169,14 +173,15 @@ class JobExecutor:
         if "on_progress" in inspect.signature(resolve).parameters:
             extra["on_progress"] = lambda p: self.repo.add_progress(
                 job_id, attempt, round(p.seconds, 3), p.objective, p.bound, label="re-planning")
+        if params.get("unfreeze") and "unfreeze" in inspect.signature(resolve).parameters:
+            extra["unfreeze"] = list(params["unfreeze"])  # type: ignore[call-overload]  # a proposal's lifted freeze
         with _Beat(lambda: self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3),
                                                   previous.objective, None, label="re-planning")):
             result = resolve(scenario, previous, changes, now=datetime.fromisoformat(str(now)) if now else None,
                              freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
                              time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
                              workers=int(params["workers"]),  # type: ignore[call-overload]
-                             stop=stop, unfreeze=[str(e) for e in params.get("unfreeze") or []],  # type: ignore[attr-defined]
-                             **extra)  # type: ignore[arg-type]
+                             stop=stop, **extra)  # type: ignore[arg-type]
         if not self.closing.is_set():
             self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), result.timetable.objective,
                                    result.timetable.bound, label=f"repair (disruption {result.disruption})")

@@ -1,26 +1,34 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.clock import during_summit, summit_now
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError, check_changes, not_found
 from api.exports import agenda_items, to_csv, to_html
+from api.jobs.runner import JobRunner
 from api.lookups import check_model_size, job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
+from api.publishing import PublishRefused, check_base, publication_mark, published_timetable_id, stored_clock
 from api.routes.agendas import timetable_ics
 from api.schemas import ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
-from api.store.models import TimetableRow
+from api.settings import Settings
+from api.store.models import Job, TimetableRow
 from api.store.repository import FINISHED, Repository
 from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
 from solver.replan.change import placed_reports
 from solver.scenario import Scenario
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/timetables", tags=["timetables"])
 EXPLAIN_WAIT_SECONDS = 30.0  # beyond the explanation's time limit: its queue and its model building
 _explained: dict[tuple[str, str | None, float], ExplainOut] = {}  # timetables never change: nor do their answers
@@ -33,6 +41,62 @@ _FORMATS: dict[int | str, dict[str, Any]] = {
 }
 Format = Annotated[Literal["json", "csv", "ics", "html"], Query(description="json (default), csv, ics or html")]
 AgendaFormat = Annotated[Literal["json", "ics"], Query(description="json (default) or ics")]
+
+
+@dataclass
+class _Asked:
+    """An explanation being made, and how many requests wait for it."""
+
+    job_id: str
+    waiters: int = 0
+
+
+_asking: dict[tuple[str, str | None, float], _Asked] = {}
+
+
+async def _explanation_job(question: tuple[str, str | None, float], key_id: str, row: TimetableRow,
+                           repo: Repository, runner: Any, limiter: Any) -> Any:
+    """The job already making this explanation, or a new one (counted against the key's submissions)."""
+    asked = _asking.get(question)
+    if asked is not None:
+        job = await run_in_threadpool(repo.get_job, asked.job_id)
+        if job is not None and job.status not in FINISHED:
+            return job
+    limiter.check(key_id)
+    params = {"event": question[1], "time_limit_s": question[2]}
+    job = await run_in_threadpool(repo.create_job, "explain", row.scenario_id, row.scenario_version_id, params,
+                                  key_id, row.id)
+    _asking[question] = _Asked(job.id)
+    await run_in_threadpool(runner.submit, job.id)
+    return job
+
+
+async def _wait_for_answer(job: Any, seconds: float, request: Request, repo: Repository) -> Any:
+    """The job once finished, or as it is after ``seconds``, or when the asker has gone."""
+    deadline = time.monotonic() + seconds
+    while job.status not in FINISHED and time.monotonic() < deadline:
+        if await request.is_disconnected():
+            break
+        await asyncio.sleep(0.1)
+        job = await run_in_threadpool(job_or_404, repo, job.id)
+    return job
+
+
+async def _leave(question: tuple[str, str | None, float], job_id: str, request: Request, repo: Repository,
+                 runner: Any) -> None:
+    """One asker fewer; the last one gone before the answer (client disconnected) stops the job."""
+    asked = _asking.get(question)
+    if asked is None or asked.job_id != job_id:
+        return
+    asked.waiters -= 1
+    if asked.waiters > 0:
+        return
+    del _asking[question]
+    job = await run_in_threadpool(repo.get_job, job_id)
+    if job is not None and job.status not in FINISHED and await request.is_disconnected():
+        await run_in_threadpool(repo.request_cancel, job_id)
+        await run_in_threadpool(runner.cancel, job_id)
+        log.info("explanation job %s stopped: its askers have gone", job_id)
 
 
 def _names(scenario: Scenario) -> dict[str, str]:
@@ -49,7 +113,8 @@ def get_timetable(timetable_id: str, _: Reader, repo: RepoDep, format: Format = 
     row = timetable_or_404(repo, timetable_id)
     if format == "json":
         return Response(repo.timetable_json(row), media_type="application/json")
-    body, media = repo.derived(f"export:{row.id}:{format}", lambda: _export(repo, row, format))
+    mark = publication_mark(repo, row) if format == "ics" else ""
+    body, media = repo.derived(f"export:{row.id}:{format}:{mark}", lambda: _export(repo, row, format))
     headers = {} if format == "html" else {
         "Content-Disposition": f'attachment; filename="timetable-{row.id}.{format}"'}
     return Response(body, media_type=media, headers=headers)
@@ -66,27 +131,67 @@ def _export(repo: Repository, row: TimetableRow, format: str) -> tuple[bytes, st
     return to_html(items, scenario.name, subtitle, _names(scenario)).encode("utf-8"), "text/html; charset=utf-8"
 
 
-@router.post("/{timetable_id}/changes", status_code=202, response_model=JobOut, responses={**_ERRORS, 429: {}})
+@router.post("/{timetable_id}/changes", status_code=202, response_model=JobOut, responses={**_ERRORS, 409: {},
+                                                                                          429: {}})
 def submit_changes(timetable_id: str, body: ChangesRequest, key: Writer, repo: RepoDep, runner: RunnerDep,
-                   settings: SettingsDep, limiter: LimiterDep, response: Response) -> JobOut:
-    """Queue a re-plan: the result is a new scenario version and a new timetable moving as little as possible."""
+                   settings: SettingsDep, limiter: LimiterDep, response: Response,
+                   if_match: Annotated[str | None, Header(description="the published timetable's ETag")] = None
+                   ) -> JobOut:
+    """Queue a re-plan: the result is a new scenario version and a new draft timetable moving as little as
+    possible. It must be based on the summit's published plan (the timetable itself, or a draft re-planning it;
+    ``base``/If-Match: the published one the caller saw), else 409 naming the current one, or with
+    ``rebase: true`` the changes are re-planned on the published plan. Without ``now``, during the summit's
+    days ``now`` is the summit's clock."""
     limit = time_limit(settings, body.time_limit_s)
     limiter.check(key.id)
-    row = timetable_or_404(repo, timetable_id)
+    row = based_row(repo, timetable_or_404(repo, timetable_id), body.base or etag_value(if_match), body.rebase)
+    job = queue_replan(repo, runner, settings, key.id, row, body.changes, body.now, body.freeze_minutes, limit,
+                       body.workers, list(getattr(body, "unfreeze", None) or []))
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return job_out(repo, job)
+
+
+def etag_value(header: str | None) -> str | None:
+    """The timetable id in an If-Match header (``"id"`` or ``W/"id"``)."""
+    if header is None or header.strip() == "*":
+        return None
+    return header.strip().removeprefix("W/").strip('"') or None
+
+
+def based_row(repo: Repository, row: TimetableRow, base: str | None, rebase: bool) -> TimetableRow:
+    """``row`` when it is based on the published plan; the published plan itself when asked to rebase."""
+    try:
+        check_base(repo, row, base)
+        return row
+    except PublishRefused as refused:
+        published = published_timetable_id(repo, row.scenario_id)
+        if not rebase or published is None:
+            raise ApiError(refused.status, refused.code, refused.message, refused.details) from None
+        current = repo.get_timetable(published)
+        assert current is not None
+        return current
+
+
+def queue_replan(repo: Repository, runner: JobRunner, settings: Settings, key_id: str, row: TimetableRow,
+                 changes: list[dict[str, Any]], now: datetime | None, freeze_minutes: int, limit: float,
+                 workers: int | None, unfreeze: list[str]) -> Job:
+    """Check the changes apply to ``row``'s scenario (422 if not, 413 if too large) and queue the re-plan."""
     scenario, _ = timetable_with_scenario(repo, row)
     # reject what cannot apply now, not in the job; a change that adds events may make the model too large
     changed: list[Scenario] = []
     # (a report on an event runs where this timetable has it: placed from it, as the re-plan will)
     check_changes(lambda: changed.append(apply_changes(scenario, placed_reports(
-        scenario, parse_changes(body.changes), repo.timetable_model(row)))), "changes")
+        scenario, parse_changes(changes), repo.timetable_model(row)))), "changes")
     check_model_size(settings, changed[0])
-    params = {"changes": body.changes, "now": body.now.isoformat() if body.now else None,
-              "freeze_minutes": body.freeze_minutes, "time_limit_s": limit,
-              "workers": body.workers or settings.solver_workers, "unfreeze": body.unfreeze}
-    job = repo.create_job("replan", row.scenario_id, row.scenario_version_id, params, key.id, row.id)
+    when = now or during_summit(scenario, summit_now(stored_clock(repo, row.scenario_id), settings.clock))
+    params: dict[str, Any] = {"changes": changes, "now": when.isoformat() if when else None,
+                              "freeze_minutes": freeze_minutes, "time_limit_s": limit,
+                              "workers": workers or settings.solver_workers}
+    if unfreeze:
+        params["unfreeze"] = unfreeze
+    job = repo.create_job("replan", row.scenario_id, row.scenario_version_id, params, key_id, row.id)
     runner.submit(job.id)
-    response.headers["Location"] = f"/jobs/{job.id}"
-    return job_out(repo, job)
+    return job
 
 
 @router.get("/{timetable_id}/diff/{other_id}", response_model=DiffOut, responses=_ERRORS)
@@ -105,7 +210,7 @@ def diff(timetable_id: str, other_id: str, _: Reader, repo: RepoDep) -> DiffOut:
     **_ERRORS, 202: {"model": JobOut, "description": "still running: the explanation will be the job's result"},
     429: {"model": ErrorOut}})
 async def explain(timetable_id: str, key: Reader, repo: RepoDep, settings: SettingsDep, runner: RunnerDep,
-                  limiter: LimiterDep, response: Response,
+                  limiter: LimiterDep, response: Response, request: Request,
                   event: Annotated[str | None, Query(description="why this event is out, and what would let it in")]
                   = None,
                   time_limit_s: Annotated[float | None, Query(ge=0.1, le=60)] = None) -> Any:
@@ -114,7 +219,8 @@ async def explain(timetable_id: str, key: Reader, repo: RepoDep, settings: Setti
     An explanation solves models, so it runs as a job (``kind: explain``) in a worker process with the jobs'
     limits and counts against the key's job submissions; this answers when it is done, or 202 with the job
     after ``EXPLAIN_WAIT_SECONDS`` beyond its time limit. The same question about the same timetable is
-    answered from memory."""
+    answered from memory, and while it is being made, a second asker waits for the same job. A job whose
+    askers have all gone (their clients disconnected) before it ended is stopped: nobody wants it."""
     row = await run_in_threadpool(timetable_or_404, repo, timetable_id)
     limit = min(time_limit_s or settings.explain_time_limit_s, settings.explain_time_limit_s)
     if event is not None:
@@ -124,15 +230,13 @@ async def explain(timetable_id: str, key: Reader, repo: RepoDep, settings: Setti
     remembered = _explained.get((row.id, event, limit))
     if remembered is not None:
         return remembered
-    limiter.check(key.id)
-    params = {"event": event, "time_limit_s": limit}
-    job = await run_in_threadpool(repo.create_job, "explain", row.scenario_id, row.scenario_version_id, params,
-                                  key.id, row.id)
-    await run_in_threadpool(runner.submit, job.id)
-    deadline = time.monotonic() + limit + EXPLAIN_WAIT_SECONDS
-    while job.status not in FINISHED and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-        job = await run_in_threadpool(job_or_404, repo, job.id)
+    question = (row.id, event, limit)
+    job = await _explanation_job(question, key.id, row, repo, runner, limiter)
+    _asking[question].waiters += 1
+    try:
+        job = await _wait_for_answer(job, limit + EXPLAIN_WAIT_SECONDS, request, repo)
+    finally:
+        await _leave(question, job.id, request, repo, runner)
     if job.status == "done" and job.result is not None:
         out = ExplainOut.model_validate(job.result)
         _explained[row.id, event, limit] = out

@@ -172,3 +172,130 @@ class AuditEntry(Base):
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(500))
     status_code: Mapped[int] = mapped_column(Integer)
+
+
+# ------------------------------------------------------------------ the summit day (migration 0004)
+
+
+class SummitState(Base):
+    """A summit's published plan and its clock. ``published_timetable_id`` changes only by a compare-and-set
+    (``api/publishing.py``): two planners publishing on the same base can never both win."""
+
+    __tablename__ = "summit_states"
+
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), primary_key=True)
+    published_timetable_id: Mapped[str | None] = mapped_column(String(32))
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    clock: Mapped[str | None] = mapped_column(String(80))  # a rehearsal's clock (api/clock.py), None: real time
+
+
+class Publication(Base):
+    """One publish: which timetable became the summit's plan, replacing which one, by whom."""
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), index=True)
+    timetable_id: Mapped[str] = mapped_column(String(32))
+    previous_timetable_id: Mapped[str | None] = mapped_column(String(32))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    published_by: Mapped[str | None] = mapped_column(String(32))
+    past_changes: Mapped[list[Any] | None] = mapped_column(JSON)  # events moved after they started, when allowed
+
+
+class PublishedEvent(Base):
+    """An event as delegations were last told: its place and SEQUENCE (never decreasing across publishes); a
+    dropped event is kept, cancelled, so its cancellation goes out once with the next SEQUENCE."""
+
+    __tablename__ = "published_events"
+
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    room: Mapped[str] = mapped_column(String(200))
+    start: Mapped[datetime] = mapped_column(UtcDateTime())
+    end: Mapped[datetime] = mapped_column(UtcDateTime())
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Proposal(Base):
+    """What the operators reported since the published plan, and the re-plan answering it: open until the
+    planner accepts (publishes) or discards it. A report arriving while it is open is folded into it."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), index=True)
+    base_timetable_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | accepted | discarded
+    reports: Mapped[list[Any]] = mapped_column(JSON)
+    changes: Mapped[list[Any]] = mapped_column(JSON)
+    unfreeze: Mapped[list[Any] | None] = mapped_column(JSON)
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+# ------------------------------------------------------------------------------------------------ notices
+# What delegations are told when a plan is published (api/notices/): one notice per affected delegation in an
+# outbox, one delivery per (notice, subscription) and every attempt of a delivery.
+
+
+class NoticeSubscription(Base):
+    """Where a delegation's notices go: a webhook URL, signed with this subscription's secret."""
+
+    __tablename__ = "notice_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    summit_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), index=True)
+    delegation: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))  # the HMAC key; never logged, shown once at creation
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class Notice(Base):
+    """What one publish changed for one delegation, in its words (``document``: subject, lines, changes)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("publish_id", "delegation", name="uq_notice_publish_delegation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    summit_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), index=True)
+    publish_id: Mapped[str] = mapped_column(String(64), index=True)
+    delegation: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class NoticeDelivery(Base):
+    """One notice to one subscription: pending until a 2xx answer, claimed by one server at a time (a lease)."""
+
+    __tablename__ = "notice_deliveries"
+    __table_args__ = (UniqueConstraint("notice_id", "subscription_id", name="uq_delivery_notice_subscription"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("notice_subscriptions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")  # pending|delivered|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    claim: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class DeliveryAttempt(Base):
+    """Each try of a delivery: when, the answer's status code or the error, how long it took."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("notice_deliveries.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)

@@ -239,6 +239,12 @@ def test_planner_uploads_solves_reads_the_grid_changes_and_downloads(
     assert ics.startswith("BEGIN:VCALENDAR"), ics[:100]
     assert download.value.suggested_filename == f"agenda-{code}.ics"
     STATE["replanned"] = new_id
+    # The re-plan is a draft until the planner publishes it: then delegations see it.
+    page.goto(f"/#/timetables/{new_id}")
+    expect(page.locator("#publication-state")).to_contain_text("Draft")
+    page.get_by_role("button", name="Publish", exact=True).click()
+    expect(page.locator("#publication-state")).to_contain_text("Published")
+    assert api.get(f"/summits/{scenario_id}").json()["published_timetable_id"] == new_id
     api.close()
 
 
@@ -387,6 +393,7 @@ def test_the_four_change_forms_end_to_end(new_page: Callable[[], Page], server: 
                 break
             time.sleep(0.1)
         assert old_id
+        assert client.post(f"/timetables/{old_id}/publish").status_code == 200  # what the liaison reads first
     page = new_page()
     sign_in(page, keys["planner"])
     page.goto(f"/#/timetables/{old_id}/changes")
@@ -439,6 +446,8 @@ def test_the_four_change_forms_end_to_end(new_page: Callable[[], Page], server: 
     expect(page.locator('.ev.diff-dropped[data-event="bil-un-fra"]')).to_have_count(1)
     expect(page.locator('.grid-row[data-room="bil-1"] .closed')).to_contain_text("Closed 11:00–12:00 (cleaning)")
     shot(page, artifacts, "changes-four-forms-diff")
+    with server.client(keys["planner"]) as client:  # the re-plan reaches the liaison once published
+        assert client.post(f"/timetables/{new_id}/publish").status_code == 200
     STATE["tiny"] = {"scenario": scenario_id, "old": old_id, "new": new_id}
 
 
