@@ -295,6 +295,9 @@ def resolve(
     time_limit: Annotated[float, typer.Option("--time-limit", "-t", min=0.1)] = 10.0,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64)] = 2,
     scenario_out: Annotated[Path | None, typer.Option("--scenario-out", help="write the changed scenario")] = None,
+    unfreeze: Annotated[list[str] | None, typer.Option(
+        "--unfreeze", help="an event whose freeze is lifted: it may move within the freeze window (repeatable)",
+    )] = None,
 ) -> None:
     """Re-plan after changes, moving as little as possible; prints the diff and the disruption."""
     from datetime import datetime
@@ -310,7 +313,7 @@ def resolve(
         change_list = load_changes(changes.read_text(encoding="utf-8"), str(changes))
         moment = datetime.fromisoformat(now) if now else None
         result = run_resolve(model, previous, change_list, now=moment, freeze_minutes=freeze,
-                             time_limit=time_limit, workers=workers)
+                             time_limit=time_limit, workers=workers, unfreeze=unfreeze or ())
     except ScenarioError as error:
         raise _bad_input(str(changes), error) from None
     except (OSError, ValueError) as error:
@@ -323,11 +326,13 @@ def resolve(
     proof = "proven minimal" if result.proven_minimal else f"lower bound {result.disruption_bound}"
     console.print(f"disruption {result.disruption} ({proof}); neighbourhood: {result.neighbourhood}; "
                   f"frozen: {len(result.frozen)}; {result.seconds:.2f} s; written to {output}", highlight=False)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
     for diagnostic in result.timetable.diagnostics:
         console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
     # (without a repair, the diagnostics above already name what the change breaks in the standing timetable)
     repaired = result.timetable.status in ("optimal", "feasible")
-    violations = validate_timetable(result.scenario, result.timetable) if repaired else []
+    violations = validate_timetable(result.scenario, result.timetable, result.waived) if repaired else []
     for violation in violations:
         errors.print(f"  {violation}", markup=False)
     if violations or not repaired:
