@@ -50,6 +50,12 @@ class _Beat:
         self.thread.join()
 
 
+def out_of_memory(memory_mb: int) -> str:
+    """What a job that ran out of memory says (process runner and Celery pool processes alike)."""
+    limit = f"its limit of {memory_mb} MB (SUMMIT_JOB_MEMORY_MB)" if memory_mb else "the memory"
+    return f"out of memory: the job needed more than {limit}; the scenario is too large for this service"
+
+
 class JobExecutor:
     """Runs one stored job. When ``closing`` is set (the server shuts down), the outcome is not recorded:
     the job stays 'running' and is re-queued at the next start."""
@@ -66,11 +72,9 @@ class JobExecutor:
         try:
             self.execute(job, stop)
         except MemoryError:
-            limit = f"its limit of {self.memory_mb} MB (SUMMIT_JOB_MEMORY_MB)" if self.memory_mb else "the memory"
             log.error("job %s ran out of memory", job_id)
             if not self.closing.is_set():
-                self.repo.finish_job(job_id, "failed", error=f"out of memory: the job needed more than {limit}; "
-                                                             "the scenario is too large for this service")
+                self.repo.finish_job(job_id, "failed", error=out_of_memory(self.memory_mb))
         except Exception as error:
             log.exception("job %s failed", job_id)
             if not self.closing.is_set():
@@ -169,8 +173,6 @@ class JobExecutor:
         if "on_progress" in inspect.signature(resolve).parameters:
             extra["on_progress"] = lambda p: self.repo.add_progress(
                 job_id, attempt, round(p.seconds, 3), p.objective, p.bound, label="re-planning")
-        if params.get("unfreeze") and "unfreeze" in inspect.signature(resolve).parameters:
-            extra["unfreeze"] = list(params["unfreeze"])  # type: ignore[call-overload]  # a proposal's lifted freeze
         with _Beat(lambda: self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3),
                                                   previous.objective, None, label="re-planning")):
             result = resolve(scenario, previous, changes, now=datetime.fromisoformat(str(now)) if now else None,
@@ -187,7 +189,8 @@ class JobExecutor:
         summary = {"status": result.timetable.status, "disruption": result.disruption,
                    "disruption_bound": result.disruption_bound, "proven_minimal": result.proven_minimal,
                    "frozen": result.frozen, "diff": result.diff.to_dict(),
-                   "phases": result.phases}  # seconds per step: where a slow re-plan spent its time
+                   "phases": result.phases,  # seconds per step: where a slow re-plan spent its time
+                   "notes": result.notes, "waived": result.waived}  # what it says of reports and the freeze
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params["changes"]),  # type: ignore[arg-type]
                              result=summary)
