@@ -70,13 +70,7 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
     A newer timetable without a repair (a re-plan answering ``unknown`` or ``infeasible``) leaves the old one in
     force: nothing is cancelled, and the events its diagnostics say the change breaks (``broken_by_change``) are
     reported as broken where they stand; only their people are told."""
-    before = {a.event: a for a in old.assignments}
-    after = {a.event: a for a in new.assignments}
-    broken: Collection[str] = ()
-    if new.status in ("unknown", "infeasible"):
-        broken = {e for d in new.diagnostics if d.code == "broken_by_change" for e in d.events}
-        present = {e.id for e in scenario.events}
-        after = after or {event: a for event, a in before.items() if event in present}
+    before, after, broken = _compared(scenario, old, new)
     diff = TimetableDiff()
     lines: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     events = {e.id: e for e in scenario.events}
@@ -89,13 +83,6 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
         return f"{event.title} ({event_id})" if event is not None and event.title else event_id
 
     reasons = {u.event: u.reason for u in new.unscheduled}
-
-    def dropped_words(event_id: str) -> str:
-        """Why the delegation loses the event: cancelled, or left out with the re-plan's reason."""
-        if event_id not in events:
-            return "is cancelled"
-        reason = reasons.get(event_id)
-        return f"is no longer scheduled: {reason}" if reason else "is cancelled or no longer scheduled"
 
     def tell(event_id: str, moment: datetime, text: str) -> None:
         event = events.get(event_id)
@@ -127,10 +114,33 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
             tell(event_id, b.start, f"{title(event_id)} added at {when(b.start)} in {b.room}")
         elif a is not None:
             diff.dropped.append(a)
-            tell(event_id, a.start, f"{title(event_id)} at {when(a.start)} {dropped_words(event_id)}")
+            words = _dropped_words(event_id, event_id in events, reasons)
+            tell(event_id, a.start, f"{title(event_id)} at {when(a.start)} {words}")
 
     _tell_people(scenario, diff, lines)
     return diff
+
+
+def _compared(scenario: Scenario, old: Timetable,
+              new: Timetable) -> tuple[dict[str, Assignment], dict[str, Assignment], Collection[str]]:
+    """The assignments before and after, and the events broken where they stand: a newer timetable without a repair
+    leaves the old one in force (the events still in the scenario), its broken events named by its diagnostics."""
+    before = {a.event: a for a in old.assignments}
+    after = {a.event: a for a in new.assignments}
+    broken: Collection[str] = ()
+    if new.status in ("unknown", "infeasible"):
+        broken = {e for d in new.diagnostics if d.code == "broken_by_change" for e in d.events}
+        present = {e.id for e in scenario.events}
+        after = after or {event: a for event, a in before.items() if event in present}
+    return before, after, broken
+
+
+def _dropped_words(event_id: str, still_in_scenario: bool, reasons: dict[str, str]) -> str:
+    """Why the delegation loses the event: cancelled, or left out with the re-plan's reason."""
+    if not still_in_scenario:
+        return "is cancelled"
+    reason = reasons.get(event_id)
+    return f"is no longer scheduled: {reason}" if reason else "is cancelled or no longer scheduled"
 
 
 def _tell_people(scenario: Scenario, diff: TimetableDiff, lines: dict[str, list[tuple[datetime, str]]]) -> None:
