@@ -74,20 +74,15 @@ def grown_relaxation(instance: Instance, plan: PreviousPlan, wanted: BoolArray, 
         if deadline - time.monotonic() < 0.05 + keep.sum() / PLACEMENTS_PER_SECOND:
             break
         built = _round_model(instance, plan, least, inside, keep, own_rooms, apart)
-        sub, to_full, scale, offset, claims = built.sub, built.to_full, built.scale, built.offset, built.claims
-        hint_placements(built.model, to_full, hint)
+        hint_placements(built.model, built.to_full, hint)
         status, solver = run_search(built.model, max(0.01, deadline - time.monotonic()), workers, seed, stop)
         if status == cp_model.INFEASIBLE:
             return None
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
-        bound = int(math.floor(solver.best_objective_bound / scale + 1e-9)) + offset
-        best.bound, best.group = max(best.bound, bound), set(np.flatnonzero(inside).tolist())
-        chosen = chosen_of(sub, to_full, solver, len(instance.events))
-        stepped_aside = {e for e in others if chosen[e] < 0}
-        for e in stepped_aside:
-            chosen[e] = others[e]
-        rooms, answer_cost, short = _answer_rooms(instance, plan, sub, claims, solver, chosen, others,
+        best.bound, best.group = max(best.bound, built.bound_of(solver)), set(np.flatnonzero(inside).tolist())
+        chosen, stepped_aside = _others_back(chosen_of(built.sub, built.to_full, solver, len(instance.events)), others)
+        rooms, answer_cost, short = _answer_rooms(instance, plan, built.sub, built.claims, solver, chosen, others,
                                                   stepped_aside, own_rooms)
         log.debug("relaxation of %d events (own rooms: %s): bound %d, %d stepped aside, rooms short in %s (%s in "
                   "%.2f s)", len(best.group), own_rooms, best.bound, len(stepped_aside), sorted(short),
@@ -98,17 +93,10 @@ def grown_relaxation(instance: Instance, plan: PreviousPlan, wanted: BoolArray, 
         best.answer, best.group = chosen, best.group | stepped_aside
         if report is not None:
             report(replace(best, group=set(best.group)))
-        goal = target() if callable(target) else target
-        if repair or status != cp_model.OPTIMAL or (goal is not None and best.bound >= goal):
+        # (short <= apart cannot happen: the rooms of the pools apart are the answer's own)
+        if repair or status != cp_model.OPTIMAL or _reached(target, best.bound) or short and short <= apart:
             break
-        if short:
-            if short <= apart:
-                break  # (cannot happen: the rooms of the pools apart are the answer's own)
-            apart |= short  # the same group, with those pools' rooms named
-            continue
-        # and every other event their answer (the others back in place) runs into: the group grows faster
-        group |= stepped_aside | (_clashing_events(instance, chosen) & set(others))
-        hint = chosen[chosen >= 0]
+        apart, group, hint = _next_round(instance, chosen, others, stepped_aside, short, apart, group, hint)
     return best
 
 
@@ -123,6 +111,10 @@ class _Round:
     scale: int
     offset: int
     claims: _OwnRoomClaims
+
+    def bound_of(self, solver: cp_model.CpSolver) -> int:
+        """The least disruption the round's search proves (its objective unscaled)."""
+        return int(math.floor(solver.best_objective_bound / self.scale + 1e-9)) + self.offset
 
 
 def _round_model(instance: Instance, plan: PreviousPlan, least: LeastMoves, inside: BoolArray, keep: BoolArray,
@@ -174,6 +166,31 @@ def _round_model(instance: Instance, plan: PreviousPlan, least: LeastMoves, insi
                + (-claim_change * scale).tolist())
     set_objective(model, variables, weights, maximize=False)
     return _Round(sub, to_full, model, scale, offset, claims)
+
+
+def _reached(target: int | Callable[[], int | None] | None, bound: int) -> bool:
+    """Whether the bound reaches ``target`` (the cost of the repair in hand: then minimal)."""
+    goal = target() if callable(target) else target
+    return goal is not None and bound >= goal
+
+
+def _others_back(chosen: IntArray, others: dict[int, int]) -> tuple[IntArray, set[int]]:
+    """A round's answer with the other events that stepped aside back in their old placements, and those events."""
+    stepped_aside = {e for e in others if chosen[e] < 0}
+    for e in stepped_aside:
+        chosen[e] = others[e]
+    return chosen, stepped_aside
+
+
+def _next_round(instance: Instance, chosen: IntArray, others: dict[int, int], stepped_aside: set[int],
+                short: set[int], apart: set[int], group: set[int],
+                hint: IntArray) -> tuple[set[int], set[int], IntArray]:
+    """The next round's pools apart, group and hint: the same group with the rooms of the pools ``short`` named;
+    else the group grown by the events that stepped aside and every other event their answer (the others back in
+    place) runs into (the group grows faster), from this answer."""
+    if short:
+        return apart | short, group, hint
+    return apart, group | stepped_aside | (_clashing_events(instance, chosen) & set(others)), chosen[chosen >= 0]
 
 
 def _group_of(instance: Instance, plan: PreviousPlan, wanted: BoolArray,
@@ -392,6 +409,17 @@ class _OwnRoomClaims:
         return rooms
 
 
+def _other_rooms_of(instance: Instance, sub: Instance, spread: IntArray, room: IntArray) -> tuple[IntArray, IntArray]:
+    """For each of these placements, every room of its pool but its own old room: (placement, room) pairs."""
+    other_item, other_room_id = [], []
+    for i in spread.tolist():
+        for r in instance.pools[int(sub.item_pool[i])].rooms:
+            if r != room[i]:
+                other_item.append(i)
+                other_room_id.append(r)
+    return np.asarray(other_item, dtype=np.int64), np.asarray(other_room_id, dtype=np.int64)
+
+
 def _claim_own_rooms(instance: Instance, plan: PreviousPlan, sub: Instance, inside: BoolArray,
                      model: cp_model.CpModel, apart: AbstractSet[int] = frozenset()) -> _OwnRoomClaims:
     """An event that keeps its pool of rooms keeps its own old room only if nothing else holds that room then.
@@ -429,14 +457,7 @@ def _claim_own_rooms(instance: Instance, plan: PreviousPlan, sub: Instance, insi
     variable = new_booleans(model, items.size)
     # in the pools told apart, every other room of the pool, for every placement of a group event there
     spread = np.flatnonzero(told_apart & inside[sub.item_event])
-    other_item, other_room_id = [], []
-    for i in spread.tolist():
-        for r in instance.pools[int(sub.item_pool[i])].rooms:
-            if r != room[i]:
-                other_item.append(i)
-                other_room_id.append(r)
-    other_items = np.asarray(other_item, dtype=np.int64)
-    other_rooms = np.asarray(other_room_id, dtype=np.int64)
+    other_items, other_rooms = _other_rooms_of(instance, sub, spread, room)
     other_room = new_booleans(model, other_items.size)
     # a claim (or a room) only for the placement chosen; in the pools apart, exactly one room for it
     exact = np.zeros(sub.n_items, dtype=bool)
