@@ -3,8 +3,9 @@ summit day's publish, clock and report), which need the `api` package; `solver/`
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -119,6 +120,114 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id (from G
         errors.print(f"no API key with id {key_id!r}")
         raise typer.Exit(2)
     errors.print(f"revoked {key.role} key {key.id}")
+
+
+# ------------------------------------------------------------------------- the summit day (HTTP client)
+
+Url = Annotated[str, typer.Option("--url", envvar="SUMMIT_URL", help="the service (SUMMIT_URL)")]
+Key = Annotated[str, typer.Option("--key", envvar="SUMMIT_KEY", help="a planner's API key (SUMMIT_KEY)")]
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def _call(method: str, url: str, key: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One request to the service; prints its error (status, code, message, details) and exits 1 on refusal."""
+    import httpx
+
+    try:
+        response = httpx.request(method, url.rstrip("/") + path, json=body, timeout=30,
+                                 headers={"Authorization": f"Bearer {key}"})
+    except httpx.HTTPError as error:
+        errors.print(f"cannot reach {url}: {error}", markup=False)
+        raise typer.Exit(1) from None
+    if response.status_code >= 400:
+        try:
+            answer = response.json()
+            errors.print(f"{response.status_code} {answer.get('error')}: {answer.get('message')}", markup=False)
+        except ValueError:
+            errors.print(f"{response.status_code}: {response.text[:500]}", markup=False)
+        raise typer.Exit(1)
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def _print(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def publish(
+    timetable: Annotated[str, typer.Argument(help="the draft timetable's id")],
+    allow_past_changes: Annotated[bool, typer.Option("--allow-past-changes",
+                                                     help="publish even if it moves a started event")] = False,
+    base: Annotated[str | None, typer.Option("--base", help="the published timetable it replaces")] = None,
+    rebase: Annotated[bool, typer.Option("--rebase", help="if stale: re-plan its changes on the published plan")]
+    = False,
+    url: Url = DEFAULT_URL, key: Key = "",
+) -> None:
+    """Publish a draft timetable: delegations, agendas and calendar feeds show it from now on."""
+    body: dict[str, Any] = {"allow_past_changes": allow_past_changes, "rebase": rebase}
+    if base:
+        body["base"] = base
+    _print(_call("POST", url, key, f"/timetables/{timetable}/publish", body))
+
+
+@app.command()
+def clock(
+    summit: Annotated[str, typer.Argument(help="the summit's (scenario's) id")],
+    setting: Annotated[str | None, typer.Argument(help="fixed 2025-10-26T09:00+07:00 or accelerated "
+                                                  "2025-10-26T09:00+07:00x60; omit to read the clock")] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="back to the service's clock")] = False,
+    url: Url = DEFAULT_URL, key: Key = "",
+) -> None:
+    """Read or set the summit's clock (rehearsals: a fixed or accelerated clock)."""
+    path = f"/summits/{summit}/clock"
+    if setting is None and not reset:
+        _print(_call("GET", url, key, path))
+    else:
+        _print(_call("PUT", url, key, path, {"clock": None if reset else setting}))
+
+
+@app.command()
+def report(
+    summit: Annotated[str, typer.Argument(help="the summit's (scenario's) id")],
+    kind: Annotated[str, typer.Argument(help="event_started, event_ended, running_late, participant_arrived, "
+                                        "participant_delayed or room_out")],
+    event: Annotated[str | None, typer.Option("--event")] = None,
+    participant: Annotated[str | None, typer.Option("--participant")] = None,
+    room: Annotated[str | None, typer.Option("--room")] = None,
+    minutes: Annotated[int | None, typer.Option("--minutes", help="running late by / delayed by")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="when (default: the summit's clock)")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="arrival, or the room back in use")] = None,
+    url: Url = DEFAULT_URL, key: Key = "",
+) -> None:
+    """Report what happens on the day: it becomes a change and a re-plan of the published plan (the proposal)."""
+    fields = {"kind": kind, "event": event, "participant": participant, "room": room, "minutes": minutes,
+              "at": at, "until": until}
+    _print(_call("POST", url, key, f"/summits/{summit}/reports", {k: v for k, v in fields.items() if v is not None}))
+
+
+@app.command()
+def proposal(
+    action: Annotated[str, typer.Argument(help="show, accept, discard or unfreeze")],
+    proposal_id: Annotated[str, typer.Argument(help="the proposal's id")],
+    events: Annotated[list[str] | None, typer.Option("--event", help="unfreeze: an event the proposal may move")]
+    = None,
+    allow_past_changes: Annotated[bool, typer.Option("--allow-past-changes")] = False,
+    url: Url = DEFAULT_URL, key: Key = "",
+) -> None:
+    """A proposal: show it, accept it (publish its draft), discard it, or lift the freeze for some events."""
+    path = f"/proposals/{proposal_id}"
+    if action == "show":
+        _print(_call("GET", url, key, path))
+    elif action == "accept":
+        _print(_call("POST", url, key, f"{path}/accept", {"allow_past_changes": allow_past_changes}))
+    elif action == "discard":
+        _print(_call("POST", url, key, f"{path}/discard"))
+    elif action == "unfreeze":
+        _print(_call("POST", url, key, f"{path}/unfreeze", {"events": events or []}))
+    else:
+        errors.print(f"ACTION: {action!r} is not one of show, accept, discard, unfreeze")
+        raise typer.Exit(2)
 
 
 def main() -> None:  # pragma: no cover - entry point

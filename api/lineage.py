@@ -1,14 +1,14 @@
 """Which timetable of a summit is the current one, which re-plans led to a timetable, and what replaced it.
 
 A summit (a scenario, with its versions) gathers timetables: solves, and re-plans whose parent is the
-timetable they changed. The summit's **current** timetable is its newest one with a usable status
-(``optimal`` or ``feasible``): after a re-plan, the re-plan's timetable; an older one is **superseded** by it.
-Liaisons and calendar subscriptions always follow the current one.
+timetable they changed. They are drafts: the summit's **current** timetable is the one a planner published
+(``api/publishing.py``), none before the first publish; an older one is **superseded** by it. Liaisons and
+calendar subscriptions always follow the published one.
 """
 
 from __future__ import annotations
 
-from api.store.models import TimetableRow
+from api.store.models import SummitState, TimetableRow
 from api.store.repository import Repository
 from solver.scenario import Event, Scenario
 from solver.timetable import Timetable
@@ -18,10 +18,11 @@ _MAX_CHAIN = 500  # re-plans of one timetable line; a guard against a cycle in b
 
 
 def current_timetable(repo: Repository, scenario_id: str) -> TimetableRow | None:
-    """The summit's newest usable timetable (read each time: a re-plan may have just added one)."""
-    rows = repo.list_timetables(scenario_id, limit=100_000)
-    usable = [row for row in rows if row.status in USABLE]
-    return repo.get_timetable(usable[-1].id) if usable else None
+    """The summit's published timetable (read each time: a planner may have just published another)."""
+    with repo.session() as s:
+        state = s.get(SummitState, scenario_id)
+        published = state.published_timetable_id if state is not None else None
+    return repo.get_timetable(published) if published else None
 
 
 def superseded_by(repo: Repository, row: TimetableRow) -> TimetableRow | None:

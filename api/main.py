@@ -21,7 +21,7 @@ from api.jobs.runner import JobRunner, LocalRunner
 from api.jobs.work import JobExecutor
 from api.middleware import AuditMiddleware, GuardMiddleware, HeadMiddleware
 from api.revocations import KeyRevocations
-from api.routes import agendas, audit, comparisons, health, jobs, keys, scenarios, timetables, web
+from api.routes import agendas, audit, comparisons, health, jobs, keys, scenarios, summit_day, timetables, web
 from api.settings import Settings
 from api.store.db import make_engine, upgrade
 from api.store.repository import Repository
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
     install_handlers(app)
     for module in (health, scenarios, jobs, timetables, agendas, comparisons, keys, audit):
         app.include_router(module.router)
+    app.include_router(summit_day.router)  # the summit day: publish, clock, reports and proposals
     web.install(app)
     # outermost last: HEAD as GET, then the audit log (so that refused writes are logged too), then the guards
     app.add_middleware(GuardMiddleware, max_bytes=settings.max_body_bytes)

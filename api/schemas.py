@@ -33,6 +33,11 @@ class ChangesRequest(Request):
     freeze_minutes: int = Field(60, ge=0, le=24 * 60)
     time_limit_s: float | None = Field(None, ge=1, le=600)
     workers: int | None = Field(None, ge=1, le=16)
+    # the summit day (api/publishing.py): no lost updates
+    base: str | None = Field(None, description="the published timetable the caller saw (as If-Match): refused "
+                             "with 409 if another one is published now")
+    rebase: bool = Field(False, description="when the timetable is not based on the published plan: re-plan "
+                         "on the published plan instead of refusing")
 
 
 class VariantIn(Request):
@@ -206,3 +211,61 @@ class ComparisonOut(BaseModel):
     comparison: dict[str, Any] | None = Field(None, description="per variant: status, objective, bound, gap, kpis, "
                                                                 "occupancy; null until the job has finished")
     charts: list[str] = Field(default_factory=list, description="names for /comparisons/{id}/charts/{name}.png")
+
+
+# ------------------------------------------------------------------------- the summit day (api/publishing.py)
+
+
+class PublishRequest(Request):
+    allow_past_changes: bool = Field(False, description="publish even if it moves or drops an event that has "
+                                     "started or ended by the summit's clock")
+    base: str | None = Field(None, description="the published timetable this draft replaces (as If-Match): "
+                             "refused with 409 if another one is published now")
+    rebase: bool = Field(False, description="when the draft is not based on the published plan: re-plan its "
+                         "changes on the published plan instead (202 with the job; publish its draft)")
+
+
+class ClockIn(Request):
+    clock: str | None = Field(..., description="fixed '2025-10-26T09:00+07:00', accelerated "
+                              "'2025-10-26T09:00+07:00x60', or null for the service's clock (SUMMIT_CLOCK or real)")
+
+
+class ClockOut(BaseModel):
+    scenario_id: str
+    now: datetime
+    setting: str | None
+    kind: str  # real | fixed | accelerated xN
+    source: str  # summit | service (SUMMIT_CLOCK) | real
+
+
+class ReportIn(Request):
+    kind: Literal["event_started", "event_ended", "running_late", "participant_arrived", "participant_delayed",
+                  "room_out"]
+    event: str | None = Field(None, description="event_started, event_ended, running_late")
+    participant: str | None = Field(None, description="participant_arrived, participant_delayed")
+    room: str | None = Field(None, description="room_out")
+    minutes: int | None = Field(None, gt=0, le=24 * 60, description="running_late: by how many minutes; "
+                                "participant_delayed: arrives in how many minutes (or give 'until')")
+    at: datetime | None = Field(None, description="when it happened (default: the summit's clock)")
+    until: datetime | None = Field(None, description="participant_delayed: arrival; room_out: back in use "
+                                   "(default: the end of the summit)")
+    note: str = Field("", max_length=500)
+
+
+class UnfreezeIn(Request):
+    events: list[str] = Field(..., min_length=1, max_length=1000,
+                              description="events the proposal may move although they start in the freeze window")
+
+
+class ProposalOut(BaseModel):
+    id: str
+    scenario_id: str
+    status: str  # open | accepted | discarded
+    base_timetable_id: str
+    reports: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
+    unfreeze: list[str]
+    job: JobOut | None
+    timetable_id: str | None  # the draft, when the re-plan has finished
+    result: dict[str, Any] | None  # the re-plan's diff, disruption and bound, or why nothing fits
+    published: dict[str, Any] | None = None  # after accept: what the publish changed

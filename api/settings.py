@@ -44,6 +44,9 @@ class Settings(BaseModel):
     restore_interval_s: float = Field(10.0, gt=0)  # Redis: how often a worker looks for such tasks
     job_lease_s: float = Field(30.0, gt=0)  # a running job whose worker has not said so for this long is lost
     max_attempts: int = Field(3, gt=0)  # tries of a job on the cluster before it ends failed
+    # The summit day (api/clock.py): every summit's clock for rehearsals and replays, unless set per summit by
+    # PUT /summits/{id}/clock: a fixed time "2025-10-26T09:00+07:00" or accelerated "2025-10-26T09:00+07:00x60".
+    clock: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -26,11 +26,12 @@ from api.exports.agenda import AgendaItem, counterpart_labels, zone_names
 from api.exports.calendar import CalendarHistory, calendar_history, to_ics
 from api.lineage import chain_models, current_timetable, superseded_by
 from api.lookups import scenario_or_404, timetable_or_404, timetable_with_scenario
+from api.publishing import publication_mark, published_events, was_published
 from api.schemas import AgendaOut, ErrorOut
 from api.store.models import ApiKey, TimetableRow
 from api.store.repository import Repository
 from solver.scenario import Event, Participant, Scenario
-from solver.timetable import Timetable
+from solver.timetable import Assignment, Timetable
 
 router = APIRouter(tags=["agendas"])
 
@@ -52,6 +53,14 @@ class SummitOut(BaseModel):
 
 def _names(scenario: Scenario) -> dict[str, str]:
     return {p.id: p.name or p.id for p in scenario.participants}
+
+
+def _readable(repo: Repository, key: ApiKey, row: TimetableRow) -> TimetableRow:
+    """A liaison reads published plans only (the current one, or one published before it): drafts are the
+    planners'."""
+    if key.role == "liaison" and not was_published(repo, row):
+        raise ApiError(404, "not_found", f"no published timetable with id {row.id!r}")
+    return row
 
 
 def _may_see(key: ApiKey, delegation: str | None) -> bool:
@@ -79,7 +88,7 @@ def _visible(key: ApiKey | None, scenario: Scenario) -> set[str] | None:
 def participant_agenda(timetable_id: str, participant_id: str, key: AgendaReader, repo: RepoDep,
                        format: AgendaFormat = "json") -> Response:
     """One participant's agenda (a liaison: only participants of its delegation)."""
-    row = timetable_or_404(repo, timetable_id)
+    row = _readable(repo, key, timetable_or_404(repo, timetable_id))
     scenario, timetable = timetable_with_scenario(repo, row)
     person = next((p for p in scenario.participants if p.id == participant_id), None)
     if not _may_see(key, person.delegation if person is not None else None):
@@ -98,7 +107,7 @@ def delegation_agenda(timetable_id: str, code: str, key: AgendaReader, repo: Rep
     """Every event a member of the delegation attends, and its refused requests (a liaison: only its own)."""
     if not _may_see(key, code):
         raise forbidden("a liaison sees only its own delegation's agenda")
-    row = timetable_or_404(repo, timetable_id)
+    row = _readable(repo, key, timetable_or_404(repo, timetable_id))
     scenario, timetable = timetable_with_scenario(repo, row)
     members = [p for p in scenario.participants if p.delegation == code]
     if not members:
@@ -117,7 +126,8 @@ def _agenda_response(repo: Repository, row: TimetableRow, scenario: Scenario, ti
     cache = f"{row.id}:{','.join(sorted(who))}:{_scope(key)}"
     items = repo.derived(f"agenda-items:{cache}", lambda: _items(scenario, timetable, who, visible))
     if format == "ics":
-        body = repo.derived(f"agenda-ics:{cache}", lambda: _ics(repo, row, scenario, items, who, visible, title))
+        body = repo.derived(f"agenda-ics:{cache}:{publication_mark(repo, row)}",
+                            lambda: _ics(repo, row, scenario, items, who, visible, title))
         return Response(body, media_type=ICS,
                         headers={"Content-Disposition": f'attachment; filename="agenda-{filename}.ics"'})
     newer = superseded_by(repo, row)  # read each time: a re-plan may have superseded it since
@@ -138,7 +148,7 @@ def _items(scenario: Scenario, timetable: Timetable, who: set[str], visible: set
 def _ics(repo: Repository, row: TimetableRow, scenario: Scenario, items: list[AgendaItem], who: set[str],
          visible: set[str] | None, title: str) -> bytes:
     """The agenda as iCalendar: stable UIDs, SEQUENCE from the re-plans that led here, dropped events cancelled."""
-    history = repo.derived(f"history:{row.id}", lambda: _history(repo, row))
+    history = _history(repo, row)
     cancelled = _cancelled_items(scenario, history[0], history[1], who)
     if visible is not None:
         labels = counterpart_labels(scenario)
@@ -147,8 +157,20 @@ def _ics(repo: Repository, row: TimetableRow, scenario: Scenario, items: list[Ag
 
 
 def _history(repo: Repository, row: TimetableRow) -> tuple[CalendarHistory, dict[str, Event]]:
+    """SEQUENCE and cancellations: of the published plan as delegations were told (``published_events``: never
+    decreasing across publishes); of a draft, from the re-plans that led to it."""
+    mark = publication_mark(repo, row)
+    return repo.derived(f"history:{row.id}:{mark}", lambda: _history_of(repo, row, mark != "draft"))
+
+
+def _history_of(repo: Repository, row: TimetableRow, published: bool) -> tuple[CalendarHistory, dict[str, Event]]:
     timetables, events = chain_models(repo, row)
-    return calendar_history(timetables), events
+    if not published:
+        return calendar_history(timetables), events
+    told = published_events(repo, row.scenario_id)
+    cancelled = {e: Assignment(event=e, room=t.room, start=t.start, end=t.end) for e, t in told.items()
+                 if t.cancelled}
+    return CalendarHistory(sequence={e: t.sequence for e, t in told.items()}, cancelled=cancelled), events
 
 
 def _cancelled_items(scenario: Scenario, history: CalendarHistory, events: dict[str, Event],
@@ -173,7 +195,7 @@ def _cancelled_items(scenario: Scenario, history: CalendarHistory, events: dict[
 
 def timetable_ics(repo: Repository, row: TimetableRow, scenario: Scenario, timetable: Timetable) -> bytes:
     """The whole timetable as iCalendar, with the same UIDs, SEQUENCE and cancellations as the agendas."""
-    history, events = repo.derived(f"history:{row.id}", lambda: _history(repo, row))
+    history, events = _history(repo, row)
     cancelled = _cancelled_items(scenario, history, events, None)
     return to_ics(agenda_items(scenario, timetable), scenario.name, row.scenario_id, _names(scenario), history,
                   cancelled)

@@ -2,19 +2,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.clock import during_summit, summit_now
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError, check_changes, not_found
 from api.exports import agenda_items, to_csv, to_html
+from api.jobs.runner import JobRunner
 from api.lookups import check_model_size, job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
+from api.publishing import PublishRefused, check_base, publication_mark, published_timetable_id, stored_clock
 from api.routes.agendas import timetable_ics
 from api.schemas import ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
-from api.store.models import TimetableRow
+from api.settings import Settings
+from api.store.models import Job, TimetableRow
 from api.store.repository import FINISHED, Repository
 from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
@@ -48,7 +53,8 @@ def get_timetable(timetable_id: str, _: Reader, repo: RepoDep, format: Format = 
     row = timetable_or_404(repo, timetable_id)
     if format == "json":
         return Response(repo.timetable_json(row), media_type="application/json")
-    body, media = repo.derived(f"export:{row.id}:{format}", lambda: _export(repo, row, format))
+    mark = publication_mark(repo, row) if format == "ics" else ""
+    body, media = repo.derived(f"export:{row.id}:{format}:{mark}", lambda: _export(repo, row, format))
     headers = {} if format == "html" else {
         "Content-Disposition": f'attachment; filename="timetable-{row.id}.{format}"'}
     return Response(body, media_type=media, headers=headers)
@@ -65,25 +71,65 @@ def _export(repo: Repository, row: TimetableRow, format: str) -> tuple[bytes, st
     return to_html(items, scenario.name, subtitle, _names(scenario)).encode("utf-8"), "text/html; charset=utf-8"
 
 
-@router.post("/{timetable_id}/changes", status_code=202, response_model=JobOut, responses={**_ERRORS, 429: {}})
+@router.post("/{timetable_id}/changes", status_code=202, response_model=JobOut, responses={**_ERRORS, 409: {},
+                                                                                          429: {}})
 def submit_changes(timetable_id: str, body: ChangesRequest, key: Writer, repo: RepoDep, runner: RunnerDep,
-                   settings: SettingsDep, limiter: LimiterDep, response: Response) -> JobOut:
-    """Queue a re-plan: the result is a new scenario version and a new timetable moving as little as possible."""
+                   settings: SettingsDep, limiter: LimiterDep, response: Response,
+                   if_match: Annotated[str | None, Header(description="the published timetable's ETag")] = None
+                   ) -> JobOut:
+    """Queue a re-plan: the result is a new scenario version and a new draft timetable moving as little as
+    possible. It must be based on the summit's published plan (the timetable itself, or a draft re-planning it;
+    ``base``/If-Match: the published one the caller saw), else 409 naming the current one, or with
+    ``rebase: true`` the changes are re-planned on the published plan. Without ``now``, during the summit's
+    days ``now`` is the summit's clock."""
     limit = time_limit(settings, body.time_limit_s)
     limiter.check(key.id)
-    row = timetable_or_404(repo, timetable_id)
+    row = based_row(repo, timetable_or_404(repo, timetable_id), body.base or etag_value(if_match), body.rebase)
+    job = queue_replan(repo, runner, settings, key.id, row, body.changes, body.now, body.freeze_minutes, limit,
+                       body.workers, list(getattr(body, "unfreeze", None) or []))
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return job_out(repo, job)
+
+
+def etag_value(header: str | None) -> str | None:
+    """The timetable id in an If-Match header (``"id"`` or ``W/"id"``)."""
+    if header is None or header.strip() == "*":
+        return None
+    return header.strip().removeprefix("W/").strip('"') or None
+
+
+def based_row(repo: Repository, row: TimetableRow, base: str | None, rebase: bool) -> TimetableRow:
+    """``row`` when it is based on the published plan; the published plan itself when asked to rebase."""
+    try:
+        check_base(repo, row, base)
+        return row
+    except PublishRefused as refused:
+        published = published_timetable_id(repo, row.scenario_id)
+        if not rebase or published is None:
+            raise ApiError(refused.status, refused.code, refused.message, refused.details) from None
+        current = repo.get_timetable(published)
+        assert current is not None
+        return current
+
+
+def queue_replan(repo: Repository, runner: JobRunner, settings: Settings, key_id: str, row: TimetableRow,
+                 changes: list[dict[str, Any]], now: datetime | None, freeze_minutes: int, limit: float,
+                 workers: int | None, unfreeze: list[str]) -> Job:
+    """Check the changes apply to ``row``'s scenario (422 if not, 413 if too large) and queue the re-plan."""
     scenario, _ = timetable_with_scenario(repo, row)
     # reject what cannot apply now, not in the job; a change that adds events may make the model too large
     changed: list[Scenario] = []
-    check_changes(lambda: changed.append(apply_changes(scenario, parse_changes(body.changes))), "changes")
+    check_changes(lambda: changed.append(apply_changes(scenario, parse_changes(changes))), "changes")
     check_model_size(settings, changed[0])
-    params = {"changes": body.changes, "now": body.now.isoformat() if body.now else None,
-              "freeze_minutes": body.freeze_minutes, "time_limit_s": limit,
-              "workers": body.workers or settings.solver_workers}
-    job = repo.create_job("replan", row.scenario_id, row.scenario_version_id, params, key.id, row.id)
+    when = now or during_summit(scenario, summit_now(stored_clock(repo, row.scenario_id), settings.clock))
+    params: dict[str, Any] = {"changes": changes, "now": when.isoformat() if when else None,
+                              "freeze_minutes": freeze_minutes, "time_limit_s": limit,
+                              "workers": workers or settings.solver_workers}
+    if unfreeze:
+        params["unfreeze"] = unfreeze
+    job = repo.create_job("replan", row.scenario_id, row.scenario_version_id, params, key_id, row.id)
     runner.submit(job.id)
-    response.headers["Location"] = f"/jobs/{job.id}"
-    return job_out(repo, job)
+    return job
 
 
 @router.get("/{timetable_id}/diff/{other_id}", response_model=DiffOut, responses=_ERRORS)

@@ -172,3 +172,66 @@ class AuditEntry(Base):
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(500))
     status_code: Mapped[int] = mapped_column(Integer)
+
+
+# ------------------------------------------------------------------ the summit day (migration 0004)
+
+
+class SummitState(Base):
+    """A summit's published plan and its clock. ``published_timetable_id`` changes only by a compare-and-set
+    (``api/publishing.py``): two planners publishing on the same base can never both win."""
+
+    __tablename__ = "summit_states"
+
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), primary_key=True)
+    published_timetable_id: Mapped[str | None] = mapped_column(String(32))
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    clock: Mapped[str | None] = mapped_column(String(80))  # a rehearsal's clock (api/clock.py), None: real time
+
+
+class Publication(Base):
+    """One publish: which timetable became the summit's plan, replacing which one, by whom."""
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), index=True)
+    timetable_id: Mapped[str] = mapped_column(String(32))
+    previous_timetable_id: Mapped[str | None] = mapped_column(String(32))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    published_by: Mapped[str | None] = mapped_column(String(32))
+    past_changes: Mapped[list[Any] | None] = mapped_column(JSON)  # events moved after they started, when allowed
+
+
+class PublishedEvent(Base):
+    """An event as delegations were last told: its place and SEQUENCE (never decreasing across publishes); a
+    dropped event is kept, cancelled, so its cancellation goes out once with the next SEQUENCE."""
+
+    __tablename__ = "published_events"
+
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    room: Mapped[str] = mapped_column(String(200))
+    start: Mapped[datetime] = mapped_column(UtcDateTime())
+    end: Mapped[datetime] = mapped_column(UtcDateTime())
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Proposal(Base):
+    """What the operators reported since the published plan, and the re-plan answering it: open until the
+    planner accepts (publishes) or discards it. A report arriving while it is open is folded into it."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), index=True)
+    base_timetable_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | accepted | discarded
+    reports: Mapped[list[Any]] = mapped_column(JSON)
+    changes: Mapped[list[Any]] = mapped_column(JSON)
+    unfreeze: Mapped[list[Any] | None] = mapped_column(JSON)
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

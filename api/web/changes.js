@@ -4,6 +4,7 @@
 import { api, ApiError } from "./api.js";
 import { loadTimetable, indexScenario } from "./grid.js";
 import { jobPanel } from "./job.js";
+import { publishedOf, refusal } from "./publish.js";
 import { describeChange, errorList } from "./scenarios.js";
 import { $, announce, html, kindLabel, render } from "./util.js";
 
@@ -210,9 +211,23 @@ export async function changesView(main, [tid], ctx) {
     render(errors, "");
     replanButton.disabled = true;
     let job;
+    const send = async (extra = {}) => {
+      const base = await publishedOf(tt.scenario_id);  // the published plan this re-plan builds on
+      return api(`/timetables/${encodeURIComponent(tt.id)}/changes`,
+        { method: "POST", body: { ...body, ...(base ? { base } : {}), ...extra } });
+    };
     try {
-      job = await api(`/timetables/${encodeURIComponent(tt.id)}/changes`, { method: "POST", body });
+      job = await send();
     } catch (error) {
+      if (error instanceof ApiError && error.status === 409) {  // another plan was published: show it, offer a rebase
+        refusal(errors, error, async (extra) => {
+          const rebased = await send(extra);
+          const done = await jobPanel($("#replan-job"), rebased.id, ctx, "Re-planning on the published plan");
+          if (done.status === "done" && done.timetable_id) location.hash = `#/timetables/${encodeURIComponent(done.timetable_id)}`;
+        });
+        replanButton.disabled = false;
+        return;
+      }
       const problems = new Map();
       if (error instanceof ApiError) {
         for (const d of error.details) {

@@ -2,6 +2,7 @@
 // requests, downloads; with a second timetable, the changes from it (moved, room changed, added, dropped).
 
 import { api, download } from "./api.js";
+import { publicationPanel } from "./publish.js";
 import { $, $$, announce, dateLabel, esc, hhmm, html, kindLabel, minutesOf, render, zoneClock } from "./util.js";
 
 /** The timetable, its scenario version's document and the scenario's timetables. */
@@ -224,6 +225,7 @@ export async function timetableView(main, [tid, fromId], ctx) {
       ${tt.unscheduled.length} unscheduled · version ${summary ? summary.scenario_version : "?"}${
       summary && summary.parent_timetable_id ? html` · re-plan of <a href="#/timetables/${
         encodeURIComponent(summary.parent_timetable_id)}">${summary.parent_timetable_id}</a>` : ""}</p>
+    <div id="publication"></div>
     <div class="toolbar">
       ${ctx.canWrite ? html`<a class="button primary" href="#/timetables/${encodeURIComponent(tt.id)}/changes">Enter a change and re-plan</a>` : ""}
       <button type="button" data-download="/timetables/${encodeURIComponent(tt.id)}?format=csv" data-name="timetable-${tt.id}.csv">Download CSV</button>
@@ -294,6 +296,7 @@ export async function timetableView(main, [tid, fromId], ctx) {
   main.dataset.renderMs = String(Math.round(performance.now() - t0));
   wireGrid(main, blocks, index, doc, diff);
   wireDownloads(main);
+  publicationPanel($("#publication"), tt, ctx).catch(() => {});
   $("#agenda-form").addEventListener("submit", (event) => {
     event.preventDefault();
     location.hash = `#/agenda/${encodeURIComponent(tt.id)}/${encodeURIComponent(event.target.code.value)}`;

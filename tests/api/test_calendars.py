@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import icalendar
 
-from tests.api.conftest import Server, solve, submit_scenario, wait_for_job
+from tests.api.conftest import Server, publish, solve, submit_scenario, wait_for_job
 
 
 def _vevents(body: bytes) -> dict[str, Any]:
@@ -33,6 +33,10 @@ def test_a_liaison_follows_the_current_timetable_through_a_replan(server: Server
     first = solve(planner, scenario_id)["timetable_id"]
     placed = {a["event"]: a for a in planner.get(f"/timetables/{first}").json()["assignments"]}
     assert {"bil-vnm-fra", "bil-un-fra"} <= set(placed)
+    with server.client(keys["liaison"]) as liaison:  # a draft: delegations see nothing yet
+        assert scenario_id not in {s["scenario_id"] for s in liaison.get("/summits").json()}
+        assert liaison.get(f"/timetables/{first}/delegations/FRA").status_code == 404
+    publish(planner, first)
 
     with server.client(keys["liaison"]) as liaison:
         # The summit and its current timetable, by name: no id to paste.
@@ -59,6 +63,11 @@ def test_a_liaison_follows_the_current_timetable_through_a_replan(server: Server
     new_start = "2025-10-25T11:30" if old_start.hour < 11 else "2025-10-25T10:30"
     second = _replan(planner, first, [{"op": "pin", "event": "bil-vnm-fra", "start": new_start},
                                       {"op": "event_cancelled", "event": "bil-un-fra"}])
+    with server.client(keys["liaison"]) as liaison:  # the re-plan is a draft until published
+        assert {s["scenario_id"]: s for s in liaison.get("/summits").json()}[scenario_id]["current_timetable_id"] \
+            == first
+        assert _vevents(httpx.get(feed["delegation"]).content) == before
+    publish(planner, second)
 
     with server.client(keys["liaison"]) as liaison:
         summits = {s["scenario_id"]: s for s in liaison.get("/summits").json()}
@@ -100,6 +109,7 @@ def test_a_delegation_agenda_lists_its_refused_requests_with_reasons(server: Ser
     response = planner.post("/scenarios", json=document)
     assert response.status_code == 201, response.text
     timetable_id = solve(planner, response.json()["id"])["timetable_id"]
+    publish(planner, timetable_id)
     with server.client(keys["liaison"]) as liaison:
         agenda = liaison.get(f"/timetables/{timetable_id}/delegations/FRA").json()
     [refused] = agenda["refused"]

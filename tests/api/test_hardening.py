@@ -244,6 +244,7 @@ def test_a_liaison_of_a_delegation_named_none_sees_a_redacted_agenda(server: Ser
         created = admin.post("/scenarios", json=document).json()
         submitted = admin.post(f"/scenarios/{created['id']}/solve", json={"time_limit_s": 2}).json()
         job = wait_for_job(admin, submitted["id"])
+        assert admin.post(f"/timetables/{job['timetable_id']}/publish").status_code == 200  # liaisons read it
         path = f"/timetables/{job['timetable_id']}/delegations/None"
         full = admin.get(path).json()  # cached first as the admin's
         liaison_key = admin.post("/keys", json={"role": "liaison", "delegation": "None"}).json()["key"]

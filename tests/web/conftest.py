@@ -20,6 +20,7 @@ from tests.api.conftest import (  # noqa: F401
     keys,
     make_database_url,
     make_server,
+    publish,
     server,
     solve,
     submit_scenario,
@@ -96,7 +97,7 @@ def _replan(client: Any, timetable_id: str, changes: list[dict[str, Any]]) -> st
 @pytest.fixture(scope="session")
 def hanoi_solved(server: Server, keys: dict[str, str]) -> dict[str, str]:  # noqa: F811
     """Hanoi uploaded (under its own name), solved once with a short limit, then re-planned around the
-    busiest bilateral room of day one closed all day: {"scenario", "timetable", "replanned"}."""
+    busiest bilateral room of day one closed all day, and that published: {"scenario", "timetable", "replanned"}."""
     text = re.sub(r"(?m)^name: .*$", f"name: {WEB_HANOI_NAME}", HANOI.read_text(), count=1)
     with server.client(keys["planner"]) as client:
         response = client.post("/scenarios", content=text.encode(), headers={"Content-Type": "application/yaml"})
@@ -112,14 +113,18 @@ def hanoi_solved(server: Server, keys: dict[str, str]) -> dict[str, str]:  # noq
         closed = {"op": "room_closed", "room": busy.most_common(1)[0][0], "reason": "security sweep",
                   "start": f"{day['date']}T{day['start']}{offset}", "end": f"{day['date']}T{day['end']}{offset}"}
         replanned = _replan(client, timetable_id, [closed])
+        publish(client, replanned)  # what delegations see
     return {"scenario": scenario_id, "timetable": timetable_id, "replanned": replanned}
 
 
 @pytest.fixture(scope="session")
 def tiny_replanned(server: Server, keys: dict[str, str]) -> dict[str, str]:  # noqa: F811
-    """The tiny summit solved, then re-planned with bil-un-fra cancelled: {"scenario", "old", "new"}."""
+    """The tiny summit solved and published, then re-planned with bil-un-fra cancelled and published again:
+    {"scenario", "old", "new"}."""
     with server.client(keys["planner"]) as client:
         scenario_id = submit_scenario(client, TINY)
         old_id = solve(client, scenario_id)["timetable_id"]
+        publish(client, old_id)
         new_id = _replan(client, old_id, [{"op": "event_cancelled", "event": "bil-un-fra"}])
+        publish(client, new_id)
     return {"scenario": scenario_id, "old": old_id, "new": new_id}

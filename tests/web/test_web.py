@@ -237,6 +237,12 @@ def test_planner_uploads_solves_reads_the_grid_changes_and_downloads(
     ics = Path(download.value.path()).read_text()
     assert ics.startswith("BEGIN:VCALENDAR"), ics[:100]
     assert download.value.suggested_filename == f"agenda-{code}.ics"
+    # The re-plan is a draft until the planner publishes it: then delegations see it.
+    page.goto(f"/#/timetables/{new_id}")
+    expect(page.locator("#publication-state")).to_contain_text("Draft")
+    page.get_by_role("button", name="Publish", exact=True).click()
+    expect(page.locator("#publication-state")).to_contain_text("Published")
+    assert api.get(f"/summits/{scenario_id}").json()["published_timetable_id"] == new_id
     api.close()
 
 

@@ -1,0 +1,197 @@
+"""The summit day through a real server: drafts and the published plan, two planners racing on one base, the
+publish guard for past events, SEQUENCE never decreasing, the summit's clock, and reports -> proposals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import icalendar
+
+from tests.api.conftest import Server, publish, solve, submit_scenario, wait_for_job
+
+ENDED = "2025-10-25T12:30+07:00"  # after the tiny summit's only day: every event has ended
+
+
+def _replan(planner: httpx.Client, timetable_id: str, changes: list[dict[str, Any]],
+            **body: Any) -> dict[str, Any]:
+    accepted = planner.post(f"/timetables/{timetable_id}/changes", json={"changes": changes, "time_limit_s": 3,
+                                                                         **body})
+    assert accepted.status_code == 202, accepted.text
+    job = wait_for_job(planner, accepted.json()["id"])
+    assert job["status"] == "done" and job["timetable_id"], job
+    return job
+
+
+def _sequences(planner: httpx.Client, timetable_id: str) -> dict[str, tuple[int, str]]:
+    body = planner.get(f"/timetables/{timetable_id}", params={"format": "ics"}).content
+    return {str(e["UID"]).split("@")[0]: (int(e["SEQUENCE"]), str(e["STATUS"]))
+            for e in icalendar.Calendar.from_ical(body).walk("VEVENT")}
+
+
+def _published(planner: httpx.Client, scenario_id: str) -> str | None:
+    return planner.get(f"/summits/{scenario_id}").json()["published_timetable_id"]  # type: ignore[no-any-return]
+
+
+def test_two_planners_on_one_base_one_wins_the_other_is_refused_or_rebased(planner: httpx.Client) -> None:
+    scenario_id = submit_scenario(planner)
+    first = solve(planner, scenario_id)["timetable_id"]
+    assert _published(planner, scenario_id) is None  # a solve is a draft
+    publish(planner, first)
+    state = planner.get(f"/summits/{scenario_id}")
+    assert state.headers["ETag"] == f'"{first}"'
+    # Both planners re-plan the published plan; both get drafts, nothing changes for delegations yet.
+    cancel = _replan(planner, first, [{"op": "event_cancelled", "event": "bil-un-fra"}],
+                     base=first)["timetable_id"]
+    close = _replan(planner, first, [{"op": "room_closed", "room": "bil-h", "start": "2025-10-25T09:00",
+                                      "end": "2025-10-25T12:00"}], base=first)["timetable_id"]
+    assert _published(planner, scenario_id) == first
+    publish(planner, cancel, base=first)  # the first to publish wins
+    refused = planner.post(f"/timetables/{close}/publish", json={"base": first})
+    assert refused.status_code == 409 and refused.json()["error"] == "stale_base"
+    assert cancel in refused.json()["message"]
+    assert planner.post(f"/timetables/{close}/publish", json={}).status_code == 409  # not based on it either
+    # A re-plan on the old plan is refused too (If-Match or base), naming the current one ...
+    stale = planner.post(f"/timetables/{first}/changes", headers={"If-Match": f'"{first}"'},
+                         json={"changes": [{"op": "event_cancelled", "event": "opening"}]})
+    assert stale.status_code == 409 and cancel in stale.json()["message"]
+    # ... or rebased on it when asked: the other planner's room closure on top of the published cancellation.
+    rebased = planner.post(f"/timetables/{close}/publish", json={"rebase": True})
+    assert rebased.status_code == 202, rebased.text
+    job = wait_for_job(planner, rebased.json()["id"])
+    assert job["status"] == "done", job
+    merged = planner.get(f"/timetables/{job['timetable_id']}").json()
+    assert "bil-un-fra" not in {a["event"] for a in merged["assignments"]}
+    assert all(a["room"] != "bil-h" for a in merged["assignments"])
+    publish(planner, job["timetable_id"], base=cancel)
+    # A fresh solve of the first version does not silently become current, nor undo the re-plans.
+    old = solve(planner, scenario_id, time_limit_s=2)["timetable_id"]
+    assert planner.post(f"/timetables/{old}/publish").status_code == 409
+    assert _published(planner, scenario_id) == job["timetable_id"]
+
+
+def test_publish_refuses_to_move_past_events_and_sequence_never_decreases(planner: httpx.Client) -> None:
+    scenario_id = submit_scenario(planner)
+    first = solve(planner, scenario_id)["timetable_id"]
+    publish(planner, first)
+    placed = {a["event"]: a for a in planner.get(f"/timetables/{first}").json()["assignments"]}
+    moved_to = "2025-10-25T11:30" if placed["bil-vnm-fra"]["start"][11:16] != "11:30" else "2025-10-25T10:30"
+    draft = _replan(planner, first, [{"op": "pin", "event": "bil-vnm-fra", "start": moved_to}])["timetable_id"]
+    # The day is over by the summit's clock: moving bil-vnm-fra now is refused, naming it.
+    assert planner.put(f"/summits/{scenario_id}/clock", json={"clock": ENDED}).status_code == 200
+    refused = planner.post(f"/timetables/{draft}/publish")
+    assert refused.status_code == 409 and refused.json()["error"] == "past_events_changed"
+    assert "bil-vnm-fra" in refused.json()["message"]
+    assert _published(planner, scenario_id) == first
+    done = publish(planner, draft, allow_past_changes=True)
+    assert "bil-vnm-fra" in done["past_changes"] and done["diff"]["moved"]
+    assert _sequences(planner, draft)["bil-vnm-fra"] == (1, "CONFIRMED")
+    # Going back to the first plan (named as the base: the planner knows it replaces the published one) moves
+    # the meeting again: its SEQUENCE goes up, never back to 0.
+    publish(planner, first, base=draft, allow_past_changes=True)
+    assert _sequences(planner, first)["bil-vnm-fra"] == (2, "CONFIRMED")
+    assert _sequences(planner, first)["opening"] == (0, "CONFIRMED")
+    # A dropped event goes out CANCELLED once, with the next SEQUENCE; publishing again does not raise it.
+    planner.put(f"/summits/{scenario_id}/clock", json={"clock": None})
+    dropped = _replan(planner, first, [{"op": "event_cancelled", "event": "bil-un-fra"}])["timetable_id"]
+    out = publish(planner, dropped)
+    assert out["cancelled"] == ["bil-un-fra"]
+    assert _sequences(planner, dropped)["bil-un-fra"] == (1, "CANCELLED")
+
+
+def test_the_summit_clock_fixed_accelerated_and_refused(planner: httpx.Client, solved: dict[str, str]) -> None:
+    path = f"/summits/{solved['scenario']}/clock"
+    assert planner.get(path).json()["source"] == "service"  # SUMMIT_CLOCK of the test server
+    fast = planner.put(path, json={"clock": "2025-10-25T09:00+07:00x60"}).json()
+    assert fast["kind"] == "accelerated x60" and fast["source"] == "summit" and "@" in fast["setting"]
+    assert planner.get(path).json()["now"] >= "2025-10-25T02:00"
+    bad = planner.put(path, json={"clock": "tomorrow at nine"})
+    assert bad.status_code == 422 and bad.json()["details"][0]["path"] == "clock"
+    assert planner.put(path, json={"clock": None}).json()["source"] == "service"
+
+
+def test_reports_become_one_proposal_folded_and_accepted(server: Server, planner: httpx.Client,
+                                                         keys: dict[str, str]) -> None:
+    scenario_id = submit_scenario(planner)
+    first = solve(planner, scenario_id)["timetable_id"]
+    assert planner.post(f"/summits/{scenario_id}/reports",
+                        json={"kind": "room_out", "room": "bil-1"}).status_code == 409  # nothing published yet
+    publish(planner, first)
+    planner.put(f"/summits/{scenario_id}/clock", json={"clock": "2025-10-25T09:05+07:00"})
+    missing = planner.post(f"/summits/{scenario_id}/reports", json={"kind": "room_out"})
+    assert missing.status_code == 422 and missing.json()["details"][0]["path"] == "room"
+    opened = planner.post(f"/summits/{scenario_id}/reports", json={"kind": "room_out", "room": "bil-h"})
+    assert opened.status_code == 202, opened.text
+    proposal = opened.json()
+    assert proposal["status"] == "open" and proposal["changes"][0]["op"] == "room_closed"
+    assert proposal["changes"][0]["start"].startswith("2025-10-25T09:05")
+    # A second report while it is open is folded into the same proposal, re-planned with both.
+    folded = planner.post(f"/summits/{scenario_id}/reports",
+                          json={"kind": "participant_delayed", "participant": "fra-hod",
+                                "until": "2025-10-25T11:00+07:00"}).json()
+    assert folded["id"] == proposal["id"] and len(folded["reports"]) == 2 and len(folded["changes"]) == 2
+    job = wait_for_job(planner, folded["job"]["id"])
+    assert job["status"] == "done", job
+    ready = planner.get(f"/proposals/{proposal['id']}").json()
+    assert ready["timetable_id"] == job["timetable_id"] and ready["result"]["diff"] is not None
+    draft = planner.get(f"/timetables/{ready['timetable_id']}").json()
+    assert all(a["room"] != "bil-h" for a in draft["assignments"])
+    with server.client(keys["liaison"]) as liaison:  # delegations still see the published plan
+        assert liaison.get(f"/timetables/{ready['timetable_id']}/delegations/FRA").status_code == 404
+    accepted = planner.post(f"/proposals/{proposal['id']}/accept", json={})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "accepted" and accepted.json()["published"]["timetable_id"] == \
+        ready["timetable_id"]
+    assert _published(planner, scenario_id) == ready["timetable_id"]
+    assert planner.get(f"/summits/{scenario_id}/proposal").status_code == 404
+    # The next report opens a new proposal from the new plan; discarding it leaves the plan published.
+    again = planner.post(f"/summits/{scenario_id}/reports", json={"kind": "room_out", "room": "bil-1"}).json()
+    assert again["id"] != proposal["id"] and again["base_timetable_id"] == ready["timetable_id"]
+    assert planner.post(f"/proposals/{again['id']}/discard").json()["status"] == "discarded"
+    assert _published(planner, scenario_id) == ready["timetable_id"]
+
+
+def test_the_cli_publishes_sets_the_clock_and_reports(server: Server, planner: httpx.Client,
+                                                      keys: dict[str, str]) -> None:
+    import subprocess
+    import sys
+
+    from tests.api.conftest import ROOT
+
+    def summit(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**server.env, "SUMMIT_URL": server.url, "SUMMIT_KEY": keys["planner"]}
+        return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)
+
+    scenario_id = submit_scenario(planner)
+    first = solve(planner, scenario_id)["timetable_id"]
+    done = summit("publish", first)
+    assert done.returncode == 0, done.stderr
+    assert _published(planner, scenario_id) == first
+    again = summit("publish", solve(planner, scenario_id)["timetable_id"])
+    assert again.returncode == 1 and "409 stale_base" in again.stderr
+    assert '"kind": "fixed"' in summit("clock", scenario_id, "2025-10-25T09:05+07:00").stdout
+    reported = summit("report", scenario_id, "room_out", "--room", "bil-1")
+    assert reported.returncode == 0, reported.stderr
+    assert '"status": "open"' in reported.stdout
+
+
+def test_two_planners_publishing_at_once_cannot_both_win(server: Server, planner: httpx.Client,
+                                                         keys: dict[str, str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    scenario_id = submit_scenario(planner)
+    first = solve(planner, scenario_id)["timetable_id"]
+    publish(planner, first)
+    drafts = [_replan(planner, first, [{"op": "event_cancelled", "event": event}])["timetable_id"]
+              for event in ("bil-un-fra", "bil-vnm-fra")]
+    clients = [server.client(keys["planner"]), server.client(keys["admin"])]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda pair: pair[0].post(f"/timetables/{pair[1]}/publish", json={"base": first}),
+                                zip(clients, drafts, strict=True)))
+    for client in clients:
+        client.close()
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    winner = drafts[[a.status_code for a in answers].index(200)]
+    assert _published(planner, scenario_id) == winner
+    assert winner in answers[[a.status_code for a in answers].index(409)].json()["message"]
