@@ -20,6 +20,8 @@ from api.jobs.process import JobLimits, ProcessRunner
 from api.jobs.runner import JobRunner, LocalRunner
 from api.jobs.work import JobExecutor
 from api.middleware import AuditMiddleware, GuardMiddleware, HeadMiddleware
+from api.notices import routes as notices
+from api.notices.delivery import DeliveryLoop, DeliveryPolicy
 from api.revocations import KeyRevocations
 from api.routes import agendas, audit, comparisons, health, jobs, keys, scenarios, summit_day, timetables, web
 from api.settings import Settings
@@ -53,6 +55,18 @@ def _recover(settings: Settings, repo: Repository) -> list[str]:
     return repo.recover_jobs()
 
 
+def _delivery_loop(settings: Settings, repo: Repository) -> DeliveryLoop | None:
+    """The notices' delivery loop of this server (api/notices/delivery.py), unless SUMMIT_NOTICE_DELIVERY=false."""
+    if not settings.notice_delivery:
+        return None
+    loop = DeliveryLoop(repo, DeliveryPolicy(
+        poll_s=settings.notice_poll_s, lease_s=settings.notice_lease_s, timeout_s=settings.notice_timeout_s,
+        retry_base_s=settings.notice_retry_base_s, retry_max_s=settings.notice_retry_max_s,
+        max_attempts=settings.notice_max_attempts))
+    loop.start()
+    return loop
+
+
 def create_app(settings: Settings | None = None, runner: JobRunner | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     problems = settings.cluster_problems()
@@ -78,9 +92,12 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
             except Exception:  # a broker away at start: the job is marked failed, the service still starts
                 log.exception("could not queue job %s again", job_id)
         app.state.revocations.start()
+        deliveries = _delivery_loop(settings, repo)  # notices to delegations: resumes what a killed server left
         try:
             yield
         finally:
+            if deliveries is not None:
+                await deliveries.stop()
             app.state.revocations.stop()
             app.state.runner.shutdown()
             engine.dispose()
@@ -95,6 +112,7 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
     install_handlers(app)
     for module in (health, scenarios, jobs, timetables, agendas, comparisons, keys, audit):
         app.include_router(module.router)
+    app.include_router(notices.router)
     app.include_router(summit_day.router)  # the summit day: publish, clock, reports and proposals
     web.install(app)
     # outermost last: HEAD as GET, then the audit log (so that refused writes are logged too), then the guards

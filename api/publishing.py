@@ -28,9 +28,11 @@ from sqlalchemy.orm import Session
 
 from api.clock import summit_now
 from api.lineage import USABLE, chain
+from api.notices.outbox import write_for_publish
 from api.store.models import Publication, PublishedEvent, SummitState, TimetableRow, utcnow
 from api.store.repository import Repository
 from solver.diff import TimetableDiff, diff_timetables
+from solver.scenario import Scenario
 from solver.timetable import Assignment, Timetable
 from solver.validate import validate_timetable
 
@@ -57,12 +59,14 @@ class PublishOutcome:
     past_changes: list[str] = field(default_factory=list)  # started events moved, when the planner allowed it
     broken_rules: list[str] = field(default_factory=list)  # the validator's findings (expected: none)
     unchanged: bool = False  # the timetable was already the published one
+    notices: dict[str, int] = field(default_factory=dict)  # delegation -> the notice written for it (api/notices)
 
     def to_dict(self) -> dict[str, Any]:
         return {"scenario_id": self.scenario_id, "timetable_id": self.timetable_id,
                 "previous_timetable_id": self.previous_timetable_id, "published_at": self.published_at.isoformat(),
                 "diff": self.diff.to_dict() if self.diff is not None else None, "cancelled": self.cancelled,
                 "past_changes": self.past_changes, "broken_rules": self.broken_rules, "unchanged": self.unchanged,
+                "notices": self.notices,
                 "by_delegation": self.diff.by_delegation if self.diff is not None else {}}
 
 
@@ -158,16 +162,24 @@ def publish(repo: Repository, timetable_id: str, *, allow_past_changes: bool = F
                              "publish with allow_past_changes to do it anyway",
                              [{"path": "allow_past_changes", "value": e, "message": "started or ended"}
                               for e in past])
-    outcome = _record(repo, row, published, timetable, by, past)
-    if published is not None:
-        old_row = repo.get_timetable(published)
-        assert old_row is not None
-        outcome.diff = diff_timetables(scenario, repo.timetable_model(old_row), timetable)
+    earlier, before = _published_models(repo, published)
+    outcome = _record(repo, row, published, (scenario, earlier, before, timetable), by, past)
+    if before is not None:
+        outcome.diff = diff_timetables(scenario, before, timetable)
     outcome.broken_rules = [v.message for v in validate_timetable(scenario, timetable)]
     return outcome
 
 
-def _models(repo: Repository, row: TimetableRow) -> tuple[Any, Timetable]:
+def _published_models(repo: Repository, published: str | None) -> tuple[Scenario | None, Timetable | None]:
+    """The plan published until now and its scenario version (which knows the events a change removed)."""
+    if published is None:
+        return None, None
+    old_row = repo.get_timetable(published)
+    assert old_row is not None
+    return _models(repo, old_row)
+
+
+def _models(repo: Repository, row: TimetableRow) -> tuple[Scenario, Timetable]:
     version = repo.version_by_id(row.scenario_version_id)
     assert version is not None
     return repo.scenario_model(version), repo.timetable_model(row)
@@ -186,9 +198,12 @@ def past_changes(known: dict[str, PublishedEvent], timetable: Timetable, now: da
     return changed
 
 
-def _record(repo: Repository, row: TimetableRow, published: str | None, timetable: Timetable, by: str | None,
+def _record(repo: Repository, row: TimetableRow, published: str | None,
+            plans: tuple[Scenario, Scenario | None, Timetable | None, Timetable], by: str | None,
             past: list[str]) -> PublishOutcome:
-    """The compare-and-set, the events' SEQUENCE and the publication, in one transaction."""
+    """The compare-and-set, the events' SEQUENCE, the publication and the delegations' notices (``plans``: the
+    scenario, the plan published until now with its scenario, and the new one), in one transaction."""
+    scenario, earlier, before, timetable = plans
     at = utcnow()
     try:
         with repo.session() as s:
@@ -196,12 +211,19 @@ def _record(repo: Repository, row: TimetableRow, published: str | None, timetabl
                 s.rollback()
                 raise _lost(repo, row)
             sequences, cancelled = _tell_events(s, row.scenario_id, timetable)
-            s.add(Publication(scenario_id=row.scenario_id, timetable_id=row.id, previous_timetable_id=published,
-                              published_at=at, published_by=by, past_changes=past or None))
+            publication = Publication(scenario_id=row.scenario_id, timetable_id=row.id,
+                                      previous_timetable_id=published, published_at=at, published_by=by,
+                                      past_changes=past or None)
+            s.add(publication)
+            s.flush()
+            notices = write_for_publish(s, summit_id=row.scenario_id, before=before, after=timetable,
+                                        scenario=scenario, publish_id=f"publication-{publication.id}",
+                                        before_scenario=earlier)
+            told = {notice.delegation: notice.id for notice in notices}
             s.commit()
     except IntegrityError:  # another planner created the summit's state first: they won
         raise _lost(repo, row) from None
-    return PublishOutcome(row.scenario_id, row.id, published, at, None, sequences, cancelled, past)
+    return PublishOutcome(row.scenario_id, row.id, published, at, None, sequences, cancelled, past, notices=told)
 
 
 def _swap(session: Session, row: TimetableRow, published: str | None, at: datetime) -> bool:

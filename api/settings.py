@@ -44,6 +44,15 @@ class Settings(BaseModel):
     restore_interval_s: float = Field(10.0, gt=0)  # Redis: how often a worker looks for such tasks
     job_lease_s: float = Field(30.0, gt=0)  # a running job whose worker has not said so for this long is lost
     max_attempts: int = Field(3, gt=0)  # tries of a job on the cluster before it ends failed
+    # Notices to delegations (api/notices/): the delivery loop's round, its lease on a delivery, each webhook
+    # call's timeout, the back-off after a failure (base x 2^(attempt-1), capped) and the tries before giving up.
+    notice_delivery: bool = True
+    notice_poll_s: float = Field(1.0, gt=0)
+    notice_lease_s: float = Field(30.0, gt=0)
+    notice_timeout_s: float = Field(10.0, gt=0)
+    notice_retry_base_s: float = Field(2.0, gt=0)
+    notice_retry_max_s: float = Field(600.0, gt=0)
+    notice_max_attempts: int = Field(12, gt=0)
     # The summit day (api/clock.py): every summit's clock for rehearsals and replays, unless set per summit by
     # PUT /summits/{id}/clock: a fixed time "2025-10-26T09:00+07:00" or accelerated "2025-10-26T09:00+07:00x60".
     clock: str | None = None

@@ -235,3 +235,67 @@ class Proposal(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+# ------------------------------------------------------------------------------------------------ notices
+# What delegations are told when a plan is published (api/notices/): one notice per affected delegation in an
+# outbox, one delivery per (notice, subscription) and every attempt of a delivery.
+
+
+class NoticeSubscription(Base):
+    """Where a delegation's notices go: a webhook URL, signed with this subscription's secret."""
+
+    __tablename__ = "notice_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    summit_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), index=True)
+    delegation: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))  # the HMAC key; never logged, shown once at creation
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class Notice(Base):
+    """What one publish changed for one delegation, in its words (``document``: subject, lines, changes)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("publish_id", "delegation", name="uq_notice_publish_delegation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    summit_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), index=True)
+    publish_id: Mapped[str] = mapped_column(String(64), index=True)
+    delegation: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class NoticeDelivery(Base):
+    """One notice to one subscription: pending until a 2xx answer, claimed by one server at a time (a lease)."""
+
+    __tablename__ = "notice_deliveries"
+    __table_args__ = (UniqueConstraint("notice_id", "subscription_id", name="uq_delivery_notice_subscription"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("notice_subscriptions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")  # pending|delivered|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    claim: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class DeliveryAttempt(Base):
+    """Each try of a delivery: when, the answer's status code or the error, how long it took."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("notice_deliveries.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)

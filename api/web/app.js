@@ -8,6 +8,7 @@ import { timetableView } from "./grid.js";
 import { changesView } from "./changes.js";
 import { agendaView } from "./agenda.js";
 import { compareView, comparisonView } from "./compare.js";
+import { summitDayView } from "./day.js";
 
 const main = $("#main");
 const nav = $("#nav");
@@ -30,6 +31,7 @@ const ROUTES = [
   [/^#\/agenda$/, agendaView, true],
   [/^#\/agenda\/([^/]+)$/, agendaView, true],
   [/^#\/agenda\/([^/]+)\/([^/]+)$/, agendaView, true],
+  [/^#\/summits\/([^/]+)\/day$/, summitDayView, false],
   [/^#\/compare$/, compareView, false],
   [/^#\/compare\/([^/]+)$/, comparisonView, false],
 ];

@@ -38,7 +38,8 @@ export async function publicationPanel(el, tt, ctx) {
   render(el, html`<p class="meta" id="publication-state"><span class="status status-${isPublished ? "optimal" : "draft"}">${
       isPublished ? "Published" : "Draft"}</span> ${isPublished ? "delegations see this plan" :
       published ? html`delegations see ${link(published)}` : "nothing published yet"}
-    ${!isPublished && ctx.canWrite ? html`<button type="button" class="primary" id="publish">Publish</button>` : ""}</p>
+    ${!isPublished && ctx.canWrite ? html`<button type="button" class="primary" id="publish">Publish</button>` : ""}
+    · <a href="#/summits/${encodeURIComponent(tt.scenario_id)}/day">Summit day: reports and proposals</a></p>
     <div id="publish-result"></div>`);
   const button = el.querySelector("#publish");
   if (!button) return;

@@ -383,6 +383,7 @@ def test_the_four_change_forms_end_to_end(new_page: Callable[[], Page], server: 
                 break
             time.sleep(0.1)
         assert old_id
+        assert client.post(f"/timetables/{old_id}/publish").status_code == 200  # what the liaison reads first
     page = new_page()
     sign_in(page, keys["planner"])
     page.goto(f"/#/timetables/{old_id}/changes")
@@ -435,6 +436,8 @@ def test_the_four_change_forms_end_to_end(new_page: Callable[[], Page], server: 
     expect(page.locator('.ev.diff-dropped[data-event="bil-un-fra"]')).to_have_count(1)
     expect(page.locator('.grid-row[data-room="bil-1"] .closed')).to_contain_text("Closed 11:00–12:00 (cleaning)")
     shot(page, artifacts, "changes-four-forms-diff")
+    with server.client(keys["planner"]) as client:  # the re-plan reaches the liaison once published
+        assert client.post(f"/timetables/{new_id}/publish").status_code == 200
 
 
 def test_a_liaison_reads_counterparts_refusals_feeds_and_is_told_of_a_replan(
