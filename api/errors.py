@@ -17,8 +17,8 @@ from solver.scenario import ScenarioError, format_path
 log = logging.getLogger(__name__)
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-          406: "not_acceptable", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-          422: "validation_error", 429: "rate_limited"}
+          406: "not_acceptable", 408: "request_timeout", 409: "conflict", 413: "payload_too_large",
+          415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited"}
 
 
 class ApiError(Exception):

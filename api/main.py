@@ -19,7 +19,8 @@ from api.errors import install_handlers
 from api.jobs.process import JobLimits, ProcessRunner
 from api.jobs.runner import JobRunner, LocalRunner
 from api.jobs.work import JobExecutor
-from api.middleware import AuditMiddleware, GuardMiddleware, HeadMiddleware
+from api.logs import install_redaction
+from api.middleware import AuditMiddleware, ClientMiddleware, GuardMiddleware, HeadMiddleware
 from api.notices import routes as notices
 from api.notices.delivery import DeliveryLoop, DeliveryPolicy
 from api.revocations import KeyRevocations
@@ -40,7 +41,8 @@ def _make_runner(settings: Settings, repo: Repository) -> JobRunner:
     if settings.runner == "process":
         limits = JobLimits(memory_mb=settings.job_memory_mb, explain_time_limit_s=settings.explain_time_limit_s)
         return ProcessRunner(repo, settings.database_url, settings.max_concurrent_jobs, settings.sqlite_synchronous,
-                             limits=limits, max_explanations=settings.max_concurrent_explanations)
+                             limits=limits, max_explanations=settings.max_concurrent_explanations,
+                             replan_slots=settings.replan_slots)
     closing = threading.Event()
     return LocalRunner(JobExecutor(repo, closing), settings.max_concurrent_jobs, closing)
 
@@ -53,6 +55,19 @@ def _recover(settings: Settings, repo: Repository) -> list[str]:
 
         return lost_jobs(repo, Lease(settings.job_lease_s, settings.max_attempts))
     return repo.recover_jobs()
+
+
+def _start_sweeper(settings: Settings, repo: Repository, runner: JobRunner) -> Any:
+    """On a cluster, this server sweeps for lost jobs every half lease (one server at a time)."""
+    send_job, send_solve = getattr(runner, "send_job", None), getattr(runner, "send_solve", None)
+    if settings.runner != "celery" or send_job is None or send_solve is None:
+        return None
+    from api.jobs.cluster import Lease
+    from api.jobs.sweep import Sweeper
+
+    sweeper = Sweeper(repo, Lease(settings.job_lease_s, settings.max_attempts), send_job, send_solve)
+    sweeper.start()
+    return sweeper
 
 
 def _delivery_loop(settings: Settings, repo: Repository) -> DeliveryLoop | None:
@@ -69,6 +84,7 @@ def _delivery_loop(settings: Settings, repo: Repository) -> DeliveryLoop | None:
 
 def create_app(settings: Settings | None = None, runner: JobRunner | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    install_redaction()  # no secret in any log record of this process (api/logs.py)
     problems = settings.cluster_problems()
     if problems:
         raise ValueError("cannot start: " + "; ".join(problems))
@@ -92,10 +108,13 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
             except Exception:  # a broker away at start: the job is marked failed, the service still starts
                 log.exception("could not queue job %s again", job_id)
         app.state.revocations.start()
+        sweeper = _start_sweeper(settings, repo, app.state.runner)  # cluster recovery (api/jobs/sweep.py)
         deliveries = _delivery_loop(settings, repo)  # notices to delegations: resumes what a killed server left
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.stop()
             if deliveries is not None:
                 await deliveries.stop()
             app.state.revocations.stop()
@@ -119,6 +138,7 @@ def create_app(settings: Settings | None = None, runner: JobRunner | None = None
     app.add_middleware(GuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware, repo=lambda: repo)
     app.add_middleware(HeadMiddleware)
+    app.add_middleware(ClientMiddleware, body_timeout_s=settings.body_timeout_s)  # outermost: slow/gone clients
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -4,6 +4,7 @@ write."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -12,8 +13,10 @@ from fastapi import HTTPException
 
 from api.documents import check_document, loads_json
 from api.errors import error_body
+from api.logs import redact
 from api.store.repository import Repository
 
+log = logging.getLogger(__name__)
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Any]
@@ -171,12 +174,12 @@ class HeadMiddleware:
 
 def printable_path(scope: Scope) -> str:
     """The request's path and query for the log: NUL and other control characters escaped (PostgreSQL
-    refuses NUL in text, and the attempt must still be recorded)."""
+    refuses NUL in text, and the attempt must still be recorded), secrets (feed tokens) redacted."""
     path = scope["path"] + (("?" + scope["query_string"].decode("latin-1")) if scope["query_string"] else "")
     if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in path):
         path = "".join(c if ord(c) >= 32 and not 0xD800 <= ord(c) <= 0xDFFF else f"\\x{ord(c):02x}"
                        for c in path)
-    return path
+    return redact(path)
 
 
 class AuditMiddleware:
@@ -200,3 +203,57 @@ class AuditMiddleware:
             await send(message)
 
         await self.app(scope, receive, audited)
+
+
+# ----------------------------------------------------------------- slow and vanished clients (issue 27)
+
+class BodyTimeout(HTTPException):
+    """The client did not send its whole body in time; an HTTPException so that FastAPI answers 408."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"the request body did not arrive within {seconds:g} s (SUMMIT_BODY_TIMEOUT_S)")
+
+
+class ClientMiddleware:
+    """A body must arrive whole within ``body_timeout_s`` of the request (a client sending a byte a second
+    is answered 408 and let go); a client that goes away mid-request is logged in one line, not a traceback."""
+
+    def __init__(self, app: ASGIApp, body_timeout_s: float) -> None:
+        self.app = app
+        self.body_timeout_s = body_timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from starlette.requests import ClientDisconnect
+
+        deadline = anyio.current_time() + self.body_timeout_s
+        body_done = False
+        started = False
+
+        async def timed() -> Message:
+            nonlocal body_done
+            if body_done:  # after the body, receive waits for the disconnect (streams): no deadline
+                return await receive()  # type: ignore[no-any-return]
+            try:
+                with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+                    message: Message = await receive()
+            except TimeoutError:
+                raise BodyTimeout(self.body_timeout_s) from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, timed, tracked)
+        except BodyTimeout as timeout:
+            log.info("%s %s: the body was too slow to arrive; answered 408", scope["method"], printable_path(scope))
+            if not started:
+                await _send_error(send, 408, "request_timeout", str(timeout.detail))
+        except ClientDisconnect:
+            log.info("%s %s: the client went away before its body arrived", scope["method"], printable_path(scope))

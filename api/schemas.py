@@ -198,12 +198,23 @@ class ExplainOut(BaseModel):
     unscheduled: list[dict[str, Any]] = []
 
 
+class JobsHealthOut(BaseModel):
+    queued: int = Field(description="jobs waiting for a slot or a worker")
+    running: int
+    waiting_over_minute: int = Field(description="queued for more than a minute (status degraded when > 0)")
+    running_without_lease: int | None = Field(
+        None, description="celery runner: jobs or comparison solves whose worker is silent past the lease "
+                          "(lost: the servers' sweep sends them again); status degraded when > 0")
+    oldest_wait_s: float | None = Field(None, description="seconds the oldest queued job has existed")
+
+
 class HealthOut(BaseModel):
     status: str
     database: str
     runner: str = "process"
     broker: str | None = Field(None, description="celery runner: ok or unreachable")
     workers: int | None = Field(None, description="celery runner: workers answering on the service's queue")
+    jobs: JobsHealthOut | None = Field(None, description="waiting and running jobs; null if the database is away")
 
 
 class ComparisonOut(BaseModel):

@@ -44,6 +44,10 @@ class Settings(BaseModel):
     restore_interval_s: float = Field(10.0, gt=0)  # Redis: how often a worker looks for such tasks
     job_lease_s: float = Field(30.0, gt=0)  # a running job whose worker has not said so for this long is lost
     max_attempts: int = Field(3, gt=0)  # tries of a job on the cluster before it ends failed
+    # Slow clients (issue 27): a request's body must arrive whole within this many seconds, else 408.
+    body_timeout_s: float = Field(30.0, gt=0)
+    # A busy summit day (issue 27): slots that run nothing but re-plans (process runner), beside the shared ones.
+    replan_slots: int = Field(1, ge=0)
     # Notices to delegations (api/notices/): the delivery loop's round, its lease on a delivery, each webhook
     # call's timeout, the back-off after a failure (base x 2^(attempt-1), capped) and the tries before giving up.
     notice_delivery: bool = True

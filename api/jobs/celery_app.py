@@ -20,6 +20,7 @@ from kombu import Queue
 
 from api.jobs import cluster
 from api.jobs.process import _repository
+from api.jobs.work import out_of_memory
 from api.settings import Settings
 from api.store.repository import Repository
 
@@ -76,8 +77,9 @@ def run_job(self: Task, job_id: str) -> None:
     """A solve, re-plan or comparison job: claim it and run it (a comparison: send its solves)."""
     repo, lease, worker = _repo(), _lease(), str(self.request.hostname)
     outcome, job = cluster.claim_job(repo, job_id, worker, lease)
-    if outcome == "held":  # another worker is alive with it: look again when its lease could have lapsed
-        raise self.retry(countdown=lease.seconds)
+    if outcome == "held":  # another worker is alive with it; should it die, the servers' sweep sends it again
+        log.info("job %s: held by %s, nothing to do", job_id, job.worker if job else "?")
+        return
     if outcome == "dispatched" and job is not None:  # sent again (a server's start-up): its open solves too
         log.info("comparison %s: sent %d open solve(s) again", job_id, cluster.dispatch_comparison(repo, job,
                                                                                                   _send_solve))
@@ -91,7 +93,11 @@ def run_job(self: Task, job_id: str) -> None:
         log.info("comparison %s: sent %d solve(s)", job_id, sent)
         return
     try:
-        cluster.run_claimed(repo, job, lease)
+        cluster.run_claimed(repo, job, lease, memory_mb=settings.job_memory_mb)
+    except MemoryError:  # past SUMMIT_JOB_MEMORY_MB: trying again would only fail again
+        log.error("job %s ran out of memory", job_id)
+        repo.finish_job(job_id, "failed", claim=job.claim, error=out_of_memory(settings.job_memory_mb))
+        return
     except Exception as error:
         log.exception("job %s failed on attempt %d", job_id, job.attempts)
         if job.attempts < lease.max_attempts:
@@ -112,16 +118,18 @@ def solve_variant(self: Task, job_id: str, variant: str, seed: int) -> None:
         outcome = cluster.run_solve(_repo(), job_id, variant, seed, str(self.request.hostname), lease)
     except Exception as error:  # the row went back to queued: try again (the row counts the attempts)
         raise self.retry(countdown=2) from error
-    if outcome == "held":
-        raise self.retry(countdown=lease.seconds)
+    if outcome == "held":  # as for jobs: the sweep sends it again should its worker die
+        log.info("solve %s (seed %d) of comparison %s: held by another worker", variant, seed, job_id)
 
 
 @worker_process_init.connect
 def _fresh_pool_process(**_: Any) -> None:
-    """A forked pool process opens its own database connections (never the parent's)."""
-    from api.jobs.process import _repos
+    """A forked pool process opens its own database connections (never the parent's), and caps its address
+    space at SUMMIT_JOB_MEMORY_MB as the process runner's job processes do."""
+    from api.jobs.process import JobLimits, _repos, apply_limits
 
     _repos.clear()
+    apply_limits(JobLimits(memory_mb=settings.job_memory_mb, explain_time_limit_s=settings.explain_time_limit_s))
 
 
 class CeleryRunner:
@@ -145,13 +153,29 @@ class CeleryRunner:
 
     def cancel(self, job_id: str) -> bool:
         job = self.repo.get_job(job_id)
+        if job is not None and job.kind == "compare" and job.started_at is not None:  # its queued solves
+            self._revoke(cluster.cancel_queued_solves(self.repo, job_id))
+            return True
         if job is None or job.started_at is not None:
             return True  # a running job watches its flag; its task must stay deliverable should its worker die
-        try:
-            self.app.control.revoke(job_id)  # a worker holding it (or receiving it later) drops it
-        except Exception as error:
-            log.warning("could not revoke job %s: %r (its claim will refuse it anyway)", job_id, error)
+        self._revoke([job_id])  # a worker holding it (or receiving it later) drops it
         return True
+
+    def _revoke(self, task_ids: list[str]) -> None:
+        if not task_ids:
+            return
+        try:
+            self.app.control.revoke(task_ids)
+        except Exception as error:
+            log.warning("could not revoke %s: %r (their claims refuse them anyway)", task_ids, error)
+
+    def send_solve(self, job_id: str, variant: str, seed: int) -> None:
+        """One comparison solve's task (again: the sweep's)."""
+        self.app.send_task(SOLVE, args=[job_id, variant, seed], queue=self.queue, task_id=f"{job_id}:{variant}:{seed}")
+
+    def send_job(self, job_id: str) -> None:
+        """A job's task again (the sweep's): a broker away leaves the job queued, to be swept again."""
+        self.app.send_task(RUN_JOB, args=[job_id], queue=self.queue, task_id=job_id)
 
     def shutdown(self) -> None:
         """Nothing runs here: the workers keep going."""
@@ -185,7 +209,9 @@ def start_worker(concurrency: int, queues: list[str], name: str, loglevel: str) 
     """``summit worker``: a Celery worker (prefork pool of ``concurrency`` processes) on ``queues``."""
     import solver.replan  # noqa: F401  imported once here, shared by the forked pool processes
     import solver.solve  # noqa: F401
+    from api.logs import install_redaction
 
+    install_redaction()
     logging.basicConfig(level=loglevel.upper(), format="[%(asctime)s: %(levelname)s/%(processName)s] %(message)s")
     app.worker_main(["worker", f"--concurrency={concurrency}", f"--queues={','.join(queues)}",
                      f"--hostname={name}", f"--loglevel={loglevel}", "--prefetch-multiplier=1", "-O", "fair"])

@@ -138,11 +138,12 @@ def watching(repo: Repository, model: type[Job] | type[JobSolve], ident: Any, cl
         thread.join(timeout=2)
 
 
-def run_claimed(repo: Repository, job: Job, lease: Lease) -> None:
-    """Run a claimed solve or re-plan to its end (a cancel stops it and keeps the best timetable)."""
+def run_claimed(repo: Repository, job: Job, lease: Lease, memory_mb: int = 0) -> None:
+    """Run a claimed solve or re-plan to its end (a cancel stops it and keeps the best timetable);
+    ``memory_mb``: the process's memory limit, named in the error should the job pass it."""
     assert job.claim is not None
     with watching(repo, Job, job.id, job.claim, job.id, lease) as stop:
-        JobExecutor(repo).execute(job, stop)
+        JobExecutor(repo, memory_mb=memory_mb).execute(job, stop)
 
 
 # ------------------------------------------------------------------------------- comparisons
@@ -257,6 +258,10 @@ def gather(repo: Repository, job_id: str) -> None:
     if job is None or job.status != "running" or any(r.status not in ("done", "failed") for r in rows):
         return
     failed = [r for r in rows if r.status == "failed"]
+    if failed and job.cancel_requested:
+        repo.finish_job(job_id, "cancelled", claim=job.claim,
+                        error=f"cancelled: {len(failed)} of {len(rows)} solve(s) never ran")
+        return
     if failed:
         reasons = "; ".join(f"{r.variant} (seed {r.seed}): {r.error}" for r in failed)
         repo.finish_job(job_id, "failed", error=f"{len(failed)} solve(s) failed: {reasons}", claim=job.claim)
@@ -266,6 +271,22 @@ def gather(repo: Repository, job_id: str) -> None:
     if repo.finish_job(job_id, status, result=data, claim=job.claim).status == status:
         log.info("comparison %s gathered: %d solves on %d worker(s)", job_id, len(rows),
                  len({r.worker for r in rows}))
+
+
+def cancel_queued_solves(repo: Repository, job_id: str) -> list[str]:
+    """A cancelled comparison's solves that no worker has taken: ended here (their tasks are to be revoked);
+    the task ids returned. Gathers the comparison should nothing else be open."""
+    with repo.session() as s:
+        rows = list(s.scalars(select(JobSolve).where(JobSolve.job_id == job_id, JobSolve.status == "queued")))
+        ended = []
+        for row in rows:
+            taken = s.execute(update(JobSolve).where(JobSolve.id == row.id, JobSolve.status == "queued")
+                              .values(status="failed", error="cancelled before it started", finished_at=utcnow()))
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                ended.append(f"{job_id}:{row.variant}:{row.seed}")
+        s.commit()
+    gather(repo, job_id)
+    return ended
 
 
 def comparison_data(repo: Repository, job: Job, rows: list[JobSolve]) -> dict[str, Any]:

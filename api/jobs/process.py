@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from api.jobs.slots import SlotQueue
 from api.jobs.work import JobExecutor
 from api.store.db import make_engine
 from api.store.repository import Repository
@@ -169,13 +170,14 @@ def _context() -> Any:
 
 
 class ProcessRunner:
-    """At most ``max_workers`` jobs at once (and ``max_explanations`` explanations beside them), each in a
-    process of its own; the rest wait in order. A process that dies (a crash in the solver, the memory
+    """At most ``max_workers`` jobs at once (and ``max_explanations`` explanations and ``replan_slots``
+    re-plans beside them), each in a process of its own; the rest wait, re-plans first, then fairly between
+    keys (``api.jobs.slots``). A process that dies (a crash in the solver, the memory
     limit) fails its job alone."""
 
     def __init__(self, repo: Repository, database_url: str, max_workers: int, sqlite_synchronous: str = "NORMAL",
                  target: Callable[[str, str, str, int], None] = run_job, limits: JobLimits | None = None,
-                 max_explanations: int = 1) -> None:
+                 max_explanations: int = 1, replan_slots: int = 1) -> None:
         self.repo = repo
         self.database_url = database_url
         self.sqlite_synchronous = sqlite_synchronous
@@ -186,13 +188,15 @@ class ProcessRunner:
         self._lock = threading.Lock()
         self._closing = False
         self._processes: dict[str, BaseProcess] = {}
-        self._jobs = ThreadPoolExecutor(max_workers, thread_name_prefix="summit-job")
+        self._jobs = SlotQueue(self._run, shared=max_workers, reserved=replan_slots)  # re-plans first, fair shares
         self._explanations = ThreadPoolExecutor(max_explanations, thread_name_prefix="summit-explain")
 
     def submit(self, job_id: str) -> None:
         job = self.repo.get_job(job_id)
-        pool = self._explanations if job is not None and job.kind == "explain" else self._jobs
-        pool.submit(self._run, job_id)
+        if job is not None and job.kind == "explain":
+            self._explanations.submit(self._run, job_id)
+        else:
+            self._jobs.put(job_id, job.kind if job else "solve", job.created_by if job else None)
 
     def _run(self, job_id: str) -> None:
         if self._closing:
@@ -220,14 +224,15 @@ class ProcessRunner:
 
     def _died(self, job_id: str, exitcode: int) -> None:
         job = self.repo.get_job(job_id)
-        if job is None or job.status != "running":
+        if job is None or job.status not in ("queued", "running"):  # queued: it died before it began (importing)
             return
         how = f"signal {signal.Signals(-exitcode).name}" if exitcode < 0 else f"exit code {exitcode}"
         memory = (f"; it may have passed its memory limit of {self.limits.memory_mb} MB (SUMMIT_JOB_MEMORY_MB)"
                   if self.limits.memory_mb and exitcode in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGKILL, 1)
                   else "")
-        log.error("the process of job %s died (%s)", job_id, how)
-        self.repo.finish_job(job_id, "failed", error=f"the worker process died ({how}){memory}")
+        when = "" if job.status == "running" else " before the job started"
+        log.error("the process of job %s died%s (%s)", job_id, when, how)
+        self.repo.finish_job(job_id, "failed", error=f"the worker process died{when} ({how}){memory}")
 
     def cancel(self, job_id: str) -> bool:
         return True  # the worker sees the job's cancel_requested flag in the database
@@ -239,5 +244,5 @@ class ProcessRunner:
             processes = list(self._processes.values())
         for process in processes:
             process.kill()
-        self._jobs.shutdown(wait=False, cancel_futures=True)
+        self._jobs.close()
         self._explanations.shutdown(wait=False, cancel_futures=True)

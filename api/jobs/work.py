@@ -50,6 +50,12 @@ class _Beat:
         self.thread.join()
 
 
+def out_of_memory(memory_mb: int) -> str:
+    """What a job that ran out of memory says (process runner and Celery pool processes alike)."""
+    limit = f"its limit of {memory_mb} MB (SUMMIT_JOB_MEMORY_MB)" if memory_mb else "the memory"
+    return f"out of memory: the job needed more than {limit}; the scenario is too large for this service"
+
+
 class JobExecutor:
     """Runs one stored job. When ``closing`` is set (the server shuts down), the outcome is not recorded:
     the job stays 'running' and is re-queued at the next start."""
@@ -66,11 +72,9 @@ class JobExecutor:
         try:
             self.execute(job, stop)
         except MemoryError:
-            limit = f"its limit of {self.memory_mb} MB (SUMMIT_JOB_MEMORY_MB)" if self.memory_mb else "the memory"
             log.error("job %s ran out of memory", job_id)
             if not self.closing.is_set():
-                self.repo.finish_job(job_id, "failed", error=f"out of memory: the job needed more than {limit}; "
-                                                             "the scenario is too large for this service")
+                self.repo.finish_job(job_id, "failed", error=out_of_memory(self.memory_mb))
         except Exception as error:
             log.exception("job %s failed", job_id)
             if not self.closing.is_set():

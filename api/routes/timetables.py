@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +27,7 @@ from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
 from solver.scenario import Scenario
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/timetables", tags=["timetables"])
 EXPLAIN_WAIT_SECONDS = 30.0  # beyond the explanation's time limit: its queue and its model building
 _explained: dict[tuple[str, str | None, float], ExplainOut] = {}  # timetables never change: nor do their answers
@@ -37,6 +40,62 @@ _FORMATS: dict[int | str, dict[str, Any]] = {
 }
 Format = Annotated[Literal["json", "csv", "ics", "html"], Query(description="json (default), csv, ics or html")]
 AgendaFormat = Annotated[Literal["json", "ics"], Query(description="json (default) or ics")]
+
+
+@dataclass
+class _Asked:
+    """An explanation being made, and how many requests wait for it."""
+
+    job_id: str
+    waiters: int = 0
+
+
+_asking: dict[tuple[str, str | None, float], _Asked] = {}
+
+
+async def _explanation_job(question: tuple[str, str | None, float], key_id: str, row: TimetableRow,
+                           repo: Repository, runner: Any, limiter: Any) -> Any:
+    """The job already making this explanation, or a new one (counted against the key's submissions)."""
+    asked = _asking.get(question)
+    if asked is not None:
+        job = await run_in_threadpool(repo.get_job, asked.job_id)
+        if job is not None and job.status not in FINISHED:
+            return job
+    limiter.check(key_id)
+    params = {"event": question[1], "time_limit_s": question[2]}
+    job = await run_in_threadpool(repo.create_job, "explain", row.scenario_id, row.scenario_version_id, params,
+                                  key_id, row.id)
+    _asking[question] = _Asked(job.id)
+    await run_in_threadpool(runner.submit, job.id)
+    return job
+
+
+async def _wait_for_answer(job: Any, seconds: float, request: Request, repo: Repository) -> Any:
+    """The job once finished, or as it is after ``seconds``, or when the asker has gone."""
+    deadline = time.monotonic() + seconds
+    while job.status not in FINISHED and time.monotonic() < deadline:
+        if await request.is_disconnected():
+            break
+        await asyncio.sleep(0.1)
+        job = await run_in_threadpool(job_or_404, repo, job.id)
+    return job
+
+
+async def _leave(question: tuple[str, str | None, float], job_id: str, request: Request, repo: Repository,
+                 runner: Any) -> None:
+    """One asker fewer; the last one gone before the answer (client disconnected) stops the job."""
+    asked = _asking.get(question)
+    if asked is None or asked.job_id != job_id:
+        return
+    asked.waiters -= 1
+    if asked.waiters > 0:
+        return
+    del _asking[question]
+    job = await run_in_threadpool(repo.get_job, job_id)
+    if job is not None and job.status not in FINISHED and await request.is_disconnected():
+        await run_in_threadpool(repo.request_cancel, job_id)
+        await run_in_threadpool(runner.cancel, job_id)
+        log.info("explanation job %s stopped: its askers have gone", job_id)
 
 
 def _names(scenario: Scenario) -> dict[str, str]:
@@ -148,7 +207,7 @@ def diff(timetable_id: str, other_id: str, _: Reader, repo: RepoDep) -> DiffOut:
     **_ERRORS, 202: {"model": JobOut, "description": "still running: the explanation will be the job's result"},
     429: {"model": ErrorOut}})
 async def explain(timetable_id: str, key: Reader, repo: RepoDep, settings: SettingsDep, runner: RunnerDep,
-                  limiter: LimiterDep, response: Response,
+                  limiter: LimiterDep, response: Response, request: Request,
                   event: Annotated[str | None, Query(description="why this event is out, and what would let it in")]
                   = None,
                   time_limit_s: Annotated[float | None, Query(ge=0.1, le=60)] = None) -> Any:
@@ -157,7 +216,8 @@ async def explain(timetable_id: str, key: Reader, repo: RepoDep, settings: Setti
     An explanation solves models, so it runs as a job (``kind: explain``) in a worker process with the jobs'
     limits and counts against the key's job submissions; this answers when it is done, or 202 with the job
     after ``EXPLAIN_WAIT_SECONDS`` beyond its time limit. The same question about the same timetable is
-    answered from memory."""
+    answered from memory, and while it is being made, a second asker waits for the same job. A job whose
+    askers have all gone (their clients disconnected) before it ended is stopped: nobody wants it."""
     row = await run_in_threadpool(timetable_or_404, repo, timetable_id)
     limit = min(time_limit_s or settings.explain_time_limit_s, settings.explain_time_limit_s)
     if event is not None:
@@ -167,15 +227,13 @@ async def explain(timetable_id: str, key: Reader, repo: RepoDep, settings: Setti
     remembered = _explained.get((row.id, event, limit))
     if remembered is not None:
         return remembered
-    limiter.check(key.id)
-    params = {"event": event, "time_limit_s": limit}
-    job = await run_in_threadpool(repo.create_job, "explain", row.scenario_id, row.scenario_version_id, params,
-                                  key.id, row.id)
-    await run_in_threadpool(runner.submit, job.id)
-    deadline = time.monotonic() + limit + EXPLAIN_WAIT_SECONDS
-    while job.status not in FINISHED and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-        job = await run_in_threadpool(job_or_404, repo, job.id)
+    question = (row.id, event, limit)
+    job = await _explanation_job(question, key.id, row, repo, runner, limiter)
+    _asking[question].waiters += 1
+    try:
+        job = await _wait_for_answer(job, limit + EXPLAIN_WAIT_SECONDS, request, repo)
+    finally:
+        await _leave(question, job.id, request, repo, runner)
     if job.status == "done" and job.result is not None:
         out = ExplainOut.model_validate(job.result)
         _explained[row.id, event, limit] = out

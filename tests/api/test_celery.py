@@ -225,7 +225,9 @@ def test_solve_jobs_run_on_the_workers_and_health_counts_them(cluster: Cluster, 
     deadline = time.monotonic() + 30  # the server asks the workers at most every 5 s
     while (health := admin.get("/health").json())["workers"] != 2 and time.monotonic() < deadline:
         time.sleep(0.5)
+    jobs = health.pop("jobs")
     assert health == {"status": "ok", "database": "ok", "runner": "celery", "broker": "ok", "workers": 2}
+    assert jobs["waiting_over_minute"] == 0 and jobs["running_without_lease"] == 0
     scenario_id = submit_scenario(admin)
     submitted = [admin.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 2, "seed": seed}).json()["id"]
                  for seed in range(4)]
@@ -329,6 +331,35 @@ def test_a_comparison_survives_losing_a_worker_machine_mid_solve(cluster: Cluste
     assert sorted((attempts, worker) for _, attempts, worker in solves) == [(1, survivor), (2, survivor)]
     runs = [run for v in admin.get(f"/comparisons/{job_id}").json()["comparison"]["variants"] for run in v["runs"]]
     assert [run["worker"] for run in runs] == [survivor, survivor] and len(job["progress"]) == 2
+
+
+def test_a_worker_killed_with_its_pool_has_its_job_sent_again_by_the_servers_sweep(
+        cluster: Cluster, admin: httpx.Client, slow: Scenario) -> None:
+    """kill -9 of a whole worker (its machine lost) while it solves: the broker keeps the task unacknowledged
+    until its visibility timeout, but the server's sweep sees the lapsed lease and sends the job again; the
+    other worker runs it to the end, once (benchmarks/cluster_recovery.py measures the delay)."""
+    _replace_dead_workers(cluster)
+    scenario_id = _submit_document(admin, slow)
+    job_id = admin.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 6}).json()["id"]
+    running = _running(admin, job_id)
+    lost = next(w for w in cluster.workers if w.hostname == running["worker"])
+    lost.kill()
+    try:
+        job = wait_for_job(admin, job_id, timeout=180)
+        assert job["status"] == "done" and job["attempts"] == 2 and job["worker"] != lost.hostname, job
+        _validated(admin, slow, job["timetable_id"])
+        assert cluster.main is not None and "sweep: sent again 1 lost job(s)" in cluster.main.log.read_text()
+    finally:  # the cluster keeps two workers for the tests after this one
+        _replace_dead_workers(cluster)
+
+
+def _replace_dead_workers(cluster: Cluster) -> None:
+    """Workers killed by an earlier test are started again under their names."""
+    dead = [w for w in cluster.workers if w.process is None or w.process.poll() is not None]
+    for worker in dead:
+        cluster.workers.remove(worker)
+    if dead:
+        cluster.start_workers(*(w.name for w in dead))
 
 
 class Service:

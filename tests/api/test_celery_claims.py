@@ -6,15 +6,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from api.jobs.cluster import Lease, claim_job, dispatch_comparison, lost_jobs, open_solves, solve_keys
 from api.main import create_app
 from api.settings import Settings
 from api.store.db import make_engine, upgrade
+from api.store.models import Job, utcnow
 from api.store.repository import Repository
 from solver.scenario import load_scenario
 from tests.api.conftest import ROOT, TINY
@@ -27,6 +29,14 @@ def repo(tmp_path: Path) -> Repository:
     return Repository(engine)
 
 
+def _lapse(repo: Repository, job_id: str) -> None:
+    """The job's worker says nothing for an hour: its lease has lapsed (an explicit expiry, not a sleep, so
+    the verdict never depends on how fast the machine is)."""
+    with repo.session() as s:
+        s.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow() - timedelta(hours=1)))
+        s.commit()
+
+
 def _job(repo: Repository, kind: str = "solve", params: dict[str, object] | None = None) -> str:
     _, version = repo.create_scenario(load_scenario(TINY), None)
     return repo.create_job(kind, version.scenario_id, version.id,
@@ -34,12 +44,12 @@ def _job(repo: Repository, kind: str = "solve", params: dict[str, object] | None
 
 
 def test_one_worker_holds_a_job_until_its_lease_lapses(repo: Repository) -> None:
-    lease = Lease(seconds=0.3, max_attempts=3)
+    lease = Lease(seconds=30, max_attempts=3)
     job_id = _job(repo)
     outcome, first = claim_job(repo, job_id, "w1", lease)
     assert outcome == "claimed" and first is not None and first.attempts == 1 and first.worker == "w1"
     assert claim_job(repo, job_id, "w2", lease)[0] == "held"  # w1 is alive (its lease is fresh)
-    time.sleep(0.4)  # w1 says nothing: it is gone
+    _lapse(repo, job_id)  # w1 says nothing: it is gone
     outcome, second = claim_job(repo, job_id, "w2", lease)
     assert outcome == "claimed" and second is not None and second.attempts == 2 and second.worker == "w2"
     stale = repo.finish_job(job_id, "done", result={"by": "w1"}, claim=first.claim)
@@ -51,12 +61,12 @@ def test_one_worker_holds_a_job_until_its_lease_lapses(repo: Repository) -> None
 
 
 def test_a_job_whose_workers_are_lost_three_times_ends_failed(repo: Repository) -> None:
-    lease = Lease(seconds=0.1, max_attempts=3)
+    lease = Lease(seconds=30, max_attempts=3)
     job_id = _job(repo)
     for attempt in (1, 2, 3):
         outcome, job = claim_job(repo, job_id, f"w{attempt}", lease)
         assert outcome == "claimed" and job is not None and job.attempts == attempt
-        time.sleep(0.2)
+        _lapse(repo, job_id)
     outcome, job = claim_job(repo, job_id, "w4", lease)
     assert outcome == "exhausted" and job is not None and job.status == "failed"
     assert "lost 3 time(s) (last on w3)" in (job.error or "")
