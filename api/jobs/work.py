@@ -173,8 +173,6 @@ class JobExecutor:
         if "on_progress" in inspect.signature(resolve).parameters:
             extra["on_progress"] = lambda p: self.repo.add_progress(
                 job_id, attempt, round(p.seconds, 3), p.objective, p.bound, label="re-planning")
-        if params.get("unfreeze") and "unfreeze" in inspect.signature(resolve).parameters:
-            extra["unfreeze"] = list(params["unfreeze"])  # type: ignore[call-overload]  # a proposal's lifted freeze
         with _Beat(lambda: self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3),
                                                   previous.objective, None, label="re-planning")):
             result = resolve(scenario, previous, changes, now=datetime.fromisoformat(str(now)) if now else None,
@@ -191,7 +189,8 @@ class JobExecutor:
         summary = {"status": result.timetable.status, "disruption": result.disruption,
                    "disruption_bound": result.disruption_bound, "proven_minimal": result.proven_minimal,
                    "frozen": result.frozen, "diff": result.diff.to_dict(),
-                   "phases": result.phases}  # seconds per step: where a slow re-plan spent its time
+                   "phases": result.phases,  # seconds per step: where a slow re-plan spent its time
+                   "notes": result.notes, "waived": result.waived}  # what it says of reports and the freeze
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params["changes"]),  # type: ignore[arg-type]
                              result=summary)
