@@ -179,7 +179,8 @@ class JobExecutor:
                              freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
                              time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
                              workers=int(params["workers"]),  # type: ignore[call-overload]
-                             stop=stop, **extra)  # type: ignore[arg-type]
+                             stop=stop, unfreeze=[str(e) for e in params.get("unfreeze") or []],  # type: ignore[attr-defined]
+                             **extra)  # type: ignore[arg-type]
         if not self.closing.is_set():
             self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), result.timetable.objective,
                                    result.timetable.bound, label=f"repair (disruption {result.disruption})")
