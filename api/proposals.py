@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from api.errors import ApiError
 from api.jobs.runner import JobRunner
+from api.lineage import USABLE
 from api.lookups import job_out, time_limit
 from api.publishing import PublishOutcome, publish, published_timetable_id
 from api.schemas import ProposalOut, ReportIn
@@ -137,8 +138,9 @@ def _replan(repo: Repository, runner: JobRunner, settings: Settings, key_id: str
     from api.routes.timetables import queue_replan
 
     proposal = proposal_or_404(repo, proposal_id)
-    job = queue_replan(repo, runner, settings, key_id, base, proposal.changes, now, FREEZE_MINUTES,
-                       time_limit(settings, None), None, list(proposal.unfreeze or []))
+    limit = time_limit(settings, settings.report_time_limit_s)
+    job = queue_replan(repo, runner, settings, key_id, base, proposal.changes, now, FREEZE_MINUTES, limit, None,
+                       list(proposal.unfreeze or []))
     with repo.session() as s:
         _lock_summit(s, proposal.scenario_id)
         row = s.get(Proposal, proposal_id)
@@ -213,9 +215,12 @@ def _close(repo: Repository, proposal_id: str, status: str) -> Proposal:
 
 def proposal_out(repo: Repository, proposal: Proposal, published: dict[str, Any] | None = None) -> ProposalOut:
     job = repo.get_job(proposal.job_id) if proposal.job_id else None
+    draft = repo.get_timetable(job.timetable_id) if job is not None and job.timetable_id else None
+    why = draft.document.get("diagnostics", []) if draft is not None and draft.status not in USABLE else []
     return ProposalOut(id=proposal.id, scenario_id=proposal.scenario_id, status=proposal.status,
                        base_timetable_id=proposal.base_timetable_id, reports=proposal.reports,
                        changes=proposal.changes, unfreeze=list(proposal.unfreeze or []),
                        job=job_out(repo, job) if job is not None else None,
                        timetable_id=job.timetable_id if job is not None else None,
-                       result=job.result if job is not None else None, published=published)
+                       result=job.result if job is not None else None, published=published,
+                       why_nothing_fits=why)

@@ -278,5 +278,6 @@ class ProposalOut(BaseModel):
     unfreeze: list[str]
     job: JobOut | None
     timetable_id: str | None  # the draft, when the re-plan has finished
-    result: dict[str, Any] | None  # the re-plan's diff, disruption and bound, or why nothing fits
+    result: dict[str, Any] | None  # the re-plan's diff, disruption and bound
+    why_nothing_fits: list[dict[str, Any]] = Field(default_factory=list)  # the draft's diagnostics when infeasible
     published: dict[str, Any] | None = None  # after accept: what the publish changed

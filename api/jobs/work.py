@@ -173,8 +173,6 @@ class JobExecutor:
         if "on_progress" in inspect.signature(resolve).parameters:
             extra["on_progress"] = lambda p: self.repo.add_progress(
                 job_id, attempt, round(p.seconds, 3), p.objective, p.bound, label="re-planning")
-        if params.get("unfreeze") and "unfreeze" in inspect.signature(resolve).parameters:
-            extra["unfreeze"] = list(params["unfreeze"])  # type: ignore[call-overload]  # a proposal's lifted freeze
         with _Beat(lambda: self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3),
                                                   previous.objective, None, label="re-planning")):
             result = resolve(scenario, previous, changes, now=datetime.fromisoformat(str(now)) if now else None,
