@@ -9,7 +9,7 @@ is allowed. The result goes through the full scenario validation again.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -110,14 +110,64 @@ class DayAdded(Change):
     day: Day
 
 
+# Reports from the summit day: facts, not requests. Each names what happened; a re-plan takes it as given (the
+# event is pinned where it runs, its own time window waived) and the plan around it gives way.
+
+
+class EventStarted(Change):
+    """The event is running since ``at`` (in ``room``: by default its pinned room or, in a re-plan, its room in
+    the standing timetable); it is never moved again. A start off the slot grid counts from the slot it falls in."""
+
+    op: Literal["event_started"]
+    event: str
+    at: datetime
+    room: str | None = None
+
+
+class EventEnded(Change):
+    """The event ended at ``at``: earlier than planned frees its room and people, later is an overrun. Its start is
+    ``start`` when given, else its pin or, in a re-plan, its start in the standing timetable. The end counts up to
+    the slot grid."""
+
+    op: Literal["event_ended"]
+    event: str
+    at: datetime
+    start: datetime | None = None
+    room: str | None = None
+
+
+class EventRunningLate(Change):
+    """The running event ends ``minutes`` later than planned (rounded up to the slot grid)."""
+
+    op: Literal["event_running_late"]
+    event: str
+    minutes: int = Field(gt=0, le=24 * 60)
+    start: datetime | None = None
+    room: str | None = None
+
+
+class ParticipantArrived(Change):
+    """The participant is here from ``at``: available from then to the end of that day (whatever a delay said);
+    what was before ``at`` stays as it was."""
+
+    op: Literal["participant_arrived"]
+    participant: str
+    at: datetime
+
+
+REPORTS_ON_EVENTS = (EventStarted, EventEnded, EventRunningLate)
+
+
 AnyChange = Annotated[
     ParticipantAvailability | ParticipantDelayed | RoomClosed | RoomReopened | EventAdded | EventCancelled
-    | EventUpdated | PinEvent | UnpinEvent | ResourceCapacity | RoomAdded | DayAdded,
+    | EventUpdated | PinEvent | UnpinEvent | ResourceCapacity | RoomAdded | DayAdded | EventStarted | EventEnded
+    | EventRunningLate | ParticipantArrived,
     Field(discriminator="op"),
 ]
 _CHANGES = TypeAdapter(list[AnyChange])
 OPS = ("participant_availability", "participant_delayed", "room_closed", "room_reopened", "event_added",
-       "event_cancelled", "event_updated", "pin", "unpin", "resource_capacity", "room_added", "day_added")
+       "event_cancelled", "event_updated", "pin", "unpin", "resource_capacity", "room_added", "day_added",
+       "event_started", "event_ended", "event_running_late", "participant_arrived")
 
 
 def parse_changes(data: Any) -> list[AnyChange]:
@@ -305,4 +355,83 @@ def _apply(scenario: Scenario, doc: dict[str, Any], change: AnyChange, path: str
         doc["days"].append(change.day.model_dump(mode="json"))
         doc["days"].sort(key=lambda d: str(d["date"]))
         return []
+    if isinstance(change, ParticipantArrived):
+        return _arrived(scenario, participants, change, path)
+    if isinstance(change, EventStarted | EventEnded | EventRunningLate):
+        return _reported(scenario, doc, change, path)
     raise AssertionError(f"unhandled change {change!r}")  # pragma: no cover - the union is exhaustive
+
+
+def on_grid(scenario: Scenario, moment: datetime, up: bool = False) -> datetime:
+    """``moment`` on the summit's slot grid: the start of the slot it falls in (``up``: the next slot boundary)."""
+    local = scenario.localise(moment).replace(second=0, microsecond=0)
+    extra = (local.hour * 60 + local.minute) % scenario.slot_minutes
+    exact = extra == 0 and local == scenario.localise(moment)
+    if exact:
+        return local
+    return local + timedelta(minutes=scenario.slot_minutes - extra) if up else local - timedelta(minutes=extra)
+
+
+def rounded_minutes(scenario: Scenario, minutes: int) -> int:
+    """``minutes`` rounded up to whole slots."""
+    slot = scenario.slot_minutes
+    return -(-minutes // slot) * slot
+
+
+def _arrived(scenario: Scenario, participants: list[dict[str, Any]], change: ParticipantArrived,
+             path: str) -> list[Problem]:
+    """The participant is available from ``at`` to the end of that day, besides the windows they had."""
+    person = _find(participants, change.participant)
+    if person is None:
+        return [_unknown(f"{path}.participant", "participant", change.participant, participants)]
+    if person.get("available") is None:
+        return []  # available all the time already
+    moment = scenario.localise(change.at)
+    day_end = next((end for start, end in (scenario.day_bounds(d) for d in scenario.days) if start <= moment < end),
+                   None)
+    if day_end is None:
+        return [Problem(f"{path}.at", "is outside the summit's hours", _iso(scenario, change.at))]
+    spans = sorted([(scenario.localise(datetime.fromisoformat(w["start"])),
+                     scenario.localise(datetime.fromisoformat(w["end"]))) for w in person["available"]]
+                   + [(moment, day_end)])
+    merged: list[list[datetime]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    person["available"] = [{"start": start.isoformat(), "end": end.isoformat()} for start, end in merged]
+    return []
+
+
+def _reported(scenario: Scenario, doc: dict[str, Any], change: EventStarted | EventEnded | EventRunningLate,
+              path: str) -> list[Problem]:
+    """A report on an event: it is pinned where it runs (start and room), with the duration the report says."""
+    events: list[dict[str, Any]] = doc["events"]
+    event = _find(events, change.event)
+    if event is None:
+        return [_unknown(f"{path}.event", "event", change.event, events)]
+    rooms: list[dict[str, Any]] = doc["rooms"]
+    if change.room is not None and _find(rooms, change.room) is None:
+        return [_unknown(f"{path}.room", "room", change.room, rooms)]
+    pinned = dict(event.get("pinned") or {})
+    if change.room is not None:
+        pinned["room"] = change.room
+    if isinstance(change, EventStarted):
+        pinned["start"] = on_grid(scenario, change.at).isoformat()
+    elif change.start is not None:
+        pinned["start"] = on_grid(scenario, change.start).isoformat()
+    if isinstance(change, EventEnded):
+        if "start" not in pinned:
+            return [Problem(f"{path}.start", "the event's start is not known: give it, report event_started "
+                            "first, or re-plan against the timetable", None)]
+        start = scenario.localise(datetime.fromisoformat(pinned["start"]))
+        end = on_grid(scenario, change.at, up=True)
+        if end <= start:
+            return [Problem(f"{path}.at", f"must be after the event's start ({start:%H:%M on %d %b})",
+                            _iso(scenario, change.at))]
+        event["duration_minutes"] = int((end - start) / timedelta(minutes=1))
+    if isinstance(change, EventRunningLate):
+        event["duration_minutes"] = int(event["duration_minutes"]) + rounded_minutes(scenario, change.minutes)
+    event["pinned"] = pinned
+    return []

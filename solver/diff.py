@@ -88,6 +88,15 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
         event = events.get(event_id)
         return f"{event.title} ({event_id})" if event is not None and event.title else event_id
 
+    reasons = {u.event: u.reason for u in new.unscheduled}
+
+    def dropped_words(event_id: str) -> str:
+        """Why the delegation loses the event: cancelled, or left out with the re-plan's reason."""
+        if event_id not in events:
+            return "is cancelled"
+        reason = reasons.get(event_id)
+        return f"is no longer scheduled: {reason}" if reason else "is cancelled or no longer scheduled"
+
     def tell(event_id: str, moment: datetime, text: str) -> None:
         event = events.get(event_id)
         if event is not None:
@@ -118,7 +127,7 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
             tell(event_id, b.start, f"{title(event_id)} added at {when(b.start)} in {b.room}")
         elif a is not None:
             diff.dropped.append(a)
-            tell(event_id, a.start, f"{title(event_id)} at {when(a.start)} is cancelled or no longer scheduled")
+            tell(event_id, a.start, f"{title(event_id)} at {when(a.start)} {dropped_words(event_id)}")
 
     delegation_of = {p.id: p.delegation or p.id for p in scenario.participants}
     names = {p.id: p.name or p.id for p in scenario.participants}

@@ -25,6 +25,7 @@ from api.store.models import Job, TimetableRow
 from api.store.repository import FINISHED, Repository
 from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
+from solver.replan.change import placed_reports
 from solver.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,9 @@ def queue_replan(repo: Repository, runner: JobRunner, settings: Settings, key_id
     scenario, _ = timetable_with_scenario(repo, row)
     # reject what cannot apply now, not in the job; a change that adds events may make the model too large
     changed: list[Scenario] = []
-    check_changes(lambda: changed.append(apply_changes(scenario, parse_changes(changes))), "changes")
+    # (a report on an event runs where this timetable has it: placed from it, as the re-plan will)
+    check_changes(lambda: changed.append(apply_changes(scenario, placed_reports(
+        scenario, parse_changes(changes), repo.timetable_model(row)))), "changes")
     check_model_size(settings, changed[0])
     when = now or during_summit(scenario, summit_now(stored_clock(repo, row.scenario_id), settings.clock))
     params: dict[str, Any] = {"changes": changes, "now": when.isoformat() if when else None,
