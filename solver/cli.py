@@ -236,6 +236,27 @@ def validate(
 
 
 @app.command()
+def replay(
+    scenario: Annotated[Path, typer.Argument(help="scenario file")],
+    timetable: Annotated[Path, typer.Argument(help="timetable file (JSON)")],
+    runs: Annotated[int, typer.Option("--runs", min=1, max=100_000, help="summits of overruns to draw")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the draws: same seed, same days")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Replay a timetable through seeded days of overruns: events to move, delegations to notify, requests
+    lost (expected values with their spread) and the events that cause most cascades."""
+    from solver.replay import replay as run_replay
+    from solver.replay import replay_text
+
+    model = _load(scenario)
+    result = run_replay(model, _read_timetable(timetable), runs=runs, seed=seed)
+    if as_json:
+        print(json.dumps(result.to_dict()))
+    else:
+        console.print(replay_text(result), markup=False, highlight=False)
+
+
+@app.command()
 def generate(
     delegations: Annotated[int, typer.Option("--delegations", min=2, max=2000)] = 110,
     bilaterals: Annotated[int, typer.Option("--bilaterals", min=0, max=20000)] = 250,

@@ -187,6 +187,53 @@ class Security(ContractModel):
     max_vvip_events_per_zone: dict[str, Annotated[int, Field(ge=0, le=MAX_COUNT)]] = Field(default_factory=dict)
 
 
+class Overrun(ContractModel):
+    """How late something may run: with ``probability`` it is late, then by a number of minutes drawn from
+    an exponential spread of mean ``mean_minutes``, never more than ``max_minutes``."""
+
+    probability: float = Field(ge=0.0, le=1.0)
+    mean_minutes: float = Field(default=10.0, ge=0.0, le=MAX_MINUTES)
+    max_minutes: int = Field(default=30, ge=0, le=MAX_MINUTES)
+
+
+# The defaults a planner would accept for a summit like Hanoi (each with its reason, docs/scenario.md):
+# ceremonies with heads of state run long most of the time (speeches, photo lines, signing queues);
+# round tables run over when ministers take the floor; bilaterals of 30-45 minutes often gain ten minutes
+# ("one more point"); other events rarely. Motorcades are late now and then despite closed roads;
+# delegates arriving by shuttle less often.
+DEFAULT_KIND_OVERRUNS: dict[str, Overrun] = {
+    "high_level": Overrun(probability=0.5, mean_minutes=15, max_minutes=45),
+    "round_table": Overrun(probability=0.35, mean_minutes=10, max_minutes=30),
+    "bilateral": Overrun(probability=0.25, mean_minutes=10, max_minutes=20),
+    "other": Overrun(probability=0.15, mean_minutes=10, max_minutes=20),
+}
+DEFAULT_ARRIVAL_DELAYS: dict[str, Overrun] = {
+    "vvip": Overrun(probability=0.1, mean_minutes=10, max_minutes=30),
+    "vip": Overrun(probability=0.05, mean_minutes=10, max_minutes=30),
+    "standard": Overrun(probability=0.02, mean_minutes=5, max_minutes=15),
+}
+
+
+class Overruns(ContractModel):
+    """An addition to the contract: the overrun model of the summit, read by ``summit replay`` and the
+    robust solve. Every part is optional; what is absent takes the defaults above."""
+
+    kinds: dict[EventKind, Overrun] = Field(default_factory=dict)
+    events: dict[str, Overrun] = Field(default_factory=dict)
+    arrivals: dict[Tier, Overrun] = Field(default_factory=dict)
+    robust: bool = False  # the default of `summit solve --robust` for this scenario
+    buffer_minutes: int | None = Field(default=None, ge=0, le=MAX_MINUTES)  # None: from the overrun spread
+    buffer_value: int = Field(default=0, ge=0, le=MAX_PRIORITY)  # what one buffer is worth against requests
+
+    def for_event(self, event: Event) -> Overrun:
+        """The overrun of one event: its own, else its kind's, else the default of its kind."""
+        return self.events.get(event.id) or self.kinds.get(event.kind) or DEFAULT_KIND_OVERRUNS[event.kind]
+
+    def arrival(self, tier: Tier) -> Overrun:
+        """The arrival delay of a participant of this tier on each day."""
+        return self.arrivals.get(tier) or DEFAULT_ARRIVAL_DELAYS[tier]
+
+
 class Scenario(ContractModel):
     name: str = "summit"
     timezone: str = "UTC"
@@ -199,6 +246,7 @@ class Scenario(ContractModel):
     events: list[Event] = Field(default_factory=list)
     resources: list[Resource] = Field(default_factory=list)
     security: Security | None = None
+    overruns: Overruns | None = None  # an addition: how late things run (absent = the defaults)
 
     @field_validator("timezone")
     @classmethod
@@ -237,6 +285,11 @@ class Scenario(ContractModel):
         return ZoneInfo(self.timezone)
 
     @property
+    def overrun_model(self) -> Overruns:
+        """The scenario's overrun model, or the defaults when it gives none."""
+        return self.overruns if self.overruns is not None else Overruns()
+
+    @property
     def sweep_minutes(self) -> int:
         return self.security.sweep_minutes if self.security else 0
 
@@ -257,9 +310,10 @@ class Scenario(ContractModel):
 
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON form: same content, same fingerprint."""
-        canonical = json.dumps(
-            self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":")
-        )
+        document = self.model_dump(mode="json", by_alias=True)
+        if document.get("overruns") is None:  # an absent addition leaves older fingerprints as they were
+            document.pop("overruns", None)
+        canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
     def to_document(self) -> dict[str, Any]:
@@ -444,6 +498,11 @@ def check_references(scenario: Scenario) -> list[Problem]:
                     add(Problem(f"{where}.pinned.start", "the pinned event does not fit inside a day's hours",
                                 pinned_start.isoformat()))
 
+    if scenario.overruns is not None:
+        for event_id in scenario.overruns.events:
+            if event_id not in events:
+                add(Problem(f"overruns.events.{event_id}", "unknown event id", event_id))
+
     if scenario.security is not None:
         for zone in scenario.security.max_vvip_events_per_zone:
             if zone not in zones:
@@ -623,7 +682,8 @@ def dump_scenario(scenario: Scenario, path: str | Path) -> None:
 
 
 __all__ = [
-    "Day", "Event", "Participant", "Pin", "Problem", "Resource", "Room", "Scenario", "ScenarioError",
+    "Day", "Event", "Overrun", "Overruns", "Participant", "Pin", "Problem", "Resource", "Room", "Scenario",
+    "ScenarioError",
     "Security", "TimeWindow", "Travel", "Unavailability", "Zone", "available_timezones",
     "check_references", "dump_scenario", "format_path", "load_scenario", "parse_scenario", "read_document",
 ]
