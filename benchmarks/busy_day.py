@@ -7,8 +7,9 @@ One `summit serve` (process runner, SQLite, the default settings: SUMMIT_MAX_CON
 here, SUMMIT_REPLAN_SLOTS = 1), uvicorn's access log on. Measured:
 
 1. *re-plan behind comparisons*: an 11-variant comparison of a generated summit (60 delegations, 300
-   requests: far from proven, so each solve takes its whole ``--comparison-s``) holds the only shared slot; a re-plan (a room closed for an hour) is then submitted: seconds from its
-   submission to its start and to its end;
+   requests: far from proven, so each solve takes its whole ``--comparison-s``) holds the only shared
+   slot; a re-plan (a room closed for an hour) is then submitted: seconds from its submission to its start
+   and to its end;
 2. *a body at 1 byte/s*: seconds until the server answers (408) and lets the connection go;
 3. *dropped slow connections*: ``--dropped`` clients send half a JSON body and close; the lines the server
    logged meanwhile, and whether any is a traceback;
