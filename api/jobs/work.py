@@ -179,7 +179,7 @@ class JobExecutor:
                              freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
                              time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
                              workers=int(params["workers"]),  # type: ignore[call-overload]
-                             stop=stop, **extra)  # type: ignore[arg-type]
+                             stop=stop, unfreeze=_unfreeze(params), **extra)  # type: ignore[arg-type]
         if not self.closing.is_set():
             self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), result.timetable.objective,
                                    result.timetable.bound, label=f"repair (disruption {result.disruption})")
@@ -194,6 +194,12 @@ class JobExecutor:
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params["changes"]),  # type: ignore[arg-type]
                              result=summary)
+
+
+def _unfreeze(params: dict[str, object]) -> list[str]:
+    """The events whose freeze the re-plan lifts (a proposal's, or the changes request's ``unfreeze``)."""
+    events = params.get("unfreeze")
+    return [str(e) for e in events] if isinstance(events, list) else []
 
 
 def _stall(params: dict[str, object]) -> float | None:

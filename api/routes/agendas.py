@@ -24,7 +24,7 @@ from api.errors import ApiError, forbidden, not_found
 from api.exports import agenda_items
 from api.exports.agenda import AgendaItem, counterpart_labels, zone_names
 from api.exports.calendar import CalendarHistory, calendar_history, to_ics
-from api.lineage import chain_models, current_timetable, superseded_by
+from api.lineage import chain_models, current_timetable, events_named, superseded_by
 from api.lookups import scenario_or_404, timetable_or_404, timetable_with_scenario
 from api.publishing import publication_mark, published_events, was_published
 from api.schemas import AgendaOut, ErrorOut
@@ -164,12 +164,13 @@ def _history(repo: Repository, row: TimetableRow) -> tuple[CalendarHistory, dict
 
 
 def _history_of(repo: Repository, row: TimetableRow, published: bool) -> tuple[CalendarHistory, dict[str, Event]]:
-    timetables, events = chain_models(repo, row)
     if not published:
+        timetables, events = chain_models(repo, row)
         return calendar_history(timetables), events
     told = published_events(repo, row.scenario_id)
     cancelled = {e: Assignment(event=e, room=t.room, start=t.start, end=t.end) for e, t in told.items()
                  if t.cancelled}
+    events = events_named(repo, row, set(cancelled))  # bounded by what is cancelled, not by the history
     return CalendarHistory(sequence={e: t.sequence for e, t in told.items()}, cancelled=cancelled), events
 
 

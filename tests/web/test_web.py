@@ -316,6 +316,7 @@ def test_compare_view_shows_kpis_and_charts(new_page: Callable[[], Page], server
     variants = page.locator("table.kpis thead th").all_inner_texts()[1:]
     assert variants == ["base", "as planned", "Hall A closed on day one"]
     expect(page.locator("table.kpis tbody")).to_contain_text("objective")
+    expect(page.locator("table.kpis tbody")).to_contain_text("robustness · expected moved")
     expect(page.locator(".cmp-chart img").first).to_be_visible(timeout=20_000)
     shot(page, artifacts, "compare")
     page.locator(".cmp-chart img").first.scroll_into_view_if_needed()
