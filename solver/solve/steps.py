@@ -148,7 +148,9 @@ def whole_model_search(run: Run, built: BuiltModel, incumbents: Incumbents) -> t
     incumbents.refresh()
     if incumbents.history:
         run.stats.first_solution_seconds = incumbents.history[0].seconds
-    run.stats.stopped_by = ("optimal" if status == cp_model.OPTIMAL else incumbents.ended_by
+    # a search stopped on the tie-break after the gap closed is optimal, not "stalled" (no --stall given)
+    gap_closed = incumbents.best >= 0 and bool(incumbents.bounds) and incumbents.best >= incumbents.bounds[-1][1]
+    run.stats.stopped_by = ("optimal" if status == cp_model.OPTIMAL or gap_closed else incumbents.ended_by
                             or ("infeasible" if status == cp_model.INFEASIBLE else "time limit"))
     return status, solver
 
