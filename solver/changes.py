@@ -31,6 +31,18 @@ from solver.scenario import (
 class Change(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+    def describe(self, scenario: Scenario) -> str:
+        """The change as a planner says it (each operation says its own)."""
+        return str(getattr(self, "op", type(self).__name__))
+
+
+def _at(scenario: Scenario, moment: datetime) -> str:
+    return f"{scenario.localise(moment):%H:%M on %d %b}"
+
+
+def _until(scenario: Scenario, moment: datetime) -> str:
+    return f"{scenario.localise(moment):%H:%M}"
+
 
 class ParticipantAvailability(Change):
     """Replace a participant's availability windows."""
@@ -38,6 +50,10 @@ class ParticipantAvailability(Change):
     op: Literal["participant_availability"]
     participant: str
     available: list[TimeWindow]
+
+    def describe(self, scenario: Scenario) -> str:
+        windows = ", ".join(f"{_at(scenario, w.start)}-{_until(scenario, w.end)}" for w in self.available)
+        return f"{self.participant} is available only {windows or 'never'}"
 
 
 class ParticipantDelayed(Change):
@@ -48,6 +64,11 @@ class ParticipantDelayed(Change):
     arrival: datetime | None = None
     departure: datetime | None = None
 
+    def describe(self, scenario: Scenario) -> str:
+        parts = ([f"{self.participant} arrives at {_at(scenario, self.arrival)}"] if self.arrival else []) + \
+                ([f"{self.participant} leaves at {_at(scenario, self.departure)}"] if self.departure else [])
+        return " and ".join(parts) or f"{self.participant}'s times change"
+
 
 class RoomClosed(Change):
     op: Literal["room_closed"]
@@ -56,6 +77,9 @@ class RoomClosed(Change):
     end: datetime
     reason: str = ""
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.room} is closed {_at(scenario, self.start)}-{_until(scenario, self.end)}"
+
 
 class RoomReopened(Change):
     op: Literal["room_reopened"]
@@ -63,21 +87,33 @@ class RoomReopened(Change):
     start: datetime
     end: datetime
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.room} reopens {_at(scenario, self.start)}-{_until(scenario, self.end)}"
+
 
 class EventAdded(Change):
     op: Literal["event_added"]
     event: Event
+
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event.id} is added"
 
 
 class EventCancelled(Change):
     op: Literal["event_cancelled"]
     event: str
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event} is cancelled"
+
 
 class EventUpdated(Change):
     op: Literal["event_updated"]
     event: str
     set: dict[str, Any]
+
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event} changes ({', '.join(f'{k}: {v}' for k, v in self.set.items())})"
 
 
 class PinEvent(Change):
@@ -86,6 +122,10 @@ class PinEvent(Change):
     room: str | None = None
     start: datetime | None = None
 
+    def describe(self, scenario: Scenario) -> str:
+        where = " ".join(x for x in (self.room, _at(scenario, self.start) if self.start else None) if x)
+        return f"{self.event} is pinned{' to ' + where if where else ''}"
+
 
 class UnpinEvent(Change):
     op: Literal["unpin"]
@@ -93,21 +133,33 @@ class UnpinEvent(Change):
     room: bool | str | None = None  # unpin only the room (any value) ...
     start: bool | datetime | None = None  # ... or only the start; neither given: unpin both
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event} is unpinned"
+
 
 class ResourceCapacity(Change):
     op: Literal["resource_capacity"]
     resource: str
     capacity: int = Field(ge=0)
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.resource} is cut to {self.capacity}"
+
 
 class RoomAdded(Change):
     op: Literal["room_added"]
     room: Room
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"room {self.room.id} is added"
+
 
 class DayAdded(Change):
     op: Literal["day_added"]
     day: Day
+
+    def describe(self, scenario: Scenario) -> str:
+        return f"a day is added ({self.day.date})"
 
 
 # Reports from the summit day: facts, not requests. Each names what happened; a re-plan takes it as given (the
@@ -123,6 +175,9 @@ class EventStarted(Change):
     at: datetime
     room: str | None = None
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event} started at {_at(scenario, self.at)}"
+
 
 class EventEnded(Change):
     """The event ended at ``at``: earlier than planned frees its room and people, later is an overrun. Its start is
@@ -135,6 +190,9 @@ class EventEnded(Change):
     start: datetime | None = None
     room: str | None = None
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event} ended at {_at(scenario, self.at)}"
+
 
 class EventRunningLate(Change):
     """The running event ends ``minutes`` later than planned (rounded up to the slot grid)."""
@@ -145,6 +203,9 @@ class EventRunningLate(Change):
     start: datetime | None = None
     room: str | None = None
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event} is running {self.minutes} minutes late"
+
 
 class ParticipantArrived(Change):
     """The participant is here from ``at``: available from then to the end of that day (whatever a delay said);
@@ -153,6 +214,9 @@ class ParticipantArrived(Change):
     op: Literal["participant_arrived"]
     participant: str
     at: datetime
+
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.participant} arrived at {_at(scenario, self.at)}"
 
 
 REPORTS_ON_EVENTS = (EventStarted, EventEnded, EventRunningLate)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from ortools.sat.python import cp_model
@@ -21,18 +20,6 @@ from ortools.sat.python import cp_model
 from solver import cpsat
 from solver.changes import (
     AnyChange,
-    DayAdded,
-    EventAdded,
-    EventCancelled,
-    EventUpdated,
-    ParticipantAvailability,
-    ParticipantDelayed,
-    PinEvent,
-    ResourceCapacity,
-    RoomAdded,
-    RoomClosed,
-    RoomReopened,
-    UnpinEvent,
 )
 from solver.compile import compile_scenario
 from solver.model.build import build_model
@@ -46,39 +33,8 @@ Document = dict[str, Any]
 
 
 def describe_change(scenario: Scenario, change: AnyChange) -> str:
-    """One change as a planner says it."""
-    def at(moment: datetime) -> str:
-        return f"{scenario.localise(moment):%H:%M on %d %b}"
-
-    if isinstance(change, ParticipantDelayed):
-        parts = ([f"{change.participant} arrives at {at(change.arrival)}"] if change.arrival else []) + \
-                ([f"{change.participant} leaves at {at(change.departure)}"] if change.departure else [])
-        return " and ".join(parts) or f"{change.participant}'s times change"
-    if isinstance(change, ParticipantAvailability):
-        windows = ", ".join(f"{at(w.start)}-{scenario.localise(w.end):%H:%M}" for w in change.available)
-        return f"{change.participant} is available only {windows or 'never'}"
-    if isinstance(change, RoomClosed):
-        return f"{change.room} is closed {at(change.start)}-{scenario.localise(change.end):%H:%M}"
-    if isinstance(change, RoomReopened):
-        return f"{change.room} reopens {at(change.start)}-{scenario.localise(change.end):%H:%M}"
-    if isinstance(change, ResourceCapacity):
-        return f"{change.resource} is cut to {change.capacity}"
-    if isinstance(change, EventAdded):
-        return f"{change.event.id} is added"
-    if isinstance(change, EventCancelled):
-        return f"{change.event} is cancelled"
-    if isinstance(change, EventUpdated):
-        return f"{change.event} changes ({', '.join(f'{k}: {v}' for k, v in change.set.items())})"
-    if isinstance(change, PinEvent):
-        where = " ".join(x for x in (change.room, at(change.start) if change.start else None) if x)
-        return f"{change.event} is pinned{' to ' + where if where else ''}"
-    if isinstance(change, UnpinEvent):
-        return f"{change.event} is unpinned"
-    if isinstance(change, RoomAdded):
-        return f"room {change.room.id} is added"
-    if isinstance(change, DayAdded):
-        return f"a day is added ({change.day.date})"
-    return str(change.op)
+    """One change as a planner says it (each change type says its own: ``Change.describe``)."""
+    return change.describe(scenario)
 
 
 def explain_with_changes(scenario: Scenario, changes: list[tuple[AnyChange, AnyChange]],
