@@ -23,6 +23,7 @@ from solver.scenario import (
     ScenarioError,
     TimeWindow,
     format_path,
+    known_ids_hint,
     parse_scenario,
     read_document,
 )
@@ -281,9 +282,7 @@ def _find(items: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
 
 
 def _unknown(path: str, kind: str, value: str, items: list[dict[str, Any]]) -> Problem:
-    known = sorted(str(i.get("id")) for i in items)
-    shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
-    return Problem(path, f"unknown {kind}; one of: {shown}" if known else f"unknown {kind}; none is defined", value)
+    return Problem(path, f"unknown {kind}; {known_ids_hint(value, [str(i.get('id')) for i in items])}", value)
 
 
 def _iso(scenario: Scenario, moment: datetime) -> str:

@@ -172,17 +172,23 @@ def based_row(repo: Repository, row: TimetableRow, base: str | None, rebase: boo
         return current
 
 
-def queue_replan(repo: Repository, runner: JobRunner, settings: Settings, key_id: str, row: TimetableRow,
-                 changes: list[dict[str, Any]], now: datetime | None, freeze_minutes: int, limit: float,
-                 workers: int | None, unfreeze: list[str]) -> Job:
-    """Check the changes apply to ``row``'s scenario (422 if not, 413 if too large) and queue the re-plan."""
+def check_applies(repo: Repository, settings: Settings, row: TimetableRow, changes: list[dict[str, Any]]) -> Scenario:
+    """``row``'s scenario, once the changes are known to apply to it (else 422 naming the change's field) and
+    the changed scenario is not too large (413): what cannot apply is refused now, not in the job."""
     scenario, _ = timetable_with_scenario(repo, row)
-    # reject what cannot apply now, not in the job; a change that adds events may make the model too large
     changed: list[Scenario] = []
     # (a report on an event runs where this timetable has it: placed from it, as the re-plan will)
     check_changes(lambda: changed.append(apply_changes(scenario, placed_reports(
         scenario, parse_changes(changes), repo.timetable_model(row)))), "changes")
     check_model_size(settings, changed[0])
+    return scenario
+
+
+def queue_replan(repo: Repository, runner: JobRunner, settings: Settings, key_id: str, row: TimetableRow,
+                 changes: list[dict[str, Any]], now: datetime | None, freeze_minutes: int, limit: float,
+                 workers: int | None, unfreeze: list[str]) -> Job:
+    """Check the changes apply to ``row``'s scenario (422 if not, 413 if too large) and queue the re-plan."""
+    scenario = check_applies(repo, settings, row, changes)
     when = now or during_summit(scenario, summit_now(stored_clock(repo, row.scenario_id), settings.clock))
     params: dict[str, Any] = {"changes": changes, "now": when.isoformat() if when else None,
                               "freeze_minutes": freeze_minutes, "time_limit_s": limit,
