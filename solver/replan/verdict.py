@@ -18,9 +18,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from solver import cpsat
-from solver.changes import (
-    AnyChange,
-)
+from solver.changes import AnyChange, EventUpdated, UnpinEvent
 from solver.compile import compile_scenario
 from solver.model.build import build_model
 from solver.scenario import Scenario, ScenarioError, parse_scenario
@@ -77,58 +75,37 @@ def _limits(scenario: Scenario, events: list[str]) -> str:
 
 
 def _levers(working: Scenario, changes: list[AnyChange], members: list[int],
-            events: list[str]) -> list[tuple[str, Callable[[Document], None]]]:
-    """The planner's levers on the conflicting events, each as (words, edit of the scenario document)."""
+            events: list[str]) -> list[tuple[str, AnyChange]]:
+    """The planner's levers on the conflicting events, each as (words, the change that pulls it): a lever is a
+    change like any other, applied with the same function."""
     by_id = {e.id: e for e in working.events}
     people = {p for i in members if (p := getattr(changes[i], "participant", None))}
-    levers: list[tuple[str, Callable[[Document], None]]] = []
+    levers: list[tuple[str, AnyChange]] = []
     for event_id in events:
         event = by_id.get(event_id)
         if event is None:
             continue
         for person in sorted(people & set(event.participants)):
             if len(event.participants) > 2:  # a bilateral without one side is no longer the meeting
+                others = [p for p in event.participants if p != person]
                 levers.append((f"{person} leaves {event_id} (another member of the delegation attends or signs)",
-                               _leaves(event_id, person)))
+                               EventUpdated(op="event_updated", event=event_id, set={"participants": others})))
         if event.latest_end is not None or event.earliest is not None:
-            levers.append((f"{event_id}'s window is widened to its whole day", _widened(event_id)))
+            widened = {"earliest": None, "latest_end": None}
+            levers.append((f"{event_id}'s window is widened to its whole day",
+                           EventUpdated(op="event_updated", event=event_id, set=widened)))
         if event.pinned is not None:
-            levers.append((f"{event_id}'s pin is freed", _unpinned(event_id)))
+            levers.append((f"{event_id}'s pin is freed", UnpinEvent(op="unpin", event=event_id)))
     return levers
 
 
-def _leaves(event_id: str, person: str) -> Callable[[Document], None]:
-    def edit(document: Document) -> None:
-        for event in document["events"]:
-            if event["id"] == event_id:
-                event["participants"] = [p for p in event["participants"] if p != person]
-    return edit
-
-
-def _widened(event_id: str) -> Callable[[Document], None]:
-    def edit(document: Document) -> None:
-        for event in document["events"]:
-            if event["id"] == event_id:
-                event.pop("latest_end", None)
-                event.pop("earliest", None)
-    return edit
-
-
-def _unpinned(event_id: str) -> Callable[[Document], None]:
-    def edit(document: Document) -> None:
-        for event in document["events"]:
-            if event["id"] == event_id:
-                event.pop("pinned", None)
-    return edit
-
-
-def _possible(working: Scenario, events: list[str], edit: Callable[[Document], None] | None = None) -> bool:
-    """Can these events (and what they must follow) all happen in ``working`` (after ``edit``), the rest of the
-    summit left out? Only a proof counts as "no": a check out of time says yes (the lever is not offered, the
+def _possible(working: Scenario, events: list[str], lever: AnyChange | None = None) -> bool:
+    """Can these events (and what they must follow) all happen in ``working`` (after the ``lever`` change), the rest
+    of the summit left out? Only a proof counts as "no": a check out of time says yes (the lever is not offered, the
     change not blamed, only when the events are proven impossible)."""
     document = working.to_document()
-    if edit is not None:
-        edit(document)
+    if lever is not None and lever.apply(working, document, "lever"):
+        return False  # the lever does not apply here
     keep = _with_predecessors(document, set(events))
     document["events"] = [dict(e, after=[a for a in e.get("after", []) if a in keep])
                           for e in document["events"] if e["id"] in keep]
