@@ -94,6 +94,11 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
         return room_names.get(room_id, room_id)
 
     reasons = {u.event: u.reason for u in new.unscheduled}
+    # Without a repair, the plan stands: "unknown" (none found in time) promises nothing; "infeasible" is proven
+    broken_words = ("cannot take place as planned after the change, and no plan can hold it as things stand; the "
+                    "planners are deciding what gives way" if new.status == "infeasible" else
+                    "cannot take place as planned after the change; the plan stands until the planners find a "
+                    "repair")
 
     def dropped_words(event_id: str) -> str:
         """Why the delegation loses the event: cancelled, or left out with the re-plan's reason."""
@@ -114,8 +119,8 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
             if a.start == b.start and a.room == b.room:
                 if event_id in broken:
                     diff.broken.append(b)
-                    tell(event_id, b.start, f"{title(event_id)} at {when(b.start)} in {room(b.room)} cannot take place "
-                                            f"as planned after the change; a new time or room will follow")
+                    tell(event_id, b.start, f"{title(event_id)} at {when(b.start)} in {room(b.room)} "
+                                            f"{broken_words}")
                 else:
                     diff.unchanged += 1
                 continue

@@ -145,3 +145,19 @@ def test_unfreeze_lifts_the_freeze_for_that_event() -> None:
     _, _, result = _replan([delay], "09:30", unfreeze=["side"])
     _repaired(result)
     assert _placed(result)["side"].start.strftime("%H:%M") >= "11:00"
+
+
+@pytest.mark.parametrize(("status", "words"), [("unknown", "the plan stands until the planners find a repair"),
+                                               ("infeasible", "no plan can hold it as things stand")])
+def test_without_a_repair_delegations_are_told_the_plan_stands_or_that_it_cannot_hold(status: str,
+                                                                                    words: str) -> None:
+    from solver.timetable import Diagnostic
+
+    model = _day()
+    before = _standing(model)
+    broken = Diagnostic(code="broken_by_change", message="H5", events=["side"])
+    after = before.model_copy(update={"status": status, "diagnostics": [broken],
+                                      "assignments": [] if status == "infeasible" else before.assignments})
+    told = diff_timetables(model, before, after).by_delegation["CCC"]
+    assert any(words in line for line in told)
+    assert not any("will follow" in line for line in told)
