@@ -96,6 +96,11 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
     names = _Names(scenario)
     when, title, room = names.when, names.title, names.room
     reasons = {u.event: u.reason for u in new.unscheduled}
+    # Without a repair, the plan stands: "unknown" (none found in time) promises nothing; "infeasible" is proven
+    broken_words = ("cannot take place as planned after the change, and no plan can hold it as things stand; the "
+                    "planners are deciding what gives way" if new.status == "infeasible" else
+                    "cannot take place as planned after the change; the plan stands until the planners find a "
+                    "repair")
 
     def tell(event_id: str, moment: datetime, text: str) -> None:
         event = events.get(event_id)
@@ -109,8 +114,8 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
             if a.start == b.start and a.room == b.room:
                 if event_id in broken:
                     diff.broken.append(b)
-                    tell(event_id, b.start, f"{title(event_id)} at {when(b.start)} in {room(b.room)} cannot take place "
-                                            f"as planned after the change; a new time or room will follow")
+                    tell(event_id, b.start, f"{title(event_id)} at {when(b.start)} in {room(b.room)} "
+                                            f"{broken_words}")
                 else:
                     diff.unchanged += 1
                 continue

@@ -91,6 +91,12 @@ class Context:
         return self._rows
 
     @property
+    def keep_all(self) -> list[int] | None:
+        """What a wider search must keep (as a rule, not only a weight): every wanted event; nothing after a report
+        (a fact the plan gives way to: an overrun may leave no room for all, and only the weight keeps them then)."""
+        return None if self.reported else self.wanted
+
+    @property
     def applied(self) -> list[AnyChange]:
         return [change for _, change in self.changes]
 
