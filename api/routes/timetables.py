@@ -16,7 +16,7 @@ from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError, check_changes, not_found
 from api.exports import agenda_items, to_csv, to_html
 from api.jobs.runner import JobRunner
-from api.lookups import check_model_size, job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
+from api.lookups import admit_replan, job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
 from api.publishing import PublishRefused, check_base, publication_mark, published_timetable_id, stored_clock
 from api.routes.agendas import timetable_ics
 from api.schemas import ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
@@ -179,7 +179,7 @@ def queue_replan(repo: Repository, runner: JobRunner, settings: Settings, key_id
     # reject what cannot apply now, not in the job; a change that adds events may make the model too large
     changed: list[Scenario] = []
     check_changes(lambda: changed.append(apply_changes(scenario, parse_changes(changes))), "changes")
-    check_model_size(settings, changed[0])
+    admit_replan(settings, scenario, changed[0])  # never refused for what the change adds
     when = now or during_summit(scenario, summit_now(stored_clock(repo, row.scenario_id), settings.clock))
     params: dict[str, Any] = {"changes": changes, "now": when.isoformat() if when else None,
                               "freeze_minutes": freeze_minutes, "time_limit_s": limit,
