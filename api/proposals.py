@@ -18,8 +18,10 @@ from sqlalchemy import select, update
 
 from api.errors import ApiError
 from api.jobs.runner import JobRunner
+from api.lineage import USABLE
 from api.lookups import job_out, time_limit
 from api.publishing import PublishOutcome, publish, published_timetable_id
+from api.routes.timetables import check_applies, queue_replan
 from api.schemas import ProposalOut, ReportIn
 from api.settings import Settings
 from api.store.models import Job, Proposal, SummitState, TimetableRow, utcnow
@@ -108,21 +110,12 @@ def file_report(repo: Repository, runner: JobRunner, settings: Settings, key_id:
                                 created_by=key_id)
             s.add(proposal)
         previous_job, changes = proposal.job_id, [*proposal.changes, change]
-        _check_applies(repo, base, changes)
+        check_applies(repo, settings, base, changes)
         proposal.reports, proposal.changes, proposal.base_timetable_id = [*proposal.reports, entry], changes, base.id
         s.commit()
     if previous_job:
         repo.request_cancel(previous_job)  # its re-plan no longer has every report: the new one has
     return _replan(repo, runner, settings, key_id, proposal.id, base, now)
-
-
-def _check_applies(repo: Repository, base: TimetableRow, changes: list[dict[str, Any]]) -> None:
-    """422 naming the field when the changes do not apply to the published plan's scenario."""
-    from api.errors import check_changes
-    from solver.changes import apply_changes, parse_changes
-
-    scenario = _scenario(repo, base)
-    check_changes(lambda: apply_changes(scenario, parse_changes(changes)), "changes")
 
 
 def _scenario(repo: Repository, row: TimetableRow) -> Scenario:
@@ -134,11 +127,11 @@ def _scenario(repo: Repository, row: TimetableRow) -> Scenario:
 def _replan(repo: Repository, runner: JobRunner, settings: Settings, key_id: str, proposal_id: str,
             base: TimetableRow, now: datetime) -> Proposal:
     """Queue the proposal's re-plan with all its changes; the proposal follows the newest one queued."""
-    from api.routes.timetables import queue_replan
 
     proposal = proposal_or_404(repo, proposal_id)
-    job = queue_replan(repo, runner, settings, key_id, base, proposal.changes, now, FREEZE_MINUTES,
-                       time_limit(settings, None), None, list(proposal.unfreeze or []))
+    limit = time_limit(settings, settings.report_time_limit_s)
+    job = queue_replan(repo, runner, settings, key_id, base, proposal.changes, now, FREEZE_MINUTES, limit, None,
+                       list(proposal.unfreeze or []))
     with repo.session() as s:
         _lock_summit(s, proposal.scenario_id)
         row = s.get(Proposal, proposal_id)
@@ -213,9 +206,12 @@ def _close(repo: Repository, proposal_id: str, status: str) -> Proposal:
 
 def proposal_out(repo: Repository, proposal: Proposal, published: dict[str, Any] | None = None) -> ProposalOut:
     job = repo.get_job(proposal.job_id) if proposal.job_id else None
+    draft = repo.get_timetable(job.timetable_id) if job is not None and job.timetable_id else None
+    why = draft.document.get("diagnostics", []) if draft is not None and draft.status not in USABLE else []
     return ProposalOut(id=proposal.id, scenario_id=proposal.scenario_id, status=proposal.status,
                        base_timetable_id=proposal.base_timetable_id, reports=proposal.reports,
                        changes=proposal.changes, unfreeze=list(proposal.unfreeze or []),
                        job=job_out(repo, job) if job is not None else None,
                        timetable_id=job.timetable_id if job is not None else None,
-                       result=job.result if job is not None else None, published=published)
+                       result=job.result if job is not None else None, published=published,
+                       why_nothing_fits=why)

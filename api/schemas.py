@@ -33,6 +33,8 @@ class ChangesRequest(Request):
     freeze_minutes: int = Field(60, ge=0, le=24 * 60)
     time_limit_s: float | None = Field(None, ge=1, le=600)
     workers: int | None = Field(None, ge=1, le=16)
+    unfreeze: list[str] = Field(default_factory=list, max_length=1000,
+                                description="events whose freeze is lifted: they may move within the freeze window")
     # the summit day (api/publishing.py): no lost updates
     base: str | None = Field(None, description="the published timetable the caller saw (as If-Match): refused "
                              "with 409 if another one is published now")
@@ -278,5 +280,6 @@ class ProposalOut(BaseModel):
     unfreeze: list[str]
     job: JobOut | None
     timetable_id: str | None  # the draft, when the re-plan has finished
-    result: dict[str, Any] | None  # the re-plan's diff, disruption and bound, or why nothing fits
+    result: dict[str, Any] | None  # the re-plan's diff, disruption and bound
+    why_nothing_fits: list[dict[str, Any]] = Field(default_factory=list)  # the draft's diagnostics when infeasible
     published: dict[str, Any] | None = None  # after accept: what the publish changed

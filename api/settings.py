@@ -58,6 +58,7 @@ class Settings(BaseModel):
     # The summit day (api/clock.py): every summit's clock for rehearsals and replays, unless set per summit by
     # PUT /summits/{id}/clock: a fixed time "2025-10-26T09:00+07:00" or accelerated "2025-10-26T09:00+07:00x60".
     clock: str | None = None
+    report_time_limit_s: float = Field(5.0, gt=0)  # a report's re-plan: a proposal fast, improved by the next report
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -9,6 +9,9 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -76,12 +79,51 @@ def _progress_line(elapsed: float, objective: int | None, bound: int | None) -> 
     return Text(f"  {elapsed:6.1f} s  incumbent {objective}  bound {bound}{gap}")
 
 
+STOP_WORDS = {
+    "optimal": "optimal: the bound proves no better timetable exists (gap 0)",
+    "time limit": "stopped at the time limit (--time-limit)",
+    "cancelled": "stopped on request",
+    "infeasible": "infeasible: the solver proved no timetable keeps every required event",
+}
+
+
+def stop_words(stopped_by: str, stall: float | None) -> str:
+    """Why the search ended, as the planner reads it: "optimal" at gap 0, the stall only when --stall was given."""
+    if stopped_by == "stall":
+        return (f"stopped after {stall:g} s without a better timetable (--stall)" if stall is not None
+                else "stopped: no better timetable for a while")
+    return STOP_WORDS.get(stopped_by, f"stopped: {stopped_by}" if stopped_by else "stopped")
+
+
+class _Lines:
+    """The progress written to a file or a pipe: one line per tick (a terminal gets the live line instead)."""
+
+    def __init__(self) -> None:
+        self.last = ""
+
+    def update(self, line: Text) -> None:
+        if line.plain != self.last:
+            self.last = line.plain
+            errors.print(line, highlight=False)
+
+
+@contextmanager
+def _progress_display(first: Text) -> Iterator[Live | _Lines]:
+    if errors.is_terminal:
+        with Live(first, console=errors, transient=False, refresh_per_second=4) as live:
+            yield live
+    else:
+        lines = _Lines()
+        lines.update(first)
+        yield lines
+
+
 class _Ticker:
     """Moves the progress line every second (elapsed time, the latest incumbent and bound), so that a long
     search between two timetables is not a silent one. Only the command line's clock: the solver's progress
     callback still reports incumbents alone."""
 
-    def __init__(self, live: Live, latest: list[Any], every: float = 1.0) -> None:
+    def __init__(self, live: Live | _Lines, latest: list[Any], every: float = 1.0) -> None:
         self.live, self.latest, self.every = live, latest, every
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="progress-ticker", daemon=True)
@@ -142,8 +184,7 @@ def solve(
             errors.print(f"the whole model needs about {memory_plan(model, None).estimate.whole_mb:,} MB, over "
                          f"--memory {memory}: large-neighbourhood search alone")
     latest: list[Progress] = []
-    with Live(_progress_line(0, None, None), console=errors, transient=False, refresh_per_second=4) as live, \
-            _Ticker(live, latest) as ticker:
+    with _progress_display(_progress_line(0, None, None)) as live, _Ticker(live, latest) as ticker:
         def on_progress(progress: Progress) -> None:
             latest.append(progress)
             live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
@@ -168,7 +209,7 @@ def solve(
         first = "-" if stats.first_solution_seconds is None else f"{stats.first_solution_seconds:.2f} s"
         console.print(f"model: {stats.placements} placements, {stats.rows} rows, built in "
                       f"{stats.compile_seconds + stats.build_seconds:.2f} s; first timetable after {first}; "
-                      f"stopped by {stats.stopped_by}")
+                      f"{stop_words(stats.stopped_by, stall)}")
     if violations:
         errors.print(f"[bold red]the validator found {len(violations)} broken rule(s):[/]")
         for violation in violations:
@@ -242,12 +283,41 @@ def validate(
     except (OSError, ValueError, ValidationError) as error:
         errors.print(f"{timetable}: not a readable timetable: {error}", markup=False)
         raise typer.Exit(2) from None
+    known = {e.id for e in model.events}
+    foreign = [a.event for a in table.assignments if a.event not in known]
+    if table.scenario.name != model.name or table.assignments and len(foreign) == len(table.assignments):
+        # as `summit diff`: a timetable of another summit is refused, not reported as hundreds of unknown events
+        errors.print(f"{timetable} is a timetable of another scenario ({table.scenario.name!r}, not "
+                     f"{model.name!r}; {len(foreign)} of its {len(table.assignments)} events are not in {scenario}); "
+                     "validate a timetable against the scenario it was made for", markup=False)
+        raise typer.Exit(2)
     violations = validate_timetable(model, table)
     for violation in violations:
         console.print(str(violation), markup=False, highlight=False)
     if violations:
         raise typer.Exit(1)
     console.print(f"valid: {len(table.assignments)} assignments respect H1-H13", highlight=False)
+
+
+@app.command()
+def replay(
+    scenario: Annotated[Path, typer.Argument(help="scenario file")],
+    timetable: Annotated[Path, typer.Argument(help="timetable file (JSON)")],
+    runs: Annotated[int, typer.Option("--runs", min=1, max=100_000, help="summits of overruns to draw")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the draws: same seed, same days")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Replay a timetable through seeded days of overruns: events to move, delegations to notify, requests
+    lost (expected values with their spread) and the events that cause most cascades."""
+    from solver.replay import replay as run_replay
+    from solver.replay import replay_text
+
+    model = _load(scenario)
+    result = run_replay(model, _read_timetable(timetable), runs=runs, seed=seed)
+    if as_json:
+        print(json.dumps(result.to_dict()))
+    else:
+        console.print(replay_text(result), markup=False, highlight=False)
 
 
 @app.command()
@@ -278,6 +348,35 @@ def _read_timetable(path: Path) -> Timetable:
         raise typer.Exit(2) from None
 
 
+def now_of(now: str | None, model: Scenario) -> datetime | None:
+    """``--now`` as a moment of the summit: a mistyped one names the option and the format, one outside the
+    summit's days is refused as such (exit 2), not blamed on the changes."""
+    if not now:
+        return None
+    example = f"{model.days[0].date}T10:00"
+    try:
+        moment = model.localise(datetime.fromisoformat(now))
+    except ValueError:
+        errors.print(f"--now: {now!r} is not a date and time; use YYYY-MM-DDTHH:MM in the summit's local time "
+                     f"({model.timezone}, 24-hour), e.g. {example}", markup=False)
+        raise typer.Exit(2) from None
+    days = [str(day.date) for day in model.days]
+    if str(moment.date()) not in days:
+        errors.print(f"--now: {now} is outside the summit's days ({days[0]} to {days[-1]}, {model.timezone}); "
+                     f"give a moment of the summit, e.g. {example}", markup=False)
+        raise typer.Exit(2)
+    return moment
+
+
+def plan_stands_line(timetable: Timetable, time_limit: float) -> str:
+    """The first line of a re-plan without a repair: the plan in force stays, and why."""
+    broken = sorted({e for d in timetable.diagnostics if d.code == "broken_by_change" for e in d.events})
+    what = f"; {len(broken)} event(s) the changes break stay where they are until a repair" if broken else ""
+    if timetable.status == "infeasible":
+        return f"the plan stands: no timetable can take these changes and keep every required event (proven){what}"
+    return f"the plan stands: no repair found within {time_limit:g} s (--time-limit){what}"
+
+
 @app.command()
 def resolve(
     scenario: Annotated[Path, typer.Argument(help="the scenario the old timetable was made for")],
@@ -289,10 +388,11 @@ def resolve(
     time_limit: Annotated[float, typer.Option("--time-limit", "-t", min=0.1)] = 10.0,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64)] = 2,
     scenario_out: Annotated[Path | None, typer.Option("--scenario-out", help="write the changed scenario")] = None,
+    unfreeze: Annotated[list[str] | None, typer.Option(
+        "--unfreeze", help="an event whose freeze is lifted: it may move within the freeze window (repeatable)",
+    )] = None,
 ) -> None:
     """Re-plan after changes, moving as little as possible; prints the diff and the disruption."""
-    from datetime import datetime
-
     from solver.changes import load_changes
     from solver.diff import diff_text
     from solver.replan import resolve as run_resolve
@@ -302,9 +402,9 @@ def resolve(
     previous = _read_timetable(timetable)
     try:
         change_list = load_changes(changes.read_text(encoding="utf-8"), str(changes))
-        moment = datetime.fromisoformat(now) if now else None
+        moment = now_of(now, model)
         result = run_resolve(model, previous, change_list, now=moment, freeze_minutes=freeze,
-                             time_limit=time_limit, workers=workers)
+                             time_limit=time_limit, workers=workers, unfreeze=unfreeze or ())
     except ScenarioError as error:
         raise _bad_input(str(changes), error) from None
     except (OSError, ValueError) as error:
@@ -313,15 +413,19 @@ def resolve(
     dump_timetable(result.timetable, output)
     if scenario_out is not None:
         dump_scenario(result.scenario, scenario_out)
+    if result.timetable.status not in ("optimal", "feasible"):
+        console.print(plan_stands_line(result.timetable, time_limit), markup=False, highlight=False)
     console.print(diff_text(result.diff, result.scenario), markup=False, highlight=False, soft_wrap=True)
     proof = "proven minimal" if result.proven_minimal else f"lower bound {result.disruption_bound}"
     console.print(f"disruption {result.disruption} ({proof}); neighbourhood: {result.neighbourhood}; "
                   f"frozen: {len(result.frozen)}; {result.seconds:.2f} s; written to {output}", highlight=False)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
     for diagnostic in result.timetable.diagnostics:
         console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
     # (without a repair, the diagnostics above already name what the change breaks in the standing timetable)
     repaired = result.timetable.status in ("optimal", "feasible")
-    violations = validate_timetable(result.scenario, result.timetable) if repaired else []
+    violations = validate_timetable(result.scenario, result.timetable, result.waived) if repaired else []
     for violation in violations:
         errors.print(f"  {violation}", markup=False)
     if violations or not repaired:
@@ -346,16 +450,31 @@ def diff(
         raise typer.Exit(2)
     if scenario is not None:
         model = _load(scenario)
-    else:  # without the scenario, nobody can be named; times are shown in UTC (and the header says so)
-        model = parse_scenario({"name": after.scenario.name,
+    else:  # without the scenario, nobody can be named; times are shown in the timetables' own offset
+        zone = zone_of_offsets(before, after)
+        model = parse_scenario({"name": after.scenario.name, "timezone": zone,
                                 "days": [{"date": "2000-01-01", "start": "00:00", "end": "01:00"}]})
         if not as_json:
-            errors.print("no --scenario: times in UTC and no participant named; give the scenario for both")
+            errors.print(f"no --scenario: times in {zone} (the timetables' own offset) and no participant or room "
+                         "named; give the scenario for both")
     result = diff_timetables(model, before, after)
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         console.print(diff_text(result, model), markup=False, highlight=False, soft_wrap=True)
+
+
+def zone_of_offsets(*timetables: Timetable) -> str:
+    """The zone the timetables' times were written in, from their UTC offsets ("Etc/GMT-7" for +07:00); UTC when
+    they carry none, several, or one that no whole-hour zone has."""
+    offsets = {a.start.utcoffset() for t in timetables for a in t.assignments}
+    if len(offsets) != 1 or None in offsets:
+        return "UTC"
+    seconds = int(next(iter(offsets)).total_seconds())  # type: ignore[union-attr]
+    if seconds == 0 or seconds % 3600:
+        return "UTC"
+    hours = seconds // 3600
+    return f"Etc/GMT{-hours:+d}"  # the Etc zones' sign is POSIX's: east of Greenwich is minus
 
 
 @app.command()

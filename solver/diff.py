@@ -88,6 +88,25 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
         event = events.get(event_id)
         return f"{event.title} ({event_id})" if event is not None and event.title else event_id
 
+    room_names = {r.id: r.name or r.id for r in scenario.rooms}
+
+    def room(room_id: str) -> str:  # the planner's name of the room ("Bilateral room 3"), not its id
+        return room_names.get(room_id, room_id)
+
+    reasons = {u.event: u.reason for u in new.unscheduled}
+    # Without a repair, the plan stands: "unknown" (none found in time) promises nothing; "infeasible" is proven
+    broken_words = ("cannot take place as planned after the change, and no plan can hold it as things stand; the "
+                    "planners are deciding what gives way" if new.status == "infeasible" else
+                    "cannot take place as planned after the change; the plan stands until the planners find a "
+                    "repair")
+
+    def dropped_words(event_id: str) -> str:
+        """Why the delegation loses the event: cancelled, or left out with the re-plan's reason."""
+        if event_id not in events:
+            return "is cancelled"
+        reason = reasons.get(event_id)
+        return f"is no longer scheduled: {reason}" if reason else "is cancelled or no longer scheduled"
+
     def tell(event_id: str, moment: datetime, text: str) -> None:
         event = events.get(event_id)
         if event is not None:
@@ -100,25 +119,26 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
             if a.start == b.start and a.room == b.room:
                 if event_id in broken:
                     diff.broken.append(b)
-                    tell(event_id, b.start, f"{title(event_id)} at {when(b.start)} in {b.room} cannot take place "
-                                            f"as planned after the change; a new time or room will follow")
+                    tell(event_id, b.start, f"{title(event_id)} at {when(b.start)} in {room(b.room)} "
+                                            f"{broken_words}")
                 else:
                     diff.unchanged += 1
                 continue
             move = Move(event_id, a.room, a.start, b.room, b.start)
             if move.time_changed:
                 diff.moved.append(move)
-                where = f", room {a.room} -> {b.room}" if a.room != b.room else ""
+                where = f", room {room(a.room)} -> {room(b.room)}" if a.room != b.room else ""
                 tell(event_id, b.start, f"{title(event_id)} moved from {when(a.start)} to {when(b.start)}{where}")
             else:
                 diff.room_changes.append(move)
-                tell(event_id, b.start, f"{title(event_id)} at {when(b.start)} changes room: {a.room} -> {b.room}")
+                tell(event_id, b.start,
+                     f"{title(event_id)} at {when(b.start)} changes room: {room(a.room)} -> {room(b.room)}")
         elif b is not None:
             diff.added.append(b)
-            tell(event_id, b.start, f"{title(event_id)} added at {when(b.start)} in {b.room}")
+            tell(event_id, b.start, f"{title(event_id)} added at {when(b.start)} in {room(b.room)}")
         elif a is not None:
             diff.dropped.append(a)
-            tell(event_id, a.start, f"{title(event_id)} at {when(a.start)} is cancelled or no longer scheduled")
+            tell(event_id, a.start, f"{title(event_id)} at {when(a.start)} {dropped_words(event_id)}")
 
     delegation_of = {p.id: p.delegation or p.id for p in scenario.participants}
     names = {p.id: p.name or p.id for p in scenario.participants}
@@ -142,19 +162,25 @@ def diff_text(diff: TimetableDiff, scenario: Scenario) -> str:
     def when(moment: datetime) -> str:
         return f"{scenario.localise(moment):%H:%M %d %b}"
 
+    names = {r.id: r.name or r.id for r in scenario.rooms}
+
+    def room(room_id: str) -> str:
+        return names.get(room_id, room_id)
+
     out = [f"{len(diff.moved)} moved, {len(diff.room_changes)} room changes, {len(diff.added)} added, "
            f"{len(diff.dropped)} dropped, " + (f"{len(diff.broken)} broken where they stand, " if diff.broken else "")
            + f"{diff.unchanged} unchanged (times in {scenario.timezone}, 24-hour)"]
     for m in diff.moved:
-        out.append(f"  moved  {m.event}: {when(m.old_start)} {m.old_room} -> {when(m.new_start)} {m.new_room}")
+        out.append(f"  moved  {m.event}: {when(m.old_start)} {room(m.old_room)} -> "
+                   f"{when(m.new_start)} {room(m.new_room)}")
     for m in diff.room_changes:
-        out.append(f"  room   {m.event}: {when(m.new_start)} {m.old_room} -> {m.new_room}")
+        out.append(f"  room   {m.event}: {when(m.new_start)} {room(m.old_room)} -> {room(m.new_room)}")
     for a in diff.added:
-        out.append(f"  added  {a.event}: {when(a.start)} {a.room}")
+        out.append(f"  added  {a.event}: {when(a.start)} {room(a.room)}")
     for a in diff.dropped:
-        out.append(f"  dropped {a.event}: was {when(a.start)} {a.room}")
+        out.append(f"  dropped {a.event}: was {when(a.start)} {room(a.room)}")
     for a in diff.broken:
-        out.append(f"  broken {a.event}: {when(a.start)} {a.room} no longer fits there (no repair yet)")
+        out.append(f"  broken {a.event}: {when(a.start)} {room(a.room)} no longer fits there (no repair yet)")
     if diff.by_delegation:
         out.append("to notify:")
         for delegation, items in diff.by_delegation.items():

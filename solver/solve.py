@@ -305,7 +305,9 @@ def _solve_compiled(instance: Instance, config: SolveConfig, started: float, sta
     trivial_bound = min(trivial_bound, incumbents.cap)
     if incumbents.history:
         stats.first_solution_seconds = incumbents.history[0].seconds
-    stats.stopped_by = ("optimal" if status == cp_model.OPTIMAL else "stall" if incumbents.stalled
+    gap_closed = incumbents.best >= 0 and bool(incumbents.bounds) and incumbents.best >= incumbents.bounds[-1][1]
+    # a search stopped on the tie-break after the gap closed is optimal, not "stalled" (no --stall given)
+    stats.stopped_by = ("optimal" if status == cp_model.OPTIMAL or gap_closed else "stall" if incumbents.stalled
                         else "cancelled" if incumbents.cancelled else "handed over" if incumbents.handed_over
                         else "infeasible" if status == cp_model.INFEASIBLE else "time limit")
 

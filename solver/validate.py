@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -74,6 +74,7 @@ class _Placed:
 class _Checker:
     def __init__(self, scenario: Scenario, timetable: Timetable) -> None:
         self.s = scenario
+        self.waived: set[str] = set()
         self.t = timetable
         self.out: list[Violation] = []
         self.events = {e.id: e for e in scenario.events}
@@ -195,10 +196,10 @@ class _Checker:
                 self.add("H5", f"{self.person(person)} is not available for the whole of {eid} "
                                f"({self.placement(p)})", events=[eid], participants=[pid])
         # H6: time bounds and pins.
-        if e.earliest is not None and p.start < e.earliest.astimezone(UTC):
+        if eid not in self.waived and e.earliest is not None and p.start < e.earliest.astimezone(UTC):
             self.add("H6", f"{eid} starts at {self.when(p.start)}, before its earliest {self.when(e.earliest)}",
                      events=[eid])
-        if e.latest_end is not None and p.end > e.latest_end.astimezone(UTC):
+        if eid not in self.waived and e.latest_end is not None and p.end > e.latest_end.astimezone(UTC):
             self.add("H6", f"{eid} ends at {self.when(p.end)}, after its latest end {self.when(e.latest_end)}",
                      events=[eid])
         if e.pinned is not None:
@@ -407,6 +408,11 @@ def _merged(windows: Iterable[TimeWindow]) -> list[tuple[datetime, datetime]]:
     return merged
 
 
-def validate_timetable(scenario: Scenario, timetable: Timetable) -> list[Violation]:
-    """Every violated hard rule of ``timetable`` against ``scenario``; an empty list means valid."""
-    return _Checker(scenario, timetable).run()
+def validate_timetable(scenario: Scenario, timetable: Timetable,
+                       waived_windows: Collection[str] = ()) -> list[Violation]:
+    """Every violated hard rule of ``timetable`` against ``scenario``; an empty list means valid.
+    ``waived_windows`` names events whose own time window (earliest, latest end) is waived, said explicitly: the
+    events a summit-day report pins where they ran (a re-plan's ``waived``); every other rule holds for them."""
+    checker = _Checker(scenario, timetable)
+    checker.waived = set(waived_windows)
+    return checker.run()

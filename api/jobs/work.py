@@ -176,15 +176,13 @@ class JobExecutor:
         if "on_progress" in inspect.signature(resolve).parameters:
             extra["on_progress"] = lambda p: self.repo.add_progress(
                 job_id, attempt, round(p.seconds, 3), p.objective, p.bound, label="re-planning")
-        if params.get("unfreeze") and "unfreeze" in inspect.signature(resolve).parameters:
-            extra["unfreeze"] = list(params["unfreeze"])  # type: ignore[call-overload]  # a proposal's lifted freeze
         with _Beat(lambda: self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3),
                                                   previous.objective, None, label="re-planning")):
             result = resolve(scenario, previous, changes, now=datetime.fromisoformat(str(now)) if now else None,
                              freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
                              time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
                              workers=int(params["workers"]),  # type: ignore[call-overload]
-                             stop=stop, **extra)  # type: ignore[arg-type]
+                             stop=stop, unfreeze=_unfreeze(params), **extra)  # type: ignore[arg-type]
         if not self.closing.is_set():
             self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), result.timetable.objective,
                                    result.timetable.bound, label=f"repair (disruption {result.disruption})")
@@ -194,10 +192,17 @@ class JobExecutor:
         summary = {"status": result.timetable.status, "disruption": result.disruption,
                    "disruption_bound": result.disruption_bound, "proven_minimal": result.proven_minimal,
                    "frozen": result.frozen, "diff": result.diff.to_dict(),
-                   "phases": result.phases}  # seconds per step: where a slow re-plan spent its time
+                   "phases": result.phases,  # seconds per step: where a slow re-plan spent its time
+                   "notes": result.notes, "waived": result.waived}  # what it says of reports and the freeze
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params["changes"]),  # type: ignore[arg-type]
                              result=summary)
+
+
+def _unfreeze(params: dict[str, object]) -> list[str]:
+    """The events whose freeze the re-plan lifts (a proposal's, or the changes request's ``unfreeze``)."""
+    events = params.get("unfreeze")
+    return [str(e) for e in events] if isinstance(events, list) else []
 
 
 def _stall(params: dict[str, object]) -> float | None:

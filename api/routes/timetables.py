@@ -25,6 +25,7 @@ from api.store.models import Job, TimetableRow
 from api.store.repository import FINISHED, Repository
 from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
+from solver.replan.change import placed_reports
 from solver.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -171,15 +172,24 @@ def based_row(repo: Repository, row: TimetableRow, base: str | None, rebase: boo
         return current
 
 
+def check_applies(repo: Repository, settings: Settings, row: TimetableRow, changes: list[dict[str, Any]]) -> Scenario:
+    """``row``'s scenario, once the changes are known to apply to it (else 422 naming the change's field) and
+    the summit fits the job's memory (413 only when the summit before the change does not: a re-plan is never
+    refused for what its changes add, api/lookups.py): what cannot apply is refused now, not in the job."""
+    scenario, _ = timetable_with_scenario(repo, row)
+    changed: list[Scenario] = []
+    # (a report on an event runs where this timetable has it: placed from it, as the re-plan will)
+    check_changes(lambda: changed.append(apply_changes(scenario, placed_reports(
+        scenario, parse_changes(changes), repo.timetable_model(row)))), "changes")
+    admit_replan(settings, scenario, changed[0])
+    return scenario
+
+
 def queue_replan(repo: Repository, runner: JobRunner, settings: Settings, key_id: str, row: TimetableRow,
                  changes: list[dict[str, Any]], now: datetime | None, freeze_minutes: int, limit: float,
                  workers: int | None, unfreeze: list[str]) -> Job:
     """Check the changes apply to ``row``'s scenario (422 if not, 413 if too large) and queue the re-plan."""
-    scenario, _ = timetable_with_scenario(repo, row)
-    # reject what cannot apply now, not in the job; a change that adds events may make the model too large
-    changed: list[Scenario] = []
-    check_changes(lambda: changed.append(apply_changes(scenario, parse_changes(changes))), "changes")
-    admit_replan(settings, scenario, changed[0])  # never refused for what the change adds
+    scenario = check_applies(repo, settings, row, changes)
     when = now or during_summit(scenario, summit_now(stored_clock(repo, row.scenario_id), settings.clock))
     params: dict[str, Any] = {"changes": changes, "now": when.isoformat() if when else None,
                               "freeze_minutes": freeze_minutes, "time_limit_s": limit,

@@ -18,7 +18,7 @@ from starlette.types import Scope
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 DOCS_DIR = Path(__file__).resolve().parent.parent.parent / "docs"
-GUIDES = ("scenario", "changes", "rules", "api")
+GUIDES = ("scenario", "changes", "rules", "api", "summit-day")
 
 # Only this origin: no CDN, no inline script (inline style attributes position the grid blocks); object URLs for
 # downloads and chart images.

@@ -96,6 +96,8 @@ async function showProposal(el, proposal, ctx) {
     <ol class="pending">${proposal.reports.map((r) => html`<li><code>${r.kind} ${r.event || r.participant || r.room || ""}${
       r.minutes ? ` ${r.minutes} min` : ""}</code></li>`)}</ol>
     <p id="proposal-result">${resultText(proposal.result)}</p>
+    ${proposal.why_nothing_fits.length ? html`<ul class="problems" id="why-nothing-fits">${proposal.why_nothing_fits.map((d) =>
+      html`<li class="problem">${d.message || JSON.stringify(d)}</li>`)}</ul>` : ""}
     ${proposal.timetable_id ? html`<p><a href="#/timetables/${encodeURIComponent(proposal.base_timetable_id)}/diff/${
       encodeURIComponent(proposal.timetable_id)}">See the proposal's changes</a></p>` : ""}
     ${proposal.status === "open" ? html`<div class="toolbar">

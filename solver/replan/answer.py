@@ -18,6 +18,7 @@ from solver.replan.ledger import Ledger
 from solver.replan.plan import measure_disruption, placements_of
 from solver.replan.proof import concrete_repair
 from solver.replan.relaxation import grown_relaxation
+from solver.replan.reports import frozen_reason
 from solver.replan.verdict import explain_with_changes
 from solver.scenario import Scenario
 from solver.solve import timetable_from_placements
@@ -37,6 +38,8 @@ class ReplanResult:
     frozen: list[str] = field(default_factory=list)
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds spent per step, to see where time goes
+    notes: list[str] = field(default_factory=list)  # statements about reports and the freeze, and what they cost
+    waived: list[str] = field(default_factory=list)  # reported events whose own time window is waived (a fact)
 
 
 def timetable_of(ctx: Context, ledger: Ledger, chosen: IntArray, rooms: dict[int, int]) -> tuple[Timetable, int]:
@@ -49,6 +52,7 @@ def timetable_of(ctx: Context, ledger: Ledger, chosen: IntArray, rooms: dict[int
              if u.event in instance.event_index and instance.event_index[u.event] not in ctx.named}
     table = timetable_from_placements(instance, chosen, ctx.ref, preferred=rooms, known_reasons=known)
     # optimal only when the whole summit was searched, left-out requests included
+    _freeze_words(ctx, table)
     table.status = "optimal" if ledger.best.optimal and ledger.best.level == "everything" and ctx.opened \
         else "feasible"
     table.bound = None
@@ -58,6 +62,28 @@ def timetable_of(ctx: Context, ledger: Ledger, chosen: IntArray, rooms: dict[int
         assignment.confirmed = bool(before is not None and before.confirmed and before.room == assignment.room
                                     and before.start == assignment.start)
     return table, measure_disruption(ctx.changed, previous, table, ctx.config.weights)
+
+
+def _freeze_words(ctx: Context, table: Timetable) -> None:
+    """A dropped event that the freeze window kept (it starts within it) is said to be kept by the freeze, with
+    the way out, never "pinned"."""
+    if ctx.now is None:
+        return
+    kept = in_freeze_window(ctx)
+    for unscheduled in table.unscheduled:
+        if unscheduled.event in kept:
+            unscheduled.code = "frozen"
+            unscheduled.reason = frozen_reason(ctx.changed, ctx.previous, ctx.now, ctx.config.freeze_minutes,
+                                               unscheduled.event, unscheduled.reason)
+
+
+def in_freeze_window(ctx: Context) -> set[str]:
+    """The events pinned because they start within the freeze window (not because they are over or running)."""
+    if ctx.now is None:
+        return set()
+    moment = ctx.changed.localise(ctx.now)
+    old = {a.event: a for a in ctx.previous.assignments}
+    return {name for name in ctx.frozen if name in old and ctx.changed.localise(old[name].start) >= moment}
 
 
 def rooms_assigned(ctx: Context, ledger: Ledger) -> None:
@@ -141,8 +167,17 @@ def repaired(ctx: Context, ledger: Ledger) -> ReplanResult:
     table.solve_seconds = ctx.budget.elapsed()
     diff = diff_timetables(ctx.changed, ctx.previous, table)
     ctx.phases.mark("diff")
+    notes = ctx.notes + _cost(ctx, diff, ledger.disruption)
     return ReplanResult(table, ctx.changed, diff, ledger.disruption, ledger.bound, ledger.proven, ledger.best.level,
-                        ctx.frozen, table.solve_seconds, ctx.phases.seconds)
+                        ctx.frozen, table.solve_seconds, ctx.phases.seconds, notes, sorted(ctx.reported))
+
+
+def _cost(ctx: Context, diff: TimetableDiff, disruption: int) -> list[str]:
+    """What the reports cost the plan around them (said when there are reports)."""
+    if not ctx.reported:
+        return []
+    return [f"the plan gives way to the reports: {len(diff.moved)} event(s) moved, {len(diff.room_changes)} room "
+            f"change(s), {len(diff.dropped)} dropped (disruption {disruption})"]
 
 
 def no_repair(ctx: Context, ledger: Ledger) -> ReplanResult:
@@ -188,4 +223,5 @@ def without_repair(ctx: Context, status: Status, diagnostics: list[Diagnostic]) 
     if status == "infeasible":
         table = table.model_copy(update={"assignments": [], "unscheduled": [], "objective": 0})
     diff = diff_timetables(ctx.changed, previous, table)
-    return ReplanResult(table, ctx.changed, diff, 0, 0, False, "none", ctx.frozen, seconds, ctx.phases.seconds)
+    return ReplanResult(table, ctx.changed, diff, 0, 0, False, "none", ctx.frozen, seconds, ctx.phases.seconds,
+                        list(ctx.notes), sorted(ctx.reported))

@@ -32,7 +32,7 @@ MIN_WHOLE_SEARCH = 1.0  # seconds (on a quiet machine): a search over the whole 
 class ReplanConfig:
     """How a re-plan runs: its time limit (seconds, model building and the answer included), CP-SAT workers and
     seed, the freeze window after ``now``, what a move costs, and the cap of each search over the whole summit
-    that tries to prove a repair minimal when the quick bounds cannot."""
+    that tries to prove a repair minimal when the quick bounds cannot, and the events whose freeze is lifted."""
 
     time_limit: float = 10.0
     workers: int = 2
@@ -40,6 +40,7 @@ class ReplanConfig:
     freeze_minutes: int = 60
     weights: DisruptionWeights = field(default_factory=DisruptionWeights)
     proof_seconds: float = 1.5
+    unfreeze: frozenset[str] = frozenset()  # events whose freeze the planner lifts (they may move within the window)
 
 
 @dataclass

@@ -5,14 +5,17 @@ forces."""
 from __future__ import annotations
 
 import math
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 
 from ortools.sat.python import cp_model
 
 from solver import cpsat
 from solver.changes import (
+    REPORTS_ON_EVENTS,
     AnyChange,
     EventAdded,
+    EventStarted,
     EventUpdated,
     ParticipantAvailability,
     ParticipantDelayed,
@@ -23,18 +26,21 @@ from solver.changes import (
 )
 from solver.compile import Instance
 from solver.replan.plan import PreviousPlan
-from solver.scenario import Scenario, ScenarioError, TimeWindow, parse_scenario
+from solver.scenario import Event, Scenario, ScenarioError, TimeWindow, parse_scenario
 from solver.timetable import Timetable
 
 Span = tuple[datetime, datetime]
 
 
-def from_now(scenario: Scenario, changes: list[AnyChange], now: datetime | None) -> list[tuple[AnyChange, AnyChange]]:
+def from_now(scenario: Scenario, changes: list[AnyChange], now: datetime | None,
+             previous: Timetable | None = None) -> list[tuple[AnyChange, AnyChange]]:
     """The changes as they apply from ``now`` on, each beside the change as written: what happened before ``now``
     is history, and no change rewrites it. A delay, a departure or new availability windows leave a participant's
     time before ``now`` as it was (a Secretary-General delayed on day 2, reported on day 2, still attended day 1);
     a room closure starts at ``now`` at the earliest, and one that is over is left out. Other changes apply as
-    written. Without ``now`` (planning ahead), every change applies as written."""
+    written. Without ``now`` (planning ahead), every change applies as written. A report on an event (started,
+    ended, running late) runs where the standing timetable (``previous``) has it unless it says otherwise."""
+    changes = placed_reports(scenario, changes, previous)
     if now is None:
         return [(change, change) for change in changes]
     moment = scenario.localise(now)
@@ -55,6 +61,29 @@ def from_now(scenario: Scenario, changes: list[AnyChange], now: datetime | None)
         else:
             pairs.append((change, change))
     return pairs
+
+
+def placed_reports(scenario: Scenario, changes: list[AnyChange], previous: Timetable | None) -> list[AnyChange]:
+    """The changes with each report on an event placed where the standing timetable has it (see :func:`_placed`)."""
+    return [_placed(scenario, change, previous) for change in changes]
+
+
+def _placed(scenario: Scenario, change: AnyChange, previous: Timetable | None) -> AnyChange:
+    """A report on an event with its room and start filled from the standing timetable (when the report does not
+    say them and the event has no pin of its own)."""
+    if previous is None or not isinstance(change, REPORTS_ON_EVENTS):
+        return change
+    old = next((a for a in previous.assignments if a.event == change.event), None)
+    event = next((e for e in scenario.events if e.id == change.event), None)
+    if old is None or event is None:
+        return change
+    pin = event.pinned
+    update: dict[str, object] = {}
+    if change.room is None and (pin is None or pin.room is None):
+        update["room"] = old.room
+    if not isinstance(change, EventStarted) and change.start is None and (pin is None or pin.start is None):
+        update["start"] = scenario.localise(old.start)
+    return change.model_copy(update=update) if update else change
 
 
 def _windows_of(scenario: Scenario, participant: str) -> list[Span]:
@@ -92,26 +121,98 @@ def _clip(spans: list[Span], start: datetime | None, end: datetime | None) -> li
     return clipped
 
 
-def freeze(changed: Scenario, previous: Timetable, now: datetime | None,
-            freeze_minutes: int) -> tuple[Scenario, list[str]]:
-    """Pin what has started or starts within the freeze window; nothing new starts before its end."""
-    if now is None:
-        return changed, []
-    threshold = changed.localise(now) + timedelta(minutes=freeze_minutes)
+def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_minutes: int,
+           unfreeze: AbstractSet[str] = frozenset(), reported: AbstractSet[str] = frozenset()
+           ) -> tuple[Scenario, list[str]]:
+    """The summit the searches solve. What has started before ``now`` is pinned where it is (the past is never
+    moved); what starts within the freeze window is pinned too; nothing new starts before the window's end. An
+    event in ``unfreeze`` may move from ``now`` on (the planner lifted its freeze, see :func:`lifted`, or a report
+    ran into it: then it cannot have started). A reported event (``reported``: started, ended, running late) keeps the
+    pin its report gave, and its own time window (earliest, latest end) is waived: a report is a fact."""
     document = changed.to_document()
+    for event in document["events"]:
+        if event["id"] in reported:
+            event.pop("earliest", None)
+            event.pop("latest_end", None)
+    if now is None:
+        return (parse_scenario(document) if reported else changed), []
+    moment = changed.localise(now)
+    threshold = moment + timedelta(minutes=freeze_minutes)
     old = {a.event: a for a in previous.assignments}
     frozen = []
     for event in document["events"]:
+        if event["id"] in reported:
+            continue
         assignment = old.get(event["id"])
-        if assignment is not None and changed.localise(assignment.start) < threshold:
-            event["pinned"] = {"room": assignment.room, "start": changed.localise(assignment.start).isoformat()}
+        start = None if assignment is None else changed.localise(assignment.start)
+        if start is not None and start < threshold and event["id"] not in unfreeze:
+            event["pinned"] = {"room": assignment.room, "start": start.isoformat()}  # type: ignore[union-attr]
             event.pop("earliest", None)
             frozen.append(event["id"])
             continue
+        soonest = moment if event["id"] in unfreeze else threshold
         earliest = event.get("earliest")
-        if earliest is None or changed.localise(datetime.fromisoformat(earliest)) < threshold:
-            event["earliest"] = threshold.isoformat()
+        if earliest is None or changed.localise(datetime.fromisoformat(earliest)) < soonest:
+            event["earliest"] = soonest.isoformat()
     return parse_scenario(document), frozen
+
+
+def lifted(changed: Scenario, previous: Timetable, now: datetime | None, unfreeze: AbstractSet[str]) -> set[str]:
+    """The events whose freeze the planner lifts: not those that have started (the past is never moved)."""
+    if now is None:
+        return set(unfreeze)
+    moment = changed.localise(now)
+    started = {a.event for a in previous.assignments if changed.localise(a.start) < moment}
+    return set(unfreeze) - started
+
+
+def in_the_way_of_reports(changed: Scenario, previous: Timetable, reported: AbstractSet[str]) -> set[str]:
+    """Events of the standing timetable that a reported event, where it now runs (pinned, with its reported
+    duration), leaves no room for: they share its room or a participant (or one of them is exclusive) and overlap
+    the time it now takes beyond its old place, changeover, sweep and travel included. An exclusive event in the
+    way pushes on everything it may now overlap (its old time, later by the overrun). A fact outranks the freeze
+    window: these may move even within it."""
+    events = {e.id: e for e in changed.events}
+    old = {a.event: (changed.localise(a.start), changed.localise(a.end)) for a in previous.assignments}
+    spans: list[tuple[Event, datetime, datetime]] = []
+    shift = timedelta(0)
+    for name in reported:
+        event = events.get(name)
+        if event is None or event.pinned is None or event.pinned.start is None:
+            continue
+        start = changed.localise(event.pinned.start)
+        end = start + timedelta(minutes=event.duration_minutes)
+        was = old.get(name)
+        pieces = [(start, end)] if was is None else [(start, min(end, was[0])), (max(start, was[1]), end)]
+        spans += [(event, low, high) for low, high in pieces if low < high]
+        shift = max(shift, end - was[1]) if was is not None else shift
+    in_the_way: set[str] = set()
+    while spans:
+        found = _overlapping(changed, previous, events, spans, reported | in_the_way)
+        in_the_way |= found
+        spans = [(events[name], old[name][0], old[name][1] + shift) for name in found if events[name].exclusive]
+    return in_the_way
+
+
+def _overlapping(changed: Scenario, previous: Timetable, events: dict[str, Event],
+                 spans: list[tuple[Event, datetime, datetime]], known: AbstractSet[str]) -> set[str]:
+    """The events of the standing timetable, other than ``known``, that share a room or a participant with an event
+    of ``spans`` (or one of the two is exclusive) and overlap its span, with the longest changeover, sweep or
+    travel as a margin."""
+    margin = timedelta(minutes=max([r.changeover_minutes for r in changed.rooms] + [changed.sweep_minutes]
+                                   + [t.minutes for t in changed.travel_minutes] + [0]))
+    found = set()
+    for assignment in previous.assignments:
+        other = events.get(assignment.event)
+        if other is None or other.id in known:
+            continue
+        for event, start, end in spans:
+            shared = (event.pinned is not None and event.pinned.room == assignment.room) or event.exclusive \
+                or other.exclusive or bool(set(event.participants) & set(other.participants))
+            if shared and changed.localise(assignment.start) < end + margin \
+                    and changed.localise(assignment.end) + margin > start:
+                found.add(other.id)
+    return found
 
 
 _LABELS_ONLY = {"priority", "title"}

@@ -17,9 +17,19 @@ from solver.compile import BoolArray, Instance, compile_scenario
 from solver.model.constraints import all_rows
 from solver.model.rows import Rows
 from solver.replan.budget import Budget, Phases, ReplanConfig, slowdown_since
-from solver.replan.change import freeze, from_now, named_events, opens_capacity, over_capacity
+from solver.replan.change import (
+    freeze,
+    from_now,
+    in_the_way_of_reports,
+    lifted,
+    named_events,
+    opens_capacity,
+    over_capacity,
+    placed_reports,
+)
 from solver.replan.plan import PreviousPlan
 from solver.replan.relaxation import RelaxationBeside
+from solver.replan.reports import report_notes, reported_events
 from solver.replan.search import PLACEMENTS_PER_SECOND
 from solver.scenario import Scenario
 from solver.timetable import ScenarioRef, Timetable
@@ -34,6 +44,9 @@ class Context:
     changed: Scenario  # the new scenario version (no freezing pins)
     working: Scenario  # what the searches solve: changed, with the past and the freeze window pinned
     frozen: list[str]
+    unfrozen: set[str]  # events within the freeze window that may move (lifted by the planner, or in a fact's way)
+    reported: set[str]  # events a report pins where they run (their own time window waived)
+    notes: list[str]  # what the re-plan says about the reports (rounding to the grid, waived windows, lifted freezes)
     instance: Instance
     ref: ScenarioRef
     plan: PreviousPlan
@@ -69,6 +82,12 @@ class Context:
         return self._rows
 
     @property
+    def keep_all(self) -> list[int] | None:
+        """What a wider search must keep (as a rule, not only a weight): every wanted event; nothing after a report
+        (a fact the plan gives way to: an overrun may leave no room for all, and only the weight keeps them then)."""
+        return None if self.reported else self.wanted
+
+    @property
     def applied(self) -> list[AnyChange]:
         return [change for _, change in self.changes]
 
@@ -90,7 +109,12 @@ class Context:
 
     def working_of(self, applied: list[AnyChange]) -> Scenario:
         """The summit a re-plan would solve with these changes (applied, the past and the freeze window pinned)."""
-        return freeze(apply_changes(self.scenario, applied), self.previous, self.now, self.config.freeze_minutes)[0]
+        return freeze(apply_changes(self.scenario, applied), self.previous, self.now, self.config.freeze_minutes,
+                      self.unfrozen, self.reported)[0]
+
+
+def _indices(instance: Instance, names: set[str]) -> set[int]:
+    return {instance.event_index[name] for name in names if name in instance.event_index}
 
 
 def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange], now: datetime | None,
@@ -99,19 +123,25 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
     from the changed summit."""
     started, cpu_started = time.monotonic(), time.thread_time()
     phases = Phases()
-    changed = apply_changes(scenario, as_written)  # (reports a bad change at its place in the list as written)
-    changes = from_now(scenario, as_written, now)
+    # (reports a bad change at its place in the list as written; a report runs where the standing timetable has it)
+    changed = apply_changes(scenario, placed_reports(scenario, as_written, previous))
+    changes = from_now(scenario, as_written, now, previous)
     applied = [change for _, change in changes]
     if applied != as_written:
         changed = apply_changes(scenario, applied)
-    working, frozen = freeze(changed, previous, now, config.freeze_minutes)
+    reported = reported_events(applied)
+    in_the_way = in_the_way_of_reports(changed, previous, reported)
+    unfrozen = lifted(changed, previous, now, config.unfreeze) | in_the_way
+    working, frozen = freeze(changed, previous, now, config.freeze_minutes, unfrozen, reported)
+    notes = report_notes(scenario, changed, applied, previous, now, config.freeze_minutes, in_the_way)
     instance = compile_scenario(working)
     budget = Budget.of(started, config.time_limit, 0.6 + instance.n_items / PLACEMENTS_PER_SECOND, stop,
                        slowdown_since(started, cpu_started))
     phases.mark("prepare")
     plan = PreviousPlan.of(instance, previous, config.weights)
     cut = over_capacity(changed, previous, applied)
-    named = {instance.event_index[e] for e in named_events(applied) | cut if e in instance.event_index}
+    # (what a report's event runs into is named too: the fact leaves it no room where it stands)
+    named = _indices(instance, named_events(applied) | cut | in_the_way)
     # Requests left out before stay out unless the change concerns them (they are then named) or opens time,
     # rooms or capacity they could use: a change that only takes something away cannot make room for them, and
     # looking anyway would re-open the whole summit's optimisation. A fresh solve is the way to look for more.
@@ -121,7 +151,7 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
     wanted_mask = np.zeros(len(instance.events), dtype=bool)
     wanted_mask[wanted] = True
     phases.mark("previous_plan")
-    return Context(scenario, previous, now, changes, changed, working, frozen, instance,
+    return Context(scenario, previous, now, changes, changed, working, frozen, unfrozen, reported, notes, instance,
                    ScenarioRef(name=changed.name, fingerprint=changed.fingerprint()), plan, named,
                    set(plan.broken()) | named, cut, opened, candidates, wanted, wanted_mask, config, budget, stop,
                    phases)

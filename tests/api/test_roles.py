@@ -51,6 +51,15 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
     ("POST", "/keys", {"role": "viewer"}, (201, 403, 403, 403, 401)),
     ("GET", "/keys", None, (200, 403, 403, 403, 401)),
     ("GET", "/audit", None, (200, 403, 403, 403, 401)),
+    # the summit day (the solved timetable is published already: publishing it again changes nothing)
+    ("POST", "/timetables/{t}/publish", {}, (200, 200, 403, 403, 401)),
+    ("GET", "/summits/{s}", None, (200, 200, 200, 403, 401)),
+    ("GET", "/summits/{s}/clock", None, (200, 200, 200, 403, 401)),
+    ("PUT", "/summits/{s}/clock", {"clock": None}, (200, 200, 403, 403, 401)),
+    ("GET", "/summits/{s}/proposal", None, (404, 404, 404, 403, 401)),
+    ("POST", "/summits/{s}/reports", {"kind": "room_out"}, (422, 422, 403, 403, 401)),
+    ("GET", "/proposals/nope", None, (404, 404, 404, 403, 401)),
+    ("POST", "/proposals/nope/accept", {}, (404, 404, 403, 403, 401)),
 ]
 
 

@@ -1,0 +1,102 @@
+"""What a re-plan says about the summit day's reports (an event started, ended, is running late) and the freeze
+window: a report is a fact, so the re-plan says how it took it (rounded to the slot grid, its event's own window
+waived), and an event the freeze window keeps is said to be kept by the freeze, never "pinned"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Set as AbstractSet
+from datetime import datetime, timedelta
+
+from solver.changes import (
+    REPORTS_ON_EVENTS,
+    AnyChange,
+    EventEnded,
+    EventRunningLate,
+    EventStarted,
+    on_grid,
+    rounded_minutes,
+)
+from solver.scenario import Scenario
+from solver.timetable import Timetable
+
+
+def reported_events(changes: list[AnyChange]) -> set[str]:
+    """The events a report pins where they run."""
+    return {change.event for change in changes if isinstance(change, REPORTS_ON_EVENTS)}
+
+
+def report_notes(scenario: Scenario, changed: Scenario, changes: list[AnyChange], previous: Timetable,
+                 now: datetime | None, freeze_minutes: int, in_the_way: AbstractSet[str]) -> list[str]:
+    """The re-plan's statements about the reports: how each was rounded to the grid, whose window is waived, and
+    which events within the freeze window the reports leave no room for (their freeze is lifted)."""
+    notes = [note for change in changes if isinstance(change, REPORTS_ON_EVENTS)
+             for note in _rounding(scenario, change)]
+    notes += [_waived(changed, name) for name in sorted(reported_events(changes)) if _waived(changed, name)]
+    if now is not None:
+        threshold = changed.localise(now) + timedelta(minutes=freeze_minutes)
+        old = {a.event: a for a in previous.assignments}
+        for name in sorted(in_the_way):
+            start = changed.localise(old[name].start)
+            if start < changed.localise(now):
+                notes.append(f"{name} was planned at {start:%H:%M}, but a reported event ran into it: it has not "
+                             f"started and moves from now on")
+            elif start < threshold:
+                notes.append(f"{name} at {start:%H:%M} is within the freeze window until {threshold:%H:%M}, but a "
+                             f"reported event now runs into it: its freeze is lifted")
+    return notes
+
+
+def _rounding(scenario: Scenario, change: EventStarted | EventEnded | EventRunningLate) -> list[str]:
+    slot = scenario.slot_minutes
+    if isinstance(change, EventRunningLate):
+        counted = rounded_minutes(scenario, change.minutes)
+        if counted != change.minutes:
+            return [f"{change.event} running late by {change.minutes} minutes: counted as {counted} minutes "
+                    f"(the {slot}-minute grid)"]
+        return []
+    moment = scenario.localise(change.at)
+    placed = on_grid(scenario, moment, up=isinstance(change, EventEnded))
+    if placed == moment:
+        return []
+    what = "started" if isinstance(change, EventStarted) else "ended"
+    return [f"{change.event} {what} at {moment:%H:%M}: counted from {placed:%H:%M} (the {slot}-minute grid)"
+            if what == "started" else
+            f"{change.event} {what} at {moment:%H:%M}: counted to {placed:%H:%M} (the {slot}-minute grid)"]
+
+
+def _waived(changed: Scenario, name: str) -> str:
+    """The words for a reported event that now runs outside its own window ("" when it does not)."""
+    event = next((e for e in changed.events if e.id == name), None)
+    if event is None or event.pinned is None or event.pinned.start is None:
+        return ""
+    start = changed.localise(event.pinned.start)
+    end = start + timedelta(minutes=event.duration_minutes)
+    if event.latest_end is not None and end > changed.localise(event.latest_end):
+        return (f"{name} now ends at {end:%H:%M}, after its latest end {changed.localise(event.latest_end):%H:%M}: "
+                f"its window is waived (a report is a fact)")
+    if event.earliest is not None and start < changed.localise(event.earliest):
+        return (f"{name} started at {start:%H:%M}, before its earliest {changed.localise(event.earliest):%H:%M}: "
+                f"its window is waived (a report is a fact)")
+    return ""
+
+
+def frozen_reason(changed: Scenario, previous: Timetable, now: datetime, freeze_minutes: int, name: str,
+                  why: str) -> str:
+    """Why an event the freeze window keeps cannot take place: where it was, the window, and the way out."""
+    threshold = changed.localise(now) + timedelta(minutes=freeze_minutes)
+    old = next((a for a in previous.assignments if a.event == name), None)
+    where = "" if old is None else f" at {changed.localise(old.start):%H:%M}"
+    cause = _cause(why)
+    return (f"{name}{where} is within the freeze window until {threshold:%H:%M} and cannot stay there"
+            + (f" ({cause})" if cause else "") + f"; moving it needs the freeze lifted (unfreeze: [{name}])")
+
+
+def _cause(why: str) -> str:
+    """The reason an event cannot stay where it is, without the compiler's "is pinned at ..." (the freeze window,
+    not a planner, holds it there)."""
+    for pattern in (r"pinned at \d\d:\d\d[^,:]*, (?:when )?(.*)", r"pinned at \d\d:\d\d[^,:]*: (.*)"):
+        found = re.search(pattern, why)
+        if found:
+            return found.group(1)
+    return why

@@ -1,0 +1,186 @@
+"""The summit day's reports (an event started, ended, is running late; a participant arrived) are facts: a re-plan
+takes them as given (rounded to the grid, saying so), never moves a running event, waives the window of the event
+that ran long and makes the plan around it give way; the freeze window keeps what starts within it, says so when
+an event cannot stay, and can be lifted for an event."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from solver.changes import apply_changes, parse_changes
+from solver.diff import diff_timetables
+from solver.replan import ReplanResult, resolve
+from solver.scenario import Scenario, ScenarioError
+from solver.timetable import Assignment, ScenarioRef, Timetable
+from solver.validate import validate_timetable
+from tests.builders import at, event, scenario
+
+
+def _day() -> Scenario:
+    return scenario(
+        rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}],
+        participants=[{"id": "a", "delegation": "AAA"}, {"id": "b", "delegation": "BBB"},
+                      {"id": "c", "delegation": "CCC"}],
+        events=[event("opening", 60, ("a", "b"), rooms=["r1"], latest_end=at("10:00")),
+                event("talk", 30, ("a",), rooms=["r1"]),
+                event("side", 30, ("b", "c"), rooms=["r2"], required=False, priority=2)])
+
+
+def _plan(model: Scenario, placed: dict[str, tuple[str, str]]) -> Timetable:
+    durations = {e.id: e.duration_minutes for e in model.events}
+    assignments = []
+    for name, (room, start) in placed.items():
+        begin = model.localise(datetime.fromisoformat(start))
+        assignments.append(Assignment(event=name, room=room, start=begin,
+                                      end=begin + timedelta(minutes=durations[name])))
+    table = Timetable(scenario=ScenarioRef(name=model.name, fingerprint=model.fingerprint()), status="feasible",
+                      objective=2, assignments=assignments)
+    assert validate_timetable(model, table) == []
+    return table
+
+
+def _standing(model: Scenario) -> Timetable:
+    return _plan(model, {"opening": ("r1", at("09:00")), "talk": ("r1", at("10:00")), "side": ("r2", at("10:00"))})
+
+
+def _replan(changes: list[dict[str, Any]], now: str, **options: Any) -> tuple[Scenario, Timetable, ReplanResult]:
+    model = _day()
+    before = _standing(model)
+    result = resolve(model, before, changes, now=datetime.fromisoformat(at(now)), time_limit=5, workers=1,
+                     **options)
+    return model, before, result
+
+
+def _placed(result: ReplanResult) -> dict[str, Assignment]:
+    return {a.event: a for a in result.timetable.assignments}
+
+
+def _repaired(result: ReplanResult) -> None:
+    assert result.timetable.status in ("optimal", "feasible"), result.timetable.diagnostics
+    assert validate_timetable(result.scenario, result.timetable, result.waived) == []
+
+
+def test_running_late_is_rounded_up_to_the_grid_and_the_plan_around_it_gives_way() -> None:
+    model, before, result = _replan([{"op": "event_running_late", "event": "opening", "minutes": 40}], "09:30")
+    _repaired(result)
+    placed = _placed(result)
+    opening = placed["opening"]
+    assert opening.start == before.assignment_of("opening").start  # type: ignore[union-attr]
+    assert opening.end - opening.start == timedelta(minutes=105)  # 60 + 40 rounded up to 45
+    assert placed["talk"].start >= opening.end  # a's next event waits for the opening to end
+    assert any("counted as 45 minutes" in note for note in result.notes)
+    assert any("opening now ends at 10:45" in note and "waived" in note for note in result.notes)
+    assert any("gives way" in note for note in result.notes)
+    assert result.waived == ["opening"]
+    # the waiver is what lets the opening end past its latest end: without it, the validator says so
+    assert [v.code for v in validate_timetable(result.scenario, result.timetable)] == ["H6"]
+
+
+def test_a_late_start_is_a_fact_the_event_runs_where_it_started() -> None:
+    _, _, result = _replan([{"op": "event_started", "event": "opening", "at": at("09:20")}], "09:25")
+    _repaired(result)
+    placed = _placed(result)
+    assert placed["opening"].start.strftime("%H:%M") == "09:15"  # the slot 09:20 falls in
+    assert placed["opening"].room == "r1"
+    assert placed["talk"].start >= placed["opening"].end
+    assert any("started at 09:20: counted from 09:15" in note for note in result.notes)
+
+
+def test_an_early_end_frees_the_room_and_people() -> None:
+    _, _, result = _replan([{"op": "event_ended", "event": "opening", "at": at("09:38")}], "09:40")
+    _repaired(result)
+    opening = _placed(result)["opening"]
+    assert opening.end.strftime("%H:%M") == "09:45"
+    assert any("counted to 09:45" in note for note in result.notes)
+    assert result.diff.moved == []  # nothing needs to move
+
+
+def test_an_end_later_than_planned_is_an_overrun_never_infeasible() -> None:
+    _, _, result = _replan([{"op": "event_ended", "event": "opening", "at": at("10:30")}], "10:30")
+    _repaired(result)
+    placed = _placed(result)
+    assert placed["opening"].end.strftime("%H:%M") == "10:30"
+    assert placed["talk"].start >= placed["opening"].end
+
+
+def test_an_arrival_gives_back_the_rest_of_the_day() -> None:
+    model = _day()
+    delayed = apply_changes(model, parse_changes([
+        {"op": "participant_delayed", "participant": "c", "arrival": at("11:00")}]))
+    arrived = apply_changes(delayed, parse_changes([
+        {"op": "participant_arrived", "participant": "c", "at": at("09:45")}]))
+    person = next(p for p in arrived.participants if p.id == "c")
+    assert person.available is not None
+    assert [(arrived.localise(w.start).strftime("%H:%M"), arrived.localise(w.end).strftime("%H:%M"))
+            for w in person.available] == [("09:45", "12:00")]
+
+
+def test_a_report_without_a_known_start_is_refused_with_its_place() -> None:
+    with pytest.raises(ScenarioError) as error:
+        apply_changes(_day(), parse_changes([{"op": "event_ended", "event": "opening", "at": at("10:00")}]))
+    assert error.value.problems[0].path == "changes[0].start"
+    with pytest.raises(ScenarioError) as error:
+        parse_changes([{"op": "event_running_late", "event": "opening", "minutes": 0}])
+    assert error.value.problems[0].path == "changes[0].minutes"
+
+
+def test_an_event_that_cannot_stay_in_the_freeze_window_is_said_to_be_frozen_not_pinned() -> None:
+    delay = {"op": "participant_delayed", "participant": "c", "arrival": at("11:00")}
+    model, before, result = _replan([delay], "09:30")
+    assert "side" not in _placed(result)
+    dropped = next(u for u in result.timetable.unscheduled if u.event == "side")
+    assert dropped.code == "frozen"
+    assert "within the freeze window until 10:30" in dropped.reason
+    assert "moving it needs the freeze lifted" in dropped.reason
+    assert "pinned" not in dropped.reason
+    told = diff_timetables(result.scenario, before, result.timetable).by_delegation["CCC"]
+    assert any("freeze window" in line for line in told)  # the delegation is told why
+
+
+def test_unfreeze_lifts_the_freeze_for_that_event() -> None:
+    delay = {"op": "participant_delayed", "participant": "c", "arrival": at("11:00")}
+    _, _, result = _replan([delay], "09:30", unfreeze=["side"])
+    _repaired(result)
+    assert _placed(result)["side"].start.strftime("%H:%M") >= "11:00"
+
+
+@pytest.mark.parametrize(("status", "words"), [("unknown", "the plan stands until the planners find a repair"),
+                                               ("infeasible", "no plan can hold it as things stand")])
+def test_without_a_repair_delegations_are_told_the_plan_stands_or_that_it_cannot_hold(status: str,
+                                                                                    words: str) -> None:
+    from solver.timetable import Diagnostic
+
+    model = _day()
+    before = _standing(model)
+    broken = Diagnostic(code="broken_by_change", message="H5", events=["side"])
+    after = before.model_copy(update={"status": status, "diagnostics": [broken],
+                                      "assignments": [] if status == "infeasible" else before.assignments})
+    told = diff_timetables(model, before, after).by_delegation["CCC"]
+    assert any(words in line for line in told)
+    assert not any("will follow" in line for line in told)
+
+
+def test_the_cli_says_what_the_freeze_keeps_and_lifts_it_with_unfreeze(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from solver.cli import app
+    from solver.scenario import dump_scenario
+    from solver.timetable import dump_timetable, load_timetable
+
+    model = _day()
+    dump_scenario(model, tmp_path / "day.yaml")
+    dump_timetable(_standing(model), tmp_path / "old.json")
+    (tmp_path / "changes.yaml").write_text(
+        f"- {{op: participant_delayed, participant: c, arrival: '{at('11:00')}'}}\n", encoding="utf-8")
+    base = ["resolve", str(tmp_path / "day.yaml"), "--timetable", str(tmp_path / "old.json"), "--changes",
+            str(tmp_path / "changes.yaml"), "--now", at("09:30"), "-t", "5", "-w", "1"]
+    kept = CliRunner().invoke(app, [*base, "-o", str(tmp_path / "kept.json")])
+    assert kept.exit_code == 0, kept.output
+    assert "moving it needs the freeze lifted" in kept.output
+    lifted = CliRunner().invoke(app, [*base, "--unfreeze", "side", "-o", str(tmp_path / "lifted.json")])
+    assert lifted.exit_code == 0, lifted.output
+    assert "side" in {a.event for a in load_timetable(tmp_path / "lifted.json").assignments}
