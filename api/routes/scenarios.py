@@ -124,10 +124,10 @@ def solve_scenario(scenario_id: str, key: Writer, repo: RepoDep, runner: RunnerD
     """Queue a solve of the scenario's latest (or given) version; poll the job or stream its events."""
     body = body or SolveRequest.model_validate({})
     limit = time_limit(settings, body.time_limit_s)
+    limiter.check(key.id)
     row = scenario_or_404(repo, scenario_id)
     stored = version_or_404(repo, scenario_id, version or row.latest_version, with_document=True)
     plan = admit_by_memory(settings, repo.scenario_model(stored))  # 413 when it cannot fit even by LNS alone
-    limiter.check(key.id)
     params = {"time_limit_s": limit, "workers": body.workers or settings.solver_workers, "seed": body.seed,
               "stall_s": body.stall_s, "scenario_version": stored.version, "lns_only": plan.lns_only}
     job = repo.create_job("solve", row.id, stored.id, params, key.id)
