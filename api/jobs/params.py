@@ -23,6 +23,7 @@ class SolveParams(JobParams):
     seed: int = 0
     stall_s: float | None = None  # (jobs queued before it existed have none)
     scenario_version: int | None = None
+    lns_only: bool = False  # large-neighbourhood search alone: decided at admission (api/lookups.py)
 
 
 class ExplainParams(JobParams):
@@ -36,6 +37,7 @@ class CompareParams(JobParams):
     seeds: int
     workers: int
     scenario_version: int | None = None
+    memory_mb: int | None = None  # each solve's memory plan (solver/size.py); None: no limit
 
 
 class ReplanParams(JobParams):

@@ -103,7 +103,8 @@ class JobExecutor:
             self.repo.add_progress(job_id, attempt, round(progress.seconds, 3), progress.objective, progress.bound)
 
         config = SolveConfig(time_limit=params.time_limit_s, workers=params.workers, seed=params.seed,
-                             stall_seconds=params.stall_s, stop=stop)
+                             stall_seconds=params.stall_s, stop=stop,
+                             lns_only=params.lns_only)  # decided at admission (api/lookups.py)
         result = solve(scenario, on_progress=on_progress, config=config)
         if self.closing.is_set():
             return
@@ -112,7 +113,8 @@ class JobExecutor:
             self.repo.add_progress(job_id, attempt, round(final.solve_seconds, 3), final.objective, final.bound)
         status = "cancelled" if stop.is_set() else "done"
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
-                             result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by})
+                             result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by,
+                                     "lns_alone": result.stats.lns_alone})
 
     def _explain(self, job: Job) -> None:
         """Why the timetable's scenario is infeasible (and why events are out), or what would let one event in."""
@@ -139,7 +141,8 @@ class JobExecutor:
         base = self.repo.scenario_model(version)
         variants = build_variants(base, [VariantSpec.model_validate(v) for v in params.variants])
         settings = RunSettings(time_limit=params.time_limit_s, seeds=params.seeds, workers=params.workers,
-                               parallel=1)  # this job already runs in its own worker: one solve at a time
+                               parallel=1,  # this job already runs in its own worker: one solve at a time
+                               memory_mb=params.memory_mb)
         started = time.monotonic()
 
         def on_event(event: RunEvent) -> None:  # one progress point per finished solve, named by its variant

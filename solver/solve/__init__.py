@@ -16,6 +16,7 @@ bounds in one ledger (:mod:`solver.solve.incumbents`); extraction in :mod:`solve
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
@@ -28,11 +29,13 @@ from solver.model.greedy import unplaced_required
 from solver.model.objective import primary_of
 from solver.model.rows import IntArray
 from solver.scenario import Scenario
+from solver.size import memory_plan
 from solver.solve.config import LP_MAX_PLACEMENTS, Progress, ProgressHandler, SolveConfig, SolveResult, SolveStats
 from solver.solve.incumbents import Incumbents, Stops
 from solver.solve.steps import (
     Prepared,
     Run,
+    alone,
     chosen_from_solver,
     finished,
     first_incumbent,
@@ -54,6 +57,8 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
           on_progress: ProgressHandler | None = None, config: SolveConfig | None = None) -> SolveResult:
     """Solve a scenario; returns the best timetable found, its status, objective and proven bound."""
     config = config or SolveConfig(time_limit=time_limit, workers=workers, seed=seed)
+    if config.memory_mb and not config.lns_only:
+        config = replace(config, lns_only=memory_plan(scenario, config.memory_mb, config.workers).lns_only)
     started = time.monotonic()
     stats = SolveStats()
 
@@ -86,7 +91,7 @@ def _solve_compiled(run: Run) -> SolveResult:
     instance, config = run.instance, run.config
     prepared = prepare(run)
     greedy = prepared.greedy
-    if greedy is not None and instance.n_items > config.decompose_above:
+    if greedy is not None and alone(instance, config):
         # Too big for one CP-SAT model in 2 GB: improve the greedy timetable one day at a time.
         return _solve_by_lns_alone(run, prepared, greedy)
     bound = trivial_bound(instance)
@@ -184,6 +189,7 @@ def _solve_by_lns_alone(run: Run, prepared: Prepared, greedy: IntArray) -> Solve
     """Above ``decompose_above`` placements the whole model does not fit in memory: large-neighbourhood
     search improves the greedy timetable, each round a sub-model of a few thousand placements."""
     instance, config, stats = run.instance, run.config, run.stats
+    stats.lns_alone = True
     bound = trivial_bound(instance)
     incumbents = Incumbents(1, run.started, run.on_progress, bound, Stops(config.stall_seconds), run.beside)
     complete = not unplaced_required(instance, greedy)

@@ -41,6 +41,11 @@ class SolveConfig:
     # process of its own (solver/bound_beside.py): before it, it would delay the search by seconds to tens of
     # seconds (GLOP: 8-10 s at 500 requests, not solved in 120 s at 1,000; PDLP: 18 s at 1,000).
     bound_beside_above: int = 45_000  # (Hanoi: 42k, its gaps closed by GLOP in 0.5 s)
+    # Memory (issue 27): large-neighbourhood search alone, without the whole model. With ``memory_mb`` set, the
+    # summit's estimated memory (solver/size.py) decides: the whole model when it fits, else LNS alone, and a
+    # summit that does not fit even so is refused before anything is built (size.TooLarge).
+    lns_only: bool = False
+    memory_mb: int | None = None
 
 
 @dataclass
@@ -60,6 +65,7 @@ class SolveStats:
     stopped_by: str = ""
     lns_seconds: float = 0.0
     lns_rounds: int = 0
+    lns_alone: bool = False  # large-neighbourhood search alone, without the whole model (size or memory)
     lns_improved: dict[str, int] = field(default_factory=dict)  # neighbourhood -> rounds that improved
 
 

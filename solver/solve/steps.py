@@ -71,8 +71,14 @@ def prepare(run: Run) -> Prepared:
     stats.rows_by_family = rows.count_by_family()
     matrix = RowMatrix.of(rows, instance.n_items)
     greedy = repaired_greedy(instance, rows, matrix, config.workers, config.seed, max(1.0, config.time_limit / 4)) \
-        if config.warm_start or instance.n_items > config.decompose_above else None
+        if config.warm_start or alone(instance, config) else None
     return Prepared(rows, matrix, greedy)
+
+
+def alone(instance: Instance, config: SolveConfig) -> bool:
+    """Whether large-neighbourhood search improves the greedy timetable alone, without the whole model: asked
+    (``lns_only``, or by the memory plan), or the summit is above ``decompose_above`` placements."""
+    return config.lns_only or instance.n_items > config.decompose_above
 
 
 def trivial_bound(instance: Instance) -> int:
