@@ -159,8 +159,12 @@ def solve(
     stall: Annotated[float | None, typer.Option("--stall", min=0.1,
                                                 help="stop after SECONDS without improvement (default: never "
                                                      "while a gap remains)")] = None,
+    memory: Annotated[int | None, typer.Option("--memory", min=1, help="MB this solve may use: the whole model when "
+                                               "its estimate fits, else large-neighbourhood search alone; a summit "
+                                               "that fits neither is refused (default: no limit)")] = None,
 ) -> None:
     """Solve a scenario and print or write the timetable."""
+    from solver.size import TooLarge, memory_plan
     from solver.solve import Progress, SolveConfig
     from solver.solve import solve as run_solve
     from solver.validate import validate_timetable
@@ -169,13 +173,24 @@ def solve(
         errors.print(f"--format: {format!r} is not allowed; use json, csv or table")
         raise typer.Exit(2)
     model = _load(scenario)
+    lns_only = False
+    if memory is not None:
+        try:
+            lns_only = memory_plan(model, memory, workers).lns_only
+        except TooLarge as refused:
+            errors.print(f"--memory: {refused.plan.refusal('--memory')}")
+            raise typer.Exit(2) from None
+        if lns_only:
+            errors.print(f"the whole model needs about {memory_plan(model, None).estimate.whole_mb:,} MB, over "
+                         f"--memory {memory}: large-neighbourhood search alone")
     latest: list[Progress] = []
     with _progress_display(_progress_line(0, None, None)) as live, _Ticker(live, latest) as ticker:
         def on_progress(progress: Progress) -> None:
             latest.append(progress)
             live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
 
-        config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall)
+        config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
+                             lns_only=lns_only)
         result = run_solve(model, on_progress=on_progress, config=config)
         timetable = result.timetable
         ticker.close()  # the final line is the solver's own

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import numpy as np
@@ -34,6 +34,7 @@ from solver.model.objective import primary_of
 from solver.model.rows import IntArray, Rows
 from solver.model.submodel import RowMatrix
 from solver.scenario import Scenario
+from solver.size import memory_plan
 from solver.timetable import Assignment, Diagnostic, ScenarioRef, Timetable, Unscheduled
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,11 @@ class SolveConfig:
     # process of its own (solver/bound_beside.py): before it, it would delay the search by seconds to tens of
     # seconds (GLOP: 8-10 s at 500 requests, not solved in 120 s at 1,000; PDLP: 18 s at 1,000).
     bound_beside_above: int = 45_000  # (Hanoi: 42k, its gaps closed by GLOP in 0.5 s)
+    # Memory (issue 27): large-neighbourhood search alone, without the whole model. With ``memory_mb`` set, the
+    # summit's estimated memory (solver/size.py) decides: the whole model when it fits, else LNS alone, and a
+    # summit that does not fit even so is refused before anything is built (size.TooLarge).
+    lns_only: bool = False
+    memory_mb: int | None = None
 
 
 @dataclass
@@ -89,6 +95,7 @@ class SolveStats:
     stopped_by: str = ""
     lns_seconds: float = 0.0
     lns_rounds: int = 0
+    lns_alone: bool = False  # large-neighbourhood search alone, without the whole model (size or memory)
     lns_improved: dict[str, int] = field(default_factory=dict)  # neighbourhood -> rounds that improved
 
 
@@ -185,6 +192,8 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
           on_progress: ProgressHandler | None = None, config: SolveConfig | None = None) -> SolveResult:
     """Solve a scenario; returns the best timetable found, its status, objective and proven bound."""
     config = config or SolveConfig(time_limit=time_limit, workers=workers, seed=seed)
+    if config.memory_mb and not config.lns_only:
+        config = replace(config, lns_only=memory_plan(scenario, config.memory_mb, config.workers).lns_only)
     started = time.monotonic()
     stats = SolveStats()
 
@@ -219,9 +228,10 @@ def _solve_compiled(instance: Instance, config: SolveConfig, started: float, sta
     stats.rows = len(rows)
     stats.rows_by_family = rows.count_by_family()
     matrix = RowMatrix.of(rows, instance.n_items)
+    alone = config.lns_only or instance.n_items > config.decompose_above
     greedy = repaired_greedy(instance, rows, matrix, config.workers, config.seed, max(1.0, config.time_limit / 4)) \
-        if config.warm_start or instance.n_items > config.decompose_above else None
-    if greedy is not None and instance.n_items > config.decompose_above:
+        if config.warm_start or alone else None
+    if greedy is not None and alone:
         # Too big for one CP-SAT model in 2 GB: improve the greedy timetable one day at a time.
         return _solve_by_lns_alone(instance, rows, matrix, greedy, config, started, stats, ref, on_progress, beside)
     # Upper bound before any search: every optional event that has a placement at all.
@@ -491,6 +501,7 @@ def _solve_by_lns_alone(instance: Instance, rows: Rows, matrix: RowMatrix, greed
                         on_progress: ProgressHandler | None, beside: BoundBeside) -> SolveResult:
     """Above ``decompose_above`` placements the whole model does not fit in memory: large-neighbourhood
     search improves the greedy timetable, each round a sub-model of a few thousand placements."""
+    stats.lns_alone = True
     bound = int(sum(int(instance.priority[e]) for e in range(len(instance.events))
                     if not instance.required[e] and instance.event_items[e].size))
     incumbents = _Incumbents(1, started, config.stall_seconds, on_progress)

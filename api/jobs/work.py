@@ -104,7 +104,8 @@ class JobExecutor:
 
         config = SolveConfig(time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
                              workers=int(params["workers"]), seed=int(params["seed"]),  # type: ignore[call-overload]
-                             stall_seconds=_stall(params), stop=stop)
+                             stall_seconds=_stall(params), stop=stop,
+                             lns_only=bool(params.get("lns_only")))  # decided at admission (api/lookups.py)
         result = solve(scenario, on_progress=on_progress, config=config)
         if self.closing.is_set():
             return
@@ -113,7 +114,8 @@ class JobExecutor:
             self.repo.add_progress(job_id, attempt, round(final.solve_seconds, 3), final.objective, final.bound)
         status = "cancelled" if stop.is_set() else "done"
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
-                             result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by})
+                             result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by,
+                                     "lns_alone": result.stats.lns_alone})
 
     def _explain(self, job: Job) -> None:
         """Why the timetable's scenario is infeasible (and why events are out), or what would let one event in."""
@@ -142,7 +144,8 @@ class JobExecutor:
                                          for v in params["variants"]])  # type: ignore[attr-defined]
         settings = RunSettings(time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
                                seeds=int(params["seeds"]), workers=int(params["workers"]),  # type: ignore[call-overload]
-                               parallel=1)  # this job already runs in its own worker: one solve at a time
+                               parallel=1,  # this job already runs in its own worker: one solve at a time
+                               memory_mb=int(params["memory_mb"]) if params.get("memory_mb") else None)  # type: ignore[call-overload]
         started = time.monotonic()
 
         def on_event(event: RunEvent) -> None:  # one progress point per finished solve, named by its variant

@@ -16,7 +16,7 @@ from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError, check_changes, not_found
 from api.exports import agenda_items, to_csv, to_html
 from api.jobs.runner import JobRunner
-from api.lookups import check_model_size, job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
+from api.lookups import admit_replan, job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
 from api.publishing import PublishRefused, check_base, publication_mark, published_timetable_id, stored_clock
 from api.routes.agendas import timetable_ics
 from api.schemas import ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
@@ -174,13 +174,14 @@ def based_row(repo: Repository, row: TimetableRow, base: str | None, rebase: boo
 
 def check_applies(repo: Repository, settings: Settings, row: TimetableRow, changes: list[dict[str, Any]]) -> Scenario:
     """``row``'s scenario, once the changes are known to apply to it (else 422 naming the change's field) and
-    the changed scenario is not too large (413): what cannot apply is refused now, not in the job."""
+    the summit fits the job's memory (413 only when the summit before the change does not: a re-plan is never
+    refused for what its changes add, api/lookups.py): what cannot apply is refused now, not in the job."""
     scenario, _ = timetable_with_scenario(repo, row)
     changed: list[Scenario] = []
     # (a report on an event runs where this timetable has it: placed from it, as the re-plan will)
     check_changes(lambda: changed.append(apply_changes(scenario, placed_reports(
         scenario, parse_changes(changes), repo.timetable_model(row)))), "changes")
-    check_model_size(settings, changed[0])
+    admit_replan(settings, scenario, changed[0])
     return scenario
 
 
