@@ -20,7 +20,7 @@ class JobParams(BaseModel):
 class SolveParams(JobParams):
     time_limit_s: float
     workers: int
-    seed: int = 0
+    seed: int  # (required: a job stored without it fails, as before)
     stall_s: float | None = None  # (jobs queued before it existed have none)
     scenario_version: int | None = None
     lns_only: bool = False  # large-neighbourhood search alone: decided at admission (api/lookups.py)
