@@ -43,7 +43,7 @@ def find(ctx: Context, ledger: Ledger) -> None:
         if ctx.budget.stopped:
             ledger.timed_out = True
             break  # stopped: the repair in hand (if any) stands
-        if ctx.budget.left() <= 0.05 + ctx.build_seconds(free):
+        if not ctx.affords(free, margin=0.05):
             # no time to build and search a wider neighbourhood: the repair found stands (without one, the greedy
             # repair, else the standing timetable)
             ledger.timed_out = ledger.timed_out or ledger.best is None
@@ -91,9 +91,13 @@ def find(ctx: Context, ledger: Ledger) -> None:
             ledger.relaxation = found
         else:
             ctx.beside.cancel()
+    _greedy_when_nothing_found(ctx, ledger)
+
+
+def _greedy_when_nothing_found(ctx: Context, ledger: Ledger) -> None:
+    """Not settled in time (or only narrower neighbourhoods proved empty): keep every untouched event and place the
+    others greedily, a repair that moves only what the change broke."""
     if ledger.best is None and ledger.conflict is None and ledger.timed_out:
-        # Not settled in time (or only narrower neighbourhoods proved empty): keep every untouched event and place
-        # the others greedily, a repair that moves only what the change broke.
         ledger.best = greedy_repair(ctx.instance, ctx.plan, ctx.named, ctx.rows())
         ctx.phases.mark("greedy_repair")
 
@@ -166,7 +170,7 @@ def relax_at_change(ctx: Context, ledger: Ledger) -> Stage | None:
     if settled is not None:
         return settled
     found = ledger.relaxation
-    if found is None or found.answer is None or ctx.budget.left() <= 0.3 + ctx.build_seconds(found.group):
+    if found is None or found.answer is None or not ctx.affords(found.group):
         return None
     around, _ = keep_most(ctx.instance, ctx.plan, found.group | ctx.named, "conflicts",
                           ctx.budget.share("around_relaxation"), ctx.searching(), ctx.config.seed, ctx.stop,
