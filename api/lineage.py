@@ -60,3 +60,23 @@ def chain_models(repo: Repository, row: TimetableRow) -> tuple[list[Timetable], 
         events.update({e.id: e for e in scenario.events})
         timetables.append(repo.timetable_model(link))
     return timetables, events
+
+
+def events_named(repo: Repository, row: TimetableRow, wanted: set[str]) -> dict[str, Event]:
+    """The events ``wanted`` as the newest scenario version of the timetable's line that had them: read from
+    the timetable's own version first, then back along its re-plans only until every one is found (a feed
+    after hundreds of re-plans reads what it needs, not the whole history)."""
+    found: dict[str, Event] = {}
+    link: TimetableRow | None = row
+    seen: set[str] = set()
+    while link is not None and len(found) < len(wanted) and link.id not in seen and len(seen) < _MAX_CHAIN:
+        seen.add(link.id)
+        version = repo.version_by_id(link.scenario_version_id)
+        if version is not None and (link.id == row.id or link.status in USABLE):  # as chain_models
+            missing = wanted - set(found)
+            document_events = version.document.get("events", []) if isinstance(version.document, dict) else []
+            if any(isinstance(e, dict) and e.get("id") in missing for e in document_events):
+                scenario: Scenario = repo.scenario_model(version)  # parsed only when it has what is missing
+                found.update({e.id: e for e in scenario.events if e.id in missing})
+        link = repo.get_timetable(link.parent_timetable_id) if link.parent_timetable_id else None
+    return found

@@ -79,6 +79,7 @@ class Kpis:
     room_utilisation: dict[str, float]
     resource_peaks: dict[str, ResourcePeak]
     unscheduled_by_reason: dict[str, int]
+    robustness: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -189,15 +190,40 @@ def unscheduled_by_reason(timetable: Timetable) -> dict[str, int]:
     return dict(sorted(Counter(item.code for item in timetable.unscheduled).items()))
 
 
-def kpis(scenario: Scenario, timetable: Timetable) -> Kpis:
-    """Every KPI of one timetable."""
+REPLAY_RUNS = 100  # a comparison replays each best timetable this many times (0.5 s for Hanoi)
+_robustness_cache: dict[tuple[str, int, int, int], dict[str, Any]] = {}
+
+
+def robustness(scenario: Scenario, timetable: Timetable, runs: int = REPLAY_RUNS, seed: int = 0) -> dict[str, Any]:
+    """What a usual summit of overruns does to the timetable (``summit replay`` with ``runs`` seeded days):
+    expected events to move, delegations to notify and requests lost per summit, and the worst cause.
+    Remembered per scenario and timetable, so comparing the same timetable twice costs nothing."""
+    from solver.replay import replay
+
+    placed = hash(tuple((a.event, a.room, a.start.isoformat()) for a in timetable.assignments))
+    key = (scenario.fingerprint(), placed, runs, seed)
+    if key not in _robustness_cache:
+        if len(_robustness_cache) > 256:
+            _robustness_cache.clear()
+        result = replay(scenario, timetable, runs=runs, seed=seed)
+        _robustness_cache[key] = {
+            "replay_runs": runs, "expected_moved": result.moved.mean, "moved_sd": result.moved.std,
+            "expected_moved_per_day": round(result.moved.mean / max(1, result.days), 3),
+            "expected_notified": result.notified.mean, "expected_lost": result.lost.mean,
+            "worst_cause": result.causes[0]["cause"] if result.causes else ""}
+    return dict(_robustness_cache[key])
+
+
+def kpis(scenario: Scenario, timetable: Timetable, replay_runs: int = REPLAY_RUNS) -> Kpis:
+    """Every KPI of one timetable (``replay_runs=0`` leaves out the robustness replay)."""
     return Kpis(status=timetable.status, objective=timetable.objective, bound=timetable.bound,
                 gap=gap(timetable.objective, timetable.bound), scheduled=len(timetable.assignments),
                 events=len(scenario.events), bilaterals=bilaterals_granted(scenario, timetable),
                 fairness=delegation_fairness(scenario, timetable), vvip_idle=vvip_idle_time(scenario, timetable),
                 room_utilisation=room_utilisation(scenario, timetable),
                 resource_peaks=resource_peaks(scenario, timetable),
-                unscheduled_by_reason=unscheduled_by_reason(timetable))
+                unscheduled_by_reason=unscheduled_by_reason(timetable),
+                robustness=robustness(scenario, timetable, replay_runs) if replay_runs else {})
 
 
 def occupancy(scenario: Scenario, timetable: Timetable) -> dict[str, Any]:

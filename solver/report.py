@@ -42,6 +42,8 @@ def summary_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
             **{f"peak_{rid}": f"{p['peak']}/{p['capacity']}" for rid, p in k["resource_peaks"].items()},
             "unscheduled": sum(k["unscheduled_by_reason"].values()),
             **{f"unscheduled_{code}": n for code, n in k["unscheduled_by_reason"].items()},
+            **{f"overruns_{name}": value for name, value in k.get("robustness", {}).items()
+               if name in ("expected_moved", "expected_notified", "expected_lost")},
             "violations": len(variant["violations"]),
         })
     return rows
@@ -105,6 +107,11 @@ def to_markdown(data: dict[str, Any]) -> str:
                      f"{v['objective_range'][0]}..{v['objective_range'][1]}")
         reasons = ", ".join(f"{code}: {n}" for code, n in k["unscheduled_by_reason"].items()) or "none"
         lines.append(f"- Unscheduled requests by reason: {reasons}")
+        if k.get("robustness"):
+            r = k["robustness"]
+            lines.append(f"- A usual summit of overruns ({r['replay_runs']} replayed): {r['expected_moved']:g} events "
+                         f"to move, {r['expected_notified']:g} delegations to notify, {r['expected_lost']:g} "
+                         f"requests lost; worst cause {r['worst_cause'] or 'none'}")
         if k["vvip_idle"]["worst"]:
             lines.append(f"- Longest vvip wait: {k['vvip_idle']['max_minutes']} min ({k['vvip_idle']['worst']})")
         lines.append(f"- Validator: {'no violation' if not v['violations'] else '; '.join(v['violations'][:5])}")

@@ -173,3 +173,15 @@ def test_summit_replay_prints_json_with_the_expected_values(tmp_path: Path) -> N
     assert data["runs"] == 30 and {"expected_moved", "expected_notified", "expected_lost"} <= set(data)
     text = CliRunner().invoke(app, ["replay", str(tmp_path / "s.json"), str(tmp_path / "t.json"), "--runs", "30"])
     assert text.exit_code == 0 and "events to move" in text.output
+
+
+def test_the_robustness_kpis_are_the_replay_numbers() -> None:
+    from solver.kpi import kpis
+
+    model, table = _two_in_a_row()
+    measured = kpis(model, table, replay_runs=40).to_dict()["robustness"]
+    replayed = replay(model, table, runs=40, seed=0).to_dict()
+    assert measured["replay_runs"] == 40
+    for name in ("expected_moved", "expected_notified", "expected_lost"):
+        assert measured[name] == replayed[name]
+    assert kpis(model, table, replay_runs=0).robustness == {}

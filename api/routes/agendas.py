@@ -22,9 +22,9 @@ from pydantic import BaseModel
 from api.deps import AgendaReader, RepoDep
 from api.errors import ApiError, forbidden, not_found
 from api.exports import agenda_items
-from api.exports.agenda import AgendaItem, counterpart_labels
+from api.exports.agenda import AgendaItem, counterpart_labels, zone_names
 from api.exports.calendar import CalendarHistory, calendar_history, to_ics
-from api.lineage import chain_models, current_timetable, superseded_by
+from api.lineage import chain_models, current_timetable, events_named, superseded_by
 from api.lookups import scenario_or_404, timetable_or_404, timetable_with_scenario
 from api.publishing import publication_mark, published_events, was_published
 from api.schemas import AgendaOut, ErrorOut
@@ -164,12 +164,13 @@ def _history(repo: Repository, row: TimetableRow) -> tuple[CalendarHistory, dict
 
 
 def _history_of(repo: Repository, row: TimetableRow, published: bool) -> tuple[CalendarHistory, dict[str, Event]]:
-    timetables, events = chain_models(repo, row)
     if not published:
+        timetables, events = chain_models(repo, row)
         return calendar_history(timetables), events
     told = published_events(repo, row.scenario_id)
     cancelled = {e: Assignment(event=e, room=t.room, start=t.start, end=t.end) for e, t in told.items()
                  if t.cancelled}
+    events = events_named(repo, row, set(cancelled))  # bounded by what is cancelled, not by the history
     return CalendarHistory(sequence={e: t.sequence for e, t in told.items()}, cancelled=cancelled), events
 
 
@@ -188,7 +189,8 @@ def _cancelled_items(scenario: Scenario, history: CalendarHistory, events: dict[
                                 kind=event.kind if event is not None else "other", room=last.room,
                                 room_name=room.name or room.id if room is not None else last.room,
                                 zone=room.zone if room is not None else "", start=scenario.localise(last.start),
-                                end=scenario.localise(last.end), participants=people))
+                                end=scenario.localise(last.end), participants=people,
+                                zone_name=zone_names(scenario).get(room.zone, room.zone) if room is not None else ""))
     return items
 
 

@@ -20,6 +20,7 @@ def test_comparison_job_reports_kpis_per_variant(planner: httpx.Client, compared
     for variant in data["variants"]:
         assert variant["status"] == "optimal" and variant["violations"] == []
         assert variant["kpis"]["bilaterals"]["requested"] == 2
+        assert variant["kpis"]["robustness"]["expected_moved"] >= 0  # the replay of a usual day of overruns
     # closing the guest house salon takes a room away: never more bilaterals than the base
     assert closed["kpis"]["bilaterals"]["granted"] <= base["kpis"]["bilaterals"]["granted"]
     assert closed["changes"][0]["op"] == "room_closed" and closed["changes"][0]["room"] == "bil-h"
