@@ -117,6 +117,9 @@ def solve(
     stall: Annotated[float | None, typer.Option("--stall", min=0.1,
                                                 help="stop after SECONDS without improvement (default: never "
                                                      "while a gap remains)")] = None,
+    robust: Annotated[bool | None, typer.Option("--robust/--plain",
+                                                help="keep protective buffers after events likely to overrun "
+                                                     "(default: the scenario's overruns.robust)")] = None,
 ) -> None:
     """Solve a scenario and print or write the timetable."""
     from solver.solve import Progress, SolveConfig
@@ -134,7 +137,7 @@ def solve(
             latest.append(progress)
             live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
 
-        config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall)
+        config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall, robust=robust)
         result = run_solve(model, on_progress=on_progress, config=config)
         timetable = result.timetable
         ticker.close()  # the final line is the solver's own

@@ -70,6 +70,9 @@ class SolveConfig:
     # process of its own (solver/bound_beside.py): before it, it would delay the search by seconds to tens of
     # seconds (GLOP: 8-10 s at 500 requests, not solved in 120 s at 1,000; PDLP: 18 s at 1,000).
     bound_beside_above: int = 45_000  # (Hanoi: 42k, its gaps closed by GLOP in 0.5 s)
+    # Protective buffers after events likely to overrun (solver/model/buffers.py); None: the scenario's
+    # overruns.robust setting.
+    robust: bool | None = None
 
 
 @dataclass
@@ -244,7 +247,8 @@ def _solve_compiled(instance: Instance, config: SolveConfig, started: float, sta
             stats.stopped_by = "time limit"
             return _finished(instance, greedy, rows, ref, started, trivial_bound, [first],
                              [(first.seconds, trivial_bound)], stats)
-    built = build_model(instance, rows=rows)
+    robust = config.robust if config.robust is not None else instance.scenario.overrun_model.robust
+    built = build_model(instance, rows=rows, robust=robust)
     if greedy is not None:
         add_hint(built, greedy)
     stats.build_seconds = time.monotonic() - started - stats.compile_seconds
