@@ -16,7 +16,7 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	# the web view's end-to-end tests drive Debian's chromium (no browser download)
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 run: install
 	$(BIN)/summit solve $(SCENARIO) --time-limit $(TIME_LIMIT) --workers 2

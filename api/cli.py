@@ -53,7 +53,8 @@ def worker(
                                                     help="jobs at once (default: cores / SUMMIT_SOLVER_WORKERS)")]
     = None,
     queues: Annotated[list[str] | None, typer.Option("--queues", "-Q", help="queues to take jobs from "
-                                                     "(default: SUMMIT_QUEUE, 'summit')")] = None,
+                                                     "(default: SUMMIT_QUEUE, 'summit', and its re-plans' "
+                                                     "SUMMIT_QUEUE.urgent)")] = None,
     name: Annotated[str, typer.Option("--name", "-n", help="this worker's name (%h: the host name)")] = "summit@%h",
     loglevel: Annotated[str, typer.Option("--loglevel", "-l", help="DEBUG, INFO, WARNING")] = "INFO",
 ) -> None:
@@ -64,10 +65,11 @@ def worker(
     os.environ["SUMMIT_RUNNER"] = "celery"  # a worker is the cluster's, whatever the machine's default
     _refuse_bad_service_settings()
     from api.jobs.celery_app import settings as service
-    from api.jobs.celery_app import start_worker
+    from api.jobs.celery_app import start_worker, urgent_queue
 
     per_job = max(1, service.solver_workers)
-    start_worker(concurrency or max(1, (os.cpu_count() or 2) // per_job), queues or [service.queue], name, loglevel)
+    start_worker(concurrency or max(1, (os.cpu_count() or 2) // per_job),
+                 queues or [urgent_queue(service.queue), service.queue], name, loglevel)
 
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys of the HTTP service (database: SUMMIT_DATABASE_URL).")

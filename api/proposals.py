@@ -21,6 +21,7 @@ from api.jobs.runner import JobRunner
 from api.lineage import USABLE
 from api.lookups import job_out, time_limit
 from api.publishing import PublishOutcome, publish, published_timetable_id
+from api.routes.timetables import check_applies, queue_replan
 from api.schemas import ProposalOut, ReportIn
 from api.settings import Settings
 from api.store.models import Job, Proposal, SummitState, TimetableRow, utcnow
@@ -109,21 +110,12 @@ def file_report(repo: Repository, runner: JobRunner, settings: Settings, key_id:
                                 created_by=key_id)
             s.add(proposal)
         previous_job, changes = proposal.job_id, [*proposal.changes, change]
-        _check_applies(repo, base, changes)
+        check_applies(repo, settings, base, changes)
         proposal.reports, proposal.changes, proposal.base_timetable_id = [*proposal.reports, entry], changes, base.id
         s.commit()
     if previous_job:
         repo.request_cancel(previous_job)  # its re-plan no longer has every report: the new one has
     return _replan(repo, runner, settings, key_id, proposal.id, base, now)
-
-
-def _check_applies(repo: Repository, base: TimetableRow, changes: list[dict[str, Any]]) -> None:
-    """422 naming the field when the changes do not apply to the published plan's scenario."""
-    from api.errors import check_changes
-    from solver.changes import apply_changes, parse_changes
-
-    scenario = _scenario(repo, base)
-    check_changes(lambda: apply_changes(scenario, parse_changes(changes)), "changes")
 
 
 def _scenario(repo: Repository, row: TimetableRow) -> Scenario:
@@ -135,7 +127,6 @@ def _scenario(repo: Repository, row: TimetableRow) -> Scenario:
 def _replan(repo: Repository, runner: JobRunner, settings: Settings, key_id: str, proposal_id: str,
             base: TimetableRow, now: datetime) -> Proposal:
     """Queue the proposal's re-plan with all its changes; the proposal follows the newest one queued."""
-    from api.routes.timetables import queue_replan
 
     proposal = proposal_or_404(repo, proposal_id)
     limit = time_limit(settings, settings.report_time_limit_s)

@@ -166,8 +166,17 @@ def publish(repo: Repository, timetable_id: str, *, allow_past_changes: bool = F
     outcome = _record(repo, row, published, (scenario, earlier, before, timetable), by, past)
     if before is not None:
         outcome.diff = diff_timetables(scenario, before, timetable)
-    outcome.broken_rules = [v.message for v in validate_timetable(scenario, timetable)]
+    outcome.broken_rules = [v.message for v in validate_timetable(scenario, timetable, waived_windows(repo, row))]
     return outcome
+
+
+def waived_windows(repo: Repository, row: TimetableRow) -> set[str]:
+    """Events whose own time window the re-plans that led to ``row`` waived (a report said they ran long)."""
+    waived: set[str] = set()
+    for link in chain(repo, row):
+        job = repo.get_job(link.job_id) if link.job_id else None
+        waived.update((job.result or {}).get("waived", []) if job is not None else [])
+    return waived
 
 
 def _published_models(repo: Repository, published: str | None) -> tuple[Scenario | None, Timetable | None]:
@@ -186,14 +195,15 @@ def _models(repo: Repository, row: TimetableRow) -> tuple[Scenario, Timetable]:
 
 
 def past_changes(known: dict[str, PublishedEvent], timetable: Timetable, now: datetime) -> list[str]:
-    """Events published as started by ``now`` that ``timetable`` moves, puts in another room or drops."""
+    """Events published as started by ``now`` that ``timetable`` moves, puts in another room or drops. A new
+    end is not a move: an event reported running late (or ended early) ends when it does."""
     placed = {a.event: a for a in timetable.assignments}
     changed = []
     for event_id, told in sorted(known.items()):
         if told.cancelled or told.start > now:
             continue
         new = placed.get(event_id)
-        if new is None or (new.start, new.end, new.room) != (told.start, told.end, told.room):
+        if new is None or (new.start, new.room) != (told.start, told.room):  # its end follows the reports
             changed.append(event_id)
     return changed
 

@@ -9,6 +9,9 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -76,12 +79,51 @@ def _progress_line(elapsed: float, objective: int | None, bound: int | None) -> 
     return Text(f"  {elapsed:6.1f} s  incumbent {objective}  bound {bound}{gap}")
 
 
+STOP_WORDS = {
+    "optimal": "optimal: the bound proves no better timetable exists (gap 0)",
+    "time limit": "stopped at the time limit (--time-limit)",
+    "cancelled": "stopped on request",
+    "infeasible": "infeasible: the solver proved no timetable keeps every required event",
+}
+
+
+def stop_words(stopped_by: str, stall: float | None) -> str:
+    """Why the search ended, as the planner reads it: "optimal" at gap 0, the stall only when --stall was given."""
+    if stopped_by == "stall":
+        return (f"stopped after {stall:g} s without a better timetable (--stall)" if stall is not None
+                else "stopped: no better timetable for a while")
+    return STOP_WORDS.get(stopped_by, f"stopped: {stopped_by}" if stopped_by else "stopped")
+
+
+class _Lines:
+    """The progress written to a file or a pipe: one line per tick (a terminal gets the live line instead)."""
+
+    def __init__(self) -> None:
+        self.last = ""
+
+    def update(self, line: Text) -> None:
+        if line.plain != self.last:
+            self.last = line.plain
+            errors.print(line, highlight=False)
+
+
+@contextmanager
+def _progress_display(first: Text) -> Iterator[Live | _Lines]:
+    if errors.is_terminal:
+        with Live(first, console=errors, transient=False, refresh_per_second=4) as live:
+            yield live
+    else:
+        lines = _Lines()
+        lines.update(first)
+        yield lines
+
+
 class _Ticker:
     """Moves the progress line every second (elapsed time, the latest incumbent and bound), so that a long
     search between two timetables is not a silent one. Only the command line's clock: the solver's progress
     callback still reports incumbents alone."""
 
-    def __init__(self, live: Live, latest: list[Any], every: float = 1.0) -> None:
+    def __init__(self, live: Live | _Lines, latest: list[Any], every: float = 1.0) -> None:
         self.live, self.latest, self.every = live, latest, every
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="progress-ticker", daemon=True)
@@ -120,6 +162,9 @@ def solve(
     robust: Annotated[bool | None, typer.Option("--robust/--plain",
                                                 help="keep protective buffers after events likely to overrun "
                                                      "(default: the scenario's overruns.robust)")] = None,
+    memory: Annotated[int | None, typer.Option("--memory", min=1, help="MB this solve may use: the whole model when "
+                                               "its estimate fits, else large-neighbourhood search alone; a summit "
+                                               "that fits neither is refused (default: no limit)")] = None,
 ) -> None:
     """Solve a scenario and print or write the timetable."""
     from solver.solve import Progress, SolveConfig
@@ -130,14 +175,15 @@ def solve(
         errors.print(f"--format: {format!r} is not allowed; use json, csv or table")
         raise typer.Exit(2)
     model = _load(scenario)
+    lns_only = _lns_only_within(model, memory, workers) if memory is not None else False
     latest: list[Progress] = []
-    with Live(_progress_line(0, None, None), console=errors, transient=False, refresh_per_second=4) as live, \
-            _Ticker(live, latest) as ticker:
+    with _progress_display(_progress_line(0, None, None)) as live, _Ticker(live, latest) as ticker:
         def on_progress(progress: Progress) -> None:
             latest.append(progress)
             live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
 
-        config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall, robust=robust)
+        config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
+                             lns_only=lns_only, robust=robust)
         result = run_solve(model, on_progress=on_progress, config=config)
         timetable = result.timetable
         ticker.close()  # the final line is the solver's own
@@ -156,7 +202,7 @@ def solve(
         first = "-" if stats.first_solution_seconds is None else f"{stats.first_solution_seconds:.2f} s"
         console.print(f"model: {stats.placements} placements, {stats.rows} rows, built in "
                       f"{stats.compile_seconds + stats.build_seconds:.2f} s; first timetable after {first}; "
-                      f"stopped by {stats.stopped_by}")
+                      f"{stop_words(stats.stopped_by, stall)}")
     if violations:
         errors.print(f"[bold red]the validator found {len(violations)} broken rule(s):[/]")
         for violation in violations:
@@ -164,6 +210,22 @@ def solve(
         raise typer.Exit(1)
     if timetable.status in ("infeasible", "unknown"):
         raise typer.Exit(1)
+
+
+def _lns_only_within(model: Scenario, memory: int, workers: int) -> bool:
+    """Whether a solve within ``memory`` MB runs large-neighbourhood search alone (said on stderr); a summit that
+    fits neither way is refused (exit 2)."""
+    from solver.size import TooLarge, memory_plan
+
+    try:
+        lns_only = memory_plan(model, memory, workers).lns_only
+    except TooLarge as refused:
+        errors.print(f"--memory: {refused.plan.refusal('--memory')}")
+        raise typer.Exit(2) from None
+    if lns_only:
+        errors.print(f"the whole model needs about {memory_plan(model, None).estimate.whole_mb:,} MB, over "
+                     f"--memory {memory}: large-neighbourhood search alone")
+    return lns_only
 
 
 def timetable_csv(model: Scenario, timetable: Timetable) -> str:
@@ -230,6 +292,14 @@ def validate(
     except (OSError, ValueError, ValidationError) as error:
         errors.print(f"{timetable}: not a readable timetable: {error}", markup=False)
         raise typer.Exit(2) from None
+    known = {e.id for e in model.events}
+    foreign = [a.event for a in table.assignments if a.event not in known]
+    if table.scenario.name != model.name or table.assignments and len(foreign) == len(table.assignments):
+        # as `summit diff`: a timetable of another summit is refused, not reported as hundreds of unknown events
+        errors.print(f"{timetable} is a timetable of another scenario ({table.scenario.name!r}, not "
+                     f"{model.name!r}; {len(foreign)} of its {len(table.assignments)} events are not in {scenario}); "
+                     "validate a timetable against the scenario it was made for", markup=False)
+        raise typer.Exit(2)
     violations = validate_timetable(model, table)
     for violation in violations:
         console.print(str(violation), markup=False, highlight=False)
@@ -287,6 +357,35 @@ def _read_timetable(path: Path) -> Timetable:
         raise typer.Exit(2) from None
 
 
+def now_of(now: str | None, model: Scenario) -> datetime | None:
+    """``--now`` as a moment of the summit: a mistyped one names the option and the format, one outside the
+    summit's days is refused as such (exit 2), not blamed on the changes."""
+    if not now:
+        return None
+    example = f"{model.days[0].date}T10:00"
+    try:
+        moment = model.localise(datetime.fromisoformat(now))
+    except ValueError:
+        errors.print(f"--now: {now!r} is not a date and time; use YYYY-MM-DDTHH:MM in the summit's local time "
+                     f"({model.timezone}, 24-hour), e.g. {example}", markup=False)
+        raise typer.Exit(2) from None
+    days = [str(day.date) for day in model.days]
+    if str(moment.date()) not in days:
+        errors.print(f"--now: {now} is outside the summit's days ({days[0]} to {days[-1]}, {model.timezone}); "
+                     f"give a moment of the summit, e.g. {example}", markup=False)
+        raise typer.Exit(2)
+    return moment
+
+
+def plan_stands_line(timetable: Timetable, time_limit: float) -> str:
+    """The first line of a re-plan without a repair: the plan in force stays, and why."""
+    broken = sorted({e for d in timetable.diagnostics if d.code == "broken_by_change" for e in d.events})
+    what = f"; {len(broken)} event(s) the changes break stay where they are until a repair" if broken else ""
+    if timetable.status == "infeasible":
+        return f"the plan stands: no timetable can take these changes and keep every required event (proven){what}"
+    return f"the plan stands: no repair found within {time_limit:g} s (--time-limit){what}"
+
+
 @app.command()
 def resolve(
     scenario: Annotated[Path, typer.Argument(help="the scenario the old timetable was made for")],
@@ -303,8 +402,6 @@ def resolve(
     )] = None,
 ) -> None:
     """Re-plan after changes, moving as little as possible; prints the diff and the disruption."""
-    from datetime import datetime
-
     from solver.changes import load_changes
     from solver.diff import diff_text
     from solver.replan import resolve as run_resolve
@@ -314,7 +411,7 @@ def resolve(
     previous = _read_timetable(timetable)
     try:
         change_list = load_changes(changes.read_text(encoding="utf-8"), str(changes))
-        moment = datetime.fromisoformat(now) if now else None
+        moment = now_of(now, model)
         result = run_resolve(model, previous, change_list, now=moment, freeze_minutes=freeze,
                              time_limit=time_limit, workers=workers, unfreeze=unfreeze or ())
     except ScenarioError as error:
@@ -325,6 +422,8 @@ def resolve(
     dump_timetable(result.timetable, output)
     if scenario_out is not None:
         dump_scenario(result.scenario, scenario_out)
+    if result.timetable.status not in ("optimal", "feasible"):
+        console.print(plan_stands_line(result.timetable, time_limit), markup=False, highlight=False)
     console.print(diff_text(result.diff, result.scenario), markup=False, highlight=False, soft_wrap=True)
     proof = "proven minimal" if result.proven_minimal else f"lower bound {result.disruption_bound}"
     console.print(f"disruption {result.disruption} ({proof}); neighbourhood: {result.neighbourhood}; "
@@ -360,16 +459,31 @@ def diff(
         raise typer.Exit(2)
     if scenario is not None:
         model = _load(scenario)
-    else:  # without the scenario, nobody can be named; times are shown in UTC (and the header says so)
-        model = parse_scenario({"name": after.scenario.name,
+    else:  # without the scenario, nobody can be named; times are shown in the timetables' own offset
+        zone = zone_of_offsets(before, after)
+        model = parse_scenario({"name": after.scenario.name, "timezone": zone,
                                 "days": [{"date": "2000-01-01", "start": "00:00", "end": "01:00"}]})
         if not as_json:
-            errors.print("no --scenario: times in UTC and no participant named; give the scenario for both")
+            errors.print(f"no --scenario: times in {zone} (the timetables' own offset) and no participant or room "
+                         "named; give the scenario for both")
     result = diff_timetables(model, before, after)
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         console.print(diff_text(result, model), markup=False, highlight=False, soft_wrap=True)
+
+
+def zone_of_offsets(*timetables: Timetable) -> str:
+    """The zone the timetables' times were written in, from their UTC offsets ("Etc/GMT-7" for +07:00); UTC when
+    they carry none, several, or one that no whole-hour zone has."""
+    offsets = {a.start.utcoffset() for t in timetables for a in t.assignments}
+    if len(offsets) != 1 or None in offsets:
+        return "UTC"
+    seconds = int(next(iter(offsets)).total_seconds())  # type: ignore[union-attr]
+    if seconds == 0 or seconds % 3600:
+        return "UTC"
+    hours = seconds // 3600
+    return f"Etc/GMT{-hours:+d}"  # the Etc zones' sign is POSIX's: east of Greenwich is minus
 
 
 @app.command()

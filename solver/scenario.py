@@ -11,10 +11,12 @@ a local time without offset means the scenario's zone, one with an offset is con
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date as Date
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -339,14 +341,64 @@ class Problem:
     message: str
     value: Any = None
 
+    line: int | None = None  # the line of the file the path points to, when read from a file
+
     def __str__(self) -> str:
         shown = "" if self.value is None else f" (got {_short(self.value)})"
         where = self.path or "scenario"
-        return f"{where}: {self.message}{shown}"
+        at = f"line {self.line}: " if self.line is not None else ""
+        return f"{at}{where}: {self.message}{shown}"
 
     def to_dict(self) -> dict[str, Any]:
         value = self.value if isinstance(self.value, str | int | float | bool | None) else _short(self.value)
-        return {"path": self.path, "message": self.message, "value": value}
+        out = {"path": self.path, "message": self.message, "value": value}
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+def known_ids_hint(value: Any, ids: Iterable[str], noun: str = "id") -> str:
+    """What to write instead of an unknown id: the nearest ids ("did you mean 'brn-hod'?"), else how many exist."""
+    ordered = sorted(set(ids))
+    if not ordered:
+        return f"no {noun} is defined"
+    near = difflib.get_close_matches(str(value), ordered, n=3, cutoff=0.6)
+    if near:
+        return "did you mean " + " or ".join(repr(n) for n in near) + "?"
+    if len(ordered) <= 8:
+        return "one of: " + ", ".join(ordered)
+    return f"none of the {len(ordered)} {noun}s is close (e.g. {', '.join(ordered[:3])})"
+
+
+def lines_of_paths(text: str, paths: Iterable[str]) -> dict[str, int]:
+    """The 1-based line of each problem path ("events[3].participants[1]") in a YAML or JSON text; a path that
+    does not lead to a node points at its nearest parent that does."""
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return {}
+    out: dict[str, int] = {}
+    for path in paths:
+        node, line = root, None
+        for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+            if node is None:
+                break
+            line = node.start_mark.line + 1
+            node = _child(node, part)
+        if node is not None:
+            line = node.start_mark.line + 1
+        if line is not None and path:
+            out[path] = line
+    return out
+
+
+def _child(node: Any, part: str) -> Any:
+    if part.startswith("[") and isinstance(node, yaml.SequenceNode):
+        index = int(part[1:-1])
+        return node.value[index] if index < len(node.value) else None
+    if isinstance(node, yaml.MappingNode):
+        return next((value for key, value in node.value if getattr(key, "value", None) == part), None)
+    return None
 
 
 class ScenarioError(ValueError):
@@ -412,10 +464,8 @@ def check_references(scenario: Scenario) -> list[Problem]:
     resources = {r.id for r in scenario.resources}
     slot = scenario.slot_minutes
 
-    def allowed(ids: Iterable[str]) -> str:
-        ordered = sorted(ids)
-        shown = ", ".join(ordered[:8]) + (", ..." if len(ordered) > 8 else "")
-        return f"one of: {shown}" if ordered else "none is defined"
+    def allowed(ids: Iterable[str], value: Any = None) -> str:
+        return known_ids_hint(value, ids)
 
     seen_dates: dict[Date, int] = {}
     for index, day in enumerate(scenario.days):
@@ -432,7 +482,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
     for index, travel in enumerate(scenario.travel_minutes):
         for field, zone in (("from", travel.from_), ("to", travel.to)):
             if zone not in zones:
-                add(Problem(f"travel_minutes[{index}].{field}", f"unknown zone; {allowed(zones)}", zone))
+                add(Problem(f"travel_minutes[{index}].{field}", f"unknown zone; {allowed(zones, zone)}", zone))
 
     for path, span in _windows_with_paths(scenario):
         if span.end <= span.start:
@@ -440,7 +490,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
 
     for index, room in enumerate(scenario.rooms):
         if room.zone not in zones:
-            add(Problem(f"rooms[{index}].zone", f"unknown zone; {allowed(zones)}", room.zone))
+            add(Problem(f"rooms[{index}].zone", f"unknown zone; {allowed(zones, room.zone)}", room.zone))
         for w_index, window in enumerate(room.unavailable):
             if not _touches_days(scenario, window.start, window.end):
                 add(Problem(f"rooms[{index}].unavailable[{w_index}]", "window lies outside every summit day",
@@ -460,23 +510,26 @@ def check_references(scenario: Scenario) -> list[Problem]:
         seen_people: set[str] = set()
         for p_index, pid in enumerate(event.participants):
             if pid not in people:
-                add(Problem(f"{where}.participants[{p_index}]", "unknown participant id", pid))
+                add(Problem(f"{where}.participants[{p_index}]",
+                            f"unknown participant id in event {event.id}; {known_ids_hint(pid, people)}", pid))
             elif pid in seen_people:
                 add(Problem(f"{where}.participants[{p_index}]", "participant listed twice", pid))
             seen_people.add(pid)
         for r_index, rid in enumerate(event.rooms or []):
             if rid not in rooms:
-                add(Problem(f"{where}.rooms[{r_index}]", f"unknown room; {allowed(rooms)}", rid))
+                add(Problem(f"{where}.rooms[{r_index}]", f"unknown room; {allowed(rooms, rid)}", rid))
         if event.rooms is not None and not event.rooms:
             add(Problem(f"{where}.rooms", "an empty list allows no room: omit the field to allow any room", []))
         for a_index, other in enumerate(event.after):
             if other not in events:
-                add(Problem(f"{where}.after[{a_index}]", "unknown event id", other))
+                add(Problem(f"{where}.after[{a_index}]",
+                            f"unknown event id in event {event.id}; {known_ids_hint(other, events)}", other))
             elif other == event.id:
                 add(Problem(f"{where}.after[{a_index}]", "an event cannot follow itself", other))
         for resource in event.uses:
             if resource not in resources:
-                add(Problem(f"{where}.uses.{resource}", f"unknown resource; {allowed(resources)}", resource))
+                add(Problem(f"{where}.uses.{resource}", f"unknown resource; {allowed(resources, resource)}",
+                            resource))
         for field in ("earliest", "latest_end"):
             moment = getattr(event, field)
             if moment is not None and not _within_summit(scenario, moment):
@@ -486,7 +539,8 @@ def check_references(scenario: Scenario) -> list[Problem]:
                         event.latest_end.isoformat()))
         if event.pinned is not None:
             if event.pinned.room is not None and event.pinned.room not in rooms:
-                add(Problem(f"{where}.pinned.room", f"unknown room; {allowed(rooms)}", event.pinned.room))
+                add(Problem(f"{where}.pinned.room", f"unknown room; {allowed(rooms, event.pinned.room)}",
+                            event.pinned.room))
             pinned_start = event.pinned.start
             if pinned_start is not None:
                 if not _on_grid(pinned_start, slot):
@@ -505,7 +559,8 @@ def check_references(scenario: Scenario) -> list[Problem]:
     if scenario.security is not None:
         for zone in scenario.security.max_vvip_events_per_zone:
             if zone not in zones:
-                add(Problem(f"security.max_vvip_events_per_zone.{zone}", f"unknown zone; {allowed(zones)}", zone))
+                add(Problem(f"security.max_vvip_events_per_zone.{zone}", f"unknown zone; {allowed(zones, zone)}",
+                            zone))
 
     problems.extend(_after_cycles(scenario))
     return problems
@@ -629,7 +684,9 @@ def _raw_reference_problems(data: dict[str, Any]) -> list[Problem]:
             values = event.get(field)
             for v_index, value in enumerate(values if isinstance(values, list) else []):
                 if isinstance(value, str) and value not in known[kind]:
-                    problems.append(Problem(f"events[{index}].{field}[{v_index}]", f"unknown {label}", value))
+                    named = f" in event {event['id']}" if isinstance(event.get("id"), str) else ""
+                    problems.append(Problem(f"events[{index}].{field}[{v_index}]",
+                                            f"unknown {label}{named}; {known_ids_hint(value, known[kind])}", value))
         uses = event.get("uses")
         for resource in uses if isinstance(uses, dict) else {}:
             if resource not in known["resources"]:
@@ -666,8 +723,13 @@ def read_document_file(path: str | Path, what: str = "scenario") -> Any:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario file (.yaml, .yml or .json)."""
-    return parse_scenario(read_document_file(path))
+    """Read a scenario file (.yaml, .yml or .json); each problem names the file's line it points to."""
+    document = read_document_file(path)
+    try:
+        return parse_scenario(document)
+    except ScenarioError as error:
+        lines = lines_of_paths(Path(path).read_text(encoding="utf-8"), [p.path for p in error.problems])
+        raise ScenarioError([replace(p, line=lines.get(p.path)) for p in error.problems]) from None
 
 
 def dump_scenario(scenario: Scenario, path: str | Path) -> None:

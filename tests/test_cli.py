@@ -32,7 +32,8 @@ def test_check_lists_every_problem_with_its_path(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(bad))
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 2
-    assert "events[1].participants[1]: unknown participant id (got 'nobody')" in result.output
+    assert "events[1].participants[1]: unknown participant id in event " in result.output
+    assert "(got 'nobody')" in result.output
     assert "rooms[0].capacity" in result.output
 
 
@@ -81,7 +82,7 @@ def test_resolve_diff_and_explain(tmp_path: Path) -> None:
     as_json = runner.invoke(app, ["diff", str(old), str(new), "--json"])
     assert json.loads(as_json.stdout)["unchanged"] >= 1
     bare = runner.invoke(app, ["diff", str(old), str(new)])
-    assert bare.exit_code == 0 and "(times in UTC, 24-hour)" in bare.output
+    assert bare.exit_code == 0 and "(times in Etc/GMT-7, 24-hour)" in bare.output  # the timetables' +07:00
     # A timetable of another summit is refused, as the API's different_scenarios.
     other = tmp_path / "other.json"
     document = json.loads(new.read_text())
@@ -168,3 +169,61 @@ def test_resolve_that_cannot_be_done_keeps_the_plan_and_names_the_change(tmp_pat
     assert "0 dropped" in result.output and "cancelled" not in result.output
     assert "b arrives at 10:00 on 25 Oct (change 1)" in " ".join(result.output.split())
     assert "b leaves signing" in " ".join(result.output.split())
+
+
+# ---------------------------------------------------------------- honest status lines, errors that point (#28)
+
+
+def test_an_unknown_id_names_the_event_the_line_and_the_nearest_ids(tmp_path: Path) -> None:
+    text = Path("scenarios/hanoi-2025.yaml").read_text()
+    first_use = text.index("- brn-hod", text.index("\nevents:"))
+    broken = text[:first_use] + "- brn-hdo" + text[first_use + len("- brn-hod"):]
+    path = tmp_path / "typo.yaml"
+    path.write_text(broken)
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    line = broken[:first_use].count("\n") + 1
+    output = " ".join(result.output.split())
+    assert f"line {line}: events[" in output, output
+    assert "did you mean 'brn-hod'" in output and "(got 'brn-hdo')" in output
+    event_id = next(e.id for e in load_scenario("scenarios/hanoi-2025.yaml").events
+                    if "brn-hod" in e.participants)
+    assert f"in event {event_id};" in output
+
+
+def test_validate_refuses_a_timetable_of_another_scenario(tmp_path: Path) -> None:
+    out = tmp_path / "timetable.json"
+    assert runner.invoke(app, ["solve", TINY, "--time-limit", "5", "-o", str(out)]).exit_code == 0
+    result = runner.invoke(app, ["validate", "scenarios/hanoi-2025.yaml", str(out)])
+    assert result.exit_code == 2
+    assert "another scenario" in result.output and result.output.count("\n") < 6
+
+
+def test_solve_says_optimal_and_writes_one_progress_line_per_tick_to_a_pipe() -> None:
+    result = runner.invoke(app, ["solve", TINY, "--time-limit", "5"])
+    assert result.exit_code == 0, result.output
+    assert "optimal: the bound proves no better timetable exists (gap 0)" in " ".join(result.output.split())
+    assert "stall" not in result.output
+    progress = [line for line in result.output.splitlines() if "incumbent" in line or "searching" in line]
+    assert progress and all(line.startswith("  ") and "Tiny" not in line for line in progress), progress
+
+
+def test_resolve_refuses_a_mistyped_now_and_a_now_outside_the_summit(tmp_path: Path) -> None:
+    old, changes = tmp_path / "old.json", tmp_path / "changes.yaml"
+    runner.invoke(app, ["solve", TINY, "--time-limit", "5", "-o", str(old)])
+    changes.write_text(yaml.safe_dump([{"op": "event_cancelled", "event": "bil-un-fra"}]))
+    base = ["resolve", TINY, "--timetable", str(old), "--changes", str(changes), "-o", str(tmp_path / "new.json")]
+    typo = runner.invoke(app, [*base, "--now", "25/10 10h"])
+    assert typo.exit_code == 2
+    assert "--now: '25/10 10h' is not a date and time; use YYYY-MM-DDTHH:MM" in " ".join(typo.output.split())
+    outside = runner.invoke(app, [*base, "--now", "2025-11-02T10:00"])
+    assert outside.exit_code == 2
+    assert "outside the summit's days" in outside.output and "problem" not in outside.output
+
+
+def test_diff_without_the_scenario_reads_times_in_the_timetables_own_offset(tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    runner.invoke(app, ["solve", TINY, "--time-limit", "5", "-o", str(old)])
+    shown = runner.invoke(app, ["diff", str(old), str(old)])
+    assert shown.exit_code == 0
+    assert "times in Etc/GMT-7" in shown.output  # Hanoi's +07:00, not UTC

@@ -23,10 +23,12 @@ class AgendaItem:
     participants: tuple[str, ...]
     others: int = 0  # participants left out of ``participants`` (not shown to this reader)
     counterparts: tuple[str, ...] = ()  # those left out, by delegation and title ("VNM: Head of State")
+    zone_name: str = ""  # the zone as the planner names it ("National Convention Centre"), not its id
 
     def to_dict(self) -> dict[str, object]:
         return {"event": self.event, "title": self.title, "kind": self.kind, "room": self.room,
-                "room_name": self.room_name, "zone": self.zone, "start": self.start.isoformat(),
+                "room_name": self.room_name, "zone": self.zone,
+                "zone_name": self.zone_name or self.zone, "start": self.start.isoformat(),
                 "end": self.end.isoformat(), "participants": list(self.participants),
                 "other_participants": self.others, "counterparts": list(self.counterparts)}
 
@@ -43,6 +45,11 @@ def counterpart_labels(scenario: Scenario) -> dict[str, str]:
     """How a liaison sees another delegation's participant in their own delegation's meetings: the delegation
     and the title (role), not the name."""
     return {p.id: f"{p.delegation or '?'}: {p.role or p.tier}" for p in scenario.participants}
+
+
+def zone_names(scenario: Scenario) -> dict[str, str]:
+    """Each zone's name by its id (the id when the zone has no name)."""
+    return {z.id: z.name or z.id for z in scenario.zones}
 
 
 def agenda_items(scenario: Scenario, timetable: Timetable, who: Collection[str] | None = None) -> list[AgendaItem]:
@@ -62,6 +69,7 @@ def agenda_items(scenario: Scenario, timetable: Timetable, who: Collection[str] 
             kind=event.kind if event is not None else "other", room=a.room,
             room_name=(room.name if room is not None and room.name else a.room),
             zone=room.zone if room is not None else "", start=scenario.localise(a.start),
-            end=scenario.localise(a.end), participants=people))
+            end=scenario.localise(a.end), participants=people,
+            zone_name=zone_names(scenario).get(room.zone, room.zone) if room is not None else ""))
     items.sort(key=lambda item: (item.start, item.room, item.event))
     return items

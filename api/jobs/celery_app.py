@@ -29,6 +29,12 @@ RUN_JOB = "summit.run_job"
 SOLVE = "summit.solve_variant"
 
 
+def urgent_queue(queue: str) -> str:
+    """Where re-plans go (``<queue>.urgent``): every worker takes from it by default, and a worker started with
+    ``summit worker -Q <queue>.urgent`` runs nothing else, so a re-plan never waits behind comparisons."""
+    return f"{queue}.urgent"
+
+
 def make_celery(settings: Settings) -> Celery:
     app = Celery("summit", broker=settings.broker_url, set_as_current=False)
     app.conf.update(
@@ -39,7 +45,8 @@ def make_celery(settings: Settings) -> Celery:
         task_ignore_result=True,  # outcomes live in the database; no result backend
         task_serializer="json", accept_content=["json"],
         task_default_queue=settings.queue,
-        task_queues=[Queue(settings.queue, durable=True)],  # RabbitMQ: survives a restart (messages persistent)
+        task_queues=[Queue(settings.queue, durable=True),  # RabbitMQ: survives a restart (messages persistent)
+                     Queue(urgent_queue(settings.queue), durable=True)],
         task_default_delivery_mode="persistent",
         broker_transport_options={"visibility_timeout": settings.visibility_timeout_s,
                                   "unacked_restore_interval": settings.restore_interval_s,
@@ -141,11 +148,15 @@ class CeleryRunner:
         self.app = celery
         self.queue = celery.conf.task_default_queue
 
+    def _queue_of(self, job_id: str) -> str:
+        job = self.repo.get_job(job_id)
+        return urgent_queue(self.queue) if job is not None and job.kind == "replan" else self.queue
+
     def submit(self, job_id: str) -> None:
         from api.errors import ApiError
 
         try:
-            self.app.send_task(RUN_JOB, args=[job_id], queue=self.queue, task_id=job_id)
+            self.app.send_task(RUN_JOB, args=[job_id], queue=self._queue_of(job_id), task_id=job_id)
         except Exception as error:  # the broker is away: say so rather than leave the job queued for ever
             log.error("could not queue job %s: %r", job_id, error)
             self.repo.finish_job(job_id, "failed", error=f"the job could not be queued: broker unreachable ({error})")
@@ -175,7 +186,7 @@ class CeleryRunner:
 
     def send_job(self, job_id: str) -> None:
         """A job's task again (the sweep's): a broker away leaves the job queued, to be swept again."""
-        self.app.send_task(RUN_JOB, args=[job_id], queue=self.queue, task_id=job_id)
+        self.app.send_task(RUN_JOB, args=[job_id], queue=self._queue_of(job_id), task_id=job_id)
 
     def shutdown(self) -> None:
         """Nothing runs here: the workers keep going."""

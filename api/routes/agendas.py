@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from api.deps import AgendaReader, RepoDep
 from api.errors import ApiError, forbidden, not_found
 from api.exports import agenda_items
-from api.exports.agenda import AgendaItem, counterpart_labels
+from api.exports.agenda import AgendaItem, counterpart_labels, zone_names
 from api.exports.calendar import CalendarHistory, calendar_history, to_ics
 from api.lineage import chain_models, current_timetable, events_named, superseded_by
 from api.lookups import scenario_or_404, timetable_or_404, timetable_with_scenario
@@ -189,7 +189,8 @@ def _cancelled_items(scenario: Scenario, history: CalendarHistory, events: dict[
                                 kind=event.kind if event is not None else "other", room=last.room,
                                 room_name=room.name or room.id if room is not None else last.room,
                                 zone=room.zone if room is not None else "", start=scenario.localise(last.start),
-                                end=scenario.localise(last.end), participants=people))
+                                end=scenario.localise(last.end), participants=people,
+                                zone_name=zone_names(scenario).get(room.zone, room.zone) if room is not None else ""))
     return items
 
 

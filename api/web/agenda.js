@@ -131,7 +131,7 @@ export async function agendaView(main, [tid, code], ctx) {
         <ol class="agenda">${items.map((item) => html`<li class="agenda-item kind-${item.kind}" data-event="${item.event}">
           <span class="time">${item.start.slice(11, 16)}–${item.end.slice(11, 16)}</span>
           <span class="what"><strong>${item.title}</strong> <span class="kind-tag">${kindLabel(item.kind)}</span><br>
-            <span class="where">${item.room_name}${item.zone ? ` · ${item.zone}` : ""}</span><br>
+            <span class="where">${item.room_name}${item.zone_name || item.zone ? ` · ${item.zone_name || item.zone}` : ""}</span><br>
             <span class="who">${item.participants.map((id) => (names.get(id) || { name: id }).name || id).join(", ")}${
               item.counterparts && item.counterparts.length ? html` <span class="counterparts">with ${item.counterparts.join("; ")}</span>`
               : item.other_participants ? ` + ${item.other_participants} other participant(s)` : ""}</span></span>

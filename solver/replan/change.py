@@ -15,6 +15,7 @@ from solver.changes import (
     REPORTS_ON_EVENTS,
     AnyChange,
     EventAdded,
+    EventRunningLate,
     EventStarted,
     EventUpdated,
     ParticipantAvailability,
@@ -26,7 +27,7 @@ from solver.changes import (
 )
 from solver.compile import Instance
 from solver.replan.plan import PreviousPlan
-from solver.scenario import Scenario, ScenarioError, TimeWindow, parse_scenario
+from solver.scenario import Event, Scenario, ScenarioError, TimeWindow, parse_scenario
 from solver.timetable import Timetable
 
 Span = tuple[datetime, datetime]
@@ -169,34 +170,50 @@ def lifted(changed: Scenario, previous: Timetable, now: datetime | None, unfreez
 def in_the_way_of_reports(changed: Scenario, previous: Timetable, reported: AbstractSet[str]) -> set[str]:
     """Events of the standing timetable that a reported event, where it now runs (pinned, with its reported
     duration), leaves no room for: they share its room or a participant (or one of them is exclusive) and overlap
-    it, changeover, sweep and travel included. A fact outranks the freeze window: these may move even within it."""
+    the time it now takes beyond its old place, changeover, sweep and travel included. An exclusive event in the
+    way pushes on everything it may now overlap (its old time, later by the overrun). A fact outranks the freeze
+    window: these may move even within it."""
     events = {e.id: e for e in changed.events}
-    margin = timedelta(minutes=max([r.changeover_minutes for r in changed.rooms] + [changed.sweep_minutes]
-                                   + [t.minutes for t in changed.travel_minutes] + [0]))
     old = {a.event: (changed.localise(a.start), changed.localise(a.end)) for a in previous.assignments}
-    spans = []
+    spans: list[tuple[Event, datetime, datetime]] = []
+    shift = timedelta(0)
     for name in reported:
         event = events.get(name)
         if event is None or event.pinned is None or event.pinned.start is None:
             continue
         start = changed.localise(event.pinned.start)
         end = start + timedelta(minutes=event.duration_minutes)
-        # only the time the event now takes beyond its old place can be in anyone's way
         was = old.get(name)
         pieces = [(start, end)] if was is None else [(start, min(end, was[0])), (max(start, was[1]), end)]
         spans += [(event, low, high) for low, high in pieces if low < high]
-    in_the_way = set()
+        shift = max(shift, end - was[1]) if was is not None else shift
+    in_the_way: set[str] = set()
+    while spans:
+        found = _overlapping(changed, previous, events, spans, reported | in_the_way)
+        in_the_way |= found
+        spans = [(events[name], old[name][0], old[name][1] + shift) for name in found if events[name].exclusive]
+    return in_the_way
+
+
+def _overlapping(changed: Scenario, previous: Timetable, events: dict[str, Event],
+                 spans: list[tuple[Event, datetime, datetime]], known: AbstractSet[str]) -> set[str]:
+    """The events of the standing timetable, other than ``known``, that share a room or a participant with an event
+    of ``spans`` (or one of the two is exclusive) and overlap its span, with the longest changeover, sweep or
+    travel as a margin."""
+    margin = timedelta(minutes=max([r.changeover_minutes for r in changed.rooms] + [changed.sweep_minutes]
+                                   + [t.minutes for t in changed.travel_minutes] + [0]))
+    found = set()
     for assignment in previous.assignments:
         other = events.get(assignment.event)
-        if other is None or other.id in reported:
+        if other is None or other.id in known:
             continue
         for event, start, end in spans:
             shared = (event.pinned is not None and event.pinned.room == assignment.room) or event.exclusive \
                 or other.exclusive or bool(set(event.participants) & set(other.participants))
             if shared and changed.localise(assignment.start) < end + margin \
                     and changed.localise(assignment.end) + margin > start:
-                in_the_way.add(other.id)
-    return in_the_way
+                found.add(other.id)
+    return found
 
 
 _LABELS_ONLY = {"priority", "title"}
@@ -204,8 +221,8 @@ _LABELS_ONLY = {"priority", "title"}
 
 def opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> bool:
     """Could this change let a request that was left out in? Only if it gives time, rooms or capacity."""
-    if isinstance(change, RoomClosed | ParticipantDelayed | PinEvent | EventAdded):
-        return False
+    if isinstance(change, RoomClosed | ParticipantDelayed | PinEvent | EventAdded | EventStarted | EventRunningLate):
+        return False  # (a report that an event runs, or runs late, only takes time)
     try:
         if apply_changes(before, [change]).fingerprint() == before.fingerprint():
             return False  # changes nothing (e.g. reopens a room that was not closed): no search for more

@@ -362,6 +362,22 @@ def _replace_dead_workers(cluster: Cluster) -> None:
         cluster.start_workers(*(w.name for w in dead))
 
 
+def test_a_replan_goes_through_the_urgent_queue(cluster: Cluster, admin: httpx.Client) -> None:
+    """Re-plans are sent to `<queue>.urgent`, which every worker takes from by default (a worker started with
+    `-Q <queue>.urgent` alone keeps a slot for them)."""
+    _replace_dead_workers(cluster)
+    scenario_id = submit_scenario(admin)
+    solved = wait_for_job(admin, admin.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 2}).json()["id"])
+    change = {"op": "room_closed", "room": "bil-h", "start": "2025-10-25T09:00", "end": "2025-10-25T12:00"}
+    response = admin.post(f"/timetables/{solved['timetable_id']}/changes", json={"changes": [change],
+                                                                                  "time_limit_s": 2})
+    assert response.status_code == 202, response.text
+    job = wait_for_job(admin, response.json()["id"])
+    assert job["status"] == "done", job
+    logs = "".join(w.log.read_text() for w in cluster.workers)
+    assert f"summit.run_job[{job['id']}] received" in logs and f"{cluster.env['SUMMIT_QUEUE']}.urgent" in logs
+
+
 class Service:
     """What `summit serve` does with the celery runner, in this process: the store, the runner that sends
     jobs, the health probe (no HTTP server to start: these tests are about the broker)."""

@@ -3,6 +3,7 @@ publish guard for past events, SEQUENCE never decreasing, the summit's clock, an
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -195,3 +196,55 @@ def test_two_planners_publishing_at_once_cannot_both_win(server: Server, planner
     winner = drafts[[a.status_code for a in answers].index(200)]
     assert _published(planner, scenario_id) == winner
     assert winner in answers[[a.status_code for a in answers].index(409)].json()["message"]
+
+
+def _ready(planner: httpx.Client, proposal: dict[str, Any]) -> dict[str, Any]:
+    job = wait_for_job(planner, proposal["job"]["id"])
+    assert job["status"] == "done", job
+    return planner.get(f"/proposals/{proposal['id']}").json()  # type: ignore[no-any-return]
+
+
+def test_an_overrun_report_is_a_fact_the_plan_around_gives_way_and_it_publishes(planner: httpx.Client) -> None:
+    """The opening started and runs 20 minutes late: it stays where it runs, ends later (its window waived), what
+    follows gives way, and publishing it is no 'past change' (a new end is not a move)."""
+    scenario_id = submit_scenario(planner)
+    first = solve(planner, scenario_id)["timetable_id"]
+    publish(planner, first)
+    opening = next(a for a in planner.get(f"/timetables/{first}").json()["assignments"] if a["event"] == "opening")
+    planner.put(f"/summits/{scenario_id}/clock", json={"clock": opening["start"][:16] + "+07:00"})
+    planner.post(f"/summits/{scenario_id}/reports", json={"kind": "event_started", "event": "opening"})
+    proposal = planner.post(f"/summits/{scenario_id}/reports",
+                            json={"kind": "running_late", "event": "opening", "minutes": 20}).json()
+    assert [c["op"] for c in proposal["changes"]] == ["event_started", "event_running_late"]
+    ready = _ready(planner, proposal)
+    assert ready["result"]["status"] in ("optimal", "feasible"), ready
+    draft = {a["event"]: a for a in planner.get(f"/timetables/{ready['timetable_id']}").json()["assignments"]}
+    assert draft["opening"]["start"] == opening["start"] and draft["opening"]["end"] > opening["end"]
+    accepted = planner.post(f"/proposals/{proposal['id']}/accept", json={})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["published"]["broken_rules"] == []  # the validator, told of the waived window
+
+
+def test_a_proposal_can_lift_the_freeze_for_an_event(planner: httpx.Client) -> None:
+    scenario_id = submit_scenario(planner)
+    first = solve(planner, scenario_id)["timetable_id"]
+    publish(planner, first)
+    placed = {a["event"]: a for a in planner.get(f"/timetables/{first}").json()["assignments"]}
+    meeting = placed["bil-vnm-fra"]
+    # Twenty minutes before the meeting the French head is delayed past it: within the freeze window it stays
+    # where it is and cannot be held; lifting its freeze lets the re-plan move it.
+    before = datetime.fromisoformat(meeting["start"]) - timedelta(minutes=20)
+    planner.put(f"/summits/{scenario_id}/clock", json={"clock": before.isoformat()})
+    late = (datetime.fromisoformat(meeting["end"])).isoformat()
+    proposal = planner.post(f"/summits/{scenario_id}/reports", json={
+        "kind": "participant_delayed", "participant": "fra-hod", "until": late}).json()
+    frozen = _ready(planner, proposal)
+    lifted = planner.post(f"/proposals/{proposal['id']}/unfreeze", json={"events": ["bil-vnm-fra"]})
+    assert lifted.status_code == 202, lifted.text
+    assert lifted.json()["unfreeze"] == ["bil-vnm-fra"] and lifted.json()["job"]["id"] != frozen["job"]["id"]
+    moved = _ready(planner, lifted.json())
+    job = planner.get(f"/jobs/{moved['job']['id']}").json()
+    assert job["params"]["unfreeze"] == ["bil-vnm-fra"]
+    after = {a["event"]: a for a in planner.get(f"/timetables/{moved['timetable_id']}").json()["assignments"]}
+    if "bil-vnm-fra" in after:
+        assert after["bil-vnm-fra"]["start"] >= late[:16]

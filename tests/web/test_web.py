@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 from tests.api.conftest import HANOI, TINY, Server
 
-STATE: dict[str, Any] = {}  # the planner flow's ids, for the liaison and compare tests
+Ids = dict[str, str]  # the fixtures' scenario and timetable ids
 BLOCKS = "#days button.ev:not(.diff-dropped)"
 
 
@@ -122,10 +122,9 @@ def test_planner_uploads_solves_reads_the_grid_changes_and_downloads(
     assert blocks.count() == len(timetable["assignments"]) > 250
     render_ms = int(page.locator("main").get_attribute("data-render-ms") or 0)
     assert render_ms <= 1000, f"grid render took {render_ms} ms"
-    STATE.update(scenario=scenario_id, timetable=timetable_id, render_ms=render_ms,
-                 open_ms=int((time.monotonic() - started) * 1000))
+    open_ms = int((time.monotonic() - started) * 1000)
     (artifacts / "timings.json").write_text(json.dumps(
-        {"blocks": blocks.count(), "grid_render_ms": render_ms, "click_to_grid_ms": STATE["open_ms"]}, indent=2))
+        {"blocks": blocks.count(), "grid_render_ms": render_ms, "click_to_grid_ms": open_ms}, indent=2))
     expect(page.locator(".ev.vvip .vvip-mark").first).to_be_attached()
     expect(page.locator("#unscheduled-title")).to_contain_text(f"({len(timetable['unscheduled'])})")
     assert page.locator(".unscheduled li").count() == len(timetable["unscheduled"])
@@ -238,7 +237,6 @@ def test_planner_uploads_solves_reads_the_grid_changes_and_downloads(
     ics = Path(download.value.path()).read_text()
     assert ics.startswith("BEGIN:VCALENDAR"), ics[:100]
     assert download.value.suggested_filename == f"agenda-{code}.ics"
-    STATE["replanned"] = new_id
     # The re-plan is a draft until the planner publishes it: then delegations see it.
     page.goto(f"/#/timetables/{new_id}")
     expect(page.locator("#publication-state")).to_contain_text("Draft")
@@ -249,12 +247,10 @@ def test_planner_uploads_solves_reads_the_grid_changes_and_downloads(
 
 
 def test_stop_ends_a_running_solve_and_keeps_its_best_timetable(new_page: Callable[[], Page], keys: dict[str, str],
-                                                                  artifacts: Path) -> None:
-    if "scenario" not in STATE:
-        pytest.skip("needs the scenario of the planner flow")
+                                                                  artifacts: Path, hanoi_solved: Ids) -> None:
     page = new_page()
     sign_in(page, keys["planner"])
-    page.goto(f"/#/scenarios/{STATE['scenario']}")
+    page.goto(f"/#/scenarios/{hanoi_solved['scenario']}")
     page.get_by_label("Time limit (seconds)").fill("60")
     page.get_by_role("button", name="Start solving").click()
     expect(page.locator("svg.chart circle.dot").first).to_be_attached(timeout=30_000)
@@ -271,10 +267,8 @@ def test_stop_ends_a_running_solve_and_keeps_its_best_timetable(new_page: Callab
 
 
 def test_a_liaison_sees_only_its_delegations_agenda(new_page: Callable[[], Page], server: Server,
-                                                     keys: dict[str, str], artifacts: Path) -> None:
-    if "timetable" not in STATE:
-        pytest.skip("needs the timetable of the planner flow")
-    timetable_id = STATE.get("replanned") or STATE["timetable"]
+                                                     keys: dict[str, str], artifacts: Path,
+                                                     hanoi_solved: Ids) -> None:
     page = new_page()
     sign_in(page, keys["liaison_vnm"])
     nav = page.locator("#nav a")
@@ -282,7 +276,7 @@ def test_a_liaison_sees_only_its_delegations_agenda(new_page: Callable[[], Page]
     expect(page.get_by_role("link", name="Scenarios")).to_have_count(0)
     # The summit's current timetable is offered by name: no id to paste.
     with server.client(keys["liaison_vnm"]) as client:
-        summit = next(s for s in client.get("/summits").json() if s["scenario_id"] == STATE["scenario"])
+        summit = next(s for s in client.get("/summits").json() if s["scenario_id"] == hanoi_solved["scenario"])
     timetable_id = summit["current_timetable_id"]
     page.get_by_role("link", name=f"{summit['name']}: the current timetable").click()
     expect(page.get_by_role("heading", name=re.compile("^Agenda of VNM"))).to_be_visible()
@@ -307,9 +301,7 @@ def test_a_liaison_sees_only_its_delegations_agenda(new_page: Callable[[], Page]
 
 
 def test_compare_view_shows_kpis_and_charts(new_page: Callable[[], Page], server: Server, keys: dict[str, str],
-                                            artifacts: Path) -> None:
-    if "scenario" not in STATE:
-        pytest.skip("needs the scenario of the planner flow")
+                                            artifacts: Path, hanoi_solved: Ids) -> None:
     with server.client(keys["planner"]) as client:
         probe = client.post("/comparisons", json={})
     if probe.status_code in (404, 405):
@@ -317,7 +309,7 @@ def test_compare_view_shows_kpis_and_charts(new_page: Callable[[], Page], server
     page = new_page()
     sign_in(page, keys["planner"])
     page.goto("/#/compare")
-    page.get_by_label("Scenario").select_option(STATE["scenario"])
+    page.get_by_label("Scenario").select_option(hanoi_solved["scenario"])
     page.get_by_label("Time limit per variant (s)").fill("3")
     page.get_by_role("button", name="Run the comparison").click()
     expect(page.locator("table.kpis")).to_be_visible(timeout=80_000)
@@ -331,32 +323,30 @@ def test_compare_view_shows_kpis_and_charts(new_page: Callable[[], Page], server
     shot(page, artifacts, "compare-charts")
 
 
-def test_a_viewer_reads_but_gets_no_write_controls(new_page: Callable[[], Page], keys: dict[str, str]) -> None:
-    if "timetable" not in STATE:
-        pytest.skip("needs the timetable of the planner flow")
+def test_a_viewer_reads_but_gets_no_write_controls(new_page: Callable[[], Page], keys: dict[str, str],
+                                                   hanoi_solved: Ids) -> None:
     page = new_page()
     sign_in(page, keys["viewer"])
     assert page.locator("#nav a").all_inner_texts() == ["Scenarios", "Compare", "Agendas"]
     expect(page.get_by_role("heading", name="All scenarios")).to_be_visible()
     expect(page.get_by_label("Scenario file (YAML or JSON)")).to_have_count(0)
-    page.goto(f"/#/scenarios/{STATE['scenario']}")
+    page.goto(f"/#/scenarios/{hanoi_solved['scenario']}")
     expect(page.get_by_role("heading", name="Timetables")).to_be_visible()
     expect(page.get_by_role("button", name="Start solving")).to_have_count(0)
-    page.goto(f"/#/timetables/{STATE['timetable']}")
+    page.goto(f"/#/timetables/{hanoi_solved['timetable']}")
     expect(page.locator(BLOCKS).first).to_be_visible()
     expect(page.get_by_role("link", name="Enter a change and re-plan")).to_have_count(0)
 
 
 def test_the_grid_names_bilaterals_by_delegation_and_day_totals_follow_filters(
-        new_page: Callable[[], Page], server: Server, keys: dict[str, str], artifacts: Path) -> None:
-    if "timetable" not in STATE:
-        pytest.skip("needs the timetable of the planner flow")
+        new_page: Callable[[], Page], server: Server, keys: dict[str, str], artifacts: Path,
+        hanoi_solved: Ids) -> None:
     page = new_page()
     sign_in(page, keys["planner"])
-    page.goto(f"/#/timetables/{STATE['timetable']}")
+    page.goto(f"/#/timetables/{hanoi_solved['timetable']}")
     with server.client(keys["planner"]) as client:
-        timetable = client.get(f"/timetables/{STATE['timetable']}").json()
-        document = scenario_doc(client, STATE["scenario"])
+        timetable = client.get(f"/timetables/{hanoi_solved['timetable']}").json()
+        document = scenario_doc(client, hanoi_solved["scenario"])
     events = {e["id"]: e for e in document["events"]}
     delegation = {p["id"]: p["delegation"] for p in document["participants"]}
     bilateral = next(a["event"] for a in timetable["assignments"] if events[a["event"]]["kind"] == "bilateral")
@@ -449,14 +439,12 @@ def test_the_four_change_forms_end_to_end(new_page: Callable[[], Page], server: 
     shot(page, artifacts, "changes-four-forms-diff")
     with server.client(keys["planner"]) as client:  # the re-plan reaches the liaison once published
         assert client.post(f"/timetables/{new_id}/publish").status_code == 200
-    STATE["tiny"] = {"scenario": scenario_id, "old": old_id, "new": new_id}
 
 
 def test_a_liaison_reads_counterparts_refusals_feeds_and_is_told_of_a_replan(
-        new_page: Callable[[], Page], server: Server, keys: dict[str, str], artifacts: Path) -> None:
-    if "tiny" not in STATE:
-        pytest.skip("needs the re-plan of the four change forms")
-    tiny = STATE["tiny"]
+        new_page: Callable[[], Page], server: Server, keys: dict[str, str], artifacts: Path,
+        tiny_replanned: Ids) -> None:
+    tiny = tiny_replanned
     page = new_page()
     sign_in(page, keys["liaison"])  # FRA
     page.goto(f"/#/agenda/{tiny['old']}/FRA")
@@ -487,12 +475,11 @@ def test_the_documentation_is_linked_from_the_page(new_page: Callable[[], Page],
     shot(page, artifacts, "guide-changes")
 
 
-def test_a_block_keeps_its_colour_under_the_pointer(new_page: Callable[[], Page], keys: dict[str, str]) -> None:
-    if "timetable" not in STATE:
-        pytest.skip("needs the timetable of the planner flow")
+def test_a_block_keeps_its_colour_under_the_pointer(new_page: Callable[[], Page], keys: dict[str, str],
+                                                    hanoi_solved: Ids) -> None:
     page = new_page()
     sign_in(page, keys["planner"])
-    page.goto(f"/#/timetables/{STATE['timetable']}")
+    page.goto(f"/#/timetables/{hanoi_solved['timetable']}")
     block = page.locator("#days button.ev.kind-bilateral").first
     before = block.evaluate("el => getComputedStyle(el).backgroundColor")
     block.hover()
