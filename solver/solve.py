@@ -275,6 +275,8 @@ def _solve_compiled(instance: Instance, config: SolveConfig, started: float, sta
             trivial_bound = incumbents.cap = lp
             incumbents.bounds.append((round(time.monotonic() - started, 3), lp))
             cap_primary(built, lp)
+            if on_progress is not None and greedy_objective >= 0:  # the proven bound is shown when it is proven
+                on_progress(Progress(incumbents.bounds[-1][0], greedy_objective, lp))
     if greedy_objective >= trivial_bound:
         stats.optimal_proven_seconds = round(time.monotonic() - started, 3)
     params.max_time_in_seconds = max(0.1, config.time_limit - (time.monotonic() - started))
