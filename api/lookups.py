@@ -10,7 +10,7 @@ from api.settings import Settings
 from api.store.models import Job, ScenarioRow, ScenarioVersion, TimetableRow
 from api.store.repository import Repository
 from solver.scenario import Scenario
-from solver.size import ModelSize, estimate_model_size
+from solver.size import SETTING, MemoryPlan, estimate_model_size, plan_within
 from solver.timetable import Timetable
 
 _ID = re.compile(r"[0-9a-f]{32}")
@@ -77,16 +77,23 @@ def time_limit(settings: Settings, asked: float | None) -> float:
     return asked
 
 
-def check_model_size(settings: Settings, scenario: Scenario) -> ModelSize:
-    """413 ``model_too_large`` when the scenario's model would be bigger than this service solves (the limits
-    are settings); the estimate takes under a second for 20,000 events and builds nothing."""
-    size = estimate_model_size(scenario)
-    over = [(name, value, limit) for name, value, limit in (
-        ("placements", size.placements, settings.max_placements), ("terms", size.terms, settings.max_model_terms))
-        if value > limit]
-    if over:
-        said = "; ".join(f"{value:,} {name} (limit {limit:,})" for name, value, limit in over)
-        raise ApiError(413, "model_too_large", f"the scenario's model would be too large to solve here: {said}. "
-                       "Split the summit, narrow events' windows and rooms, or ask the operator for higher limits",
-                       [{"path": name, "value": value, "message": f"at most {limit}"} for name, value, limit in over])
-    return size
+def admit_by_memory(settings: Settings, scenario: Scenario) -> MemoryPlan:
+    """How a solve of ``scenario`` runs within the job's memory (``SUMMIT_JOB_MEMORY_MB``): the whole model when
+    its estimate fits, else large-neighbourhood search alone; 413 ``model_too_large`` naming the memory it needs
+    and the setting when even that does not fit. The estimate (solver/size.py) builds nothing: under a second."""
+    plan = plan_within(estimate_model_size(scenario), settings.job_memory_mb)
+    if not plan.fits:
+        raise ApiError(413, "model_too_large", plan.refusal(),
+                       [{"path": "memory_mb", "value": plan.estimate.lns_mb,
+                         "message": f"at most {settings.job_memory_mb} ({SETTING})"}])
+    return plan
+
+
+def admit_replan(settings: Settings, before: Scenario, after: Scenario) -> MemoryPlan:
+    """A summit that was accepted never becomes impossible to re-plan because of its size: a re-plan (which
+    works on sub-models, like large-neighbourhood search) is refused only when the summit before the change
+    could not be solved here at all; a change that makes the model larger (a room closed splits a room pool)
+    runs it by large-neighbourhood search alone."""
+    admit_by_memory(settings, before)
+    plan = plan_within(estimate_model_size(after), settings.job_memory_mb)
+    return plan if plan.fits else MemoryPlan(plan.estimate, plan.limit_mb, lns_only=True, fits=True)

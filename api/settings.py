@@ -19,11 +19,9 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(5 * 1024 * 1024, gt=0)
     max_yaml_bytes: int = Field(1024 * 1024, gt=0)  # libyaml still builds Python objects: ~1.5 s per MB here
     max_events: int = Field(20_000, gt=0)
-    # The model's estimated size (solver/size.py): a scenario beyond either is refused with 413. The solver
-    # builds one CP-SAT model up to 250k placements; a solve of 550k took 22 s with a 5 s limit (building 11 s)
-    # and 860 MB on a quiet machine, several times that under load (benchmarks/RESULTS.md).
-    max_placements: int = Field(300_000, gt=0)
-    max_model_terms: int = Field(3_000_000, gt=0)
+    # Sized by memory (issue 27): a scenario is stored whatever its model's size (up to the byte limits); a
+    # solve, re-plan or comparison runs the whole model when its estimated memory (solver/size.py) fits the
+    # job's memory, else large-neighbourhood search alone, and is refused (413) only when even that does not fit.
     job_memory_mb: int = Field(3072, ge=0)  # address space of each job's process; 0: no limit
     max_concurrent_explanations: int = Field(1, gt=0)  # explanation jobs run in processes of their own
     max_streams_per_key: int = Field(8, gt=0)  # open /jobs/{id}/events streams per key

@@ -28,9 +28,27 @@ from solver.scenario import (
     read_document,
 )
 
+Document = dict[str, Any]
+
 
 class Change(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def describe(self, scenario: Scenario) -> str:
+        """The change as a planner says it (each operation says its own)."""
+        return str(getattr(self, "op", type(self).__name__))
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        """Edit the scenario document ``doc`` (of ``scenario``); the problems found, each at ``path``."""
+        raise NotImplementedError(type(self).__name__)  # pragma: no cover - every operation applies itself
+
+
+def _at(scenario: Scenario, moment: datetime) -> str:
+    return f"{scenario.localise(moment):%H:%M on %d %b}"
+
+
+def _until(scenario: Scenario, moment: datetime) -> str:
+    return f"{scenario.localise(moment):%H:%M}"
 
 
 class ParticipantAvailability(Change):
@@ -39,6 +57,13 @@ class ParticipantAvailability(Change):
     op: Literal["participant_availability"]
     participant: str
     available: list[TimeWindow]
+
+    def describe(self, scenario: Scenario) -> str:
+        windows = ", ".join(f"{_at(scenario, w.start)}-{_until(scenario, w.end)}" for w in self.available)
+        return f"{self.participant} is available only {windows or 'never'}"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _set_availability(scenario, doc, self, path)
 
 
 class ParticipantDelayed(Change):
@@ -49,6 +74,14 @@ class ParticipantDelayed(Change):
     arrival: datetime | None = None
     departure: datetime | None = None
 
+    def describe(self, scenario: Scenario) -> str:
+        parts = ([f"{self.participant} arrives at {_at(scenario, self.arrival)}"] if self.arrival else []) + \
+                ([f"{self.participant} leaves at {_at(scenario, self.departure)}"] if self.departure else [])
+        return " and ".join(parts) or f"{self.participant}'s times change"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _delay(scenario, doc, self, path)
+
 
 class RoomClosed(Change):
     op: Literal["room_closed"]
@@ -57,6 +90,12 @@ class RoomClosed(Change):
     end: datetime
     reason: str = ""
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.room} is closed {_at(scenario, self.start)}-{_until(scenario, self.end)}"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _room_window(scenario, doc, self, path)
+
 
 class RoomReopened(Change):
     op: Literal["room_reopened"]
@@ -64,21 +103,45 @@ class RoomReopened(Change):
     start: datetime
     end: datetime
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.room} reopens {_at(scenario, self.start)}-{_until(scenario, self.end)}"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _room_window(scenario, doc, self, path)
+
 
 class EventAdded(Change):
     op: Literal["event_added"]
     event: Event
+
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event.id} is added"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _add_event(doc, self, path)
 
 
 class EventCancelled(Change):
     op: Literal["event_cancelled"]
     event: str
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event} is cancelled"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _cancel(doc, self, path)
+
 
 class EventUpdated(Change):
     op: Literal["event_updated"]
     event: str
     set: dict[str, Any]
+
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event} changes ({', '.join(f'{k}: {v}' for k, v in self.set.items())})"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _update(doc, self, path)
 
 
 class PinEvent(Change):
@@ -87,6 +150,13 @@ class PinEvent(Change):
     room: str | None = None
     start: datetime | None = None
 
+    def describe(self, scenario: Scenario) -> str:
+        where = " ".join(x for x in (self.room, _at(scenario, self.start) if self.start else None) if x)
+        return f"{self.event} is pinned{' to ' + where if where else ''}"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _pin(scenario, doc, self, path)
+
 
 class UnpinEvent(Change):
     op: Literal["unpin"]
@@ -94,21 +164,45 @@ class UnpinEvent(Change):
     room: bool | str | None = None  # unpin only the room (any value) ...
     start: bool | datetime | None = None  # ... or only the start; neither given: unpin both
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event} is unpinned"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _unpin(doc, self, path)
+
 
 class ResourceCapacity(Change):
     op: Literal["resource_capacity"]
     resource: str
     capacity: int = Field(ge=0)
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.resource} is cut to {self.capacity}"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _capacity(doc, self, path)
+
 
 class RoomAdded(Change):
     op: Literal["room_added"]
     room: Room
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"room {self.room.id} is added"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _add_room(doc, self, path)
+
 
 class DayAdded(Change):
     op: Literal["day_added"]
     day: Day
+
+    def describe(self, scenario: Scenario) -> str:
+        return f"a day is added ({self.day.date})"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _add_day(doc, self, path)
 
 
 # Reports from the summit day: facts, not requests. Each names what happened; a re-plan takes it as given (the
@@ -124,6 +218,12 @@ class EventStarted(Change):
     at: datetime
     room: str | None = None
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event} started at {_at(scenario, self.at)}"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _reported(scenario, doc, self, path)
+
 
 class EventEnded(Change):
     """The event ended at ``at``: earlier than planned frees its room and people, later is an overrun. Its start is
@@ -136,6 +236,12 @@ class EventEnded(Change):
     start: datetime | None = None
     room: str | None = None
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event} ended at {_at(scenario, self.at)}"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _reported(scenario, doc, self, path)
+
 
 class EventRunningLate(Change):
     """The running event ends ``minutes`` later than planned (rounded up to the slot grid)."""
@@ -146,6 +252,12 @@ class EventRunningLate(Change):
     start: datetime | None = None
     room: str | None = None
 
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.event} is running {self.minutes} minutes late"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _reported(scenario, doc, self, path)
+
 
 class ParticipantArrived(Change):
     """The participant is here from ``at``: available from then to the end of that day (whatever a delay said);
@@ -154,6 +266,12 @@ class ParticipantArrived(Change):
     op: Literal["participant_arrived"]
     participant: str
     at: datetime
+
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.participant} arrived at {_at(scenario, self.at)}"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        return _arrived(scenario, doc["participants"], self, path)
 
 
 REPORTS_ON_EVENTS = (EventStarted, EventEnded, EventRunningLate)
@@ -242,123 +360,163 @@ def _cut(windows: list[dict[str, Any]], start: datetime, end: datetime, scenario
 
 
 def _apply(scenario: Scenario, doc: dict[str, Any], change: AnyChange, path: str) -> list[Problem]:
-    participants: list[dict[str, Any]] = doc.setdefault("participants", [])
-    rooms: list[dict[str, Any]] = doc.setdefault("rooms", [])
-    events: list[dict[str, Any]] = doc.setdefault("events", [])
-    resources: list[dict[str, Any]] = doc.setdefault("resources", [])
+    """One change on the scenario document (each change type applies itself: ``Change.apply``)."""
+    for part in ("participants", "rooms", "events", "resources"):
+        doc.setdefault(part, [])
+    return change.apply(scenario, doc, path)
 
-    if isinstance(change, ParticipantAvailability | ParticipantDelayed):
-        person = _find(participants, change.participant)
-        if person is None:
-            return [_unknown(f"{path}.participant", "participant", change.participant, participants)]
-        if isinstance(change, ParticipantAvailability):
-            person["available"] = [{"start": _iso(scenario, w.start), "end": _iso(scenario, w.end)}
-                                   for w in change.available]
-            return []
-        windows = person.get("available")
-        if windows is None:
-            windows = [{"start": b.isoformat(), "end": e.isoformat()}
-                       for b, e in (scenario.day_bounds(d) for d in scenario.days)]
-        if change.arrival is not None:
-            windows = _cut(windows, datetime.min.replace(tzinfo=scenario.tz), scenario.localise(change.arrival),
-                           scenario)
-        if change.departure is not None:
-            windows = _cut(windows, scenario.localise(change.departure), datetime.max.replace(tzinfo=scenario.tz),
-                           scenario)
-        person["available"] = windows
-        return []
 
-    if isinstance(change, RoomClosed | RoomReopened):
-        room = _find(rooms, change.room)
-        if room is None:
-            return [_unknown(f"{path}.room", "room", change.room, rooms)]
-        # Localised first: a change made to apply from ``now`` on may hold an aware start and a naive end.
-        start, end = scenario.localise(change.start), scenario.localise(change.end)
-        if end <= start:
-            return [Problem(f"{path}.end", "must be after start", _iso(scenario, change.end))]
-        if isinstance(change, RoomClosed):
-            room.setdefault("unavailable", []).append(
-                {"start": start.isoformat(), "end": end.isoformat(), "reason": change.reason})
-        else:
-            room["unavailable"] = _cut(room.get("unavailable", []), start, end, scenario)
-        return []
+def _person(doc: Document, participant: str, path: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    person = _find(doc["participants"], participant)
+    if person is None:
+        return None, [_unknown(f"{path}.participant", "participant", participant, doc["participants"])]
+    return person, []
 
-    if isinstance(change, EventAdded):
-        if _find(events, change.event.id) is not None:
-            return [Problem(f"{path}.event.id", "an event with this id already exists", change.event.id)]
-        events.append(change.event.model_dump(mode="json", by_alias=True, exclude_none=True))
-        return []
 
-    if isinstance(change, EventCancelled | EventUpdated | PinEvent | UnpinEvent):
-        event = _find(events, change.event)
-        if event is None:
-            return [_unknown(f"{path}.event", "event", change.event, events)]
-        if isinstance(change, EventCancelled):
-            events.remove(event)
-            for other in events:
-                if change.event in other.get("after", []):
-                    other["after"] = [a for a in other["after"] if a != change.event]
-            return []
-        if isinstance(change, EventUpdated):
-            unknown = [key for key in change.set if key not in Event.model_fields or key == "id"]
-            if unknown:
-                return [Problem(f"{path}.set.{key}", "not a field of Event that can be changed "
-                                "(the id cannot change)", key) for key in unknown]
-            event.update(change.set)
-            try:
-                Event.model_validate(event)
-            except ValidationError as error:
-                return [Problem(f"{path}.set.{format_path(list(e['loc']))}", e["msg"], e.get("input"))
-                        for e in error.errors()]
-            return []
-        if isinstance(change, PinEvent):
-            if change.room is not None and _find(rooms, change.room) is None:
-                return [_unknown(f"{path}.room", "room", change.room, rooms)]
-            if change.room is None and change.start is None:
-                return [Problem(path, "a pin needs a room, a start or both")]
-            pinned = dict(event.get("pinned") or {})
-            if change.room is not None:
-                pinned["room"] = change.room
-            if change.start is not None:
-                pinned["start"] = _iso(scenario, change.start)
-            event["pinned"] = pinned
-            return []
-        pinned = dict(event.get("pinned") or {})
-        both = change.room is None and change.start is None
-        if both or change.room is not None:
-            pinned.pop("room", None)
-        if both or change.start is not None:
-            pinned.pop("start", None)
-        if pinned:
-            event["pinned"] = pinned
-        else:
-            event.pop("pinned", None)
-        return []
+def _set_availability(scenario: Scenario, doc: Document, change: ParticipantAvailability,
+                      path: str) -> list[Problem]:
+    person, problems = _person(doc, change.participant, path)
+    if person is not None:
+        person["available"] = [{"start": _iso(scenario, w.start), "end": _iso(scenario, w.end)}
+                               for w in change.available]
+    return problems
 
-    if isinstance(change, ResourceCapacity):
-        resource = _find(resources, change.resource)
-        if resource is None:
-            return [_unknown(f"{path}.resource", "resource", change.resource, resources)]
-        resource["capacity"] = change.capacity
-        return []
 
-    if isinstance(change, RoomAdded):
-        if _find(rooms, change.room.id) is not None:
-            return [Problem(f"{path}.room.id", "a room with this id already exists", change.room.id)]
-        rooms.append(change.room.model_dump(mode="json", by_alias=True, exclude_none=True))
-        return []
+def _delay(scenario: Scenario, doc: Document, change: ParticipantDelayed, path: str) -> list[Problem]:
+    person, problems = _person(doc, change.participant, path)
+    if person is None:
+        return problems
+    windows = person.get("available")
+    if windows is None:
+        windows = [{"start": b.isoformat(), "end": e.isoformat()}
+                   for b, e in (scenario.day_bounds(d) for d in scenario.days)]
+    if change.arrival is not None:
+        windows = _cut(windows, datetime.min.replace(tzinfo=scenario.tz), scenario.localise(change.arrival), scenario)
+    if change.departure is not None:
+        windows = _cut(windows, scenario.localise(change.departure), datetime.max.replace(tzinfo=scenario.tz),
+                       scenario)
+    person["available"] = windows
+    return []
 
-    if isinstance(change, DayAdded):
-        if any(str(d["date"]) == change.day.date.isoformat() for d in doc["days"]):
-            return [Problem(f"{path}.day.date", "this day is already part of the summit", str(change.day.date))]
-        doc["days"].append(change.day.model_dump(mode="json"))
-        doc["days"].sort(key=lambda d: str(d["date"]))
-        return []
-    if isinstance(change, ParticipantArrived):
-        return _arrived(scenario, participants, change, path)
-    if isinstance(change, EventStarted | EventEnded | EventRunningLate):
-        return _reported(scenario, doc, change, path)
-    raise AssertionError(f"unhandled change {change!r}")  # pragma: no cover - the union is exhaustive
+
+def _room_window(scenario: Scenario, doc: Document, change: RoomClosed | RoomReopened, path: str) -> list[Problem]:
+    rooms = doc["rooms"]
+    room = _find(rooms, change.room)
+    if room is None:
+        return [_unknown(f"{path}.room", "room", change.room, rooms)]
+    # Localised first: a change made to apply from ``now`` on may hold an aware start and a naive end.
+    start, end = scenario.localise(change.start), scenario.localise(change.end)
+    if end <= start:
+        return [Problem(f"{path}.end", "must be after start", _iso(scenario, change.end))]
+    if isinstance(change, RoomClosed):
+        room.setdefault("unavailable", []).append(
+            {"start": start.isoformat(), "end": end.isoformat(), "reason": change.reason})
+    else:
+        room["unavailable"] = _cut(room.get("unavailable", []), start, end, scenario)
+    return []
+
+
+def _add_event(doc: Document, change: EventAdded, path: str) -> list[Problem]:
+    events = doc["events"]
+    if _find(events, change.event.id) is not None:
+        return [Problem(f"{path}.event.id", "an event with this id already exists", change.event.id)]
+    events.append(change.event.model_dump(mode="json", by_alias=True, exclude_none=True))
+    return []
+
+
+def _event(doc: Document, event_id: str, path: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    event = _find(doc["events"], event_id)
+    if event is None:
+        return None, [_unknown(f"{path}.event", "event", event_id, doc["events"])]
+    return event, []
+
+
+def _cancel(doc: Document, change: EventCancelled, path: str) -> list[Problem]:
+    event, problems = _event(doc, change.event, path)
+    if event is None:
+        return problems
+    events = doc["events"]
+    events.remove(event)
+    for other in events:
+        if change.event in other.get("after", []):
+            other["after"] = [a for a in other["after"] if a != change.event]
+    return []
+
+
+def _update(doc: Document, change: EventUpdated, path: str) -> list[Problem]:
+    event, problems = _event(doc, change.event, path)
+    if event is None:
+        return problems
+    unknown = [key for key in change.set if key not in Event.model_fields or key == "id"]
+    if unknown:
+        return [Problem(f"{path}.set.{key}", "not a field of Event that can be changed "
+                        "(the id cannot change)", key) for key in unknown]
+    event.update(change.set)
+    try:
+        Event.model_validate(event)
+    except ValidationError as error:
+        return [Problem(f"{path}.set.{format_path(list(e['loc']))}", e["msg"], e.get("input"))
+                for e in error.errors()]
+    return []
+
+
+def _pin(scenario: Scenario, doc: Document, change: PinEvent, path: str) -> list[Problem]:
+    event, problems = _event(doc, change.event, path)
+    if event is None:
+        return problems
+    if change.room is not None and _find(doc["rooms"], change.room) is None:
+        return [_unknown(f"{path}.room", "room", change.room, doc["rooms"])]
+    if change.room is None and change.start is None:
+        return [Problem(path, "a pin needs a room, a start or both")]
+    pinned = dict(event.get("pinned") or {})
+    if change.room is not None:
+        pinned["room"] = change.room
+    if change.start is not None:
+        pinned["start"] = _iso(scenario, change.start)
+    event["pinned"] = pinned
+    return []
+
+
+def _unpin(doc: Document, change: UnpinEvent, path: str) -> list[Problem]:
+    event, problems = _event(doc, change.event, path)
+    if event is None:
+        return problems
+    pinned = dict(event.get("pinned") or {})
+    both = change.room is None and change.start is None
+    if both or change.room is not None:
+        pinned.pop("room", None)
+    if both or change.start is not None:
+        pinned.pop("start", None)
+    if pinned:
+        event["pinned"] = pinned
+    else:
+        event.pop("pinned", None)
+    return []
+
+
+def _capacity(doc: Document, change: ResourceCapacity, path: str) -> list[Problem]:
+    resources = doc["resources"]
+    resource = _find(resources, change.resource)
+    if resource is None:
+        return [_unknown(f"{path}.resource", "resource", change.resource, resources)]
+    resource["capacity"] = change.capacity
+    return []
+
+
+def _add_room(doc: Document, change: RoomAdded, path: str) -> list[Problem]:
+    rooms = doc["rooms"]
+    if _find(rooms, change.room.id) is not None:
+        return [Problem(f"{path}.room.id", "a room with this id already exists", change.room.id)]
+    rooms.append(change.room.model_dump(mode="json", by_alias=True, exclude_none=True))
+    return []
+
+
+def _add_day(doc: Document, change: DayAdded, path: str) -> list[Problem]:
+    if any(str(d["date"]) == change.day.date.isoformat() for d in doc["days"]):
+        return [Problem(f"{path}.day.date", "this day is already part of the summit", str(change.day.date))]
+    doc["days"].append(change.day.model_dump(mode="json"))
+    doc["days"].sort(key=lambda d: str(d["date"]))
+    return []
 
 
 def on_grid(scenario: Scenario, moment: datetime, up: bool = False) -> datetime:

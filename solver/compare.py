@@ -61,6 +61,7 @@ class RunSettings:
     seeds: int = 1
     parallel: int = 1  # processes solving at once; 1 solves in this process
     workers: int = 2  # CP-SAT workers per solve
+    memory_mb: int | None = None  # each solve's memory: the whole model if it fits, else LNS alone (solver/size.py)
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,8 @@ def _solve_one(document: dict[str, Any], name: str, seed: int, settings: RunSett
         tell(RunEvent("progress", name, seed, progress.seconds, progress.objective, progress.bound))
 
     tell(RunEvent("started", name, seed))
-    config = SolveConfig(time_limit=settings.time_limit, workers=settings.workers, seed=seed, stop=stop)
+    config = SolveConfig(time_limit=settings.time_limit, workers=settings.workers, seed=seed, stop=stop,
+                         memory_mb=settings.memory_mb)
     result = solve(parse_scenario(document), on_progress=on_progress, config=config)
     timetable = result.timetable
     tell(RunEvent("done", name, seed, timetable.solve_seconds, timetable.objective, timetable.bound))

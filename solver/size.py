@@ -59,3 +59,78 @@ def estimate_model_size(scenario: Scenario) -> ModelSize:
         placements += count
         terms += count * duration * (len(event.participants) + 1)
     return ModelSize(events=len(scenario.events), placements=placements, terms=terms, slots=grid.n_slots)
+
+
+# ------------------------------------------------------------------------------------------- memory
+# Peak memory of a solve in MB of address space (what the job's limit, setrlimit(RLIMIT_AS), caps), of the
+# search's process, fitted on measured solves (benchmarks/memory.py; the table in benchmarks/RESULTS.md): a base
+# for the interpreter, OR-Tools' threads and the compiled summit, then a cost per million row terms, larger for
+# the whole CP-SAT model than for large-neighbourhood search alone (its row matrix and sub-models of a few
+# thousand placements). Above 45k placements the whole LP's bound runs beside in a child process of its own (its
+# own limit, the same setting): its resident peak is about ``BOUND_CHILD_MB_PER_MILLION_TERMS`` per million terms
+# plus the base, always below the search's.
+WHOLE_BASE_MB = 480
+WHOLE_MB_PER_MILLION_TERMS = 420
+LNS_BASE_MB = 450
+LNS_MB_PER_MILLION_TERMS = 280
+BOUND_CHILD_BASE_MB = 300
+BOUND_CHILD_MB_PER_MILLION_TERMS = 200
+SETTING = "SUMMIT_JOB_MEMORY_MB"
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    whole_mb: int  # the whole CP-SAT model (large-neighbourhood search after it when it stalls)
+    lns_mb: int  # large-neighbourhood search alone
+    bound_child_mb: int  # the whole LP's bound beside the search (resident), in its own process
+
+    def to_dict(self) -> dict[str, int]:
+        return {"whole_mb": self.whole_mb, "lns_mb": self.lns_mb, "bound_child_mb": self.bound_child_mb}
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    """How a solve runs within ``limit_mb``: the whole model, LNS alone, or not at all (``fits`` False)."""
+
+    estimate: MemoryEstimate
+    limit_mb: int
+    lns_only: bool
+    fits: bool
+
+    def refusal(self, setting: str = SETTING) -> str:
+        return (f"the summit needs about {self.estimate.lns_mb:,} MB of memory to solve even by large-neighbourhood "
+                f"search alone ({self.estimate.whole_mb:,} MB with the whole model); the limit is "
+                f"{self.limit_mb:,} MB: raise {setting}, or split the summit / narrow events' windows and rooms")
+
+
+class TooLarge(ValueError):
+    """A summit that does not fit its memory limit even by large-neighbourhood search alone."""
+
+    def __init__(self, plan: MemoryPlan, setting: str = SETTING) -> None:
+        super().__init__(plan.refusal(setting))
+        self.plan = plan
+
+
+def estimate_memory(size: ModelSize) -> MemoryEstimate:
+    """Peak memory in MB (address space, the job limit's unit) of a solve of a model of ``size``."""
+    millions = size.terms / 1e6
+    return MemoryEstimate(whole_mb=round(WHOLE_BASE_MB + WHOLE_MB_PER_MILLION_TERMS * millions),
+                          lns_mb=round(LNS_BASE_MB + LNS_MB_PER_MILLION_TERMS * millions),
+                          bound_child_mb=round(BOUND_CHILD_BASE_MB + BOUND_CHILD_MB_PER_MILLION_TERMS * millions))
+
+
+def plan_within(size: ModelSize, limit_mb: int | None) -> MemoryPlan:
+    """The whole model when its estimate fits ``limit_mb`` (None or 0: no limit), else LNS alone when that fits."""
+    estimate = estimate_memory(size)
+    if not limit_mb:
+        return MemoryPlan(estimate, 0, lns_only=False, fits=True)
+    whole = estimate.whole_mb <= limit_mb
+    return MemoryPlan(estimate, limit_mb, lns_only=not whole, fits=whole or estimate.lns_mb <= limit_mb)
+
+
+def memory_plan(scenario: Scenario, limit_mb: int | None, workers: int = 2) -> MemoryPlan:
+    """:func:`plan_within` of the scenario's estimated size; raises :class:`TooLarge` when nothing fits."""
+    plan = plan_within(estimate_model_size(scenario), limit_mb)
+    if not plan.fits:
+        raise TooLarge(plan)
+    return plan

@@ -6,6 +6,7 @@ an event cannot stay, and can be lifted for an event."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,3 +146,41 @@ def test_unfreeze_lifts_the_freeze_for_that_event() -> None:
     _, _, result = _replan([delay], "09:30", unfreeze=["side"])
     _repaired(result)
     assert _placed(result)["side"].start.strftime("%H:%M") >= "11:00"
+
+
+@pytest.mark.parametrize(("status", "words"), [("unknown", "the plan stands until the planners find a repair"),
+                                               ("infeasible", "no plan can hold it as things stand")])
+def test_without_a_repair_delegations_are_told_the_plan_stands_or_that_it_cannot_hold(status: str,
+                                                                                    words: str) -> None:
+    from solver.timetable import Diagnostic
+
+    model = _day()
+    before = _standing(model)
+    broken = Diagnostic(code="broken_by_change", message="H5", events=["side"])
+    after = before.model_copy(update={"status": status, "diagnostics": [broken],
+                                      "assignments": [] if status == "infeasible" else before.assignments})
+    told = diff_timetables(model, before, after).by_delegation["CCC"]
+    assert any(words in line for line in told)
+    assert not any("will follow" in line for line in told)
+
+
+def test_the_cli_says_what_the_freeze_keeps_and_lifts_it_with_unfreeze(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from solver.cli import app
+    from solver.scenario import dump_scenario
+    from solver.timetable import dump_timetable, load_timetable
+
+    model = _day()
+    dump_scenario(model, tmp_path / "day.yaml")
+    dump_timetable(_standing(model), tmp_path / "old.json")
+    (tmp_path / "changes.yaml").write_text(
+        f"- {{op: participant_delayed, participant: c, arrival: '{at('11:00')}'}}\n", encoding="utf-8")
+    base = ["resolve", str(tmp_path / "day.yaml"), "--timetable", str(tmp_path / "old.json"), "--changes",
+            str(tmp_path / "changes.yaml"), "--now", at("09:30"), "-t", "5", "-w", "1"]
+    kept = CliRunner().invoke(app, [*base, "-o", str(tmp_path / "kept.json")])
+    assert kept.exit_code == 0, kept.output
+    assert "moving it needs the freeze lifted" in kept.output
+    lifted = CliRunner().invoke(app, [*base, "--unfreeze", "side", "-o", str(tmp_path / "lifted.json")])
+    assert lifted.exit_code == 0, lifted.output
+    assert "side" in {a.event for a in load_timetable(tmp_path / "lifted.json").assignments}

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError, check_changes, not_found
-from api.lookups import check_model_size, job_or_404, job_out, scenario_or_404, time_limit, version_or_404
+from api.jobs.params import CompareParams
+from api.lookups import admit_by_memory, job_or_404, job_out, scenario_or_404, time_limit, version_or_404
 from api.schemas import ComparisonOut, ComparisonRequest, ErrorOut, JobOut
 from api.store.models import Job
 from api.store.repository import FINISHED, Repository
@@ -56,11 +57,12 @@ def create_comparison(body: ComparisonRequest, key: Writer, repo: RepoDep, runne
     built: list[Variant] = []
     check_changes(lambda: built.extend(build_variants(base, [VariantSpec.model_validate(v) for v in variants])),
                   "variants")
-    for variant in built[1:]:  # the base was checked when it was stored
-        check_model_size(settings, variant.scenario)
-    params = {"variants": variants, "time_limit_s": limit, "seeds": body.seeds,
-              "workers": body.workers or settings.solver_workers, "scenario_version": stored.version}
-    job = repo.create_job("compare", row.id, stored.id, params, key.id)
+    for variant in built:  # 413 if one cannot fit even by LNS alone; each solve picks its way (memory_mb)
+        admit_by_memory(settings, variant.scenario)
+    params = CompareParams(variants=variants, time_limit_s=limit, seeds=body.seeds,
+                           workers=body.workers or settings.solver_workers, scenario_version=stored.version,
+                           memory_mb=settings.job_memory_mb or None)
+    job = repo.create_job("compare", row.id, stored.id, params.stored(), key.id)
     runner.submit(job.id)
     response.headers["Location"] = f"/comparisons/{job.id}"
     return job_out(repo, job)

@@ -13,27 +13,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from ortools.sat.python import cp_model
 
 from solver import cpsat
-from solver.changes import (
-    AnyChange,
-    DayAdded,
-    EventAdded,
-    EventCancelled,
-    EventUpdated,
-    ParticipantAvailability,
-    ParticipantDelayed,
-    PinEvent,
-    ResourceCapacity,
-    RoomAdded,
-    RoomClosed,
-    RoomReopened,
-    UnpinEvent,
-)
+from solver.changes import AnyChange, EventUpdated, UnpinEvent
 from solver.compile import compile_scenario
 from solver.model.build import build_model
 from solver.scenario import Scenario, ScenarioError, parse_scenario
@@ -46,39 +31,8 @@ Document = dict[str, Any]
 
 
 def describe_change(scenario: Scenario, change: AnyChange) -> str:
-    """One change as a planner says it."""
-    def at(moment: datetime) -> str:
-        return f"{scenario.localise(moment):%H:%M on %d %b}"
-
-    if isinstance(change, ParticipantDelayed):
-        parts = ([f"{change.participant} arrives at {at(change.arrival)}"] if change.arrival else []) + \
-                ([f"{change.participant} leaves at {at(change.departure)}"] if change.departure else [])
-        return " and ".join(parts) or f"{change.participant}'s times change"
-    if isinstance(change, ParticipantAvailability):
-        windows = ", ".join(f"{at(w.start)}-{scenario.localise(w.end):%H:%M}" for w in change.available)
-        return f"{change.participant} is available only {windows or 'never'}"
-    if isinstance(change, RoomClosed):
-        return f"{change.room} is closed {at(change.start)}-{scenario.localise(change.end):%H:%M}"
-    if isinstance(change, RoomReopened):
-        return f"{change.room} reopens {at(change.start)}-{scenario.localise(change.end):%H:%M}"
-    if isinstance(change, ResourceCapacity):
-        return f"{change.resource} is cut to {change.capacity}"
-    if isinstance(change, EventAdded):
-        return f"{change.event.id} is added"
-    if isinstance(change, EventCancelled):
-        return f"{change.event} is cancelled"
-    if isinstance(change, EventUpdated):
-        return f"{change.event} changes ({', '.join(f'{k}: {v}' for k, v in change.set.items())})"
-    if isinstance(change, PinEvent):
-        where = " ".join(x for x in (change.room, at(change.start) if change.start else None) if x)
-        return f"{change.event} is pinned{' to ' + where if where else ''}"
-    if isinstance(change, UnpinEvent):
-        return f"{change.event} is unpinned"
-    if isinstance(change, RoomAdded):
-        return f"room {change.room.id} is added"
-    if isinstance(change, DayAdded):
-        return f"a day is added ({change.day.date})"
-    return str(change.op)
+    """One change as a planner says it (each change type says its own: ``Change.describe``)."""
+    return change.describe(scenario)
 
 
 def explain_with_changes(scenario: Scenario, changes: list[tuple[AnyChange, AnyChange]],
@@ -121,58 +75,37 @@ def _limits(scenario: Scenario, events: list[str]) -> str:
 
 
 def _levers(working: Scenario, changes: list[AnyChange], members: list[int],
-            events: list[str]) -> list[tuple[str, Callable[[Document], None]]]:
-    """The planner's levers on the conflicting events, each as (words, edit of the scenario document)."""
+            events: list[str]) -> list[tuple[str, AnyChange]]:
+    """The planner's levers on the conflicting events, each as (words, the change that pulls it): a lever is a
+    change like any other, applied with the same function."""
     by_id = {e.id: e for e in working.events}
     people = {p for i in members if (p := getattr(changes[i], "participant", None))}
-    levers: list[tuple[str, Callable[[Document], None]]] = []
+    levers: list[tuple[str, AnyChange]] = []
     for event_id in events:
         event = by_id.get(event_id)
         if event is None:
             continue
         for person in sorted(people & set(event.participants)):
             if len(event.participants) > 2:  # a bilateral without one side is no longer the meeting
+                others = [p for p in event.participants if p != person]
                 levers.append((f"{person} leaves {event_id} (another member of the delegation attends or signs)",
-                               _leaves(event_id, person)))
+                               EventUpdated(op="event_updated", event=event_id, set={"participants": others})))
         if event.latest_end is not None or event.earliest is not None:
-            levers.append((f"{event_id}'s window is widened to its whole day", _widened(event_id)))
+            widened = {"earliest": None, "latest_end": None}
+            levers.append((f"{event_id}'s window is widened to its whole day",
+                           EventUpdated(op="event_updated", event=event_id, set=widened)))
         if event.pinned is not None:
-            levers.append((f"{event_id}'s pin is freed", _unpinned(event_id)))
+            levers.append((f"{event_id}'s pin is freed", UnpinEvent(op="unpin", event=event_id)))
     return levers
 
 
-def _leaves(event_id: str, person: str) -> Callable[[Document], None]:
-    def edit(document: Document) -> None:
-        for event in document["events"]:
-            if event["id"] == event_id:
-                event["participants"] = [p for p in event["participants"] if p != person]
-    return edit
-
-
-def _widened(event_id: str) -> Callable[[Document], None]:
-    def edit(document: Document) -> None:
-        for event in document["events"]:
-            if event["id"] == event_id:
-                event.pop("latest_end", None)
-                event.pop("earliest", None)
-    return edit
-
-
-def _unpinned(event_id: str) -> Callable[[Document], None]:
-    def edit(document: Document) -> None:
-        for event in document["events"]:
-            if event["id"] == event_id:
-                event.pop("pinned", None)
-    return edit
-
-
-def _possible(working: Scenario, events: list[str], edit: Callable[[Document], None] | None = None) -> bool:
-    """Can these events (and what they must follow) all happen in ``working`` (after ``edit``), the rest of the
-    summit left out? Only a proof counts as "no": a check out of time says yes (the lever is not offered, the
+def _possible(working: Scenario, events: list[str], lever: AnyChange | None = None) -> bool:
+    """Can these events (and what they must follow) all happen in ``working`` (after the ``lever`` change), the rest
+    of the summit left out? Only a proof counts as "no": a check out of time says yes (the lever is not offered, the
     change not blamed, only when the events are proven impossible)."""
     document = working.to_document()
-    if edit is not None:
-        edit(document)
+    if lever is not None and lever.apply(working, document, "lever"):
+        return False  # the lever does not apply here
     keep = _with_predecessors(document, set(events))
     document["events"] = [dict(e, after=[a for a in e.get("after", []) if a in keep])
                           for e in document["events"] if e["id"] in keep]

@@ -264,18 +264,32 @@ PROCESS_RUNNER = pytest.mark.skipif(os.environ.get("SUMMIT_RUNNER") == "thread",
 
 @pytest.fixture(scope="module")
 def limited(make_server: Callable[..., Server]) -> Server:
-    """A server with small limits: model size (the Hanoi scenario is over it), job memory (a tiny solve peaks at
-    about 430 MB of address space, a 200-bilateral one at about 590 MB), job submissions per minute."""
-    return make_server(env={"SUMMIT_MAX_PLACEMENTS": "45000", "SUMMIT_JOB_MEMORY_MB": "500",
-                            "SUMMIT_JOBS_PER_MINUTE": "3", "SUMMIT_MAX_CONCURRENT_JOBS": "1"})
+    """A server with small limits: job memory (600 MB: the tiny scenario's whole model fits it, a small 2-day
+    summit's only by large-neighbourhood search alone, the Hanoi scenario's not even so: solver/size.py), job
+    submissions per minute."""
+    return make_server(env={"SUMMIT_JOB_MEMORY_MB": "600", "SUMMIT_JOBS_PER_MINUTE": "3",
+                            "SUMMIT_MAX_CONCURRENT_JOBS": "1"})
 
 
 @pytest.mark.skipif(not HANOI.exists(), reason="needs the Hanoi scenario")
-def test_a_model_over_the_size_limit_is_413_with_size_and_limit(limited: Server) -> None:
+def test_a_summit_over_the_job_memory_is_stored_and_its_solve_is_413_with_memory_and_setting(
+        limited: Server) -> None:
+    from solver.scenario import load_scenario
+    from solver.size import estimate_memory, estimate_model_size
+
+    needed = estimate_memory(estimate_model_size(load_scenario(HANOI))).lns_mb
+    assert needed > 600
     with limited.client(limited.create_key_cli("planner")) as planner:
-        body = error_of(post_raw(planner, "/scenarios", HANOI.read_bytes(), "application/yaml"), 413)
-    assert body["error"] == "model_too_large" and "placements" in body["message"] and "45,000" in body["message"]
-    assert body["details"][0]["path"] == "placements" and body["details"][0]["value"] > 45_000
+        scenario_id = submit_scenario(planner, HANOI)  # stored whatever its size
+        body = error_of(planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 2}), 413)
+        assert body["error"] == "model_too_large" and f"{needed:,} MB" in body["message"]
+        assert "SUMMIT_JOB_MEMORY_MB" in body["message"] and "600 MB" in body["message"]
+        assert body["details"][0] == {"path": "memory_mb", "value": needed,
+                                      "message": "at most 600 (SUMMIT_JOB_MEMORY_MB)"}
+        compared = planner.post("/comparisons", json={"scenario_id": scenario_id, "variants": [{"name": "as is"}],
+                                                         "time_limit_s": 2})
+        assert error_of(compared, 413)["error"] == "model_too_large"
+        assert planner.get(f"/scenarios/{scenario_id}").status_code == 200  # nothing stored is lost
     healthy(limited)
 
 
@@ -292,19 +306,26 @@ def test_explanations_are_jobs_under_the_rate_limit(limited: Server) -> None:
     healthy(limited)
 
 
-@PROCESS_RUNNER
-def test_a_job_over_its_memory_limit_fails_clearly(limited: Server) -> None:
+def test_a_summit_whose_whole_model_does_not_fit_runs_lns_alone_and_its_timetable_is_valid(
+        limited: Server) -> None:
     from solver.generate import generate_scenario
+    from solver.size import estimate_memory, estimate_model_size
+    from solver.timetable import Timetable
+    from solver.validate import validate_timetable
 
-    bigger = generate_scenario(delegations=60, bilaterals=200, days=2, seed=5).to_document()
+    scenario = generate_scenario(delegations=6, bilaterals=6, days=2, seed=1)
+    estimate = estimate_memory(estimate_model_size(scenario))
+    assert estimate.lns_mb <= 600 < estimate.whole_mb
     with limited.client(limited.create_key_cli("planner")) as planner:
-        created = planner.post("/scenarios", content=json.dumps(bigger), headers={"Content-Type": "application/json"})
+        created = planner.post("/scenarios", content=json.dumps(scenario.to_document()),
+                               headers={"Content-Type": "application/json"})
         assert created.status_code == 201, created.text
-        job = planner.post(f"/scenarios/{created.json()['id']}/solve", json={"time_limit_s": 5}).json()
-        failed = wait_for_job(planner, job["id"], timeout=120)
-        assert failed["status"] == "failed" and "memory" in failed["error"] and "500 MB" in failed["error"], failed
-        tiny = planner.post(f"/scenarios/{submit_scenario(planner)}/solve", json={"time_limit_s": 2}).json()
-        assert wait_for_job(planner, tiny["id"])["status"] == "done"  # the next job runs as before
+        job = planner.post(f"/scenarios/{created.json()['id']}/solve", json={"time_limit_s": 3}).json()
+        assert job["params"]["lns_only"] is True
+        done = wait_for_job(planner, job["id"], timeout=120)
+        assert done["status"] == "done" and done["result"]["lns_alone"] is True, done
+        timetable = Timetable.model_validate(planner.get(f"/timetables/{done['timetable_id']}").json())
+    assert timetable.status in ("optimal", "feasible") and validate_timetable(scenario, timetable) == []
     healthy(limited)
 
 
