@@ -117,6 +117,8 @@ def _solve_compiled(run: Run) -> SolveResult:
             bound = lp
             incumbents.proven(lp)
             cap_primary(built, lp)
+            if run.on_progress is not None and incumbent >= 0:  # the bound is shown as soon as it is proven
+                run.on_progress(Progress(run.elapsed(), incumbent, lp))
     if incumbent >= bound:
         run.stats.optimal_proven_seconds = run.elapsed()
     status, solver = whole_model_search(run, built, incumbents)
