@@ -164,7 +164,6 @@ def solve(
                                                "that fits neither is refused (default: no limit)")] = None,
 ) -> None:
     """Solve a scenario and print or write the timetable."""
-    from solver.size import TooLarge, memory_plan
     from solver.solve import Progress, SolveConfig
     from solver.solve import solve as run_solve
     from solver.validate import validate_timetable
@@ -173,16 +172,7 @@ def solve(
         errors.print(f"--format: {format!r} is not allowed; use json, csv or table")
         raise typer.Exit(2)
     model = _load(scenario)
-    lns_only = False
-    if memory is not None:
-        try:
-            lns_only = memory_plan(model, memory, workers).lns_only
-        except TooLarge as refused:
-            errors.print(f"--memory: {refused.plan.refusal('--memory')}")
-            raise typer.Exit(2) from None
-        if lns_only:
-            errors.print(f"the whole model needs about {memory_plan(model, None).estimate.whole_mb:,} MB, over "
-                         f"--memory {memory}: large-neighbourhood search alone")
+    lns_only = _lns_only_within(model, memory, workers) if memory is not None else False
     latest: list[Progress] = []
     with _progress_display(_progress_line(0, None, None)) as live, _Ticker(live, latest) as ticker:
         def on_progress(progress: Progress) -> None:
@@ -217,6 +207,22 @@ def solve(
         raise typer.Exit(1)
     if timetable.status in ("infeasible", "unknown"):
         raise typer.Exit(1)
+
+
+def _lns_only_within(model: Scenario, memory: int, workers: int) -> bool:
+    """Whether a solve within ``memory`` MB runs large-neighbourhood search alone (said on stderr); a summit that
+    fits neither way is refused (exit 2)."""
+    from solver.size import TooLarge, memory_plan
+
+    try:
+        lns_only = memory_plan(model, memory, workers).lns_only
+    except TooLarge as refused:
+        errors.print(f"--memory: {refused.plan.refusal('--memory')}")
+        raise typer.Exit(2) from None
+    if lns_only:
+        errors.print(f"the whole model needs about {memory_plan(model, None).estimate.whole_mb:,} MB, over "
+                     f"--memory {memory}: large-neighbourhood search alone")
+    return lns_only
 
 
 def timetable_csv(model: Scenario, timetable: Timetable) -> str:

@@ -8,6 +8,7 @@ hint and an answer are both "which placements are on".
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,8 @@ class Search:
     seed: int = 0
     presolve: bool = False
     work: float | None = None
+    max_presolve_iterations: int | None = None  # None: CP-SAT's default
+    log: bool = False  # CP-SAT's search log on stdout
 
     def solver(self) -> cp_model.CpSolver:
         solver = cp_model.CpSolver()
@@ -45,14 +48,20 @@ class Search:
         solver.parameters.cp_model_presolve = self.presolve
         if self.work is not None:
             solver.parameters.max_deterministic_time = self.work
+        if self.max_presolve_iterations is not None:
+            solver.parameters.max_presolve_iterations = self.max_presolve_iterations
+        solver.parameters.log_search_progress = self.log
         return solver
 
 
 def run(model: cp_model.CpModel, search: Search, stop: threading.Event | None = None,
-        callback: cp_model.CpSolverSolutionCallback | None = None) -> tuple[Any, cp_model.CpSolver]:
-    """Solve ``model``; setting ``stop`` interrupts the search (its best answer so far stands). Returns the status
-    and the solver (its answer, bound and statistics)."""
+        callback: cp_model.CpSolverSolutionCallback | None = None,
+        on_bound: Callable[[float], None] | None = None) -> tuple[Any, cp_model.CpSolver]:
+    """Solve ``model``; setting ``stop`` interrupts the search (its best answer so far stands); ``on_bound`` hears
+    each improvement of the proven bound. Returns the status and the solver (its answer, bound and statistics)."""
     solver = search.solver()
+    if on_bound is not None:
+        solver.best_bound_callback = on_bound
     done = threading.Event()
 
     def watch() -> None:

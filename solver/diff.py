@@ -64,48 +64,43 @@ class TimetableDiff:
         }
 
 
+class _Names:
+    """How the planner's messages name times (local), events (title and id) and rooms (their names, not ids)."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.events = {e.id: e for e in scenario.events}
+        self.room_names = {r.id: r.name or r.id for r in scenario.rooms}
+
+    def when(self, moment: datetime) -> str:
+        return f"{self.scenario.localise(moment):%H:%M on %d %b}"
+
+    def title(self, event_id: str) -> str:
+        event = self.events.get(event_id)
+        return f"{event.title} ({event_id})" if event is not None and event.title else event_id
+
+    def room(self, room_id: str) -> str:  # the planner's name of the room ("Bilateral room 3"), not its id
+        return self.room_names.get(room_id, room_id)
+
+
 def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> TimetableDiff:
     """Compare two timetables; ``scenario`` (the newer version) names participants and times.
 
     A newer timetable without a repair (a re-plan answering ``unknown`` or ``infeasible``) leaves the old one in
     force: nothing is cancelled, and the events its diagnostics say the change breaks (``broken_by_change``) are
     reported as broken where they stand; only their people are told."""
-    before = {a.event: a for a in old.assignments}
-    after = {a.event: a for a in new.assignments}
-    broken: Collection[str] = ()
-    if new.status in ("unknown", "infeasible"):
-        broken = {e for d in new.diagnostics if d.code == "broken_by_change" for e in d.events}
-        present = {e.id for e in scenario.events}
-        after = after or {event: a for event, a in before.items() if event in present}
+    before, after, broken = _compared(scenario, old, new)
     diff = TimetableDiff()
     lines: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     events = {e.id: e for e in scenario.events}
-
-    def when(moment: datetime) -> str:
-        return f"{scenario.localise(moment):%H:%M on %d %b}"
-
-    def title(event_id: str) -> str:
-        event = events.get(event_id)
-        return f"{event.title} ({event_id})" if event is not None and event.title else event_id
-
-    room_names = {r.id: r.name or r.id for r in scenario.rooms}
-
-    def room(room_id: str) -> str:  # the planner's name of the room ("Bilateral room 3"), not its id
-        return room_names.get(room_id, room_id)
-
+    names = _Names(scenario)
+    when, title, room = names.when, names.title, names.room
     reasons = {u.event: u.reason for u in new.unscheduled}
     # Without a repair, the plan stands: "unknown" (none found in time) promises nothing; "infeasible" is proven
     broken_words = ("cannot take place as planned after the change, and no plan can hold it as things stand; the "
                     "planners are deciding what gives way" if new.status == "infeasible" else
                     "cannot take place as planned after the change; the plan stands until the planners find a "
                     "repair")
-
-    def dropped_words(event_id: str) -> str:
-        """Why the delegation loses the event: cancelled, or left out with the re-plan's reason."""
-        if event_id not in events:
-            return "is cancelled"
-        reason = reasons.get(event_id)
-        return f"is no longer scheduled: {reason}" if reason else "is cancelled or no longer scheduled"
 
     def tell(event_id: str, moment: datetime, text: str) -> None:
         event = events.get(event_id)
@@ -138,8 +133,37 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
             tell(event_id, b.start, f"{title(event_id)} added at {when(b.start)} in {room(b.room)}")
         elif a is not None:
             diff.dropped.append(a)
-            tell(event_id, a.start, f"{title(event_id)} at {when(a.start)} {dropped_words(event_id)}")
+            words = _dropped_words(event_id, event_id in events, reasons)
+            tell(event_id, a.start, f"{title(event_id)} at {when(a.start)} {words}")
 
+    _tell_people(scenario, diff, lines)
+    return diff
+
+
+def _compared(scenario: Scenario, old: Timetable,
+              new: Timetable) -> tuple[dict[str, Assignment], dict[str, Assignment], Collection[str]]:
+    """The assignments before and after, and the events broken where they stand: a newer timetable without a repair
+    leaves the old one in force (the events still in the scenario), its broken events named by its diagnostics."""
+    before = {a.event: a for a in old.assignments}
+    after = {a.event: a for a in new.assignments}
+    broken: Collection[str] = ()
+    if new.status in ("unknown", "infeasible"):
+        broken = {e for d in new.diagnostics if d.code == "broken_by_change" for e in d.events}
+        present = {e.id for e in scenario.events}
+        after = after or {event: a for event, a in before.items() if event in present}
+    return before, after, broken
+
+
+def _dropped_words(event_id: str, still_in_scenario: bool, reasons: dict[str, str]) -> str:
+    """Why the delegation loses the event: cancelled, or left out with the re-plan's reason."""
+    if not still_in_scenario:
+        return "is cancelled"
+    reason = reasons.get(event_id)
+    return f"is no longer scheduled: {reason}" if reason else "is cancelled or no longer scheduled"
+
+
+def _tell_people(scenario: Scenario, diff: TimetableDiff, lines: dict[str, list[tuple[datetime, str]]]) -> None:
+    """Each participant's lines in time order, and each delegation's (its people's lines, named, once each)."""
     delegation_of = {p.id: p.delegation or p.id for p in scenario.participants}
     names = {p.id: p.name or p.id for p in scenario.participants}
     per_delegation: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
@@ -153,7 +177,6 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
     for delegation, items in sorted(per_delegation.items()):
         items.sort(key=lambda item: item[0])
         diff.by_delegation[delegation] = [text for _, text in items]
-    return diff
 
 
 def diff_text(diff: TimetableDiff, scenario: Scenario) -> str:

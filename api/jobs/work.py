@@ -5,7 +5,6 @@ No scheduling here: ``solver.solve`` and ``solver.replan.resolve`` do it all.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
@@ -14,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.jobs.params import CompareParams, ExplainParams, ReplanParams, SolveParams, params_of
 from api.store.models import Job
 from api.store.repository import Repository
 from solver.changes import parse_changes
@@ -94,7 +94,7 @@ class JobExecutor:
             self._replan(job, stop)
 
     def _solve(self, job: Job, stop: threading.Event) -> None:
-        job_id, attempt, params = job.id, job.attempts, job.params
+        job_id, attempt, params = job.id, job.attempts, params_of(SolveParams, job.params)
         version = self.repo.version_by_id(job.scenario_version_id)
         assert version is not None
         scenario = self.repo.scenario_model(version)
@@ -102,10 +102,9 @@ class JobExecutor:
         def on_progress(progress: Progress) -> None:
             self.repo.add_progress(job_id, attempt, round(progress.seconds, 3), progress.objective, progress.bound)
 
-        config = SolveConfig(time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
-                             workers=int(params["workers"]), seed=int(params["seed"]),  # type: ignore[call-overload]
-                             stall_seconds=_stall(params), stop=stop,
-                             lns_only=bool(params.get("lns_only")))  # decided at admission (api/lookups.py)
+        config = SolveConfig(time_limit=params.time_limit_s, workers=params.workers, seed=params.seed,
+                             stall_seconds=params.stall_s, stop=stop,
+                             lns_only=params.lns_only)  # decided at admission (api/lookups.py)
         result = solve(scenario, on_progress=on_progress, config=config)
         if self.closing.is_set():
             return
@@ -124,8 +123,8 @@ class JobExecutor:
         version = self.repo.version_by_id(row.scenario_version_id)
         assert version is not None
         scenario, timetable = self.repo.scenario_model(version), self.repo.timetable_model(row)
-        limit = float(job.params["time_limit_s"])  # type: ignore[arg-type]
-        event = job.params.get("event")
+        params = params_of(ExplainParams, job.params)
+        limit, event = params.time_limit_s, params.event
         result: dict[str, object] = {"timetable_id": row.id, "status": timetable.status, "event": event}
         if event is not None:
             result["lines"] = what_would_it_take(scenario, str(event), timetable, time_limit=limit)
@@ -136,16 +135,14 @@ class JobExecutor:
             self.repo.finish_job(job.id, "done", result=result, claim=job.claim)
 
     def _compare(self, job: Job, stop: threading.Event) -> None:
-        job_id, attempt, params = job.id, job.attempts, job.params
+        job_id, attempt, params = job.id, job.attempts, params_of(CompareParams, job.params)
         version = self.repo.version_by_id(job.scenario_version_id)
         assert version is not None
         base = self.repo.scenario_model(version)
-        variants = build_variants(base, [VariantSpec.model_validate(v)
-                                         for v in params["variants"]])  # type: ignore[attr-defined]
-        settings = RunSettings(time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
-                               seeds=int(params["seeds"]), workers=int(params["workers"]),  # type: ignore[call-overload]
+        variants = build_variants(base, [VariantSpec.model_validate(v) for v in params.variants])
+        settings = RunSettings(time_limit=params.time_limit_s, seeds=params.seeds, workers=params.workers,
                                parallel=1,  # this job already runs in its own worker: one solve at a time
-                               memory_mb=int(params["memory_mb"]) if params.get("memory_mb") else None)  # type: ignore[call-overload]
+                               memory_mb=params.memory_mb)
         started = time.monotonic()
 
         def on_event(event: RunEvent) -> None:  # one progress point per finished solve, named by its variant
@@ -159,30 +156,23 @@ class JobExecutor:
         self.repo.finish_job(job_id, "cancelled" if stop.is_set() else "done", result=result.data, claim=job.claim)
 
     def _replan(self, job: Job, stop: threading.Event) -> None:
-        job_id, params = job.id, job.params
+        job_id, attempt, params = job.id, job.attempts, params_of(ReplanParams, job.params)
         version = self.repo.version_by_id(job.scenario_version_id)
         previous_row = self.repo.get_timetable(job.source_timetable_id or "")
         assert version is not None and previous_row is not None
         scenario = self.repo.scenario_model(version)
         previous = self.repo.timetable_model(previous_row)
-        changes = parse_changes(params["changes"])
-        now = params.get("now")
-        attempt = self.repo.get_job(job_id).attempts  # type: ignore[union-attr]
+        changes = parse_changes(params.changes)
         started = time.monotonic()
         # Progress: the previous timetable's value at once, then a beat every second while the re-plan runs
-        # (resolve reports nothing on the way; when it takes an ``on_progress`` callback, its points come too).
+        # (resolve reports nothing on the way).
         self.repo.add_progress(job_id, attempt, 0.0, previous.objective, previous.bound, label="previous timetable")
-        extra: dict[str, object] = {}
-        if "on_progress" in inspect.signature(resolve).parameters:
-            extra["on_progress"] = lambda p: self.repo.add_progress(
-                job_id, attempt, round(p.seconds, 3), p.objective, p.bound, label="re-planning")
         with _Beat(lambda: self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3),
                                                   previous.objective, None, label="re-planning")):
-            result = resolve(scenario, previous, changes, now=datetime.fromisoformat(str(now)) if now else None,
-                             freeze_minutes=int(params["freeze_minutes"]),  # type: ignore[call-overload]
-                             time_limit=float(params["time_limit_s"]),  # type: ignore[arg-type]
-                             workers=int(params["workers"]),  # type: ignore[call-overload]
-                             stop=stop, unfreeze=_unfreeze(params), **extra)  # type: ignore[arg-type]
+            result = resolve(scenario, previous, changes,
+                             now=datetime.fromisoformat(params.now) if params.now else None,
+                             freeze_minutes=params.freeze_minutes, time_limit=params.time_limit_s,
+                             workers=params.workers, stop=stop, unfreeze=params.unfreeze)
         if not self.closing.is_set():
             self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), result.timetable.objective,
                                    result.timetable.bound, label=f"repair (disruption {result.disruption})")
@@ -195,17 +185,5 @@ class JobExecutor:
                    "phases": result.phases,  # seconds per step: where a slow re-plan spent its time
                    "notes": result.notes, "waived": result.waived}  # what it says of reports and the freeze
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
-                             new_version=(result.scenario, params["changes"]),  # type: ignore[arg-type]
+                             new_version=(result.scenario, params.changes),
                              result=summary)
-
-
-def _unfreeze(params: dict[str, object]) -> list[str]:
-    """The events whose freeze the re-plan lifts (a proposal's, or the changes request's ``unfreeze``)."""
-    events = params.get("unfreeze")
-    return [str(e) for e in events] if isinstance(events, list) else []
-
-
-def _stall(params: dict[str, object]) -> float | None:
-    """The job's stall_s (jobs queued before it existed have none)."""
-    stall = params.get("stall_s")
-    return float(stall) if isinstance(stall, int | float) else None

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError, check_changes, not_found
+from api.jobs.params import CompareParams
 from api.lookups import admit_by_memory, job_or_404, job_out, scenario_or_404, time_limit, version_or_404
 from api.schemas import ComparisonOut, ComparisonRequest, ErrorOut, JobOut
 from api.store.models import Job
@@ -58,10 +59,10 @@ def create_comparison(body: ComparisonRequest, key: Writer, repo: RepoDep, runne
                   "variants")
     for variant in built:  # 413 if one cannot fit even by LNS alone; each solve picks its way (memory_mb)
         admit_by_memory(settings, variant.scenario)
-    params = {"variants": variants, "time_limit_s": limit, "seeds": body.seeds,
-              "workers": body.workers or settings.solver_workers, "scenario_version": stored.version,
-              "memory_mb": settings.job_memory_mb or None}
-    job = repo.create_job("compare", row.id, stored.id, params, key.id)
+    params = CompareParams(variants=variants, time_limit_s=limit, seeds=body.seeds,
+                           workers=body.workers or settings.solver_workers, scenario_version=stored.version,
+                           memory_mb=settings.job_memory_mb or None)
+    job = repo.create_job("compare", row.id, stored.id, params.stored(), key.id)
     runner.submit(job.id)
     response.headers["Location"] = f"/comparisons/{job.id}"
     return job_out(repo, job)

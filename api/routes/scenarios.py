@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.documents import read_body
 from api.errors import ApiError, invalid
+from api.jobs.params import SolveParams
 from api.lookups import admit_by_memory, job_out, scenario_or_404, time_limit, version_or_404
 from api.schemas import (
     MAX_OFFSET,
@@ -128,9 +129,9 @@ def solve_scenario(scenario_id: str, key: Writer, repo: RepoDep, runner: RunnerD
     row = scenario_or_404(repo, scenario_id)
     stored = version_or_404(repo, scenario_id, version or row.latest_version, with_document=True)
     plan = admit_by_memory(settings, repo.scenario_model(stored))  # 413 when it cannot fit even by LNS alone
-    params = {"time_limit_s": limit, "workers": body.workers or settings.solver_workers, "seed": body.seed,
-              "stall_s": body.stall_s, "scenario_version": stored.version, "lns_only": plan.lns_only}
-    job = repo.create_job("solve", row.id, stored.id, params, key.id)
+    params = SolveParams(time_limit_s=limit, workers=body.workers or settings.solver_workers, seed=body.seed,
+                         stall_s=body.stall_s, scenario_version=stored.version, lns_only=plan.lns_only)
+    job = repo.create_job("solve", row.id, stored.id, params.stored(), key.id)
     runner.submit(job.id)
     response.headers["Location"] = f"/jobs/{job.id}"
     return job_out(repo, job)

@@ -15,6 +15,7 @@ from api.clock import during_summit, summit_now
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError, check_changes, not_found
 from api.exports import agenda_items, to_csv, to_html
+from api.jobs.params import ExplainParams, ReplanParams
 from api.jobs.runner import JobRunner
 from api.lookups import admit_replan, job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
 from api.publishing import PublishRefused, check_base, publication_mark, published_timetable_id, stored_clock
@@ -63,9 +64,9 @@ async def _explanation_job(question: tuple[str, str | None, float], key_id: str,
         if job is not None and job.status not in FINISHED:
             return job
     limiter.check(key_id)
-    params = {"event": question[1], "time_limit_s": question[2]}
-    job = await run_in_threadpool(repo.create_job, "explain", row.scenario_id, row.scenario_version_id, params,
-                                  key_id, row.id)
+    params = ExplainParams(event=question[1], time_limit_s=question[2])
+    job = await run_in_threadpool(repo.create_job, "explain", row.scenario_id, row.scenario_version_id,
+                                  params.stored(), key_id, row.id)
     _asking[question] = _Asked(job.id)
     await run_in_threadpool(runner.submit, job.id)
     return job
@@ -191,12 +192,9 @@ def queue_replan(repo: Repository, runner: JobRunner, settings: Settings, key_id
     """Check the changes apply to ``row``'s scenario (422 if not, 413 if too large) and queue the re-plan."""
     scenario = check_applies(repo, settings, row, changes)
     when = now or during_summit(scenario, summit_now(stored_clock(repo, row.scenario_id), settings.clock))
-    params: dict[str, Any] = {"changes": changes, "now": when.isoformat() if when else None,
-                              "freeze_minutes": freeze_minutes, "time_limit_s": limit,
-                              "workers": workers or settings.solver_workers}
-    if unfreeze:
-        params["unfreeze"] = unfreeze
-    job = repo.create_job("replan", row.scenario_id, row.scenario_version_id, params, key_id, row.id)
+    params = ReplanParams(changes=changes, now=when.isoformat() if when else None, freeze_minutes=freeze_minutes,
+                          time_limit_s=limit, workers=workers or settings.solver_workers, unfreeze=unfreeze)
+    job = repo.create_job("replan", row.scenario_id, row.scenario_version_id, params.stored(), key_id, row.id)
     runner.submit(job.id)
     return job
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from solver.diff import TimetableDiff, diff_timetables
 from solver.explain import conflicting_required_events, explain_conflict
+from solver.extract import timetable_from_placements
 from solver.model.rows import IntArray
 from solver.replan.context import Context
 from solver.replan.ledger import Ledger
@@ -21,7 +22,6 @@ from solver.replan.relaxation import grown_relaxation
 from solver.replan.reports import frozen_reason
 from solver.replan.verdict import explain_with_changes
 from solver.scenario import Scenario
-from solver.solve import timetable_from_placements
 from solver.timetable import Assignment, Diagnostic, Status, Timetable
 from solver.validate import validate_timetable
 
@@ -112,7 +112,7 @@ def own_rooms(ctx: Context, ledger: Ledger) -> None:
     found = ledger.relaxation
     assert ledger.best is not None
     if (ledger.proven or found is None or not ledger.keeps_wanted or ledger.best.level == "everything"
-            or ctx.budget.left() <= 0.3 + ctx.build_seconds(found.group)):
+            or not ctx.affords(found.group)):
         return
     own = grown_relaxation(ctx.instance, ctx.plan, ctx.wanted_mask, found.group,
                            time.monotonic() + ctx.budget.share("own_rooms"), ctx.config.workers, ctx.config.seed,
@@ -133,7 +133,7 @@ def concrete_proof(ctx: Context, ledger: Ledger) -> None:
     assert ledger.best is not None and ledger.table is not None
     instance = ctx.instance
     if (ledger.proven or ledger.best.level == "everything"
-            or ctx.budget.left() <= 0.2 + ctx.build_seconds(passes=1)):
+            or not ctx.affords(margin=0.2, passes=1)):
         return
     keep = None if ledger.must_keep is None else {instance.events[e].id for e in np.flatnonzero(ledger.must_keep)}
     cheaper, cheaper_cost, minimal = concrete_repair(ctx.working, ctx.previous, ctx.config.weights, ledger.table,

@@ -1,13 +1,16 @@
-"""What a re-plan is given: its settings (:class:`ReplanConfig`) and its time (:class:`Budget`), with every share of
-the time that a step may take named in one table (:data:`SHARES`), and where the time went (:class:`Phases`)."""
+"""What a re-plan is given: its settings (:class:`ReplanConfig`) and its time (:class:`Budget`, shared with the solve:
+solver/budget.py), with every share of the time that a step may take named in one table (:data:`SHARES`), and where
+the time went (:class:`Phases`)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 
+from solver.budget import MAX_SLOWDOWN, Budget, slowdown_since
 from solver.replan.plan import DisruptionWeights
+
+__all__ = ["MAX_SLOWDOWN", "SHARES", "Budget", "Phases", "ReplanConfig", "slowdown_since"]
 
 # What each step may take of the search time still left when it starts.
 SHARES = {
@@ -41,57 +44,6 @@ class ReplanConfig:
     weights: DisruptionWeights = field(default_factory=DisruptionWeights)
     proof_seconds: float = 1.5
     unfreeze: frozenset[str] = frozenset()  # events whose freeze the planner lifts (they may move within the window)
-
-
-@dataclass
-class Budget:
-    """The re-plan's time: searches end at ``search_end`` (before the limit: building the timetable and its reasons
-    takes time too), and none is left once the caller's ``stop`` is set."""
-
-    started: float
-    time_limit: float
-    search_end: float
-    stop: threading.Event | None
-    # how much slower than its own CPU time this process runs (others' work on the machine): estimates of how long
-    # building a model takes are scaled by it, so that a loaded machine skips what it cannot finish in time
-    slowdown: float = 1.0
-
-    @classmethod
-    def of(cls, started: float, time_limit: float, answer_seconds: float, stop: threading.Event | None,
-           slowdown: float = 1.0) -> Budget:
-        """``answer_seconds``: what the answer (rooms, reasons, diff) is expected to take after the searches, on
-        a machine of its own (scaled by ``slowdown``)."""
-        reserve = min(0.4 * time_limit, answer_seconds * slowdown)
-        return cls(started, time_limit, started + time_limit - reserve, stop, slowdown)
-
-    @property
-    def stopped(self) -> bool:
-        return self.stop is not None and self.stop.is_set()
-
-    def left(self) -> float:
-        """Seconds left for searching: none once stopped."""
-        return 0.0 if self.stopped else self.search_end - time.monotonic()
-
-    def share(self, step: str) -> float:
-        """The seconds ``step`` may take now (its share of what is left)."""
-        return max(0.0, self.left()) * SHARES[step]
-
-    def until_limit(self) -> float:
-        """Seconds left before the time limit itself (for the answer's explanations), at least half a second."""
-        return max(0.5, self.time_limit - (time.monotonic() - self.started))
-
-    def elapsed(self) -> float:
-        return round(time.monotonic() - self.started, 3)
-
-
-MAX_SLOWDOWN = 8.0
-
-
-def slowdown_since(wall_start: float, cpu_start: float) -> float:
-    """Wall time over this thread's CPU time since the given moments (1: the machine is this thread's alone)."""
-    cpu = time.thread_time() - cpu_start
-    wall = time.monotonic() - wall_start
-    return min(MAX_SLOWDOWN, max(1.0, wall / cpu)) if cpu > 0.01 else 1.0
 
 
 class Phases:

@@ -15,6 +15,7 @@ from solver.changes import (
     REPORTS_ON_EVENTS,
     AnyChange,
     EventAdded,
+    EventRunningLate,
     EventStarted,
     EventUpdated,
     ParticipantAvailability,
@@ -220,8 +221,8 @@ _LABELS_ONLY = {"priority", "title"}
 
 def opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> bool:
     """Could this change let a request that was left out in? Only if it gives time, rooms or capacity."""
-    if isinstance(change, RoomClosed | ParticipantDelayed | PinEvent | EventAdded):
-        return False
+    if isinstance(change, RoomClosed | ParticipantDelayed | PinEvent | EventAdded | EventStarted | EventRunningLate):
+        return False  # (a report that an event runs, or runs late, only takes time)
     try:
         if apply_changes(before, [change]).fingerprint() == before.fingerprint():
             return False  # changes nothing (e.g. reopens a room that was not closed): no search for more

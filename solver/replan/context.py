@@ -16,7 +16,7 @@ from solver.changes import AnyChange, apply_changes
 from solver.compile import BoolArray, Instance, compile_scenario
 from solver.model.constraints import all_rows
 from solver.model.rows import Rows
-from solver.replan.budget import Budget, Phases, ReplanConfig, slowdown_since
+from solver.replan.budget import SHARES, Budget, Phases, ReplanConfig, slowdown_since
 from solver.replan.change import (
     freeze,
     from_now,
@@ -64,11 +64,20 @@ class Context:
     beside: RelaxationBeside | None = None  # the relaxation on a worker of its own, while it runs
     _rows: Rows | None = None
 
+    def placements(self, events: AbstractSet[int] | list[int] | None = None) -> int:
+        """The placements of these events (None: the whole summit)."""
+        return (self.instance.n_items if events is None
+                else sum(int(self.instance.event_items[e].size) for e in events))
+
     def build_seconds(self, events: AbstractSet[int] | list[int] | None = None, passes: float = 2.0) -> float:
         """About how long building a model over these events (None: the whole summit) takes here and now."""
-        placements = (self.instance.n_items if events is None
-                      else sum(int(self.instance.event_items[e].size) for e in events))
-        return passes * placements / PLACEMENTS_PER_SECOND * self.budget.slowdown
+        return self.budget.build_seconds(self.placements(events), passes)
+
+    def affords(self, events: AbstractSet[int] | list[int] | None = None, margin: float = 0.3,
+                passes: float = 2.0) -> bool:
+        """Whether the search time left covers a model over these events (None: the whole summit) and ``margin``
+        seconds of search (:meth:`solver.budget.Budget.affords`)."""
+        return self.budget.affords(self.placements(events), margin, passes)
 
     def search_seconds(self, step: str, events: AbstractSet[int] | list[int] | None = None) -> float:
         """The time a step's search may take: its share of the time left, but no more than what is left once its
@@ -136,7 +145,7 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
     notes = report_notes(scenario, changed, applied, previous, now, config.freeze_minutes, in_the_way)
     instance = compile_scenario(working)
     budget = Budget.of(started, config.time_limit, 0.6 + instance.n_items / PLACEMENTS_PER_SECOND, stop,
-                       slowdown_since(started, cpu_started))
+                       slowdown_since(started, cpu_started), SHARES)
     phases.mark("prepare")
     plan = PreviousPlan.of(instance, previous, config.weights)
     cut = over_capacity(changed, previous, applied)

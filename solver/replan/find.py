@@ -43,7 +43,7 @@ def find(ctx: Context, ledger: Ledger) -> None:
         if ctx.budget.stopped:
             ledger.timed_out = True
             break  # stopped: the repair in hand (if any) stands
-        if ctx.budget.left() <= 0.05 + ctx.build_seconds(free):
+        if not ctx.affords(free, margin=0.05):
             # no time to build and search a wider neighbourhood: the repair found stands (without one, the greedy
             # repair, else the standing timetable)
             ledger.timed_out = ledger.timed_out or ledger.best is None
@@ -53,7 +53,9 @@ def find(ctx: Context, ledger: Ledger) -> None:
             ctx.config.seed, ctx.stop, start=ledger.best.chosen if ledger.best is not None else None,
             keep_all=None if level == "change" else ctx.keep_all, more_to_gain=bool(ctx.candidates), named=ctx.named)
         ctx.phases.mark(f"keep_most_{level}")
-        if stage is None and proven_empty and level == "change" and ctx.budget.left() > 0.3:
+        # (after a report the plan around gives way more widely than one displaced event's ejection chain: on Hanoi's
+        # opening overrun the chain and its search took 14 s for nothing, the partners' level repairs it)
+        if stage is None and proven_empty and level == "change" and ctx.budget.left() > 0.3 and not ctx.reported:
             stage = make_way(ctx, ledger)
         if ledger.conflict is not None:
             break  # (found while making way: the required events clash on their own)
@@ -89,9 +91,13 @@ def find(ctx: Context, ledger: Ledger) -> None:
             ledger.relaxation = found
         else:
             ctx.beside.cancel()
+    _greedy_when_nothing_found(ctx, ledger)
+
+
+def _greedy_when_nothing_found(ctx: Context, ledger: Ledger) -> None:
+    """Not settled in time (or only narrower neighbourhoods proved empty): keep every untouched event and place the
+    others greedily, a repair that moves only what the change broke."""
     if ledger.best is None and ledger.conflict is None and ledger.timed_out:
-        # Not settled in time (or only narrower neighbourhoods proved empty): keep every untouched event and place
-        # the others greedily, a repair that moves only what the change broke.
         ledger.best = greedy_repair(ctx.instance, ctx.plan, ctx.named, ctx.rows())
         ctx.phases.mark("greedy_repair")
 
@@ -164,7 +170,7 @@ def relax_at_change(ctx: Context, ledger: Ledger) -> Stage | None:
     if settled is not None:
         return settled
     found = ledger.relaxation
-    if found is None or found.answer is None or ctx.budget.left() <= 0.3 + ctx.build_seconds(found.group):
+    if found is None or found.answer is None or not ctx.affords(found.group):
         return None
     around, _ = keep_most(ctx.instance, ctx.plan, found.group | ctx.named, "conflicts",
                           ctx.budget.share("around_relaxation"), ctx.searching(), ctx.config.seed, ctx.stop,

@@ -30,7 +30,7 @@ from solver.replan.search import (
     neighbourhood,
     swappers,
 )
-from solver.solve import LP_MAX_PLACEMENTS
+from solver.solve.config import LP_MAX_PLACEMENTS
 
 
 def least_moves(ctx: Context, ledger: Ledger) -> None:
@@ -64,7 +64,7 @@ def relaxation_bound(ctx: Context, ledger: Ledger) -> None:
     keeps every wanted event and is not proven yet."""
     assert ledger.best is not None
     if (ledger.keeps_wanted and not ledger.settled and not ledger.relaxed and ledger.best.level != "everything"
-            and ctx.budget.left() > 0.3 + ctx.build_seconds(ctx.hit)):
+            and ctx.affords(ctx.hit)):
         ledger.relaxed = True
         ledger.relaxation = relax(ctx, ctx.budget.share("relaxation"), target=ledger.disruption)
         ctx.phases.mark("relaxation")
@@ -122,7 +122,7 @@ def first_climb(ctx: Context, ledger: Ledger) -> None:
 def search_around(ctx: Context, ledger: Ledger) -> None:
     """A cheaper repair often moves an event beside the change: it gives up its room to a displaced one and takes
     another at its time, or (after a resource cut) another user of the resource moves."""
-    if ledger.settled or not ledger.around or ctx.budget.left() <= 0.3 + ctx.build_seconds(ledger.around):
+    if ledger.settled or not ledger.around or not ctx.affords(ledger.around):
         return
     assert ledger.least is not None
     frame = build_neighbourhood(ctx.instance, ctx.plan, ledger.around, ctx.named,
@@ -171,7 +171,7 @@ def lp_bound(ctx: Context, ledger: Ledger) -> None:
     assert best is not None and least is not None
     ledger.proven = ledger.settled or (least.optimal and best.level == "everything")
     if (ledger.proven or not least.optimal or best.level == "everything" or n > LP_MAX_PLACEMENTS
-            or ctx.budget.left() <= 0.3 + ctx.build_seconds(passes=3)):
+            or not ctx.affords(passes=3)):
         return
     ledger.tried_lp = True
     relaxed_lower = disruption_lp(ctx.instance, ctx.plan, best.value, ctx.budget.left())

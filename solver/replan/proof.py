@@ -15,6 +15,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from solver.compile import BoolArray, Instance, compile_scenario
+from solver.extract import assignments_of
 from solver.model.bound import lp_optimum
 from solver.model.build import add_linear
 from solver.model.constraints import all_rows
@@ -22,7 +23,6 @@ from solver.model.rows import IntArray, RowIndex
 from solver.replan.plan import DisruptionWeights, PreviousPlan, placements_of
 from solver.replan.search import PLACEMENTS_PER_SECOND, chosen_of, frame_of, least_moves_at_value, run_search
 from solver.scenario import Scenario
-from solver.solve import assignments_of
 from solver.timetable import Assignment, Timetable
 
 log = logging.getLogger(__name__)
@@ -157,11 +157,7 @@ def _movable_events(instance: Instance, plan: PreviousPlan, allowed: BoolArray, 
     for r in np.flatnonzero(index.load_of(kept) > index.upper).tolist():
         for e in holder_event[holder_bounds[r]: holder_bounds[r + 1]].tolist():
             spent.setdefault(e, 0)
-    partners: dict[int, set[int]] = {}
-    for e, before in enumerate(instance.predecessors):
-        for b in before:
-            partners.setdefault(e, set()).add(b)
-            partners.setdefault(b, set()).add(e)
+    partners = _after_partners(instance)
     queue = [(0, e) for e in spent]
     heapq.heapify(queue)
     done: set[int] = set()
@@ -177,18 +173,7 @@ def _movable_events(instance: Instance, plan: PreviousPlan, allowed: BoolArray, 
         if not moving.any():
             continue
         reach = dict.fromkeys(partners.get(v, ()), before_it if v in sources else int(extra[moving].min()))
-        entries, owner = _spans(index.item_bounds, items[moving])
-        row, cost = index.entry_row[entries], extra[moving][owner]
-        row, cost = row[~aggregate[row]], cost[~aggregate[row]]
-        order = np.lexsort((cost, row))
-        row, cost = row[order], cost[order]
-        first = np.ones(row.size, dtype=bool)
-        first[1:] = row[1:] != row[:-1]  # the cheapest way into each row
-        row, cost = row[first], cost[first]
-        entries, owner = _spans(holder_bounds, row)
-        for u, c in zip(holder_event[entries].tolist(), cost[owner].tolist(), strict=True):
-            if c < reach.get(u, spare + 1):
-                reach[u] = c
+        _reach_through_rows(reach, index, aggregate, items[moving], extra[moving], holder_event, holder_bounds, spare)
         for u, c in reach.items():
             if u in done or c >= spent.get(u, spare + 1):
                 continue
@@ -200,6 +185,34 @@ def _movable_events(instance: Instance, plan: PreviousPlan, allowed: BoolArray, 
             spent[u] = c
             heapq.heappush(queue, (c, u))
     return spent
+
+
+def _after_partners(instance: Instance) -> dict[int, set[int]]:
+    """Each event's 'after' partners, both ways."""
+    partners: dict[int, set[int]] = {}
+    for e, before in enumerate(instance.predecessors):
+        for b in before:
+            partners.setdefault(e, set()).add(b)
+            partners.setdefault(b, set()).add(e)
+    return partners
+
+
+def _reach_through_rows(reach: dict[int, int], index: RowIndex, aggregate: BoolArray, items: IntArray,
+                        extra: IntArray, holder_event: IntArray, holder_bounds: IntArray, spare: int) -> None:
+    """The events whose old placement is in a row these moving ``items`` take (``extra``: the disruption spent once
+    each item is taken), each at the cheapest way into the row, into ``reach`` when cheaper than what it holds."""
+    entries, owner = _spans(index.item_bounds, items)
+    row, cost = index.entry_row[entries], extra[owner]
+    row, cost = row[~aggregate[row]], cost[~aggregate[row]]
+    order = np.lexsort((cost, row))
+    row, cost = row[order], cost[order]
+    first = np.ones(row.size, dtype=bool)
+    first[1:] = row[1:] != row[:-1]  # the cheapest way into each row
+    row, cost = row[first], cost[first]
+    entries, owner = _spans(holder_bounds, row)
+    for u, c in zip(holder_event[entries].tolist(), cost[owner].tolist(), strict=True):
+        if c < reach.get(u, spare + 1):
+            reach[u] = c
 
 
 class BudgetLadder:

@@ -17,12 +17,12 @@ from ortools.sat.python import cp_model
 
 from solver.compile import BoolArray, Instance
 from solver.cpsat import set_objective
+from solver.extract import assign_rooms
 from solver.model.build import add_linear, build_model, new_booleans
 from solver.model.constraints import all_rows
 from solver.model.rows import IntArray, RowIndex, Rows, slot_rows
 from solver.replan.plan import PreviousPlan
 from solver.replan.search import PLACEMENTS_PER_SECOND, chosen_of, hint_placements, run_search
-from solver.solve import assign_rooms
 
 log = logging.getLogger(__name__)
 
@@ -70,104 +70,164 @@ def grown_relaxation(instance: Instance, plan: PreviousPlan, wanted: BoolArray, 
     least = LeastMoves.of(instance, plan, own_rooms)
     apart: set[int] = set()  # pools whose rooms the group's placements name (see _claim_own_rooms)
     while stop is None or not stop.is_set():
-        events = instance.with_predecessors(group)
-        inside = np.zeros(len(instance.events), dtype=bool)
-        inside[events] = True
-        inside &= wanted  # (an unwanted predecessor stays out in the whole summit too: so does its follower)
-        others = {e: item for e, item in plan.keep_item.items() if wanted[e] and not inside[e]}
-        keep = inside[instance.item_event]
-        keep[list(others.values())] = True
+        inside, others, keep = _group_of(instance, plan, wanted, group)
         if deadline - time.monotonic() < 0.05 + keep.sum() / PLACEMENTS_PER_SECOND:
             break
-        sub, to_full = instance.restricted(keep), np.flatnonzero(keep)
-        sub.required = sub.required & inside
-        mine = inside[sub.item_event]
-        # each other event: in place, or a change of room alone (a variable of its own), or a change of time
-        other_items = np.flatnonzero(~mine)
-        other_events = sub.item_event[other_items]
-        room_cost, time_cost = least.room[other_events], least.time[other_events]
-        room_change_of = np.full(sub.n_items, -1, dtype=np.int64)
-        may_change_room = other_items[room_cost >= 0]
-        room_change_of[may_change_room] = sub.n_items + np.arange(may_change_room.size)
-        rows = _with_room_changes(_rows_of_the_group(sub, mine), room_change_of)
-        model = build_model(sub, with_objective=False, rows=rows).model
-        # (the rows above already name these variables: they come right after the placements')
-        room_change_vars = new_booleans(model, may_change_room.size)
-        assert (room_change_vars == room_change_of[may_change_room]).all()
-        for e in np.flatnonzero(inside).tolist():
-            items = sub.event_items[e]
-            add_linear(model, items, np.ones(items.size, dtype=np.int64), 1, 1)
-        # cost of an other event: 0 in place, its least room change, or its least time change (when neither)
-        base = np.where(time_cost >= 0, time_cost, np.maximum(room_cost, 0))
-        for i, v, moves in zip(other_items.tolist(), room_change_of[other_items].tolist(), (time_cost >= 0).tolist(),
-                               strict=True):
-            members = np.asarray([i] if v < 0 else [i, v], dtype=np.int64)
-            add_linear(model, members, np.ones(members.size, dtype=np.int64), 0 if moves else 1, 1)
-        cost = plan.item_cost[to_full]
-        claims = _claim_own_rooms(instance, plan, sub, inside, model, apart) if own_rooms else _OwnRoomClaims.none()
-        claim_change = plan.room_change[sub.item_event[claims.item]]  # what keeping the room claimed saves
-        if own_rooms:
-            cost = cost + np.bincount(claims.item, weights=claim_change, minlength=sub.n_items).astype(np.int64)
-            extra = np.zeros(sub.n_items, dtype=np.int64)  # (the room changes are priced)
-        else:
-            extra = np.where(mine, plan.room_extra[to_full], 0)  # (a tie-break: the likely room changes)
-        scale = 1 + sum(int(extra[sub.event_items[e]].max()) for e in np.flatnonzero(inside).tolist())
-        # cost = the group's placements + each other event's base cost unless in place (then rewarded), corrected
-        # for a change of room alone
-        coefs = np.where(mine, cost * scale + extra, 0)
-        coefs[other_items] = -base * scale
-        offset = int(base.sum())
-        used = np.flatnonzero(coefs)
-        room_only = (room_cost - base)[room_cost >= 0] * scale
-        variables = used.tolist() + room_change_of[may_change_room].tolist() + claims.variable.tolist()
-        weights = (coefs[used].tolist() + room_only.tolist()
-                   + (-claim_change * scale).tolist())
-        set_objective(model, variables, weights, maximize=False)
-        hint_placements(model, to_full, hint)
-        status, solver = run_search(model, max(0.01, deadline - time.monotonic()), workers, seed, stop)
+        built = _round_model(instance, plan, least, inside, keep, own_rooms, apart)
+        hint_placements(built.model, built.to_full, hint)
+        status, solver = run_search(built.model, max(0.01, deadline - time.monotonic()), workers, seed, stop)
         if status == cp_model.INFEASIBLE:
             return None
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
-        bound = int(math.floor(solver.best_objective_bound / scale + 1e-9)) + offset
-        best.bound, best.group = max(best.bound, bound), set(np.flatnonzero(inside).tolist())
-        chosen = chosen_of(sub, to_full, solver, len(instance.events))
-        stepped_aside = {e for e in others if chosen[e] < 0}
-        for e in stepped_aside:
-            chosen[e] = others[e]
-        rooms = None
-        answer_cost = plan.cost_of(chosen)
-        short: set[int] = set()  # pools where the answer's rooms cannot be assigned as it says
-        if own_rooms:  # the rooms claimed: the group's events that keep their own room, the others in theirs
-            values = np.asarray(solver.response_proto.solution, dtype=np.int64)
-            rooms = {e: plan.old_room[e] for e in others} | claims.rooms_taken(sub, plan, values)
-            kept_own = sub.item_event[claims.item[values[claims.variable] > 0]]
-            on_own_pool = claims.item[values[claims.item] > 0]
-            answer_cost += int(plan.room_change[sub.item_event[on_own_pool]].sum() - plan.room_change[kept_own].sum())
-            if not stepped_aside:
-                short = _rooms_short(instance, chosen, rooms)
+        best.bound, best.group = max(best.bound, built.bound_of(solver)), set(np.flatnonzero(inside).tolist())
+        chosen, stepped_aside = _others_back(chosen_of(built.sub, built.to_full, solver, len(instance.events)), others)
+        rooms, answer_cost, short = _answer_rooms(instance, plan, built.sub, built.claims, solver, chosen, others,
+                                                  stepped_aside, own_rooms)
         log.debug("relaxation of %d events (own rooms: %s): bound %d, %d stepped aside, rooms short in %s (%s in "
                   "%.2f s)", len(best.group), own_rooms, best.bound, len(stepped_aside), sorted(short),
                   solver.status_name(status), solver.wall_time)
         repair = not stepped_aside and not short
-        if repair and (best.chosen is None or answer_cost < best_cost
-                       or (answer_cost == best_cost and plan.rank_of(chosen) < plan.rank_of(best.chosen))):
+        if repair and _cheaper(plan, chosen, answer_cost, best.chosen, best_cost):
             best.chosen, best.rooms, best_cost = chosen, rooms, answer_cost
         best.answer, best.group = chosen, best.group | stepped_aside
         if report is not None:
             report(replace(best, group=set(best.group)))
-        goal = target() if callable(target) else target
-        if repair or status != cp_model.OPTIMAL or (goal is not None and best.bound >= goal):
+        # (short <= apart cannot happen: the rooms of the pools apart are the answer's own)
+        if repair or status != cp_model.OPTIMAL or _reached(target, best.bound) or short and short <= apart:
             break
-        if short:
-            if short <= apart:
-                break  # (cannot happen: the rooms of the pools apart are the answer's own)
-            apart |= short  # the same group, with those pools' rooms named
-            continue
-        # and every other event their answer (the others back in place) runs into: the group grows faster
-        group |= stepped_aside | (_clashing_events(instance, chosen) & set(others))
-        hint = chosen[chosen >= 0]
+        apart, group, hint = _next_round(instance, chosen, others, stepped_aside, short, apart, group, hint)
     return best
+
+
+@dataclass
+class _Round:
+    """One round's model of the relaxation: the group's sub-summit (``to_full``: its placements in the whole
+    summit's numbering), the objective's ``scale`` and ``offset``, and the own-room claims."""
+
+    sub: Instance
+    to_full: IntArray
+    model: cp_model.CpModel
+    scale: int
+    offset: int
+    claims: _OwnRoomClaims
+
+    def bound_of(self, solver: cp_model.CpSolver) -> int:
+        """The least disruption the round's search proves (its objective unscaled)."""
+        return int(math.floor(solver.best_objective_bound / self.scale + 1e-9)) + self.offset
+
+
+def _round_model(instance: Instance, plan: PreviousPlan, least: LeastMoves, inside: BoolArray, keep: BoolArray,
+                 own_rooms: bool, apart: set[int]) -> _Round:
+    """The relaxation's model for the group ``inside`` (see :func:`grown_relaxation`): the group's events take any
+    of their placements, every other kept event stays, changes its room alone or steps aside, each at its price."""
+    sub, to_full = instance.restricted(keep), np.flatnonzero(keep)
+    sub.required = sub.required & inside
+    mine = inside[sub.item_event]
+    # each other event: in place, or a change of room alone (a variable of its own), or a change of time
+    other_items = np.flatnonzero(~mine)
+    other_events = sub.item_event[other_items]
+    room_cost, time_cost = least.room[other_events], least.time[other_events]
+    room_change_of = np.full(sub.n_items, -1, dtype=np.int64)
+    may_change_room = other_items[room_cost >= 0]
+    room_change_of[may_change_room] = sub.n_items + np.arange(may_change_room.size)
+    rows = _with_room_changes(_rows_of_the_group(sub, mine), room_change_of)
+    model = build_model(sub, with_objective=False, rows=rows).model
+    # (the rows above already name these variables: they come right after the placements')
+    room_change_vars = new_booleans(model, may_change_room.size)
+    assert (room_change_vars == room_change_of[may_change_room]).all()
+    for e in np.flatnonzero(inside).tolist():
+        items = sub.event_items[e]
+        add_linear(model, items, np.ones(items.size, dtype=np.int64), 1, 1)
+    # cost of an other event: 0 in place, its least room change, or its least time change (when neither)
+    base = np.where(time_cost >= 0, time_cost, np.maximum(room_cost, 0))
+    for i, v, moves in zip(other_items.tolist(), room_change_of[other_items].tolist(), (time_cost >= 0).tolist(),
+                           strict=True):
+        members = np.asarray([i] if v < 0 else [i, v], dtype=np.int64)
+        add_linear(model, members, np.ones(members.size, dtype=np.int64), 0 if moves else 1, 1)
+    cost = plan.item_cost[to_full]
+    claims = _claim_own_rooms(instance, plan, sub, inside, model, apart) if own_rooms else _OwnRoomClaims.none()
+    claim_change = plan.room_change[sub.item_event[claims.item]]  # what keeping the room claimed saves
+    if own_rooms:
+        cost = cost + np.bincount(claims.item, weights=claim_change, minlength=sub.n_items).astype(np.int64)
+        extra = np.zeros(sub.n_items, dtype=np.int64)  # (the room changes are priced)
+    else:
+        extra = np.where(mine, plan.room_extra[to_full], 0)  # (a tie-break: the likely room changes)
+    scale = 1 + sum(int(extra[sub.event_items[e]].max()) for e in np.flatnonzero(inside).tolist())
+    # cost = the group's placements + each other event's base cost unless in place (then rewarded), corrected
+    # for a change of room alone
+    coefs = np.where(mine, cost * scale + extra, 0)
+    coefs[other_items] = -base * scale
+    offset = int(base.sum())
+    used = np.flatnonzero(coefs)
+    room_only = (room_cost - base)[room_cost >= 0] * scale
+    variables = used.tolist() + room_change_of[may_change_room].tolist() + claims.variable.tolist()
+    weights = (coefs[used].tolist() + room_only.tolist()
+               + (-claim_change * scale).tolist())
+    set_objective(model, variables, weights, maximize=False)
+    return _Round(sub, to_full, model, scale, offset, claims)
+
+
+def _reached(target: int | Callable[[], int | None] | None, bound: int) -> bool:
+    """Whether the bound reaches ``target`` (the cost of the repair in hand: then minimal)."""
+    goal = target() if callable(target) else target
+    return goal is not None and bound >= goal
+
+
+def _others_back(chosen: IntArray, others: dict[int, int]) -> tuple[IntArray, set[int]]:
+    """A round's answer with the other events that stepped aside back in their old placements, and those events."""
+    stepped_aside = {e for e in others if chosen[e] < 0}
+    for e in stepped_aside:
+        chosen[e] = others[e]
+    return chosen, stepped_aside
+
+
+def _next_round(instance: Instance, chosen: IntArray, others: dict[int, int], stepped_aside: set[int],
+                short: set[int], apart: set[int], group: set[int],
+                hint: IntArray) -> tuple[set[int], set[int], IntArray]:
+    """The next round's pools apart, group and hint: the same group with the rooms of the pools ``short`` named;
+    else the group grown by the events that stepped aside and every other event their answer (the others back in
+    place) runs into (the group grows faster), from this answer."""
+    if short:
+        return apart | short, group, hint
+    return apart, group | stepped_aside | (_clashing_events(instance, chosen) & set(others)), chosen[chosen >= 0]
+
+
+def _group_of(instance: Instance, plan: PreviousPlan, wanted: BoolArray,
+              group: set[int]) -> tuple[BoolArray, dict[int, int], BoolArray]:
+    """A round's events: the group with its predecessors (the wanted ones), the other wanted events with their old
+    placements, and the placements the round's model holds."""
+    inside = np.zeros(len(instance.events), dtype=bool)
+    inside[instance.with_predecessors(group)] = True
+    inside &= wanted  # (an unwanted predecessor stays out in the whole summit too: so does its follower)
+    others = {e: item for e, item in plan.keep_item.items() if wanted[e] and not inside[e]}
+    keep = inside[instance.item_event]
+    keep[list(others.values())] = True
+    return inside, others, keep
+
+
+def _cheaper(plan: PreviousPlan, chosen: IntArray, cost: int, best: IntArray | None, best_cost: int) -> bool:
+    """Whether a repair is better than the best in hand: cheaper, or as cheap and first in the plan's order."""
+    return best is None or cost < best_cost or (cost == best_cost and plan.rank_of(chosen) < plan.rank_of(best))
+
+
+def _answer_rooms(instance: Instance, plan: PreviousPlan, sub: Instance, claims: _OwnRoomClaims,
+                  solver: cp_model.CpSolver, chosen: IntArray, others: dict[int, int], stepped_aside: set[int],
+                  own_rooms: bool) -> tuple[dict[int, int] | None, int, set[int]]:
+    """A round's answer: its rooms (with own rooms priced: the group's events that keep their own room as claimed,
+    the others in theirs), its cost, and the pools where its rooms cannot be assigned as it says."""
+    rooms = None
+    answer_cost = plan.cost_of(chosen)
+    short: set[int] = set()
+    if own_rooms:
+        values = np.asarray(solver.response_proto.solution, dtype=np.int64)
+        rooms = {e: plan.old_room[e] for e in others} | claims.rooms_taken(sub, plan, values)
+        kept_own = sub.item_event[claims.item[values[claims.variable] > 0]]
+        on_own_pool = claims.item[values[claims.item] > 0]
+        answer_cost += int(plan.room_change[sub.item_event[on_own_pool]].sum() - plan.room_change[kept_own].sum())
+        if not stepped_aside:
+            short = _rooms_short(instance, chosen, rooms)
+    return rooms, answer_cost, short
 
 
 class RelaxationBeside:
@@ -349,6 +409,17 @@ class _OwnRoomClaims:
         return rooms
 
 
+def _other_rooms_of(instance: Instance, sub: Instance, spread: IntArray, room: IntArray) -> tuple[IntArray, IntArray]:
+    """For each of these placements, every room of its pool but its own old room: (placement, room) pairs."""
+    other_item, other_room_id = [], []
+    for i in spread.tolist():
+        for r in instance.pools[int(sub.item_pool[i])].rooms:
+            if r != room[i]:
+                other_item.append(i)
+                other_room_id.append(r)
+    return np.asarray(other_item, dtype=np.int64), np.asarray(other_room_id, dtype=np.int64)
+
+
 def _claim_own_rooms(instance: Instance, plan: PreviousPlan, sub: Instance, inside: BoolArray,
                      model: cp_model.CpModel, apart: AbstractSet[int] = frozenset()) -> _OwnRoomClaims:
     """An event that keeps its pool of rooms keeps its own old room only if nothing else holds that room then.
@@ -386,14 +457,7 @@ def _claim_own_rooms(instance: Instance, plan: PreviousPlan, sub: Instance, insi
     variable = new_booleans(model, items.size)
     # in the pools told apart, every other room of the pool, for every placement of a group event there
     spread = np.flatnonzero(told_apart & inside[sub.item_event])
-    other_item, other_room_id = [], []
-    for i in spread.tolist():
-        for r in instance.pools[int(sub.item_pool[i])].rooms:
-            if r != room[i]:
-                other_item.append(i)
-                other_room_id.append(r)
-    other_items = np.asarray(other_item, dtype=np.int64)
-    other_rooms = np.asarray(other_room_id, dtype=np.int64)
+    other_items, other_rooms = _other_rooms_of(instance, sub, spread, room)
     other_room = new_booleans(model, other_items.size)
     # a claim (or a room) only for the placement chosen; in the pools apart, exactly one room for it
     exact = np.zeros(sub.n_items, dtype=bool)

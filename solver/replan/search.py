@@ -14,6 +14,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from solver import cpsat
+from solver.budget import PLACEMENTS_PER_SECOND
 from solver.compile import Instance
 from solver.cpsat import set_objective
 from solver.model.build import add_linear, build_model
@@ -21,11 +22,6 @@ from solver.model.constraints import all_rows
 from solver.model.greedy import greedy_placements
 from solver.model.rows import IntArray, RowIndex, Rows
 from solver.replan.plan import PreviousPlan
-
-# About how many placements a second the whole summit's rows (or a model of it) are built at, on this project's
-# machine (Hanoi: 42k placements, 0.25 s; 1,000 requests: 200k, about 1 s): steps over the whole summit are
-# skipped when the time left cannot cover them.
-PLACEMENTS_PER_SECOND = 200_000
 
 
 def model_seconds(instance: Instance, events: AbstractSet[int] | list[int]) -> float:

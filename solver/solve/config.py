@@ -1,0 +1,85 @@
+"""What a solve is asked (:class:`SolveConfig`) and what it answers: the timetable, its statistics and the
+anytime curve (one :class:`Progress` per improving incumbent, the proven bound over time)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from solver.timetable import Timetable
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One improving incumbent: seconds since the solve began, its objective and the proven bound."""
+
+    seconds: float
+    objective: int
+    bound: int
+
+
+@dataclass
+class SolveConfig:
+    time_limit: float = 20.0
+    workers: int = 2
+    seed: int = 0
+    # Stop after this long without improvement; None: never while a gap remains (only the tie-breakers
+    # stop after max(5 s, a third of the limit) once the primary objective is proven optimal).
+    stall_seconds: float | None = None
+    lns: bool = True  # hand over to large-neighbourhood search when the whole model stops improving
+    handover_seconds: float | None = None  # default: max(3 s, a tenth of the time limit) without improvement
+    warm_start: bool = True
+    max_presolve_iterations: int | None = 1  # measured: faster first solutions (benchmarks/RESULTS.md)
+    log_search: bool = False
+    lp_bound: bool = True  # prove bounds with the LP relaxations (GLOP) before the search
+    stop: threading.Event | None = None  # set it to stop the search; the best timetable so far is kept
+    # Above this many placements the whole model does not fit in 2 GB (measured: 3.5 GB at 511k):
+    # large-neighbourhood search then improves the greedy timetable (solver/lns.py).
+    decompose_above: int = 250_000
+    # Above this many placements, when the aggregated LP leaves a gap, the whole LP runs beside the search in a
+    # process of its own (solver/bound_beside.py): before it, it would delay the search by seconds to tens of
+    # seconds (GLOP: 8-10 s at 500 requests, not solved in 120 s at 1,000; PDLP: 18 s at 1,000).
+    bound_beside_above: int = 45_000  # (Hanoi: 42k, its gaps closed by GLOP in 0.5 s)
+    # Memory (issue 27): large-neighbourhood search alone, without the whole model. With ``memory_mb`` set, the
+    # summit's estimated memory (solver/size.py) decides: the whole model when it fits, else LNS alone, and a
+    # summit that does not fit even so is refused before anything is built (size.TooLarge).
+    lns_only: bool = False
+    memory_mb: int | None = None
+
+
+@dataclass
+class SolveStats:
+    compile_seconds: float = 0.0
+    build_seconds: float = 0.0
+    first_solution_seconds: float | None = None
+    search_seconds: float = 0.0
+    placements: int = 0
+    rows: int = 0
+    rows_by_family: dict[str, int] = field(default_factory=dict)
+    greedy_objective: int | None = None
+    lp_bound: int | None = None  # the whole model's LP
+    aggregated_bound: int | None = None  # the time-aggregated LP (solver/bound.py)
+    lp_seconds: float = 0.0
+    optimal_proven_seconds: float | None = None
+    stopped_by: str = ""
+    lns_seconds: float = 0.0
+    lns_rounds: int = 0
+    lns_alone: bool = False  # large-neighbourhood search alone, without the whole model (size or memory)
+    lns_improved: dict[str, int] = field(default_factory=dict)  # neighbourhood -> rounds that improved
+
+
+@dataclass
+class SolveResult:
+    timetable: Timetable
+    stats: SolveStats
+    progress: list[Progress]
+    bounds: list[tuple[float, int]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.timetable.status
+
+
+ProgressHandler = Callable[[Progress], None]
+LP_MAX_PLACEMENTS = 150_000

@@ -1,0 +1,205 @@
+"""The solve's steps, in the order they run: prepare (rows, the greedy timetable), the first incumbent (the
+greedy timetable, reported before the model is built), the bound before the search, the whole-model search,
+the hand-over to large-neighbourhood search, and the answer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from solver import cpsat
+from solver.bound import aggregated_bound
+from solver.bound_beside import BoundBeside
+from solver.budget import Budget
+from solver.compile import Instance
+from solver.extract import timetable_from_placements
+from solver.lns import LnsConfig, large_neighbourhood_search
+from solver.model.bound import lp_bound
+from solver.model.build import BuiltModel
+from solver.model.constraints import all_rows
+from solver.model.greedy import repaired_greedy
+from solver.model.rows import IntArray, Rows
+from solver.model.submodel import RowMatrix
+from solver.solve.config import Progress, ProgressHandler, SolveConfig, SolveResult, SolveStats
+from solver.solve.incumbents import Incumbents, watch
+from solver.timetable import ScenarioRef
+
+
+@dataclass
+class Run:
+    """One solve in progress: the compiled summit, what was asked, its time (the :class:`Budget` the re-plan uses
+    too), and what it has measured."""
+
+    instance: Instance
+    config: SolveConfig
+    budget: Budget
+    stats: SolveStats
+    ref: ScenarioRef
+    on_progress: ProgressHandler | None
+    beside: BoundBeside
+
+    @property
+    def started(self) -> float:
+        return self.budget.started
+
+    def elapsed(self) -> float:
+        return self.budget.elapsed()
+
+    def left(self) -> float:
+        """Seconds left before the time limit (negative once past it)."""
+        return self.budget.remaining()
+
+
+@dataclass
+class Prepared:
+    rows: Rows
+    matrix: RowMatrix
+    greedy: IntArray | None
+
+
+def prepare(run: Run) -> Prepared:
+    """The summit's rows and the greedy timetable (when a warm start is asked, or the summit is too big for one
+    model)."""
+    instance, config, stats = run.instance, run.config, run.stats
+    rows = all_rows(instance)
+    stats.placements = instance.n_items
+    stats.rows = len(rows)
+    stats.rows_by_family = rows.count_by_family()
+    matrix = RowMatrix.of(rows, instance.n_items)
+    greedy = repaired_greedy(instance, rows, matrix, config.workers, config.seed, max(1.0, config.time_limit / 4)) \
+        if config.warm_start or alone(instance, config) else None
+    return Prepared(rows, matrix, greedy)
+
+
+def alone(instance: Instance, config: SolveConfig) -> bool:
+    """Whether large-neighbourhood search improves the greedy timetable alone, without the whole model: asked
+    (``lns_only``, or by the memory plan), or the summit is above ``decompose_above`` placements."""
+    return config.lns_only or instance.n_items > config.decompose_above
+
+
+def trivial_bound(instance: Instance) -> int:
+    """Upper bound before any search: every optional event that has a placement at all."""
+    return int(sum(int(instance.priority[e]) for e in range(len(instance.events))
+                   if not instance.required[e] and instance.event_items[e].size))
+
+
+def value_of(instance: Instance, chosen: IntArray) -> int:
+    """The primary objective of a timetable: the priorities of the optional events it places."""
+    return int(instance.priority[[e for e in range(len(instance.events))
+                                  if chosen[e] >= 0 and not instance.required[e]]].sum())
+
+
+def places_every_required(instance: Instance, chosen: IntArray) -> bool:
+    return all(chosen[e] >= 0 for e in range(len(instance.events))
+               if instance.required[e] and instance.event_items[e].size)
+
+
+def first_incumbent(run: Run, greedy: IntArray, bound: int) -> Progress:
+    """The greedy timetable satisfies every row: it is the first incumbent, reported before the CP-SAT model is
+    built (that takes longer than the greedy on summits of every size)."""
+    run.stats.greedy_objective = value_of(run.instance, greedy)
+    first = Progress(run.elapsed(), run.stats.greedy_objective, bound)
+    if run.on_progress is not None:
+        run.on_progress(first)
+    return first
+
+
+def proven_bound(run: Run, built: BuiltModel | None, incumbent: int) -> int | None:
+    """The bound before the search: the time-aggregated LP (solver/bound.py, about a second at every size), then,
+    if it leaves a gap, the whole LP: here by GLOP on summits up to ``bound_beside_above`` placements (it closes
+    Hanoi's gaps in 0.5 s), else beside the search by PDLP (``beside``: its bounds reach the search as they come;
+    GLOP took 8-10 s at 500 requests and did not finish in 120 s at 1,000)."""
+    instance, config, stats = run.instance, run.config, run.stats
+    share = min(60.0, max(0.5, run.left() * 0.3))  # of the time left
+    lp_started = time.monotonic()
+    aggregated = aggregated_bound(instance, max(0.1, min(share, run.left())))
+    stats.aggregated_bound = aggregated.value
+    best = aggregated.value
+    left = share - (time.monotonic() - lp_started)
+    if best is not None and best <= incumbent:
+        pass  # the incumbent is proven optimal
+    elif instance.n_items > config.bound_beside_above:
+        run.beside.start(instance.scenario, max(1.0, run.left() - 0.5))
+    elif built is not None and left > 0.5:
+        whole = lp_bound(instance, built.rows, built.objective.item_value, min(left, run.left()))
+        stats.lp_bound = whole
+        if whole is not None and (best is None or whole < best):
+            best = whole
+    stats.lp_seconds = time.monotonic() - lp_started
+    return best
+
+
+def whole_model_search(run: Run, built: BuiltModel, incumbents: Incumbents) -> tuple[object, cp_model.CpSolver]:
+    """CP-SAT on the whole model, presolve on (no complete hint to start from at every size); its stop signal is
+    set by the incumbents' watcher: on a stall, at the hand-over to large-neighbourhood search, or on the caller's
+    stop."""
+    config = run.config
+    search = cpsat.Search(max(0.1, run.left()), config.workers, config.seed, presolve=True,
+                          max_presolve_iterations=config.max_presolve_iterations, log=config.log_search)
+    done, signal = threading.Event(), threading.Event()
+    watcher = threading.Thread(target=watch, args=(incumbents, config.stop, done, signal), daemon=True)
+    watcher.start()
+    search_started = time.monotonic()
+    incumbents.last_improvement = search_started  # the bound's LP time does not count as a stall
+    try:
+        status, solver = cpsat.run(built.model, search, signal, incumbents, incumbents.on_bound)
+    finally:
+        done.set()
+        watcher.join()
+    run.stats.search_seconds = time.monotonic() - search_started
+    incumbents.refresh()
+    if incumbents.history:
+        run.stats.first_solution_seconds = incumbents.history[0].seconds
+    # a search stopped on the tie-break after the gap closed is optimal, not "stalled" (no --stall given)
+    gap_closed = incumbents.best >= 0 and bool(incumbents.bounds) and incumbents.best >= incumbents.bounds[-1][1]
+    run.stats.stopped_by = ("optimal" if status == cp_model.OPTIMAL or gap_closed else incumbents.ended_by
+                            or ("infeasible" if status == cp_model.INFEASIBLE else "time limit"))
+    return status, solver
+
+
+def improve_by_lns(run: Run, matrix: RowMatrix, chosen: IntArray, bound: int,
+                   incumbents: Incumbents) -> tuple[IntArray, int]:
+    """Large-neighbourhood search from ``chosen`` for the rest of the time; its improvements are reported.
+    Returns the best timetable and the proven bound (the one beside the search may have improved)."""
+    config, stats = run.config, run.stats
+    offset = time.monotonic() - run.started
+
+    def proven() -> int:
+        incumbents.refresh()
+        return min(bound, incumbents.cap)
+
+    def reached(objective: int) -> None:
+        incumbents.report(Progress(run.elapsed(), objective, proven()))
+
+    lns_config = LnsConfig(time_limit=config.time_limit - offset, workers=config.workers, seed=config.seed,
+                           stall_seconds=config.stall_seconds, stop=config.stop, bound_of=proven)
+    ledger = large_neighbourhood_search(run.instance, matrix, chosen, bound, lns_config, reached)
+    stats.lns_seconds = round(time.monotonic() - run.started - offset, 3)
+    stats.lns_rounds = ledger.rounds
+    stats.lns_improved = dict(ledger.improved)
+    stats.stopped_by = ("optimal" if ledger.proven else "cancelled" if config.stop and config.stop.is_set()
+                        else "stall" if config.stall_seconds is not None and run.left() > 0.5 else "time limit")
+    return ledger.best, proven()
+
+
+def finished(run: Run, chosen: IntArray, rows: Rows, bound: int, incumbents: Incumbents) -> SolveResult:
+    """The result for a timetable that places every required event, with its proven bound."""
+    timetable = timetable_from_placements(run.instance, chosen, run.ref, rows)
+    timetable.bound = bound
+    timetable.status = "optimal" if timetable.objective >= bound else "feasible"
+    if timetable.status == "optimal" and run.stats.optimal_proven_seconds is None:
+        run.stats.optimal_proven_seconds = run.elapsed()
+    timetable.solve_seconds = run.elapsed()
+    return SolveResult(timetable, run.stats, incumbents.history, incumbents.bounds)
+
+
+def chosen_from_solver(instance: Instance, built: BuiltModel, solver: cp_model.CpSolver) -> IntArray:
+    values = np.fromiter(solver.response_proto.solution, dtype=np.int64)[: built.n_placements].astype(bool)
+    chosen = np.full(len(instance.events), -1, dtype=np.int64)
+    on = np.flatnonzero(values)
+    chosen[instance.item_event[on]] = on
+    return chosen
