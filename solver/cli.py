@@ -160,6 +160,9 @@ def solve(
     stall: Annotated[float | None, typer.Option("--stall", min=0.1,
                                                 help="stop after SECONDS without improvement (default: never "
                                                      "while a gap remains)")] = None,
+    robust: Annotated[bool | None, typer.Option("--robust/--plain",
+                                                help="keep protective buffers after events likely to overrun "
+                                                     "(default: the scenario's overruns.robust)")] = None,
     memory: Annotated[int | None, typer.Option("--memory", min=1, help="MB this solve may use: the whole model when "
                                                "its estimate fits, else large-neighbourhood search alone; a summit "
                                                "that fits neither is refused (default: no limit)")] = None,
@@ -181,7 +184,7 @@ def solve(
             live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
 
         config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
-                             lns_only=lns_only)
+                             lns_only=lns_only, robust=robust)
         result = run_solve(model, on_progress=on_progress, config=config)
         timetable = result.timetable
         ticker.close()  # the final line is the solver's own

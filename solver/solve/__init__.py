@@ -104,7 +104,8 @@ def _solve_compiled(run: Run) -> SolveResult:
         ledger = Incumbents(1, run.started, None, bound)
         ledger.start_from(first)
         return finished(run, start, prepared.rows, bound, ledger)
-    built = build_model(instance, rows=prepared.rows)
+    robust = config.robust if config.robust is not None else instance.scenario.overrun_model.robust
+    built = build_model(instance, rows=prepared.rows, robust=robust)
     if greedy is not None:
         add_hint(built, greedy)
     run.stats.build_seconds = time.monotonic() - run.started - run.stats.compile_seconds
