@@ -148,6 +148,8 @@ def add_hint(built: BuiltModel, chosen: IntArray) -> None:
         built.model.add_hint(flag, bool(on[items].any()))
     for flag, (now, before) in zip(built.block_starts, built.objective.block_starts, strict=True):
         built.model.add_hint(flag, bool(on[now].any() and not on[before].any()))
+    for flag, buffer in zip(built.broken_buffers, built.objective.buffers, strict=True):
+        built.model.add_hint(flag, bool(on[buffer.ends].any() and on[buffer.busy].any()))
 
 
 def cap_primary(built: BuiltModel, cap: int) -> None:
