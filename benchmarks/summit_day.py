@@ -155,7 +155,7 @@ def scripted(scenario: Scenario, plan: Timetable, day_index: int, rng: random.Ra
     heads = late_heads(scenario, plan, start, rng)
     actions = [Action(start + timedelta(minutes=30 + 15 * i), {"kind": "participant_delayed", "participant": p,
                                                                "minutes": 120}) for i, p in enumerate(heads)]
-    noon = start.replace(hour=13, minute=0)
+    noon = start.replace(hour=12, minute=50)  # the room is out from 12:50 (before the afternoon's first meetings)
     afternoon = [a for a in plan.assignments if noon <= a.start < end]
     if afternoon:
         busiest = max(sorted({a.room for a in afternoon}), key=lambda r: sum(a.room == r for a in afternoon))
@@ -182,9 +182,10 @@ def next_action(tracked: list[Tracked], fixed: list[Action], plan: Timetable, no
         where = placed.get(item.event)
         if item.state == "planned" and where is not None:
             options.append((where.start, i, Action(where.start, {"kind": "event_started", "event": item.event}), item))
-        elif item.state == "running" and where is not None and item.overrun:
-            options.append((where.end, i, Action(where.end, {"kind": "running_late", "event": item.event,
-                                                             "minutes": item.overrun}), item))
+        elif item.state == "running" and where is not None and item.overrun:  # told 5 minutes before its end
+            told = where.end - timedelta(minutes=5)
+            options.append((told, i, Action(told, {"kind": "running_late", "event": item.event,
+                                                   "minutes": item.overrun}), item))
         elif item.state in ("running", "late") and where is not None:
             options.append((where.end, i, Action(where.end, {"kind": "event_ended", "event": item.event}), item))
     for j, action in enumerate(fixed):
