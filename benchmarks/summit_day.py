@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import random
+import re
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -133,17 +134,28 @@ def sample_events(scenario: Scenario, plan: Timetable, day_index: int, count: in
     return [a.event for a in todays[::step][:count]]
 
 
+def late_heads(scenario: Scenario, plan: Timetable, start: datetime, rng: random.Random) -> list[str]:
+    """Two heads of state (vvip) reported at 08:30 and 08:45 to arrive two hours later: ones with nothing before
+    the freeze window ends (09:30) and, when there are such, a meeting before they arrive (so it must move)."""
+    events = {e.id: e for e in scenario.events}
+    frozen, arrival = start + timedelta(minutes=90), start + timedelta(hours=2, minutes=30)
+    vvip = {p.id for p in scenario.participants if p.tier == "vvip"}
+    early = {p for a in plan.assignments if a.start < frozen for p in events[a.event].participants}
+    waiting = {p for a in plan.assignments if frozen <= a.start < arrival for p in events[a.event].participants}
+    free = sorted(vvip - early)
+    hit = sorted(set(free) & waiting)
+    pool = hit if len(hit) >= 2 else free
+    return rng.sample(pool, 2) if len(pool) >= 2 else pool
+
+
 def scripted(scenario: Scenario, plan: Timetable, day_index: int, rng: random.Random) -> list[Action]:
     """The day's fixed happenings: two late heads of state, a room out for the afternoon, a cancelled bilateral."""
     start, end = scenario.day_bounds(scenario.days[day_index])
     events = {e.id: e for e in scenario.events}
-    later = [a for a in plan.assignments if a.start >= start + timedelta(hours=3) and a.end <= end]
-    vvip = sorted({p for a in later for p in events[a.event].participants} & {
-        p.id for p in scenario.participants if p.tier == "vvip"})
-    heads = rng.sample(vvip, 2) if len(vvip) >= 2 else vvip
+    heads = late_heads(scenario, plan, start, rng)
     actions = [Action(start + timedelta(minutes=30 + 15 * i), {"kind": "participant_delayed", "participant": p,
                                                                "minutes": 120}) for i, p in enumerate(heads)]
-    noon = start.replace(hour=13, minute=0)
+    noon = start.replace(hour=12, minute=50)  # the room is out from 12:50 (before the afternoon's first meetings)
     afternoon = [a for a in plan.assignments if noon <= a.start < end]
     if afternoon:
         busiest = max(sorted({a.room for a in afternoon}), key=lambda r: sum(a.room == r for a in afternoon))
@@ -170,9 +182,10 @@ def next_action(tracked: list[Tracked], fixed: list[Action], plan: Timetable, no
         where = placed.get(item.event)
         if item.state == "planned" and where is not None:
             options.append((where.start, i, Action(where.start, {"kind": "event_started", "event": item.event}), item))
-        elif item.state == "running" and where is not None and item.overrun:
-            options.append((where.end, i, Action(where.end, {"kind": "running_late", "event": item.event,
-                                                             "minutes": item.overrun}), item))
+        elif item.state == "running" and where is not None and item.overrun:  # told 5 minutes before its end
+            told = where.end - timedelta(minutes=5)
+            options.append((told, i, Action(told, {"kind": "running_late", "event": item.event,
+                                                   "minutes": item.overrun}), item))
         elif item.state in ("running", "late") and where is not None:
             options.append((where.end, i, Action(where.end, {"kind": "event_ended", "event": item.event}), item))
     for j, action in enumerate(fixed):
@@ -236,7 +249,7 @@ def report_and_accept(day: Day, action: Action) -> tuple[float, dict[str, Any] |
     accepted = day.client.post(f"/proposals/{proposal['id']}/accept", json={})
     if accepted.status_code != 200:
         day.client.post(f"/proposals/{proposal['id']}/discard")
-        return latency, None, f"{action.body} not accepted {accepted.status_code}: {accepted.text[:300]}"
+        return latency, None, f"{action.body['kind']} not accepted {accepted.status_code}: {accepted.text[:300]}"
     return latency, accepted.json()["published"], ""
 
 
@@ -267,7 +280,7 @@ def check_published(day: Day, outcome: dict[str, Any], now: datetime, before: Ti
         tally.broken.extend(v.message for v in validate_timetable(parse_scenario(document), after))
 
 
-def step(day: Day, action: Action, tally: Tally) -> None:
+def step(day: Day, action: Action, tally: Tally) -> str:
     day.set_clock(action.at)
     before = day.plan()
     latency, outcome, problem = (cancel_and_publish(day, action.cancel) if action.cancel
@@ -276,9 +289,10 @@ def step(day: Day, action: Action, tally: Tally) -> None:
         tally.latencies.append(latency)
     if outcome is None:
         tally.refused.append(problem)
-        return
+        return problem
     count_notices(tally, outcome)
     check_published(day, outcome, action.at, before, tally)
+    return ""
 
 
 def kill_and_restart(day: Day, tally: Tally) -> None:
@@ -303,11 +317,11 @@ def replay(day: Day, args: argparse.Namespace, tally: Tally) -> int:
     kill_after = {expected * k // (args.kills + 1) for k in range(1, args.kills + 1)}
     while (action := next_action(tracked, fixed, day.plan(), now)) is not None:
         now = action.at
-        step(day, action, tally)
+        problem = step(day, action, tally)
         actions += 1
         print(f"{now:%H:%M} {action.cancel and 'cancel ' + action.cancel or action.body} "
-              f"{tally.latencies[-1] if tally.latencies else 0:.2f}s notices={tally.notices[-1]} "
-              f"refused={tally.refused[-1] if tally.refused else ''}", flush=True)
+              f"{tally.latencies[-1] if tally.latencies else 0:.2f}s "
+              f"{problem[:300] if problem else f'notices={tally.notices[-1]}'}", flush=True)
         if actions in kill_after:
             kill_and_restart(day, tally)
     return actions
@@ -342,7 +356,7 @@ def _reasons(refused: list[str]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for text in refused:
         key = text.split('"message":"')[-1][:90] if '"message":"' in text else text[:90]
-        key = f"{text.split(' ')[0].strip('{}:')}: {key}"
+        key = re.sub(r"[0-9a-f]{32}", "<id>", f"{text.split(' ')[0]}: {key}")
         counts[key] = counts.get(key, 0) + 1
     return counts
 

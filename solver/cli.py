@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 import threading
 import time
@@ -159,6 +160,9 @@ def solve(
     stall: Annotated[float | None, typer.Option("--stall", min=0.1,
                                                 help="stop after SECONDS without improvement (default: never "
                                                      "while a gap remains)")] = None,
+    robust: Annotated[bool | None, typer.Option("--robust/--plain",
+                                                help="keep protective buffers after events likely to overrun "
+                                                     "(default: the scenario's overruns.robust)")] = None,
     memory: Annotated[int | None, typer.Option("--memory", min=1, help="MB this solve may use: the whole model when "
                                                "its estimate fits, else large-neighbourhood search alone; a summit "
                                                "that fits neither is refused (default: no limit)")] = None,
@@ -180,7 +184,7 @@ def solve(
             live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
 
         config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
-                             lns_only=lns_only)
+                             lns_only=lns_only, robust=robust)
         result = run_solve(model, on_progress=on_progress, config=config)
         timetable = result.timetable
         ticker.close()  # the final line is the solver's own
@@ -266,11 +270,28 @@ def print_summary(model: Scenario, timetable: Timetable) -> None:
             table.add_row(rooms[room_id].name or room_id, "\n".join(shown), str(len(lines)))
         console.print(table)
     if timetable.unscheduled:
-        console.print(f"[yellow]{len(timetable.unscheduled)} event(s) not scheduled[/] (first 10):")
-        for item in timetable.unscheduled[:10]:
-            console.print(f"  {item.event}: {item.reason}", highlight=False)
+        console.print(f"[yellow]{len(timetable.unscheduled)} event(s) not scheduled[/], by cause:")
+        for cause, items in unscheduled_by_cause(timetable):
+            console.print(f"  {len(items)} request(s): {cause}", highlight=False, markup=False)
+            console.print("    " + ", ".join(item.event for item in items), highlight=False, markup=False)
     for diagnostic in timetable.diagnostics:
         console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
+
+
+def cause_of(reason: str) -> str:
+    """A reason without its listings of events at times and its days: what many requests share."""
+    cause = re.sub(r" \([^()]*\d\d:\d\d[^()]*\)", "", reason)
+    cause = re.sub(r"(,| and)? on \d{1,2} [A-Z][a-z]{2}\b", "", cause)
+    return " ".join(cause.split()).strip(" ,;")
+
+
+def unscheduled_by_cause(timetable: Timetable) -> list[tuple[str, list[Any]]]:
+    """The unscheduled requests grouped by what keeps them out (their reason without the events and days it
+    lists: "President of Viet Nam (vnm-president) has reached the limit of 12 events a day"), the largest first."""
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for item in timetable.unscheduled:
+        groups[cause_of(item.reason)].append(item)
+    return sorted(groups.items(), key=lambda group: (-len(group[1]), group[0]))
 
 
 @app.command()

@@ -225,7 +225,6 @@ class Overruns(ContractModel):
     arrivals: dict[Tier, Overrun] = Field(default_factory=dict)
     robust: bool = False  # the default of `summit solve --robust` for this scenario
     buffer_minutes: int | None = Field(default=None, ge=0, le=MAX_MINUTES)  # None: from the overrun spread
-    buffer_value: int = Field(default=0, ge=0, le=MAX_PRIORITY)  # what one buffer is worth against requests
 
     def for_event(self, event: Event) -> Overrun:
         """The overrun of one event: its own, else its kind's, else the default of its kind."""

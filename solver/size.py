@@ -67,14 +67,14 @@ def estimate_model_size(scenario: Scenario) -> ModelSize:
 # for the interpreter, OR-Tools' threads and the compiled summit, then a cost per million row terms, larger for
 # the whole CP-SAT model than for large-neighbourhood search alone (its row matrix and sub-models of a few
 # thousand placements). Above 45k placements the whole LP's bound runs beside in a child process of its own (its
-# own limit, the same setting): its resident peak is about ``BOUND_CHILD_MB_PER_MILLION_TERMS`` per million terms
-# plus the base, always below the search's.
+# own limit, the same setting): its resident peak grows with the placements (PDLP's LP), about as large as the
+# search's at a million placements and more (3.2 GB at 1.38M, 5.6 GB at 2.46M).
 WHOLE_BASE_MB = 480
 WHOLE_MB_PER_MILLION_TERMS = 420
 LNS_BASE_MB = 450
-LNS_MB_PER_MILLION_TERMS = 280
+LNS_MB_PER_MILLION_TERMS = 390
 BOUND_CHILD_BASE_MB = 300
-BOUND_CHILD_MB_PER_MILLION_TERMS = 200
+BOUND_CHILD_MB_PER_MILLION_PLACEMENTS = 2200
 SETTING = "SUMMIT_JOB_MEMORY_MB"
 
 
@@ -116,7 +116,8 @@ def estimate_memory(size: ModelSize) -> MemoryEstimate:
     millions = size.terms / 1e6
     return MemoryEstimate(whole_mb=round(WHOLE_BASE_MB + WHOLE_MB_PER_MILLION_TERMS * millions),
                           lns_mb=round(LNS_BASE_MB + LNS_MB_PER_MILLION_TERMS * millions),
-                          bound_child_mb=round(BOUND_CHILD_BASE_MB + BOUND_CHILD_MB_PER_MILLION_TERMS * millions))
+                          bound_child_mb=round(BOUND_CHILD_BASE_MB
+                                               + BOUND_CHILD_MB_PER_MILLION_PLACEMENTS * size.placements / 1e6))
 
 
 def plan_within(size: ModelSize, limit_mb: int | None) -> MemoryPlan:

@@ -227,3 +227,18 @@ def test_diff_without_the_scenario_reads_times_in_the_timetables_own_offset(tmp_
     shown = runner.invoke(app, ["diff", str(old), str(old)])
     assert shown.exit_code == 0
     assert "times in Etc/GMT-7" in shown.output  # Hanoi's +07:00, not UTC
+
+
+def test_the_summary_groups_unscheduled_requests_by_cause() -> None:
+    from solver.cli import unscheduled_by_cause
+    from solver.timetable import ScenarioRef, Timetable, Unscheduled
+
+    limit = ("not selected: at every possible time President (vnm-president) has reached the limit of 12 events a "
+             "day on 25 Oct (bil-0002 08:00, opening 09:00 and 6 more) and on 26 Oct (bil-0034 0{}:00 and 6 more)")
+    timetable = Timetable(scenario=ScenarioRef(name="x", fingerprint="y"), status="feasible", unscheduled=[
+        Unscheduled(event=f"bil-{n}", reason=limit.format(n)) for n in range(3)
+    ] + [Unscheduled(event="rt-1", reason="not selected: the suitable rooms have no time left")])
+    groups = unscheduled_by_cause(timetable)
+    assert [len(items) for _, items in groups] == [3, 1]
+    assert groups[0][0] == ("not selected: at every possible time President (vnm-president) has reached the limit "
+                            "of 12 events a day")

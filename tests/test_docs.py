@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from solver.changes import OPS, parse_changes
+from solver.changes import OPS, apply_changes, parse_changes
 from solver.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +24,20 @@ def test_every_change_operation_is_documented_with_an_example_that_parses() -> N
     assert {change.op for change in examples} == set(OPS)
     for op in OPS:
         assert f"`{op}`" in text
+
+
+def test_each_change_example_applies_to_the_hanoi_scenario() -> None:
+    """The examples use Hanoi's ids: each one, alone, applies to scenarios/hanoi-2025.yaml."""
+    hanoi = load_scenario(ROOT / "scenarios" / "hanoi-2025.yaml")
+    text = (DOCS / "changes.md").read_text(encoding="utf-8")
+    block = next(b for b in _yaml_blocks(text) if "op: participant_availability" in b)
+    examples = yaml.safe_load(block)
+    undo = {"room_reopened": "room_closed", "unpin": "pin", "event_running_late": "event_started",
+            "event_ended": "event_started"}  # an example that follows the one before it in the list
+    for index, example in enumerate(examples):
+        before = [e for e in examples[:index] if e["op"] == undo.get(example["op"])][-1:]
+        changed = apply_changes(hanoi, parse_changes([*before, example]))
+        assert changed is not hanoi, example
 
 
 def test_the_rules_page_names_every_rule_validate_reports() -> None:

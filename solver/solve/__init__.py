@@ -104,7 +104,8 @@ def _solve_compiled(run: Run) -> SolveResult:
         ledger = Incumbents(1, run.started, None, bound)
         ledger.start_from(first)
         return finished(run, start, prepared.rows, bound, ledger)
-    built = build_model(instance, rows=prepared.rows)
+    robust = config.robust if config.robust is not None else instance.scenario.overrun_model.robust
+    built = build_model(instance, rows=prepared.rows, robust=robust)
     if greedy is not None:
         add_hint(built, greedy)
     run.stats.build_seconds = time.monotonic() - run.started - run.stats.compile_seconds
@@ -116,6 +117,8 @@ def _solve_compiled(run: Run) -> SolveResult:
             bound = lp
             incumbents.proven(lp)
             cap_primary(built, lp)
+            if run.on_progress is not None and incumbent >= 0:  # the bound is shown as soon as it is proven
+                run.on_progress(Progress(run.elapsed(), incumbent, lp))
     if incumbent >= bound:
         run.stats.optimal_proven_seconds = run.elapsed()
     status, solver = whole_model_search(run, built, incumbents)

@@ -46,6 +46,9 @@ class SolveConfig:
     # summit that does not fit even so is refused before anything is built (size.TooLarge).
     lns_only: bool = False
     memory_mb: int | None = None
+    # Protective buffers after events likely to overrun (solver/model/buffers.py); None: the scenario's
+    # overruns.robust setting.
+    robust: bool | None = None
 
 
 @dataclass

@@ -47,3 +47,26 @@ def test_a_dead_worker_fails_its_job_and_the_queue_goes_on(tmp_path: Path) -> No
     finally:
         runner.shutdown()
         engine.dispose()
+
+
+def test_a_job_process_that_dies_at_start_fails_its_job_saying_so(tmp_path: Path) -> None:
+    """Too little memory to start (SUMMIT_JOB_MEMORY_MB far below what a job process needs): the process dies
+    before the job begins; the job ends failed naming the limit, never left queued."""
+    from api.jobs.process import JobLimits
+
+    url = f"sqlite:///{tmp_path / 'runner.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    repo = Repository(engine)
+    _, version = repo.create_scenario(load_scenario(TINY), None)
+    job = repo.create_job("solve", version.scenario_id, version.id, {"time_limit_s": 1, "workers": 1, "seed": 0},
+                          None)
+    runner = ProcessRunner(repo, url, max_workers=1, limits=JobLimits(memory_mb=20))
+    try:
+        runner.submit(job.id)
+        assert _wait(repo, job.id) == "failed"
+        failed = repo.get_job(job.id)
+        assert failed is not None and "SUMMIT_JOB_MEMORY_MB" in (failed.error or ""), failed.error
+    finally:
+        runner.shutdown()
+        engine.dispose()

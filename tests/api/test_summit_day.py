@@ -3,15 +3,30 @@ publish guard for past events, SEQUENCE never decreasing, the summit's clock, an
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import icalendar
+import pytest
 
 from tests.api.conftest import Server, publish, solve, submit_scenario, wait_for_job
 
 ENDED = "2025-10-25T12:30+07:00"  # after the tiny summit's only day: every event has ended
+
+
+@pytest.fixture
+def planner(server: Server, keys: dict[str, str]) -> Iterator[httpx.Client]:
+    """A planner key of the test's own: its job submissions do not count against the suite's shared key."""
+    with server.client(keys["admin"]) as admin:
+        key = admin.post("/keys", json={"role": "planner", "label": "summit day test"}).json()["key"]
+    keys_of[id(server)] = key
+    with server.client(key) as client:
+        yield client
+
+
+keys_of: dict[int, str] = {}  # the current test's planner key, for the command line test
 
 
 def _replan(planner: httpx.Client, timetable_id: str, changes: list[dict[str, Any]],
@@ -100,8 +115,8 @@ def test_publish_refuses_to_move_past_events_and_sequence_never_decreases(planne
     assert _sequences(planner, dropped)["bil-un-fra"] == (1, "CANCELLED")
 
 
-def test_the_summit_clock_fixed_accelerated_and_refused(planner: httpx.Client, solved: dict[str, str]) -> None:
-    path = f"/summits/{solved['scenario']}/clock"
+def test_the_summit_clock_fixed_accelerated_and_refused(planner: httpx.Client) -> None:
+    path = f"/summits/{submit_scenario(planner)}/clock"
     assert planner.get(path).json()["source"] == "service"  # SUMMIT_CLOCK of the test server
     fast = planner.put(path, json={"clock": "2025-10-25T09:00+07:00x60"}).json()
     assert fast["kind"] == "accelerated x60" and fast["source"] == "summit" and "@" in fast["setting"]
@@ -160,7 +175,7 @@ def test_the_cli_publishes_sets_the_clock_and_reports(server: Server, planner: h
     from tests.api.conftest import ROOT
 
     def summit(*args: str) -> subprocess.CompletedProcess[str]:
-        env = {**server.env, "SUMMIT_URL": server.url, "SUMMIT_KEY": keys["planner"]}
+        env = {**server.env, "SUMMIT_URL": server.url, "SUMMIT_KEY": keys_of[id(server)]}
         return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=60)
 
