@@ -204,12 +204,17 @@ def solve(
         console.print(f"model: {stats.placements} placements, {stats.rows} rows, built in "
                       f"{stats.compile_seconds + stats.build_seconds:.2f} s; first timetable after {first}; "
                       f"{stop_words(stats.stopped_by, stall)}")
+    _exit_on_broken_rules(violations)
+    if timetable.status in ("infeasible", "unknown"):
+        raise typer.Exit(1)
+
+
+def _exit_on_broken_rules(violations: list[Any]) -> None:
+    """The validator's findings on stderr, and exit 1, when it found any."""
     if violations:
         errors.print(f"[bold red]the validator found {len(violations)} broken rule(s):[/]")
         for violation in violations:
             errors.print(f"  {violation}", markup=False)
-        raise typer.Exit(1)
-    if timetable.status in ("infeasible", "unknown"):
         raise typer.Exit(1)
 
 
