@@ -206,12 +206,12 @@ def test_planner_uploads_solves_reads_the_grid_changes_and_downloads(
         ghost = page.locator(f'.ev.diff-dropped[data-event="{gone["event"]}"]')
         assert ghost.get_attribute("data-room") == gone["room"]
     expect(marked.first.locator(".diff-tag")).not_to_be_empty()
-    # The closed room is drawn; the badge sits in a corner and leaves the label readable.
+    # The closed room is drawn; the badge sits beside the times, under the label, and leaves it readable.
     expect(page.locator(f'.grid-row[data-room="{room}"] .closed').first).to_contain_text("security sweep")
     clear = marked.first.evaluate("""el => {
-        const title = el.querySelector('.ev-title'), badge = el.querySelector('.diff-tag');
-        const text = title.getBoundingClientRect().right - parseFloat(getComputedStyle(title).paddingRight);
-        return badge.getBoundingClientRect().left >= text - 1; }""")
+        const title = el.querySelector('.ev-title').getBoundingClientRect();
+        const badge = el.querySelector('.diff-tag').getBoundingClientRect();
+        return badge.top >= title.bottom - 1 || badge.right <= title.left || badge.left >= title.right; }""")
     assert clear, "the change badge covers the block's label"
     moved_colour = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--moved').trim()")
     vvip_colour = page.locator(".ev.vvip").first.evaluate("el => getComputedStyle(el).borderTopColor")
