@@ -15,7 +15,7 @@ from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
 from solver.replan import ReplanResult, resolve
 from solver.scenario import Scenario, ScenarioError
-from solver.timetable import Assignment, Timetable
+from solver.timetable import Assignment, ScenarioRef, Timetable
 from solver.validate import validate_timetable
 from tests.builders import at, by_hand, event, scenario
 
@@ -191,7 +191,8 @@ def test_a_started_event_is_never_moved_for_a_margin_around_an_overrun() -> None
         participants=[{"id": "a", "delegation": "AAA"}, {"id": "c", "delegation": "CCC"}],
         events=[event("prep", 30, ("c",), rooms=["r1"]), event("talk", 30, ("a",), rooms=["r1"]),
                 event("later", 30, ("c",), rooms=["r1"], required=False, priority=2)])
-    before = _plan(model, {"prep": ("r1", at("09:00")), "talk": ("r1", at("10:00")), "later": ("r1", at("10:30"))})
+    before = by_hand(model, {"prep": ("r1", at("09:00")), "talk": ("r1", at("10:00")), "later": ("r1", at("10:30"))},
+                     objective=2)
     result = resolve(model, before, [{"op": "event_running_late", "event": "talk", "minutes": 15}],
                      now=datetime.fromisoformat(at("10:10")), time_limit=5, workers=1)
     _repaired(result)
