@@ -15,9 +15,9 @@ from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
 from solver.replan import ReplanResult, resolve
 from solver.scenario import Scenario, ScenarioError
-from solver.timetable import Assignment, ScenarioRef, Timetable
+from solver.timetable import Assignment, Timetable
 from solver.validate import validate_timetable
-from tests.builders import at, event, scenario
+from tests.builders import at, by_hand, event, scenario
 
 
 def _day() -> Scenario:
@@ -30,21 +30,9 @@ def _day() -> Scenario:
                 event("side", 30, ("b", "c"), rooms=["r2"], required=False, priority=2)])
 
 
-def _plan(model: Scenario, placed: dict[str, tuple[str, str]]) -> Timetable:
-    durations = {e.id: e.duration_minutes for e in model.events}
-    assignments = []
-    for name, (room, start) in placed.items():
-        begin = model.localise(datetime.fromisoformat(start))
-        assignments.append(Assignment(event=name, room=room, start=begin,
-                                      end=begin + timedelta(minutes=durations[name])))
-    table = Timetable(scenario=ScenarioRef(name=model.name, fingerprint=model.fingerprint()), status="feasible",
-                      objective=2, assignments=assignments)
-    assert validate_timetable(model, table) == []
-    return table
-
-
 def _standing(model: Scenario) -> Timetable:
-    return _plan(model, {"opening": ("r1", at("09:00")), "talk": ("r1", at("10:00")), "side": ("r2", at("10:00"))})
+    return by_hand(model, {"opening": ("r1", at("09:00")), "talk": ("r1", at("10:00")), "side": ("r2", at("10:00"))},
+                   objective=2)
 
 
 def _replan(changes: list[dict[str, Any]], now: str, **options: Any) -> tuple[Scenario, Timetable, ReplanResult]:
