@@ -218,8 +218,9 @@ def pushed_forward(ctx: Context, ledger: Ledger) -> None:
     """After a report (an overrun, a late start) or a late arrival, the push-forward repair (:func:`push_forward`) is
     the repair in hand at once, and the searches start from it: they replace it only with one that keeps more, or as
     much for less."""
-    if not ctx.reported and not any(isinstance(change, ParticipantDelayed) for change, _ in ctx.changes):
-        return  # (not a summit day's change: the searches find their first repair quickly)
+    if ctx.budget.stopped or not ctx.reported and not any(isinstance(change, ParticipantDelayed)
+                                                          for change, _ in ctx.changes):
+        return  # (stopped already; or not a summit day's change: the searches find their first repair quickly)
     chosen, moved, whole = push_forward(ctx.instance, ctx.plan, ctx.wanted, ctx.hit)
     ctx.phases.mark("push_forward")
     if whole:
