@@ -47,17 +47,30 @@ class _Lru:
         self.size = size
         self.items: OrderedDict[str, Any] = OrderedDict()
         self.lock = threading.Lock()
+        self._making: dict[str, threading.Lock] = {}  # one maker per key at a time
 
     def get(self, key: str, make: Callable[[], T]) -> T:
+        """The remembered value, else ``make()``'s. Requests asking for the same missing value at once (69
+        calendar feeds after a publish) wait for one of them to make it rather than each making it."""
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]  # type: ignore[no-any-return]
-        value = make()
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self.lock:
+                if key in self.items:
+                    self.items.move_to_end(key)
+                    return self.items[key]  # type: ignore[no-any-return]
+            try:
+                value = make()
+                with self.lock:
+                    self.items[key] = value
+                    while len(self.items) > self.size:
+                        self.items.popitem(last=False)
+            finally:
+                with self.lock:
+                    self._making.pop(key, None)
         return value
 
 
