@@ -295,6 +295,12 @@ class Repository:
         with self.session() as s:
             return s.get(Job, job_id)
 
+    def list_jobs(self, kind: str, limit: int = 50) -> list[Job]:
+        """The newest jobs of one kind first (their results unread: a list shows what was asked)."""
+        with self.session() as s:
+            return list(s.scalars(select(Job).where(Job.kind == kind).order_by(Job.created_at.desc(), Job.id)
+                                  .limit(limit).options(defer(Job.result))))
+
     def job_progress(self, job: Job, after: int = 0) -> list[JobProgress]:
         """Progress of the job's current attempt, oldest first (``after``: a JobProgress id)."""
         with self.session() as s:
