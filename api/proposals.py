@@ -21,7 +21,7 @@ from api.jobs.runner import JobRunner
 from api.lineage import USABLE
 from api.lookups import job_out, time_limit
 from api.publishing import PublishOutcome, publish, published_timetable_id
-from api.routes.timetables import check_applies, queue_replan
+from api.replans import check_applies, queue_replan
 from api.schemas import ProposalOut, ReportIn
 from api.settings import Settings
 from api.store.models import Job, Proposal, SummitState, TimetableRow, utcnow

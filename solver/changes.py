@@ -53,9 +53,11 @@ class Change(BaseModel):
         """Edit the scenario document ``doc`` (of ``scenario``); the problems found, each at ``path``."""
         raise NotImplementedError(type(self).__name__)  # pragma: no cover - every operation applies itself
 
-    def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]]) -> Change | None:
+    def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]],
+                 previous: Timetable | None = None) -> Change | None:
         """The change as it applies from ``moment`` on, or None when it is over (``windows``: each participant's
-        availability as the earlier changes of the list left it, kept up to date). By default: as written."""
+        availability as the earlier changes of the list left it, kept up to date; ``previous``: the standing
+        timetable, whose events that have started by ``moment`` are facts). By default: as written."""
         return self
 
     def placed(self, scenario: Scenario, previous: Timetable) -> Change:
@@ -94,8 +96,9 @@ class ParticipantAvailability(Change):
         """The participant's windows this change leaves, given those they had (``before``)."""
         return [(scenario.localise(w.start), scenario.localise(w.end)) for w in self.available]
 
-    def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]]) -> Change | None:
-        return _availability_from_now(scenario, self, moment, windows)
+    def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]],
+                 previous: Timetable | None = None) -> Change | None:
+        return _availability_from_now(scenario, self, moment, windows, previous)
 
     def opens(self, before: Scenario, after: Scenario) -> bool:
         old_person = next((p for p in before.participants if p.id == self.participant), None)
@@ -133,8 +136,9 @@ class ParticipantDelayed(Change):
             future = _clip(future, None, scenario.localise(self.departure))
         return future
 
-    def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]]) -> Change | None:
-        return _availability_from_now(scenario, self, moment, windows)
+    def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]],
+                 previous: Timetable | None = None) -> Change | None:
+        return _availability_from_now(scenario, self, moment, windows, previous)
 
 
 class RoomClosed(Change):
@@ -152,7 +156,8 @@ class RoomClosed(Change):
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
         return _room_window(scenario, doc, self, path)
 
-    def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]]) -> Change | None:
+    def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]],
+                 previous: Timetable | None = None) -> Change | None:
         """A closure starts at ``moment`` at the earliest; one that is over is left out."""
         if scenario.localise(self.end) <= moment:
             return None
@@ -754,14 +759,37 @@ def windows_of(scenario: Scenario, participant: str) -> list[Span]:
 
 
 def _availability_from_now(scenario: Scenario, change: ParticipantAvailability | ParticipantDelayed,
-                           moment: datetime, windows: dict[str, list[Span]]) -> Change:
+                           moment: datetime, windows: dict[str, list[Span]], previous: Timetable | None) -> Change:
     """A change of a participant's windows from ``moment`` on: before it, their windows stay as they were (a
-    Secretary-General delayed on day 2, reported on day 2, still attended day 1). Said as the windows it leaves."""
+    Secretary-General delayed on day 2, reported on day 2, still attended day 1), and so does the time of their events
+    that have started by ``moment`` (an event that runs is never moved or dropped). Said as the windows it leaves."""
     before = windows.get(change.participant) or windows_of(scenario, change.participant)
     after = sorted(_clip(before, None, moment) + _clip(change.future(scenario, before), moment, None))
+    after = _with_running(after, _running_spans(scenario, previous, change.participant, moment))
     windows[change.participant] = after
     return ParticipantAvailability(op="participant_availability", participant=change.participant,
                                    available=[TimeWindow(start=start, end=end) for start, end in after])
+
+
+def _running_spans(scenario: Scenario, previous: Timetable | None, participant: str, moment: datetime) -> list[Span]:
+    """The participant's events of the standing timetable that have started by ``moment`` (running or over), as
+    they stand there: a fact that a delay reported now does not undo."""
+    if previous is None:
+        return []
+    theirs = {e.id for e in scenario.events if participant in e.participants}
+    return [(scenario.localise(a.start), scenario.localise(a.end)) for a in previous.assignments
+            if a.event in theirs and scenario.localise(a.start) < moment]
+
+
+def _with_running(windows: list[Span], running: list[Span]) -> list[Span]:
+    """``windows`` with the ``running`` spans added (merged where they touch or overlap)."""
+    merged: list[Span] = []
+    for low, high in sorted(windows + running):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
 
 
 def _placed_report(scenario: Scenario, change: EventStarted | EventEnded | EventRunningLate,

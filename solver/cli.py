@@ -160,8 +160,9 @@ def solve(
                                                 help="stop after SECONDS without improvement (default: never "
                                                      "while a gap remains)")] = None,
     robust: Annotated[bool | None, typer.Option("--robust/--plain",
-                                                help="keep protective buffers after events likely to overrun "
-                                                     "(default: the scenario's overruns.robust)")] = None,
+                                                help="after the plain solve, move events to where overruns "
+                                                     "cascade less, every request kept (default: the "
+                                                     "scenario's overruns.robust)")] = None,
     memory: Annotated[int | None, typer.Option("--memory", min=1, help="MB this solve may use: the whole model when "
                                                "its estimate fits, else large-neighbourhood search alone; a summit "
                                                "that fits neither is refused (default: no limit)")] = None,
@@ -189,6 +190,7 @@ def solve(
         ticker.close()  # the final line is the solver's own
         live.update(_progress_line(timetable.solve_seconds, timetable.objective, timetable.bound))
     violations = validate_timetable(model, timetable)
+    _print_slack(result.stats.slack_replay, result.stats.slack_seconds)
     if output is not None:
         dump_timetable(timetable, output)
         errors.print(f"timetable written to {output}")
@@ -206,6 +208,13 @@ def solve(
     _exit_on_broken_rules(violations)
     if timetable.status in ("infeasible", "unknown"):
         raise typer.Exit(1)
+
+
+def _print_slack(replay: tuple[float, float] | None, seconds: float) -> None:
+    """The robust solve's second stage, in one line on stderr."""
+    if replay is not None:
+        errors.print(f"robust: expected events moved + requests lost per summit {replay[0]:.1f} -> {replay[1]:.1f} "
+                     f"(the search's own replay draws), {seconds:.1f} s; `summit replay` measures it")
 
 
 def _exit_on_broken_rules(violations: list[Any]) -> None:

@@ -12,27 +12,12 @@ from solver.changes import apply_changes, parse_changes
 from solver.replan import measure_disruption, resolve
 from solver.replan.change import from_now
 from solver.scenario import Scenario, parse_scenario
-from solver.timetable import Assignment, ScenarioRef, Timetable
+from solver.timetable import Timetable
 from solver.validate import validate_timetable
 from tests.brute import valid_timetables
-from tests.builders import at, event, scenario
+from tests.builders import at, by_hand, event, scenario
 
 DAY2 = "2025-10-26"
-
-
-def _by_hand(model: Scenario, placed: dict[str, tuple[str, str]]) -> Timetable:
-    """A timetable written by hand ({event: (room, start)}), checked valid."""
-    from datetime import datetime, timedelta
-    durations = {e.id: e.duration_minutes for e in model.events}
-    assignments = []
-    for name, (room, start) in placed.items():
-        begin = model.localise(datetime.fromisoformat(start))
-        assignments.append(Assignment(event=name, room=room, start=begin,
-                                      end=begin + timedelta(minutes=durations[name])))
-    table = Timetable(scenario=ScenarioRef(name=model.name, fingerprint=model.fingerprint()), status="feasible",
-                      assignments=assignments)
-    assert validate_timetable(model, table) == []
-    return table
 
 
 def _two_days() -> Scenario:
@@ -48,7 +33,7 @@ def _two_days() -> Scenario:
 
 def test_a_change_applies_from_now_on_and_leaves_the_past_as_it_was() -> None:
     model = _two_days()
-    before = _by_hand(model, {"opening": ("r1", at("09:00")), "talk": ("r1", at("09:00", DAY2))})
+    before = by_hand(model, {"opening": ("r1", at("09:00")), "talk": ("r1", at("09:00", DAY2))})
     delay = {"op": "participant_delayed", "participant": "a", "arrival": at("10:00", DAY2)}
     # Reported on day 2, with day 1 over: a attended the opening; the delay concerns day 2 only.
     result = resolve(model, before, [delay], now=model.localise(parse_changes([delay])[0].arrival).replace(hour=8),
@@ -65,7 +50,7 @@ def test_a_change_applies_from_now_on_and_leaves_the_past_as_it_was() -> None:
 
 def test_planning_ahead_a_delay_past_a_pinned_event_is_infeasible_and_says_why() -> None:
     model = _two_days()
-    before = _by_hand(model, {"opening": ("r1", at("09:00")), "talk": ("r1", at("09:00", DAY2))})
+    before = by_hand(model, {"opening": ("r1", at("09:00")), "talk": ("r1", at("09:00", DAY2))})
     delay = {"op": "participant_delayed", "participant": "a", "arrival": at("10:00", DAY2)}
     result = resolve(model, before, [delay], time_limit=5)  # no now: a misses day 1 altogether
     assert result.timetable.status == "infeasible" and result.timetable.assignments == []
@@ -95,7 +80,7 @@ def _meetings_in_one_room() -> tuple[Scenario, Timetable, dict[str, Any]]:
     """x (a, b) at 09:00 and y (c) at 11:00 share the only room; a now lands at 11:00: x must take y's hour."""
     model = scenario(participants=[{"id": p, "delegation": p.upper() * 3} for p in "abc"],
                      events=[event("x", 60, ("a", "b"), required=True), event("y", 60, ("c",), required=True)])
-    before = _by_hand(model, {"x": ("r1", at("09:00")), "y": ("r1", at("11:00"))})
+    before = by_hand(model, {"x": ("r1", at("09:00")), "y": ("r1", at("11:00"))})
     return model, before, {"op": "participant_delayed", "participant": "a", "arrival": at("11:00")}
 
 
@@ -125,7 +110,7 @@ def test_the_same_change_with_time_is_repaired() -> None:
 def test_infeasible_names_the_change_the_limits_and_the_levers() -> None:
     model = scenario(participants=[{"id": p, "delegation": p.upper() * 3} for p in "abc"],
                      events=[event("signing", 60, ("a", "b", "c"), required=True, latest_end=at("10:30"))])
-    before = _by_hand(model, {"signing": ("r1", at("09:00"))})
+    before = by_hand(model, {"signing": ("r1", at("09:00"))})
     result = resolve(model, before, [{"op": "participant_delayed", "participant": "b", "arrival": at("10:00")}],
                      time_limit=5)
     assert result.timetable.status == "infeasible" and result.timetable.assignments == []
@@ -164,7 +149,7 @@ def _central_case() -> tuple[Scenario, Timetable, list[dict[str, Any]]]:
         "events": [event("ceremony", 60, ("a", "b", "c", "d"), required=True, latest_end=at("11:00")),
                    event("m1", 30, ("a", "b"), priority=3), event("m2", 30, ("c", "d"), priority=2),
                    event("m3", 30, ("b", "c"), priority=1)]})
-    before = _by_hand(model, {"ceremony": ("hall", at("09:00")), "m1": ("hall", at("10:00")),
+    before = by_hand(model, {"ceremony": ("hall", at("09:00")), "m1": ("hall", at("10:00")),
                               "m2": ("small", at("10:30")), "m3": ("hall", at("11:00"))})
     return model, before, [{"op": "participant_delayed", "participant": "a", "arrival": at("10:00")}]
 

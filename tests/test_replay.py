@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -15,28 +15,15 @@ from solver.replay import plan_of, propagate, replay
 from solver.scenario import Scenario, ScenarioError, parse_scenario
 from solver.timetable import Assignment, ScenarioRef, Timetable
 from solver.validate import validate_timetable
-from tests.builders import DAY, at, event, scenario
-
-
-def _timetable(model: Scenario, placed: list[tuple[str, str, str]]) -> Timetable:
-    """A timetable from (event, room, HH:MM start)."""
-    durations = {e.id: e.duration_minutes for e in model.events}
-    assignments = []
-    for event_id, room, start in placed:
-        begin = model.localise(datetime.fromisoformat(at(start)))
-        assignments.append(Assignment(event=event_id, room=room, start=begin,
-                                      end=begin + timedelta(minutes=durations[event_id])))
-    table = Timetable(scenario=ScenarioRef(name=model.name, fingerprint=model.fingerprint()), status="feasible",
-                      assignments=assignments)
-    assert validate_timetable(model, table) == []
-    return table
+from tests.builders import DAY, at, by_hand, event, scenario
 
 
 def _two_in_a_row() -> tuple[Scenario, Timetable]:
     model = scenario(events=[event("first", 30, ("a",)), event("second", 30, ("a", "b")),
                              event("third", 30, ("b",))],
                      rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}])
-    return model, _timetable(model, [("first", "r1", "09:00"), ("second", "r2", "09:30"), ("third", "r2", "10:30")])
+    return model, by_hand(model, {"first": ("r1", at("09:00")), "second": ("r2", at("09:30")),
+                            "third": ("r2", at("10:30"))})
 
 
 def test_a_day_without_overruns_moves_nothing() -> None:
@@ -70,7 +57,7 @@ def test_a_hand_made_two_event_cascade_is_counted_exactly() -> None:
 
 def test_an_event_pushed_past_the_end_of_the_day_is_lost() -> None:
     model = scenario(events=[event("first", 60, ("a",)), event("last", 60, ("a",))])
-    table = _timetable(model, [("first", "r1", "10:00"), ("last", "r1", "11:00")])
+    table = by_hand(model, {"first": ("r1", at("10:00")), "last": ("r1", at("11:00"))})
     plan = plan_of(model, table)
     late = np.array([[15.0, 0.0]])
     outcome = propagate(plan, Draws(late, np.zeros((1, len(plan.arrival_tiers)))))
@@ -148,7 +135,7 @@ def test_the_fast_propagation_agrees_with_a_brute_force_replan(seed: int) -> Non
         free_at[room] = begin + 30 + 5 if room == "r1" else begin + 30
     model = scenario(slot_minutes=5, participants=people, rooms=rooms, events=events,
                      days=[{"date": DAY, "start": "09:00", "end": "14:00"}])
-    table = _timetable(model, placed)
+    table = by_hand(model, {name: (room, at(start)) for name, room, start in placed})
     plan = plan_of(model, table)
     late = {e.id: int(rng.choice([0, 0, 0, 10, 25, 60])) for e in plan.events}
     arrival = {p["id"]: int(rng.choice([0, 0, 0, 20])) for p in people}

@@ -21,7 +21,8 @@ from api.lineage import chain
 from api.lookups import job_out, scenario_or_404, time_limit, timetable_or_404
 from api.proposals import accept, discard, file_report, open_proposal, proposal_or_404, proposal_out, refile
 from api.publishing import PublishRefused, publish, published_timetable_id, set_clock, stored_clock
-from api.routes.timetables import based_row, etag_value, queue_replan
+from api.replans import based_row, queue_replan
+from api.routes.timetables import etag_value
 from api.schemas import ClockIn, ClockOut, ErrorOut, JobOut, ProposalOut, PublishRequest, ReportIn, UnfreezeIn
 from api.settings import Settings
 from api.store.models import TimetableRow

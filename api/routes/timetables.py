@@ -4,29 +4,24 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.clock import during_summit, summit_now
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
-from api.errors import ApiError, check_changes, not_found
+from api.errors import ApiError, not_found
 from api.exports import agenda_items, to_csv, to_html
-from api.jobs.params import ExplainParams, ReplanParams
-from api.jobs.runner import JobRunner
-from api.lookups import admit_replan, job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
-from api.publishing import PublishRefused, check_base, publication_mark, published_timetable_id, stored_clock
+from api.jobs.params import ExplainParams
+from api.lookups import job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
+from api.publishing import publication_mark
+from api.replans import based_row, queue_replan
 from api.routes.agendas import timetable_ics
 from api.schemas import ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
-from api.settings import Settings
-from api.store.models import Job, TimetableRow
+from api.store.models import TimetableRow
 from api.store.repository import FINISHED, Repository
-from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
-from solver.replan.change import placed_reports
 from solver.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -59,15 +54,24 @@ async def _explanation_job(question: tuple[str, str | None, float], key_id: str,
                            repo: Repository, runner: Any, limiter: Any) -> Any:
     """The job already making this explanation, or a new one (counted against the key's submissions)."""
     asked = _asking.get(question)
-    if asked is not None:
+    deadline = time.monotonic() + 30
+    while asked is not None and not asked.job_id and time.monotonic() < deadline:  # another asker is making it
+        await asyncio.sleep(0.05)
+        asked = _asking.get(question)
+    if asked is not None and asked.job_id:
         job = await run_in_threadpool(repo.get_job, asked.job_id)
         if job is not None and job.status not in FINISHED:
             return job
     limiter.check(key_id)
-    params = ExplainParams(event=question[1], time_limit_s=question[2])
-    job = await run_in_threadpool(repo.create_job, "explain", row.scenario_id, row.scenario_version_id,
-                                  params.stored(), key_id, row.id)
-    _asking[question] = _Asked(job.id)
+    asked = _asking[question] = _Asked("")  # before any await: an asker arriving meanwhile waits for this job
+    try:
+        params = ExplainParams(event=question[1], time_limit_s=question[2])
+        job = await run_in_threadpool(repo.create_job, "explain", row.scenario_id, row.scenario_version_id,
+                                      params.stored(), key_id, row.id)
+    except BaseException:
+        _asking.pop(question, None)
+        raise
+    asked.job_id = job.id
     await run_in_threadpool(runner.submit, job.id)
     return job
 
@@ -157,46 +161,6 @@ def etag_value(header: str | None) -> str | None:
     if header is None or header.strip() == "*":
         return None
     return header.strip().removeprefix("W/").strip('"') or None
-
-
-def based_row(repo: Repository, row: TimetableRow, base: str | None, rebase: bool) -> TimetableRow:
-    """``row`` when it is based on the published plan; the published plan itself when asked to rebase."""
-    try:
-        check_base(repo, row, base)
-        return row
-    except PublishRefused as refused:
-        published = published_timetable_id(repo, row.scenario_id)
-        if not rebase or published is None:
-            raise ApiError(refused.status, refused.code, refused.message, refused.details) from None
-        current = repo.get_timetable(published)
-        assert current is not None
-        return current
-
-
-def check_applies(repo: Repository, settings: Settings, row: TimetableRow, changes: list[dict[str, Any]]) -> Scenario:
-    """``row``'s scenario, once the changes are known to apply to it (else 422 naming the change's field) and
-    the summit fits the job's memory (413 only when the summit before the change does not: a re-plan is never
-    refused for what its changes add, api/lookups.py): what cannot apply is refused now, not in the job."""
-    scenario, _ = timetable_with_scenario(repo, row)
-    changed: list[Scenario] = []
-    # (a report on an event runs where this timetable has it: placed from it, as the re-plan will)
-    check_changes(lambda: changed.append(apply_changes(scenario, placed_reports(
-        scenario, parse_changes(changes), repo.timetable_model(row)))), "changes")
-    admit_replan(settings, scenario, changed[0])
-    return scenario
-
-
-def queue_replan(repo: Repository, runner: JobRunner, settings: Settings, key_id: str, row: TimetableRow,
-                 changes: list[dict[str, Any]], now: datetime | None, freeze_minutes: int, limit: float,
-                 workers: int | None, unfreeze: list[str]) -> Job:
-    """Check the changes apply to ``row``'s scenario (422 if not, 413 if too large) and queue the re-plan."""
-    scenario = check_applies(repo, settings, row, changes)
-    when = now or during_summit(scenario, summit_now(stored_clock(repo, row.scenario_id), settings.clock))
-    params = ReplanParams(changes=changes, now=when.isoformat() if when else None, freeze_minutes=freeze_minutes,
-                          time_limit_s=limit, workers=workers or settings.solver_workers, unfreeze=unfreeze)
-    job = repo.create_job("replan", row.scenario_id, row.scenario_version_id, params.stored(), key_id, row.id)
-    runner.submit(job.id)
-    return job
 
 
 @router.get("/{timetable_id}/diff/{other_id}", response_model=DiffOut, responses=_ERRORS)

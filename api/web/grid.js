@@ -27,13 +27,41 @@ export function indexScenario(doc) {
   return { people, events, rooms, zones, delegations, isVvip };
 }
 
-// Wide enough for a half-hour bilateral to show its two delegations ("AUS-ISR") and its times; the grid
-// scrolls sideways on a narrower screen.
-const HOUR_PX = 170;
+// The time scale: by default a day fits the window (the hours share the width left of the room names, so the
+// scale follows the window: 08:00-18:00 whole at 1366 px and at 1920 px); the planner may choose a fixed
+// scale instead (the grid then scrolls sideways). Below FIT_MIN_HOUR_PX an hour would be unreadable: the
+// fitted grid stops shrinking there and scrolls.
 const GRID_LABEL_PX = 172;
+const FIT_MIN_HOUR_PX = 80;
+export const ZOOMS = [["fit", "Fit the day to the window"], ["120", "120 px per hour"], ["170", "170 px per hour"],
+  ["240", "240 px per hour"], ["360", "360 px per hour"]];
+const ZOOM_KEY = "summit.zoom";
+
+/** The planner's time scale ("fit" or pixels per hour), kept in this browser. */
+export function currentZoom() {
+  const stored = localStorage.getItem(ZOOM_KEY);
+  return ZOOMS.some(([value]) => value === stored) ? stored : "fit";
+}
+
+/** Size every day's grid for ``zoom``: "fit" fills the window's width, a number is pixels per hour. */
+export function applyZoom(root, zoom) {
+  for (const grid of $$(".grid[data-hours]", root)) {
+    const hours = Number(grid.dataset.hours);
+    if (zoom === "fit") {
+      grid.style.width = "100%";
+      grid.style.minWidth = `${GRID_LABEL_PX + hours * FIT_MIN_HOUR_PX}px`;
+    } else {
+      const width = `${GRID_LABEL_PX + hours * Number(zoom)}px`;
+      grid.style.width = width;
+      grid.style.minWidth = width;
+    }
+    grid.dataset.zoom = zoom;
+  }
+}
 
 const DIFF_LABELS = { moved: "Moved", room: "Room changed", added: "Added", dropped: "Dropped" };
-// A corner badge, so that the change never hides the block's label (the legend says which letter is which).
+// A badge on the block's second line, before its times: the change never hides the block's label (the first
+// line); the legend says which letter is which.
 const DIFF_LETTERS = { moved: "M", room: "R", added: "A", dropped: "D" };
 
 /**
@@ -106,7 +134,7 @@ function buildDays(tt, doc, index, diff) {
     days.push({ date: day.date, count: total, html:
       `<section class="day" aria-labelledby="day-${dayIndex}" data-date="${esc(day.date)}"><h3 id="day-${dayIndex}">${
         esc(dateLabel(day.date))} <span class="day-count" data-total="${total}">${total} events</span></h3>
-        <div class="grid-scroll"><div class="grid" style="min-width:${GRID_LABEL_PX + Math.ceil(span / 60) * HOUR_PX}px">${
+        <div class="grid-scroll"><div class="grid" data-hours="${Math.ceil(span / 60)}">${
           head}${body}</div></div></section>` });
   });
   return { days, blocks };
@@ -134,7 +162,8 @@ function localClock(iso, clock) {
   return { date: iso.slice(0, 10), minutes: minutesOf(iso.slice(11, 16) || "00:00") };
 }
 
-/** What a block shows: a meeting of delegations by their codes ("AUS-ISR"), anything else by its title. */
+/** What a block shows: a meeting of delegations by their codes ("AUS-ISR", on two lines "AUS-" "ISR" when the
+ * block is narrow), anything else by its title (two lines at most). */
 function blockLabel(event, dels, title) {
   if (event && event.kind === "bilateral" && dels.length >= 2) return dels.join("-");
   return title;
@@ -157,9 +186,10 @@ function blockHtml(it, index, pct) {
     esc(kind)}" data-room="${esc(it.room)}" data-people=" ${esc(people.join(" "))} " data-dels=" ${esc(dels.join(" "))} "`
     + ` data-date="${esc(it.date)}" style="left:${pct(it.from)}%;width:${width}%" title="${esc(full)}" aria-label="${
       esc(`${vvip ? "VVIP: " : ""}${full}`)}">`
-    + `${it.mark ? `<span class="diff-tag" aria-hidden="true">${DIFF_LETTERS[it.mark]}</span>` : ""}`
-    + `<span class="ev-title">${vvip ? `<span class="vvip-mark" aria-hidden="true">★</span>` : ""}${esc(label)}</span>`
-    + `<span class="ev-time">${when}</span></button>`;
+    + `<span class="ev-title">${vvip ? `<span class="vvip-mark" aria-hidden="true">★</span>` : ""}${
+      label !== title ? esc(label).replaceAll("-", "-<wbr>") : esc(label)}</span>`
+    + `<span class="ev-time">${it.mark ? `<span class="diff-tag" aria-hidden="true">${DIFF_LETTERS[it.mark]}</span>` : ""}${
+      when}</span></button>`;
 }
 
 function detailsHtml(info, index, doc) {
@@ -271,7 +301,10 @@ export async function timetableView(main, [tid, fromId], ctx) {
       <button type="reset">Clear filters</button>
       <p id="filter-count" class="filter-count" aria-live="polite"></p>
     </form>
-    ${LEGEND}
+    <div class="grid-tools">${LEGEND}
+      <div class="field zoom"><label for="zoom">Time scale</label>
+        <select id="zoom" name="zoom">${ZOOMS.map(([value, label]) =>
+          html`<option value="${value}" ${value === currentZoom() ? "selected" : ""}>${label}</option>`)}</select></div></div>
     <p class="hint">Tab or arrow keys move between events; Enter opens the details, Escape closes them.</p>
     <div id="days" class="days"></div>
     <section class="card" aria-labelledby="unscheduled-title">
@@ -293,7 +326,13 @@ export async function timetableView(main, [tid, fromId], ctx) {
     template.innerHTML = day.html;
     container.append(template.content);
   }
+  applyZoom(container, currentZoom());
   main.dataset.renderMs = String(Math.round(performance.now() - t0));
+  $("#zoom").addEventListener("change", (event) => {
+    localStorage.setItem(ZOOM_KEY, event.target.value);
+    applyZoom(container, event.target.value);
+    announce(`Time scale: ${event.target.selectedOptions[0].textContent}`);
+  });
   wireGrid(main, blocks, index, doc, diff);
   wireDownloads(main);
   publicationPanel($("#publication"), tt, ctx).catch(() => {});

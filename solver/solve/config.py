@@ -46,9 +46,11 @@ class SolveConfig:
     # summit that does not fit even so is refused before anything is built (size.TooLarge).
     lns_only: bool = False
     memory_mb: int | None = None
-    # Protective buffers after events likely to overrun (solver/model/buffers.py); None: the scenario's
-    # overruns.robust setting.
+    # The robust solve (solver/slack.py): after the plain solve, a second stage moves events to where overruns
+    # cascade less, every request kept; None: the scenario's overruns.robust setting. ``slack_share``: the share
+    # of the time limit the second stage has (more when the first ends early).
     robust: bool | None = None
+    slack_share: float = 0.4
 
 
 @dataclass
@@ -70,6 +72,10 @@ class SolveStats:
     lns_rounds: int = 0
     lns_alone: bool = False  # large-neighbourhood search alone, without the whole model (size or memory)
     lns_improved: dict[str, int] = field(default_factory=dict)  # neighbourhood -> rounds that improved
+    # the robust solve's second stage: seconds, and the expected events moved plus requests lost per summit on
+    # its own draws, before and after (solver/slack.py)
+    slack_seconds: float = 0.0
+    slack_replay: tuple[float, float] | None = None
 
 
 @dataclass

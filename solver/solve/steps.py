@@ -41,6 +41,7 @@ class Run:
     ref: ScenarioRef
     on_progress: ProgressHandler | None
     beside: BoundBeside
+    prepared: Prepared | None = None  # the rows, once prepared (the robust solve's second stage reads them)
 
     @property
     def started(self) -> float:
@@ -72,7 +73,8 @@ def prepare(run: Run) -> Prepared:
     matrix = RowMatrix.of(rows, instance.n_items)
     greedy = repaired_greedy(instance, rows, matrix, config.workers, config.seed, max(1.0, config.time_limit / 4)) \
         if config.warm_start or alone(instance, config) else None
-    return Prepared(rows, matrix, greedy)
+    run.prepared = Prepared(rows, matrix, greedy)
+    return run.prepared
 
 
 def alone(instance: Instance, config: SolveConfig) -> bool:
