@@ -23,8 +23,9 @@ def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int]
     an overrun in a room does not reach the next event there when another room was idle."""
     preferred = preferred or {}
     room_of: dict[int, int] = {}
+    on = chosen[chosen >= 0]
     for pool in instance.pools:
-        placed = [int(i) for i in chosen[chosen >= 0] if instance.item_pool[i] == pool.index]
+        placed = on[instance.item_pool[on] == pool.index].tolist()
         occupancy = sorted((int(instance.item_room_from[i]), int(instance.item_end[i]), i) for i in placed)
         free_from = {room: -1 for room in pool.rooms}
         # Later uses each room is wished for, so that an event without a usable wish takes the

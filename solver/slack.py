@@ -166,9 +166,9 @@ def room_let_through(instance: Instance, chosen: IntArray, event: int, items: In
     starting = np.zeros((pools, slots + 1), dtype=np.int64)
     others = chosen[(chosen >= 0) & (np.arange(chosen.size) != event)]
     for item in others.tolist():
-        pool, begin = int(instance.item_pool[item]), int(instance.item_room_from[item])
-        busy[pool, begin:int(instance.item_end[item])] += 1
-        starting[pool, begin] += 1
+        used, first = int(instance.item_pool[item]), int(instance.item_room_from[item])
+        busy[used, first:int(instance.item_end[item])] += 1
+        starting[used, first] += 1
     pool, begin = instance.item_pool[items], instance.item_room_from[items]
     day_start = instance.grid.day_offset[instance.grid.slot_day[begin]]
     open_rooms = np.array([p.rooms_open[min(b, slots - 1)] for p, b in
