@@ -228,6 +228,20 @@ class ComparisonOut(BaseModel):
     charts: list[str] = Field(default_factory=list, description="names for /comparisons/{id}/charts/{name}.png")
 
 
+class ComparisonSummary(BaseModel):
+    """A comparison as the list of past ones shows it: what was asked, its state, not its results."""
+    id: str
+    status: JobStatus
+    scenario_id: str
+    scenario_name: str
+    scenario_version: int | None = None
+    variants: list[str] = Field(default_factory=list, description="the variants' names (the base is compared too)")
+    time_limit_s: float | None = None
+    seeds: int = 1
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
 # ------------------------------------------------------------------------- the summit day (api/publishing.py)
 
 

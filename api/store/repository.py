@@ -47,17 +47,30 @@ class _Lru:
         self.size = size
         self.items: OrderedDict[str, Any] = OrderedDict()
         self.lock = threading.Lock()
+        self._making: dict[str, threading.Lock] = {}  # one maker per key at a time
 
     def get(self, key: str, make: Callable[[], T]) -> T:
+        """The remembered value, else ``make()``'s. Requests asking for the same missing value at once (69
+        calendar feeds after a publish) wait for one of them to make it rather than each making it."""
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]  # type: ignore[no-any-return]
-        value = make()
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self.lock:
+                if key in self.items:
+                    self.items.move_to_end(key)
+                    return self.items[key]  # type: ignore[no-any-return]
+            try:
+                value = make()
+                with self.lock:
+                    self.items[key] = value
+                    while len(self.items) > self.size:
+                        self.items.popitem(last=False)
+            finally:
+                with self.lock:
+                    self._making.pop(key, None)
         return value
 
 
@@ -281,6 +294,12 @@ class Repository:
     def get_job(self, job_id: str) -> Job | None:
         with self.session() as s:
             return s.get(Job, job_id)
+
+    def list_jobs(self, kind: str, limit: int = 50) -> list[Job]:
+        """The newest jobs of one kind first (their results unread: a list shows what was asked)."""
+        with self.session() as s:
+            return list(s.scalars(select(Job).where(Job.kind == kind).order_by(Job.created_at.desc(), Job.id)
+                                  .limit(limit).options(defer(Job.result))))
 
     def job_progress(self, job: Job, after: int = 0) -> list[JobProgress]:
         """Progress of the job's current attempt, oldest first (``after``: a JobProgress id)."""

@@ -37,7 +37,8 @@ def from_now(scenario: Scenario, changes: list[AnyChange], now: datetime | None,
              previous: Timetable | None = None) -> list[tuple[AnyChange, AnyChange]]:
     """The changes as they apply from ``now`` on, each beside the change as written: what happened before ``now``
     is history, and no change rewrites it. A delay, a departure or new availability windows leave a participant's
-    time before ``now`` as it was (a Secretary-General delayed on day 2, reported on day 2, still attended day 1);
+    time before ``now`` as it was (a Secretary-General delayed on day 2, reported on day 2, still attended day 1),
+    and the time of their events that have started by ``now`` (an event that runs is never moved or dropped);
     a room closure starts at ``now`` at the earliest, and one that is over is left out. Other changes apply as
     written. Without ``now`` (planning ahead), every change applies as written. A report on an event (started,
     ended, running late) runs where the standing timetable (``previous``) has it unless it says otherwise."""
@@ -50,7 +51,8 @@ def from_now(scenario: Scenario, changes: list[AnyChange], now: datetime | None,
     for change in changes:
         if isinstance(change, ParticipantAvailability | ParticipantDelayed):
             before = windows.get(change.participant) or _windows_of(scenario, change.participant)
-            after = _availability_from(scenario, before, change, moment)
+            after = _with_running(_availability_from(scenario, before, change, moment),
+                                  _running_spans(scenario, previous, change.participant, moment))
             windows[change.participant] = after
             pairs.append((change, ParticipantAvailability(
                 op="participant_availability", participant=change.participant,
@@ -85,6 +87,27 @@ def _placed(scenario: Scenario, change: AnyChange, previous: Timetable | None) -
     if not isinstance(change, EventStarted) and change.start is None and (pin is None or pin.start is None):
         update["start"] = scenario.localise(old.start)
     return change.model_copy(update=update) if update else change
+
+
+def _running_spans(scenario: Scenario, previous: Timetable | None, participant: str, moment: datetime) -> list[Span]:
+    """The participant's events of the standing timetable that have started by ``moment`` (running or over), as
+    they stand there: a fact that a delay reported now does not undo."""
+    if previous is None:
+        return []
+    theirs = {e.id for e in scenario.events if participant in e.participants}
+    return [(scenario.localise(a.start), scenario.localise(a.end)) for a in previous.assignments
+            if a.event in theirs and scenario.localise(a.start) < moment]
+
+
+def _with_running(windows: list[Span], running: list[Span]) -> list[Span]:
+    """``windows`` with the ``running`` spans added (merged where they touch or overlap)."""
+    merged: list[Span] = []
+    for low, high in sorted(windows + running):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
 
 
 def _windows_of(scenario: Scenario, participant: str) -> list[Span]:
@@ -126,10 +149,11 @@ def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_
            unfreeze: AbstractSet[str] = frozenset(), reported: AbstractSet[str] = frozenset()
            ) -> tuple[Scenario, list[str]]:
     """The summit the searches solve. What has started before ``now`` is pinned where it is (the past is never
-    moved); what starts within the freeze window is pinned too; nothing new starts before the window's end. An
-    event in ``unfreeze`` may move from ``now`` on (the planner lifted its freeze, see :func:`lifted`, or a report
-    ran into it: then it cannot have started). A reported event (``reported``: started, ended, running late) keeps the
-    pin its report gave, and its own time window (earliest, latest end) is waived: a report is a fact."""
+    moved), a fact: its own time window (earliest, latest end) no longer applies, since nothing can change it now;
+    what starts within the freeze window is pinned too; nothing new starts before the window's end. An event in
+    ``unfreeze`` may move from ``now`` on (the planner lifted its freeze, see :func:`lifted`, or a report ran into it:
+    then it cannot have started). A reported event (``reported``: started, ended, running late) keeps the pin its
+    report gave, and its own time window is waived: a report is a fact."""
     document = changed.to_document()
     for event in document["events"]:
         if event["id"] in reported:
@@ -149,6 +173,8 @@ def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_
         if start is not None and start < threshold and event["id"] not in unfreeze:
             event["pinned"] = {"room": assignment.room, "start": start.isoformat()}  # type: ignore[union-attr]
             event.pop("earliest", None)
+            if start < moment:
+                event.pop("latest_end", None)
             frozen.append(event["id"])
             continue
         soonest = moment if event["id"] in unfreeze else threshold
@@ -156,6 +182,24 @@ def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_
         if earliest is None or changed.localise(datetime.fromisoformat(earliest)) < soonest:
             event["earliest"] = soonest.isoformat()
     return parse_scenario(document), frozen
+
+
+def started_outside_windows(changed: Scenario, previous: Timetable, now: datetime | None) -> set[str]:
+    """Events that started by ``now`` where the standing timetable has them, outside their own time window (an
+    earlier report's overrun): facts, whose window the re-plan no longer checks (see :func:`freeze`)."""
+    if now is None:
+        return set()
+    moment = changed.localise(now)
+    events = {e.id: e for e in changed.events}
+    outside = set()
+    for a in previous.assignments:
+        event = events.get(a.event)
+        if event is None or changed.localise(a.start) >= moment:
+            continue
+        if (event.earliest is not None and changed.localise(a.start) < changed.localise(event.earliest)) or \
+                (event.latest_end is not None and changed.localise(a.end) > changed.localise(event.latest_end)):
+            outside.add(event.id)
+    return outside
 
 
 def lifted(changed: Scenario, previous: Timetable, now: datetime | None, unfreeze: AbstractSet[str]) -> set[str]:
@@ -167,12 +211,15 @@ def lifted(changed: Scenario, previous: Timetable, now: datetime | None, unfreez
     return set(unfreeze) - started
 
 
-def in_the_way_of_reports(changed: Scenario, previous: Timetable, reported: AbstractSet[str]) -> set[str]:
+def in_the_way_of_reports(changed: Scenario, previous: Timetable, reported: AbstractSet[str],
+                          now: datetime | None = None) -> set[str]:
     """Events of the standing timetable that a reported event, where it now runs (pinned, with its reported
     duration), leaves no room for: they share its room or a participant (or one of them is exclusive) and overlap
     the time it now takes beyond its old place, changeover, sweep and travel included. An exclusive event in the
     way pushes on everything it may now overlap (its old time, later by the overrun). A fact outranks the freeze
-    window: these may move even within it."""
+    window: these may move even within it. An event that has started by ``now`` is a fact too and stays where it
+    is: it is in the way only when the reported event truly overlaps it (then it cannot have started as planned),
+    never for a changeover or travel margin."""
     events = {e.id: e for e in changed.events}
     old = {a.event: (changed.localise(a.start), changed.localise(a.end)) for a in previous.assignments}
     spans: list[tuple[Event, datetime, datetime]] = []
@@ -188,20 +235,25 @@ def in_the_way_of_reports(changed: Scenario, previous: Timetable, reported: Abst
         spans += [(event, low, high) for low, high in pieces if low < high]
         shift = max(shift, end - was[1]) if was is not None else shift
     in_the_way: set[str] = set()
+    started = set() if now is None else {a.event for a in previous.assignments
+                                         if changed.localise(a.start) < changed.localise(now)}
     while spans:
         found = _overlapping(changed, previous, events, spans, reported | in_the_way)
+        if found & started:
+            found -= started - _overlapping(changed, previous, events, spans, reported | in_the_way, margins=False)
         in_the_way |= found
         spans = [(events[name], old[name][0], old[name][1] + shift) for name in found if events[name].exclusive]
     return in_the_way
 
 
 def _overlapping(changed: Scenario, previous: Timetable, events: dict[str, Event],
-                 spans: list[tuple[Event, datetime, datetime]], known: AbstractSet[str]) -> set[str]:
+                 spans: list[tuple[Event, datetime, datetime]], known: AbstractSet[str], margins: bool = True
+                 ) -> set[str]:
     """The events of the standing timetable, other than ``known``, that share a room or a participant with an event
     of ``spans`` (or one of the two is exclusive) and overlap its span, with the longest changeover, sweep or
-    travel as a margin."""
+    travel as a margin (none without ``margins``)."""
     margin = timedelta(minutes=max([r.changeover_minutes for r in changed.rooms] + [changed.sweep_minutes]
-                                   + [t.minutes for t in changed.travel_minutes] + [0]))
+                                   + [t.minutes for t in changed.travel_minutes] + [0])) if margins else timedelta(0)
     found = set()
     for assignment in previous.assignments:
         other = events.get(assignment.event)
