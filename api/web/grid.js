@@ -186,10 +186,9 @@ function blockHtml(it, index, pct) {
     esc(kind)}" data-room="${esc(it.room)}" data-people=" ${esc(people.join(" "))} " data-dels=" ${esc(dels.join(" "))} "`
     + ` data-date="${esc(it.date)}" style="left:${pct(it.from)}%;width:${width}%" title="${esc(full)}" aria-label="${
       esc(`${vvip ? "VVIP: " : ""}${full}`)}">`
-    + `<span class="ev-title">${vvip ? `<span class="vvip-mark" aria-hidden="true">★</span>` : ""}${
-      label !== title ? esc(label).replaceAll("-", "-<wbr>") : esc(label)}</span>`
-    + `<span class="ev-time">${it.mark ? `<span class="diff-tag" aria-hidden="true">${DIFF_LETTERS[it.mark]}</span>` : ""}${
-      when}</span></button>`;
+    + `<span class="ev-title">${label !== title ? esc(label).replaceAll("-", "-<wbr>") : esc(label)}</span>`
+    + `<span class="ev-time">${vvip ? `<span class="vvip-mark" aria-hidden="true">★</span>` : ""}${
+      it.mark ? `<span class="diff-tag" aria-hidden="true">${DIFF_LETTERS[it.mark]}</span>` : ""}${when}</span></button>`;
 }
 
 function detailsHtml(info, index, doc) {

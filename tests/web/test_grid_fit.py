@@ -58,6 +58,11 @@ LABEL_CUT = """els => els.filter(el => {
 }).map(el => el.dataset.event)"""
 
 
+# Blocks whose label is cut, sideways or below its two lines.
+TITLE_CUT = """els => els.filter(el => { const t = el.querySelector('.ev-title');
+  return t.scrollWidth > t.clientWidth + 1 || t.scrollHeight > t.clientHeight + 1; }).map(el => el.dataset.event)"""
+
+
 def _day_bounds(document: dict[str, Any]) -> tuple[str, str]:
     return document["days"][0]["start"], document["days"][0]["end"]
 
@@ -88,6 +93,8 @@ def test_a_day_of_the_grid_fits_the_window_at_1366_and_1920_px(new_page: Callabl
             assert (geometry["first"], geometry["last"]) == (start, end), (width, geometry)
             assert geometry["lastTickRight"] <= geometry["innerWidth"], (width, geometry)
             assert geometry["outside"] == [], (width, geometry)
+            # Every bilateral's two delegations read in full ("VNM-" "TLS" on two lines when narrow).
+            assert days.nth(n).locator("button.ev.kind-bilateral").evaluate_all(TITLE_CUT) == [], width
         shot(page, artifacts, f"grid-{width}")
     (artifacts / "grid-fit-timings.json").write_text(json.dumps(timings, indent=2))
 
