@@ -24,6 +24,8 @@ class SolveRequest(Request):
     seed: int = Field(0, ge=0, le=2**31 - 1)
     stall_s: float | None = Field(None, gt=0, le=600,
                                   description="stop after this long without improvement; default: use the whole limit")
+    robust: bool | None = Field(None, description="the robust solve: the plain solve's requests, moved to where "
+                                "overruns cascade less; default: the scenario's overruns.robust")
 
 
 class ChangesRequest(Request):

@@ -56,6 +56,10 @@ class SolveConfig:
     # of the time limit the second stage has (more when the first ends early).
     robust: bool | None = None
     slack_share: float = 0.4
+    # once the primary objective is proven optimal, the tie-breakers' search ends after this long without
+    # improvement; None: max(5 s, a third of the limit). The robust solve's first stage: 1 s (the second stage
+    # rearranges the days anyway).
+    tie_break_seconds: float | None = None
 
 
 @dataclass
