@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sys
 import threading
 import time
@@ -161,8 +160,9 @@ def solve(
                                                 help="stop after SECONDS without improvement (default: never "
                                                      "while a gap remains)")] = None,
     robust: Annotated[bool | None, typer.Option("--robust/--plain",
-                                                help="keep protective buffers after events likely to overrun "
-                                                     "(default: the scenario's overruns.robust)")] = None,
+                                                help="after the plain solve, move events to where overruns "
+                                                     "cascade less, every request kept (default: the "
+                                                     "scenario's overruns.robust)")] = None,
     memory: Annotated[int | None, typer.Option("--memory", min=1, help="MB this solve may use: the whole model when "
                                                "its estimate fits, else large-neighbourhood search alone; a summit "
                                                "that fits neither is refused (default: no limit)")] = None,
@@ -190,6 +190,7 @@ def solve(
         ticker.close()  # the final line is the solver's own
         live.update(_progress_line(timetable.solve_seconds, timetable.objective, timetable.bound))
     violations = validate_timetable(model, timetable)
+    _print_slack(result.stats.slack_replay, result.stats.slack_seconds)
     if output is not None:
         dump_timetable(timetable, output)
         errors.print(f"timetable written to {output}")
@@ -207,6 +208,13 @@ def solve(
     _exit_on_broken_rules(violations)
     if timetable.status in ("infeasible", "unknown"):
         raise typer.Exit(1)
+
+
+def _print_slack(replay: tuple[float, float] | None, seconds: float) -> None:
+    """The robust solve's second stage, in one line on stderr."""
+    if replay is not None:
+        errors.print(f"robust: expected events moved + requests lost per summit {replay[0]:.1f} -> {replay[1]:.1f} "
+                     f"(the search's own replay draws), {seconds:.1f} s; `summit replay` measures it")
 
 
 def _exit_on_broken_rules(violations: list[Any]) -> None:
@@ -283,20 +291,11 @@ def print_summary(model: Scenario, timetable: Timetable) -> None:
         console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
 
 
-def cause_of(reason: str) -> str:
-    """A reason without its listings of events at times and its days: what many requests share."""
-    cause = re.sub(r" \([^()]*\d\d:\d\d[^()]*\)", "", reason)
-    cause = re.sub(r"(,| and)? on \d{1,2} [A-Z][a-z]{2}\b", "", cause)
-    return " ".join(cause.split()).strip(" ,;")
-
-
 def unscheduled_by_cause(timetable: Timetable) -> list[tuple[str, list[Any]]]:
-    """The unscheduled requests grouped by what keeps them out (their reason without the events and days it
-    lists: "President of Viet Nam (vnm-president) has reached the limit of 12 events a day"), the largest first."""
-    groups: dict[str, list[Any]] = defaultdict(list)
-    for item in timetable.unscheduled:
-        groups[cause_of(item.reason)].append(item)
-    return sorted(groups.items(), key=lambda group: (-len(group[1]), group[0]))
+    """The unscheduled requests grouped by what keeps them out, the largest group first (``reasons.by_cause``)."""
+    from solver.reasons import by_cause
+
+    return by_cause(timetable.unscheduled)
 
 
 @app.command()

@@ -13,15 +13,19 @@ from solver.model.rows import IntArray, Rows
 from solver.timetable import Assignment, ScenarioRef, Timetable, Unscheduled
 
 
-def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int] | None = None) -> dict[int, int]:
+def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int] | None = None,
+                 slack: bool = False) -> dict[int, int]:
     """Concrete room per placed event. Within a pool, events sorted by the start of their
     room use (changeover or sweep included) take any room free by then: exact, since the
     model never lets more events than rooms hold the pool at once. An event keeps its
-    ``preferred`` room (its room in the previous timetable) whenever that room is free."""
+    ``preferred`` room (its room in the previous timetable) whenever that room is free.
+    With ``slack`` (the robust solve), among equally wished rooms it takes the one free the longest, so that
+    an overrun in a room does not reach the next event there when another room was idle."""
     preferred = preferred or {}
     room_of: dict[int, int] = {}
+    on = chosen[chosen >= 0]
     for pool in instance.pools:
-        placed = [int(i) for i in chosen[chosen >= 0] if instance.item_pool[i] == pool.index]
+        placed = on[instance.item_pool[on] == pool.index].tolist()
         occupancy = sorted((int(instance.item_room_from[i]), int(instance.item_end[i]), i) for i in placed)
         free_from = {room: -1 for room in pool.rooms}
         # Later uses each room is wished for, so that an event without a usable wish takes the
@@ -33,12 +37,16 @@ def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int]
                 wished[wish].append(begin)
         for begin, end, item in occupancy:
             wish = preferred.get(int(instance.item_event[item]))
+            free = [r for r in pool.rooms if free_from[r] <= begin]
             if wish is not None and free_from.get(wish, begin + 1) <= begin:
                 room: int | None = wish
+            elif slack and not preferred:  # (no wishes: the room free the longest, since the day's start)
+                day_start = int(instance.grid.day_offset[instance.grid.slot_day[begin]])
+                room = min(free, key=lambda r: max(free_from[r], day_start), default=None)
             else:
-                free = [r for r in pool.rooms if free_from[r] <= begin]
-                room = max(free, key=lambda r: min((b for b in wished[r] if b >= begin), default=2**31),
-                           default=None)
+                day_start = int(instance.grid.day_offset[instance.grid.slot_day[begin]]) if slack else 0
+                room = max(free, key=lambda r: (min((b for b in wished[r] if b >= begin), default=2**31),
+                                                -max(free_from[r], day_start) if slack else 0), default=None)
             if room is None:  # cannot happen for a solution of the model
                 raise RuntimeError(f"pool {pool.index} over-subscribed at slot {begin}")
             free_from[room] = end
@@ -46,9 +54,10 @@ def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int]
     return room_of
 
 
-def assignments_of(instance: Instance, chosen: IntArray, preferred: dict[int, int] | None = None) -> list[Assignment]:
+def assignments_of(instance: Instance, chosen: IntArray, preferred: dict[int, int] | None = None,
+                   slack: bool = False) -> list[Assignment]:
     """The ``chosen`` placements as assignments, rooms assigned within pools (:func:`assign_rooms`)."""
-    room_of = assign_rooms(instance, chosen, preferred)
+    room_of = assign_rooms(instance, chosen, preferred, slack)
     grid = instance.grid
     assignments = []
     for event, item in enumerate(chosen):
@@ -63,8 +72,9 @@ def assignments_of(instance: Instance, chosen: IntArray, preferred: dict[int, in
 
 def timetable_from_placements(instance: Instance, chosen: IntArray, ref: ScenarioRef,
                               rows: Rows | None = None, preferred: dict[int, int] | None = None,
-                              known_reasons: dict[int, tuple[str, str]] | None = None) -> Timetable:
-    assignments = assignments_of(instance, chosen, preferred)
+                              known_reasons: dict[int, tuple[str, str]] | None = None,
+                              slack: bool = False) -> Timetable:
+    assignments = assignments_of(instance, chosen, preferred, slack)
     from solver.reasons import unscheduled_reasons  # keeps this module about extraction
 
     unscheduled = [Unscheduled(event=instance.events[e].id, reason=reason, code=code)

@@ -24,7 +24,7 @@ class Draws:
     arrival_late: np.ndarray
 
 
-def _late_minutes(rng: np.random.Generator, runs: int, overruns: list[Overrun]) -> np.ndarray:
+def late_minutes(rng: np.random.Generator, runs: int, overruns: list[Overrun]) -> np.ndarray:
     """Minutes late of each of ``overruns`` in each run (0 when it runs on time)."""
     if not overruns:
         return np.zeros((runs, 0))
@@ -40,8 +40,8 @@ def draw_days(scenario: Scenario, events: list[Event], arrival_tiers: list[Tier]
     """Draw ``runs`` summits of overruns for ``events`` and for participants of ``arrival_tiers``."""
     model = scenario.overrun_model
     rng = np.random.default_rng(seed)
-    event_late = _late_minutes(rng, runs, [model.for_event(e) for e in events])
-    arrival_late = _late_minutes(rng, runs, [model.arrival(t) for t in arrival_tiers])
+    event_late = late_minutes(rng, runs, [model.for_event(e) for e in events])
+    arrival_late = late_minutes(rng, runs, [model.arrival(t) for t in arrival_tiers])
     return Draws(event_late=event_late, arrival_late=arrival_late)
 
 

@@ -224,7 +224,8 @@ class Overruns(ContractModel):
     events: dict[str, Overrun] = Field(default_factory=dict)
     arrivals: dict[Tier, Overrun] = Field(default_factory=dict)
     robust: bool = False  # the default of `summit solve --robust` for this scenario
-    buffer_minutes: int | None = Field(default=None, ge=0, le=MAX_MINUTES)  # None: from the overrun spread
+    # read so that older scenarios load; the robust solve sizes its slack by the replay (solver/slack.py)
+    buffer_minutes: int | None = Field(default=None, ge=0, le=MAX_MINUTES)
 
     def for_event(self, event: Event) -> Overrun:
         """The overrun of one event: its own, else its kind's, else the default of its kind."""

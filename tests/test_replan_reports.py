@@ -15,7 +15,7 @@ from solver.changes import apply_changes, parse_changes
 from solver.diff import diff_timetables
 from solver.replan import ReplanResult, resolve
 from solver.scenario import Scenario, ScenarioError
-from solver.timetable import Assignment, Timetable
+from solver.timetable import Assignment, ScenarioRef, Timetable
 from solver.validate import validate_timetable
 from tests.builders import at, by_hand, event, scenario
 
@@ -172,3 +172,67 @@ def test_the_cli_says_what_the_freeze_keeps_and_lifts_it_with_unfreeze(tmp_path:
     lifted = CliRunner().invoke(app, [*base, "--unfreeze", "side", "-o", str(tmp_path / "lifted.json")])
     assert lifted.exit_code == 0, lifted.output
     assert "side" in {a.event for a in load_timetable(tmp_path / "lifted.json").assignments}
+
+
+def _table(model: Scenario, placed: dict[str, tuple[str, str, str]]) -> Timetable:
+    """A standing timetable as published (not checked: an earlier report may have run an event past its window)."""
+    assignments = [Assignment(event=name, room=room, start=model.localise(datetime.fromisoformat(start)),
+                              end=model.localise(datetime.fromisoformat(end)))
+                   for name, (room, start, end) in placed.items()]
+    return Timetable(scenario=ScenarioRef(name=model.name, fingerprint=model.fingerprint()), status="feasible",
+                     objective=2, assignments=assignments)
+
+
+def test_a_started_event_is_never_moved_for_a_margin_around_an_overrun() -> None:
+    """prep ran in r1 before the talk that now runs late; the widest changeover of the summit (r2's) is no reason
+    to move it: it has started (and ended)."""
+    model = scenario(
+        rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10, "changeover_minutes": 90}],
+        participants=[{"id": "a", "delegation": "AAA"}, {"id": "c", "delegation": "CCC"}],
+        events=[event("prep", 30, ("c",), rooms=["r1"]), event("talk", 30, ("a",), rooms=["r1"]),
+                event("later", 30, ("c",), rooms=["r1"], required=False, priority=2)])
+    before = by_hand(model, {"prep": ("r1", at("09:00")), "talk": ("r1", at("10:00")), "later": ("r1", at("10:30"))},
+                     objective=2)
+    result = resolve(model, before, [{"op": "event_running_late", "event": "talk", "minutes": 15}],
+                     now=datetime.fromisoformat(at("10:10")), time_limit=5, workers=1)
+    _repaired(result)
+    placed = _placed(result)
+    assert (placed["prep"].start, placed["prep"].room) == (before.assignment_of("prep").start, "r1")  # type: ignore[union-attr]
+    assert "prep" not in result.diff.moved and "prep" not in result.diff.dropped
+    assert placed["later"].start >= placed["talk"].end  # the later event gives way
+
+
+def test_an_event_over_past_its_window_is_kept_as_a_fact_by_the_next_replan() -> None:
+    """The opening ran until 10:45 (its latest end 10:00 waived then, and published so); a later report is not
+    refused for the opening "pinned at 09:00, outside its window": the past is a fact."""
+    model = apply_changes(_day(), parse_changes([
+        {"op": "event_running_late", "event": "opening", "minutes": 45, "start": at("09:00"), "room": "r1"}]))
+    before = _table(model, {"opening": ("r1", at("09:00"), at("10:45")), "talk": ("r1", at("11:00"), at("11:30")),
+                            "side": ("r2", at("11:00"), at("11:30"))})
+    delay = {"op": "participant_delayed", "participant": "a", "arrival": at("11:30")}
+    result = resolve(model, before, [delay], now=datetime.fromisoformat(at("10:50")), time_limit=5, workers=1,
+                     unfreeze=["talk"])
+    _repaired(result)
+    placed = _placed(result)
+    assert (placed["opening"].start, placed["opening"].end) == (before.assignments[0].start, before.assignments[0].end)
+    assert "opening" in result.waived  # it ran past its window: said, not checked
+    assert placed["talk"].start.strftime("%H:%M") >= "11:30" or "talk" in result.diff.dropped
+
+
+def test_a_delay_reported_while_the_persons_event_runs_keeps_that_event() -> None:
+    """b is in the opening (09:00-10:00) and is reported delayed at 09:30 until 10:30: the running opening is a fact,
+    never moved or dropped, and the delay is not answered "infeasible"; b's next event gives way."""
+    delay = {"op": "participant_delayed", "participant": "b", "arrival": at("10:30")}
+    model, before, result = _replan([delay], "09:30", unfreeze=["side"])
+    _repaired(result)
+    placed = _placed(result)
+    assert (placed["opening"].start, placed["opening"].room) == (before.assignment_of("opening").start, "r1")  # type: ignore[union-attr]
+    assert "side" not in placed or placed["side"].start.strftime("%H:%M") >= "10:30"
+
+
+def test_a_delay_after_the_persons_event_is_over_leaves_it_where_it_was() -> None:
+    delay = {"op": "participant_delayed", "participant": "a", "arrival": at("11:30")}
+    _, before, result = _replan([delay], "10:15")
+    _repaired(result)
+    assert _placed(result)["opening"] == before.assignment_of("opening")
+    assert "opening" not in result.diff.moved

@@ -6,6 +6,25 @@ import { $, dateLabel, html, kindLabel, render } from "./util.js";
 
 const LAST = "summit.lastTimetable";
 
+/** A liaison's landing: one button to its delegation's agenda in the current (published) plan of its summit (the
+ * newest one when it takes part in several; the others are listed under it as links). */
+function liaisonLanding(summits, code, message) {
+  const newest = [...summits].sort((a, b) => (b.created_at || "").localeCompare(a.created_at || ""));
+  const [current, ...others] = newest;
+  const href = (s) => `#/agenda/${encodeURIComponent(s.current_timetable_id)}/${encodeURIComponent(code)}`;
+  return html`
+    <h1>Agenda of ${code}</h1>
+    ${current ? html`<section class="card landing" aria-labelledby="landing-title">
+      <h2 id="landing-title">${current.name}</h2>
+      <p>The plan published to delegations${current.created_at ? `, made ${
+        current.created_at.slice(0, 16).replace("T", " ")} UTC` : ""}: your delegation's meetings, times and rooms.</p>
+      <a class="button primary big" id="current-agenda" href="${href(current)}">Open the current agenda</a>
+      ${others.length ? html`<p class="muted">Your delegation's other summits:</p><ul class="summits">${others.map((s) =>
+        html`<li><a href="${href(s)}">${s.name}: the current agenda</a></li>`)}</ul>` : ""}
+    </section>` : html`<p class="empty">No plan of a summit of ${code} is published yet.</p>`}
+    <p class="field-error" role="alert">${message}</p>`;
+}
+
 /** The summits the key may read and each one's current timetable, by name: nobody pastes an id. */
 async function chooser(main, ctx, tid, message = "") {
   const liaison = ctx.me.role === "liaison";
@@ -16,29 +35,27 @@ async function chooser(main, ctx, tid, message = "") {
     if (ctx.signal.aborted) throw error;
     message = message || error.message;
   }
-  const code = liaison ? ctx.me.delegation : "";
+  if (liaison) { render(main, liaisonLanding(summits, ctx.me.delegation, message)); return; }
   render(main, html`
-    <h1>${liaison ? `Agenda of ${ctx.me.delegation}` : "Delegation agendas"}</h1>
+    <h1>Delegation agendas</h1>
     <section class="card" aria-labelledby="summits-title">
       <h2 id="summits-title">Current timetables</h2>
       ${summits.length ? html`<ul class="summits">${summits.map((s) => html`<li>
-        ${liaison ? html`<a class="button primary" href="#/agenda/${encodeURIComponent(s.current_timetable_id)}/${
-          encodeURIComponent(code)}">${s.name}: the current timetable</a>`
-          : html`<strong>${s.name}</strong> <span class="muted">(current timetable <code>${s.current_timetable_id}</code>)</span>
-            <form class="inline-form summit-agenda" data-tid="${s.current_timetable_id}">
-              <label for="code-${s.scenario_id}">Delegation</label>
-              <select id="code-${s.scenario_id}" name="code">${s.delegations.map((d) => html`<option>${d}</option>`)}</select>
-              <button type="submit">Open agenda</button></form>`}
+        <strong>${s.name}</strong> <span class="muted">(current timetable <code>${s.current_timetable_id}</code>)</span>
+        <form class="inline-form summit-agenda" data-tid="${s.current_timetable_id}">
+          <label for="code-${s.scenario_id}">Delegation</label>
+          <select id="code-${s.scenario_id}" name="code">${s.delegations.map((d) => html`<option>${d}</option>`)}</select>
+          <button type="submit">Open agenda</button></form>
         <span class="muted">${s.status}, made ${s.created_at ? `${s.created_at.slice(0, 16).replace("T", " ")} UTC` : ""}</span>
-      </li>`)}</ul>` : html`<p class="empty">No summit has a timetable for ${liaison ? ctx.me.delegation : "you"} yet.</p>`}
+      </li>`)}</ul>` : html`<p class="empty">No summit has a published timetable yet.</p>`}
     </section>
     <details class="card" ${tid || message ? "open" : ""}>
       <summary>Another timetable, by its id</summary>
       <form id="agenda-choose" class="row-form">
         <div class="field"><label for="agenda-tid">Timetable id</label>
           <input id="agenda-tid" name="tid" type="text" required spellcheck="false" value="${tid || ""}"></div>
-        ${liaison ? "" : html`<div class="field"><label for="agenda-code">Delegation code</label>
-          <input id="agenda-code" name="code" type="text" required spellcheck="false" autocapitalize="characters"></div>`}
+        <div class="field"><label for="agenda-code">Delegation code</label>
+          <input id="agenda-code" name="code" type="text" required spellcheck="false" autocapitalize="characters"></div>
         <button type="submit">Show agenda</button>
       </form>
     </details>
@@ -46,8 +63,7 @@ async function chooser(main, ctx, tid, message = "") {
   $("#agenda-choose").addEventListener("submit", (event) => {
     event.preventDefault();
     const f = event.target.elements;
-    const chosen = liaison ? ctx.me.delegation : f.code.value.trim();
-    location.hash = `#/agenda/${encodeURIComponent(f.tid.value.trim())}/${encodeURIComponent(chosen)}`;
+    location.hash = `#/agenda/${encodeURIComponent(f.tid.value.trim())}/${encodeURIComponent(f.code.value.trim())}`;
   });
   for (const form of main.querySelectorAll("form.summit-agenda")) {
     form.addEventListener("submit", (event) => {
@@ -55,6 +71,45 @@ async function chooser(main, ctx, tid, message = "") {
       location.hash = `#/agenda/${encodeURIComponent(form.dataset.tid)}/${encodeURIComponent(form.elements.code.value)}`;
     });
   }
+}
+
+// A counterpart as the API describes it, "FRA: Minister": grouped by role when a meeting has many of them.
+const ROLE_GROUPS = [
+  ["Heads of state or government", /head of (state|government)|^president\b|prime minister|^(king|queen|emir)\b/i],
+  ["Deputy and vice-ministers", /(deputy|vice)[- ]minister/i],
+  ["Ministers", /minister/i],
+  ["Heads of organisations", /secretary-general|head of agency|executive director|director-general/i],
+  ["Experts", /expert/i],
+];
+const OTHER_GROUP = "Other officials";
+const ONE = { "Heads of state or government": "head of state or government", "Deputy and vice-ministers":
+  "deputy or vice-minister", Ministers: "minister", "Heads of organisations": "head of an organisation",
+  Experts: "expert", [OTHER_GROUP]: "other official" };
+const GROUP_FROM = 7;  // fewer counterparts read well in one line
+
+/** [group, [{delegation, role}]] in ROLE_GROUPS' order, the other officials last. */
+export function counterpartGroups(counterparts) {
+  const groups = new Map([...ROLE_GROUPS.map(([name]) => [name, []]), [OTHER_GROUP, []]]);
+  for (const text of counterparts) {
+    const cut = text.indexOf(": ");
+    const delegation = cut < 0 ? "?" : text.slice(0, cut), role = cut < 0 ? text : text.slice(cut + 2);
+    const found = ROLE_GROUPS.find(([, pattern]) => pattern.test(role));
+    groups.get(found ? found[0] : OTHER_GROUP).push({ delegation, role });
+  }
+  return [...groups.entries()].filter(([, members]) => members.length);
+}
+
+/** The counterparts of an agenda item: in one line when few, else by role, collapsed under a one-line count. */
+function counterpartsHtml(item) {
+  const counterparts = item.counterparts || [];
+  if (!counterparts.length) return item.other_participants ? ` + ${item.other_participants} other participant(s)` : "";
+  if (counterparts.length < GROUP_FROM) return html` <span class="counterparts">with ${counterparts.join("; ")}</span>`;
+  const groups = counterpartGroups(counterparts);
+  return html`<details class="counterparts by-role"><summary>with ${counterparts.length} counterparts: ${
+    groups.map(([name, members]) => `${members.length} ${members.length === 1 ? ONE[name] : name.toLowerCase()}`).join(", ")}</summary>
+    <dl>${groups.map(([name, members]) => html`<div class="role-group"><dt>${name} (${members.length})</dt><dd>${
+      members.map((m, i) => html`${i ? ", " : ""}<span title="${m.role}">${m.delegation}</span>`)}</dd></div>`)}</dl>
+  </details>`;
 }
 
 /** A liaison's calendar subscriptions: secret URLs that always serve the summit's current timetable. */
@@ -133,8 +188,7 @@ export async function agendaView(main, [tid, code], ctx) {
           <span class="what"><strong>${item.title}</strong> <span class="kind-tag">${kindLabel(item.kind)}</span><br>
             <span class="where">${item.room_name}${item.zone_name || item.zone ? ` · ${item.zone_name || item.zone}` : ""}</span><br>
             <span class="who">${item.participants.map((id) => (names.get(id) || { name: id }).name || id).join(", ")}${
-              item.counterparts && item.counterparts.length ? html` <span class="counterparts">with ${item.counterparts.join("; ")}</span>`
-              : item.other_participants ? ` + ${item.other_participants} other participant(s)` : ""}</span></span>
+              counterpartsHtml(item)}</span></span>
         </li>`)}</ol>
       </section>`) : html`<p class="empty">No event of this delegation is scheduled in this timetable.</p>`}
     <section class="card" aria-labelledby="refused-title">

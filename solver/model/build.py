@@ -29,7 +29,6 @@ class BuiltModel:
     delegation_served: list[cp_model.IntVar]
     event_assumption: dict[int, cp_model.IntVar]  # only when built for explanations
     block_starts: list[cp_model.IntVar] = field(default_factory=list)
-    broken_buffers: list[cp_model.IntVar] = field(default_factory=list)
 
 
 def add_linear(model: cp_model.CpModel, items: IntArray, coefs: IntArray, lower: int, upper: int,
@@ -61,14 +60,13 @@ def each_event_is_placed_once(instance: Instance, built: BuiltModel) -> None:
 
 
 def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
-                with_assumptions: bool = False, rows: Rows | None = None, with_objective: bool = True,
-                robust: bool = False) -> BuiltModel:
+                with_assumptions: bool = False, rows: Rows | None = None, with_objective: bool = True) -> BuiltModel:
     """The model of the instance; ``with_objective=False`` leaves out the summit objective and its helper
-    variables (for callers that set their own, e.g. re-planning); ``robust`` prices protective buffers."""
+    variables (for callers that set their own, e.g. re-planning)."""
     model = cp_model.CpModel()
     new_booleans(model, instance.n_items)  # (the placements: variables 0..n-1)
     rows = rows if rows is not None else all_rows(instance, families)
-    terms = objective_terms(instance, robust)
+    terms = objective_terms(instance)
     built = BuiltModel(model, instance.n_items, rows, terms, [], {})
     if with_assumptions:
         for event in range(len(instance.events)):
@@ -100,32 +98,18 @@ def build_model(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES,
                     0, 1 + int(before.size))
         starts.append(flag)
     built.block_starts = starts
-    built.broken_buffers = broken = buffers_broken(model, terms)
     valued = np.flatnonzero(terms.item_value)
-    variables = (valued.tolist() + [flag.Index() for flag in served] + [flag.Index() for flag in starts]
-                 + [flag.Index() for flag in broken])
+    variables = valued.tolist() + [flag.Index() for flag in served] + [flag.Index() for flag in starts]
     weights = ((terms.item_value[valued] * terms.weight).tolist() + [terms.fairness_weight] * len(served)
-               + [-1] * len(starts) + [-b.value for b in terms.buffers])
+               + [-1] * len(starts))
     if variables:
         # maximize, written as CP-SAT stores it: minimise the negation, scaled by -1
         objective = model.proto.objective
         objective.vars.extend(variables)
         objective.coeffs.extend([-w for w in weights])
         objective.scaling_factor = -1.0
-        objective.offset = -float(terms.lowest_range)  # value = ... + (B - starts or buffers broken) >= 0
+        objective.offset = -float(terms.lowest_range)  # value = ... + (B - starts) >= 0
     return built
-
-
-def buffers_broken(model: cp_model.CpModel, terms: ObjectiveTerms) -> list[cp_model.IntVar]:
-    """Robust solve: one flag per protective buffer, forced on when the event before it and a placement
-    inside it are both chosen (broken >= ends + busy - 1); the objective charges each broken buffer."""
-    flags = []
-    for buffer in terms.buffers:
-        flag = model.new_bool_var("")
-        add_linear(model, np.concatenate([[flag.Index()], buffer.ends, buffer.busy]).astype(np.int64),
-                   np.concatenate([[1], -np.ones(buffer.ends.size + buffer.busy.size)]).astype(np.int64), -1, 1)
-        flags.append(flag)
-    return flags
 
 
 def new_booleans(model: cp_model.CpModel, count: int) -> IntArray:
@@ -148,8 +132,6 @@ def add_hint(built: BuiltModel, chosen: IntArray) -> None:
         built.model.add_hint(flag, bool(on[items].any()))
     for flag, (now, before) in zip(built.block_starts, built.objective.block_starts, strict=True):
         built.model.add_hint(flag, bool(on[now].any() and not on[before].any()))
-    for flag, buffer in zip(built.broken_buffers, built.objective.buffers, strict=True):
-        built.model.add_hint(flag, bool(on[buffer.ends].any() and on[buffer.busy].any()))
 
 
 def cap_primary(built: BuiltModel, cap: int) -> None:

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from solver.compile import Instance
-from solver.model.buffers import Buffer, protective_buffers
 from solver.model.rows import IntArray
 
 
@@ -37,14 +36,11 @@ class ObjectiveTerms:
     fairness_weight: int = 1  # multiplier of "delegations served"
     # per (vvip, slot) where a block could start: placements covering the slot, and covering the slot before
     block_starts: tuple[tuple[IntArray, IntArray], ...] = ()
-    # robust solve: protective buffers after events likely to overrun (solver/model/buffers.py); they take
-    # the place of compact days (which would reward removing exactly this slack)
-    buffers: tuple[Buffer, ...] = ()
 
     @property
     def lowest_range(self) -> int:
-        """The largest value of the lowest term: compact days, or the buffers kept."""
-        return sum(b.value for b in self.buffers) if self.buffers else len(self.block_starts)
+        """The largest value of the lowest term: compact days."""
+        return len(self.block_starts)
 
 
 def vvip_block_starts(instance: Instance) -> tuple[tuple[IntArray, IntArray], ...]:
@@ -86,7 +82,7 @@ def placement_values(instance: Instance) -> IntArray:
     return np.where(optional, instance.priority[instance.item_event], 0).astype(np.int64)
 
 
-def objective_terms(instance: Instance, robust: bool = False) -> ObjectiveTerms:
+def objective_terms(instance: Instance) -> ObjectiveTerms:
     item_value = placement_values(instance)
     delegation_of = [p.delegation or p.id for p in instance.scenario.participants]
     per_delegation: dict[str, list[int]] = {}
@@ -100,11 +96,10 @@ def objective_terms(instance: Instance, robust: bool = False) -> ObjectiveTerms:
         items = np.concatenate([instance.event_items[e] for e in events]) if events else np.zeros(0, np.int64)
         if items.size:
             delegation_items.append(items.astype(np.int64))
-    blocks = () if robust else vvip_block_starts(instance)
-    buffers = protective_buffers(instance) if robust else ()
-    fairness_weight = (sum(b.value for b in buffers) if robust else len(blocks)) + 1
+    blocks = vvip_block_starts(instance)
+    fairness_weight = len(blocks) + 1
     weight = (len(delegation_items) + 1) * fairness_weight
-    return ObjectiveTerms(weight, item_value, delegation_items, fairness_weight, blocks, buffers)
+    return ObjectiveTerms(weight, item_value, delegation_items, fairness_weight, blocks)
 
 
 def primary_of(objective_value: float, weight: int) -> int:

@@ -39,7 +39,8 @@ class ReplanResult:
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds spent per step, to see where time goes
     notes: list[str] = field(default_factory=list)  # statements about reports and the freeze, and what they cost
-    waived: list[str] = field(default_factory=list)  # reported events whose own time window is waived (a fact)
+    waived: list[str] = field(default_factory=list)  # events whose own window is waived (reported, or started
+    # outside it: facts)
 
 
 def timetable_of(ctx: Context, ledger: Ledger, chosen: IntArray, rooms: dict[int, int]) -> tuple[Timetable, int]:
@@ -169,7 +170,7 @@ def repaired(ctx: Context, ledger: Ledger) -> ReplanResult:
     ctx.phases.mark("diff")
     notes = ctx.notes + _cost(ctx, diff, ledger.disruption)
     return ReplanResult(table, ctx.changed, diff, ledger.disruption, ledger.bound, ledger.proven, ledger.best.level,
-                        ctx.frozen, table.solve_seconds, ctx.phases.seconds, notes, sorted(ctx.reported))
+                        ctx.frozen, table.solve_seconds, ctx.phases.seconds, notes, sorted(ctx.waived))
 
 
 def _cost(ctx: Context, diff: TimetableDiff, disruption: int) -> list[str]:
@@ -224,4 +225,4 @@ def without_repair(ctx: Context, status: Status, diagnostics: list[Diagnostic]) 
         table = table.model_copy(update={"assignments": [], "unscheduled": [], "objective": 0})
     diff = diff_timetables(ctx.changed, previous, table)
     return ReplanResult(table, ctx.changed, diff, 0, 0, False, "none", ctx.frozen, seconds, ctx.phases.seconds,
-                        list(ctx.notes), sorted(ctx.reported))
+                        list(ctx.notes), sorted(ctx.waived))

@@ -7,40 +7,28 @@ from __future__ import annotations
 import math
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
+from typing import cast
 
 from ortools.sat.python import cp_model
 
 from solver import cpsat
-from solver.changes import (
-    REPORTS_ON_EVENTS,
-    AnyChange,
-    EventAdded,
-    EventRunningLate,
-    EventStarted,
-    EventUpdated,
-    ParticipantAvailability,
-    ParticipantDelayed,
-    PinEvent,
-    ResourceCapacity,
-    RoomClosed,
-    apply_changes,
-)
+from solver.changes import AnyChange, ResourceCapacity, Span, apply_changes
 from solver.compile import Instance
 from solver.replan.plan import PreviousPlan
-from solver.scenario import Event, Scenario, ScenarioError, TimeWindow, parse_scenario
+from solver.scenario import Event, Scenario, ScenarioError, parse_scenario
 from solver.timetable import Timetable
-
-Span = tuple[datetime, datetime]
 
 
 def from_now(scenario: Scenario, changes: list[AnyChange], now: datetime | None,
              previous: Timetable | None = None) -> list[tuple[AnyChange, AnyChange]]:
     """The changes as they apply from ``now`` on, each beside the change as written: what happened before ``now``
     is history, and no change rewrites it. A delay, a departure or new availability windows leave a participant's
-    time before ``now`` as it was (a Secretary-General delayed on day 2, reported on day 2, still attended day 1);
+    time before ``now`` as it was (a Secretary-General delayed on day 2, reported on day 2, still attended day 1),
+    and the time of their events that have started by ``now`` (an event that runs is never moved or dropped);
     a room closure starts at ``now`` at the earliest, and one that is over is left out. Other changes apply as
-    written. Without ``now`` (planning ahead), every change applies as written. A report on an event (started,
-    ended, running late) runs where the standing timetable (``previous``) has it unless it says otherwise."""
+    written (each change says how: ``Change.from_now``). Without ``now`` (planning ahead), every change applies as
+    written. A report on an event (started, ended, running late) runs where the standing timetable (``previous``)
+    has it unless it says otherwise."""
     changes = placed_reports(scenario, changes, previous)
     if now is None:
         return [(change, change) for change in changes]
@@ -48,88 +36,28 @@ def from_now(scenario: Scenario, changes: list[AnyChange], now: datetime | None,
     windows: dict[str, list[Span]] = {}  # each participant's windows so far, as earlier changes left them
     pairs: list[tuple[AnyChange, AnyChange]] = []
     for change in changes:
-        if isinstance(change, ParticipantAvailability | ParticipantDelayed):
-            before = windows.get(change.participant) or _windows_of(scenario, change.participant)
-            after = _availability_from(scenario, before, change, moment)
-            windows[change.participant] = after
-            pairs.append((change, ParticipantAvailability(
-                op="participant_availability", participant=change.participant,
-                available=[TimeWindow(start=start, end=end) for start, end in after])))
-        elif isinstance(change, RoomClosed):
-            if scenario.localise(change.end) > moment:
-                pairs.append((change, change.model_copy(update={"start": max(scenario.localise(change.start),
-                                                                              moment)})))
-        else:
-            pairs.append((change, change))
+        applied = change.from_now(scenario, moment, windows, previous)
+        if applied is not None:
+            pairs.append((change, cast(AnyChange, applied)))
     return pairs
 
 
 def placed_reports(scenario: Scenario, changes: list[AnyChange], previous: Timetable | None) -> list[AnyChange]:
-    """The changes with each report on an event placed where the standing timetable has it (see :func:`_placed`)."""
-    return [_placed(scenario, change, previous) for change in changes]
-
-
-def _placed(scenario: Scenario, change: AnyChange, previous: Timetable | None) -> AnyChange:
-    """A report on an event with its room and start filled from the standing timetable (when the report does not
-    say them and the event has no pin of its own)."""
-    if previous is None or not isinstance(change, REPORTS_ON_EVENTS):
-        return change
-    old = next((a for a in previous.assignments if a.event == change.event), None)
-    event = next((e for e in scenario.events if e.id == change.event), None)
-    if old is None or event is None:
-        return change
-    pin = event.pinned
-    update: dict[str, object] = {}
-    if change.room is None and (pin is None or pin.room is None):
-        update["room"] = old.room
-    if not isinstance(change, EventStarted) and change.start is None and (pin is None or pin.start is None):
-        update["start"] = scenario.localise(old.start)
-    return change.model_copy(update=update) if update else change
-
-
-def _windows_of(scenario: Scenario, participant: str) -> list[Span]:
-    """The participant's availability windows, or the summit's days when none are given (an unknown
-    participant gets the days too: applying the change then reports it by name)."""
-    person = next((p for p in scenario.participants if p.id == participant), None)
-    if person is not None and person.available is not None:
-        return [(scenario.localise(w.start), scenario.localise(w.end)) for w in person.available]
-    return [scenario.day_bounds(day) for day in scenario.days]
-
-
-def _availability_from(scenario: Scenario, before: list[Span],
-                       change: ParticipantAvailability | ParticipantDelayed, moment: datetime) -> list[Span]:
-    """The participant's windows once ``change`` applies from ``moment`` on: before it as they were."""
-    past = _clip(before, None, moment)
-    if isinstance(change, ParticipantAvailability):
-        future = [(scenario.localise(w.start), scenario.localise(w.end)) for w in change.available]
-    else:
-        future = before
-        if change.arrival is not None:
-            future = _clip(future, scenario.localise(change.arrival), None)
-        if change.departure is not None:
-            future = _clip(future, None, scenario.localise(change.departure))
-    return sorted(past + _clip(future, moment, None))
-
-
-def _clip(spans: list[Span], start: datetime | None, end: datetime | None) -> list[Span]:
-    """The parts of ``spans`` within [start, end) (None: unbounded)."""
-    clipped = []
-    for low, high in spans:
-        low = low if start is None else max(low, start)
-        high = high if end is None else min(high, end)
-        if low < high:
-            clipped.append((low, high))
-    return clipped
+    """The changes with each report on an event placed where the standing timetable has it (``Change.placed``)."""
+    if previous is None:
+        return list(changes)
+    return [cast(AnyChange, change.placed(scenario, previous)) for change in changes]
 
 
 def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_minutes: int,
            unfreeze: AbstractSet[str] = frozenset(), reported: AbstractSet[str] = frozenset()
            ) -> tuple[Scenario, list[str]]:
     """The summit the searches solve. What has started before ``now`` is pinned where it is (the past is never
-    moved); what starts within the freeze window is pinned too; nothing new starts before the window's end. An
-    event in ``unfreeze`` may move from ``now`` on (the planner lifted its freeze, see :func:`lifted`, or a report
-    ran into it: then it cannot have started). A reported event (``reported``: started, ended, running late) keeps the
-    pin its report gave, and its own time window (earliest, latest end) is waived: a report is a fact."""
+    moved), a fact: its own time window (earliest, latest end) no longer applies, since nothing can change it now;
+    what starts within the freeze window is pinned too; nothing new starts before the window's end. An event in
+    ``unfreeze`` may move from ``now`` on (the planner lifted its freeze, see :func:`lifted`, or a report ran into it:
+    then it cannot have started). A reported event (``reported``: started, ended, running late) keeps the pin its
+    report gave, and its own time window is waived: a report is a fact."""
     document = changed.to_document()
     for event in document["events"]:
         if event["id"] in reported:
@@ -149,6 +77,8 @@ def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_
         if start is not None and start < threshold and event["id"] not in unfreeze:
             event["pinned"] = {"room": assignment.room, "start": start.isoformat()}  # type: ignore[union-attr]
             event.pop("earliest", None)
+            if start < moment:
+                event.pop("latest_end", None)
             frozen.append(event["id"])
             continue
         soonest = moment if event["id"] in unfreeze else threshold
@@ -156,6 +86,24 @@ def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_
         if earliest is None or changed.localise(datetime.fromisoformat(earliest)) < soonest:
             event["earliest"] = soonest.isoformat()
     return parse_scenario(document), frozen
+
+
+def started_outside_windows(changed: Scenario, previous: Timetable, now: datetime | None) -> set[str]:
+    """Events that started by ``now`` where the standing timetable has them, outside their own time window (an
+    earlier report's overrun): facts, whose window the re-plan no longer checks (see :func:`freeze`)."""
+    if now is None:
+        return set()
+    moment = changed.localise(now)
+    events = {e.id: e for e in changed.events}
+    outside = set()
+    for a in previous.assignments:
+        event = events.get(a.event)
+        if event is None or changed.localise(a.start) >= moment:
+            continue
+        if (event.earliest is not None and changed.localise(a.start) < changed.localise(event.earliest)) or \
+                (event.latest_end is not None and changed.localise(a.end) > changed.localise(event.latest_end)):
+            outside.add(event.id)
+    return outside
 
 
 def lifted(changed: Scenario, previous: Timetable, now: datetime | None, unfreeze: AbstractSet[str]) -> set[str]:
@@ -167,12 +115,15 @@ def lifted(changed: Scenario, previous: Timetable, now: datetime | None, unfreez
     return set(unfreeze) - started
 
 
-def in_the_way_of_reports(changed: Scenario, previous: Timetable, reported: AbstractSet[str]) -> set[str]:
+def in_the_way_of_reports(changed: Scenario, previous: Timetable, reported: AbstractSet[str],
+                          now: datetime | None = None) -> set[str]:
     """Events of the standing timetable that a reported event, where it now runs (pinned, with its reported
     duration), leaves no room for: they share its room or a participant (or one of them is exclusive) and overlap
     the time it now takes beyond its old place, changeover, sweep and travel included. An exclusive event in the
     way pushes on everything it may now overlap (its old time, later by the overrun). A fact outranks the freeze
-    window: these may move even within it."""
+    window: these may move even within it. An event that has started by ``now`` is a fact too and stays where it
+    is: it is in the way only when the reported event truly overlaps it (then it cannot have started as planned),
+    never for a changeover or travel margin."""
     events = {e.id: e for e in changed.events}
     old = {a.event: (changed.localise(a.start), changed.localise(a.end)) for a in previous.assignments}
     spans: list[tuple[Event, datetime, datetime]] = []
@@ -188,20 +139,25 @@ def in_the_way_of_reports(changed: Scenario, previous: Timetable, reported: Abst
         spans += [(event, low, high) for low, high in pieces if low < high]
         shift = max(shift, end - was[1]) if was is not None else shift
     in_the_way: set[str] = set()
+    started = set() if now is None else {a.event for a in previous.assignments
+                                         if changed.localise(a.start) < changed.localise(now)}
     while spans:
         found = _overlapping(changed, previous, events, spans, reported | in_the_way)
+        if found & started:
+            found -= started - _overlapping(changed, previous, events, spans, reported | in_the_way, margins=False)
         in_the_way |= found
         spans = [(events[name], old[name][0], old[name][1] + shift) for name in found if events[name].exclusive]
     return in_the_way
 
 
 def _overlapping(changed: Scenario, previous: Timetable, events: dict[str, Event],
-                 spans: list[tuple[Event, datetime, datetime]], known: AbstractSet[str]) -> set[str]:
+                 spans: list[tuple[Event, datetime, datetime]], known: AbstractSet[str], margins: bool = True
+                 ) -> set[str]:
     """The events of the standing timetable, other than ``known``, that share a room or a participant with an event
     of ``spans`` (or one of the two is exclusive) and overlap its span, with the longest changeover, sweep or
-    travel as a margin."""
+    travel as a margin (none without ``margins``)."""
     margin = timedelta(minutes=max([r.changeover_minutes for r in changed.rooms] + [changed.sweep_minutes]
-                                   + [t.minutes for t in changed.travel_minutes] + [0]))
+                                   + [t.minutes for t in changed.travel_minutes] + [0])) if margins else timedelta(0)
     found = set()
     for assignment in previous.assignments:
         other = events.get(assignment.event)
@@ -216,31 +172,17 @@ def _overlapping(changed: Scenario, previous: Timetable, events: dict[str, Event
     return found
 
 
-_LABELS_ONLY = {"priority", "title"}
-
-
 def opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> bool:
-    """Could this change let a request that was left out in? Only if it gives time, rooms or capacity."""
-    if isinstance(change, RoomClosed | ParticipantDelayed | PinEvent | EventAdded | EventStarted | EventRunningLate):
-        return False  # (a report that an event runs, or runs late, only takes time)
+    """Could this change let a request that was left out in? Only if it gives time, rooms or capacity (each change
+    type says whether it may: ``Change.only_takes``, ``Change.opens``)."""
+    if change.only_takes:
+        return False
     try:
         if apply_changes(before, [change]).fingerprint() == before.fingerprint():
             return False  # changes nothing (e.g. reopens a room that was not closed): no search for more
     except ScenarioError:  # it needs an earlier change of the list (e.g. updates an event added there)
         return True
-    if isinstance(change, ResourceCapacity):
-        old = next((r.capacity for r in before.resources if r.id == change.resource), 0)
-        return change.capacity > old
-    if isinstance(change, EventUpdated):
-        return not set(change.set) <= _LABELS_ONLY  # a new priority matters only to the event itself (named)
-    if isinstance(change, ParticipantAvailability):
-        old_person = next((p for p in before.participants if p.id == change.participant), None)
-        new_person = next((p for p in after.participants if p.id == change.participant), None)
-        if old_person is None or new_person is None or old_person.available is None:
-            return False  # was available all the time: new windows can only take time away
-        return not all(any(o.start <= w.start and w.end <= o.end for o in old_person.available)
-                       for w in new_person.available or [])
-    return True  # reopened or added rooms, added days, cancelled or unpinned events
+    return change.opens(before, after)
 
 
 def _over_capacity_moments(changed: Scenario, previous: Timetable,

@@ -26,6 +26,7 @@ from solver.replan.change import (
     opens_capacity,
     over_capacity,
     placed_reports,
+    started_outside_windows,
 )
 from solver.replan.plan import PreviousPlan
 from solver.replan.relaxation import RelaxationBeside
@@ -63,6 +64,8 @@ class Context:
     phases: Phases = field(default_factory=Phases)
     beside: RelaxationBeside | None = None  # the relaxation on a worker of its own, while it runs
     _rows: Rows | None = None
+    # events whose own time window is waived: the reported ones, and those that started outside it (facts)
+    waived: set[str] = field(default_factory=set)
 
     def placements(self, events: AbstractSet[int] | list[int] | None = None) -> int:
         """The placements of these events (None: the whole summit)."""
@@ -139,7 +142,7 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
     if applied != as_written:
         changed = apply_changes(scenario, applied)
     reported = reported_events(applied)
-    in_the_way = in_the_way_of_reports(changed, previous, reported)
+    in_the_way = in_the_way_of_reports(changed, previous, reported, now)
     unfrozen = lifted(changed, previous, now, config.unfreeze) | in_the_way
     working, frozen = freeze(changed, previous, now, config.freeze_minutes, unfrozen, reported)
     notes = report_notes(scenario, changed, applied, previous, now, config.freeze_minutes, in_the_way)
@@ -163,4 +166,4 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
     return Context(scenario, previous, now, changes, changed, working, frozen, unfrozen, reported, notes, instance,
                    ScenarioRef(name=changed.name, fingerprint=changed.fingerprint()), plan, named,
                    set(plan.broken()) | named, cut, opened, candidates, wanted, wanted_mask, config, budget, stop,
-                   phases)
+                   phases, waived=reported | started_outside_windows(changed, previous, now))

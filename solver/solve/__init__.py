@@ -28,8 +28,10 @@ from solver.model.build import BuiltModel, add_hint, build_model, cap_primary
 from solver.model.greedy import unplaced_required
 from solver.model.objective import primary_of
 from solver.model.rows import IntArray
+from solver.replan.plan import placements_of
 from solver.scenario import Scenario
 from solver.size import memory_plan
+from solver.slack import keep_slack
 from solver.solve.config import LP_MAX_PLACEMENTS, Progress, ProgressHandler, SolveConfig, SolveResult, SolveStats
 from solver.solve.incumbents import Incumbents, Stops
 from solver.solve.steps import (
@@ -75,15 +77,41 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
                               solve_seconds=round(time.monotonic() - started, 3), diagnostics=diagnostics)
         return SolveResult(timetable, stats, [])
 
+    robust = config.robust if config.robust is not None else scenario.overrun_model.robust
+    first_stage = replace(config, time_limit=config.time_limit * (1 - config.slack_share),
+                          tie_break_seconds=1.0) if robust else config
     beside = BoundBeside()  # started by the bound's step when the aggregated LP leaves a gap on a large summit
     try:
-        budget = Budget.of(started, config.time_limit, 0.0, config.stop)  # (the answer is part of the search)
-        return _solve_compiled(Run(instance, config, budget, stats, ref, on_progress, beside))
+        budget = Budget.of(started, first_stage.time_limit, 0.0, config.stop)  # (the answer is part of the search)
+        run = Run(instance, first_stage, budget, stats, ref, on_progress, beside)
+        result = _solve_compiled(run)
+        return _keep_slack(run, result, started + config.time_limit) if robust else result
     finally:
         beside.close()
         if beside.found:
             stats.lp_bound = beside.best()
             stats.lp_seconds = beside.found[-1][0]
+
+
+def _keep_slack(run: Run, result: SolveResult, deadline: float) -> SolveResult:
+    """The robust solve's second stage (:mod:`solver.slack`) on the plain solve's timetable, until ``deadline``:
+    the same requests, placed where overruns cascade less."""
+    timetable = result.timetable
+    if run.prepared is None or timetable.status not in ("optimal", "feasible") or not timetable.assignments:
+        return result
+    if run.config.stop is not None and run.config.stop.is_set():
+        return result
+    began = time.monotonic()
+    chosen = placements_of(run.instance, timetable.assignments)
+    rows = run.prepared.rows
+    chosen, before, after = keep_slack(run.instance, run.prepared.matrix.by_item, chosen, run.ref,
+                                       max(0.0, deadline - began), run.config.seed, run.config.stop)
+    robust = timetable_from_placements(run.instance, chosen, run.ref, rows, slack=True)
+    robust.status, robust.bound = timetable.status, timetable.bound
+    run.stats.slack_seconds = round(time.monotonic() - began, 3)
+    run.stats.slack_replay = (round(before, 3), round(after, 3))
+    robust.solve_seconds = round(time.monotonic() - run.started, 3)
+    return SolveResult(robust, run.stats, result.progress, result.bounds)
 
 
 def _solve_compiled(run: Run) -> SolveResult:
@@ -104,8 +132,7 @@ def _solve_compiled(run: Run) -> SolveResult:
         ledger = Incumbents(1, run.started, None, bound)
         ledger.start_from(first)
         return finished(run, start, prepared.rows, bound, ledger)
-    robust = config.robust if config.robust is not None else instance.scenario.overrun_model.robust
-    built = build_model(instance, rows=prepared.rows, robust=robust)
+    built = build_model(instance, rows=prepared.rows)
     if greedy is not None:
         add_hint(built, greedy)
     run.stats.build_seconds = time.monotonic() - run.started - run.stats.compile_seconds
@@ -128,7 +155,8 @@ def _solve_compiled(run: Run) -> SolveResult:
 def _ledger(run: Run, built: BuiltModel, bound: int, first: Progress | None) -> Incumbents:
     """The whole-model search's ledger, starting from the greedy timetable when it is complete."""
     config = run.config
-    stops = Stops(config.stall_seconds, max(5.0, config.time_limit / 3),
+    tie_break = config.tie_break_seconds if config.tie_break_seconds is not None else max(5.0, config.time_limit / 3)
+    stops = Stops(config.stall_seconds, tie_break,
                   (config.handover_seconds or max(3.0, config.time_limit / 10)) if config.lns else None)
     incumbents = Incumbents(built.objective.weight, run.started, run.on_progress, bound, stops, run.beside)
     if first is not None:

@@ -41,6 +41,7 @@ class Run:
     ref: ScenarioRef
     on_progress: ProgressHandler | None
     beside: BoundBeside
+    prepared: Prepared | None = None  # the rows, once prepared (the robust solve's second stage reads them)
 
     @property
     def started(self) -> float:
@@ -72,7 +73,8 @@ def prepare(run: Run) -> Prepared:
     matrix = RowMatrix.of(rows, instance.n_items)
     greedy = repaired_greedy(instance, rows, matrix, config.workers, config.seed, max(1.0, config.time_limit / 4)) \
         if config.warm_start or alone(instance, config) else None
-    return Prepared(rows, matrix, greedy)
+    run.prepared = Prepared(rows, matrix, greedy)
+    return run.prepared
 
 
 def alone(instance: Instance, config: SolveConfig) -> bool:
@@ -122,8 +124,10 @@ def proven_bound(run: Run, built: BuiltModel | None, incumbent: int) -> int | No
     left = share - (time.monotonic() - lp_started)
     if best is not None and best <= incumbent:
         pass  # the incumbent is proven optimal
-    elif instance.n_items > config.bound_beside_above:
+    elif config.bound_beside_above < instance.n_items <= config.bound_beside_below:
         run.beside.start(instance.scenario, max(1.0, run.left() - 0.5))
+    elif instance.n_items > config.bound_beside_below:
+        pass  # the aggregated LP is the bound: the whole LP's child would double the memory for less
     elif built is not None and left > 0.5:
         whole = lp_bound(instance, built.rows, built.objective.item_value, min(left, run.left()))
         stats.lp_bound = whole

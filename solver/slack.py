@@ -1,0 +1,266 @@
+"""The robust solve's second stage: keep slack where overruns cascade, the value of the requests held.
+
+Lexicographic: the first stage is the plain solve (the most value it finds); this stage keeps every event the
+first placed, so the value cannot drop, and moves events one at a time to other times or rooms that keep every
+rule (the model's rows), whenever the move lowers the expected events moved plus requests lost over seeded
+summits of overruns: the replay of ``summit replay`` (:mod:`solver.replay`), on draws of a seed of its own, so
+that a comparison on the usual seeds is not what the search was fitted to. The event to try is drawn in
+proportion to how often it moves in the replay; its candidate places are ranked by the overruns they would
+let through to and from its participants (the chance that the event before runs later than the slack left, and
+the chance that the event itself does, from the overrun model's spread: slack up to the overrun's maximum
+counts), and the best few are replayed. Rooms within a pool go to the room free the longest
+(:func:`solver.extract.assign_rooms` with ``slack``).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from solver.compile import Instance
+from solver.extract import assignments_of
+from solver.model.rows import IntArray, RowIndex
+from solver.overruns import late_minutes
+from solver.replay import LOST, Plan, plan_of
+from solver.timetable import ScenarioRef, Timetable
+
+RUNS = 200  # replayed summits per judgement (Hanoi: about 30 ms)
+SEED_OFFSET = 7919  # the search's draws: not the seeds a comparison replays with
+TRIES = 2  # candidate places replayed per event tried
+
+
+class Judge:
+    """The replay of a timetable on fixed draws, each event and each (participant, day) keeping its own draw
+    wherever it is placed (so two timetables are compared on the same summits)."""
+
+    def __init__(self, instance: Instance, ref: ScenarioRef, runs: int, seed: int) -> None:
+        scenario = instance.scenario
+        model = scenario.overrun_model
+        rng = np.random.default_rng(seed)
+        self.instance, self.ref, self.runs = instance, ref, runs
+        self.event_late = late_minutes(rng, runs, [model.for_event(e) for e in scenario.events])
+        names = [f"arrival of {p.id} on {day.date.isoformat()}" for day in scenario.days for p in scenario.participants]
+        tiers = [p.tier for _ in scenario.days for p in scenario.participants]
+        self.arrival_late = late_minutes(rng, runs, [model.arrival(t) for t in tiers])
+        self.arrival_column = {name: k for k, name in enumerate(names)}
+
+    def timetable(self, chosen: IntArray) -> Timetable:
+        return Timetable(scenario=self.ref, status="feasible", objective=0,
+                         assignments=assignments_of(self.instance, chosen, slack=True))
+
+    def day(self, chosen: IntArray, day: int) -> tuple[float, np.ndarray]:
+        """Expected events moved plus requests lost on one day per summit, and each of that day's events' chance
+        to move or be lost (days are replayed apart: an overrun does not reach the next day)."""
+        placed = chosen >= 0
+        on_day = np.where(placed, self.instance.grid.slot_day[self.instance.item_start[np.where(placed, chosen, 0)]]
+                          == day, False)
+        plan = plan_of(self.instance.scenario, self.timetable(np.where(on_day, chosen, -1)))
+        index = [self.instance.event_index[e.id] for e in plan.events]
+        columns = [self.arrival_column.get(name, 0) for name in plan.arrival_names]
+        touched = touched_events(plan, self.event_late[:, index].T.copy(), self.arrival_late[:, columns].T.copy())
+        per_event = np.zeros(len(self.instance.events))
+        per_event[index] = touched.mean(axis=1)
+        return float(touched.sum()) / self.runs, per_event
+
+    def __call__(self, chosen: IntArray) -> tuple[np.ndarray, np.ndarray]:
+        """Per day, the expected events moved plus requests lost; each event's chance to move or be lost."""
+        scores, per_event = [], np.zeros(len(self.instance.events))
+        for day in range(len(self.instance.scenario.days)):
+            score, chances = self.day(chosen, day)
+            scores.append(score)
+            per_event += chances
+        return np.array(scores), per_event
+
+
+def touched_events(plan: Plan, event_late: np.ndarray, arrival_late: np.ndarray) -> np.ndarray:
+    """(events, runs): whether each event moves or is lost, by the replay's propagation
+    (:func:`solver.replay.propagate`, without its bookkeeping of causes); draws given event by run."""
+    count, runs = len(plan.events), event_late.shape[1]
+    end = np.empty((count, runs))
+    touched = np.empty((count, runs), dtype=bool)
+    for i in range(count):
+        planned = float(plan.start[i])
+        start = np.full(runs, planned)
+        for j, gap in plan.before[i]:
+            np.maximum(start, end[j] + gap, out=start)
+        for k in plan.arrivals[i]:
+            np.maximum(start, planned + arrival_late[k], out=start)
+        finish = start + plan.duration[i] + event_late[i]
+        lost = finish > plan.limit[i] + 1e-9
+        touched[i] = (start > planned + 1e-9) | lost
+        end[i] = np.where(lost, LOST, finish)
+    return touched
+
+
+@dataclass
+class Loads:
+    """Each row's load for the current placements: a move is allowed when no row goes over its bound."""
+
+    index: RowIndex
+    load: IntArray
+
+    def _delta(self, old: int, new: int) -> tuple[IntArray, np.ndarray]:
+        a, b = self.index.entries(old), self.index.entries(new)
+        rows = np.concatenate([self.index.entry_row[a], self.index.entry_row[b]])
+        change = np.concatenate([-self.index.entry_coef[a], self.index.entry_coef[b]])
+        unique, inverse = np.unique(rows, return_inverse=True)
+        return unique, np.bincount(inverse, weights=change, minlength=unique.size)
+
+    def fits(self, old: int, new: int) -> bool:
+        rows, change = self._delta(old, new)
+        return bool(((self.load[rows] + change <= self.index.upper[rows]) | (change <= 0)).all())
+
+    def move(self, old: int, new: int) -> None:
+        rows, change = self._delta(old, new)
+        self.load[rows] += change.astype(np.int64)
+
+
+def _late_beyond(probability: float, mean: float, cap: int, minutes: float) -> float:
+    """The chance an overrun is longer than ``minutes`` (exponential spread cut at its maximum)."""
+    if minutes >= cap or mean <= 0:
+        return 0.0
+    return probability * math.exp(-max(0.0, minutes) / mean)
+
+
+def let_through(instance: Instance, attends: list[list[int]], chosen: IntArray, event: int,
+                items: IntArray) -> np.ndarray:
+    """For each candidate place of ``event``: the overruns it lets through to or from its participants (the
+    chance the participant's event before runs into it, plus the chance it runs into their next one)."""
+    model, grid = instance.scenario.overrun_model, instance.grid
+    slot = instance.scenario.slot_minutes
+    own = model.for_event(instance.scenario.events[event])
+    starts, ends = instance.item_start[items], instance.item_end[items]
+    day = grid.slot_day[starts]
+    cost = np.zeros(items.size)
+    for person in instance.event_participants[event].tolist():
+        rest = grid.slots_for(instance.scenario.participants[person].min_break_minutes)
+        for other in attends[person]:
+            item = int(chosen[other]) if other != event else -1
+            if item < 0:
+                continue
+            o_start, o_end = int(instance.item_start[item]), int(instance.item_end[item])
+            same_day = day == grid.slot_day[o_start]
+            theirs = model.for_event(instance.scenario.events[other])
+            gap_before = (starts - o_end - rest) * slot  # they run into it
+            gap_after = (o_start - ends - rest) * slot  # it runs into them
+            into = np.array([_late_beyond(theirs.probability, theirs.mean_minutes, theirs.max_minutes, g)
+                             for g in gap_before.tolist()])
+            out = np.array([_late_beyond(own.probability, own.mean_minutes, own.max_minutes, g)
+                            for g in gap_after.tolist()])
+            cost += np.where(same_day & (gap_before >= 0), into, 0.0) + np.where(same_day & (gap_after >= 0), out, 0.0)
+    return cost
+
+
+ROOM_OVERRUN = (0.25, 0.06)  # the chance the room's event before runs 0+ and 15+ minutes late (a bilateral's)
+
+
+def room_let_through(instance: Instance, chosen: IntArray, event: int, items: IntArray) -> np.ndarray:
+    """For each candidate place of ``event``: the chance an overrun in its room reaches it, when no room of its
+    pool stood idle for a slot (or two) before it (the others' room use, changeover included)."""
+    pools, slots = len(instance.pools), instance.grid.n_slots
+    busy = np.zeros((pools, slots + 1), dtype=np.int64)
+    starting = np.zeros((pools, slots + 1), dtype=np.int64)
+    others = chosen[(chosen >= 0) & (np.arange(chosen.size) != event)]
+    for item in others.tolist():
+        used, first = int(instance.item_pool[item]), int(instance.item_room_from[item])
+        busy[used, first:int(instance.item_end[item])] += 1
+        starting[used, first] += 1
+    pool, begin = instance.item_pool[items], instance.item_room_from[items]
+    day_start = instance.grid.day_offset[instance.grid.slot_day[begin]]
+    open_rooms = np.array([p.rooms_open[min(b, slots - 1)] for p, b in
+                           zip([instance.pools[k] for k in pool.tolist()], begin.tolist(), strict=True)])
+    cost = np.zeros(items.size)
+    for gap, chance in enumerate(ROOM_OVERRUN, start=1):
+        held = np.max([busy[pool, np.maximum(begin - k, 0)] for k in range(1, gap + 1)], axis=0)
+        cost += np.where((begin - gap >= day_start) & (open_rooms - held - starting[pool, begin] <= 0), chance, 0.0)
+    return cost
+
+
+def attendance(instance: Instance) -> list[list[int]]:
+    """Each participant's events."""
+    attends: list[list[int]] = [[] for _ in instance.scenario.participants]
+    for event, people in enumerate(instance.event_participants):
+        for person in people.tolist():
+            attends[person].append(event)
+    return attends
+
+
+@dataclass
+class State:
+    """The search's timetable, its row loads, its replay score and each event's chance to move."""
+
+    chosen: IntArray
+    loads: Loads
+    scores: np.ndarray  # per day
+    per_event: np.ndarray
+
+    @property
+    def score(self) -> float:
+        return float(self.scores.sum())
+
+
+def _candidates(instance: Instance, attends: list[list[int]], state: State, event: int) -> list[int]:
+    """The event's other places that keep every rule, those letting the fewest overruns through first."""
+    old = int(state.chosen[event])
+    items = instance.event_items[event]
+    items = items[items != old]
+    allowed = np.array([state.loads.fits(old, int(item)) for item in items.tolist()], dtype=bool)
+    items = items[allowed] if items.size else items
+    if items.size == 0:
+        return []
+    cost = let_through(instance, attends, state.chosen, event, items) + room_let_through(instance, state.chosen,
+                                                                                          event, items)
+    shift = np.abs(instance.item_start[items] - instance.item_start[old])
+    order = np.lexsort((shift, np.round(cost, 6)))
+    return items[order[:TRIES]].tolist()
+
+
+def _try_event(instance: Instance, attends: list[list[int]], judge: Judge, state: State, event: int) -> bool:
+    """Replay the event's best few other places, in order; take the first that beats the current timetable."""
+    old = int(state.chosen[event])
+    slot_day = instance.grid.slot_day
+    best: tuple[float, int, np.ndarray, np.ndarray] | None = None
+    for item in _candidates(instance, attends, state, event):
+        state.chosen[event] = item
+        days = sorted({int(slot_day[instance.item_start[old]]), int(slot_day[instance.item_start[item]])})
+        scores, per_event = state.scores.copy(), state.per_event.copy()
+        for day in days:
+            on_day = slot_day[instance.item_start[np.maximum(state.chosen, 0)]] == day
+            per_event[on_day | (np.arange(per_event.size) == event)] = 0.0
+            scores[day], chances = judge.day(state.chosen, day)
+            per_event += chances
+        total = float(scores.sum())
+        if total < state.score - 1e-9:  # the first that does better (they come best first)
+            best = (total, item, scores, per_event)
+            break
+    state.chosen[event] = old
+    if best is None:
+        return False
+    state.loads.move(old, best[1])
+    state.chosen[event], state.scores, state.per_event = best[1], best[2], best[3]
+    return True
+
+
+def keep_slack(instance: Instance, index: RowIndex, chosen: IntArray, ref: ScenarioRef, seconds: float,
+               seed: int = 0, stop: threading.Event | None = None) -> tuple[IntArray, float, float]:
+    """Move placed events to where they let fewer overruns cascade, for up to ``seconds``; every placed event
+    stays placed. Returns the placements and the search's replay score before and after."""
+    deadline = time.monotonic() + seconds
+    judge = Judge(instance, ref, RUNS, seed + SEED_OFFSET)
+    chosen = chosen.copy()
+    scores, per_event = judge(chosen)
+    state = State(chosen, Loads(index, index.load_of(chosen[chosen >= 0])), scores, per_event)
+    before = state.score
+    attends = attendance(instance)
+    rng = np.random.default_rng(seed)
+    movable = np.array([chosen[e] >= 0 and instance.event_items[e].size > 1 for e in range(len(instance.events))])
+    failures = 0  # tries in a row that found nothing better: twice the movable events ends the search
+    while time.monotonic() < deadline and failures < 2 * movable.sum() and not (stop is not None and stop.is_set()):
+        weights = np.where(movable, state.per_event + 0.01, 0.0)
+        event = int(rng.choice(len(weights), p=weights / weights.sum()))
+        failures = 0 if _try_event(instance, attends, judge, state, event) else failures + 1
+    return state.chosen, before, state.score
