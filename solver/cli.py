@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sys
 import threading
 import time
@@ -292,20 +291,11 @@ def print_summary(model: Scenario, timetable: Timetable) -> None:
         console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
 
 
-def cause_of(reason: str) -> str:
-    """A reason without its listings of events at times and its days: what many requests share."""
-    cause = re.sub(r" \([^()]*\d\d:\d\d[^()]*\)", "", reason)
-    cause = re.sub(r"(,| and)? on \d{1,2} [A-Z][a-z]{2}\b", "", cause)
-    return " ".join(cause.split()).strip(" ,;")
-
-
 def unscheduled_by_cause(timetable: Timetable) -> list[tuple[str, list[Any]]]:
-    """The unscheduled requests grouped by what keeps them out (their reason without the events and days it
-    lists: "President of Viet Nam (vnm-president) has reached the limit of 12 events a day"), the largest first."""
-    groups: dict[str, list[Any]] = defaultdict(list)
-    for item in timetable.unscheduled:
-        groups[cause_of(item.reason)].append(item)
-    return sorted(groups.items(), key=lambda group: (-len(group[1]), group[0]))
+    """The unscheduled requests grouped by what keeps them out, the largest group first (``reasons.by_cause``)."""
+    from solver.reasons import by_cause
+
+    return by_cause(timetable.unscheduled)
 
 
 @app.command()

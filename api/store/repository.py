@@ -25,6 +25,7 @@ from api.store.models import (
     TimetableRow,
     utcnow,
 )
+from solver.reasons import unscheduled_groups
 from solver.scenario import Scenario, parse_scenario
 from solver.timetable import Timetable
 
@@ -275,9 +276,11 @@ class Repository:
         return self._derived.get(key, make)
 
     def timetable_json(self, row: TimetableRow) -> bytes:
-        """The contract's Timetable plus ``id`` and ``scenario_id``, serialised once."""
+        """The contract's Timetable plus ``id``, ``scenario_id`` and ``unscheduled_groups`` (the unscheduled
+        requests grouped by cause: cause, count, events), serialised once."""
         return self._timetables.get(f"json:{row.id}", lambda: json.dumps(
-            {**row.document, "id": row.id, "scenario_id": row.scenario_id}, ensure_ascii=False,
+            {**row.document, "id": row.id, "scenario_id": row.scenario_id,
+             "unscheduled_groups": unscheduled_groups(row.document.get("unscheduled") or [])}, ensure_ascii=False,
             separators=(",", ":")).encode("utf-8"))
 
     # ---------------------------------------------------------------- jobs
