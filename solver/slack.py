@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.compile import Instance
+from solver.compile import BoolArray, Instance
 from solver.extract import assignments_of
 from solver.model.rows import IntArray, RowIndex
 from solver.overruns import late_minutes
@@ -197,6 +197,7 @@ class State:
     loads: Loads
     scores: np.ndarray  # per day
     per_event: np.ndarray
+    item_cost: IntArray | None = None  # a re-plan's disruption of each place: a move may not cost more
 
     @property
     def score(self) -> float:
@@ -204,10 +205,13 @@ class State:
 
 
 def _candidates(instance: Instance, attends: list[list[int]], state: State, event: int) -> list[int]:
-    """The event's other places that keep every rule, those letting the fewest overruns through first."""
+    """The event's other places that keep every rule (and cost no more, when places have a cost), those letting
+    the fewest overruns through first."""
     old = int(state.chosen[event])
     items = instance.event_items[event]
     items = items[items != old]
+    if state.item_cost is not None:
+        items = items[state.item_cost[items] <= state.item_cost[old]]
     allowed = np.array([state.loads.fits(old, int(item)) for item in items.tolist()], dtype=bool)
     items = items[allowed] if items.size else items
     if items.size == 0:
@@ -246,18 +250,21 @@ def _try_event(instance: Instance, attends: list[list[int]], judge: Judge, state
 
 
 def keep_slack(instance: Instance, index: RowIndex, chosen: IntArray, ref: ScenarioRef, seconds: float,
-               seed: int = 0, stop: threading.Event | None = None) -> tuple[IntArray, float, float]:
+               seed: int = 0, stop: threading.Event | None = None, movable: BoolArray | None = None,
+               item_cost: IntArray | None = None) -> tuple[IntArray, float, float]:
     """Move placed events to where they let fewer overruns cascade, for up to ``seconds``; every placed event
-    stays placed. Returns the placements and the search's replay score before and after."""
+    stays placed. A re-plan moves only ``movable`` events, each to a place that costs no more than its own by
+    ``item_cost``. Returns the placements and the search's replay score before and after."""
     deadline = time.monotonic() + seconds
     judge = Judge(instance, ref, RUNS, seed + SEED_OFFSET)
     chosen = chosen.copy()
     scores, per_event = judge(chosen)
-    state = State(chosen, Loads(index, index.load_of(chosen[chosen >= 0])), scores, per_event)
+    state = State(chosen, Loads(index, index.load_of(chosen[chosen >= 0])), scores, per_event, item_cost)
     before = state.score
     attends = attendance(instance)
     rng = np.random.default_rng(seed)
-    movable = np.array([chosen[e] >= 0 and instance.event_items[e].size > 1 for e in range(len(instance.events))])
+    movable = np.array([chosen[e] >= 0 and instance.event_items[e].size > 1 for e in range(len(instance.events))]) \
+        & (movable if movable is not None else True)
     failures = 0  # tries in a row that found nothing better: twice the movable events ends the search
     while time.monotonic() < deadline and failures < 2 * movable.sum() and not (stop is not None and stop.is_set()):
         weights = np.where(movable, state.per_event + 0.01, 0.0)
