@@ -8,7 +8,12 @@ calendar subscriptions always follow the published one.
 
 from __future__ import annotations
 
-from api.store.models import SummitState, TimetableRow
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from api.store.models import ScenarioVersion, SummitState, TimetableRow
 from api.store.repository import Repository
 from solver.scenario import Event, Scenario
 from solver.timetable import Timetable
@@ -63,20 +68,64 @@ def chain_models(repo: Repository, row: TimetableRow) -> tuple[list[Timetable], 
 
 
 def events_named(repo: Repository, row: TimetableRow, wanted: set[str]) -> dict[str, Event]:
-    """The events ``wanted`` as the newest scenario version of the timetable's line that had them: read from
-    the timetable's own version first, then back along its re-plans only until every one is found (a feed
-    after hundreds of re-plans reads what it needs, not the whole history)."""
+    """The events ``wanted`` as the newest scenario version of the timetable's line that had them: the
+    timetable's own version first, then back along its re-plans (usable ones, as ``chain_models``) until every
+    one is found. Only the line's ids and each version's changes are read; a version's document is read
+    only when the changes made from it name a missing event (or are unknown): a feed after hundreds of
+    re-plans parses the few versions that had its cancelled events, not the whole history."""
+    links, versions = _line_index(repo, row.scenario_id)
     found: dict[str, Event] = {}
-    link: TimetableRow | None = row
-    seen: set[str] = set()
-    while link is not None and len(found) < len(wanted) and link.id not in seen and len(seen) < _MAX_CHAIN:
-        seen.add(link.id)
-        version = repo.version_by_id(link.scenario_version_id)
-        if version is not None and (link.id == row.id or link.status in USABLE):  # as chain_models
-            missing = wanted - set(found)
-            document_events = version.document.get("events", []) if isinstance(version.document, dict) else []
-            if any(isinstance(e, dict) and e.get("id") in missing for e in document_events):
-                scenario: Scenario = repo.scenario_model(version)  # parsed only when it has what is missing
-                found.update({e.id: e for e in scenario.events if e.id in missing})
-        link = repo.get_timetable(link.parent_timetable_id) if link.parent_timetable_id else None
+    link: tuple[str | None, str, str] | None = (row.parent_timetable_id, row.scenario_version_id, row.status)
+    newer: tuple[int, int | None, list[Any] | None] | None = None  # the version read before, newer
+    seen: set[str] = {row.id}
+    first = True
+    while link is not None and len(found) < len(wanted) and len(seen) < _MAX_CHAIN:
+        parent, version_id, status = link
+        info = versions.get(version_id)
+        if info is not None and (first or status in USABLE) and _may_have(info, newer, wanted - set(found)):
+            found.update(_events_of(repo, version_id, wanted - set(found)))
+            newer = info
+        elif info is not None and (first or status in USABLE):
+            newer = info
+        first = False
+        if parent is None or parent in seen or parent not in links:
+            break
+        seen.add(parent)
+        link = links[parent]
     return found
+
+
+def _line_index(repo: Repository, scenario_id: str) -> tuple[dict[str, tuple[str | None, str, str]],
+                                                              dict[str, tuple[int, int | None, list[Any] | None]]]:
+    """The summit's timetables (parent, version, status) and versions (number, parent number, changes), without
+    their documents."""
+    with repo.session() as s:
+        links = {t.id: (t.parent_timetable_id, t.scenario_version_id, t.status) for t in s.execute(
+            select(TimetableRow.id, TimetableRow.parent_timetable_id, TimetableRow.scenario_version_id,
+                   TimetableRow.status).where(TimetableRow.scenario_id == scenario_id))}
+        versions = {v.id: (v.version, v.parent_version, v.changes) for v in s.execute(
+            select(ScenarioVersion.id, ScenarioVersion.version, ScenarioVersion.parent_version,
+                   ScenarioVersion.changes).where(ScenarioVersion.scenario_id == scenario_id))}
+    return links, versions
+
+
+def _may_have(older: tuple[int, int | None, list[Any] | None], newer: tuple[int, int | None, list[Any] | None] | None,
+              missing: set[str]) -> bool:
+    """Whether version ``older`` may define an event of ``missing`` that version ``newer`` (made from it by its
+    changes; None: none read yet) lacks. Only a change naming an event takes one away (``event_cancelled``)."""
+    if newer is None:
+        return True
+    if newer[0] == older[0]:
+        return False  # the same version: read already
+    if newer[1] != older[0] or newer[2] is None:
+        return True  # not made from it by known changes: read it
+    named = json.dumps(newer[2])
+    return any(json.dumps(event) in named for event in missing)
+
+
+def _events_of(repo: Repository, version_id: str, missing: set[str]) -> dict[str, Event]:
+    """The ``missing`` events the version defines (only those parsed: a stored version is valid already)."""
+    version = repo.version_by_id(version_id)
+    events = version.document.get("events") if version is not None and isinstance(version.document, dict) else None
+    return {e["id"]: Event.model_validate(e) for e in events or []
+            if isinstance(e, dict) and e.get("id") in missing}

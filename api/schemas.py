@@ -24,6 +24,8 @@ class SolveRequest(Request):
     seed: int = Field(0, ge=0, le=2**31 - 1)
     stall_s: float | None = Field(None, gt=0, le=600,
                                   description="stop after this long without improvement; default: use the whole limit")
+    robust: bool | None = Field(None, description="the robust solve: the plain solve's requests, moved to where "
+                                "overruns cascade less; default: the scenario's overruns.robust")
 
 
 class ChangesRequest(Request):
@@ -224,6 +226,20 @@ class ComparisonOut(BaseModel):
     comparison: dict[str, Any] | None = Field(None, description="per variant: status, objective, bound, gap, kpis, "
                                                                 "occupancy; null until the job has finished")
     charts: list[str] = Field(default_factory=list, description="names for /comparisons/{id}/charts/{name}.png")
+
+
+class ComparisonSummary(BaseModel):
+    """A comparison as the list of past ones shows it: what was asked, its state, not its results."""
+    id: str
+    status: JobStatus
+    scenario_id: str
+    scenario_name: str
+    scenario_version: int | None = None
+    variants: list[str] = Field(default_factory=list, description="the variants' names (the base is compared too)")
+    time_limit_s: float | None = None
+    seeds: int = 1
+    created_at: datetime
+    finished_at: datetime | None = None
 
 
 # ------------------------------------------------------------------------- the summit day (api/publishing.py)

@@ -9,8 +9,9 @@ is allowed. The result goes through the full scenario validation again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -28,11 +29,21 @@ from solver.scenario import (
     read_document,
 )
 
+if TYPE_CHECKING:
+    from solver.timetable import Timetable
+
 Document = dict[str, Any]
+Span = tuple[datetime, datetime]
 
 
 class Change(BaseModel):
+    """One edit of a scenario. Each operation applies and describes itself, says how it applies from a moment on
+    (what happened before is history) and whether it may give back time, rooms or capacity."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    # True for an operation that can only take time, rooms or capacity away (no request left out can come in)
+    only_takes: ClassVar[bool] = False
 
     def describe(self, scenario: Scenario) -> str:
         """The change as a planner says it (each operation says its own)."""
@@ -41,6 +52,22 @@ class Change(BaseModel):
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
         """Edit the scenario document ``doc`` (of ``scenario``); the problems found, each at ``path``."""
         raise NotImplementedError(type(self).__name__)  # pragma: no cover - every operation applies itself
+
+    def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]],
+                 previous: Timetable | None = None) -> Change | None:
+        """The change as it applies from ``moment`` on, or None when it is over (``windows``: each participant's
+        availability as the earlier changes of the list left it, kept up to date; ``previous``: the standing
+        timetable, whose events that have started by ``moment`` are facts). By default: as written."""
+        return self
+
+    def placed(self, scenario: Scenario, previous: Timetable) -> Change:
+        """The change with what the standing timetable ``previous`` tells about it filled in (by default: as is)."""
+        return self
+
+    def opens(self, before: Scenario, after: Scenario) -> bool:
+        """Could this change (which changes something) let a request left out in? By default yes: it gives time,
+        rooms or capacity (a reopened or added room, an added day, a cancelled or unpinned event)."""
+        return not self.only_takes
 
 
 def _at(scenario: Scenario, moment: datetime) -> str:
@@ -65,6 +92,22 @@ class ParticipantAvailability(Change):
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
         return _set_availability(scenario, doc, self, path)
 
+    def future(self, scenario: Scenario, before: list[Span]) -> list[Span]:
+        """The participant's windows this change leaves, given those they had (``before``)."""
+        return [(scenario.localise(w.start), scenario.localise(w.end)) for w in self.available]
+
+    def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]],
+                 previous: Timetable | None = None) -> Change | None:
+        return _availability_from_now(scenario, self, moment, windows, previous)
+
+    def opens(self, before: Scenario, after: Scenario) -> bool:
+        old_person = next((p for p in before.participants if p.id == self.participant), None)
+        new_person = next((p for p in after.participants if p.id == self.participant), None)
+        if old_person is None or new_person is None or old_person.available is None:
+            return False  # was available all the time: new windows can only take time away
+        return not all(any(o.start <= w.start and w.end <= o.end for o in old_person.available)
+                       for w in new_person.available or [])
+
 
 class ParticipantDelayed(Change):
     """Nothing of the participant's before ``arrival`` or after ``departure``."""
@@ -79,8 +122,23 @@ class ParticipantDelayed(Change):
                 ([f"{self.participant} leaves at {_at(scenario, self.departure)}"] if self.departure else [])
         return " and ".join(parts) or f"{self.participant}'s times change"
 
+    only_takes: ClassVar[bool] = True
+
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
         return _delay(scenario, doc, self, path)
+
+    def future(self, scenario: Scenario, before: list[Span]) -> list[Span]:
+        """The participant's windows this change leaves, given those they had (``before``)."""
+        future = before
+        if self.arrival is not None:
+            future = _clip(future, scenario.localise(self.arrival), None)
+        if self.departure is not None:
+            future = _clip(future, None, scenario.localise(self.departure))
+        return future
+
+    def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]],
+                 previous: Timetable | None = None) -> Change | None:
+        return _availability_from_now(scenario, self, moment, windows, previous)
 
 
 class RoomClosed(Change):
@@ -90,11 +148,20 @@ class RoomClosed(Change):
     end: datetime
     reason: str = ""
 
+    only_takes: ClassVar[bool] = True
+
     def describe(self, scenario: Scenario) -> str:
         return f"{self.room} is closed {_at(scenario, self.start)}-{_until(scenario, self.end)}"
 
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
         return _room_window(scenario, doc, self, path)
+
+    def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]],
+                 previous: Timetable | None = None) -> Change | None:
+        """A closure starts at ``moment`` at the earliest; one that is over is left out."""
+        if scenario.localise(self.end) <= moment:
+            return None
+        return self.model_copy(update={"start": max(scenario.localise(self.start), moment)})
 
 
 class RoomReopened(Change):
@@ -113,6 +180,7 @@ class RoomReopened(Change):
 class EventAdded(Change):
     op: Literal["event_added"]
     event: Event
+    only_takes: ClassVar[bool] = True
 
     def describe(self, scenario: Scenario) -> str:
         return f"{self.event.id} is added"
@@ -143,12 +211,16 @@ class EventUpdated(Change):
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
         return _update(doc, self, path)
 
+    def opens(self, before: Scenario, after: Scenario) -> bool:
+        return not set(self.set) <= _LABELS_ONLY  # a new priority matters only to the event itself (named)
+
 
 class PinEvent(Change):
     op: Literal["pin"]
     event: str
     room: str | None = None
     start: datetime | None = None
+    only_takes: ClassVar[bool] = True
 
     def describe(self, scenario: Scenario) -> str:
         where = " ".join(x for x in (self.room, _at(scenario, self.start) if self.start else None) if x)
@@ -181,6 +253,10 @@ class ResourceCapacity(Change):
 
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
         return _capacity(doc, self, path)
+
+    def opens(self, before: Scenario, after: Scenario) -> bool:
+        old = next((r.capacity for r in before.resources if r.id == self.resource), 0)
+        return self.capacity > old
 
 
 class RoomAdded(Change):
@@ -218,11 +294,16 @@ class EventStarted(Change):
     at: datetime
     room: str | None = None
 
+    only_takes: ClassVar[bool] = True  # (a report that an event runs only takes time)
+
     def describe(self, scenario: Scenario) -> str:
         return f"{self.event} started at {_at(scenario, self.at)}"
 
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
         return _reported(scenario, doc, self, path)
+
+    def placed(self, scenario: Scenario, previous: Timetable) -> Change:
+        return _placed_report(scenario, self, previous)
 
 
 class EventEnded(Change):
@@ -242,6 +323,9 @@ class EventEnded(Change):
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
         return _reported(scenario, doc, self, path)
 
+    def placed(self, scenario: Scenario, previous: Timetable) -> Change:
+        return _placed_report(scenario, self, previous)
+
 
 class EventRunningLate(Change):
     """The running event ends ``minutes`` later than planned (rounded up to the slot grid)."""
@@ -252,11 +336,15 @@ class EventRunningLate(Change):
     start: datetime | None = None
     room: str | None = None
 
+    only_takes: ClassVar[bool] = True  # (a report that an event runs late only takes time)
     def describe(self, scenario: Scenario) -> str:
         return f"{self.event} is running {self.minutes} minutes late"
 
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
         return _reported(scenario, doc, self, path)
+
+    def placed(self, scenario: Scenario, previous: Timetable) -> Change:
+        return _placed_report(scenario, self, previous)
 
 
 class ParticipantArrived(Change):
@@ -275,6 +363,46 @@ class ParticipantArrived(Change):
 
 
 REPORTS_ON_EVENTS = (EventStarted, EventEnded, EventRunningLate)
+
+
+# Levers: edits an explanation tries ("what would let this request in?") that are not operations a planner sends
+# in a changes file. They are changes like any other (applied and described the same way), outside ``AnyChange``.
+
+
+class AvailableAlso(Change):
+    """The participant is available from ``start`` to ``end`` too (an earlier arrival, a later departure), besides
+    the windows they have."""
+
+    op: Literal["available_also"] = "available_also"
+    participant: str
+    start: datetime
+    end: datetime
+
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.participant} is also available {_at(scenario, self.start)}-{_until(scenario, self.end)}"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        person, problems = _person(doc, self.participant, path)
+        if person is not None and person.get("available") is not None:  # (None: available all the time already)
+            _add_window(scenario, person, scenario.localise(self.start), scenario.localise(self.end))
+        return problems
+
+
+class DailyLimitRaised(Change):
+    """The participant may attend ``max_events_per_day`` events a day."""
+
+    op: Literal["daily_limit"] = "daily_limit"
+    participant: str
+    max_events_per_day: int = Field(ge=0)
+
+    def describe(self, scenario: Scenario) -> str:
+        return f"{self.participant} may attend {self.max_events_per_day} events a day"
+
+    def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
+        person, problems = _person(doc, self.participant, path)
+        if person is not None:
+            person["max_events_per_day"] = self.max_events_per_day
+        return problems
 
 
 AnyChange = Annotated[
@@ -316,12 +444,9 @@ def load_changes(text: str, source: str = "<changes>") -> list[AnyChange]:
     return parse_changes(read_document(text, source))
 
 
-def apply_changes(scenario: Scenario, changes: list[AnyChange]) -> Scenario:
+def apply_changes(scenario: Scenario, changes: Sequence[Change]) -> Scenario:
     """A new scenario version with the changes applied in order; the original is unchanged."""
-    document = scenario.to_document()
-    problems: list[Problem] = []
-    for index, change in enumerate(changes):
-        problems.extend(_apply(scenario, document, change, f"changes[{index}]"))
+    document, problems = apply_to_document(scenario, changes)
     if problems:
         raise ScenarioError(problems)
     try:
@@ -329,6 +454,17 @@ def apply_changes(scenario: Scenario, changes: list[AnyChange]) -> Scenario:
     except ScenarioError as error:
         raise ScenarioError([Problem(f"after the changes: {p.path}", p.message, p.value)
                              for p in error.problems]) from None
+
+
+def apply_to_document(scenario: Scenario, changes: Sequence[Change],
+                      prefix: str = "changes") -> tuple[Document, list[Problem]]:
+    """The scenario's document with the changes applied in order (each with its own ``apply``), and the problems
+    found, each at ``prefix[i]``: the one way every edit of a scenario is made."""
+    document = scenario.to_document()
+    problems: list[Problem] = []
+    for index, change in enumerate(changes):
+        problems.extend(_apply(scenario, document, change, f"{prefix}[{index}]"))
+    return document, problems
 
 
 def _find(items: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
@@ -359,7 +495,7 @@ def _cut(windows: list[dict[str, Any]], start: datetime, end: datetime, scenario
     return kept
 
 
-def _apply(scenario: Scenario, doc: dict[str, Any], change: AnyChange, path: str) -> list[Problem]:
+def _apply(scenario: Scenario, doc: dict[str, Any], change: Change, path: str) -> list[Problem]:
     """One change on the scenario document (each change type applies itself: ``Change.apply``)."""
     for part in ("participants", "rooms", "events", "resources"):
         doc.setdefault(part, [])
@@ -548,17 +684,22 @@ def _arrived(scenario: Scenario, participants: list[dict[str, Any]], change: Par
                    None)
     if day_end is None:
         return [Problem(f"{path}.at", "is outside the summit's hours", _iso(scenario, change.at))]
+    _add_window(scenario, person, moment, day_end)
+    return []
+
+
+def _add_window(scenario: Scenario, person: dict[str, Any], start: datetime, end: datetime) -> None:
+    """The person's availability windows with [start, end) added (overlapping or touching windows merged)."""
     spans = sorted([(scenario.localise(datetime.fromisoformat(w["start"])),
                      scenario.localise(datetime.fromisoformat(w["end"]))) for w in person["available"]]
-                   + [(moment, day_end)])
+                   + [(start, end)])
     merged: list[list[datetime]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
+    for low, high in spans:
+        if merged and low <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], high)
         else:
-            merged.append([start, end])
-    person["available"] = [{"start": start.isoformat(), "end": end.isoformat()} for start, end in merged]
-    return []
+            merged.append([low, high])
+    person["available"] = [{"start": low.isoformat(), "end": high.isoformat()} for low, high in merged]
 
 
 def _reported(scenario: Scenario, doc: dict[str, Any], change: EventStarted | EventEnded | EventRunningLate,
@@ -592,3 +733,78 @@ def _reported(scenario: Scenario, doc: dict[str, Any], change: EventStarted | Ev
         event["duration_minutes"] = int(event["duration_minutes"]) + rounded_minutes(scenario, change.minutes)
     event["pinned"] = pinned
     return []
+
+
+_LABELS_ONLY = {"priority", "title"}
+
+
+def _clip(spans: list[Span], start: datetime | None, end: datetime | None) -> list[Span]:
+    """The parts of ``spans`` within [start, end) (None: unbounded)."""
+    clipped = []
+    for low, high in spans:
+        low = low if start is None else max(low, start)
+        high = high if end is None else min(high, end)
+        if low < high:
+            clipped.append((low, high))
+    return clipped
+
+
+def windows_of(scenario: Scenario, participant: str) -> list[Span]:
+    """The participant's availability windows, or the summit's days when none are given (an unknown
+    participant gets the days too: applying the change then reports it by name)."""
+    person = next((p for p in scenario.participants if p.id == participant), None)
+    if person is not None and person.available is not None:
+        return [(scenario.localise(w.start), scenario.localise(w.end)) for w in person.available]
+    return [scenario.day_bounds(day) for day in scenario.days]
+
+
+def _availability_from_now(scenario: Scenario, change: ParticipantAvailability | ParticipantDelayed,
+                           moment: datetime, windows: dict[str, list[Span]], previous: Timetable | None) -> Change:
+    """A change of a participant's windows from ``moment`` on: before it, their windows stay as they were (a
+    Secretary-General delayed on day 2, reported on day 2, still attended day 1), and so does the time of their events
+    that have started by ``moment`` (an event that runs is never moved or dropped). Said as the windows it leaves."""
+    before = windows.get(change.participant) or windows_of(scenario, change.participant)
+    after = sorted(_clip(before, None, moment) + _clip(change.future(scenario, before), moment, None))
+    after = _with_running(after, _running_spans(scenario, previous, change.participant, moment))
+    windows[change.participant] = after
+    return ParticipantAvailability(op="participant_availability", participant=change.participant,
+                                   available=[TimeWindow(start=start, end=end) for start, end in after])
+
+
+def _running_spans(scenario: Scenario, previous: Timetable | None, participant: str, moment: datetime) -> list[Span]:
+    """The participant's events of the standing timetable that have started by ``moment`` (running or over), as
+    they stand there: a fact that a delay reported now does not undo."""
+    if previous is None:
+        return []
+    theirs = {e.id for e in scenario.events if participant in e.participants}
+    return [(scenario.localise(a.start), scenario.localise(a.end)) for a in previous.assignments
+            if a.event in theirs and scenario.localise(a.start) < moment]
+
+
+def _with_running(windows: list[Span], running: list[Span]) -> list[Span]:
+    """``windows`` with the ``running`` spans added (merged where they touch or overlap)."""
+    merged: list[Span] = []
+    for low, high in sorted(windows + running):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def _placed_report(scenario: Scenario, change: EventStarted | EventEnded | EventRunningLate,
+                   previous: Timetable) -> Change:
+    """A report on an event with its room and start filled from the standing timetable (when the report does not
+    say them and the event has no pin of its own)."""
+    old = next((a for a in previous.assignments if a.event == change.event), None)
+    event = next((e for e in scenario.events if e.id == change.event), None)
+    if old is None or event is None:
+        return change
+    pin = event.pinned
+    update: dict[str, object] = {}
+    if change.room is None and (pin is None or pin.room is None):
+        update["room"] = old.room
+    has_start = "start" in type(change).model_fields  # (a report that the event started says its start)
+    if has_start and getattr(change, "start", None) is None and (pin is None or pin.start is None):
+        update["start"] = scenario.localise(old.start)
+    return change.model_copy(update=update) if update else change

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sys
 import threading
 import time
@@ -292,20 +291,11 @@ def print_summary(model: Scenario, timetable: Timetable) -> None:
         console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
 
 
-def cause_of(reason: str) -> str:
-    """A reason without its listings of events at times and its days: what many requests share."""
-    cause = re.sub(r" \([^()]*\d\d:\d\d[^()]*\)", "", reason)
-    cause = re.sub(r"(,| and)? on \d{1,2} [A-Z][a-z]{2}\b", "", cause)
-    return " ".join(cause.split()).strip(" ,;")
-
-
 def unscheduled_by_cause(timetable: Timetable) -> list[tuple[str, list[Any]]]:
-    """The unscheduled requests grouped by what keeps them out (their reason without the events and days it
-    lists: "President of Viet Nam (vnm-president) has reached the limit of 12 events a day"), the largest first."""
-    groups: dict[str, list[Any]] = defaultdict(list)
-    for item in timetable.unscheduled:
-        groups[cause_of(item.reason)].append(item)
-    return sorted(groups.items(), key=lambda group: (-len(group[1]), group[0]))
+    """The unscheduled requests grouped by what keeps them out, the largest group first (``reasons.by_cause``)."""
+    from solver.reasons import by_cause
+
+    return by_cause(timetable.unscheduled)
 
 
 @app.command()
@@ -523,14 +513,16 @@ def explain(
     scenario: Annotated[Path, typer.Argument(help="scenario file")],
     timetable: Annotated[Path | None, typer.Option("--timetable", help="a timetable of this scenario")] = None,
     event: Annotated[str | None, typer.Option("--event", help="explain this unscheduled event")] = None,
-    time_limit: Annotated[float, typer.Option("--time-limit", "-t", min=0.1)] = 10.0,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", "-t", min=0.1, help="seconds (default 10); with --event, a safety net over the whole answer "
+        "(default 120: each check is bounded by deterministic work, not by the clock)")] = None,
 ) -> None:
     """Why a scenario is infeasible, or why an event is not scheduled and what would let it in."""
     from solver.explain import explain_scenario, what_would_it_take
 
     model = _load(scenario)
     if event is None:
-        diagnostics = explain_scenario(model, time_limit=time_limit)
+        diagnostics = explain_scenario(model, time_limit=time_limit or 10.0)
         for diagnostic in diagnostics:
             colour = "green" if diagnostic.code == "feasible" else "red"
             console.print(f"[{colour}]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
@@ -541,7 +533,7 @@ def explain(
         errors.print(f"--event: unknown event {event!r}")
         raise typer.Exit(2)
     table = _read_timetable(timetable) if timetable is not None else None
-    for line in what_would_it_take(model, event, table, time_limit=time_limit):
+    for line in what_would_it_take(model, event, table, time_limit=time_limit or 120.0):
         console.print(line, highlight=False, markup=False)
 
 

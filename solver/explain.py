@@ -15,22 +15,32 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection
-from copy import deepcopy
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 from solver import cpsat
+from solver.changes import (
+    AvailableAlso,
+    Change,
+    DailyLimitRaised,
+    EventCancelled,
+    EventUpdated,
+    ResourceCapacity,
+    RoomAdded,
+)
 from solver.compile import Instance, compile_scenario
 from solver.counting import CountingConflict, counting_conflict
+from solver.feasible import check
 from solver.model.build import build_model
 from solver.model.constraints import ALL_FAMILIES, Family, all_rows
 from solver.model.greedy import greedy_placements
-from solver.scenario import Scenario, ScenarioError, parse_scenario
-from solver.timetable import Diagnostic, Timetable
+from solver.scenario import Event, Participant, Scenario
+from solver.timetable import Assignment, Diagnostic, Timetable
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +125,28 @@ def _minimal_core(instance: Instance, deadline: float) -> list[int] | None:
 
 
 def _only(instance: Instance, events: list[int]) -> Instance:
-    """The instance reduced to these events (every other event removed)."""
+    """The instance reduced to these events: every other event removed as if cancelled (what must follow one of them
+    no longer waits for it), as "removing any one of them makes the rest possible" means."""
     keep = np.isin(instance.item_event, np.asarray(events, dtype=np.int64))
     reduced = instance.restricted(keep)
+    inside = set(events)
+    reduced.predecessors = [[b for b in before if b in inside] for before in instance.predecessors]
     return reduced
+
+
+def _irreducible(instance: Instance, events: list[int], candidates: list[int], deadline: float) -> list[int]:
+    """``events`` (which cannot all happen) without each of ``candidates`` whose removal leaves the rest still
+    impossible (deletion filter): then removing any one of them makes the rest possible."""
+    kept = list(events)
+    for event in candidates:
+        trial = [e for e in kept if e != event]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        built = build_model(_only(instance, trial), with_objective=False)
+        if _solve_status(built.model, remaining / 2) == cp_model.INFEASIBLE:
+            kept = trial
+    return kept
 
 
 def _essential_rules(instance: Instance, events: list[int], time_limit: float) -> list[Family]:
@@ -283,6 +311,10 @@ def explain_conflict(instance: Instance, events: list[int] | None, time_limit: f
         if event not in closure:
             closure.append(event)
             stack.extend(instance.predecessors[event])
+    # ... unless the events are impossible without it (m291 after m9 and m296, m9 in the afternoon, m291 in the
+    # morning: m296 plays no part).
+    added = sorted(set(closure) - set(events))
+    closure = _irreducible(instance, closure, added, started + time_limit / 2) if added else closure
     events = sorted(closure, key=lambda e: (instance.item_start[instance.event_items[e]].min()
                                             if instance.event_items[e].size else 0, e))
     remaining = max(0.5, time_limit - (time.monotonic() - started))
@@ -357,111 +389,207 @@ def explain_scenario(scenario: Scenario, time_limit: float = 10.0) -> list[Diagn
 # What would it take
 # --------------------------------------------------------------------------------------
 
-Relaxation = tuple[str, Callable[[dict[str, Any]], None]]
+class Lever(NamedTuple):
+    """One lever a planner has on an event left out: the words, the change that pulls it (applied like any other),
+    what kind of lever it is, and the participant, resource or event it concerns (to rank it by the reason)."""
+
+    words: str
+    change: Change
+    kind: str
+    about: str = ""
 
 
-def _fits(document: dict[str, Any], event_id: str, keep: set[str], time_limit: float) -> bool:
-    """Can the event happen with every event in ``keep`` still scheduled (they may move)?"""
-    doc = deepcopy(document)
-    for event in doc["events"]:
-        if event["id"] == event_id or event["id"] in keep:
-            event["required"] = True
-    try:
-        variant = parse_scenario(doc)
-    except ScenarioError:
-        return False
-    instance = compile_scenario(variant)
-    if any(instance.required[c.event] for c in instance.prechecks):
-        return False
-    built = build_model(instance)
-    built.model.clear_objective()
-    return _solve_status(built.model, time_limit) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+_HOUR = timedelta(hours=1)
+# the kinds of levers, in the order they are named when none lets an event in
+KINDS = ("a later departure", "an earlier arrival", "more events a day", "a later end", "an earlier start",
+         "one more room", "one more unit of a resource", "dropping a lower-priority meeting")
+# each check's deterministic work (CP-SAT's deterministic seconds, one worker: the same answer on any machine and
+# under any load), and how many checks of the whole summit an explanation may make
+WORK = 1.0
+WHOLE_SUMMIT_CHECKS = 12
 
 
-def _relaxations(scenario: Scenario, event_id: str, timetable: Timetable | None) -> list[Relaxation]:
+def _relaxations(scenario: Scenario, event_id: str, timetable: Timetable | None) -> list[Lever]:
+    """The levers a planner has on an event left out, each a change: its participants' times (within the summit's
+    hours: a lever must be possible) and daily limits, its own window, one more room, one more unit of what it uses,
+    dropping a lower-priority meeting it competes with."""
     event = next(e for e in scenario.events if e.id == event_id)
     people = {p.id: p for p in scenario.participants}
-    out: list[Relaxation] = []
-    hour = timedelta(hours=1)
-
-    def at(moment: datetime) -> str:
-        return f"{scenario.localise(moment):%H:%M on %d %b}"
-
+    levers: list[Lever] = []
     for pid in event.participants:
-        person = people[pid]
-        for index, window in enumerate(person.available or []):
-            def later(doc: dict[str, Any], pid: str = pid, index: int = index, end: datetime = window.end) -> None:
-                person_doc = next(p for p in doc["participants"] if p["id"] == pid)
-                person_doc["available"][index]["end"] = (end + hour).isoformat()
+        levers += _person_levers(scenario, people[pid])
+    levers += _window_levers(scenario, event)
+    levers += _room_levers(scenario, event)
+    levers += [Lever(f"possible with one more unit of {r.id}",
+                     ResourceCapacity(op="resource_capacity", resource=r.id, capacity=r.capacity + 1),
+                     "one more unit of a resource", r.id)
+               for r in scenario.resources if r.id in event.uses]
+    levers += _rival_levers(scenario, event, timetable)
+    return levers
 
-            def earlier(doc: dict[str, Any], pid: str = pid, index: int = index,
-                        start: datetime = window.start) -> None:
-                person_doc = next(p for p in doc["participants"] if p["id"] == pid)
-                person_doc["available"][index]["start"] = (start - hour).isoformat()
 
-            out.append((f"possible if {pid}'s departure moves from {at(window.end)} to {at(window.end + hour)}",
-                        later))
-            out.append((f"possible if {pid} arrives at {at(window.start - hour)} instead of {at(window.start)}",
-                        earlier))
-        if person.max_events_per_day is not None:
-            def more_events(doc: dict[str, Any], pid: str = pid) -> None:
-                person_doc = next(p for p in doc["participants"] if p["id"] == pid)
-                person_doc["max_events_per_day"] += 1
+def _at(scenario: Scenario, moment: datetime) -> str:
+    return f"{scenario.localise(moment):%H:%M on %d %b}"
 
-            out.append((f"possible if {pid} may attend {person.max_events_per_day + 1} events a day "
-                        f"instead of {person.max_events_per_day}", more_events))
-    if event.latest_end is not None:
-        def later_end(doc: dict[str, Any], end: datetime = event.latest_end) -> None:
-            next(e for e in doc["events"] if e["id"] == event_id)["latest_end"] = (end + hour).isoformat()
 
-        out.append((f"possible if {event_id} may end by {at(event.latest_end + hour)} instead of "
-                    f"{at(event.latest_end)}", later_end))
-    if event.earliest is not None:
-        def earlier_start(doc: dict[str, Any], start: datetime = event.earliest) -> None:
-            next(e for e in doc["events"] if e["id"] == event_id)["earliest"] = (start - hour).isoformat()
+def _within_hours(scenario: Scenario, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The parts of [start, end) within the summit's days (its hours): what a lever there really gives."""
+    spans = []
+    for day in scenario.days:
+        low, high = scenario.day_bounds(day)
+        if max(low, start) < min(high, end):
+            spans.append((max(low, start), min(high, end)))
+    return spans
 
-        out.append((f"possible if {event_id} may start from {at(event.earliest - hour)} instead of "
-                    f"{at(event.earliest)}", earlier_start))
+
+def _person_levers(scenario: Scenario, person: Participant) -> list[Lever]:
+    """Each availability window of the participant up to an hour longer on either side, within the summit's hours
+    (no arrival before the day starts); one more event a day."""
+    levers: list[Lever] = []
+    for window in person.available or []:
+        later = _within_hours(scenario, window.end, window.end + _HOUR)
+        if later:
+            end = later[-1][1]
+            levers.append(Lever(f"possible if {person.id}'s departure moves from {_at(scenario, window.end)} to "
+                                f"{_at(scenario, end)}",
+                                AvailableAlso(participant=person.id, start=window.end, end=end),
+                                "a later departure", person.id))
+        earlier = _within_hours(scenario, window.start - _HOUR, window.start)
+        if earlier:
+            start = earlier[0][0]
+            levers.append(Lever(f"possible if {person.id} arrives at {_at(scenario, start)} instead of "
+                                f"{_at(scenario, window.start)}",
+                                AvailableAlso(participant=person.id, start=start, end=window.start),
+                                "an earlier arrival", person.id))
+    if person.max_events_per_day is not None:
+        limit = person.max_events_per_day
+        levers.append(Lever(f"possible if {person.id} may attend {limit + 1} events a day instead of {limit}",
+                            DailyLimitRaised(participant=person.id, max_events_per_day=limit + 1),
+                            "more events a day", person.id))
+    return levers
+
+
+def _window_levers(scenario: Scenario, event: Event) -> list[Lever]:
+    """The event's own window up to an hour wider on the side it has one, within the summit's hours."""
+    levers: list[Lever] = []
+    later = _within_hours(scenario, event.latest_end, event.latest_end + _HOUR) if event.latest_end else []
+    if event.latest_end is not None and later:
+        end = later[-1][1]
+        levers.append(Lever(f"possible if {event.id} may end by {_at(scenario, end)} instead of "
+                            f"{_at(scenario, event.latest_end)}",
+                            EventUpdated(op="event_updated", event=event.id, set={"latest_end": end.isoformat()}),
+                            "a later end", event.id))
+    earlier = _within_hours(scenario, event.earliest - _HOUR, event.earliest) if event.earliest else []
+    if event.earliest is not None and earlier:
+        start = earlier[0][0]
+        levers.append(Lever(f"possible if {event.id} may start from {_at(scenario, start)} instead of "
+                            f"{_at(scenario, event.earliest)}",
+                            EventUpdated(op="event_updated", event=event.id, set={"earliest": start.isoformat()}),
+                            "an earlier start", event.id))
+    return levers
+
+
+def _room_levers(scenario: Scenario, event: Event) -> list[Lever]:
+    """One more room like the smallest that fits the event, open all the time."""
     instance = compile_scenario(scenario)
-    e_index = instance.event_index[event_id]
-    candidate_rooms = sorted({r for i in instance.event_items[e_index]
-                              for r in instance.pools[int(instance.item_pool[i])].rooms},
-                             key=lambda r: instance.rooms[r].capacity)
-    if candidate_rooms:
-        room = instance.rooms[candidate_rooms[0]]
+    e_index = instance.event_index[event.id]
+    fitting = {r for i in instance.event_items[e_index] for r in instance.pools[int(instance.item_pool[i])].rooms}
+    candidates = sorted(fitting, key=lambda r: instance.rooms[r].capacity)
+    if not candidates:
+        return []
+    room = next(r for r in scenario.rooms if r.id == instance.rooms[candidates[0]].id)
+    extra = room.model_copy(update={"id": f"{room.id}-extra", "unavailable": []})
+    return [Lever(f"possible if one more room like {room.name or room.id} is open",
+                  RoomAdded(op="room_added", room=extra), "one more room", room.id)]
 
-        def one_more_room(doc: dict[str, Any], room_id: str = room.id) -> None:
-            template = deepcopy(next(r for r in doc["rooms"] if r["id"] == room_id))
-            template["id"] = f"{room_id}-extra"
-            template["unavailable"] = []
-            doc["rooms"].append(template)
 
-        out.append((f"possible if one more room like {room.name or room.id} is open", one_more_room))
-    for resource_id in event.uses:
-        def more_resource(doc: dict[str, Any], resource_id: str = resource_id) -> None:
-            next(r for r in doc["resources"] if r["id"] == resource_id)["capacity"] += 1
+def _rival_levers(scenario: Scenario, event: Event, timetable: Timetable | None) -> list[Lever]:
+    """Dropping one of the (at most five) scheduled optional meetings of lower or equal priority that share a
+    participant with the event, the least valuable first."""
+    if timetable is None:
+        return []
+    placed = {a.event for a in timetable.assignments}
+    rivals = sorted((e for e in scenario.events
+                     if e.id in placed and not e.required and e.id != event.id
+                     and set(e.participants) & set(event.participants) and e.priority <= event.priority),
+                    key=lambda e: e.priority)[:5]
+    return [Lever(f"possible if {rival.id} (priority {rival.priority}) is dropped",
+                  EventCancelled(op="event_cancelled", event=rival.id), "dropping a lower-priority meeting", rival.id)
+            for rival in rivals]
 
-        out.append((f"possible with one more unit of {resource_id}", more_resource))
-    if timetable is not None:
-        placed = {a.event for a in timetable.assignments}
-        rivals = sorted((e for e in scenario.events
-                         if e.id in placed and not e.required and e.id != event_id
-                         and set(e.participants) & set(event.participants) and e.priority <= event.priority),
-                        key=lambda e: e.priority)[:5]
-        for rival in rivals:
-            def drop(doc: dict[str, Any], rival_id: str = rival.id) -> None:
-                doc["events"] = [e for e in doc["events"] if e["id"] != rival_id]
-                for other in doc["events"]:
-                    other["after"] = [a for a in other.get("after", []) if a != rival_id]
 
-            out.append((f"possible if {rival.id} (priority {rival.priority}) is dropped", drop))
-    return out
+@dataclass
+class _Checks:
+    """The checks of one explanation ("does the event fit after these changes, every scheduled event kept?"), the
+    cheapest first, each with its deterministic work:
+
+    1. the event's own neighbourhood (it and the kept events sharing a participant with it, the rest of the summit
+       left out): "no" there is a proof for the whole summit;
+    2. the whole summit with every other kept event where the timetable has it: "yes" there is a timetable;
+    3. the whole summit, every kept event free to move (at most ``whole_left`` of these).
+    """
+
+    scenario: Scenario
+    event_id: str
+    keep: set[str]
+    standing: list[Assignment]
+    near: set[str]
+    deadline: float
+    work: float
+    whole_left: int
+    asked: int = 0
+    refuted_nearby: int = 0
+    refuted: int = 0
+    undecided: int = 0
+
+    @classmethod
+    def of(cls, scenario: Scenario, event_id: str, timetable: Timetable | None, time_limit: float,
+           work: float) -> _Checks:
+        event = next(e for e in scenario.events if e.id == event_id)
+        standing = list(timetable.assignments) if timetable is not None else []
+        keep = {a.event for a in standing}
+        near = {e.id for e in scenario.events if e.id in keep and set(e.participants) & set(event.participants)}
+        return cls(scenario, event_id, keep, standing, near | {event_id}, time.monotonic() + time_limit, work,
+                   WHOLE_SUMMIT_CHECKS)
+
+    def _search(self) -> cpsat.Search:
+        return cpsat.Search(max(0.05, self.deadline - time.monotonic()), work=self.work)
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def impossible_nearby(self, changes: list[Change]) -> bool:
+        """Proven impossible on the event's neighbourhood alone (so on the whole summit)."""
+        self.asked += 1
+        answer = check(self.scenario, changes, required=self.keep | {self.event_id}, only=self.near,
+                       search=self._search())
+        self.refuted_nearby += answer is False
+        return answer is False
+
+    def lets_in(self, changes: list[Change]) -> bool | None:
+        """True: a timetable with the event and every kept event exists; False: proven impossible; None: not
+        decided within the work given."""
+        required = self.keep | {self.event_id}
+        fixed = [a for a in self.standing if a.event not in self.near]
+        if fixed and check(self.scenario, changes, required=required, fixed=fixed, hint=self.standing,
+                           search=self._search()):
+            return True
+        if self.whole_left <= 0 or self.out_of_time():
+            self.undecided += 1
+            return None
+        self.whole_left -= 1
+        answer = check(self.scenario, changes, required=required, hint=self.standing, search=self._search())
+        self.refuted += answer is False
+        self.undecided += answer is None
+        return answer
 
 
 def what_would_it_take(scenario: Scenario, event_id: str, timetable: Timetable | None = None,
-                       time_limit: float = 10.0) -> list[str]:
-    """Planner-readable lines: why the event is out, then each single relaxation that lets it in; when none
-    does, every relaxation tried, and the pairs of them that would do it together."""
+                       time_limit: float = 60.0, work: float = WORK) -> list[str]:
+    """Planner-readable lines: why the event is out, then each single lever that lets it in; when none does, every
+    lever tried and the pairs of them that would do it together; the last line says what would let it in, or that
+    no lever of the kinds tried would. Every check is bounded by deterministic ``work``; ``time_limit`` is a safety
+    net on the whole answer (which then says what it did not try)."""
     lines: list[str] = []
     if timetable is not None:
         if timetable.assignment_of(event_id) is not None:
@@ -469,54 +597,61 @@ def what_would_it_take(scenario: Scenario, event_id: str, timetable: Timetable |
         reason = next((u.reason for u in timetable.unscheduled if u.event == event_id), None)
         if reason:
             lines.append(f"{event_id}: {reason}")
-    keep = {a.event for a in timetable.assignments} if timetable is not None else set()
-    document = scenario.to_document()
-    started = time.monotonic()
-    candidates = _relaxations(scenario, event_id, timetable)
-    if _fits(document, event_id, keep, time_limit / (len(candidates) + 1)):
+    checks = _Checks.of(scenario, event_id, timetable, time_limit, work)
+    if not checks.impossible_nearby([]) and checks.lets_in([]):
         lines.append(f"{event_id} fits without any relaxation if other meetings move; re-plan to include it")
         return lines
-    tried: list[str] = []
-    found = 0
-    for sentence, relax in candidates:
-        remaining = time_limit - (time.monotonic() - started)
-        if remaining <= 0:
-            lines.append(f"(stopped: time limit reached; {len(candidates) - len(tried)} relaxation(s) not tried)")
-            break
-        tried.append(sentence.removeprefix("possible if ").removeprefix("possible with "))
-        if _fits_after(document, [relax], event_id, keep, min(remaining, time_limit / 4)):
-            lines.append(sentence)
-            found += 1
+    levers = _relaxations(scenario, event_id, timetable)
+    ranked = _ranked(levers, " ".join(lines))
+    works = _try(checks, [(lever,) for lever in ranked])
+    found = [lever.words for lever in levers if (lever,) in works]
     if found:
-        return lines
+        return lines + found
+    tried = [lever.words.removeprefix("possible if ").removeprefix("possible with ") for lever in levers]
     lines.append(f"no single relaxation tried lets {event_id} in; tried: " + "; ".join(tried))
-    lines.extend(_pairs(document, candidates[:len(tried)], event_id, keep, started + time_limit))
-    return lines
+    return lines + _pairs(checks, levers, ranked, event_id)
 
 
-def _fits_after(document: dict[str, Any], relaxations: list[Callable[[dict[str, Any]], None]], event_id: str,
-                keep: set[str], time_limit: float) -> bool:
-    """Does the event fit once these relaxations are made (events they remove no longer kept)?"""
-    variant = deepcopy(document)
-    for relax in relaxations:
-        relax(variant)
-    removed = {e["id"] for e in document["events"]} - {e["id"] for e in variant["events"]}
-    return _fits(variant, event_id, keep - removed, time_limit)
+def _ranked(levers: list[Lever], reason: str) -> list[Lever]:
+    """The levers in order of likely success: those about what the reason names (the participant whose limit is
+    reached, the meeting holding the time) first; then by kind (more of a person's time before more rooms)."""
+    return sorted(levers, key=lambda lever: (not (lever.about and lever.about in reason), KINDS.index(lever.kind)))
 
 
-def _pairs(document: dict[str, Any], candidates: list[Relaxation], event_id: str, keep: set[str],
-           deadline: float) -> list[str]:
-    """Two relaxations together, when no single one does it: each pair that lets the event in, or what was not
-    tried for want of time."""
-    pairs = [(a, b) for i, a in enumerate(candidates) for b in candidates[i + 1:]]
-    found: list[str] = []
-    for done, (first, second) in enumerate(pairs):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            found.append(f"({len(pairs) - done} of {len(pairs)} pairs of relaxations not tried: time limit reached)")
+def _try(checks: _Checks, trials: list[tuple[Lever, ...]], enough: int | None = None) -> list[tuple[Lever, ...]]:
+    """The trials (levers pulled together) that let the event in, tried in the order given: first each on the
+    event's neighbourhood (a cheap proof that it does not), then the survivors on the whole summit; ``enough``:
+    stop once that many are found."""
+    survivors = []
+    for trial in trials:
+        if checks.out_of_time():
+            checks.asked += 1
+            checks.undecided += 1
+        elif not checks.impossible_nearby([lever.change for lever in trial]):
+            survivors.append(trial)
+    found: list[tuple[Lever, ...]] = []
+    for trial in survivors:
+        if enough is not None and len(found) >= enough:
             break
-        if _fits_after(document, [first[1], second[1]], event_id, keep, min(remaining, 2.0)):
-            found.append(f"{first[0]} and, together with it, {second[0].removeprefix('possible ')}")
-    if not found:
-        found.append(f"no pair of these relaxations lets {event_id} in either")
+        if checks.lets_in([lever.change for lever in trial]):
+            found.append(trial)
     return found
+
+
+def _pairs(checks: _Checks, levers: list[Lever], ranked: list[Lever], event_id: str) -> list[str]:
+    """Two levers together, when no single one does it: the first pairs that let the event in (the likeliest
+    tried first), or a proof that no pair of the kinds tried does (or how many could not be decided)."""
+    order = {id(lever): rank for rank, lever in enumerate(ranked)}
+    pairs = sorted(((a, b) for i, a in enumerate(levers) for b in levers[i + 1:]),
+                   key=lambda pair: (order[id(pair[0])] + order[id(pair[1])], order[id(pair[0])]))
+    found = _try(checks, list(pairs), enough=3)
+    if found:
+        return [f"{a.words} and, together with it, {b.words.removeprefix('possible ')}" for a, b in found]
+    kinds = ", ".join(kind for kind in KINDS if any(lever.kind == kind for lever in levers)) or "none"
+    if checks.undecided == 0 and not checks.out_of_time():
+        return [f"no pair of these relaxations lets {event_id} in either: no lever of the kinds tried ({kinds}), "
+                f"alone or two together, lets it in (proven: {checks.refuted_nearby} check(s) on the meetings of its "
+                f"participants alone, {checks.refuted} on the whole summit)"]
+    return [f"no pair of these relaxations was found to let {event_id} in; {checks.undecided} of the "
+            f"{checks.asked} checks of the kinds tried ({kinds}) could not be decided within the work limit"
+            f"{' and the time limit' if checks.out_of_time() else ''} (a re-plan with one of them may still fit it)"]

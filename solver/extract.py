@@ -23,8 +23,9 @@ def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int]
     an overrun in a room does not reach the next event there when another room was idle."""
     preferred = preferred or {}
     room_of: dict[int, int] = {}
+    on = chosen[chosen >= 0]
     for pool in instance.pools:
-        placed = [int(i) for i in chosen[chosen >= 0] if instance.item_pool[i] == pool.index]
+        placed = on[instance.item_pool[on] == pool.index].tolist()
         occupancy = sorted((int(instance.item_room_from[i]), int(instance.item_end[i]), i) for i in placed)
         free_from = {room: -1 for room in pool.rooms}
         # Later uses each room is wished for, so that an event without a usable wish takes the
@@ -36,10 +37,13 @@ def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int]
                 wished[wish].append(begin)
         for begin, end, item in occupancy:
             wish = preferred.get(int(instance.item_event[item]))
+            free = [r for r in pool.rooms if free_from[r] <= begin]
             if wish is not None and free_from.get(wish, begin + 1) <= begin:
                 room: int | None = wish
+            elif slack and not preferred:  # (no wishes: the room free the longest, since the day's start)
+                day_start = int(instance.grid.day_offset[instance.grid.slot_day[begin]])
+                room = min(free, key=lambda r: max(free_from[r], day_start), default=None)
             else:
-                free = [r for r in pool.rooms if free_from[r] <= begin]
                 day_start = int(instance.grid.day_offset[instance.grid.slot_day[begin]]) if slack else 0
                 room = max(free, key=lambda r: (min((b for b in wished[r] if b >= begin), default=2**31),
                                                 -max(free_from[r], day_start) if slack else 0), default=None)

@@ -7,14 +7,18 @@ that block it and the scheduled events that hold the contested time or room are 
 
 from __future__ import annotations
 
-from collections import Counter
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 
 from solver.compile import Instance
 from solver.model.constraints import all_rows
 from solver.model.rows import IntArray, RowIndex, Rows
+from solver.timetable import Unscheduled
 
 _FAMILY_WORDS = {
     "participant_one_event_at_a_time": "its participants are in other meetings (with their rest time)",
@@ -229,3 +233,27 @@ class _Scene:
 
     def _start(self, event: int) -> int:
         return int(self.instance.item_start[self.chosen[event]])
+
+
+def cause_of(reason: str) -> str:
+    """A reason without its listings of events at times and its days: what many requests share."""
+    cause = re.sub(r" \([^()]*\d\d:\d\d[^()]*\)", "", reason)
+    cause = re.sub(r"(,| and)? on \d{1,2} [A-Z][a-z]{2}\b", "", cause)
+    return " ".join(cause.split()).strip(" ,;")
+
+
+def by_cause(unscheduled: Iterable[Unscheduled]) -> list[tuple[str, list[Unscheduled]]]:
+    """The unscheduled requests grouped by what keeps them out (their reason without the events and days it
+    lists: "President of Viet Nam (vnm-president) has reached the limit of 12 events a day"), the largest first."""
+    groups: dict[str, list[Unscheduled]] = defaultdict(list)
+    for item in unscheduled:
+        groups[cause_of(item.reason)].append(item)
+    return sorted(groups.items(), key=lambda group: (-len(group[1]), group[0]))
+
+
+def unscheduled_groups(unscheduled: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The timetable document's ``unscheduled`` entries grouped by cause, as the service shows them: for each
+    cause (largest group first), how many requests and which (``{"cause", "count", "events"}``)."""
+    items = [Unscheduled.model_validate(u) for u in unscheduled]
+    return [{"cause": cause, "count": len(group), "events": [u.event for u in group]}
+            for cause, group in by_cause(items)]

@@ -51,9 +51,10 @@ def _travel(scenario: Scenario) -> dict[frozenset[str], int]:
     return {frozenset((hop.from_, hop.to)): hop.minutes for hop in scenario.travel_minutes}
 
 
-def _limits(scenario: Scenario, event: Event, start: datetime, origin: datetime, people: dict[str, Any]) -> float:
+def _limits(event: Event, start: datetime, origin: datetime, people: dict[str, Any],
+            days: list[tuple[datetime, datetime]]) -> float:
     """The latest the event may end: its day's end, its latest_end, its participants' availability."""
-    ends = [_minutes(end, origin) for begin, end in map(scenario.day_bounds, scenario.days) if begin <= start < end]
+    ends = [_minutes(end, origin) for begin, end in days if begin <= start < end]
     if event.latest_end is not None:
         ends.append(_minutes(event.latest_end, origin))
     for pid in event.participants:
@@ -99,7 +100,8 @@ def plan_of(scenario: Scenario, timetable: Timetable) -> Plan:
     events = {e.id: e for e in scenario.events}
     people = {p.id: p for p in scenario.participants}
     order = sorted((a for a in timetable.assignments if a.event in events), key=lambda a: (a.start, a.event))
-    origin = min(scenario.day_bounds(d)[0] for d in scenario.days)
+    days = [scenario.day_bounds(d) for d in scenario.days]
+    origin = min(begin for begin, _ in days)
     arrivals: list[list[int]] = [[] for _ in order]
     first_of_day: dict[tuple[str, date], int] = {}
     tiers: list[Tier] = []
@@ -122,7 +124,7 @@ def plan_of(scenario: Scenario, timetable: Timetable) -> Plan:
         events=[events[a.event] for a in order],
         start=np.array([_minutes(a.start, origin) for a in order]),
         duration=np.array([_minutes(a.end, origin) - _minutes(a.start, origin) for a in order]),
-        limit=np.array([_limits(scenario, events[a.event], a.start, origin, people) for a in order]),
+        limit=np.array([_limits(events[a.event], a.start, origin, people, days) for a in order]),
         before=_needed_before(scenario, order, events), arrivals=arrivals, arrival_tiers=tiers,
         arrival_names=names, delegations=delegations)
 

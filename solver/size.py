@@ -75,6 +75,7 @@ LNS_BASE_MB = 450
 LNS_MB_PER_MILLION_TERMS = 390
 BOUND_CHILD_BASE_MB = 300
 BOUND_CHILD_MB_PER_MILLION_PLACEMENTS = 2200
+BOUND_CHILD_UP_TO = 1_000_000  # placements; above, no child (SolveConfig.bound_beside_below): the aggregated LP
 SETTING = "SUMMIT_JOB_MEMORY_MB"
 
 
@@ -117,7 +118,8 @@ def estimate_memory(size: ModelSize) -> MemoryEstimate:
     return MemoryEstimate(whole_mb=round(WHOLE_BASE_MB + WHOLE_MB_PER_MILLION_TERMS * millions),
                           lns_mb=round(LNS_BASE_MB + LNS_MB_PER_MILLION_TERMS * millions),
                           bound_child_mb=round(BOUND_CHILD_BASE_MB
-                                               + BOUND_CHILD_MB_PER_MILLION_PLACEMENTS * size.placements / 1e6))
+                                               + BOUND_CHILD_MB_PER_MILLION_PLACEMENTS * size.placements / 1e6)
+                          if size.placements <= BOUND_CHILD_UP_TO else 0)
 
 
 def plan_within(size: ModelSize, limit_mb: int | None) -> MemoryPlan:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.compile import Instance
+from solver.compile import BoolArray, Instance
 from solver.extract import assignments_of
 from solver.model.rows import IntArray, RowIndex
 from solver.overruns import late_minutes
@@ -30,7 +30,7 @@ from solver.timetable import ScenarioRef, Timetable
 
 RUNS = 200  # replayed summits per judgement (Hanoi: about 30 ms)
 SEED_OFFSET = 7919  # the search's draws: not the seeds a comparison replays with
-TRIES = 6  # candidate places replayed per event tried
+TRIES = 2  # candidate places replayed per event tried
 
 
 class Judge:
@@ -155,6 +155,31 @@ def let_through(instance: Instance, attends: list[list[int]], chosen: IntArray, 
     return cost
 
 
+ROOM_OVERRUN = (0.25, 0.06)  # the chance the room's event before runs 0+ and 15+ minutes late (a bilateral's)
+
+
+def room_let_through(instance: Instance, chosen: IntArray, event: int, items: IntArray) -> np.ndarray:
+    """For each candidate place of ``event``: the chance an overrun in its room reaches it, when no room of its
+    pool stood idle for a slot (or two) before it (the others' room use, changeover included)."""
+    pools, slots = len(instance.pools), instance.grid.n_slots
+    busy = np.zeros((pools, slots + 1), dtype=np.int64)
+    starting = np.zeros((pools, slots + 1), dtype=np.int64)
+    others = chosen[(chosen >= 0) & (np.arange(chosen.size) != event)]
+    for item in others.tolist():
+        used, first = int(instance.item_pool[item]), int(instance.item_room_from[item])
+        busy[used, first:int(instance.item_end[item])] += 1
+        starting[used, first] += 1
+    pool, begin = instance.item_pool[items], instance.item_room_from[items]
+    day_start = instance.grid.day_offset[instance.grid.slot_day[begin]]
+    open_rooms = np.array([p.rooms_open[min(b, slots - 1)] for p, b in
+                           zip([instance.pools[k] for k in pool.tolist()], begin.tolist(), strict=True)])
+    cost = np.zeros(items.size)
+    for gap, chance in enumerate(ROOM_OVERRUN, start=1):
+        held = np.max([busy[pool, np.maximum(begin - k, 0)] for k in range(1, gap + 1)], axis=0)
+        cost += np.where((begin - gap >= day_start) & (open_rooms - held - starting[pool, begin] <= 0), chance, 0.0)
+    return cost
+
+
 def attendance(instance: Instance) -> list[list[int]]:
     """Each participant's events."""
     attends: list[list[int]] = [[] for _ in instance.scenario.participants]
@@ -172,6 +197,7 @@ class State:
     loads: Loads
     scores: np.ndarray  # per day
     per_event: np.ndarray
+    item_cost: IntArray | None = None  # a re-plan's disruption of each place: a move may not cost more
 
     @property
     def score(self) -> float:
@@ -179,22 +205,26 @@ class State:
 
 
 def _candidates(instance: Instance, attends: list[list[int]], state: State, event: int) -> list[int]:
-    """The event's other places that keep every rule, those letting the fewest overruns through first."""
+    """The event's other places that keep every rule (and cost no more, when places have a cost), those letting
+    the fewest overruns through first."""
     old = int(state.chosen[event])
     items = instance.event_items[event]
     items = items[items != old]
+    if state.item_cost is not None:
+        items = items[state.item_cost[items] <= state.item_cost[old]]
     allowed = np.array([state.loads.fits(old, int(item)) for item in items.tolist()], dtype=bool)
     items = items[allowed] if items.size else items
     if items.size == 0:
         return []
-    cost = let_through(instance, attends, state.chosen, event, items)
+    cost = let_through(instance, attends, state.chosen, event, items) + room_let_through(instance, state.chosen,
+                                                                                          event, items)
     shift = np.abs(instance.item_start[items] - instance.item_start[old])
     order = np.lexsort((shift, np.round(cost, 6)))
     return items[order[:TRIES]].tolist()
 
 
 def _try_event(instance: Instance, attends: list[list[int]], judge: Judge, state: State, event: int) -> bool:
-    """Replay the event's best few other places; take the best if it beats the current timetable."""
+    """Replay the event's best few other places, in order; take the first that beats the current timetable."""
     old = int(state.chosen[event])
     slot_day = instance.grid.slot_day
     best: tuple[float, int, np.ndarray, np.ndarray] | None = None
@@ -208,8 +238,9 @@ def _try_event(instance: Instance, attends: list[list[int]], judge: Judge, state
             scores[day], chances = judge.day(state.chosen, day)
             per_event += chances
         total = float(scores.sum())
-        if total < state.score - 1e-9 and (best is None or total < best[0]):
+        if total < state.score - 1e-9:  # the first that does better (they come best first)
             best = (total, item, scores, per_event)
+            break
     state.chosen[event] = old
     if best is None:
         return False
@@ -219,18 +250,21 @@ def _try_event(instance: Instance, attends: list[list[int]], judge: Judge, state
 
 
 def keep_slack(instance: Instance, index: RowIndex, chosen: IntArray, ref: ScenarioRef, seconds: float,
-               seed: int = 0, stop: threading.Event | None = None) -> tuple[IntArray, float, float]:
+               seed: int = 0, stop: threading.Event | None = None, movable: BoolArray | None = None,
+               item_cost: IntArray | None = None) -> tuple[IntArray, float, float]:
     """Move placed events to where they let fewer overruns cascade, for up to ``seconds``; every placed event
-    stays placed. Returns the placements and the search's replay score before and after."""
+    stays placed. A re-plan moves only ``movable`` events, each to a place that costs no more than its own by
+    ``item_cost``. Returns the placements and the search's replay score before and after."""
     deadline = time.monotonic() + seconds
     judge = Judge(instance, ref, RUNS, seed + SEED_OFFSET)
     chosen = chosen.copy()
     scores, per_event = judge(chosen)
-    state = State(chosen, Loads(index, index.load_of(chosen[chosen >= 0])), scores, per_event)
+    state = State(chosen, Loads(index, index.load_of(chosen[chosen >= 0])), scores, per_event, item_cost)
     before = state.score
     attends = attendance(instance)
     rng = np.random.default_rng(seed)
-    movable = np.array([chosen[e] >= 0 and instance.event_items[e].size > 1 for e in range(len(instance.events))])
+    movable = np.array([chosen[e] >= 0 and instance.event_items[e].size > 1 for e in range(len(instance.events))]) \
+        & (movable if movable is not None else True)
     failures = 0  # tries in a row that found nothing better: twice the movable events ends the search
     while time.monotonic() < deadline and failures < 2 * movable.sum() and not (stop is not None and stop.is_set()):
         weights = np.where(movable, state.per_event + 0.01, 0.0)

@@ -4,6 +4,8 @@ unscheduled bilateral gets the relaxation that would let it in."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from solver.changes import apply_changes, parse_changes
@@ -169,3 +171,85 @@ def test_a_day_broken_by_travel_is_explained_by_the_participants_own_events() ->
     [diagnostic] = explain_scenario(model, time_limit=10)
     assert set(diagnostic.events) == {"m0", "m1", "m2"}, diagnostic.message
     assert "travel time between zones" in diagnostic.message
+
+
+def test_a_lever_stays_inside_the_summits_hours_and_the_answer_ends_with_a_pair() -> None:
+    """a is here from 09:30, b (here from the day's start) leaves at 09:30: a cannot arrive before the day starts
+    (09:00, not 08:30), b cannot arrive earlier at all; an earlier arrival of a and a later departure of b together
+    let them meet for an hour."""
+    model = scenario(rooms=TWO_ROOMS,
+                     participants=[{"id": "a", "delegation": "A", "available": [{"start": at("09:30"),
+                                                                                 "end": at("10:00")}]},
+                                   {"id": "b", "delegation": "B", "available": [{"start": at("09:00"),
+                                                                                 "end": at("09:30")}]}],
+                     events=[event("bil-a-b", kind="bilateral", minutes=60, people=("a", "b"), priority=3)])
+    timetable = solve(model, time_limit=5).timetable
+    lines = what_would_it_take(model, "bil-a-b", timetable)
+    tried = next(line for line in lines if line.startswith("no single relaxation tried lets bil-a-b in; tried: "))
+    assert "a arrives at 09:00 on 25 Oct instead of 09:30 on 25 Oct" in tried
+    assert "08:" not in tried and "b arrives" not in tried  # before the day starts: no lever
+    assert lines[-1].startswith("possible if ") and "together with it" in lines[-1]
+
+
+def test_when_no_lever_of_the_kinds_tried_would_do_it_the_answer_ends_with_the_proof() -> None:
+    """a is here 09:00-09:30, b 11:30-12:00: an hour more on either side, or both, leaves them apart."""
+    model = scenario(rooms=TWO_ROOMS,
+                     participants=[{"id": "a", "delegation": "A", "available": [{"start": at("09:00"),
+                                                                                 "end": at("09:30")}]},
+                                   {"id": "b", "delegation": "B", "available": [{"start": at("11:30"),
+                                                                                 "end": at("12:00")}]}],
+                     events=[event("bil-a-b", kind="bilateral", minutes=30, people=("a", "b"), priority=3)])
+    timetable = solve(model, time_limit=5).timetable
+    lines = what_would_it_take(model, "bil-a-b", timetable)
+    assert lines[-1].startswith("no pair of these relaxations lets bil-a-b in either: no lever of the kinds tried "
+                                "(a later departure, an earlier arrival), alone or two together, lets it in "
+                                "(proven"), lines
+
+
+def _ends_with_an_answer(lines: list[str], event_id: str) -> None:
+    last = lines[-1]
+    assert (last.startswith("possible ") or last.startswith(f"{event_id} fits without any relaxation")
+            or last.startswith(f"no pair of these relaxations lets {event_id} in either: no lever of the kinds")), lines
+
+
+def test_hanoi_a_request_of_the_secretary_general_is_answered_with_a_lever_that_is_possible() -> None:
+    """`summit explain --event bil-0001` on Hanoi's timetable: the answer ends with what lets it in (each check
+    bounded by deterministic work: no wall-clock limit decides it), and no arrival before the day's start."""
+    from pathlib import Path
+
+    from solver.scenario import load_scenario
+    from solver.timetable import load_timetable
+    from solver.validate import validate_timetable
+
+    hanoi = load_scenario("scenarios/hanoi-2025.yaml")
+    timetable = load_timetable(Path("benchmarks/hanoi-base-timetable.json"))
+    assert validate_timetable(hanoi, timetable) == []
+    lines = what_would_it_take(hanoi, "bil-0001", timetable, time_limit=600)
+    _ends_with_an_answer(lines, "bil-0001")
+    assert lines[-1].startswith("possible ")
+    assert not any("07:00" in line for line in lines)
+
+
+def test_a_generated_summit_request_is_answered_to_the_end() -> None:
+    """A generated summit's greedy timetable (no search: the same on any machine): the first request it leaves out
+    is answered with a lever, a pair, or the proof that none of the kinds tried would do."""
+    from solver.compile import compile_scenario
+    from solver.extract import timetable_from_placements
+    from solver.generate import generate_scenario
+    from solver.model.constraints import all_rows
+    from solver.model.greedy import greedy_placements
+    from solver.timetable import ScenarioRef
+    from solver.validate import validate_timetable
+
+    summit = generate_scenario(delegations=30, bilaterals=120, days=2, seed=2)
+    instance = compile_scenario(summit)
+    rows = all_rows(instance)
+    timetable = timetable_from_placements(instance, greedy_placements(instance, rows),
+                                          ScenarioRef(name=summit.name, fingerprint=summit.fingerprint()), rows)
+    assert validate_timetable(summit, timetable) == []
+    left_out = next(u.event for u in timetable.unscheduled if u.code == "not_selected")
+    lines = what_would_it_take(summit, left_out, timetable, time_limit=600)
+    _ends_with_an_answer(lines, left_out)
+    before_the_day = {f"arrives at {summit.day_bounds(day)[0] - timedelta(minutes=m):%H:%M on %d %b}"
+                      for day in summit.days for m in range(summit.slot_minutes, 61, summit.slot_minutes)}
+    assert not any(words in line for line in lines for words in before_the_day)

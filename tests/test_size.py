@@ -27,6 +27,19 @@ def test_the_whole_model_needs_more_than_lns_alone_and_both_grow_with_the_model(
     assert estimate_memory(small).lns_mb < estimate_memory(bigger).lns_mb
 
 
+def test_above_a_million_placements_no_bound_child_is_counted_nor_started() -> None:
+    """The whole LP's child runs beside the search from 45k to a million placements only (above, it doubled the
+    memory for a weaker bound): the estimate counts it there and not above, as the solve starts it."""
+    from dataclasses import replace
+
+    from solver.size import BOUND_CHILD_UP_TO
+
+    hanoi = estimate_model_size(load_scenario("scenarios/hanoi-2025.yaml"))
+    assert estimate_memory(replace(hanoi, placements=BOUND_CHILD_UP_TO)).bound_child_mb > 2000
+    assert estimate_memory(replace(hanoi, placements=BOUND_CHILD_UP_TO + 1)).bound_child_mb == 0
+    assert SolveConfig(time_limit=1).bound_beside_below == BOUND_CHILD_UP_TO
+
+
 def test_a_limit_between_the_two_estimates_runs_lns_alone_and_its_timetable_is_valid() -> None:
     scenario = load_scenario(TINY)
     estimate = estimate_memory(estimate_model_size(scenario))

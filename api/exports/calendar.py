@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 from api.exports.agenda import AgendaItem
 from solver.timetable import Assignment, Timetable
@@ -87,5 +88,18 @@ def to_ics(items: list[AgendaItem], name: str, summit: str, names: dict[str, str
             people += f"{' and ' if people else ''}{item.others} other(s)"
         event.add("description", f"{item.kind}; room {item.room}; participants: {people}")
         calendar.add_component(event)
-    calendar.add_missing_timezones()
+    for position, tzid in enumerate(sorted(calendar.get_missing_tzids())):
+        timezone = _vtimezone(tzid)
+        if timezone is not None:
+            calendar.subcomponents.insert(position, timezone)
     return calendar.to_ical()
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(tzid: str) -> Timezone | None:
+    """The zone's VTIMEZONE (icalendar's, 1970-2038), made once per zone: making it costs ~70 ms, more than the
+    rest of a delegation's calendar (read only afterwards: calendars share it)."""
+    try:
+        return Timezone.from_tzid(tzid)
+    except ValueError:  # a zone icalendar does not know: left out, as add_missing_timezones does
+        return None

@@ -24,6 +24,7 @@ class SolveParams(JobParams):
     stall_s: float | None = None  # (jobs queued before it existed have none)
     scenario_version: int | None = None
     lns_only: bool = False  # large-neighbourhood search alone: decided at admission (api/lookups.py)
+    robust: bool | None = None  # the robust solve (solver/slack.py); None: the scenario's overruns.robust
 
 
 class ExplainParams(JobParams):

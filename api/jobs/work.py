@@ -25,6 +25,13 @@ from solver.solve import Progress, SolveConfig, solve
 log = logging.getLogger(__name__)
 
 
+def _slack_of(replay: tuple[float, float] | None, seconds: float) -> dict[str, float] | None:
+    """The robust solve's second stage in a job's result: its replay score before and after, and its seconds."""
+    if replay is None:
+        return None
+    return {"replay_before": replay[0], "replay_after": replay[1], "seconds": seconds}
+
+
 class _Beat:
     """Calls ``beat`` every ``every`` seconds while the block runs (a re-plan's progress between its start and
     its end)."""
@@ -103,7 +110,7 @@ class JobExecutor:
             self.repo.add_progress(job_id, attempt, round(progress.seconds, 3), progress.objective, progress.bound)
 
         config = SolveConfig(time_limit=params.time_limit_s, workers=params.workers, seed=params.seed,
-                             stall_seconds=params.stall_s, stop=stop,
+                             stall_seconds=params.stall_s, stop=stop, robust=params.robust,
                              lns_only=params.lns_only)  # decided at admission (api/lookups.py)
         result = solve(scenario, on_progress=on_progress, config=config)
         if self.closing.is_set():
@@ -114,7 +121,8 @@ class JobExecutor:
         status = "cancelled" if stop.is_set() else "done"
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              result={"status": result.timetable.status, "stopped_by": result.stats.stopped_by,
-                                     "lns_alone": result.stats.lns_alone})
+                                     "lns_alone": result.stats.lns_alone,
+                                     "robust": _slack_of(result.stats.slack_replay, result.stats.slack_seconds)})
 
     def _explain(self, job: Job) -> None:
         """Why the timetable's scenario is infeasible (and why events are out), or what would let one event in."""

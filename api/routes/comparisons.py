@@ -12,7 +12,7 @@ from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError, check_changes, not_found
 from api.jobs.params import CompareParams
 from api.lookups import admit_by_memory, job_or_404, job_out, scenario_or_404, time_limit, version_or_404
-from api.schemas import ComparisonOut, ComparisonRequest, ErrorOut, JobOut
+from api.schemas import ComparisonOut, ComparisonRequest, ComparisonSummary, ErrorOut, JobOut
 from api.store.models import Job
 from api.store.repository import FINISHED, Repository
 from solver.compare import Variant, VariantSpec, build_variants
@@ -66,6 +66,26 @@ def create_comparison(body: ComparisonRequest, key: Writer, repo: RepoDep, runne
     runner.submit(job.id)
     response.headers["Location"] = f"/comparisons/{job.id}"
     return job_out(repo, job)
+
+
+@router.get("", response_model=list[ComparisonSummary], responses=_ERRORS)
+def list_comparisons(_: Reader, repo: RepoDep,
+                     limit: Annotated[int, Query(ge=1, le=200, description="at most this many, newest first")] = 50,
+                     ) -> list[ComparisonSummary]:
+    """Past comparisons, the newest first: the scenario, the variants' names, the time limit and the job's state
+    (open one with ``GET /comparisons/{id}``)."""
+    names = {row.id: row.name for row in repo.list_scenarios(limit=1000)}
+    out = []
+    for job in repo.list_jobs("compare", limit):
+        params = job.params or {}
+        out.append(ComparisonSummary(
+            id=job.id, status=job.status, scenario_id=job.scenario_id,  # type: ignore[arg-type]
+            scenario_name=names.get(job.scenario_id, job.scenario_id),
+            scenario_version=params.get("scenario_version"),
+            variants=[str(v.get("name", "?")) for v in params.get("variants") or [] if isinstance(v, dict)],
+            time_limit_s=params.get("time_limit_s"), seeds=int(params.get("seeds") or 1),
+            created_at=job.created_at, finished_at=job.finished_at))
+    return out
 
 
 @router.get("/{job_id}", response_model=ComparisonOut, responses={

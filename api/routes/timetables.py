@@ -54,15 +54,24 @@ async def _explanation_job(question: tuple[str, str | None, float], key_id: str,
                            repo: Repository, runner: Any, limiter: Any) -> Any:
     """The job already making this explanation, or a new one (counted against the key's submissions)."""
     asked = _asking.get(question)
-    if asked is not None:
+    deadline = time.monotonic() + 30
+    while asked is not None and not asked.job_id and time.monotonic() < deadline:  # another asker is making it
+        await asyncio.sleep(0.05)
+        asked = _asking.get(question)
+    if asked is not None and asked.job_id:
         job = await run_in_threadpool(repo.get_job, asked.job_id)
         if job is not None and job.status not in FINISHED:
             return job
     limiter.check(key_id)
-    params = ExplainParams(event=question[1], time_limit_s=question[2])
-    job = await run_in_threadpool(repo.create_job, "explain", row.scenario_id, row.scenario_version_id,
-                                  params.stored(), key_id, row.id)
-    _asking[question] = _Asked(job.id)
+    asked = _asking[question] = _Asked("")  # before any await: an asker arriving meanwhile waits for this job
+    try:
+        params = ExplainParams(event=question[1], time_limit_s=question[2])
+        job = await run_in_threadpool(repo.create_job, "explain", row.scenario_id, row.scenario_version_id,
+                                      params.stored(), key_id, row.id)
+    except BaseException:
+        _asking.pop(question, None)
+        raise
+    asked.job_id = job.id
     await run_in_threadpool(runner.submit, job.id)
     return job
 

@@ -25,6 +25,7 @@ from api.store.models import (
     TimetableRow,
     utcnow,
 )
+from solver.reasons import unscheduled_groups
 from solver.scenario import Scenario, parse_scenario
 from solver.timetable import Timetable
 
@@ -47,17 +48,30 @@ class _Lru:
         self.size = size
         self.items: OrderedDict[str, Any] = OrderedDict()
         self.lock = threading.Lock()
+        self._making: dict[str, threading.Lock] = {}  # one maker per key at a time
 
     def get(self, key: str, make: Callable[[], T]) -> T:
+        """The remembered value, else ``make()``'s. Requests asking for the same missing value at once (69
+        calendar feeds after a publish) wait for one of them to make it rather than each making it."""
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]  # type: ignore[no-any-return]
-        value = make()
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self.lock:
+                if key in self.items:
+                    self.items.move_to_end(key)
+                    return self.items[key]  # type: ignore[no-any-return]
+            try:
+                value = make()
+                with self.lock:
+                    self.items[key] = value
+                    while len(self.items) > self.size:
+                        self.items.popitem(last=False)
+            finally:
+                with self.lock:
+                    self._making.pop(key, None)
         return value
 
 
@@ -262,9 +276,11 @@ class Repository:
         return self._derived.get(key, make)
 
     def timetable_json(self, row: TimetableRow) -> bytes:
-        """The contract's Timetable plus ``id`` and ``scenario_id``, serialised once."""
+        """The contract's Timetable plus ``id``, ``scenario_id`` and ``unscheduled_groups`` (the unscheduled
+        requests grouped by cause: cause, count, events), serialised once."""
         return self._timetables.get(f"json:{row.id}", lambda: json.dumps(
-            {**row.document, "id": row.id, "scenario_id": row.scenario_id}, ensure_ascii=False,
+            {**row.document, "id": row.id, "scenario_id": row.scenario_id,
+             "unscheduled_groups": unscheduled_groups(row.document.get("unscheduled") or [])}, ensure_ascii=False,
             separators=(",", ":")).encode("utf-8"))
 
     # ---------------------------------------------------------------- jobs
@@ -281,6 +297,12 @@ class Repository:
     def get_job(self, job_id: str) -> Job | None:
         with self.session() as s:
             return s.get(Job, job_id)
+
+    def list_jobs(self, kind: str, limit: int = 50) -> list[Job]:
+        """The newest jobs of one kind first (their results unread: a list shows what was asked)."""
+        with self.session() as s:
+            return list(s.scalars(select(Job).where(Job.kind == kind).order_by(Job.created_at.desc(), Job.id)
+                                  .limit(limit).options(defer(Job.result))))
 
     def job_progress(self, job: Job, after: int = 0) -> list[JobProgress]:
         """Progress of the job's current attempt, oldest first (``after``: a JobProgress id)."""

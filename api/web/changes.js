@@ -43,12 +43,12 @@ function readWhen(form, id, label) {
   return `${date}T${time}`;
 }
 
-class FormProblem extends Error {
+export class FormProblem extends Error {
   constructor(message, field = null) { super(message); this.field = field; }
 }
 
 /** The change the form describes, or a FormProblem saying what is missing. */
-function changeFrom(form) {
+export function changeFrom(form) {
   const f = form.elements;
   switch (f.op.value) {
     case "room_closed": {
@@ -81,21 +81,12 @@ function changeFrom(form) {
 
 function byName(list) { return [...list].sort((a, b) => (a.name || a.title || a.id).localeCompare(b.name || b.title || b.id)); }
 
-export async function changesView(main, [tid], ctx) {
-  const { tt, doc, scenario } = await loadTimetable(tid, ctx.signal);
-  const index = indexScenario(doc);
+/** The change form's fields for ``doc``: the operation ("Change") and one fieldset per operation, the chosen
+ * one shown (``wireChangeFields``). Used by the re-plan page and the comparison page's variants. */
+export function changeFieldsHtml(doc) {
   const first = doc.days[0];
   const last = doc.days[doc.days.length - 1];
-  const pending = [];
-  render(main, html`
-    <p class="crumbs"><a href="#/scenarios">Scenarios</a> › <a href="#/scenarios/${encodeURIComponent(tt.scenario_id)}">${
-      scenario.name}</a> › <a href="#/timetables/${encodeURIComponent(tt.id)}">timetable ${tt.id}</a> ›</p>
-    <h1>Re-plan timetable <code>${tt.id}</code></h1>
-    <p class="meta">Times are local to ${doc.timezone || "UTC"}; the summit runs ${first.date} to ${last.date}.</p>
-    <div class="two-columns">
-    <section class="card" aria-labelledby="change-title">
-      <h2 id="change-title">Enter a change</h2>
-      <form id="change-form" class="stack" novalidate>
+  return html`
         <div class="field"><label for="op">Change</label>
           <select id="op" name="op">${OPS.map(([op, label]) => html`<option value="${op}">${label}</option>`)}</select></div>
         <fieldset data-op="room_closed"><legend>Room closed</legend>
@@ -133,7 +124,34 @@ export async function changesView(main, [tid], ctx) {
           <div class="field"><label for="ec-event">Event</label>
             <select id="ec-event" name="ec_event">${byName(doc.events).map((e) =>
               html`<option value="${e.id}">${e.title || e.id} (${e.id})</option>`)}</select></div>
-        </fieldset>
+        </fieldset>`;
+}
+
+/** Show the fieldset of the operation the form's "Change" names. */
+export function wireChangeFields(form) {
+  const showOp = () => {
+    for (const fieldset of form.querySelectorAll("fieldset[data-op]")) fieldset.hidden = fieldset.dataset.op !== form.op.value;
+  };
+  form.op.addEventListener("change", showOp);
+  showOp();
+}
+
+export async function changesView(main, [tid], ctx) {
+  const { tt, doc, scenario } = await loadTimetable(tid, ctx.signal);
+  const index = indexScenario(doc);
+  const first = doc.days[0];
+  const last = doc.days[doc.days.length - 1];
+  const pending = [];
+  render(main, html`
+    <p class="crumbs"><a href="#/scenarios">Scenarios</a> › <a href="#/scenarios/${encodeURIComponent(tt.scenario_id)}">${
+      scenario.name}</a> › <a href="#/timetables/${encodeURIComponent(tt.id)}">timetable ${tt.id}</a> ›</p>
+    <h1>Re-plan timetable <code>${tt.id}</code></h1>
+    <p class="meta">Times are local to ${doc.timezone || "UTC"}; the summit runs ${first.date} to ${last.date}.</p>
+    <div class="two-columns">
+    <section class="card" aria-labelledby="change-title">
+      <h2 id="change-title">Enter a change</h2>
+      <form id="change-form" class="stack" novalidate>
+        ${changeFieldsHtml(doc)}
         <p id="change-error" class="field-error" role="alert"></p>
         <button type="submit">Add this change</button>
       </form>
@@ -154,11 +172,7 @@ export async function changesView(main, [tid], ctx) {
     </div>
     <div id="replan-job"></div>`);
   const form = $("#change-form");
-  const showOp = () => {
-    for (const fieldset of form.querySelectorAll("fieldset")) fieldset.hidden = fieldset.dataset.op !== form.op.value;
-  };
-  form.op.addEventListener("change", showOp);
-  showOp();
+  wireChangeFields(form);
   const list = $("#pending");
   const replanButton = $("#replan");
   const drawPending = (problems = new Map()) => {

@@ -7,30 +7,16 @@ from __future__ import annotations
 import math
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
+from typing import cast
 
 from ortools.sat.python import cp_model
 
 from solver import cpsat
-from solver.changes import (
-    REPORTS_ON_EVENTS,
-    AnyChange,
-    EventAdded,
-    EventRunningLate,
-    EventStarted,
-    EventUpdated,
-    ParticipantAvailability,
-    ParticipantDelayed,
-    PinEvent,
-    ResourceCapacity,
-    RoomClosed,
-    apply_changes,
-)
+from solver.changes import AnyChange, ResourceCapacity, Span, apply_changes
 from solver.compile import Instance
 from solver.replan.plan import PreviousPlan
-from solver.scenario import Event, Scenario, ScenarioError, TimeWindow, parse_scenario
+from solver.scenario import Event, Scenario, ScenarioError, parse_scenario
 from solver.timetable import Timetable
-
-Span = tuple[datetime, datetime]
 
 
 def from_now(scenario: Scenario, changes: list[AnyChange], now: datetime | None,
@@ -40,8 +26,9 @@ def from_now(scenario: Scenario, changes: list[AnyChange], now: datetime | None,
     time before ``now`` as it was (a Secretary-General delayed on day 2, reported on day 2, still attended day 1),
     and the time of their events that have started by ``now`` (an event that runs is never moved or dropped);
     a room closure starts at ``now`` at the earliest, and one that is over is left out. Other changes apply as
-    written. Without ``now`` (planning ahead), every change applies as written. A report on an event (started,
-    ended, running late) runs where the standing timetable (``previous``) has it unless it says otherwise."""
+    written (each change says how: ``Change.from_now``). Without ``now`` (planning ahead), every change applies as
+    written. A report on an event (started, ended, running late) runs where the standing timetable (``previous``)
+    has it unless it says otherwise."""
     changes = placed_reports(scenario, changes, previous)
     if now is None:
         return [(change, change) for change in changes]
@@ -49,100 +36,17 @@ def from_now(scenario: Scenario, changes: list[AnyChange], now: datetime | None,
     windows: dict[str, list[Span]] = {}  # each participant's windows so far, as earlier changes left them
     pairs: list[tuple[AnyChange, AnyChange]] = []
     for change in changes:
-        if isinstance(change, ParticipantAvailability | ParticipantDelayed):
-            before = windows.get(change.participant) or _windows_of(scenario, change.participant)
-            after = _with_running(_availability_from(scenario, before, change, moment),
-                                  _running_spans(scenario, previous, change.participant, moment))
-            windows[change.participant] = after
-            pairs.append((change, ParticipantAvailability(
-                op="participant_availability", participant=change.participant,
-                available=[TimeWindow(start=start, end=end) for start, end in after])))
-        elif isinstance(change, RoomClosed):
-            if scenario.localise(change.end) > moment:
-                pairs.append((change, change.model_copy(update={"start": max(scenario.localise(change.start),
-                                                                              moment)})))
-        else:
-            pairs.append((change, change))
+        applied = change.from_now(scenario, moment, windows, previous)
+        if applied is not None:
+            pairs.append((change, cast(AnyChange, applied)))
     return pairs
 
 
 def placed_reports(scenario: Scenario, changes: list[AnyChange], previous: Timetable | None) -> list[AnyChange]:
-    """The changes with each report on an event placed where the standing timetable has it (see :func:`_placed`)."""
-    return [_placed(scenario, change, previous) for change in changes]
-
-
-def _placed(scenario: Scenario, change: AnyChange, previous: Timetable | None) -> AnyChange:
-    """A report on an event with its room and start filled from the standing timetable (when the report does not
-    say them and the event has no pin of its own)."""
-    if previous is None or not isinstance(change, REPORTS_ON_EVENTS):
-        return change
-    old = next((a for a in previous.assignments if a.event == change.event), None)
-    event = next((e for e in scenario.events if e.id == change.event), None)
-    if old is None or event is None:
-        return change
-    pin = event.pinned
-    update: dict[str, object] = {}
-    if change.room is None and (pin is None or pin.room is None):
-        update["room"] = old.room
-    if not isinstance(change, EventStarted) and change.start is None and (pin is None or pin.start is None):
-        update["start"] = scenario.localise(old.start)
-    return change.model_copy(update=update) if update else change
-
-
-def _running_spans(scenario: Scenario, previous: Timetable | None, participant: str, moment: datetime) -> list[Span]:
-    """The participant's events of the standing timetable that have started by ``moment`` (running or over), as
-    they stand there: a fact that a delay reported now does not undo."""
+    """The changes with each report on an event placed where the standing timetable has it (``Change.placed``)."""
     if previous is None:
-        return []
-    theirs = {e.id for e in scenario.events if participant in e.participants}
-    return [(scenario.localise(a.start), scenario.localise(a.end)) for a in previous.assignments
-            if a.event in theirs and scenario.localise(a.start) < moment]
-
-
-def _with_running(windows: list[Span], running: list[Span]) -> list[Span]:
-    """``windows`` with the ``running`` spans added (merged where they touch or overlap)."""
-    merged: list[Span] = []
-    for low, high in sorted(windows + running):
-        if merged and low <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
-
-
-def _windows_of(scenario: Scenario, participant: str) -> list[Span]:
-    """The participant's availability windows, or the summit's days when none are given (an unknown
-    participant gets the days too: applying the change then reports it by name)."""
-    person = next((p for p in scenario.participants if p.id == participant), None)
-    if person is not None and person.available is not None:
-        return [(scenario.localise(w.start), scenario.localise(w.end)) for w in person.available]
-    return [scenario.day_bounds(day) for day in scenario.days]
-
-
-def _availability_from(scenario: Scenario, before: list[Span],
-                       change: ParticipantAvailability | ParticipantDelayed, moment: datetime) -> list[Span]:
-    """The participant's windows once ``change`` applies from ``moment`` on: before it as they were."""
-    past = _clip(before, None, moment)
-    if isinstance(change, ParticipantAvailability):
-        future = [(scenario.localise(w.start), scenario.localise(w.end)) for w in change.available]
-    else:
-        future = before
-        if change.arrival is not None:
-            future = _clip(future, scenario.localise(change.arrival), None)
-        if change.departure is not None:
-            future = _clip(future, None, scenario.localise(change.departure))
-    return sorted(past + _clip(future, moment, None))
-
-
-def _clip(spans: list[Span], start: datetime | None, end: datetime | None) -> list[Span]:
-    """The parts of ``spans`` within [start, end) (None: unbounded)."""
-    clipped = []
-    for low, high in spans:
-        low = low if start is None else max(low, start)
-        high = high if end is None else min(high, end)
-        if low < high:
-            clipped.append((low, high))
-    return clipped
+        return list(changes)
+    return [cast(AnyChange, change.placed(scenario, previous)) for change in changes]
 
 
 def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_minutes: int,
@@ -268,31 +172,17 @@ def _overlapping(changed: Scenario, previous: Timetable, events: dict[str, Event
     return found
 
 
-_LABELS_ONLY = {"priority", "title"}
-
-
 def opens_capacity(before: Scenario, after: Scenario, change: AnyChange) -> bool:
-    """Could this change let a request that was left out in? Only if it gives time, rooms or capacity."""
-    if isinstance(change, RoomClosed | ParticipantDelayed | PinEvent | EventAdded | EventStarted | EventRunningLate):
-        return False  # (a report that an event runs, or runs late, only takes time)
+    """Could this change let a request that was left out in? Only if it gives time, rooms or capacity (each change
+    type says whether it may: ``Change.only_takes``, ``Change.opens``)."""
+    if change.only_takes:
+        return False
     try:
         if apply_changes(before, [change]).fingerprint() == before.fingerprint():
             return False  # changes nothing (e.g. reopens a room that was not closed): no search for more
     except ScenarioError:  # it needs an earlier change of the list (e.g. updates an event added there)
         return True
-    if isinstance(change, ResourceCapacity):
-        old = next((r.capacity for r in before.resources if r.id == change.resource), 0)
-        return change.capacity > old
-    if isinstance(change, EventUpdated):
-        return not set(change.set) <= _LABELS_ONLY  # a new priority matters only to the event itself (named)
-    if isinstance(change, ParticipantAvailability):
-        old_person = next((p for p in before.participants if p.id == change.participant), None)
-        new_person = next((p for p in after.participants if p.id == change.participant), None)
-        if old_person is None or new_person is None or old_person.available is None:
-            return False  # was available all the time: new windows can only take time away
-        return not all(any(o.start <= w.start and w.end <= o.end for o in old_person.available)
-                       for w in new_person.available or [])
-    return True  # reopened or added rooms, added days, cancelled or unpinned events
+    return change.opens(before, after)
 
 
 def _over_capacity_moments(changed: Scenario, previous: Timetable,

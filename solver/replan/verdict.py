@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
-
-from ortools.sat.python import cp_model
 
 from solver import cpsat
 from solver.changes import AnyChange, EventUpdated, UnpinEvent
-from solver.compile import compile_scenario
-from solver.model.build import build_model
-from solver.scenario import Scenario, ScenarioError, parse_scenario
+from solver.feasible import possible
+from solver.scenario import Scenario
 from solver.timetable import Diagnostic
 
-# each check of the conflicting events alone gets at most this many seconds (they are a handful of events)
+# each check of the conflicting events alone gets at most this many seconds (they are a handful of events); only a
+# proof counts as "no": a check out of time says yes (a lever is not offered, a change not blamed, only when the
+# events are proven impossible)
 CHECK_SECONDS = 1.0
-
-Document = dict[str, Any]
+_CHECK = cpsat.Search(CHECK_SECONDS, presolve=True)
 
 
 def describe_change(scenario: Scenario, change: AnyChange) -> str:
@@ -45,11 +42,11 @@ def explain_with_changes(scenario: Scenario, changes: list[tuple[AnyChange, AnyC
     deadline = time.monotonic() + time_limit
     events = list(conflict.events)
     applied = [change for _, change in changes]
-    members = [i for i, _ in enumerate(applied)
-               if time.monotonic() < deadline and _possible(working_of(applied[:i] + applied[i + 1:]), events)]
+    members = [i for i, _ in enumerate(applied) if time.monotonic() < deadline
+               and possible(working_of(applied[:i] + applied[i + 1:]), only=events, undecided=True, search=_CHECK)]
     working = working_of(applied)
     levers = [text for text, edit in _levers(working, applied, members, events)
-              if time.monotonic() < deadline and _possible(working, events, edit)]
+              if time.monotonic() < deadline and possible(working, [edit], only=events, undecided=True, search=_CHECK)]
     caused = "; ".join(f"{describe_change(scenario, changes[i][0])} (change {i + 1})" for i in members)
     message = (f"{caused}: " if caused else "") + conflict.message.rstrip(".") + _limits(scenario, events) + "."
     if levers:
@@ -97,35 +94,3 @@ def _levers(working: Scenario, changes: list[AnyChange], members: list[int],
         if event.pinned is not None:
             levers.append((f"{event_id}'s pin is freed", UnpinEvent(op="unpin", event=event_id)))
     return levers
-
-
-def _possible(working: Scenario, events: list[str], lever: AnyChange | None = None) -> bool:
-    """Can these events (and what they must follow) all happen in ``working`` (after the ``lever`` change), the rest
-    of the summit left out? Only a proof counts as "no": a check out of time says yes (the lever is not offered, the
-    change not blamed, only when the events are proven impossible)."""
-    document = working.to_document()
-    if lever is not None and lever.apply(working, document, "lever"):
-        return False  # the lever does not apply here
-    keep = _with_predecessors(document, set(events))
-    document["events"] = [dict(e, after=[a for a in e.get("after", []) if a in keep])
-                          for e in document["events"] if e["id"] in keep]
-    try:
-        instance = compile_scenario(parse_scenario(document))
-    except ScenarioError:
-        return False
-    if any(instance.required[c.event] for c in instance.prechecks):
-        return False
-    built = build_model(instance, with_objective=False)
-    status, _ = cpsat.run(built.model, cpsat.Search(CHECK_SECONDS, presolve=True))
-    return status != cp_model.INFEASIBLE
-
-
-def _with_predecessors(document: Document, events: set[str]) -> set[str]:
-    after = {e["id"]: set(e.get("after", [])) for e in document["events"]}
-    keep, stack = set(), list(events)
-    while stack:
-        event = stack.pop()
-        if event in after and event not in keep:
-            keep.add(event)
-            stack.extend(after[event])
-    return keep

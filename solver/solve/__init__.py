@@ -78,7 +78,8 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
         return SolveResult(timetable, stats, [])
 
     robust = config.robust if config.robust is not None else scenario.overrun_model.robust
-    first_stage = replace(config, time_limit=config.time_limit * (1 - config.slack_share)) if robust else config
+    first_stage = replace(config, time_limit=config.time_limit * (1 - config.slack_share),
+                          tie_break_seconds=1.0) if robust else config
     beside = BoundBeside()  # started by the bound's step when the aggregated LP leaves a gap on a large summit
     try:
         budget = Budget.of(started, first_stage.time_limit, 0.0, config.stop)  # (the answer is part of the search)
@@ -154,7 +155,8 @@ def _solve_compiled(run: Run) -> SolveResult:
 def _ledger(run: Run, built: BuiltModel, bound: int, first: Progress | None) -> Incumbents:
     """The whole-model search's ledger, starting from the greedy timetable when it is complete."""
     config = run.config
-    stops = Stops(config.stall_seconds, max(5.0, config.time_limit / 3),
+    tie_break = config.tie_break_seconds if config.tie_break_seconds is not None else max(5.0, config.time_limit / 3)
+    stops = Stops(config.stall_seconds, tie_break,
                   (config.handover_seconds or max(3.0, config.time_limit / 10)) if config.lns else None)
     incumbents = Incumbents(built.objective.weight, run.started, run.on_progress, bound, stops, run.beside)
     if first is not None:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from solver.size import BOUND_CHILD_UP_TO
 from solver.timetable import Timetable
 
 
@@ -41,6 +42,10 @@ class SolveConfig:
     # process of its own (solver/bound_beside.py): before it, it would delay the search by seconds to tens of
     # seconds (GLOP: 8-10 s at 500 requests, not solved in 120 s at 1,000; PDLP: 18 s at 1,000).
     bound_beside_above: int = 45_000  # (Hanoi: 42k, its gaps closed by GLOP in 0.5 s)
+    # ... and up to this many: above it the child doubled the memory without a better bound (the UN week, 1.38M
+    # placements: 3.2 GB beside the search's 3.3 GB; 22,496 after 222 s against the aggregated LP's 11,006),
+    # so the aggregated LP in-process is the bound (4,000 requests, 370-390k placements, keep the child).
+    bound_beside_below: int = BOUND_CHILD_UP_TO
     # Memory (issue 27): large-neighbourhood search alone, without the whole model. With ``memory_mb`` set, the
     # summit's estimated memory (solver/size.py) decides: the whole model when it fits, else LNS alone, and a
     # summit that does not fit even so is refused before anything is built (size.TooLarge).
@@ -51,6 +56,10 @@ class SolveConfig:
     # of the time limit the second stage has (more when the first ends early).
     robust: bool | None = None
     slack_share: float = 0.4
+    # once the primary objective is proven optimal, the tie-breakers' search ends after this long without
+    # improvement; None: max(5 s, a third of the limit). The robust solve's first stage: 1 s (the second stage
+    # rearranges the days anyway).
+    tie_break_seconds: float | None = None
 
 
 @dataclass

@@ -124,8 +124,10 @@ def proven_bound(run: Run, built: BuiltModel | None, incumbent: int) -> int | No
     left = share - (time.monotonic() - lp_started)
     if best is not None and best <= incumbent:
         pass  # the incumbent is proven optimal
-    elif instance.n_items > config.bound_beside_above:
+    elif config.bound_beside_above < instance.n_items <= config.bound_beside_below:
         run.beside.start(instance.scenario, max(1.0, run.left() - 0.5))
+    elif instance.n_items > config.bound_beside_below:
+        pass  # the aggregated LP is the bound: the whole LP's child would double the memory for less
     elif built is not None and left > 0.5:
         whole = lp_bound(instance, built.rows, built.objective.item_value, min(left, run.left()))
         stats.lp_bound = whole

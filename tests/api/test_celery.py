@@ -535,3 +535,81 @@ def test_two_api_processes_behave_as_one(pg_schema: Callable[[], str], make_serv
                 401, 401):
             time.sleep(0.05)
         assert (a.get("/keys/me").status_code, b.get("/keys/me").status_code) == (401, 401)
+
+
+def test_a_pool_process_holds_the_job_memory_limit_and_says_so(pg_schema: Callable[[], str],
+                                                               make_server: Callable[..., Server],
+                                                               tmp_path: Path, slow: Scenario) -> None:
+    """A `summit worker` whose SUMMIT_JOB_MEMORY_MB is far below what a solve of a 300-request summit needs
+    (set on the worker, not on the service that admitted the job): its pool process stops at the limit and
+    the job ends failed once, naming the limit and the setting, as on the process runner; the worker goes
+    on and runs the next job."""
+    memory_mb = 700
+    cluster = Cluster({**_cluster_env(), "SUMMIT_JOB_MEMORY_MB": str(memory_mb)}, pg_schema(), tmp_path, make_server)
+    service = Service({k: v for k, v in cluster.env.items() if k != "SUMMIT_JOB_MEMORY_MB"}, cluster.database_url)
+    try:
+        (worker,) = cluster.start_workers("small")
+        _, version = service.repo.create_scenario(slow, None)
+        big = service.repo.create_job("solve", version.scenario_id, version.id,
+                                      {"time_limit_s": 6, "workers": 1, "seed": 0}, None).id
+        service.runner.submit(big)
+        job = service.wait(big, timeout=240)
+        assert job.status == "failed" and job.attempts == 1, (job.status, job.attempts, job.error)
+        assert f"{memory_mb} MB" in (job.error or "") and "SUMMIT_JOB_MEMORY_MB" in (job.error or ""), job.error
+        small = service.job()
+        service.runner.submit(small)
+        assert service.wait(small).status == "done"
+    finally:
+        for started in cluster.workers:
+            started.stop()
+        service.close()
+
+
+def test_an_explanation_whose_askers_have_all_left_is_stopped(pg_schema: Callable[[], str],
+                                                               make_server: Callable[..., Server],
+                                                               tmp_path: Path) -> None:
+    """Two askers of the same explanation while no worker runs (the job stays queued, whatever the machine's
+    speed): the first leaving leaves the job to the other; the second leaving stops it (cancelled: nobody
+    wants it), and its task is never run."""
+    from api.store.models import Job
+
+    cluster = Cluster(_cluster_env(), pg_schema(), tmp_path, make_server)
+    server = cluster.server()
+    service = Service(cluster.env, cluster.database_url)
+    try:
+        with server.client(server.create_key_cli("admin")) as admin:
+            timetable = solve_in_place(service)
+
+            def ask(seconds: float) -> str:
+                try:
+                    return str(admin.get(f"/timetables/{timetable}/explain", timeout=seconds).status_code)
+                except httpx.TimeoutException:
+                    return "left"
+
+            with ThreadPoolExecutor(2) as pool:
+                first, second = pool.submit(ask, 1.5), pool.submit(ask, 6)
+                assert first.result(timeout=30) == "left"
+                time.sleep(1)
+                with service.repo.session() as s:
+                    (job,) = s.query(Job).filter(Job.kind == "explain").all()
+                assert job.status == "queued" and not job.cancel_requested  # the second asker still waits
+                assert second.result(timeout=30) == "left"
+            deadline = time.monotonic() + 15
+            while (state := service.repo.get_job(job.id)) is not None and state.status != "cancelled":
+                assert time.monotonic() < deadline, state.status
+                time.sleep(0.2)
+    finally:
+        service.close()
+
+
+def solve_in_place(service: Service) -> str:
+    """The tiny summit solved here (no worker runs in the test that needs it): a stored timetable's id."""
+    from solver.solve import solve
+
+    job = service.repo.get_job(service.job())
+    assert job is not None and service.repo.start_job(job.id) is not None
+    timetable = solve(load_scenario(TINY), time_limit=2, workers=1).timetable
+    assert validate_timetable(load_scenario(TINY), timetable) == []
+    done = service.repo.finish_job(job.id, "done", timetable=timetable)
+    assert done.timetable_id is not None
+    return str(done.timetable_id)

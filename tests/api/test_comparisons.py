@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from tests.api.conftest import COMPARISON_VARIANTS
+from tests.api.conftest import COMPARISON_VARIANTS, Server
 
 
 def test_comparison_job_reports_kpis_per_variant(planner: httpx.Client, compared: dict[str, Any]) -> None:
@@ -70,3 +70,18 @@ def test_unknown_comparisons_and_charts_are_404(planner: httpx.Client, solved: d
     assert planner.get(f"/comparisons/{solved['job']}").status_code == 404  # a solve job is not a comparison
     unknown = planner.get(f"/comparisons/{compared['job']['id']}/charts/pie.png")
     assert unknown.status_code == 404 and "kpis" in unknown.json()["details"][0]["message"]
+
+
+def test_past_comparisons_are_listed_newest_first(server: Server, keys: dict[str, str], planner: httpx.Client,
+                                                  compared: dict[str, Any]) -> None:
+    listing = planner.get("/comparisons")
+    assert listing.status_code == 200, listing.text
+    past = listing.json()
+    ours = next(c for c in past if c["id"] == compared["job"]["id"])
+    assert ours["status"] == "done" and ours["variants"] == ["guest house closed"]
+    assert ours["scenario_id"] == compared["job"]["scenario_id"] and ours["scenario_name"]
+    assert ours["time_limit_s"] == 2 and ours["seeds"] == 1
+    assert [c["created_at"] for c in past] == sorted((c["created_at"] for c in past), reverse=True)
+    assert len(planner.get("/comparisons", params={"limit": 1}).json()) == 1
+    with server.client(keys["liaison"]) as liaison:
+        assert liaison.get("/comparisons").status_code == 403

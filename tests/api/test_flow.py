@@ -168,3 +168,28 @@ def test_replan_with_a_freeze_window_keeps_what_has_started(planner: httpx.Clien
     assert first["event"] in job["result"]["frozen"]
     kept = {a["event"]: a for a in planner.get(f"/timetables/{job['timetable_id']}").json()["assignments"]}
     assert (kept[first["event"]]["room"], kept[first["event"]]["start"]) == (first["room"], first["start"])
+
+
+def test_the_timetable_groups_its_unscheduled_requests_by_cause(planner: httpx.Client) -> None:
+    """Three requests of a minister who may attend one event a day: the two left out share one cause, and the
+    timetable's `unscheduled_groups` says it once, with both requests (what the web view shows)."""
+    document = {
+        "name": "one a day", "timezone": "Asia/Ho_Chi_Minh", "slot_minutes": 15,
+        "days": [{"date": "2025-10-25", "start": "09:00", "end": "12:00"}],
+        "rooms": [{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}],
+        "participants": [{"id": "min", "name": "Minister", "delegation": "AAA", "max_events_per_day": 1},
+                         *[{"id": f"g{n}", "delegation": f"G{n}"} for n in range(3)]],
+        "events": [{"id": f"bil-{n}", "kind": "bilateral", "duration_minutes": 30, "participants": ["min", f"g{n}"],
+                    "priority": 3 + n} for n in range(3)]}
+    created = planner.post("/scenarios", json=document)
+    assert created.status_code == 201, created.text
+    accepted = planner.post(f"/scenarios/{created.json()['id']}/solve", json={"time_limit_s": 5, "seed": 1})
+    job = wait_for_job(planner, accepted.json()["id"])
+    assert job["status"] == "done", job
+    table = planner.get(f"/timetables/{job['timetable_id']}").json()
+    assert [a["event"] for a in table["assignments"]] == ["bil-2"]  # the most valuable request
+    [group] = table["unscheduled_groups"]
+    assert group["count"] == 2 and sorted(group["events"]) == ["bil-0", "bil-1"]
+    assert group["cause"].startswith("not selected") and "Minister (min) has reached the limit of 1 event a day" \
+        in group["cause"]
+    assert " on 25 Oct" not in group["cause"]  # the days and listings that differ between requests are left out
