@@ -74,7 +74,7 @@ def slot_rows(
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     slot = entry_first[entry] + (np.arange(total) - starts[entry])
     key = entry_group[entry] * n_slots + slot
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key.astype(np.int32) if int(key.max()) < 2**31 else key, kind="stable")  # int32: 2x faster
     key = key[order]
     entry = entry[order]
     bounds = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1, [total]])
