@@ -4,6 +4,7 @@ brute-force minimum."""
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -19,8 +20,14 @@ from hypothesis import strategies as st
 from solver.changes import apply_changes, parse_changes
 from solver.compile import Instance, compile_scenario
 from solver.generate import generate_scenario
-from solver.replan import DisruptionWeights, ReplanResult, measure_disruption, resolve
+from solver.model.constraints import all_rows
+from solver.model.greedy import repaired_greedy
+from solver.model.submodel import RowMatrix
+from solver.replan import DisruptionWeights, measure_disruption, resolve
+from solver.replan.budget import ReplanConfig
 from solver.replan.change import over_capacity
+from solver.replan.context import prepare
+from solver.replan.displace import displacing_repair
 from solver.replan.plan import PreviousPlan, placements_of
 from solver.replan.proof import budget_of, cheaper_repair
 from solver.replan.relaxation import RelaxationBeside, grown_relaxation
@@ -37,6 +44,8 @@ from tests.test_properties import small_scenarios
 # well under a second; their limit is far beyond that, so that no load on the machine turns the proof into a
 # "best found" (the re-plan returns as soon as its repair is proven, so a long limit costs nothing).
 PROOF_LIMIT = 120
+# The generated summit of the budget-search and relaxation tests (76 events)
+GENERATED: dict[str, int] = {"delegations": 14, "bilaterals": 30, "days": 2, "seed": 3}
 
 
 def solved(model: Scenario) -> Timetable:
@@ -478,19 +487,37 @@ def test_own_rooms_price_the_room_change_the_pools_hid() -> None:
     assert measure_disruption(changed, before, table, weights) == own.bound
 
 
+@functools.cache
+def _generated_summit() -> tuple[Scenario, Timetable]:
+    """A generated summit (``GENERATED`` sizes) and its first timetable, the greedy warm start: the same timetable
+    on every run and under any load (a solve's answer depends on how far its time limits let it go)."""
+    model = generate_scenario(**GENERATED)
+    instance = compile_scenario(model)
+    rows = all_rows(instance)
+    chosen = repaired_greedy(instance, rows, RowMatrix.of(rows, instance.n_items), workers=1, seed=0)
+    before = timetable_from_placements(instance, chosen, ScenarioRef(name=model.name, fingerprint=model.fingerprint()))
+    assert validate_timetable(model, before) == []
+    return model, before
+
+
 def _repairs_on_a_generated_summit(kind: str, label: str,
-                                   count: int) -> Iterator[tuple[Timetable, dict[str, Any], ReplanResult]]:
-    """On a generated 76-event summit, changes of ``kind`` hitting ``count`` of its assignments (drawn with the
-    seed ``label``), each with the plan before and the repair (changes without one left out)."""
-    model = generate_scenario(delegations=14, bilaterals=30, days=2, seed=3)
-    before = solved(model)
+                                   count: int) -> Iterator[tuple[Timetable, dict[str, Any], Scenario, Timetable]]:
+    """On a generated summit, changes of ``kind`` hitting ``count`` of its assignments (drawn with the seed
+    ``label``), each with the plan before, the changed summit and a repair keeping every event: the re-plan's
+    ejection chain (no search: the same repair under any load), checked valid. Changes that leave an event
+    nowhere to go are left out."""
+    model, before = _generated_summit()
     for target in random.Random(label).sample(before.assignments, count):
         change = _change_at(kind, model, target)
         if change is None:
             continue
-        result = resolve(model, before, [change], time_limit=3)
-        if result.timetable.status in ("optimal", "feasible"):  # (repairs only)
-            yield before, change, result
+        ctx = prepare(model, before, parse_changes([change]), None, ReplanConfig(), None)
+        chosen, whole = displacing_repair(ctx.instance, ctx.plan, all_rows(ctx.instance), ctx.hit, set(ctx.wanted))
+        if not whole or (chosen[ctx.plan.scheduled] < 0).any():  # (repairs keeping every event only)
+            continue
+        repair = timetable_from_placements(ctx.instance, chosen, ctx.ref)
+        assert validate_timetable(ctx.changed, repair) == []
+        yield before, change, ctx.changed, repair
 
 
 @pytest.mark.parametrize("kind", ["room_closed", "participant_delayed", "resource_capacity"])
@@ -498,10 +525,10 @@ def test_pruned_budget_search_finds_the_same_least_disruption(kind: str) -> None
     # A budget search leaves out the moves no chain of moves from the change reaches within the budget. That
     # must never lose a repair: with and without the pruning, the least disruption under a budget is the same.
     compared = pruned = 0
-    for before, _, result in _repairs_on_a_generated_summit(kind, kind, 5):
-        instance = compile_scenario(result.scenario)
+    for before, _, changed, repair in _repairs_on_a_generated_summit(kind, kind, 5):
+        instance = compile_scenario(changed)
         plan = PreviousPlan.of(instance, before, DisruptionWeights())
-        chosen = placements_of(instance, result.timetable.assignments)
+        chosen = placements_of(instance, repair.assignments)
         value = plan.value_of(instance, chosen)
         # a budget above the repair's cost, so that both searches have repairs to find
         budget = plan.cost_of(chosen) + DisruptionWeights().time_move
@@ -545,36 +572,34 @@ def test_relaxation_never_overstates_the_least_disruption(kind: str) -> None:
     # relaxation's bound must never pass the least disruption an exhaustive search finds, and a repair it gives
     # must hold.
     compared = repaired = 0
-    for before, change, result in _repairs_on_a_generated_summit(kind, f"relaxation-{kind}", 6):
-        if result.diff.dropped:
-            continue
+    for before, change, changed, repair in _repairs_on_a_generated_summit(kind, f"relaxation-{kind}", 6):
         changes = parse_changes([change])
-        instance = compile_scenario(result.scenario)
+        instance = compile_scenario(changed)
         plan = PreviousPlan.of(instance, before, DisruptionWeights())
-        named = {instance.event_index[e] for e in over_capacity(result.scenario, before, changes)}
+        named = {instance.event_index[e] for e in over_capacity(changed, before, changes)}
         wanted = plan.scheduled_mask & np.asarray([items.size > 0 for items in instance.event_items], dtype=bool)
-        relaxation = grown_relaxation(instance, plan, wanted, set(plan.broken()) | named, time.monotonic() + 30,
-                                       2, 0, None)
+        relaxation = grown_relaxation(instance, plan, wanted, set(plan.broken()) | named, time.monotonic() + 3600,
+                                       1, 0, None)
         assert relaxation is not None  # the repair keeps every event: so can the relaxation
-        least = _least_disruption(instance, before, result.timetable, 30)
+        least = _least_disruption(instance, before, repair, 30)
         if least is None:
             continue  # (only what the exhaustive search proved is compared)
         assert relaxation.bound <= least
         if relaxation.chosen is not None:
-            ref = ScenarioRef(name=result.scenario.name, fingerprint=result.scenario.fingerprint())
+            ref = ScenarioRef(name=changed.name, fingerprint=changed.fingerprint())
             table = timetable_from_placements(instance, relaxation.chosen, ref)
-            assert validate_timetable(result.scenario, table) == []
+            assert validate_timetable(changed, table) == []
             assert plan.kept(relaxation.chosen) == plan.alive
             if plan.cost_of(relaxation.chosen) <= relaxation.bound:  # proven: the least
                 assert plan.cost_of(relaxation.chosen) == least
             repaired += 1
         # With own rooms priced, the bound is on the disruption the planner sees: never past the least one of a
         # search with every room apart.
-        own = grown_relaxation(instance, plan, wanted, relaxation.group, time.monotonic() + 30, 2, 0, None,
+        own = grown_relaxation(instance, plan, wanted, relaxation.group, time.monotonic() + 3600, 1, 0, None,
                                 own_rooms=True)
         assert own is not None
-        concrete = compile_scenario(result.scenario, pool_rooms=False)
-        least_apart = _least_disruption(concrete, before, result.timetable, 60)
+        concrete = compile_scenario(changed, pool_rooms=False)
+        least_apart = _least_disruption(concrete, before, repair, 60)
         assert least_apart is None or own.bound <= least_apart
         compared += 1
     assert compared >= 3 and repaired >= 1

@@ -186,10 +186,9 @@ function blockHtml(it, index, pct) {
     esc(kind)}" data-room="${esc(it.room)}" data-people=" ${esc(people.join(" "))} " data-dels=" ${esc(dels.join(" "))} "`
     + ` data-date="${esc(it.date)}" style="left:${pct(it.from)}%;width:${width}%" title="${esc(full)}" aria-label="${
       esc(`${vvip ? "VVIP: " : ""}${full}`)}">`
-    + `<span class="ev-title">${vvip ? `<span class="vvip-mark" aria-hidden="true">★</span>` : ""}${
-      label !== title ? esc(label).replaceAll("-", "-<wbr>") : esc(label)}</span>`
-    + `<span class="ev-time">${it.mark ? `<span class="diff-tag" aria-hidden="true">${DIFF_LETTERS[it.mark]}</span>` : ""}${
-      when}</span></button>`;
+    + `<span class="ev-title">${label !== title ? esc(label).replaceAll("-", "-<wbr>") : esc(label)}</span>`
+    + `<span class="ev-time">${vvip ? `<span class="vvip-mark" aria-hidden="true">★</span>` : ""}${
+      it.mark ? `<span class="diff-tag" aria-hidden="true">${DIFF_LETTERS[it.mark]}</span>` : ""}${when}</span></button>`;
 }
 
 function detailsHtml(info, index, doc) {
@@ -217,6 +216,30 @@ function detailsHtml(info, index, doc) {
           ? ` · ${p.tier.toUpperCase()}` : ""}${p.role ? ` · ${p.role}` : ""}</span></li>`;
       })}</ul></dd>
     </dl>`;
+}
+
+/** The timetable's unscheduled requests grouped by cause, the largest group first, each group folded with its
+ * requests under it: the API's ``unscheduled_groups`` (solver/reasons.py), or, from a server without them, the
+ * requests of the same reason together. */
+export function unscheduledGroups(tt) {
+  if (Array.isArray(tt.unscheduled_groups)) return tt.unscheduled_groups;
+  const groups = new Map();
+  for (const u of tt.unscheduled) groups.set(u.reason, [...(groups.get(u.reason) || []), u.event]);
+  return [...groups.entries()].map(([cause, events]) => ({ cause, count: events.length, events }))
+    .sort((a, b) => b.count - a.count || a.cause.localeCompare(b.cause));
+}
+
+function unscheduledHtml(tt, index) {
+  if (!tt.unscheduled.length) return html`<p class="empty">Every request is scheduled.</p>`;
+  const reasons = new Map(tt.unscheduled.map((u) => [u.event, u.reason]));
+  const groups = unscheduledGroups(tt);
+  return html`<p class="muted">${groups.length} cause(s), the most common first; open one for its requests.</p>
+    <ul class="cause-groups">${groups.map((g) => html`<li><details class="cause-group" data-count="${g.count}">
+      <summary><strong class="cause-count">${g.count} request${g.count === 1 ? "" : "s"}</strong>: <span class="cause">${
+        g.cause}</span></summary>
+      <ul class="unscheduled">${g.events.map((id) => html`<li data-event="${id}">
+        <strong>${(index.events.get(id) || {}).title || id}</strong> <code>${id}</code>
+        <span class="reason">${reasons.get(id) || ""}</span></li>`)}</ul></details></li>`)}</ul>`;
 }
 
 const LEGEND = html`<ul class="legend kinds" aria-label="Legend">
@@ -309,9 +332,7 @@ export async function timetableView(main, [tid, fromId], ctx) {
     <div id="days" class="days"></div>
     <section class="card" aria-labelledby="unscheduled-title">
       <h2 id="unscheduled-title">Unscheduled requests (${tt.unscheduled.length})</h2>
-      ${tt.unscheduled.length ? html`<ul class="unscheduled">${tt.unscheduled.map((u) => html`<li>
-        <strong>${(index.events.get(u.event) || {}).title || u.event}</strong> <code>${u.event}</code>
-        <span class="reason">${u.reason}</span></li>`)}</ul>` : html`<p class="empty">Every request is scheduled.</p>`}
+      ${unscheduledHtml(tt, index)}
       ${tt.diagnostics && tt.diagnostics.length ? html`<h3>Diagnostics</h3><ul>${tt.diagnostics.map((d) =>
         html`<li><code>${d.code}</code> ${d.message}</li>`)}</ul>` : ""}
     </section>
