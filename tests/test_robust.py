@@ -9,6 +9,7 @@ from solver.extract import assignments_of
 from solver.generate import generate_scenario
 from solver.model.constraints import all_rows
 from solver.model.rows import RowIndex
+from solver.model.submodel import RowMatrix
 from solver.replan import ReplanConfig, measure_disruption, resolve
 from solver.replan.plan import placements_of
 from solver.scenario import Scenario
@@ -95,9 +96,9 @@ def test_the_stage_keeps_every_request_and_never_replays_worse() -> None:
     model = generate_scenario(delegations=12, bilaterals=20, days=2, seed=1)
     base = _table(model, False)
     instance = compile_scenario(model)
-    index = RowIndex.of(all_rows(instance), instance.n_items)
     chosen = placements_of(instance, base.assignments)
-    after, score_before, score_after = keep_slack(instance, index, chosen, base.scenario, seconds=30, seed=1)
+    matrix = RowMatrix.of(all_rows(instance), instance.n_items)
+    after, score_before, score_after = keep_slack(instance, matrix, chosen, base.scenario, seconds=30, seed=1)
     assert score_after <= score_before
     assert set(np.flatnonzero(after >= 0)) == set(np.flatnonzero(chosen >= 0))
     timetable = base.model_copy(update={"assignments": assignments_of(instance, after, slack=True)})

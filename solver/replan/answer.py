@@ -13,7 +13,8 @@ import numpy as np
 from solver.diff import TimetableDiff, diff_timetables
 from solver.explain import conflicting_required_events, explain_conflict
 from solver.extract import timetable_from_placements
-from solver.model.rows import IntArray, RowIndex
+from solver.model.rows import IntArray
+from solver.model.submodel import RowMatrix
 from solver.replan.context import Context
 from solver.replan.ledger import Ledger
 from solver.replan.plan import measure_disruption, placements_of
@@ -177,8 +178,8 @@ def slack_kept(ctx: Context, ledger: Ledger) -> None:
                      dtype=bool)
     if not moved.any():
         return
-    index = RowIndex.of(ctx.rows(), instance.n_items)
-    better, before, after = keep_slack(instance, index, chosen, ctx.ref, seconds, ctx.config.seed, ctx.stop,
+    matrix = RowMatrix.of(ctx.rows(), instance.n_items)
+    better, before, after = keep_slack(instance, matrix, chosen, ctx.ref, seconds, ctx.config.seed, ctx.stop,
                                        movable=moved, item_cost=plan.item_cost)
     if after < before:
         rooms = {instance.event_index[a.event]: instance.room_index[a.room] for a in ledger.table.assignments}
