@@ -146,6 +146,7 @@ def publish(repo: Repository, timetable_id: str, *, allow_past_changes: bool = F
     row = repo.get_timetable(timetable_id)
     if row is None:
         raise PublishRefused(404, "not_found", f"no timetable with id {timetable_id!r}")
+    refuse_cancelled(repo, row)
     if row.status not in USABLE:
         raise PublishRefused(409, "not_publishable", f"timetable {row.id} is {row.status}: only an optimal or "
                              "feasible timetable can be published")
@@ -165,9 +166,18 @@ def publish(repo: Repository, timetable_id: str, *, allow_past_changes: bool = F
     earlier, before = _published_models(repo, published)
     outcome = _record(repo, row, published, (scenario, earlier, before, timetable), by, past)
     if before is not None:
-        outcome.diff = diff_timetables(scenario, before, timetable)
+        outcome.diff = diff_timetables(scenario, before, timetable, earlier)  # (cancelled events' people too)
     outcome.broken_rules = [v.message for v in validate_timetable(scenario, timetable, waived_windows(repo, row))]
     return outcome
+
+
+def refuse_cancelled(repo: Repository, row: TimetableRow) -> None:
+    """A timetable whose solve or re-plan was cancelled (``DELETE /jobs/{id}``; it kept its best timetable) is never
+    published, by any path (publish, a proposal's accept, a rebase)."""
+    job = repo.get_job(row.job_id) if row.job_id else None
+    if job is not None and (job.status == "cancelled" or job.cancel_requested):
+        raise PublishRefused(409, "cancelled", f"the re-plan {job.id} that made timetable {row.id} was cancelled: "
+                             "a cancelled re-plan is never published")
 
 
 def waived_windows(repo: Repository, row: TimetableRow) -> set[str]:

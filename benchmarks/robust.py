@@ -16,12 +16,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SUMMIT = str(ROOT / ".venv" / "bin" / "summit")
+# `summit` of this checkout, run by this interpreter (so that a snapshot of the code on PYTHONPATH is what runs)
+SUMMIT = [sys.executable, "-c", "import sys; sys.argv[0] = 'summit'; from api.cli import app; app()"]
 
 
 def _run(command: list[str], timeout: float) -> str:
-    print("$", " ".join(command), file=sys.stderr, flush=True)
+    print("$ summit", " ".join(command[len(SUMMIT):]), file=sys.stderr, flush=True)
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode not in (0,):
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -31,11 +31,11 @@ def _run(command: list[str], timeout: float) -> str:
 def measure(scenario: Path, mode: str, time_limit: float, runs: int, seed: int, out: Path) -> dict[str, float]:
     """Solve in ``mode`` (plain or robust), then replay: objective and the replay's expected numbers."""
     table = out / f"{scenario.stem}-{mode}.json"
-    _run([SUMMIT, "solve", str(scenario), "-t", f"{time_limit:g}", f"--{mode}", "-o", str(table), "-f", "json"],
+    _run([*SUMMIT, "solve", str(scenario), "-t", f"{time_limit:g}", f"--{mode}", "-o", str(table), "-f", "json"],
          timeout=time_limit * 3 + 120)
     objective = json.loads(table.read_text())["objective"]
-    command = [SUMMIT, "replay", str(scenario), str(table), "--runs", str(runs), "--seed", str(seed), "--json"]
-    print("$", " ".join(command), file=sys.stderr, flush=True)
+    command = [*SUMMIT, "replay", str(scenario), str(table), "--runs", str(runs), "--seed", str(seed), "--json"]
+    print("$ summit", " ".join(command[len(SUMMIT):]), file=sys.stderr, flush=True)
     replay = json.loads(subprocess.run(command, capture_output=True, text=True, timeout=600, check=True).stdout)
     return {"objective": objective, "moved_per_day": replay["expected_moved_per_day"],
             "moved": replay["expected_moved"], "lost": replay["expected_lost"],

@@ -67,9 +67,11 @@ class TimetableDiff:
 class _Names:
     """How the planner's messages name times (local), events (title and id) and rooms (their names, not ids)."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, earlier: Scenario | None = None) -> None:
         self.scenario = scenario
-        self.events = {e.id: e for e in scenario.events}
+        # (the earlier version still knows an event a change removed: its title, who attended it)
+        self.events = {e.id: e for e in (earlier.events if earlier is not None else [])} | \
+            {e.id: e for e in scenario.events}
         self.room_names = {r.id: r.name or r.id for r in scenario.rooms}
 
     def when(self, moment: datetime) -> str:
@@ -83,8 +85,10 @@ class _Names:
         return self.room_names.get(room_id, room_id)
 
 
-def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> TimetableDiff:
-    """Compare two timetables; ``scenario`` (the newer version) names participants and times.
+def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable, earlier: Scenario | None = None
+                    ) -> TimetableDiff:
+    """Compare two timetables; ``scenario`` (the newer version) names participants and times; ``earlier`` (the older
+    version, when known) still knows the events a change removed, so the people of a cancelled event are told too.
 
     A newer timetable without a repair (a re-plan answering ``unknown`` or ``infeasible``) leaves the old one in
     force: nothing is cancelled, and the events its diagnostics say the change breaks (``broken_by_change``) are
@@ -92,8 +96,8 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
     before, after, broken = _compared(scenario, old, new)
     diff = TimetableDiff()
     lines: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
-    events = {e.id: e for e in scenario.events}
-    names = _Names(scenario)
+    names = _Names(scenario, earlier)
+    events, present = names.events, {e.id for e in scenario.events}
     when, title, room = names.when, names.title, names.room
     reasons = {u.event: u.reason for u in new.unscheduled}
     # Without a repair, the plan stands: "unknown" (none found in time) promises nothing; "infeasible" is proven
@@ -133,10 +137,10 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable) -> Timet
             tell(event_id, b.start, f"{title(event_id)} added at {when(b.start)} in {room(b.room)}")
         elif a is not None:
             diff.dropped.append(a)
-            words = _dropped_words(event_id, event_id in events, reasons)
+            words = _dropped_words(event_id, event_id in present, reasons)
             tell(event_id, a.start, f"{title(event_id)} at {when(a.start)} {words}")
 
-    _tell_people(scenario, diff, lines)
+    _tell_people(scenario, diff, lines, earlier)
     return diff
 
 
@@ -162,10 +166,12 @@ def _dropped_words(event_id: str, still_in_scenario: bool, reasons: dict[str, st
     return f"is no longer scheduled: {reason}" if reason else "is cancelled or no longer scheduled"
 
 
-def _tell_people(scenario: Scenario, diff: TimetableDiff, lines: dict[str, list[tuple[datetime, str]]]) -> None:
+def _tell_people(scenario: Scenario, diff: TimetableDiff, lines: dict[str, list[tuple[datetime, str]]],
+                 earlier: Scenario | None = None) -> None:
     """Each participant's lines in time order, and each delegation's (its people's lines, named, once each)."""
-    delegation_of = {p.id: p.delegation or p.id for p in scenario.participants}
-    names = {p.id: p.name or p.id for p in scenario.participants}
+    people = ([*earlier.participants] if earlier is not None else []) + [*scenario.participants]
+    delegation_of = {p.id: p.delegation or p.id for p in people}
+    names = {p.id: p.name or p.id for p in people}
     per_delegation: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for person, items in lines.items():
         items.sort(key=lambda item: item[0])

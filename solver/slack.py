@@ -8,8 +8,9 @@ that a comparison on the usual seeds is not what the search was fitted to. The e
 proportion to how often it moves in the replay; its candidate places are ranked by the overruns they would
 let through to and from its participants (the chance that the event before runs later than the slack left, and
 the chance that the event itself does, from the overrun model's spread: slack up to the overrun's maximum
-counts), and the best few are replayed. Rooms within a pool go to the room free the longest
-(:func:`solver.extract.assign_rooms` with ``slack``).
+counts), and the best two are replayed, the first that does better taken. Once single moves stop paying, an event
+and its participants' other events of that day are re-placed together by CP-SAT (:func:`_try_region`). Rooms
+within a pool go to the room free the longest (:func:`solver.extract.assign_rooms` with ``slack``).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.compile import Instance
+from solver.compile import BoolArray, Instance
 from solver.extract import assignments_of
 from solver.model.rows import IntArray, RowIndex
+from solver.model.submodel import RowMatrix, build_submodel, solve_submodel
 from solver.overruns import late_minutes
 from solver.replay import LOST, Plan, plan_of
 from solver.timetable import ScenarioRef, Timetable
@@ -197,6 +199,7 @@ class State:
     loads: Loads
     scores: np.ndarray  # per day
     per_event: np.ndarray
+    item_cost: IntArray | None = None  # a re-plan's disruption of each place: a move may not cost more
 
     @property
     def score(self) -> float:
@@ -204,10 +207,13 @@ class State:
 
 
 def _candidates(instance: Instance, attends: list[list[int]], state: State, event: int) -> list[int]:
-    """The event's other places that keep every rule, those letting the fewest overruns through first."""
+    """The event's other places that keep every rule (and cost no more, when places have a cost), those letting
+    the fewest overruns through first."""
     old = int(state.chosen[event])
     items = instance.event_items[event]
     items = items[items != old]
+    if state.item_cost is not None:
+        items = items[state.item_cost[items] <= state.item_cost[old]]
     allowed = np.array([state.loads.fits(old, int(item)) for item in items.tolist()], dtype=bool)
     items = items[allowed] if items.size else items
     if items.size == 0:
@@ -245,22 +251,96 @@ def _try_event(instance: Instance, attends: list[list[int]], judge: Judge, state
     return True
 
 
-def keep_slack(instance: Instance, index: RowIndex, chosen: IntArray, ref: ScenarioRef, seconds: float,
-               seed: int = 0, stop: threading.Event | None = None) -> tuple[IntArray, float, float]:
+REGION = 8  # events a region move re-places at once
+REGION_SECONDS = 0.5  # CP-SAT's time for one region
+
+
+def _region(instance: Instance, attends: list[list[int]], chosen: IntArray, event: int) -> list[int]:
+    """The event and its participants' other events of its day, the closest in time first (at most REGION)."""
+    slot_day, start = instance.grid.slot_day, instance.item_start
+    day, at = int(slot_day[start[chosen[event]]]), int(start[chosen[event]])
+    near = {other for person in instance.event_participants[event].tolist() for other in attends[person]
+            if chosen[other] >= 0 and int(slot_day[start[chosen[other]]]) == day}
+    return sorted(near | {event}, key=lambda e: (e != event, abs(int(start[chosen[e]]) - at), e))[:REGION]
+
+
+def _region_places(instance: Instance, matrix: RowMatrix, attends: list[list[int]], state: State,
+                   group: list[int], seed: int) -> IntArray | None:
+    """Re-place the group's events on their day by CP-SAT, every one kept and the others held, each place priced
+    by the overruns it lets through around the events held; None when nothing is found."""
+    held = state.chosen.copy()
+    held[group] = -1
+    day = instance.grid.slot_day[instance.item_start[state.chosen[group[0]]]]
+    value = np.zeros(instance.n_items, dtype=np.int64)
+    places = []
+    for event in group:
+        items = instance.event_items[event]
+        items = items[instance.grid.slot_day[instance.item_start[items]] == day]
+        cost = let_through(instance, attends, held, event, items) + room_let_through(instance, held, event, items)
+        value[items] = -np.round(1000 * cost).astype(np.int64)
+        places.append(items)
+    free = np.unique(np.concatenate(places))
+    model = build_submodel(instance, matrix, free, held[held >= 0], value, hint_on=state.chosen[group])
+    if model is None:
+        return None
+    for items in places:  # every event of the group stays placed
+        constraint = model.model.proto.constraints.add()
+        constraint.linear.vars.extend(np.searchsorted(free, items).tolist())
+        constraint.linear.coeffs.extend([1] * items.size)
+        constraint.linear.domain.extend([1, 1])
+    _, on = solve_submodel(model, 1, seed, REGION_SECONDS)
+    if on is None:
+        return None
+    placed = held.copy()
+    placed[instance.item_event[on]] = on
+    return placed
+
+
+def _try_region(instance: Instance, matrix: RowMatrix, attends: list[list[int]], judge: Judge, state: State,
+                event: int, seed: int) -> bool:
+    """Re-place the event's region together; take it if the replay says fewer moves."""
+    group = _region(instance, attends, state.chosen, event)
+    placed = _region_places(instance, matrix, attends, state, group, seed) if len(group) > 1 else None
+    if placed is None or (placed == state.chosen).all():
+        return False
+    day = int(instance.grid.slot_day[instance.item_start[state.chosen[event]]])
+    score, chances = judge.day(placed, day)
+    if score >= state.scores[day] - 1e-9:
+        return False
+    for e in group:
+        state.loads.move(int(state.chosen[e]), int(placed[e]))
+    on_day = instance.grid.slot_day[instance.item_start[np.maximum(placed, 0)]] == day
+    state.per_event = np.where(on_day & (placed >= 0), chances, state.per_event)
+    state.chosen, state.scores[day] = placed, score
+    return True
+
+
+def keep_slack(instance: Instance, matrix: RowMatrix, chosen: IntArray, ref: ScenarioRef, seconds: float,
+               seed: int = 0, stop: threading.Event | None = None, movable: BoolArray | None = None,
+               item_cost: IntArray | None = None) -> tuple[IntArray, float, float]:
     """Move placed events to where they let fewer overruns cascade, for up to ``seconds``; every placed event
-    stays placed. Returns the placements and the search's replay score before and after."""
+    stays placed. A re-plan moves only ``movable`` events, each to a place that costs no more than its own by
+    ``item_cost``. Returns the placements and the search's replay score before and after."""
     deadline = time.monotonic() + seconds
+    index = matrix.by_item
+    regions = movable is None and item_cost is None  # (a re-plan moves only its own events, one at a time)
     judge = Judge(instance, ref, RUNS, seed + SEED_OFFSET)
     chosen = chosen.copy()
     scores, per_event = judge(chosen)
-    state = State(chosen, Loads(index, index.load_of(chosen[chosen >= 0])), scores, per_event)
+    state = State(chosen, Loads(index, index.load_of(chosen[chosen >= 0])), scores, per_event, item_cost)
     before = state.score
     attends = attendance(instance)
     rng = np.random.default_rng(seed)
-    movable = np.array([chosen[e] >= 0 and instance.event_items[e].size > 1 for e in range(len(instance.events))])
-    failures = 0  # tries in a row that found nothing better: twice the movable events ends the search
-    while time.monotonic() < deadline and failures < 2 * movable.sum() and not (stop is not None and stop.is_set()):
+    movable = np.array([chosen[e] >= 0 and instance.event_items[e].size > 1 for e in range(len(instance.events))]) \
+        & (movable if movable is not None else True)
+    # tries in a row that found nothing better: after as many as there are movable events, single moves are
+    # exhausted and regions are tried too; twice (three times with regions) as many end the search
+    failures, enough = 0, (3 if regions else 2) * int(movable.sum())
+    while time.monotonic() < deadline and failures < enough and not (stop is not None and stop.is_set()):
         weights = np.where(movable, state.per_event + 0.01, 0.0)
         event = int(rng.choice(len(weights), p=weights / weights.sum()))
-        failures = 0 if _try_event(instance, attends, judge, state, event) else failures + 1
+        better = _try_event(instance, attends, judge, state, event) or (
+            regions and failures >= movable.sum() and _try_region(instance, matrix, attends, judge, state, event,
+                                                                    seed + failures))
+        failures = 0 if better else failures + 1
     return state.chosen, before, state.score

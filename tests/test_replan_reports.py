@@ -236,3 +236,69 @@ def test_a_delay_after_the_persons_event_is_over_leaves_it_where_it_was() -> Non
     _repaired(result)
     assert _placed(result)["opening"] == before.assignment_of("opening")
     assert "opening" not in result.diff.moved
+
+
+def _started_moved(model: Scenario, before: Timetable, after: Timetable, now: datetime) -> list[str]:
+    """Events of ``before`` that have started by ``now`` and that ``after`` moves, re-rooms or drops (what the
+    publish guard refuses, api/publishing.py ``past_changes``)."""
+    moment = model.localise(now)
+    placed = {a.event: a for a in after.assignments}
+    return [a.event for a in before.assignments if model.localise(a.start) <= moment
+            and (a.event not in placed or (placed[a.event].start, placed[a.event].room) != (a.start, a.room))]
+
+
+def _hanoi() -> tuple[Scenario, Timetable]:
+    from solver.scenario import load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    model = load_scenario(root / "scenarios" / "hanoi-2025.yaml")
+    return model, Timetable.model_validate_json((root / "benchmarks" / "hanoi-base-timetable.json").read_text())
+
+
+def test_an_overrun_of_the_hanoi_opening_is_repaired_at_once_and_moves_nothing_that_started() -> None:
+    """The opening runs 40 minutes late, reported at 10:30 while it runs: the push-forward repair (deterministic, no
+    search needed) is in hand at once; the signing and what follows give way, nothing that started moves."""
+    model, before = _hanoi()
+    now = datetime.fromisoformat("2025-10-25T10:30")
+    result = resolve(model, before, [{"op": "event_running_late", "event": "opening", "minutes": 40}], now=now,
+                     time_limit=3, workers=1)
+    _repaired(result)
+    placed = _placed(result)
+    assert placed["opening"].start == before.assignment_of("opening").start  # type: ignore[union-attr]
+    assert placed["signing"].start >= placed["opening"].end
+    assert _started_moved(model, before, result.timetable, now) == []
+    assert "push_forward" in result.phases
+
+
+@pytest.mark.parametrize(("event_id", "minutes", "now"), [("opening", 30, "2025-10-25T10:15"),
+                                                          ("signing", 15, "2025-10-25T11:50")])
+def test_overruns_of_central_ceremonies_on_a_generated_summit_never_move_what_started(
+        event_id: str, minutes: int, now: str) -> None:
+    """A generated summit (``summit generate``), its standing plan the greedy timetable (deterministic): an overrun of
+    its opening or its signing is never answered "infeasible", and a repair never moves an event that started."""
+    from solver.compile import compile_scenario
+    from solver.extract import timetable_from_placements
+    from solver.generate import generate_scenario
+    from solver.model.constraints import all_rows
+    from solver.model.greedy import repaired_greedy
+    from solver.model.submodel import RowMatrix
+
+    model = generate_scenario(delegations=20, bilaterals=40, days=2, seed=7)
+    instance = compile_scenario(model)
+    rows = all_rows(instance)
+    chosen = repaired_greedy(instance, rows, RowMatrix.of(rows, instance.n_items), workers=1)  # (its chains: seeded)
+    before = timetable_from_placements(instance, chosen, ScenarioRef(name=model.name, fingerprint=model.fingerprint()),
+                                       rows)
+    assert validate_timetable(model, before) == []
+    standing = before.assignment_of(event_id)
+    assert standing is not None
+    moment = datetime.fromisoformat(now)
+    if model.localise(moment) < model.localise(standing.start):  # (the greedy plan placed it later: report during it)
+        moment = model.localise(standing.start) + timedelta(minutes=15)
+    result = resolve(model, before, [{"op": "event_running_late", "event": event_id, "minutes": minutes}],
+                     now=moment, time_limit=3, workers=1)
+    assert result.timetable.status != "infeasible", result.timetable.diagnostics
+    if result.timetable.status in ("optimal", "feasible"):
+        _repaired(result)
+        assert _started_moved(model, before, result.timetable, moment) == []
+        assert _placed(result)[event_id].start == standing.start

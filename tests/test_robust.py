@@ -9,6 +9,8 @@ from solver.extract import assignments_of
 from solver.generate import generate_scenario
 from solver.model.constraints import all_rows
 from solver.model.rows import RowIndex
+from solver.model.submodel import RowMatrix
+from solver.replan import ReplanConfig, measure_disruption, resolve
 from solver.replan.plan import placements_of
 from solver.scenario import Scenario
 from solver.slack import Loads, keep_slack
@@ -94,10 +96,36 @@ def test_the_stage_keeps_every_request_and_never_replays_worse() -> None:
     model = generate_scenario(delegations=12, bilaterals=20, days=2, seed=1)
     base = _table(model, False)
     instance = compile_scenario(model)
-    index = RowIndex.of(all_rows(instance), instance.n_items)
     chosen = placements_of(instance, base.assignments)
-    after, score_before, score_after = keep_slack(instance, index, chosen, base.scenario, seconds=30, seed=1)
+    matrix = RowMatrix.of(all_rows(instance), instance.n_items)
+    after, score_before, score_after = keep_slack(instance, matrix, chosen, base.scenario, seconds=30, seed=1)
     assert score_after <= score_before
     assert set(np.flatnonzero(after >= 0)) == set(np.flatnonzero(chosen >= 0))
     timetable = base.model_copy(update={"assignments": assignments_of(instance, after, slack=True)})
     assert validate_timetable(model, timetable) == []
+
+
+def test_a_robust_replan_moves_only_what_the_repair_moves_at_no_more_disruption() -> None:
+    model = generate_scenario(delegations=12, bilaterals=20, days=2, seed=1)
+    model = model.model_copy(update={"overruns": model.overrun_model.model_copy(update={"robust": True})})
+    before = _table(model, None)
+    # a leader's motorcade is late for their first meeting: it must move
+    events = {e.id: e for e in model.events}
+    vvips = {p.id for p in model.participants if p.tier == "vvip"}
+    first = min((a for a in before.assignments if vvips & set(events[a.event].participants)
+                 and not events[a.event].pinned), key=lambda a: a.start)
+    leader = sorted(vvips & set(events[first.event].participants))[0]
+    change = {"op": "participant_delayed", "participant": leader,
+              "arrival": model.localise(first.end).strftime("%Y-%m-%dT%H:%M")}
+    plain = resolve(model, before, [change], config=ReplanConfig(time_limit=10, robust=False))
+    robust = resolve(model, before, [change], config=ReplanConfig(time_limit=10, robust=True))
+    for result in (plain, robust):
+        assert validate_timetable(result.scenario, result.timetable) == []
+        assert result.disruption == measure_disruption(result.scenario, before, result.timetable)
+    assert "slack" in robust.phases and "slack" not in plain.phases
+    # what the robust re-plan leaves in place is where the robust timetable had it, with its slack
+    old = {a.event: (a.start, a.room) for a in before.assignments}
+    moved = {m.event for m in robust.diff.moved} | {m.event for m in robust.diff.room_changes}
+    for a in robust.timetable.assignments:
+        if a.event in old and a.event not in moved:
+            assert old[a.event] == (a.start, a.room)

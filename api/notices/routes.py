@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AgendaReader, RepoDep
+from api.deps import AgendaReader, Reader, RepoDep
 from api.errors import forbidden, not_found
 from api.lookups import scenario_or_404
 from api.notices.outbox import notice_body, notices_since
@@ -170,7 +170,24 @@ async def stream_notices(summit_id: str, delegation: str, request: Request, key:
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-def _newest_id(repo: Repository, summit_id: str, delegation: str) -> int:
+@router.get("/summits/{summit_id}/notices/stream", responses={**_ERRORS, 200: {"content": {"text/event-stream": {}}}})
+async def stream_all_notices(summit_id: str, request: Request, key: Reader, repo: RepoDep,
+                             last_event_id: Annotated[str | None, Header()] = None,
+                             after: Annotated[int | None, Query(ge=0)] = None) -> StreamingResponse:
+    """The summit's notices to every delegation, live, for the planners' summit day page (the same events as a
+    delegation's stream, each naming its ``delegation``); a liaison key reads its own delegation's stream only."""
+    await run_in_threadpool(scenario_or_404, repo, summit_id)
+    if last_event_id and _EVENT_ID.fullmatch(last_event_id):
+        start = int(last_event_id)
+    elif after is not None:
+        start = after
+    else:
+        start = await run_in_threadpool(_newest_id, repo, summit_id, None)
+    return StreamingResponse(_stream(request, repo, summit_id, None, start), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _newest_id(repo: Repository, summit_id: str, delegation: str | None) -> int:
     with repo.session() as s:
         newest = 0
         while batch := notices_since(s, summit_id, delegation, newest, limit=1000):
@@ -178,12 +195,12 @@ def _newest_id(repo: Repository, summit_id: str, delegation: str) -> int:
         return newest
 
 
-def _since(repo: Repository, summit_id: str, delegation: str, after: int) -> list[tuple[int, dict[str, Any]]]:
+def _since(repo: Repository, summit_id: str, delegation: str | None, after: int) -> list[tuple[int, dict[str, Any]]]:
     with repo.session() as s:
         return [(n.id, notice_body(n)) for n in notices_since(s, summit_id, delegation, after)]
 
 
-async def _stream(request: Request, repo: Repository, summit_id: str, delegation: str,
+async def _stream(request: Request, repo: Repository, summit_id: str, delegation: str | None,
                   after: int) -> AsyncIterator[str]:
     last, quiet = after, 0.0
     yield ": notices\n\n"

@@ -49,7 +49,6 @@ def publish_timetable(timetable_id: str, key: Writer, repo: RepoDep, settings: S
     body = body or PublishRequest.model_validate({})
     row = timetable_or_404(repo, timetable_id)
     base = body.base or etag_value(if_match)
-    _refuse_cancelled_job(repo, row.job_id)
     try:
         outcome = publish(repo, row.id, allow_past_changes=body.allow_past_changes, base=base, by=key.id,
                           service_clock=settings.clock)
@@ -58,13 +57,6 @@ def publish_timetable(timetable_id: str, key: Writer, repo: RepoDep, settings: S
             raise refused(error) from None
         return _rebase(repo, runner, settings, limiter, key.id, row.id)
     return JSONResponse(outcome.to_dict(), headers={"ETag": f'"{outcome.timetable_id}"'})
-
-
-def _refuse_cancelled_job(repo: Repository, job_id: str | None) -> None:
-    job = repo.get_job(job_id) if job_id else None
-    if job is not None and (job.status == "cancelled" or job.cancel_requested):
-        raise ApiError(409, "cancelled", f"the re-plan {job.id} that made this timetable was cancelled: a "
-                       "cancelled re-plan is never published")
 
 
 def _rebase(repo: Repository, runner: Any, settings: Settings, limiter: Any, key_id: str,

@@ -293,6 +293,10 @@ export async function comparisonView(main, [jobId], ctx) {
     <section aria-labelledby="kpi-title"><h2 id="kpi-title">KPIs</h2>
       <p class="meta">${variants.length} variants (the base first) · ${answer.comparison.time_limit_s ?? "?"} s per solve ·
         ${answer.comparison.seeds ?? 1} seed(s). Per-delegation shares and room utilisation are in the charts and the CSV.</p>
+      <details class="variant-changes"><summary>What each variant changes</summary>
+        <ul>${variants.map((v) => html`<li><strong>${v.name}</strong>: ${(v.changes || []).length
+          ? html`<code>${(v.changes || []).map(describeChange).join("; ")}</code>` : "nothing (as the base)"}</li>`)}</ul>
+      </details>
       <div class="toolbar"><button type="button" data-download="${path}?format=csv" data-name="comparison-${jobId}.csv">
         Download the KPI table (CSV)</button></div>
       <div class="table-scroll"><table class="data kpis">

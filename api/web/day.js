@@ -1,6 +1,6 @@
 // The summit day: the summit's clock, one-action reports, and the open proposal (accept, discard, lift the freeze).
 
-import { api, followJob } from "./api.js";
+import { api, followJob, streamEvents } from "./api.js";
 import { refusal } from "./publish.js";
 import { $, announce, html, render } from "./util.js";
 
@@ -51,7 +51,13 @@ export async function summitDayView(main, [sid], ctx) {
       <h2 id="proposal-title">Proposal</h2>
       <div id="proposal"></div>
     </section>
-    </div>`);
+    </div>
+    <section class="card" aria-labelledby="notices-title">
+      <h2 id="notices-title">Notices sent (live)</h2>
+      <p class="meta" id="notices-state">Each publish tells every delegation it affects; they appear here as they are written.</p>
+      <ol id="live-notices" class="pending" aria-live="polite"></ol>
+    </section>`);
+  liveNotices(sid, ctx);
   const form = $("#report-form");
   const showFields = () => {
     const needed = KINDS.find(([k]) => k === form.kind.value)[2];
@@ -78,6 +84,20 @@ export async function summitDayView(main, [sid], ctx) {
   } else {
     render($("#proposal"), html`<p id="proposal-state">No open proposal: report something.</p>`);
   }
+}
+
+/** The summit's notices as publishes write them, from the server's event stream (newest first). */
+function liveNotices(sid, ctx) {
+  const list = $("#live-notices");
+  streamEvents(`/summits/${encodeURIComponent(sid)}/notices/stream`, ({ event, data }) => {
+    if (event !== "notice") return;
+    const item = document.createElement("li");
+    render(item, html`<strong>${data.delegation}</strong>: ${(data.lines || []).join(" · ")}`);
+    list.prepend(item);
+  }, { signal: ctx.signal }).catch(() => {
+    const state = $("#notices-state");
+    if (state && !(ctx.signal && ctx.signal.aborted)) state.textContent = "The live notices stream stopped: reload the page to follow them again.";
+  });
 }
 
 function resultText(result) {

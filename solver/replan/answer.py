@@ -14,6 +14,7 @@ from solver.diff import TimetableDiff, diff_timetables
 from solver.explain import conflicting_required_events, explain_conflict
 from solver.extract import timetable_from_placements
 from solver.model.rows import IntArray
+from solver.model.submodel import RowMatrix
 from solver.replan.context import Context
 from solver.replan.ledger import Ledger
 from solver.replan.plan import measure_disruption, placements_of
@@ -22,6 +23,7 @@ from solver.replan.relaxation import grown_relaxation
 from solver.replan.reports import frozen_reason
 from solver.replan.verdict import explain_with_changes
 from solver.scenario import Scenario
+from solver.slack import keep_slack
 from solver.timetable import Assignment, Diagnostic, Status, Timetable
 from solver.validate import validate_timetable
 
@@ -158,8 +160,35 @@ def _with_rooms(ctx: Context, ledger: Ledger, assignments: list[Assignment]) -> 
                         {instance.event_index[a.event]: instance.room_index[a.room] for a in assignments})
 
 
+def slack_kept(ctx: Context, ledger: Ledger) -> None:
+    """A robust re-plan (the scenario's ``overruns.robust`` or ``ReplanConfig.robust``) keeps the slack of the robust
+    timetable: every event the repair leaves in place keeps it as it was, and the events the repair moves go, among
+    their places that cost no more disruption, where overruns cascade less (:mod:`solver.slack`). Taken only when
+    the disruption measured with rooms does not grow."""
+    robust = ctx.config.robust if ctx.config.robust is not None else ctx.changed.overrun_model.robust
+    seconds = min(ctx.budget.left() - 0.2, 0.25 * ctx.config.time_limit)
+    if not robust or ledger.table is None or seconds <= 0.1:
+        return
+    instance, plan = ctx.instance, ctx.plan
+    chosen = placements_of(instance, ledger.table.assignments)
+    moved = np.array([chosen[e] >= 0 and plan.keep_item.get(e) != int(chosen[e]) for e in range(len(instance.events))],
+                     dtype=bool)
+    if not moved.any():
+        return
+    matrix = RowMatrix.of(ctx.rows(), instance.n_items)
+    better, before, after = keep_slack(instance, matrix, chosen, ctx.ref, seconds, ctx.config.seed, ctx.stop,
+                                       movable=moved, item_cost=plan.item_cost)
+    if after < before:
+        rooms = {instance.event_index[a.event]: instance.room_index[a.room] for a in ledger.table.assignments}
+        trial, cost = timetable_of(ctx, ledger, better, rooms)
+        if cost <= ledger.disruption:
+            trial.status = ledger.table.status
+            ledger.table, ledger.disruption = trial, cost
+    ctx.phases.mark("slack")
+
+
 AnswerStep = Callable[[Context, Ledger], None]
-ANSWER_STEPS: tuple[AnswerStep, ...] = (rooms_assigned, own_rooms, concrete_proof)
+ANSWER_STEPS: tuple[AnswerStep, ...] = (rooms_assigned, own_rooms, concrete_proof, slack_kept)
 
 
 def repaired(ctx: Context, ledger: Ledger) -> ReplanResult:

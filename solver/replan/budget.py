@@ -44,6 +44,9 @@ class ReplanConfig:
     weights: DisruptionWeights = field(default_factory=DisruptionWeights)
     proof_seconds: float = 1.5
     unfreeze: frozenset[str] = frozenset()  # events whose freeze the planner lifts (they may move within the window)
+    # the robust re-plan (solver/slack.py): the events the repair moves go, among their places of no more
+    # disruption, where overruns cascade less; None: the scenario's overruns.robust
+    robust: bool | None = None
 
 
 class Phases:

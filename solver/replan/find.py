@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import time
 
+from solver.changes import ParticipantDelayed
 from solver.explain import conflicting_required_events
 from solver.replan.budget import MIN_WHOLE_SEARCH, VALUE_CEILING_CAP
 from solver.replan.context import Context
 from solver.replan.displace import displacing_repair
 from solver.replan.ledger import Ledger
+from solver.replan.push import push_forward
 from solver.replan.relaxation import Relaxation, grown_relaxation
 from solver.replan.search import (
     Stage,
@@ -37,6 +39,7 @@ def find(ctx: Context, ledger: Ledger) -> None:
     """Stage A level by level, until every wanted event is kept, a bound says no wider level keeps more, the
     required events are found to clash, or the time is up; then, with nothing found in time, a greedy repair."""
     levels = list(LEVELS)
+    pushed_forward(ctx, ledger)
     while levels:
         level = levels[0]
         free = neighbourhood(ctx.instance, ctx.plan, ctx.named, level, ctx.candidates)
@@ -65,7 +68,7 @@ def find(ctx: Context, ledger: Ledger) -> None:
             if proven_empty and level != "everything" and required_conflict(ctx, ledger, level):
                 break
             continue
-        if ledger.best is None or stage.value > ledger.best.value:
+        if better(ctx, stage, ledger.best):
             ledger.best = stage
         missing = [e for e in ctx.wanted if stage.chosen[e] < 0]
         if not missing:
@@ -209,3 +212,35 @@ def required_conflict(ctx: Context, ledger: Ledger, level: str) -> bool:
                                                       workers=ctx.searching(), focus_only=level == "change")
         ctx.phases.mark("required_events_conflict")
     return ledger.conflict is not None
+
+
+def pushed_forward(ctx: Context, ledger: Ledger) -> None:
+    """After a report (an overrun, a late start) or a late arrival, the push-forward repair (:func:`push_forward`) is
+    the repair in hand at once, and the searches start from it: they replace it only with one that keeps more, or as
+    much for less."""
+    if ctx.budget.stopped or not ctx.reported and not any(isinstance(change, ParticipantDelayed)
+                                                          for change, _ in ctx.changes):
+        return  # (stopped already; or not a summit day's change: the searches find their first repair quickly)
+    chosen, moved, whole = push_forward(ctx.instance, ctx.plan, ctx.wanted, ctx.hit)
+    ctx.phases.mark("push_forward")
+    if whole:
+        ledger.best = Stage("push", chosen, ctx.plan.kept(chosen), ctx.plan.value_of(ctx.instance, chosen), False, 0)
+        return
+    # (a required event found no place: the events the push moved are searched, from where it put them)
+    free = moved | ctx.named
+    if ctx.affords(free, margin=0.5):
+        stage, _ = keep_most(ctx.instance, ctx.plan, free, "push", ctx.search_seconds("keep_most", free),
+                             ctx.searching(), ctx.config.seed, ctx.stop, start=chosen, more_to_gain=False,
+                             named=ctx.named)
+        ctx.phases.mark("keep_most_push")
+        if stage is not None:
+            ledger.best = stage
+
+
+def better(ctx: Context, stage: Stage, best: Stage | None) -> bool:
+    """Whether a search's ``stage`` replaces the repair in hand: it keeps more value (or, over the push-forward
+    repair, as much for less disruption)."""
+    if best is None or stage.value > best.value:
+        return True
+    return best.level == "push" and stage.value == best.value and \
+        ctx.plan.rank_of(stage.chosen) < ctx.plan.rank_of(best.chosen)

@@ -113,7 +113,7 @@ def _keep_slack(run: Run, result: SolveResult, deadline: float) -> SolveResult:
     began = time.monotonic()
     chosen = placements_of(run.instance, timetable.assignments)
     rows = run.prepared.rows
-    chosen, before, after = keep_slack(run.instance, run.prepared.matrix.by_item, chosen, run.ref,
+    chosen, before, after = keep_slack(run.instance, run.prepared.matrix, chosen, run.ref,
                                        max(0.0, deadline - began), run.config.seed, run.config.stop)
     robust = timetable_from_placements(run.instance, chosen, run.ref, rows, slack=True)
     robust.status, robust.bound = timetable.status, timetable.bound

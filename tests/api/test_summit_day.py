@@ -3,6 +3,7 @@ publish guard for past events, SEQUENCE never decreasing, the summit's clock, an
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -263,3 +264,54 @@ def test_a_proposal_can_lift_the_freeze_for_an_event(planner: httpx.Client) -> N
     after = {a["event"]: a for a in planner.get(f"/timetables/{moved['timetable_id']}").json()["assignments"]}
     if "bil-vnm-fra" in after:
         assert after["bil-vnm-fra"]["start"] >= late[:16]
+
+
+def test_a_cancelled_solve_or_replan_is_never_published(planner: httpx.Client) -> None:
+    """DELETE /jobs/{id} stops a solve or a re-plan, which keeps its best timetable: that timetable is never
+    published, by the publish (409 ``cancelled``) nor by anything else; the summit's plan stays as it was."""
+    import json as json_module
+    from pathlib import Path
+
+    import yaml
+
+    hanoi = Path(__file__).resolve().parents[2] / "scenarios" / "hanoi-2025.yaml"
+    document = json_module.loads(json_module.dumps(yaml.safe_load(hanoi.read_text()), default=str))
+    scenario_id = planner.post("/scenarios", json=document).json()["id"]
+    solving = planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 60}).json()
+    assert wait_for_job(planner, solving["id"], until=("running", "done"))["status"] == "running"
+    for _ in range(300):  # a first incumbent, then stop
+        if planner.get(f"/jobs/{solving['id']}").json()["progress"]:
+            break
+        time.sleep(0.1)
+    assert planner.delete(f"/jobs/{solving['id']}").status_code == 200
+    stopped = wait_for_job(planner, solving["id"])
+    assert stopped["status"] == "cancelled" and stopped["timetable_id"], stopped
+    refused = planner.post(f"/timetables/{stopped['timetable_id']}/publish", json={})
+    assert refused.status_code == 409 and refused.json()["error"] == "cancelled", refused.text
+    # A re-plan of it (a draft may be re-planned), cancelled while it runs: never published either.
+    replan = planner.post(f"/timetables/{stopped['timetable_id']}/changes", json={
+        "changes": [{"op": "event_running_late", "event": "opening", "minutes": 40}],
+        "now": "2025-10-25T10:30:00+07:00", "time_limit_s": 60})
+    assert replan.status_code == 202, replan.text
+    wait_for_job(planner, replan.json()["id"], until=("running", "done", "failed", "cancelled"))
+    assert planner.delete(f"/jobs/{replan.json()['id']}").status_code == 200
+    cancelled = wait_for_job(planner, replan.json()["id"])
+    assert cancelled["status"] == "cancelled", cancelled
+    if cancelled["timetable_id"]:  # (it kept what it had when stopped: a repair, or the standing plan)
+        again = planner.post(f"/timetables/{cancelled['timetable_id']}/publish", json={})
+        assert again.status_code == 409 and again.json()["error"] == "cancelled", again.text
+    assert _published(planner, scenario_id) is None
+
+
+def test_a_published_cancellation_is_told_to_each_delegation_of_the_event(planner: httpx.Client) -> None:
+    """An event cancelled by a re-plan (the new scenario version no longer has it) is in the publish's diff for each
+    delegation that attended it (``by_delegation``, what the notices follow), not only in the notices."""
+    scenario_id = submit_scenario(planner)
+    first = solve(planner, scenario_id)["timetable_id"]
+    publish(planner, first)
+    cancelled = _replan(planner, first, [{"op": "event_cancelled", "event": "bil-un-fra"}])["timetable_id"]
+    outcome = publish(planner, cancelled)
+    assert outcome["cancelled"] == ["bil-un-fra"]
+    assert {"UN", "FRA"} <= set(outcome["by_delegation"]), outcome["by_delegation"]
+    assert any("cancelled" in line for line in outcome["by_delegation"]["FRA"])
+    assert set(outcome["notices"]) >= {"UN", "FRA"}

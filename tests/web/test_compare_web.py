@@ -75,6 +75,8 @@ def test_variants_are_built_with_the_change_forms_and_the_charts_shown_at_full_s
     job_id = page.url.rsplit("/", 1)[-1]
     assert page.locator("table.kpis thead th").all_inner_texts()[1:] == ["base", "as planned", CLOSED]
     expect(page.locator("table.kpis tbody")).to_contain_text("objective")
+    page.locator(".variant-changes summary").click()  # what was compared, as it was entered
+    expect(page.locator(".variant-changes")).to_contain_text(f"{CLOSED}: room_closed: room=hall-a")
     shot(page, artifacts, "compare")
 
     # Each chart at its own size: 1200 px wide PNGs are not shrunk on a 1366 px screen.

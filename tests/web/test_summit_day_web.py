@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.api.conftest import Server, publish, solve, submit_scenario
+from tests.api.conftest import Server, publish, solve, submit_scenario, wait_for_job
 from tests.web.test_web import shot, sign_in
 
 
@@ -42,3 +42,13 @@ def _flow(new_page: Callable[[], Page], keys: dict[str, str], planner: httpx.Cli
     published = planner.get(f"/summits/{scenario_id}").json()["published_timetable_id"]
     assert published != first
     assert all(a["room"] != "bil-h" for a in planner.get(f"/timetables/{published}").json()["assignments"])
+    # A cancellation published meanwhile (another planner's) tells UN and FRA: their notices appear live on the page.
+    replan = planner.post(f"/timetables/{published}/changes", json={
+        "changes": [{"op": "event_cancelled", "event": "bil-un-fra"}], "time_limit_s": 3})
+    assert replan.status_code == 202, replan.text
+    job = wait_for_job(planner, replan.json()["id"])
+    publish(planner, job["timetable_id"])
+    for delegation in ("UN", "FRA"):
+        expect(page.locator("#live-notices")).to_contain_text(delegation, timeout=20_000)
+    expect(page.locator("#live-notices")).to_contain_text("cancelled")
+    shot(page, artifacts, "summit-day-live-notices")

@@ -1,0 +1,210 @@
+"""The push-forward repair: a first repair in a fraction of a second, from the standing plan, for the searches to start
+from and improve (an overrun of a central event, or a late head of state, pushes a cascade through a busy day in
+which a search over the whole neighbourhood takes many seconds to find a first repair).
+
+What cannot move stays (the past, what runs, the freeze window: their only placement). Then, in the order of the
+standing plan, the required events: each keeps its place when it still fits, else takes the cheapest place that fits
+(the least disruption, then the nearest time, later before earlier), displacing no one when it can, else only
+optional events. Then the optional events: first every one whose place still fits keeps it, then the displaced ones,
+the most valuable first, take the cheapest place left, or go. A lower-value event gives way to a required one, never
+the reverse. Every place is checked against exactly the model's rows, so the repair keeps every rule the searches
+keep.
+
+Only the events that must move get their other placements: the model's rows are built over the standing places and
+the change's events first, and again, wider, for the events a round displaced (a few rounds on Hanoi's opening
+overrun, each over a few thousand placements rather than the summit's two hundred thousand).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from solver.compile import Instance
+from solver.model.constraints import all_rows
+from solver.model.rows import IntArray, RowIndex
+from solver.replan.plan import PreviousPlan
+
+ROUNDS = 8  # widenings before the push gives up (the searches are then on their own)
+RIGID = 8  # a required event with this many placements or fewer (a closing ceremony) gives way last
+NEAR_SLOTS = 40  # how far before its standing place a displaced event may move at first (slots)
+
+
+@dataclass
+class _Frame:
+    """The events' placements the push looks at (a sub-instance), their prices and the rows' load so far, with what
+    the standing places of the events not placed yet hold (``required``, ``optional``: a place free of them
+    displaces no one)."""
+
+    sub: Instance
+    to_full: IntArray
+    cost: IntArray
+    keep: dict[int, int]  # event -> its standing placement in ``sub``
+    old_start: dict[int, int | None]
+    index: RowIndex
+    load: IntArray
+    rigid: IntArray  # (required events with few placements: the last to give way)
+    required: IntArray
+    optional: IntArray
+    holding: set[int] = field(default_factory=set)  # the events whose standing place is held for them
+
+    @classmethod
+    def of(cls, instance: Instance, plan: PreviousPlan, wide: AbstractSet[int], whole: AbstractSet[int]) -> _Frame:
+        """The frame where the ``wide`` events may move on the day of their standing place, from an hour before it
+        on, and the ``whole`` events anywhere; the others only keep their standing place."""
+        keep = np.zeros(instance.n_items, dtype=bool)
+        keep[list(plan.keep_item.values())] = True
+        day = instance.grid.slot_day
+        for e in wide:
+            items = instance.event_items[e]
+            old = plan.old_start.get(e)
+            if e in whole or old is None:
+                keep[items] = True
+                continue
+            starts = instance.item_start[items]
+            keep[items[(day[starts] == day[old]) & (starts >= old - NEAR_SLOTS)]] = True
+        sub, to_full = instance.restricted(keep), np.flatnonzero(keep)
+        standing = {e: int(np.searchsorted(to_full, item)) for e, item in plan.keep_item.items()}
+        index = RowIndex.of(all_rows(sub), sub.n_items)
+        zeros = np.zeros(index.upper.shape[0], dtype=np.int64)
+        return cls(sub, to_full, plan.item_cost[to_full], standing, plan.old_start, index, zeros.copy(),
+                   zeros.copy(), zeros.copy(), zeros.copy())
+
+    def fitting(self, items: IntArray, free: int = 0) -> IntArray:
+        """The placements among ``items`` that break no row, in the order given; with ``free`` 1, nor displace a
+        required event with few placements not placed yet from its standing place; with 2, nor any required event;
+        with 3, nor any event."""
+        index = self.index
+        starts, ends = index.item_bounds[items], index.item_bounds[items + 1]
+        counts = ends - starts
+        if not counts.sum():
+            return items
+        entries = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+        rows = index.entry_row[entries]
+        held = self.load[rows] + (self.rigid[rows] if free else 0) + (self.required[rows] if free > 1 else 0) \
+            + (self.optional[rows] if free > 2 else 0)
+        fits = held + index.entry_coef[entries] <= index.upper[rows]
+        broken = np.bincount(np.repeat(np.arange(items.size), counts)[~fits], minlength=items.size)
+        return items[broken == 0]
+
+    def take(self, item: int, into: IntArray, sign: int = 1) -> None:
+        """Add the placement to ``into`` (the load, or what the standing places hold)."""
+        span = self.index.entries(item)
+        np.add.at(into, self.index.entry_row[span], sign * self.index.entry_coef[span])
+
+    def held_for(self, e: int) -> IntArray:
+        if not self.sub.required[e]:
+            return self.optional
+        return self.rigid if self.sub.event_items[e].size <= RIGID else self.required
+
+    def by_price(self, e: int) -> IntArray:
+        """The event's placements, cheapest first (its own place, then another room at its time or a move), the
+        nearest time first among equals, later before earlier."""
+        items = self.sub.event_items[e]
+        old = self.old_start.get(e)
+        start = self.sub.item_start[items]
+        distance = np.abs(start - old) if old is not None else start
+        earlier = (start < old) if old is not None else np.zeros(items.size, dtype=bool)
+        return items[np.lexsort((earlier, distance, self.cost[items]))]
+
+    def place(self, chosen: IntArray, e: int) -> bool:
+        """Place ``e`` at its cheapest placement that fits (True), or leave it out: on its own day if it can, displacing
+        no one if it can, else only optional events."""
+        if e in self.holding:  # (its own standing place is no longer held for it)
+            self.holding.discard(e)
+            self.take(self.keep[e], self.held_for(e), -1)
+        ranked = self.by_price(e)
+        old = self.old_start.get(e)
+        day = self.sub.grid.slot_day
+        same_day = ranked[day[self.sub.item_start[ranked]] == day[old]] if old is not None else ranked
+        for items, free in ((same_day, 3), (same_day, 2), (ranked, 3), (ranked, 2), (ranked, 1), (ranked, 0)):
+            fitting = self.fitting(items, free)
+            if fitting.size:
+                chosen[e] = int(fitting[0])
+                self.take(chosen[e], self.load)
+                return True
+        return False
+
+
+def _order(frame: _Frame, events: list[int]) -> list[int]:
+    """The standing plan's order (events it did not hold last), a predecessor before its successors."""
+    late = 1 + int(frame.sub.grid.n_slots)
+    return sorted(events, key=lambda e: (frame.old_start.get(e) if frame.old_start.get(e) is not None else late,
+                                         len(frame.sub.predecessors[e]), e))
+
+
+def _push(frame: _Frame, wanted: list[int], still: AbstractSet[int]) -> tuple[IntArray, set[int], bool]:
+    """One push over the frame: the placement per event (in ``frame.sub``), the events that left their standing
+    place, and whether every required event found a place (``still``: the events that cannot move at all)."""
+    sub, chosen = frame.sub, np.full(len(frame.sub.events), -1, dtype=np.int64)
+    fixed = [e for e in wanted if e in still]
+    moving = [e for e in wanted if e not in still]
+    for e in moving:
+        if e in frame.keep:
+            frame.take(frame.keep[e], frame.held_for(e))
+            frame.holding.add(e)
+    placed = all(frame.place(chosen, e) or not sub.required[e] for e in _order(frame, fixed)) and \
+        all([frame.place(chosen, e) for e in _order(frame, [e for e in moving if sub.required[e]])])
+    displaced = []
+    for e in _order(frame, [e for e in moving if not sub.required[e]]):
+        item = frame.keep.get(e)
+        if item is not None and frame.fitting(np.asarray([item], dtype=np.int64)).size:
+            chosen[e] = item
+            frame.take(item, frame.load)
+            frame.take(item, frame.optional, -1)
+            frame.holding.discard(e)
+        else:
+            displaced.append(e)
+    for e in sorted(displaced, key=lambda e: (-int(sub.priority[e]), frame.old_start.get(e) or 0, e)):
+        frame.place(chosen, e)
+    moved = {e for e in wanted if chosen[e] != frame.keep.get(e, -2)}
+    return chosen, moved, placed
+
+
+def _partners(instance: Instance, plan: PreviousPlan, events: set[int], wanted: list[int]) -> set[int]:
+    """``events`` and the wanted events after the first of them on its day: where a push goes first."""
+    day = instance.grid.slot_day
+    since = {int(day[s]): s for e in sorted(events, key=lambda e: plan.old_start.get(e) or 0)
+             if (s := plan.old_start.get(e)) is not None}
+    found = set(events)
+    for e in wanted:
+        start = plan.old_start.get(e)
+        if start is None or int(day[start]) not in since or start < since[int(day[start])]:
+            continue
+        found.add(e)
+    return found
+
+
+def _sharing(instance: Instance, plan: PreviousPlan, events: set[int], wanted: list[int]) -> set[int]:
+    """The wanted events that share a participant or a room pool with one of ``events``."""
+    people = {p for e in events for p in instance.events[e].participants}
+    pools = {int(p) for e in events for p in np.unique(instance.item_pool[instance.event_items[e]])}
+    return {e for e in wanted if people & set(instance.events[e].participants)
+            or (e in plan.old_room and int(instance.room_pool[plan.old_room[e]]) in pools)}
+
+
+def push_forward(instance: Instance, plan: PreviousPlan, wanted: list[int], hit: AbstractSet[int]
+                 ) -> tuple[IntArray, set[int], bool]:
+    """The push-forward repair of the ``wanted`` events (see the module), starting from the change's events
+    (``hit``): the placement per event of ``instance`` (-1: none), the events it moved, and whether it is a repair
+    (False: a required event found no place that fits within the rounds; the placements are then a start for a
+    search over the events it moved)."""
+    wide = _partners(instance, plan, set(hit), wanted) | {e for e in wanted if e not in plan.keep_item}
+    still = {e for e in wanted if instance.event_items[e].size == 1}
+    whole: set[int] = set()
+    for _ in range(ROUNDS):
+        frame = _Frame.of(instance, plan, wide, whole)
+        chosen, moved, placed = _push(frame, wanted, still)
+        full = np.full(len(instance.events), -1, dtype=np.int64)
+        full[chosen >= 0] = frame.to_full[chosen[chosen >= 0]]
+        if not moved - wide:
+            unplaced = {e for e in wanted if instance.required[e] and chosen[e] < 0} - still - whole
+            if placed or not unplaced:
+                return full, moved, placed
+            whole |= unplaced  # (a required event found no place on its day: anywhere, then, and what it meets
+            wide |= unplaced | _sharing(instance, plan, unplaced, wanted)  # may move)
+            continue
+        wide |= moved
+    return full, moved, False
