@@ -41,11 +41,16 @@ def rooms_hold_one_event_at_a_time(instance: Instance) -> Rows:
 
 def _participant_entries(instance: Instance) -> tuple[IntArray, IntArray]:
     """(placement, participant) pairs: each placement once per participant of its event."""
-    counts = np.asarray([instance.event_participants[e].size for e in instance.item_event], dtype=np.int64)
+    sizes = np.asarray([p.size for p in instance.event_participants], dtype=np.int64)  # per event
+    if not instance.n_items or not sizes.sum():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    flat = np.concatenate(instance.event_participants).astype(np.int64)  # every event's people, one after another
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    counts = sizes[instance.item_event]
     items = np.repeat(np.arange(instance.n_items), counts)
-    people = (np.concatenate([instance.event_participants[e] for e in instance.item_event])
-              if instance.n_items else np.zeros(0, dtype=np.int64))
-    return items, people.astype(np.int64)
+    # entry k of placement i is participant k of its event (vectorised: 1.38M placements on the UN week)
+    offset = np.arange(items.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return items, flat[first[instance.item_event][items] + offset]
 
 
 def participants_attend_one_event_at_a_time(instance: Instance) -> Rows:
@@ -136,14 +141,16 @@ def daily_event_limits(instance: Instance) -> Rows:
     items, people = _participant_entries(instance)
     day = instance.grid.slot_day[instance.item_start[items]]
     n_days = len(instance.grid.day_starts)
-    for person, limit in enumerate(limits):
+    key = people * n_days + day  # one group per (participant, day), in that order; placements in order within
+    order = np.argsort(key, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=len(limits) * n_days))])
+    for group in np.flatnonzero(bounds[1:] > bounds[:-1]):
+        limit = limits[group // n_days]
         if limit is None:
             continue
-        mine = people == person
-        for d in range(n_days):
-            chosen = items[mine & (day == d)]
-            if np.unique(instance.item_event[chosen]).size > limit:
-                rows.add(chosen, np.ones(chosen.size, dtype=np.int64), limit, "daily_event_limit")
+        chosen = items[order[bounds[group]:bounds[group + 1]]]
+        if np.unique(instance.item_event[chosen]).size > limit:
+            rows.add(chosen, np.ones(chosen.size, dtype=np.int64), limit, "daily_event_limit")
     return rows
 
 

@@ -74,7 +74,7 @@ def slot_rows(
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     slot = entry_first[entry] + (np.arange(total) - starts[entry])
     key = entry_group[entry] * n_slots + slot
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key.astype(np.int32) if int(key.max()) < 2**31 else key, kind="stable")  # int32: 2x faster
     key = key[order]
     entry = entry[order]
     bounds = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1, [total]])
@@ -110,16 +110,20 @@ class RowIndex:
     def of(cls, rows: Rows, n_items: int) -> RowIndex:
         lengths = np.asarray([r.size for r in rows.items], dtype=np.int64)
         if len(rows):
-            entry_row = np.repeat(np.arange(len(rows)), lengths)
-            entry_item = np.concatenate(rows.items)
-            entry_coef = np.concatenate(rows.coefs)
-        else:
-            entry_row = entry_item = entry_coef = np.zeros(0, dtype=np.int64)
+            return cls.of_entries(rows.upper, lengths, np.concatenate(rows.items), np.concatenate(rows.coefs), n_items)
+        empty = np.zeros(0, dtype=np.int64)
+        return cls.of_entries(rows.upper, lengths, empty, empty, n_items)
+
+    @classmethod
+    def of_entries(cls, upper: list[int], lengths: IntArray, entry_item: IntArray, entry_coef: IntArray,
+                   n_items: int) -> RowIndex:
+        """The index of rows given as their lengths and their entries one row after the other."""
+        entry_row = np.repeat(np.arange(len(upper)), lengths)
         # (int32 keys sort twice as fast as int64 ones: 10.6M entries on the UN week)
         keys = entry_item.astype(np.int32) if n_items < 2**31 else entry_item
         order = np.argsort(keys, kind="stable")
-        bounds = np.searchsorted(entry_item[order], np.arange(n_items + 1))
-        return cls(np.asarray(rows.upper, dtype=np.int64), entry_row[order], entry_coef[order], bounds)
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n_items))]).astype(np.int64)
+        return cls(np.asarray(upper, dtype=np.int64), entry_row[order], entry_coef[order], bounds)
 
     def entries(self, item: int) -> slice:
         return slice(int(self.item_bounds[item]), int(self.item_bounds[item + 1]))

@@ -44,10 +44,11 @@ class RowMatrix:
     def of(cls, rows: Rows, n_items: int, by_item: RowIndex | None = None) -> RowMatrix:
         lengths = np.asarray([r.size for r in rows.items], dtype=np.int64)
         start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        item = np.concatenate(rows.items).astype(np.int64) if len(rows) else np.zeros(0, dtype=np.int64)
-        coef = np.concatenate(rows.coefs).astype(np.int64) if len(rows) else np.zeros(0, dtype=np.int64)
+        item = np.concatenate(rows.items).astype(np.int64, copy=False) if len(rows) else np.zeros(0, dtype=np.int64)
+        coef = np.concatenate(rows.coefs).astype(np.int64, copy=False) if len(rows) else np.zeros(0, dtype=np.int64)
+        # the index from the same entries (concatenated once: 10.6M on the UN week)
         return cls(start, item, coef, np.asarray(rows.upper, dtype=np.int64),
-                   by_item or RowIndex.of(rows, n_items))
+                   by_item or RowIndex.of_entries(rows.upper, lengths, item, coef, n_items))
 
     def rows_of(self, items: IntArray) -> IntArray:
         """Rows in which any of ``items`` appears."""
