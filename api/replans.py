@@ -50,12 +50,13 @@ def check_applies(repo: Repository, settings: Settings, row: TimetableRow, chang
 
 def queue_replan(repo: Repository, runner: JobRunner, settings: Settings, key_id: str, row: TimetableRow,
                  changes: list[dict[str, Any]], now: datetime | None, freeze_minutes: int, limit: float,
-                 workers: int | None, unfreeze: list[str]) -> Job:
+                 workers: int | None, unfreeze: list[str], robust: bool | None = None) -> Job:
     """Check the changes apply to ``row``'s scenario (422 if not, 413 if too large) and queue the re-plan."""
     scenario = check_applies(repo, settings, row, changes)
     when = now or during_summit(scenario, summit_now(stored_clock(repo, row.scenario_id), settings.clock))
     params = ReplanParams(changes=changes, now=when.isoformat() if when else None, freeze_minutes=freeze_minutes,
-                          time_limit_s=limit, workers=workers or settings.solver_workers, unfreeze=unfreeze)
+                          time_limit_s=limit, workers=workers or settings.solver_workers, unfreeze=unfreeze,
+                          robust=robust)
     job = repo.create_job("replan", row.scenario_id, row.scenario_version_id, params.stored(), key_id, row.id)
     runner.submit(job.id)
     return job

@@ -37,6 +37,9 @@ class ChangesRequest(Request):
     workers: int | None = Field(None, ge=1, le=16)
     unfreeze: list[str] = Field(default_factory=list, max_length=1000,
                                 description="events whose freeze is lifted: they may move within the freeze window")
+    robust: bool | None = Field(None, description="keep the slack of a robust plan: the events the repair moves go, "
+                                "at no more disruption, where overruns cascade less; default: the scenario's "
+                                "overruns.robust")
     # the summit day (api/publishing.py): no lost updates
     base: str | None = Field(None, description="the published timetable the caller saw (as If-Match): refused "
                              "with 409 if another one is published now")

@@ -134,19 +134,43 @@ def _only(instance: Instance, events: list[int]) -> Instance:
     return reduced
 
 
-def _irreducible(instance: Instance, events: list[int], candidates: list[int], deadline: float) -> list[int]:
-    """``events`` (which cannot all happen) without each of ``candidates`` whose removal leaves the rest still
-    impossible (deletion filter): then removing any one of them makes the rest possible."""
+def _irreducible(instance: Instance, events: list[int], first: list[int], deadline: float) -> tuple[list[int], bool]:
+    """``events`` (which cannot all happen) without each one whose removal leaves the rest still impossible (a
+    deletion filter, trying ``first`` first): then removing any one of them makes the rest possible. The flag says
+    whether that was proven of every event kept (False when a check, or the time, ran out first)."""
     kept = list(events)
-    for event in candidates:
+    proven = True
+    for event in first + [e for e in events if e not in first]:
         trial = [e for e in kept if e != event]
+        if not trial:
+            continue  # an event alone: without it, nothing is left to be impossible
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            break
+            return kept, False
         built = build_model(_only(instance, trial), with_objective=False)
-        if _solve_status(built.model, remaining / 2) == cp_model.INFEASIBLE:
+        status = _solve_status(built.model, remaining / 2)
+        if status == cp_model.INFEASIBLE:
             kept = trial
-    return kept
+        elif status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            proven = False
+    return kept, proven
+
+
+def _conflict_set(instance: Instance, events: list[int], deadline: float) -> tuple[list[int], bool]:
+    """The events of a conflict with the predecessors it needs, minimal, in time order; and whether its minimality
+    was proven. An event's predecessors must happen for it to happen (H10): they belong to the conflict... unless the
+    events are impossible without them (m291 after m9 and m296, m9 in the afternoon, m291 in the morning: m296 plays
+    no part). A core found under a time limit may hold an event it does not need: each is checked again."""
+    closure: list[int] = []
+    stack = list(events)
+    while stack:
+        event = stack.pop()
+        if event not in closure:
+            closure.append(event)
+            stack.extend(instance.predecessors[event])
+    kept, proven = _irreducible(instance, closure, sorted(set(closure) - set(events)), deadline)
+    return sorted(kept, key=lambda e: (instance.item_start[instance.event_items[e]].min()
+                                       if instance.event_items[e].size else 0, e)), proven
 
 
 def _essential_rules(instance: Instance, events: list[int], time_limit: float) -> list[Family]:
@@ -303,20 +327,7 @@ def explain_conflict(instance: Instance, events: list[int] | None, time_limit: f
         return [Diagnostic(code="infeasible_structure",
                            message="the scenario's rules contradict each other even before any required "
                                    "event is demanded")]
-    # An event's predecessors must happen for it to happen (H10): they belong to the conflict.
-    closure: list[int] = []
-    stack = list(events)
-    while stack:
-        event = stack.pop()
-        if event not in closure:
-            closure.append(event)
-            stack.extend(instance.predecessors[event])
-    # ... unless the events are impossible without it (m291 after m9 and m296, m9 in the afternoon, m291 in the
-    # morning: m296 plays no part).
-    added = sorted(set(closure) - set(events))
-    closure = _irreducible(instance, closure, added, started + time_limit / 2) if added else closure
-    events = sorted(closure, key=lambda e: (instance.item_start[instance.event_items[e]].min()
-                                            if instance.event_items[e].size else 0, e))
+    events, proven = _conflict_set(instance, events, started + time_limit / 2)
     remaining = max(0.5, time_limit - (time.monotonic() - started))
     rules = _essential_rules(instance, events, remaining)
     chosen = [instance.events[e] for e in events]
@@ -343,9 +354,9 @@ def explain_conflict(instance: Instance, events: list[int] | None, time_limit: f
             "shared_resources_suffice": "resource_too_small",
             "daily_event_limits": "daily_limit_too_low",
         }.get(rules[0].__name__, code)
-    return [Diagnostic(code=code,
-                       message=f"these required events cannot all be scheduled: {listing}{why}. "
-                               f"Removing or relaxing any one of them makes the rest possible.",
+    minimal = ("Removing or relaxing any one of them makes the rest possible." if proven else
+               "Not every one of them was proven needed in the time given: a longer time limit checks each.")
+    return [Diagnostic(code=code, message=f"these required events cannot all be scheduled: {listing}{why}. {minimal}",
                        events=[e.id for e in chosen], participants=people, rooms=rooms[:12])]
 
 
@@ -525,7 +536,8 @@ class _Checks:
 
     1. the event's own neighbourhood (it and the kept events sharing a participant with it, the rest of the summit
        left out): "no" there is a proof for the whole summit;
-    2. the whole summit with every other kept event where the timetable has it: "yes" there is a timetable;
+    2. the whole summit with every other kept event at the time the timetable has it (rooms may be reassigned):
+       "yes" there is a timetable;
     3. the whole summit, every kept event free to move (at most ``whole_left`` of these).
     """
 

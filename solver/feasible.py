@@ -42,8 +42,9 @@ def check(scenario: Scenario, changes: Sequence[Change] = (), *, search: cpsat.S
     invalid summit after it); None: the search ended first. An event an edit removed is no longer asked for.
     ``only``: the summit reduced to these events and what they must follow (optional events are left out in any
     case: they can always stay out). ``hint``: a timetable to start from
-    (the standing one: an edit that lets an event in usually moves little). ``fixed``: placements that stay where
-    they are (pinned: the search moves only the other events, so a "no" then says nothing of the summit)."""
+    (the standing one: an edit that lets an event in usually moves little). ``fixed``: placements whose events keep
+    their start (pinned to it; their rooms may be reassigned): the search moves only the other events, so a "no"
+    then says nothing of the summit."""
     document, problems = apply_to_document(scenario, changes, "lever")
     if problems:
         return False
@@ -52,8 +53,7 @@ def check(scenario: Scenario, changes: Sequence[Change] = (), *, search: cpsat.S
         if event["id"] in required:
             event["required"] = True
         if event["id"] in where:
-            event["pinned"] = {"room": where[event["id"]].room,
-                               "start": scenario.localise(where[event["id"]].start).isoformat()}
+            event["pinned"] = {"start": scenario.localise(where[event["id"]].start).isoformat()}
     # Optional events can always stay out: only the required ones (and what they follow) can make it impossible.
     asked = {e["id"] for e in document["events"] if e.get("required")}
     keep = with_predecessors(document, asked if only is None else asked & set(only))

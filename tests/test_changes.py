@@ -125,3 +125,41 @@ def test_change_that_breaks_the_scenario_is_reported(tiny: Scenario) -> None:
     with pytest.raises(ScenarioError) as caught:
         applied(tiny, {"op": "event_updated", "event": "opening", "set": {"duration_minutes": 20}})
     assert any("duration_minutes" in p.path for p in caught.value.problems)
+
+
+def test_an_explanations_levers_are_changes_applied_and_described_like_any_other(tiny: Scenario) -> None:
+    """An earlier arrival adds to the participant's windows (merged with the one it touches); one more event a day
+    sets the limit; both say themselves; an unknown participant is refused with its path."""
+    from datetime import datetime
+
+    from solver.changes import AvailableAlso, DailyLimitRaised
+
+    start = datetime.fromisoformat("2025-10-25T09:00")
+    earlier = AvailableAlso(participant="fra-hod", start=start, end=datetime.fromisoformat("2025-10-25T10:00"))
+    limit = DailyLimitRaised(participant="un-sg", max_events_per_day=3)
+    new = apply_changes(tiny, [earlier, limit])
+    [window] = next(p for p in new.participants if p.id == "fra-hod").available or []
+    assert (window.start.strftime("%H:%M"), window.end.strftime("%H:%M")) == ("09:00", "12:00")
+    assert next(p for p in new.participants if p.id == "un-sg").max_events_per_day == 3
+    assert earlier.describe(tiny) == "fra-hod is also available 09:00 on 25 Oct-10:00"
+    assert limit.describe(tiny) == "un-sg may attend 3 events a day"
+    with pytest.raises(ScenarioError) as error:
+        apply_changes(tiny, [DailyLimitRaised(participant="nobody", max_events_per_day=1)])
+    assert error.value.problems[0].path == "changes[0].participant"
+
+
+def test_each_change_says_whether_it_may_open_capacity(tiny: Scenario) -> None:
+    """The re-plan asks each change (no dispatch on types): a closure or a delay only takes, a reopened room or a
+    higher capacity gives, a lower capacity or a new title does not."""
+    from solver.replan.change import opens_capacity
+
+    def opens(change: dict[str, Any]) -> bool:
+        [parsed] = parse_changes([change])
+        return opens_capacity(tiny, apply_changes(tiny, [parsed]), parsed)
+
+    assert not opens({"op": "room_closed", "room": "bil-1", "start": "2025-10-25T10:00", "end": "2025-10-25T11:00"})
+    assert not opens({"op": "participant_delayed", "participant": "un-sg", "arrival": "2025-10-25T10:00"})
+    assert opens({"op": "resource_capacity", "resource": "interp-fr", "capacity": 2})
+    assert not opens({"op": "resource_capacity", "resource": "interp-fr", "capacity": 0})
+    assert not opens({"op": "event_updated", "event": "bil-vnm-fra", "set": {"title": "VNM - FRA"}})
+    assert opens({"op": "event_cancelled", "event": "bil-vnm-fra"})

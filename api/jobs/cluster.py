@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from sqlalchemy import func, or_, select, update
 
+from api.jobs.params import CompareParams, params_of
 from api.jobs.work import JobExecutor
 from api.store.models import Job, JobSolve, utcnow
 from api.store.repository import FINISHED, Repository
@@ -150,8 +151,9 @@ def run_claimed(repo: Repository, job: Job, lease: Lease, memory_mb: int = 0) ->
 
 def solve_keys(job: Job) -> list[tuple[str, int]]:
     """Every (variant, seed) of a comparison job, the base first, in the order of the result."""
-    names = [BASE] + [str(v["name"]) for v in job.params["variants"]]
-    return [(name, seed) for name in names for seed in range(int(job.params["seeds"]))]
+    params = params_of(CompareParams, job.params)
+    names = [BASE] + [str(v["name"]) for v in params.variants]
+    return [(name, seed) for name in names for seed in range(params.seeds)]
 
 
 def open_solves(repo: Repository, job: Job) -> list[tuple[str, int]]:
@@ -236,8 +238,8 @@ def run_solve(repo: Repository, job_id: str, variant: str, seed: int, worker: st
 
 def _solve_variant(repo: Repository, job: Job, variant: str, seed: int, stop: threading.Event) -> Timetable:
     scenario = _variant_scenarios(repo, job)[variant].scenario
-    config = SolveConfig(time_limit=float(job.params["time_limit_s"]), workers=int(job.params["workers"]),
-                         seed=seed, stop=stop)
+    params = params_of(CompareParams, job.params)
+    config = SolveConfig(time_limit=params.time_limit_s, workers=params.workers, seed=seed, stop=stop)
     return solve(scenario, config=config).timetable
 
 
@@ -245,7 +247,7 @@ def _variant_scenarios(repo: Repository, job: Job) -> dict[str, Variant]:
     version = repo.version_by_id(job.scenario_version_id)
     assert version is not None
     base = repo.scenario_model(version)
-    specs = [VariantSpec.model_validate(v) for v in job.params["variants"]]
+    specs = [VariantSpec.model_validate(v) for v in params_of(CompareParams, job.params).variants]
     return {v.name: v for v in build_variants(base, specs)}
 
 
@@ -293,7 +295,8 @@ def comparison_data(repo: Repository, job: Job, rows: list[JobSolve]) -> dict[st
     """The same shape as ``run_comparison(...).data``: per variant its best run, its KPIs and occupancy."""
     variants = _variant_scenarios(repo, job)
     solved = {(r.variant, r.seed): r for r in rows}
-    seeds = int(job.params["seeds"])
+    params = params_of(CompareParams, job.params)
+    seeds = params.seeds
     out: list[dict[str, Any]] = []
     for name, variant in variants.items():
         runs = [(seed, Timetable.model_validate(solved[name, seed].timetable), solved[name, seed].worker)
@@ -314,8 +317,8 @@ def comparison_data(repo: Repository, job: Job, rows: list[JobSolve]) -> dict[st
             "occupancy": occupancy(variant.scenario, chosen),
         })
     started = job.started_at or utcnow()
-    return {"base": variants[BASE].scenario.name, "time_limit_s": float(job.params["time_limit_s"]),
-            "seeds": seeds, "workers": int(job.params["workers"]), "parallel": len({r.worker for r in rows}),
+    return {"base": variants[BASE].scenario.name, "time_limit_s": params.time_limit_s,
+            "seeds": seeds, "workers": params.workers, "parallel": len({r.worker for r in rows}),
             "wall_seconds": round((utcnow() - started).total_seconds(), 2), "variants": out}
 
 

@@ -48,6 +48,7 @@ class ReplanParams(JobParams):
     time_limit_s: float
     workers: int
     unfreeze: list[str] = []  # events the planner lets the re-plan move inside the freeze
+    robust: bool | None = None  # keep the slack of a robust plan (solver/slack.py); None: the scenario's setting
 
 
 P = TypeVar("P", bound=JobParams)

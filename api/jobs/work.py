@@ -180,7 +180,7 @@ class JobExecutor:
             result = resolve(scenario, previous, changes,
                              now=datetime.fromisoformat(params.now) if params.now else None,
                              freeze_minutes=params.freeze_minutes, time_limit=params.time_limit_s,
-                             workers=params.workers, stop=stop, unfreeze=params.unfreeze)
+                             workers=params.workers, stop=stop, unfreeze=params.unfreeze, robust=params.robust)
         if not self.closing.is_set():
             self.repo.add_progress(job_id, attempt, round(time.monotonic() - started, 3), result.timetable.objective,
                                    result.timetable.bound, label=f"repair (disruption {result.disruption})")

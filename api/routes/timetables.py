@@ -151,7 +151,7 @@ def submit_changes(timetable_id: str, body: ChangesRequest, key: Writer, repo: R
     limiter.check(key.id)
     row = based_row(repo, timetable_or_404(repo, timetable_id), body.base or etag_value(if_match), body.rebase)
     job = queue_replan(repo, runner, settings, key.id, row, body.changes, body.now, body.freeze_minutes, limit,
-                       body.workers, list(getattr(body, "unfreeze", None) or []))
+                       body.workers, list(getattr(body, "unfreeze", None) or []), robust=body.robust)
     response.headers["Location"] = f"/jobs/{job.id}"
     return job_out(repo, job)
 

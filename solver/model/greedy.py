@@ -14,13 +14,11 @@ import heapq
 import time
 
 import numpy as np
-import numpy.typing as npt
 
 from solver.compile import Instance
+from solver.model.eject import FloatArray, Pushes, ejection_chain
 from solver.model.rows import IntArray, RowIndex, Rows
-from solver.model.submodel import RowMatrix, build_submodel, concat_ranges, solve_submodel
-
-FloatArray = npt.NDArray[np.float64]
+from solver.model.submodel import RowMatrix, build_submodel, solve_submodel
 
 
 def greedy_placements(instance: Instance, rows: Rows, fixed: dict[int, int] | None = None,
@@ -144,106 +142,17 @@ def _required_by_cp_sat(instance: Instance, matrix: RowMatrix, chosen: IntArray,
 
 def eject_and_place(instance: Instance, matrix: RowMatrix, chosen: IntArray, rng: np.random.Generator,
                     max_steps: int = 400) -> IntArray | None:
-    """Place every unplaced required event by pushing out what blocks it (an ejection chain).
+    """Place every unplaced required event by pushing out what blocks it (the ejection chain of
+    :mod:`solver.model.eject`), a random ready event at each step.
 
-    Each step takes an unplaced required event and its placement whose blockers cost least (a
-    required event weighs more than any optional one; one placed in the last steps more still,
-    so that two events do not push each other out in turn), removes the blockers (and whatever
-    must follow them), and places it; pushed-out required events wait their turn. Returns the
-    placements (optional events pushed out stay out) or None after ``max_steps``."""
-    chosen = chosen.copy()
-    index = matrix.by_item
-    load = index.load_of(chosen[chosen >= 0])
-    successors = _successors(instance)
-    waiting = unplaced_required(instance, chosen)
-    placed_at = np.full(len(instance.events), -10**6, dtype=np.int64)
-    for step in range(max_steps):
-        if not waiting:
-            return chosen
-        ready = [k for k, e in enumerate(waiting) if all(chosen[b] >= 0 for b in instance.predecessors[e])]
-        if not ready:
-            return None
-        event = waiting.pop(ready[int(rng.integers(len(ready)))])
-        weight = np.where(instance.required, 1000, instance.priority).astype(np.float64)
-        weight[placed_at > step - 4] += 10**6
-        best = _least_blocked(instance, matrix, load, chosen, event, weight, rng)
-        if best is None:
-            return None
-        item, blockers = best
-        for blocker in _with_successors(blockers, successors, chosen):
-            _toggle(index, load, chosen, blocker, int(chosen[blocker]), -1)
-            if instance.required[blocker]:
-                waiting.append(blocker)
-        _toggle(index, load, chosen, event, item, +1)
-        placed_at[event] = step
-    return None
+    A required event weighs more than any optional one to push out (an optional one its priority); one placed
+    in the last steps more still, so that two events do not push each other out in turn. Pushed-out required
+    events wait their turn; optional ones stay out. Returns the placements, or None when the chain gives up."""
+    base = np.where(instance.required, 1000, instance.priority).astype(np.float64)
 
+    def weigh(pushes: Pushes) -> FloatArray:
+        return base + np.where(pushes.placed_at > pushes.step - 4, 10**6, 0)
 
-
-def _least_blocked(instance: Instance, matrix: RowMatrix, load: IntArray, chosen: IntArray, event: int,
-                   weight: FloatArray, rng: np.random.Generator) -> tuple[int, list[int]] | None:
-    """The event's placement whose blocking events weigh least, and those events; None if every
-    placement is blocked by something no removal frees (an event it must follow is not over yet)."""
-    index = matrix.by_item
-    candidates = instance.event_items[event]
-    first = index.item_bounds[candidates]
-    counts = index.item_bounds[candidates + 1] - first
-    entries = concat_ranges(first, counts)
-    owner = np.repeat(np.arange(candidates.size), counts)
-    rows, coefs = index.entry_row[entries], index.entry_coef[entries]
-    over = load[rows] + coefs > index.upper[rows]
-    owner, rows, coefs = owner[over], rows[over], coefs[over]
-    # The placed events holding each over-full row with a positive weight (removing them frees it).
-    used = np.unique(rows)
-    used_first = matrix.start[used]
-    used_counts = matrix.start[used + 1] - used_first
-    used_entries = concat_ranges(used_first, used_counts)
-    row_at = np.repeat(np.arange(used.size), used_counts)
-    member, weight_in_row = matrix.item[used_entries], matrix.coef[used_entries]
-    holding = (chosen[instance.item_event[member]] == member) & (weight_in_row > 0)
-    held = np.bincount(row_at[holding], weights=weight_in_row[holding], minlength=used.size).astype(np.int64)
-    at = np.searchsorted(used, rows)
-    hopeless = load[rows] - held[at] + coefs > index.upper[rows]
-    invalid = np.bincount(owner[hopeless], minlength=candidates.size) > 0
-    holder_row, holder_event = row_at[holding], instance.item_event[member[holding]]
-    low, high = np.searchsorted(holder_row, at, "left"), np.searchsorted(holder_row, at, "right")
-    n_events = len(instance.events)
-    pairs = np.unique(np.repeat(owner, high - low) * n_events + holder_event[concat_ranges(low, high - low)])
-    pair_owner, pair_event = pairs // n_events, pairs % n_events
-    # Pushing out one of the event's own predecessors would break its `after` row (a negative member of it): never.
-    own = np.isin(pair_event, np.asarray(instance.predecessors[event], dtype=np.int64))
-    invalid |= np.bincount(pair_owner[own], minlength=candidates.size) > 0
-    cost = np.bincount(pair_owner, weights=weight[pair_event], minlength=candidates.size).astype(np.float64)
-    cost += rng.random(candidates.size) * 0.5  # ties broken at random
-    cost[invalid] = np.inf
-    pick = int(np.argmin(cost))
-    if not np.isfinite(cost[pick]):
-        return None
-    return int(candidates[pick]), pair_event[pair_owner == pick].tolist()
-
-
-def _successors(instance: Instance) -> list[list[int]]:
-    after: list[list[int]] = [[] for _ in instance.events]
-    for event, before in enumerate(instance.predecessors):
-        for predecessor in before:
-            after[predecessor].append(event)
-    return after
-
-
-def _with_successors(events: list[int], successors: list[list[int]], chosen: IntArray) -> list[int]:
-    """These events and every placed event that must follow them: those lose their predecessor too."""
-    out: list[int] = []
-    stack = list(events)
-    while stack:
-        event = stack.pop()
-        if event in out or chosen[event] < 0:
-            continue
-        out.append(event)
-        stack.extend(successors[event])
-    return out
-
-
-def _toggle(index: RowIndex, load: IntArray, chosen: IntArray, event: int, item: int, sign: int) -> None:
-    span = index.entries(item)
-    np.add.at(load, index.entry_row[span], sign * index.entry_coef[span])
-    chosen[event] = item if sign > 0 else -1
+    placed, whole = ejection_chain(instance, matrix, chosen, unplaced_required(instance, chosen), weigh,
+                                   np.asarray(instance.required, dtype=bool), rng=rng, max_steps=max_steps)
+    return placed if whole else None

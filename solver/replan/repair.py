@@ -40,13 +40,13 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
             now: datetime | None = None, freeze_minutes: int = 60, weights: DisruptionWeights | None = None,
             time_limit: float = 10.0, workers: int = 2, seed: int = 0, proof_seconds: float = 1.5,
             stop: threading.Event | None = None, config: ReplanConfig | None = None,
-            unfreeze: Collection[str] = ()) -> ReplanResult:
+            unfreeze: Collection[str] = (), robust: bool | None = None) -> ReplanResult:
     """Re-plan after ``changes``, which apply from ``now`` on (the past stays as it was), moving as little as
     possible; within ``time_limit`` seconds, or until ``stop`` is set (the best repair found so far is answered).
     ``config`` replaces the keyword settings when given. Answers a repair (with its disruption and proven bound),
     or, with none, the standing timetable: ``unknown`` when none was found in time, ``infeasible`` with a proof."""
     config = config or ReplanConfig(time_limit, workers, seed, freeze_minutes, weights or DisruptionWeights(),
-                                    proof_seconds, frozenset(unfreeze))
+                                    proof_seconds, frozenset(unfreeze), robust)
     parsed = parse_changes(changes) if changes and isinstance(changes[0], dict) else changes
     ctx = prepare(scenario, previous, list(parsed), now, config, stop)  # type: ignore[arg-type]
     impossible = _required_events_without_a_place(ctx)

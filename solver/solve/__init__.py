@@ -32,7 +32,15 @@ from solver.replan.plan import placements_of
 from solver.scenario import Scenario
 from solver.size import memory_plan
 from solver.slack import keep_slack
-from solver.solve.config import LP_MAX_PLACEMENTS, Progress, ProgressHandler, SolveConfig, SolveResult, SolveStats
+from solver.solve.config import (
+    LP_MAX_PLACEMENTS,
+    SHARES,
+    Progress,
+    ProgressHandler,
+    SolveConfig,
+    SolveResult,
+    SolveStats,
+)
 from solver.solve.incumbents import Incumbents, Stops
 from solver.solve.steps import (
     Prepared,
@@ -82,7 +90,8 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
                           tie_break_seconds=1.0) if robust else config
     beside = BoundBeside()  # started by the bound's step when the aggregated LP leaves a gap on a large summit
     try:
-        budget = Budget.of(started, first_stage.time_limit, 0.0, config.stop)  # (the answer is part of the search)
+        # (the answer is part of the search; each step's share of the time left: SHARES)
+        budget = Budget.of(started, first_stage.time_limit, 0.0, config.stop, shares=SHARES)
         run = Run(instance, first_stage, budget, stats, ref, on_progress, beside)
         result = _solve_compiled(run)
         return _keep_slack(run, result, started + config.time_limit) if robust else result

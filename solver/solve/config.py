@@ -10,6 +10,13 @@ from dataclasses import dataclass, field
 from solver.size import BOUND_CHILD_UP_TO
 from solver.timetable import Timetable
 
+# What each step of a solve may take of the time still left when it starts, as the re-plan's steps do
+# (solver/replan/budget.py SHARES), read through the solve's Budget (solver/budget.py).
+SHARES = {
+    "greedy": 0.25,  # placing the required events the greedy order boxed in, by CP-SAT if its chains give up (>= 1 s)
+    "bound": 0.3,  # the LP bounds before the search (at least 0.5 s, at most 60 s)
+}
+
 
 @dataclass(frozen=True)
 class Progress:

@@ -71,8 +71,10 @@ def prepare(run: Run) -> Prepared:
     stats.rows = len(rows)
     stats.rows_by_family = rows.count_by_family()
     matrix = RowMatrix.of(rows, instance.n_items)
-    greedy = repaired_greedy(instance, rows, matrix, config.workers, config.seed, max(1.0, config.time_limit / 4)) \
-        if config.warm_start or alone(instance, config) else None
+    greedy = None
+    if config.warm_start or alone(instance, config):
+        seconds = max(1.0, run.budget.share("greedy"))
+        greedy = repaired_greedy(instance, rows, matrix, config.workers, config.seed, seconds)
     run.prepared = Prepared(rows, matrix, greedy)
     return run.prepared
 
@@ -116,7 +118,7 @@ def proven_bound(run: Run, built: BuiltModel | None, incumbent: int) -> int | No
     Hanoi's gaps in 0.5 s), else beside the search by PDLP (``beside``: its bounds reach the search as they come;
     GLOP took 8-10 s at 500 requests and did not finish in 120 s at 1,000)."""
     instance, config, stats = run.instance, run.config, run.stats
-    share = min(60.0, max(0.5, run.left() * 0.3))  # of the time left
+    share = min(60.0, max(0.5, run.budget.share("bound")))
     lp_started = time.monotonic()
     aggregated = aggregated_bound(instance, max(0.1, min(share, run.left())))
     stats.aggregated_bound = aggregated.value

@@ -53,3 +53,22 @@ def test_a_robust_that_is_not_yes_or_no_is_422_naming_the_field(planner: httpx.C
     response = planner.post(f"/scenarios/{scenario_id}/solve", json={"robust": "sometimes"})
     assert response.status_code == 422
     assert "robust" in response.text and "sometimes" in response.text
+
+
+def test_a_robust_replan_job_keeps_every_rule_and_says_its_disruption(planner: httpx.Client) -> None:
+    scenario_id = submit_scenario(planner)
+    table_id = _solve(planner, scenario_id, robust=True)["timetable_id"]
+    table = planner.get(f"/timetables/{table_id}").json()
+    bilateral = next(a for a in table["assignments"] if a["event"].startswith("bil-"))
+    change = {"op": "room_closed", "room": bilateral["room"], "start": bilateral["start"], "end": bilateral["end"]}
+    accepted = planner.post(f"/timetables/{table_id}/changes", json={"changes": [change], "time_limit_s": 3,
+                                                                    "robust": True})
+    assert accepted.status_code == 202, accepted.text
+    job = wait_for_job(planner, accepted.json()["id"])
+    assert job["status"] == "done", job
+    replanned = Timetable.model_validate(planner.get(f"/timetables/{job['timetable_id']}").json())
+    version = planner.get(f"/scenarios/{scenario_id}", params={"version": 2}).json()["scenario"]
+    assert validate_timetable(parse_scenario(version), replanned) == []  # the closed room is respected too
+    assert job["result"]["disruption"] >= 0
+    refused = planner.post(f"/timetables/{table_id}/changes", json={"changes": [change], "robust": "often"})
+    assert refused.status_code == 422 and "robust" in refused.text
