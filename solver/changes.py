@@ -154,7 +154,11 @@ class RoomClosed(Change):
         return f"{self.room} is closed {_at(scenario, self.start)}-{_until(scenario, self.end)}"
 
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
-        return _room_window(scenario, doc, self, path)
+        room, start, end, problems = _room_span(scenario, doc, self, path)
+        if room is not None:
+            room.setdefault("unavailable", []).append(
+                {"start": start.isoformat(), "end": end.isoformat(), "reason": self.reason})
+        return problems
 
     def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]],
                  previous: Timetable | None = None) -> Change | None:
@@ -174,7 +178,10 @@ class RoomReopened(Change):
         return f"{self.room} reopens {_at(scenario, self.start)}-{_until(scenario, self.end)}"
 
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
-        return _room_window(scenario, doc, self, path)
+        room, start, end, problems = _room_span(scenario, doc, self, path)
+        if room is not None:
+            room["unavailable"] = _cut(room.get("unavailable", []), start, end, scenario)
+        return problems
 
 
 class EventAdded(Change):
@@ -300,7 +307,10 @@ class EventStarted(Change):
         return f"{self.event} started at {_at(scenario, self.at)}"
 
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
-        return _reported(scenario, doc, self, path)
+        event, pinned, problems = _reported(scenario, doc, self, path, self.at)
+        if event is not None:
+            event["pinned"] = pinned
+        return problems
 
     def placed(self, scenario: Scenario, previous: Timetable) -> Change:
         return _placed_report(scenario, self, previous)
@@ -321,7 +331,20 @@ class EventEnded(Change):
         return f"{self.event} ended at {_at(scenario, self.at)}"
 
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
-        return _reported(scenario, doc, self, path)
+        event, pinned, problems = _reported(scenario, doc, self, path, self.start)
+        if event is None:
+            return problems
+        if "start" not in pinned:
+            return [Problem(f"{path}.start", "the event's start is not known: give it, report event_started "
+                            "first, or re-plan against the timetable", None)]
+        start = scenario.localise(datetime.fromisoformat(pinned["start"]))
+        end = on_grid(scenario, self.at, up=True)
+        if end <= start:
+            return [Problem(f"{path}.at", f"must be after the event's start ({start:%H:%M on %d %b})",
+                            _iso(scenario, self.at))]
+        event["duration_minutes"] = int((end - start) / timedelta(minutes=1))
+        event["pinned"] = pinned
+        return []
 
     def placed(self, scenario: Scenario, previous: Timetable) -> Change:
         return _placed_report(scenario, self, previous)
@@ -341,7 +364,11 @@ class EventRunningLate(Change):
         return f"{self.event} is running {self.minutes} minutes late"
 
     def apply(self, scenario: Scenario, doc: Document, path: str) -> list[Problem]:
-        return _reported(scenario, doc, self, path)
+        event, pinned, problems = _reported(scenario, doc, self, path, self.start)
+        if event is not None:
+            event["duration_minutes"] = int(event["duration_minutes"]) + rounded_minutes(scenario, self.minutes)
+            event["pinned"] = pinned
+        return problems
 
     def placed(self, scenario: Scenario, previous: Timetable) -> Change:
         return _placed_report(scenario, self, previous)
@@ -535,21 +562,18 @@ def _delay(scenario: Scenario, doc: Document, change: ParticipantDelayed, path: 
     return []
 
 
-def _room_window(scenario: Scenario, doc: Document, change: RoomClosed | RoomReopened, path: str) -> list[Problem]:
+def _room_span(scenario: Scenario, doc: Document, change: RoomClosed | RoomReopened,
+               path: str) -> tuple[dict[str, Any] | None, datetime, datetime, list[Problem]]:
+    """The room a closure or a reopening names and its span, localised; the room is None with the problems found."""
     rooms = doc["rooms"]
     room = _find(rooms, change.room)
-    if room is None:
-        return [_unknown(f"{path}.room", "room", change.room, rooms)]
     # Localised first: a change made to apply from ``now`` on may hold an aware start and a naive end.
     start, end = scenario.localise(change.start), scenario.localise(change.end)
+    if room is None:
+        return None, start, end, [_unknown(f"{path}.room", "room", change.room, rooms)]
     if end <= start:
-        return [Problem(f"{path}.end", "must be after start", _iso(scenario, change.end))]
-    if isinstance(change, RoomClosed):
-        room.setdefault("unavailable", []).append(
-            {"start": start.isoformat(), "end": end.isoformat(), "reason": change.reason})
-    else:
-        room["unavailable"] = _cut(room.get("unavailable", []), start, end, scenario)
-    return []
+        return None, start, end, [Problem(f"{path}.end", "must be after start", _iso(scenario, change.end))]
+    return room, start, end, []
 
 
 def _add_event(doc: Document, change: EventAdded, path: str) -> list[Problem]:
@@ -703,36 +727,22 @@ def _add_window(scenario: Scenario, person: dict[str, Any], start: datetime, end
 
 
 def _reported(scenario: Scenario, doc: dict[str, Any], change: EventStarted | EventEnded | EventRunningLate,
-              path: str) -> list[Problem]:
-    """A report on an event: it is pinned where it runs (start and room), with the duration the report says."""
+              path: str, start: datetime | None) -> tuple[dict[str, Any] | None, dict[str, Any], list[Problem]]:
+    """A report on an event: the event (None with the problems found) and the pin of where it runs: its room, and
+    ``start`` on the slot grid when the report says it. Each report sets its duration and the pin itself."""
     events: list[dict[str, Any]] = doc["events"]
     event = _find(events, change.event)
     if event is None:
-        return [_unknown(f"{path}.event", "event", change.event, events)]
+        return None, {}, [_unknown(f"{path}.event", "event", change.event, events)]
     rooms: list[dict[str, Any]] = doc["rooms"]
     if change.room is not None and _find(rooms, change.room) is None:
-        return [_unknown(f"{path}.room", "room", change.room, rooms)]
+        return None, {}, [_unknown(f"{path}.room", "room", change.room, rooms)]
     pinned = dict(event.get("pinned") or {})
     if change.room is not None:
         pinned["room"] = change.room
-    if isinstance(change, EventStarted):
-        pinned["start"] = on_grid(scenario, change.at).isoformat()
-    elif change.start is not None:
-        pinned["start"] = on_grid(scenario, change.start).isoformat()
-    if isinstance(change, EventEnded):
-        if "start" not in pinned:
-            return [Problem(f"{path}.start", "the event's start is not known: give it, report event_started "
-                            "first, or re-plan against the timetable", None)]
-        start = scenario.localise(datetime.fromisoformat(pinned["start"]))
-        end = on_grid(scenario, change.at, up=True)
-        if end <= start:
-            return [Problem(f"{path}.at", f"must be after the event's start ({start:%H:%M on %d %b})",
-                            _iso(scenario, change.at))]
-        event["duration_minutes"] = int((end - start) / timedelta(minutes=1))
-    if isinstance(change, EventRunningLate):
-        event["duration_minutes"] = int(event["duration_minutes"]) + rounded_minutes(scenario, change.minutes)
-    event["pinned"] = pinned
-    return []
+    if start is not None:
+        pinned["start"] = on_grid(scenario, start).isoformat()
+    return event, pinned, []
 
 
 _LABELS_ONLY = {"priority", "title"}

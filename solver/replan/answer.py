@@ -59,6 +59,9 @@ def timetable_of(ctx: Context, ledger: Ledger, chosen: IntArray, rooms: dict[int
     table.status = "optimal" if ledger.best.optimal and ledger.best.level == "everything" and ctx.opened \
         else "feasible"
     table.bound = None
+    # (the value of the changed summit's optional events: one that has started is required only in the search's copy)
+    optional = {e.id: e.priority for e in ctx.changed.events if not e.required}
+    table.objective = sum(optional.get(a.event, 0) for a in table.assignments)
     old = {a.event: a for a in previous.assignments}
     for assignment in table.assignments:
         before = old.get(assignment.event)

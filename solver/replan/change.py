@@ -54,7 +54,8 @@ def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_
            ) -> tuple[Scenario, list[str]]:
     """The summit the searches solve. What has started before ``now`` is pinned where it is (the past is never
     moved), a fact: its own time window (earliest, latest end) no longer applies, since nothing can change it now;
-    what starts within the freeze window is pinned too; nothing new starts before the window's end. An event in
+    what starts within the freeze window is pinned too; nothing new starts before the window's end. What has started
+    (and what a report says runs) is required: it is never dropped either. An event in
     ``unfreeze`` may move from ``now`` on (the planner lifted its freeze, see :func:`lifted`, or a report ran into it:
     then it cannot have started). A reported event (``reported``: started, ended, running late) keeps the pin its
     report gave, and its own time window is waived: a report is a fact."""
@@ -63,6 +64,7 @@ def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_
         if event["id"] in reported:
             event.pop("earliest", None)
             event.pop("latest_end", None)
+            event["required"] = True  # (it runs: never dropped)
     if now is None:
         return (parse_scenario(document) if reported else changed), []
     moment = changed.localise(now)
@@ -77,8 +79,9 @@ def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_
         if start is not None and start < threshold and event["id"] not in unfreeze:
             event["pinned"] = {"room": assignment.room, "start": start.isoformat()}  # type: ignore[union-attr]
             event.pop("earliest", None)
-            if start < moment:
+            if start < moment:  # (it has started: it runs, or ran, where it is; never dropped)
                 event.pop("latest_end", None)
+                event["required"] = True
             frozen.append(event["id"])
             continue
         soonest = moment if event["id"] in unfreeze else threshold
