@@ -73,7 +73,8 @@ def main() -> None:
     scenario = generate_scenario(190, 5000, 5, seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         env = {"SUMMIT_JOB_MEMORY_MB": str(args.memory_mb), "SUMMIT_MAX_TIME_LIMIT_S": str(args.time_limit),
-               "SUMMIT_MAX_BODY_BYTES": str(20 * 1024 * 1024)}
+               "SUMMIT_MAX_BODY_BYTES": str(20 * 1024 * 1024), "SUMMIT_MAX_EVENTS": "20000",
+               "SUMMIT_SOLVER_WORKERS": "2", "SUMMIT_MAX_CONCURRENT_JOBS": "1"}  # (not the test suite's settings)
         server = Server(f"sqlite:///{tmp}/summit.db", Path(tmp), env).start()
         try:
             result = _solve(server, scenario, args.time_limit)
