@@ -37,7 +37,7 @@ from solver.solve import solve, timetable_from_placements
 from solver.timetable import Assignment, ScenarioRef, Timetable
 from solver.validate import validate_timetable
 from tests.brute import valid_timetables
-from tests.builders import at, event, scenario
+from tests.builders import DAY, at, by_hand, event, scenario
 from tests.test_properties import small_scenarios
 
 # The re-plans whose verdict says "proven minimal" run on summits of two or three events that a re-plan proves in
@@ -162,15 +162,48 @@ def _tightening(model: Scenario, previous: Timetable, data: st.DataObject) -> li
     return [{"op": "participant_delayed", "participant": person, "arrival": target.end.isoformat()}]
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_late_arrival_moves_the_predecessor_before_what_follows_it() -> None:
+    # (found by test_disruption_equals_brute_force_minimum) a's late arrival displaces the optional e0; the required
+    # e1 must follow it and still fits where it stands: the ejection chain kept e1 at 09:15 and put e0 after it,
+    # the predecessor's placement (a negative member of e1's `after` row) never showing the broken row
+    model = scenario(rooms=[{"id": "r0", "capacity": 2}, {"id": "r1", "capacity": 2}],
+                     participants=[{"id": "a", "delegation": "AAA"}],
+                     days=[{"date": DAY, "start": "09:00", "end": "10:15"}],
+                     events=[event("e0", 15, required=False), event("e1", 15, after=["e0"])])
+    before = by_hand(model, {"e0": ("r0", at("09:00")), "e1": ("r0", at("09:15"))}, objective=1)
+    changes = [{"op": "participant_delayed", "participant": "a", "arrival": at("09:15")}]
+    result = resolve(model, before, changes, time_limit=10, workers=1)
+    assert validate_timetable(result.scenario, result.timetable) == []
+    e0, e1 = result.timetable.assignment_of("e0"), result.timetable.assignment_of("e1")
+    assert e0 is not None and e1 is not None and e0.end <= e1.start
+
+
+def test_ejection_chain_places_a_taken_out_predecessor_before_its_successor() -> None:
+    model = scenario(participants=[{"id": "a", "delegation": "AAA"}],
+                     days=[{"date": DAY, "start": "09:00", "end": "10:15"}],
+                     events=[event("e0", 15, required=False), event("e1", 15, after=["e0"])])
+    before = by_hand(model, {"e0": ("r1", at("09:00")), "e1": ("r1", at("09:15"))}, objective=1)
+    change = {"op": "participant_delayed", "participant": "a", "arrival": at("09:15")}
+    ctx = prepare(model, before, parse_changes([change]), None, ReplanConfig(), None)
+    ids = [e.id for e in ctx.instance.events]
+    first, then = ids.index("e0"), ids.index("e1")
+    assert ctx.hit == {first}  # e1 still fits where it stands: only its predecessor is displaced
+    placed, whole = displacing_repair(ctx.instance, ctx.plan, all_rows(ctx.instance), ctx.hit, set(ctx.wanted))
+    assert whole and placed[first] >= 0 and placed[then] >= 0
+    assert ctx.instance.item_end[placed[first]] <= ctx.instance.item_start[placed[then]]
+
+
+# the same examples on every run, and one CP-SAT worker each (deterministic on these tiny instances, which every
+# search settles far within its limit): the verdict never depends on the machine's load
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(small_scenarios(max_events=3, day_end="10:15"), st.data())
 def test_disruption_equals_brute_force_minimum(model: Scenario, data: st.DataObject) -> None:
-    previous = solve(model, time_limit=5, workers=2, seed=0).timetable
+    previous = solve(model, time_limit=5, workers=1, seed=0).timetable
     if previous.status not in ("optimal", "feasible"):
         return
     changes = _tightening(model, previous, data)
     changed = apply_changes(model, parse_changes(changes))
-    result = resolve(model, previous, changes, time_limit=10)
+    result = resolve(model, previous, changes, time_limit=10, workers=1, seed=0)
     old_events = {a.event for a in previous.assignments}
     priority = {e.id: 0 if e.required else e.priority for e in changed.events}
 

@@ -5,10 +5,12 @@ Each step takes a waiting event whose predecessors are all placed, and its place
 weigh least: a placement that fits if there is one (the cheapest by ``item_cost``), else the one whose ``item_cost``
 plus the weights of the events in the way is least. Those events are pushed out, with every placed event that must
 follow them (they lose their predecessor), and the event is placed; pushed-out events that ``come_back`` wait
-their turn. An event's own predecessors are never pushed out (its `after` row would break), nor an event whose
-weight is infinite, nor one holding a row that no removal frees. The weight of each pushed event is the caller's,
-given what the chain did so far (:class:`Pushes`): the greedy prices a required event above any optional one and
-one placed in the last steps above all; the re-plan the cheapest move of each, dearer each time it is pushed again.
+their turn. A placed event whose predecessor is not placed on entry (the caller took it out to place it again) is
+taken out too, and waits for it. An event's own predecessors are never pushed out (its `after` row would break),
+nor an event whose weight is infinite, nor one holding a row that no removal frees. The weight of each pushed event
+is the caller's, given what the chain did so far (:class:`Pushes`): the greedy prices a required event above any
+optional one and one placed in the last steps above all; the re-plan the cheapest move of each, dearer each time
+it is pushed again.
 """
 
 from __future__ import annotations
@@ -58,6 +60,12 @@ def ejection_chain(instance: Instance, matrix: RowMatrix, chosen: IntArray, wait
     load = index.load_of(chosen[chosen >= 0])
     successors = _successors(instance)
     queue = list(waiting)
+    for orphan in _orphans(instance, successors, chosen):
+        # placed, but a predecessor is not (the caller took it out to place it again): its `after` row is broken
+        # already, and placing the predecessor (a negative member) would not show it; it waits for it instead
+        _toggle(index, load, chosen, orphan, int(chosen[orphan]), -1)
+        if come_back[orphan] and orphan not in queue:
+            queue.append(orphan)
     pushes = Pushes.none(len(instance.events))
     failed = 0  # waiting events tried in a row without a placement
     while queue and failed < len(queue) and pushes.step < max_steps and (
@@ -148,6 +156,13 @@ def _successors(instance: Instance) -> list[list[int]]:
         for predecessor in before:
             after[predecessor].append(event)
     return after
+
+
+def _orphans(instance: Instance, successors: list[list[int]], chosen: IntArray) -> list[int]:
+    """The placed events with a predecessor not placed, and every placed event that must follow them."""
+    lost = [e for e, before in enumerate(instance.predecessors)
+            if chosen[e] >= 0 and any(chosen[b] < 0 for b in before)]
+    return _with_successors(lost, successors, chosen)
 
 
 def _with_successors(events: list[int], successors: list[list[int]], chosen: IntArray) -> list[int]:

@@ -32,7 +32,8 @@ def displacing_repair(instance: Instance, plan: PreviousPlan, rows: Rows, hit: A
                       wanted: AbstractSet[int], seconds: float | None = None) -> tuple[IntArray, bool]:
     """A start for the repair searches, and whether it is a whole repair (every ``wanted`` event placed, every
     row within its bound). Every wanted event stays where it was, but the ``hit`` ones, which make way for
-    themselves (the largest first) by the ejection chain of :mod:`solver.model.eject`: each takes its cheapest
+    themselves (the largest first) by the ejection chain of :mod:`solver.model.eject` (and the events that must
+    follow them, placed again once they are, each where it stood if it still fits): each takes its cheapest
     placement that fits, else the one whose events in the way are cheapest to move (the price of each its
     cheapest move, times one more than the times it was pushed already; never a ``hit`` event once placed, nor one
     pushed aside ``TIMES_DISPLACED`` times). The chain stops after ``seconds`` (counted once the rows are indexed)
