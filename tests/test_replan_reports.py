@@ -302,3 +302,14 @@ def test_overruns_of_central_ceremonies_on_a_generated_summit_never_move_what_st
         _repaired(result)
         assert _started_moved(model, before, result.timetable, moment) == []
         assert _placed(result)[event_id].start == standing.start
+
+
+def test_a_room_out_while_a_meeting_runs_in_it_lets_the_meeting_end_there() -> None:
+    """r1 is reported out at 09:30 while the opening runs in it (09:00-10:00): the opening is a fact and ends there;
+    the room is out after it, and the talk planned in r1 at 10:00 gives way."""
+    closed = {"op": "room_closed", "room": "r1", "start": at("09:30"), "end": at("11:00")}
+    _, before, result = _replan([closed], "09:30", unfreeze=["talk"])
+    _repaired(result)
+    placed = _placed(result)
+    assert placed["opening"] == before.assignment_of("opening")
+    assert placed["talk"].start.strftime("%H:%M") >= "11:00"
