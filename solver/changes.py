@@ -162,10 +162,14 @@ class RoomClosed(Change):
 
     def from_now(self, scenario: Scenario, moment: datetime, windows: dict[str, list[Span]],
                  previous: Timetable | None = None) -> Change | None:
-        """A closure starts at ``moment`` at the earliest; one that is over is left out."""
-        if scenario.localise(self.end) <= moment:
+        """A closure starts at ``moment`` at the earliest, and after the events running in the room then (they
+        started there: they end there, never moved); one that is over is left out."""
+        start = max([scenario.localise(self.start), moment] + [
+            scenario.localise(a.end) for a in (previous.assignments if previous is not None else [])
+            if a.room == self.room and scenario.localise(a.start) < moment < scenario.localise(a.end)])
+        if scenario.localise(self.end) <= start:
             return None
-        return self.model_copy(update={"start": max(scenario.localise(self.start), moment)})
+        return self.model_copy(update={"start": start})
 
 
 class RoomReopened(Change):

@@ -302,3 +302,33 @@ def test_overruns_of_central_ceremonies_on_a_generated_summit_never_move_what_st
         _repaired(result)
         assert _started_moved(model, before, result.timetable, moment) == []
         assert _placed(result)[event_id].start == standing.start
+
+
+def test_a_room_out_while_a_meeting_runs_in_it_lets_the_meeting_end_there() -> None:
+    """r1 is reported out at 09:30 while the opening runs in it (09:00-10:00): the opening is a fact and ends there;
+    the room is out after it, and the talk planned in r1 at 10:00 gives way."""
+    closed = {"op": "room_closed", "room": "r1", "start": at("09:30"), "end": at("11:00")}
+    _, before, result = _replan([closed], "09:30", unfreeze=["talk"])
+    _repaired(result)
+    placed = _placed(result)
+    assert placed["opening"] == before.assignment_of("opening")
+    assert placed["talk"].start.strftime("%H:%M") >= "11:00"
+
+
+def test_a_report_that_contradicts_a_pinned_exclusive_event_is_answered_at_once_with_the_clash() -> None:
+    """pre (09:00-09:30) is reported 10 minutes late while the opening, exclusive, is pinned by the planner at 09:30:
+    two facts that cannot both hold. Nothing is dropped to make them fit (pre runs: it is never dropped); the answer
+    is "infeasible" naming both, at once (no search needed)."""
+    model = scenario(
+        rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}],
+        participants=[{"id": "a", "delegation": "AAA"}, {"id": "b", "delegation": "BBB"}],
+        events=[event("pre", 30, ("a",), rooms=["r2"], required=False, priority=2),
+                event("opening", 60, ("b",), rooms=["r1"], exclusive=True,
+                      pinned={"room": "r1", "start": at("09:30")})])
+    before = by_hand(model, {"pre": ("r2", at("09:00")), "opening": ("r1", at("09:30"))}, objective=2)
+    result = resolve(model, before, [{"op": "event_running_late", "event": "pre", "minutes": 10}],
+                     now=datetime.fromisoformat(at("09:25")), time_limit=30, workers=1)
+    assert result.timetable.status == "infeasible", result.timetable.diagnostics
+    named = {e for d in result.timetable.diagnostics for e in d.events}
+    assert {"pre", "opening"} <= named
+    assert not any(phase.startswith("keep_most") for phase in result.phases)  # a proof, not a search
