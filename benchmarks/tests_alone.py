@@ -29,8 +29,9 @@ def test_files(given: list[str]) -> list[str]:
 
 def test_ids(path: str, timeout: float) -> list[str]:
     """The ids of a file's tests, as pytest collects them."""
-    out = subprocess.run([*PYTEST, "--collect-only", "-q", path], cwd=ROOT, capture_output=True, text=True,
-                         timeout=timeout)
+    # (one -q, the project's addopts: the node ids one a line; a second -q would print counts per file)
+    out = subprocess.run([PYTEST[0], "-p", "no:cacheprovider", "--collect-only", path], cwd=ROOT, capture_output=True,
+                         text=True, timeout=timeout)
     return [line for line in out.stdout.splitlines() if "::" in line]
 
 

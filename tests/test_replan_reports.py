@@ -313,3 +313,22 @@ def test_a_room_out_while_a_meeting_runs_in_it_lets_the_meeting_end_there() -> N
     placed = _placed(result)
     assert placed["opening"] == before.assignment_of("opening")
     assert placed["talk"].start.strftime("%H:%M") >= "11:00"
+
+
+def test_a_report_that_contradicts_a_pinned_exclusive_event_is_answered_at_once_with_the_clash() -> None:
+    """pre (09:00-09:30) is reported 10 minutes late while the opening, exclusive, is pinned by the planner at 09:30:
+    two facts that cannot both hold. Nothing is dropped to make them fit (pre runs: it is never dropped); the answer
+    is "infeasible" naming both, at once (no search needed)."""
+    model = scenario(
+        rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}],
+        participants=[{"id": "a", "delegation": "AAA"}, {"id": "b", "delegation": "BBB"}],
+        events=[event("pre", 30, ("a",), rooms=["r2"], required=False, priority=2),
+                event("opening", 60, ("b",), rooms=["r1"], exclusive=True,
+                      pinned={"room": "r1", "start": at("09:30")})])
+    before = by_hand(model, {"pre": ("r2", at("09:00")), "opening": ("r1", at("09:30"))}, objective=2)
+    result = resolve(model, before, [{"op": "event_running_late", "event": "pre", "minutes": 10}],
+                     now=datetime.fromisoformat(at("09:25")), time_limit=30, workers=1)
+    assert result.timetable.status == "infeasible", result.timetable.diagnostics
+    named = {e for d in result.timetable.diagnostics for e in d.events}
+    assert {"pre", "opening"} <= named
+    assert not any(phase.startswith("keep_most") for phase in result.phases)  # a proof, not a search

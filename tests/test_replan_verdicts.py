@@ -175,3 +175,32 @@ def test_each_step_runs_alone_the_ejection_chain_and_the_finding() -> None:
     assert ledger.best is not None and ledger.best.kept == ctx.plan.alive
     if ctx.beside is not None:
         ctx.beside.cancel()
+
+
+def test_the_ejection_chain_never_pushes_out_what_the_displaced_event_must_follow() -> None:
+    # b must follow a and end by 13:00; the room closes over b's hour, and every other hour before 13:00 is taken:
+    # b makes way, but never by pushing out a (it would then start before a ends, or without a at all), though a is
+    # the cheapest to move (c's and d's people are heads of state): it takes c's or d's hour, which moves to 13:00.
+    from solver.model.constraints import all_rows
+    from solver.replan.budget import ReplanConfig
+    from solver.replan.context import prepare
+    from solver.replan.displace import displacing_repair
+    from solver.solve import timetable_from_placements
+
+    model = scenario(days=[{"date": "2025-10-25", "start": "09:00", "end": "14:00"}],
+                     participants=[{"id": p, "delegation": p.upper() * 3, "tier": "vvip" if p in "rs" else "standard"}
+                                   for p in "pqrs"],
+                     events=[event("a", 60, ("p",), required=True),
+                             event("b", 60, ("q",), required=True, after=["a"], latest_end=at("13:00")),
+                             event("c", 60, ("r",), required=True), event("d", 60, ("s",), required=True)])
+    before = by_hand(model, {"a": ("r1", at("09:00")), "b": ("r1", at("10:00")), "c": ("r1", at("11:00")),
+                             "d": ("r1", at("12:00"))})
+    closed = {"op": "room_closed", "room": "r1", "start": at("10:00"), "end": at("11:00")}
+    ctx = prepare(model, before, parse_changes([closed]), None, ReplanConfig(), None)
+    chosen, whole = displacing_repair(ctx.instance, ctx.plan, all_rows(ctx.instance), ctx.hit, set(ctx.wanted))
+    assert whole
+    table = timetable_from_placements(ctx.instance, chosen, ctx.ref)
+    assert validate_timetable(ctx.changed, table) == []
+    placed = {a.event: a for a in table.assignments}
+    assert placed["a"].start == before.assignment_of("a").start  # type: ignore[union-attr]
+    assert placed["b"].start >= placed["a"].end

@@ -21,7 +21,7 @@ from solver.replan.budget import MIN_WHOLE_SEARCH, VALUE_CEILING_CAP
 from solver.replan.context import Context
 from solver.replan.displace import displacing_repair
 from solver.replan.ledger import Ledger
-from solver.replan.push import push_forward
+from solver.replan.push import fixed_clash, push_forward
 from solver.replan.relaxation import Relaxation, grown_relaxation
 from solver.replan.search import (
     Stage,
@@ -40,7 +40,7 @@ def find(ctx: Context, ledger: Ledger) -> None:
     required events are found to clash, or the time is up; then, with nothing found in time, a greedy repair."""
     levels = list(LEVELS)
     pushed_forward(ctx, ledger)
-    while levels:
+    while levels and ledger.conflict is None:
         level = levels[0]
         free = neighbourhood(ctx.instance, ctx.plan, ctx.named, level, ctx.candidates)
         if ctx.budget.stopped:
@@ -225,6 +225,9 @@ def pushed_forward(ctx: Context, ledger: Ledger) -> None:
     ctx.phases.mark("push_forward")
     if whole:
         ledger.best = Stage("push", chosen, ctx.plan.kept(chosen), ctx.plan.value_of(ctx.instance, chosen), False, 0)
+        return
+    ledger.conflict = fixed_clash(ctx.instance, ctx.wanted)  # (what cannot move clashes: a proof, said at once)
+    if ledger.conflict is not None:
         return
     # (a required event found no place: the events the push moved are searched, from where it put them)
     free = moved | ctx.named

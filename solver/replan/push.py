@@ -208,3 +208,20 @@ def push_forward(instance: Instance, plan: PreviousPlan, wanted: list[int], hit:
             continue
         wide |= moved
     return full, moved, False
+
+
+def fixed_clash(instance: Instance, wanted: list[int]) -> list[int] | None:
+    """Required events that cannot move at all (one placement each: what runs, what a report or the planner pinned)
+    and that break a rule together (the model's rows over their placements alone): a proof that no repair exists,
+    e.g. a meeting reported running late into an exclusive opening pinned to start. None when they fit."""
+    still = [e for e in wanted if instance.required[e] and instance.event_items[e].size == 1]
+    keep = np.zeros(instance.n_items, dtype=bool)
+    keep[[int(instance.event_items[e][0]) for e in still]] = True
+    sub = instance.restricted(keep)
+    rows = all_rows(sub)
+    on = np.arange(sub.n_items)
+    index = RowIndex.of(rows, sub.n_items)
+    over = np.flatnonzero(index.load_of(on) > index.upper)
+    if not over.size:
+        return None
+    return sorted({int(sub.item_event[item]) for item in rows.items[int(over[0])]})
