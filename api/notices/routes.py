@@ -160,12 +160,7 @@ async def stream_notices(summit_id: str, delegation: str, request: Request, key:
     client reconnecting with ``Last-Event-ID`` (or ``?after=``) gets only those it has not seen; without either,
     only notices written from now on."""
     await run_in_threadpool(_check, repo, key, summit_id, delegation, False)
-    if last_event_id and _EVENT_ID.fullmatch(last_event_id):
-        start = int(last_event_id)
-    elif after is not None:
-        start = after
-    else:
-        start = await run_in_threadpool(_newest_id, repo, summit_id, delegation)
+    start = await _stream_start(repo, summit_id, delegation, last_event_id, after)
     return StreamingResponse(_stream(request, repo, summit_id, delegation, start), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
@@ -177,14 +172,20 @@ async def stream_all_notices(summit_id: str, request: Request, key: Reader, repo
     """The summit's notices to every delegation, live, for the planners' summit day page (the same events as a
     delegation's stream, each naming its ``delegation``); a liaison key reads its own delegation's stream only."""
     await run_in_threadpool(scenario_or_404, repo, summit_id)
-    if last_event_id and _EVENT_ID.fullmatch(last_event_id):
-        start = int(last_event_id)
-    elif after is not None:
-        start = after
-    else:
-        start = await run_in_threadpool(_newest_id, repo, summit_id, None)
+    start = await _stream_start(repo, summit_id, None, last_event_id, after)
     return StreamingResponse(_stream(request, repo, summit_id, None, start), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def _stream_start(repo: Repository, summit_id: str, delegation: str | None, last_event_id: str | None,
+                        after: int | None) -> int:
+    """Where a stream starts: after the client's ``Last-Event-ID`` (a reconnection), else after ``?after=``, else
+    after the newest notice (only what is written from now on)."""
+    if last_event_id and _EVENT_ID.fullmatch(last_event_id):
+        return int(last_event_id)
+    if after is not None:
+        return after
+    return await run_in_threadpool(_newest_id, repo, summit_id, delegation)
 
 
 def _newest_id(repo: Repository, summit_id: str, delegation: str | None) -> int:
