@@ -403,92 +403,126 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True) -> Instance:
     grid = build_grid(scenario)
     zone_ids = [z.id for z in scenario.zones]
     zone_pos = {z: i for i, z in enumerate(zone_ids)}
-    travel = np.zeros((len(zone_ids), len(zone_ids)), dtype=np.int64)
-    for hop in scenario.travel_minutes:
-        a, b = zone_pos[hop.from_], zone_pos[hop.to]
-        if a != b:
-            travel[a, b] = travel[b, a] = grid.slots_for(hop.minutes)
-
     participant_index = {p.id: i for i, p in enumerate(scenario.participants)}
     event_index = {e.id: i for i, e in enumerate(scenario.events)}
-    room_index = {r.id: i for i, r in enumerate(scenario.rooms)}
     vvip = np.asarray([p.tier == "vvip" for p in scenario.participants], dtype=bool)
     events = list(scenario.events)
-    n_events = len(events)
 
     fit = room_fit(scenario)
     pools, room_pool = build_pools(scenario, grid, fit, zone_pos, pool_rooms)
-    available = participant_availability(scenario, grid)
-    day_end = grid.day_end_slot
-    sweep = grid.slots_for(scenario.sweep_minutes)
-
     duration = np.asarray([grid.slots_for(e.duration_minutes) for e in events], dtype=np.int64)
     event_people = [np.asarray([participant_index[p] for p in e.participants], dtype=np.int64) for e in events]
     has_vvip = np.asarray([bool(vvip[ps].any()) if ps.size else False for ps in event_people], dtype=bool)
-
-    item_event: list[IntArray] = []
-    item_pool: list[IntArray] = []
-    item_start: list[IntArray] = []
-    item_lead: list[IntArray] = []
-    prechecks: list[Precheck] = []
+    context = _PlacementContext(scenario, grid, fit, pools, room_pool, participant_availability(scenario, grid),
+                                grid.slots_for(scenario.sweep_minutes))
+    found = _Placements()
     for e, event in enumerate(events):
-        window_ok = np.ones(grid.n_slots, dtype=bool)
-        if event.earliest is not None:
-            window_ok &= grid.slot_start_minute >= _minutes(event.earliest)
-        if event.latest_end is not None:
-            window_ok &= grid.slot_start_minute + grid.slot_minutes <= _minutes(event.latest_end)
-        start_ok = np.ones(grid.n_slots, dtype=bool)
-        if event.pinned is not None and event.pinned.start is not None:
-            start_ok[:] = False
-            pinned = grid.slot_of(event.pinned.start)
-            if pinned is not None:
-                start_ok[pinned] = True
-        people = event_people[e]
-        people_ok = np.ones(grid.n_slots, dtype=bool)
-        if people.size:
-            people_ok &= available[people].all(axis=0)
-
-        candidate_pools = sorted({int(room_pool[r]) for r in np.flatnonzero(fit[e]) if room_pool[r] >= 0})
-        if not candidate_pools:
-            prechecks.append(Precheck(e, "no_room_fits", _explain_no_room(scenario, event)))
-            continue
-        own_ok = window_ok & people_ok
-        found = False
-        for p in candidate_pools:
-            pool = pools[p]
-            ok = own_ok & (pool.rooms_open > 0)
-            starts = np.flatnonzero(_runs_fit(ok, int(duration[e]), day_end) & start_ok)
-            if starts.size == 0:
-                continue
-            found = True
-            lead = max(pool.changeover_slots, sweep if has_vvip[e] else 0)
-            item_event.append(np.full(starts.size, e, dtype=np.int64))
-            item_pool.append(np.full(starts.size, p, dtype=np.int64))
-            item_start.append(starts.astype(np.int64))
-            item_lead.append(np.full(starts.size, lead, dtype=np.int64))
-        if not found:
-            fitting = [scenario.rooms[r] for r in np.flatnonzero(fit[e])]
-            code, message, ids = _explain_no_start(scenario, grid, event, int(duration[e]),
-                                                   window_ok, start_ok, people_ok, list(people), fitting)
-            prechecks.append(Precheck(e, code, message, participants=ids))
-
-    def cat(parts: list[IntArray]) -> IntArray:
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        _place_event(context, found, e, event, event_people[e], int(duration[e]), bool(has_vvip[e]))
 
     instance = Instance(
         scenario=scenario, grid=grid, events=events, rooms=list(scenario.rooms), zone_ids=zone_ids,
-        pools=pools, travel_slots=travel, duration=duration,
+        pools=pools, travel_slots=_travel_slots(scenario, grid, zone_pos), duration=duration,
         required=np.asarray([e.required for e in events], dtype=bool),
         priority=np.asarray([e.priority for e in events], dtype=np.int64),
         has_vvip=has_vvip, exclusive=np.asarray([e.exclusive for e in events], dtype=bool),
         event_participants=event_people,
         predecessors=[[event_index[a] for a in e.after] for e in events],
-        item_event=cat(item_event), item_pool=cat(item_pool), item_start=cat(item_start), item_lead=cat(item_lead),
-        prechecks=prechecks, event_index=event_index, participant_index=participant_index, room_index=room_index,
+        item_event=_cat(found.event), item_pool=_cat(found.pool), item_start=_cat(found.start),
+        item_lead=_cat(found.lead), prechecks=found.prechecks, event_index=event_index,
+        participant_index=participant_index, room_index={r.id: i for i, r in enumerate(scenario.rooms)},
     )
     _drop_orphans_of_impossible_predecessors(instance)
-    instance.event_items = _group_items(instance.item_event, n_events)
+    instance.event_items = _group_items(instance.item_event, len(events))
     return instance
+
+
+def _travel_slots(scenario: Scenario, grid: Grid, zone_pos: dict[str, int]) -> IntArray:
+    """Slots of travel between each pair of zones (symmetric; none within a zone)."""
+    travel = np.zeros((len(zone_pos), len(zone_pos)), dtype=np.int64)
+    for hop in scenario.travel_minutes:
+        a, b = zone_pos[hop.from_], zone_pos[hop.to]
+        if a != b:
+            travel[a, b] = travel[b, a] = grid.slots_for(hop.minutes)
+    return travel
+
+
+@dataclass
+class _PlacementContext:
+    """What every event's placements are computed from (built once per compile)."""
+
+    scenario: Scenario
+    grid: Grid
+    fit: BoolArray
+    pools: list[Pool]
+    room_pool: IntArray
+    available: BoolArray
+    sweep: int
+
+
+@dataclass
+class _Placements:
+    """The placements found so far (one array per event and pool) and the events that have none."""
+
+    event: list[IntArray] = field(default_factory=list)
+    pool: list[IntArray] = field(default_factory=list)
+    start: list[IntArray] = field(default_factory=list)
+    lead: list[IntArray] = field(default_factory=list)
+    prechecks: list[Precheck] = field(default_factory=list)
+
+
+def _cat(parts: list[IntArray]) -> IntArray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _event_slot_masks(grid: Grid, event: Event) -> tuple[BoolArray, BoolArray]:
+    """Slots inside the event's own window, and slots it may start in (only its pinned start, if pinned)."""
+    window_ok = np.ones(grid.n_slots, dtype=bool)
+    if event.earliest is not None:
+        window_ok &= grid.slot_start_minute >= _minutes(event.earliest)
+    if event.latest_end is not None:
+        window_ok &= grid.slot_start_minute + grid.slot_minutes <= _minutes(event.latest_end)
+    start_ok = np.ones(grid.n_slots, dtype=bool)
+    if event.pinned is not None and event.pinned.start is not None:
+        start_ok[:] = False
+        pinned = grid.slot_of(event.pinned.start)
+        if pinned is not None:
+            start_ok[pinned] = True
+    return window_ok, start_ok
+
+
+def _place_event(context: _PlacementContext, found: _Placements, e: int, event: Event, people: IntArray,
+                 duration: int, has_vvip: bool) -> None:
+    """Every (pool, start) where the event fits its window, its people's availability and an open room of the
+    pool; an event with none gets a precheck saying why."""
+    grid = context.grid
+    window_ok, start_ok = _event_slot_masks(grid, event)
+    people_ok = np.ones(grid.n_slots, dtype=bool)
+    if people.size:
+        people_ok &= context.available[people].all(axis=0)
+    fitting_rooms = np.flatnonzero(context.fit[e])
+    candidate_pools = sorted({int(context.room_pool[r]) for r in fitting_rooms if context.room_pool[r] >= 0})
+    if not candidate_pools:
+        found.prechecks.append(Precheck(e, "no_room_fits", _explain_no_room(context.scenario, event)))
+        return
+    own_ok = window_ok & people_ok
+    placed = False
+    for p in candidate_pools:
+        pool = context.pools[p]
+        ok = own_ok & (pool.rooms_open > 0)
+        starts = np.flatnonzero(_runs_fit(ok, duration, grid.day_end_slot) & start_ok)
+        if starts.size == 0:
+            continue
+        placed = True
+        lead = max(pool.changeover_slots, context.sweep if has_vvip else 0)
+        found.event.append(np.full(starts.size, e, dtype=np.int64))
+        found.pool.append(np.full(starts.size, p, dtype=np.int64))
+        found.start.append(starts.astype(np.int64))
+        found.lead.append(np.full(starts.size, lead, dtype=np.int64))
+    if not placed:
+        fitting = [context.scenario.rooms[r] for r in fitting_rooms]
+        code, message, ids = _explain_no_start(context.scenario, grid, event, duration,
+                                               window_ok, start_ok, people_ok, list(people), fitting)
+        found.prechecks.append(Precheck(e, code, message, participants=ids))
 
 
 def _drop_orphans_of_impossible_predecessors(instance: Instance) -> None:

@@ -446,124 +446,171 @@ def _problems_from_validation(error: ValidationError) -> list[Problem]:
 
 def check_references(scenario: Scenario) -> list[Problem]:
     """Every cross-field rule of the contract, each broken one reported with its path."""
-    problems: list[Problem] = []
-    add = problems.append
+    ids = _Ids.of(scenario)
+    problems = _duplicate_ids(scenario) + _day_problems(scenario) + _travel_problems(scenario, ids)
+    problems += _window_problems(scenario, ids)
+    for index, event in enumerate(scenario.events):
+        problems += _event_problems(scenario, ids, f"events[{index}]", event)
+    problems += _overrun_and_security_problems(scenario, ids)
+    problems.extend(_after_cycles(scenario))
+    return problems
 
+
+@dataclass(frozen=True)
+class _Ids:
+    """The ids a scenario defines, by kind, for checking what refers to them."""
+
+    zones: set[str]
+    rooms: set[str]
+    people: set[str]
+    events: set[str]
+    resources: set[str]
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> _Ids:
+        return cls({z.id for z in scenario.zones}, {r.id for r in scenario.rooms},
+                   {p.id for p in scenario.participants}, {e.id for e in scenario.events},
+                   {r.id for r in scenario.resources})
+
+
+def _duplicate_ids(scenario: Scenario) -> list[Problem]:
+    """Ids are unique within each list (zones, rooms, participants, events, resources)."""
+    problems = []
     for list_name in ("zones", "rooms", "participants", "events", "resources"):
         seen: dict[str, int] = {}
         for index, item in enumerate(getattr(scenario, list_name)):
             if item.id in seen:
-                add(Problem(f"{list_name}[{index}].id", f"duplicate id, already used by {list_name}[{seen[item.id]}]",
-                            item.id))
+                problems.append(Problem(f"{list_name}[{index}].id",
+                                        f"duplicate id, already used by {list_name}[{seen[item.id]}]", item.id))
             else:
                 seen[item.id] = index
+    return problems
 
-    zones = {z.id for z in scenario.zones}
-    rooms = {r.id for r in scenario.rooms}
-    people = {p.id for p in scenario.participants}
-    events = {e.id for e in scenario.events}
-    resources = {r.id for r in scenario.resources}
+
+def _day_problems(scenario: Scenario) -> list[Problem]:
+    """Each day appears once, ends after it starts, and starts and ends on the slot grid."""
+    problems = []
     slot = scenario.slot_minutes
-
-    def allowed(ids: Iterable[str], value: Any = None) -> str:
-        return known_ids_hint(value, ids)
-
     seen_dates: dict[Date, int] = {}
     for index, day in enumerate(scenario.days):
         if day.date in seen_dates:
-            add(Problem(f"days[{index}].date", f"duplicate day, already days[{seen_dates[day.date]}]", str(day.date)))
+            problems.append(Problem(f"days[{index}].date", f"duplicate day, already days[{seen_dates[day.date]}]",
+                                    str(day.date)))
         seen_dates[day.date] = index
         start, end = scenario.day_bounds(day)
         if end <= start:
-            add(Problem(f"days[{index}].end", f"must be after the day's start {day.start:%H:%M}", f"{day.end:%H:%M}"))
+            problems.append(Problem(f"days[{index}].end", f"must be after the day's start {day.start:%H:%M}",
+                                    f"{day.end:%H:%M}"))
         for field, moment in (("start", start), ("end", end)):
             if not _on_grid(moment, slot):
-                add(Problem(f"days[{index}].{field}", f"must lie on the {slot}-minute grid", f"{moment:%H:%M}"))
+                problems.append(Problem(f"days[{index}].{field}", f"must lie on the {slot}-minute grid",
+                                        f"{moment:%H:%M}"))
+    return problems
 
-    for index, travel in enumerate(scenario.travel_minutes):
-        for field, zone in (("from", travel.from_), ("to", travel.to)):
-            if zone not in zones:
-                add(Problem(f"travel_minutes[{index}].{field}", f"unknown zone; {allowed(zones, zone)}", zone))
 
-    for path, span in _windows_with_paths(scenario):
-        if span.end <= span.start:
-            add(Problem(path, f"end {span.end.isoformat()} must be after start {span.start.isoformat()}"))
+def _travel_problems(scenario: Scenario, ids: _Ids) -> list[Problem]:
+    """Travel times name known zones."""
+    return [Problem(f"travel_minutes[{index}].{field}", f"unknown zone; {known_ids_hint(zone, ids.zones)}", zone)
+            for index, travel in enumerate(scenario.travel_minutes)
+            for field, zone in (("from", travel.from_), ("to", travel.to)) if zone not in ids.zones]
 
+
+def _window_problems(scenario: Scenario, ids: _Ids) -> list[Problem]:
+    """Every window ends after it starts; rooms sit in known zones; rooms' closures and participants'
+    availability touch a summit day."""
+    problems = [Problem(path, f"end {span.end.isoformat()} must be after start {span.start.isoformat()}")
+                for path, span in _windows_with_paths(scenario) if span.end <= span.start]
     for index, room in enumerate(scenario.rooms):
-        if room.zone not in zones:
-            add(Problem(f"rooms[{index}].zone", f"unknown zone; {allowed(zones, room.zone)}", room.zone))
+        if room.zone not in ids.zones:
+            problems.append(Problem(f"rooms[{index}].zone", f"unknown zone; {known_ids_hint(room.zone, ids.zones)}",
+                                    room.zone))
         for w_index, window in enumerate(room.unavailable):
             if not _touches_days(scenario, window.start, window.end):
-                add(Problem(f"rooms[{index}].unavailable[{w_index}]", "window lies outside every summit day",
-                            f"{window.start.isoformat()} - {window.end.isoformat()}"))
-
+                problems.append(Problem(f"rooms[{index}].unavailable[{w_index}]",
+                                        "window lies outside every summit day",
+                                        f"{window.start.isoformat()} - {window.end.isoformat()}"))
     for index, person in enumerate(scenario.participants):
         for w_index, span in enumerate(person.available or []):
             if not _touches_days(scenario, span.start, span.end):
-                add(Problem(f"participants[{index}].available[{w_index}]", "window lies outside every summit day",
-                            f"{span.start.isoformat()} - {span.end.isoformat()}"))
+                problems.append(Problem(f"participants[{index}].available[{w_index}]",
+                                        "window lies outside every summit day",
+                                        f"{span.start.isoformat()} - {span.end.isoformat()}"))
+    return problems
 
-    for index, event in enumerate(scenario.events):
-        where = f"events[{index}]"
-        if event.duration_minutes % slot:
-            add(Problem(f"{where}.duration_minutes", f"must be a multiple of slot_minutes ({slot})",
-                        event.duration_minutes))
-        seen_people: set[str] = set()
-        for p_index, pid in enumerate(event.participants):
-            if pid not in people:
-                add(Problem(f"{where}.participants[{p_index}]",
-                            f"unknown participant id in event {event.id}; {known_ids_hint(pid, people)}", pid))
-            elif pid in seen_people:
-                add(Problem(f"{where}.participants[{p_index}]", "participant listed twice", pid))
-            seen_people.add(pid)
-        for r_index, rid in enumerate(event.rooms or []):
-            if rid not in rooms:
-                add(Problem(f"{where}.rooms[{r_index}]", f"unknown room; {allowed(rooms, rid)}", rid))
-        if event.rooms is not None and not event.rooms:
-            add(Problem(f"{where}.rooms", "an empty list allows no room: omit the field to allow any room", []))
-        for a_index, other in enumerate(event.after):
-            if other not in events:
-                add(Problem(f"{where}.after[{a_index}]",
-                            f"unknown event id in event {event.id}; {known_ids_hint(other, events)}", other))
-            elif other == event.id:
-                add(Problem(f"{where}.after[{a_index}]", "an event cannot follow itself", other))
-        for resource in event.uses:
-            if resource not in resources:
-                add(Problem(f"{where}.uses.{resource}", f"unknown resource; {allowed(resources, resource)}",
-                            resource))
-        for field in ("earliest", "latest_end"):
-            moment = getattr(event, field)
-            if moment is not None and not _within_summit(scenario, moment):
-                add(Problem(f"{where}.{field}", "lies outside the summit's days", moment.isoformat()))
-        if event.earliest and event.latest_end and event.latest_end <= event.earliest:
-            add(Problem(f"{where}.latest_end", f"must be after earliest {event.earliest.isoformat()}",
-                        event.latest_end.isoformat()))
-        if event.pinned is not None:
-            if event.pinned.room is not None and event.pinned.room not in rooms:
-                add(Problem(f"{where}.pinned.room", f"unknown room; {allowed(rooms, event.pinned.room)}",
-                            event.pinned.room))
-            pinned_start = event.pinned.start
-            if pinned_start is not None:
-                if not _on_grid(pinned_start, slot):
-                    add(Problem(f"{where}.pinned.start", f"must lie on the {slot}-minute grid",
-                                pinned_start.isoformat()))
-                elif not _inside_a_day(scenario, pinned_start,
-                                       pinned_start + timedelta(minutes=event.duration_minutes)):
-                    add(Problem(f"{where}.pinned.start", "the pinned event does not fit inside a day's hours",
-                                pinned_start.isoformat()))
 
+def _event_problems(scenario: Scenario, ids: _Ids, where: str, event: Event) -> list[Problem]:
+    """An event's duration is whole slots, and everything it names (participants, rooms, predecessors,
+    resources) exists; its window and pinned start lie within the summit."""
+    problems: list[Problem] = []
+    add = problems.append
+    slot = scenario.slot_minutes
+    if event.duration_minutes % slot:
+        add(Problem(f"{where}.duration_minutes", f"must be a multiple of slot_minutes ({slot})",
+                    event.duration_minutes))
+    seen_people: set[str] = set()
+    for p_index, pid in enumerate(event.participants):
+        if pid not in ids.people:
+            add(Problem(f"{where}.participants[{p_index}]",
+                        f"unknown participant id in event {event.id}; {known_ids_hint(pid, ids.people)}", pid))
+        elif pid in seen_people:
+            add(Problem(f"{where}.participants[{p_index}]", "participant listed twice", pid))
+        seen_people.add(pid)
+    for r_index, rid in enumerate(event.rooms or []):
+        if rid not in ids.rooms:
+            add(Problem(f"{where}.rooms[{r_index}]", f"unknown room; {known_ids_hint(rid, ids.rooms)}", rid))
+    if event.rooms is not None and not event.rooms:
+        add(Problem(f"{where}.rooms", "an empty list allows no room: omit the field to allow any room", []))
+    for a_index, other in enumerate(event.after):
+        if other not in ids.events:
+            add(Problem(f"{where}.after[{a_index}]",
+                        f"unknown event id in event {event.id}; {known_ids_hint(other, ids.events)}", other))
+        elif other == event.id:
+            add(Problem(f"{where}.after[{a_index}]", "an event cannot follow itself", other))
+    for resource in event.uses:
+        if resource not in ids.resources:
+            add(Problem(f"{where}.uses.{resource}", f"unknown resource; {known_ids_hint(resource, ids.resources)}",
+                        resource))
+    return problems + _event_time_problems(scenario, ids, where, event)
+
+
+def _event_time_problems(scenario: Scenario, ids: _Ids, where: str, event: Event) -> list[Problem]:
+    """An event's earliest start and latest end lie within the summit, in that order; a pinned event names a
+    known room and starts on the grid, inside a day's hours."""
+    problems: list[Problem] = []
+    add = problems.append
+    slot = scenario.slot_minutes
+    for field in ("earliest", "latest_end"):
+        moment = getattr(event, field)
+        if moment is not None and not _within_summit(scenario, moment):
+            add(Problem(f"{where}.{field}", "lies outside the summit's days", moment.isoformat()))
+    if event.earliest and event.latest_end and event.latest_end <= event.earliest:
+        add(Problem(f"{where}.latest_end", f"must be after earliest {event.earliest.isoformat()}",
+                    event.latest_end.isoformat()))
+    if event.pinned is None:
+        return problems
+    if event.pinned.room is not None and event.pinned.room not in ids.rooms:
+        add(Problem(f"{where}.pinned.room", f"unknown room; {known_ids_hint(event.pinned.room, ids.rooms)}",
+                    event.pinned.room))
+    pinned_start = event.pinned.start
+    if pinned_start is not None:
+        if not _on_grid(pinned_start, slot):
+            add(Problem(f"{where}.pinned.start", f"must lie on the {slot}-minute grid", pinned_start.isoformat()))
+        elif not _inside_a_day(scenario, pinned_start, pinned_start + timedelta(minutes=event.duration_minutes)):
+            add(Problem(f"{where}.pinned.start", "the pinned event does not fit inside a day's hours",
+                        pinned_start.isoformat()))
+    return problems
+
+
+def _overrun_and_security_problems(scenario: Scenario, ids: _Ids) -> list[Problem]:
+    """The overrun model names known events; the security rules name known zones."""
+    problems = []
     if scenario.overruns is not None:
-        for event_id in scenario.overruns.events:
-            if event_id not in events:
-                add(Problem(f"overruns.events.{event_id}", "unknown event id", event_id))
-
+        problems += [Problem(f"overruns.events.{event_id}", "unknown event id", event_id)
+                     for event_id in scenario.overruns.events if event_id not in ids.events]
     if scenario.security is not None:
-        for zone in scenario.security.max_vvip_events_per_zone:
-            if zone not in zones:
-                add(Problem(f"security.max_vvip_events_per_zone.{zone}", f"unknown zone; {allowed(zones, zone)}",
-                            zone))
-
-    problems.extend(_after_cycles(scenario))
+        problems += [Problem(f"security.max_vvip_events_per_zone.{zone}",
+                             f"unknown zone; {known_ids_hint(zone, ids.zones)}", zone)
+                     for zone in scenario.security.max_vvip_events_per_zone if zone not in ids.zones]
     return problems
 
 
