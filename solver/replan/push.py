@@ -49,6 +49,7 @@ class _Frame:
     required: IntArray
     optional: IntArray
     holding: set[int] = field(default_factory=set)  # the events whose standing place is held for them
+    tried: set[int] = field(default_factory=set)  # the events given their turn (placed or not)
 
     @classmethod
     def of(cls, instance: Instance, plan: PreviousPlan, wide: AbstractSet[int], whole: AbstractSet[int]) -> _Frame:
@@ -90,9 +91,12 @@ class _Frame:
         return items[broken == 0]
 
     def take(self, item: int, into: IntArray, sign: int = 1) -> None:
-        """Add the placement to ``into`` (the load, or what the standing places hold)."""
+        """Add the placement to ``into`` (the load, or what the standing places hold). A standing place held for an
+        event not placed yet holds only what it takes: it never frees a row (an `after` row's negative member, the
+        predecessor ended by then) for another event, since the event may still move (or go)."""
         span = self.index.entries(item)
-        np.add.at(into, self.index.entry_row[span], sign * self.index.entry_coef[span])
+        coef = self.index.entry_coef[span]
+        np.add.at(into, self.index.entry_row[span], sign * (coef if into is self.load else np.maximum(coef, 0)))
 
     def held_for(self, e: int) -> IntArray:
         if not self.sub.required[e]:
@@ -112,6 +116,9 @@ class _Frame:
     def place(self, chosen: IntArray, e: int) -> bool:
         """Place ``e`` at its cheapest placement that fits (True), or leave it out: on its own day if it can, displacing
         no one if it can, else only optional events."""
+        if chosen[e] >= 0:
+            return True
+        self.tried.add(e)
         if e in self.holding:  # (its own standing place is no longer held for it)
             self.holding.discard(e)
             self.take(self.keep[e], self.held_for(e), -1)
@@ -135,6 +142,19 @@ def _order(frame: _Frame, events: list[int]) -> list[int]:
                                          len(frame.sub.predecessors[e]), e))
 
 
+def _after_predecessors(frame: _Frame, chosen: IntArray, e: int, wanted: AbstractSet[int]) -> bool:
+    """Place ``e`` (see :meth:`_Frame.place`) once the wanted events it must follow that are not placed yet had their
+    turn (an optional one comes in ahead of its turn, for its successor): an event fits only after its placed
+    predecessors, so the places they take never move under it."""
+    if chosen[e] >= 0:
+        return True
+    frame.tried.add(e)
+    for before in frame.sub.predecessors[e]:
+        if before in wanted and chosen[before] < 0 and before not in frame.tried:
+            _after_predecessors(frame, chosen, int(before), wanted)
+    return frame.place(chosen, e)
+
+
 def _push(frame: _Frame, wanted: list[int], still: AbstractSet[int]) -> tuple[IntArray, set[int], bool]:
     """One push over the frame: the placement per event (in ``frame.sub``), the events that left their standing
     place, and whether every required event found a place (``still``: the events that cannot move at all)."""
@@ -145,20 +165,23 @@ def _push(frame: _Frame, wanted: list[int], still: AbstractSet[int]) -> tuple[In
         if e in frame.keep:
             frame.take(frame.keep[e], frame.held_for(e))
             frame.holding.add(e)
-    placed = all(frame.place(chosen, e) or not sub.required[e] for e in _order(frame, fixed)) and \
-        all([frame.place(chosen, e) for e in _order(frame, [e for e in moving if sub.required[e]])])
+    ours = set(wanted)
+    placed = all(_after_predecessors(frame, chosen, e, ours) or not sub.required[e] for e in _order(frame, fixed)) \
+        and all([_after_predecessors(frame, chosen, e, ours)
+                 for e in _order(frame, [e for e in moving if sub.required[e]])])
     displaced = []
-    for e in _order(frame, [e for e in moving if not sub.required[e]]):
+    for e in _order(frame, [e for e in moving if not sub.required[e] and chosen[e] < 0]):
         item = frame.keep.get(e)
-        if item is not None and frame.fitting(np.asarray([item], dtype=np.int64)).size:
+        if e not in frame.tried and item is not None and frame.fitting(np.asarray([item], dtype=np.int64)).size:
             chosen[e] = item
             frame.take(item, frame.load)
             frame.take(item, frame.optional, -1)
             frame.holding.discard(e)
+            frame.tried.add(e)
         else:
             displaced.append(e)
     for e in sorted(displaced, key=lambda e: (-int(sub.priority[e]), frame.old_start.get(e) or 0, e)):
-        frame.place(chosen, e)
+        _after_predecessors(frame, chosen, e, ours)
     moved = {e for e in wanted if chosen[e] != frame.keep.get(e, -2)}
     return chosen, moved, placed
 
