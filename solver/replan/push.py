@@ -7,8 +7,9 @@ standing plan, the required events: each keeps its place when it still fits, els
 (the least disruption, then the nearest time, later before earlier), displacing no one when it can, else only
 optional events. Then the optional events: first every one whose place still fits keeps it, then the displaced ones,
 the most valuable first, take the cheapest place left, or go. A lower-value event gives way to a required one, never
-the reverse. Every place is checked against exactly the model's rows, so the repair keeps every rule the searches
-keep.
+the reverse. An event takes its turn only after the events it must follow (`after`), an optional one coming in ahead
+of its turn for it, and a place held for an event not placed yet never frees a row for another (it may still move).
+Every place is checked against exactly the model's rows, so the repair keeps every rule the searches keep.
 
 Only the events that must move get their other placements: the model's rows are built over the standing places and
 the change's events first, and again, wider, for the events a round displaced (a few rounds on Hanoi's opening
