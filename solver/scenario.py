@@ -226,6 +226,10 @@ class Overruns(ContractModel):
     events: dict[str, Overrun] = Field(default_factory=dict)
     arrivals: dict[Tier, Overrun] = Field(default_factory=dict)
     robust: bool = False  # the default of `summit solve --robust` for this scenario
+    # what one buffer (a slot a vvip is left free right after an event of theirs) is worth, in priority points:
+    # 0 = no request is ever given up for a buffer (the robust solve only moves events); above 0 the robust solve
+    # leaves a request out when the buffers it takes away are worth more than its priority (solver/buffers.py)
+    buffer_value: float = Field(default=0.0, ge=0.0, le=MAX_COUNT)
     # read so that older scenarios load; the robust solve sizes its slack by the replay (solver/slack.py)
     buffer_minutes: int | None = Field(default=None, ge=0, le=MAX_MINUTES)
 

@@ -129,3 +129,33 @@ def test_a_robust_replan_moves_only_what_the_repair_moves_at_no_more_disruption(
     for a in robust.timetable.assignments:
         if a.event in old and a.event not in moved:
             assert old[a.event] == (a.start, a.room)
+
+
+def _full_day(buffer_value: float | None = None) -> Scenario:
+    """Two hours, four half-hour events for the vvip a: a buffer after any of them costs the bilateral."""
+    overruns = {"buffer_value": buffer_value} if buffer_value is not None else None
+    return scenario(days=[{"date": "2025-10-25", "start": "09:00", "end": "11:00"}],
+                    participants=[{"id": "a", "delegation": "AAA", "tier": "vvip"}, {"id": "b", "delegation": "BBB"}],
+                    events=[event("open", 30, ("a",), kind="high_level"),
+                            event("round", 30, ("a",), kind="round_table"),
+                            event("bil", 30, ("a", "b"), kind="bilateral", required=False, priority=1),
+                            event("brief", 30, ("a",))], overruns=overruns)
+
+
+def test_with_a_buffer_worth_nothing_the_robust_objective_is_the_plain_one() -> None:
+    plain = _table(_full_day(), False)
+    for model in (_full_day(0.0), _full_day()):
+        robust = _table(model, True)
+        assert robust.objective == plain.objective == 1 and len(robust.assignments) == 4
+
+
+def test_a_buffer_worth_more_than_a_request_takes_its_place_and_breaks_no_rule() -> None:
+    traded = _table(_full_day(10.0), True)  # (_table checks it with the validator)
+    assert traded.objective == 0 and {a.event for a in traded.assignments} == {"open", "round", "brief"}
+    assert traded.status == "feasible"  # the value of the requests is no longer the proven optimum
+    kept = _table(_full_day(0.5), True)  # half a point: the bilateral (1 point) stays
+    assert kept.objective == 1 and len(kept.assignments) == 4
+    # the solve's own setting overrides the scenario's
+    overridden = solve(_full_day(10.0), config=SolveConfig(time_limit=10, robust=True, lp_bound=False,
+                                                           buffer_value=0.0)).timetable
+    assert validate_timetable(_full_day(10.0), overridden) == [] and overridden.objective == 1

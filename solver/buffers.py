@@ -1,0 +1,90 @@
+"""What a buffer is worth, when the planner says so (``overruns.buffer_value``, issue 29).
+
+A *buffer* is a slot a vvip leader is left free right after one of their events (rest included) ends, so that
+the event may run late without reaching what follows. By default (value 0) the robust solve is lexicographic: no
+request is ever given up for a buffer (:mod:`solver.slack` only moves events). With a value above 0 the planner
+prices a buffer in priority points: the robust solve's trade stage maximises the value of the requests placed
+plus that value for every buffer, all rules kept, starting from the plain solve's timetable; a request is then
+left out when the buffers it takes away are worth more than its priority.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from solver.compile import Instance
+from solver.model.build import BuiltModel, add_linear, build_model
+from solver.model.objective import placement_values, vvip_block_starts
+from solver.model.rows import IntArray, Rows
+
+SCALE = 100  # the objective's points per priority point (a buffer's value is kept to a hundredth)
+
+
+def add_buffers(built: BuiltModel, instance: Instance) -> list[int]:
+    """For each vvip and slot: a buffer flag, on only when the vvip is busy in the slot before (an event or its
+    rest) and free in this one, that is, right after an event of theirs ends. Returns the flags' indices."""
+    flags = []
+    for now, before in vvip_block_starts(instance):
+        if before.size == 0:
+            continue
+        flag = built.model.new_bool_var("").Index()
+        # buffer -> busy just before: flag - sum(before) <= 0
+        add_linear(built.model, np.concatenate([[flag], before]).astype(np.int64),
+                   np.concatenate([[1], -np.ones(before.size)]).astype(np.int64), -int(before.size), 0)
+        # buffer -> free now: flag + sum(now) <= 1
+        add_linear(built.model, np.concatenate([[flag], now]).astype(np.int64),
+                   np.ones(now.size + 1, dtype=np.int64), 0, 1)
+        flags.append(flag)
+    return flags
+
+
+def buffers_of(instance: Instance, chosen: IntArray) -> int:
+    """The buffers of a timetable, as the trade stage counts them."""
+    on = np.zeros(instance.n_items, dtype=bool)
+    on[chosen[chosen >= 0]] = True
+    return sum(1 for now, before in vvip_block_starts(instance)
+               if before.size and on[before].any() and not on[now].any())
+
+
+def trade_for_buffers(instance: Instance, rows: Rows, chosen: IntArray, buffer_value: float, seconds: float,
+                      seed: int = 0, workers: int = 1, stop: threading.Event | None = None) -> IntArray:
+    """Maximise the requests' value plus ``buffer_value`` per buffer from the timetable ``chosen``, for up to
+    ``seconds``; returns the better placements (``chosen`` itself when nothing better is found)."""
+    built = build_model(instance, rows=rows, with_objective=False)
+    flags = add_buffers(built, instance)
+    value = placement_values(instance)
+    valued = np.flatnonzero(value)
+    price = int(round(buffer_value * SCALE))
+    objective = built.model.proto.objective
+    objective.vars.extend(valued.tolist() + flags)
+    objective.coeffs.extend((-value[valued] * SCALE).tolist() + [-price] * len(flags))
+    objective.scaling_factor = -1.0
+    on = np.zeros(instance.n_items, dtype=np.int64)
+    on[chosen[chosen >= 0]] = 1
+    hint = built.model.proto.solution_hint
+    hint.vars.extend(range(instance.n_items))
+    hint.values.extend(on.tolist())
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    if stop is not None:
+        threading.Thread(target=_stop_when, args=(stop, solver, seconds), daemon=True).start()
+    status = solver.solve(built.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return chosen
+    found = np.flatnonzero(np.fromiter(solver.response_proto.solution, dtype=np.int64)[: instance.n_items])
+    placed = np.full(len(instance.events), -1, dtype=np.int64)
+    placed[instance.item_event[found]] = found
+    mine = int(value[chosen[chosen >= 0]].sum()) * SCALE + price * buffers_of(instance, chosen)
+    theirs = int(value[placed[placed >= 0]].sum()) * SCALE + price * buffers_of(instance, placed)
+    return placed if theirs > mine else chosen
+
+
+def _stop_when(stop: threading.Event, solver: cp_model.CpSolver, seconds: float) -> None:
+    """Stop the search when the job is cancelled (waiting no longer than the search may run)."""
+    if stop.wait(seconds):
+        solver.stop_search()
