@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from solver.buffers import drop_for_buffers
 from solver.compile import compile_scenario
 from solver.extract import assignments_of
 from solver.generate import generate_scenario
@@ -159,3 +160,17 @@ def test_a_buffer_worth_more_than_a_request_takes_its_place_and_breaks_no_rule()
     overridden = solve(_full_day(10.0), config=SolveConfig(time_limit=10, robust=True, lp_bound=False,
                                                            buffer_value=0.0)).timetable
     assert validate_timetable(_full_day(10.0), overridden) == [] and overridden.objective == 1
+
+
+def test_leaving_requests_out_one_at_a_time_trades_only_what_the_buffers_outweigh() -> None:
+    # the quick trade that large summits rely on (CP-SAT rarely improves on a whole summit in time)
+    model = _full_day()
+    instance = compile_scenario(model)
+    chosen = placements_of(instance, _table(model, False).assignments)
+    bil = instance.event_index["bil"]
+    assert drop_for_buffers(instance, chosen, 0.5)[bil] == chosen[bil] >= 0
+    dropped = drop_for_buffers(instance, chosen, 10.0)
+    assert dropped[bil] == -1 and (np.delete(dropped, bil) == np.delete(chosen, bil)).all()
+    table = Timetable(scenario=_table(model, False).scenario, status="feasible", objective=0,
+                      assignments=assignments_of(instance, dropped))
+    assert validate_timetable(model, table) == []
