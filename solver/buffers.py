@@ -1,21 +1,23 @@
 """What a buffer is worth, when the planner says so (``overruns.buffer_value``, issue 29).
 
-A *buffer* is a slot a vvip leader is left free right after one of their events (rest included) ends, so that
-the event may run late without reaching what follows. By default (value 0) the robust solve is lexicographic: no
-request is ever given up for a buffer (:mod:`solver.slack` only moves events). With a value above 0 the planner
-prices a buffer in priority points: the robust solve's trade stage maximises the value of the requests placed
-plus that value for every buffer, all rules kept, starting from the plain solve's timetable; a request is then
-left out when the buffers it takes away are worth more than its priority.
+A *buffer* is a slot a vvip leader is left free right after one of their events (rest included) ends, or a room left
+free in the slot right after its event ends (counted per pool of interchangeable rooms: the rooms freed then that no
+event takes at once), so that the event may run late without reaching what follows. By default (value 0) the robust
+solve is lexicographic: no request is ever given up for a buffer (:mod:`solver.slack` only moves events). With a
+value above 0 the planner prices a buffer in priority points: the robust solve's trade stage maximises the value of
+the requests placed plus that value for every buffer, all rules kept, starting from the plain solve's timetable; a
+request is then left out when the buffers it takes away are worth more than its priority.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from solver.compile import Instance
+from solver.compile import BoolArray, Instance
 from solver.model.build import BuiltModel, add_linear, build_model
 from solver.model.objective import placement_values, vvip_block_starts
 from solver.model.rows import IntArray, Rows
@@ -41,12 +43,76 @@ def add_buffers(built: BuiltModel, instance: Instance) -> list[int]:
     return flags
 
 
+def _inside_days(instance: Instance) -> BoolArray:
+    """The slots that are not the first of a day (a room freed at a day's end leaves no buffer)."""
+    inside = np.ones(instance.grid.n_slots + 1, dtype=bool)
+    inside[instance.grid.day_offset] = False
+    inside[-1] = False
+    return inside
+
+
+def add_room_buffers(built: BuiltModel, instance: Instance) -> list[int]:
+    """For each pool and slot where one of its events may end: how many rooms freed then stay free (at most the
+    events ending then, and the rooms open minus those in use). Returns the counts' indices."""
+    counts, inside = [], _inside_days(instance)
+    for pool in instance.pools:
+        items = np.flatnonzero(instance.item_pool == pool.index)
+        begin, end = instance.item_room_from[items], instance.item_end[items]
+        for t in np.unique(end).tolist():
+            if not inside[t]:
+                continue
+            ending, busy = items[end == t], items[(begin <= t) & (end > t)]
+            count = built.model.new_int_var(0, pool.size, "").Index()
+            add_linear(built.model, np.concatenate([[count], ending]).astype(np.int64),
+                       np.concatenate([[1], -np.ones(ending.size)]).astype(np.int64), -int(ending.size), 0)
+            add_linear(built.model, np.concatenate([[count], busy]).astype(np.int64),
+                       np.ones(busy.size + 1, dtype=np.int64), 0, int(pool.rooms_open[t]))
+            counts.append(count)
+    return counts
+
+
+@dataclass
+class RoomUse:
+    """Per pool and slot: the pool's rooms in use and the events ending, for the placed items."""
+
+    busy: IntArray
+    ends: IntArray
+    open: IntArray
+    inside: BoolArray
+
+    @staticmethod
+    def of(instance: Instance, on: IntArray) -> RoomUse:
+        slots = instance.grid.n_slots + 1
+        busy = np.zeros((len(instance.pools), slots + 1), dtype=np.int64)
+        ends = np.zeros((len(instance.pools), slots), dtype=np.int64)
+        pool, end = instance.item_pool[on], instance.item_end[on]
+        np.add.at(busy, (pool, instance.item_room_from[on]), 1)
+        np.add.at(busy, (pool, end), -1)
+        np.add.at(ends, (pool, end), 1)
+        open_rooms = np.array([np.append(p.rooms_open, 0) for p in instance.pools], dtype=np.int64).reshape(
+            len(instance.pools), slots)
+        return RoomUse(np.cumsum(busy, axis=1)[:, :slots], ends, open_rooms, _inside_days(instance))
+
+    def breaks(self, pool: int, first: int = 0, last: int | None = None) -> int:
+        """Rooms freed and left free, in the pool's slots first..last."""
+        window = slice(first, None if last is None else last + 1)
+        free = np.minimum(self.ends[pool, window], self.open[pool, window] - self.busy[pool, window])
+        return int(np.where(self.inside[window], np.maximum(free, 0), 0).sum())
+
+    def take(self, instance: Instance, item: int, sign: int = -1) -> None:
+        pool, end = int(instance.item_pool[item]), int(instance.item_end[item])
+        self.busy[pool, int(instance.item_room_from[item]):end] += sign
+        self.ends[pool, end] += sign
+
+
 def buffers_of(instance: Instance, chosen: IntArray) -> int:
-    """The buffers of a timetable, as the trade stage counts them."""
+    """The buffers of a timetable, as the trade stage counts them: the vvips' and the rooms'."""
     on = np.zeros(instance.n_items, dtype=bool)
     on[chosen[chosen >= 0]] = True
+    rooms = RoomUse.of(instance, chosen[chosen >= 0])
     return sum(1 for now, before in vvip_block_starts(instance)
-               if before.size and on[before].any() and not on[now].any())
+               if before.size and on[before].any() and not on[now].any()) + \
+        sum(rooms.breaks(pool) for pool in range(len(instance.pools)))
 
 
 def worth(instance: Instance, chosen: IntArray, buffer_value: float) -> int:
@@ -70,23 +136,31 @@ def drop_for_buffers(instance: Instance, chosen: IntArray, buffer_value: float) 
     on[chosen[chosen >= 0]] = True
     chosen = chosen.copy()
 
-    def buffers(ks: list[int]) -> int:
-        return sum(1 for k in ks if on[blocks[k][1]].any() and not on[blocks[k][0]].any())
+    rooms = RoomUse.of(instance, chosen[chosen >= 0])
+
+    def buffers(item: int, ks: list[int]) -> int:
+        pool, first, last = int(instance.item_pool[item]), int(instance.item_room_from[item]), \
+            int(instance.item_end[item])
+        return sum(1 for k in ks if on[blocks[k][1]].any() and not on[blocks[k][0]].any()) + \
+            rooms.breaks(pool, first, last)
 
     while True:
         best, gain_of_best = -1, 0
         for event in np.flatnonzero((chosen >= 0) & ~instance.required).tolist():
             item = int(chosen[event])
             ks = sorted(set(touching.get(item, [])))
-            kept = buffers(ks)
+            kept = buffers(item, ks)
             on[item] = False
-            gain = price * (buffers(ks) - kept) - int(value[item]) * SCALE
+            rooms.take(instance, item)
+            gain = price * (buffers(item, ks) - kept) - int(value[item]) * SCALE
             on[item] = True
+            rooms.take(instance, item, +1)
             if gain > gain_of_best:
                 best, gain_of_best = event, gain
         if best < 0:
             return chosen
         on[chosen[best]] = False
+        rooms.take(instance, int(chosen[best]))
         chosen[best] = -1
 
 
@@ -97,7 +171,7 @@ def trade_for_buffers(instance: Instance, rows: Rows, chosen: IntArray, buffer_v
     (on a large summit it rarely improves on that in time); returns the best placements found."""
     chosen = drop_for_buffers(instance, chosen, buffer_value)
     built = build_model(instance, rows=rows, with_objective=False)
-    flags = add_buffers(built, instance)
+    flags = add_buffers(built, instance) + add_room_buffers(built, instance)
     value = placement_values(instance)
     valued = np.flatnonzero(value)
     price = int(round(buffer_value * SCALE))
