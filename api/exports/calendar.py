@@ -65,27 +65,35 @@ def to_ics(items: list[AgendaItem], name: str, summit: str, names: dict[str, str
     feed built twice is the same file).
 
     The file is what icalendar writes for the whole calendar, put together from parts it wrote once: each
-    VEVENT (a delegation's calendar and its members' share theirs) and each VTIMEZONE."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//summit-scheduler//timetable//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
-    if items or cancelled:
-        zone = (items or list(cancelled))[0].start.tzinfo
-        if zone is not None and hasattr(zone, "key"):
-            calendar.add("x-wr-timezone", zone.key)
+    VEVENT (a delegation's calendar and its members' share theirs), each VTIMEZONE and the lines before them."""
+    zone = (items or list(cancelled))[0].start.tzinfo if items or cancelled else None
+    head = _head(name, zone.key if zone is not None and hasattr(zone, "key") else None)
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     sequence = history.sequence if history is not None else {}
     events = [_vevent(_event_fields(item, status, summit, names, stamp, sequence.get(item.event, 0)),
                       (str(item.start.tzinfo), str(item.end.tzinfo)))
               for item, status in [(i, "CONFIRMED") for i in items] + [(i, "CANCELLED") for i in cancelled]]
     zones = [_vtimezone_ical(tzid) for tzid in sorted(set().union(*(tzids for _, tzids in events)) - {"UTC"})]
-    head = calendar.to_ical()
-    end = b"END:VCALENDAR\r\n"
-    assert head.endswith(end)
-    return b"".join([head[:-len(end)], *(zone for zone in zones if zone), *(body for body, _ in events), end])
+    return b"".join([head, *(part for part in zones if part), *(body for body, _ in events), _END])
+
+
+_END = b"END:VCALENDAR\r\n"
+
+
+@lru_cache(maxsize=1024)
+def _head(name: str, zone: str | None) -> bytes:
+    """The calendar's first lines, up to its first component, as icalendar writes them (once per name)."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//summit-scheduler//timetable//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    if zone is not None:
+        calendar.add("x-wr-timezone", zone)
+    whole = calendar.to_ical()
+    assert whole.endswith(_END)
+    return whole[:-len(_END)]
 
 
 def _event_fields(item: AgendaItem, status: str, summit: str, names: dict[str, str], stamp: datetime,
