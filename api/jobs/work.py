@@ -191,7 +191,8 @@ class JobExecutor:
                    "disruption_bound": result.disruption_bound, "proven_minimal": result.proven_minimal,
                    "frozen": result.frozen, "diff": result.diff.to_dict(),
                    "phases": result.phases,  # seconds per step: where a slow re-plan spent its time
-                   "notes": result.notes, "waived": result.waived}  # what it says of reports and the freeze
+                   "notes": result.notes, "waived": result.waived,  # what it says of reports and the freeze
+                   "given_up": result.given_up}  # required events a report's proposal could not keep
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params.changes),
                              result=summary)

@@ -43,6 +43,8 @@ class ReplanResult:
     notes: list[str] = field(default_factory=list)  # statements about reports and the freeze, and what they cost
     waived: list[str] = field(default_factory=list)  # events whose own window is waived (reported, or started
     # outside it: facts)
+    given_up: list[str] = field(default_factory=list)  # required events a report's proposal could not keep (named in
+    # the notes; publishing it is the planner's decision)
 
 
 def timetable_of(ctx: Context, ledger: Ledger, chosen: IntArray, rooms: dict[int, int]) -> tuple[Timetable, int]:
@@ -200,9 +202,28 @@ def repaired(ctx: Context, ledger: Ledger) -> ReplanResult:
     table.solve_seconds = ctx.budget.elapsed()
     diff = diff_timetables(ctx.changed, ctx.previous, table)
     ctx.phases.mark("diff")
-    notes = ctx.notes + _cost(ctx, diff, ledger.disruption)
+    given_up = _given_up(ctx, table)
+    notes = ctx.notes + _cost(ctx, diff, ledger.disruption) + [text for _, text in given_up]
     return ReplanResult(table, ctx.changed, diff, ledger.disruption, ledger.bound, ledger.proven, ledger.best.level,
-                        ctx.frozen, table.solve_seconds, ctx.phases.seconds, notes, sorted(ctx.waived))
+                        ctx.frozen, table.solve_seconds, ctx.phases.seconds, notes, sorted(ctx.waived),
+                        sorted(name for name, _ in given_up))
+
+
+def _given_up(ctx: Context, table: Timetable) -> list[tuple[str, str]]:
+    """The required events a report's proposal leaves out, each with the words the planner reads: why (the reason
+    the timetable gives) and what it costs (who is told)."""
+    placed = {a.event for a in table.assignments}
+    reasons = {u.event: u.reason for u in table.unscheduled}
+    events = {e.id: e for e in ctx.changed.events}
+    said = []
+    for e in np.flatnonzero(ctx.instance.required).tolist():
+        name = ctx.instance.events[e].id
+        if name not in placed and name in events:
+            people = events[name].participants
+            said.append((name, f"required event {name} could not be kept: {reasons.get(name, 'no place left')} "
+                               f"(cost: it is dropped; its {len(people)} participant(s) are told; the proposal is "
+                               f"published only if the planner accepts it, else the standing plan stays)"))
+    return said
 
 
 def _cost(ctx: Context, diff: TimetableDiff, disruption: int) -> list[str]:
