@@ -408,7 +408,7 @@ def test_an_overrun_that_leaves_a_required_event_no_place_gets_a_proposal_naming
     assert (placed["closing"].start, placed["closing"].room) == (before.assignment_of("closing").start, "r1")  # type: ignore[union-attr]
     assert {a.event for a in result.diff.dropped} == {"meeting", "side"}
     said = [note for note in result.notes if note.startswith("required event meeting could not be kept: ")]
-    assert len(said) == 1 and "cost: it is dropped" in said[0], result.notes
+    assert len(said) == 1 and "cost: it is dropped" in said[0] and "cannot all take place" in said[0], result.notes
 
 
 def test_the_push_forward_gives_way_to_a_required_event_worth_more_never_to_what_runs() -> None:

@@ -252,9 +252,9 @@ def gave_way(ctx: Context, ledger: Ledger, chosen: IntArray, moved: set[int]) ->
     """After a report the push left a required event out (:mod:`solver.replan.give_way`): the required events are
     placed first, alone, and the push flows the optional ones around them; else the push stands, the required events
     it could not keep named. Either is the repair in hand (a proposal always comes); the searches may replace it."""
-    seconds = min(ctx.budget.share("keep_most"), ctx.budget.left() - 0.5)
-    held = required_placed(ctx.instance, ctx.plan, ctx.wanted, seconds, ctx.searching(), ctx.config.seed, ctx.stop,
-                           chosen) if seconds > 0.2 else None
+    seconds = ctx.budget.share("required_placed")
+    held, ledger.required_clash = required_placed(ctx.instance, ctx.plan, ctx.wanted, seconds, ctx.searching(),
+                                                  ctx.config.seed, ctx.stop, chosen) if seconds > 0.2 else (None, False)
     ctx.phases.mark("required_placed")
     whole = False
     if held is not None:

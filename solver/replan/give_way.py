@@ -16,6 +16,7 @@ is the planner's decision (:func:`given_up_notes` says what it costs).
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -30,10 +31,12 @@ from solver.timetable import Timetable
 
 
 def required_placed(instance: Instance, plan: PreviousPlan, wanted: list[int], seconds: float, workers: int,
-                    seed: int, stop: threading.Event | None, hint: IntArray) -> IntArray | None:
-    """Every required event (and every wanted event that cannot move) placed, at the least disruption, the other
-    optional events set aside: the placement per event of ``instance`` (-1: none), or None if none is found in
-    ``seconds``."""
+                    seed: int, stop: threading.Event | None, hint: IntArray) -> tuple[IntArray | None, bool]:
+    """Every required event (and every wanted event that cannot move) placed, the other optional events set aside:
+    any such placement first (a plain feasibility search, from the push's places: about a second on Hanoi where the
+    least disruptive one takes four), then the least disruptive one in the time left. The placement per event of
+    ``instance`` (-1: none), or None if none is found in ``seconds``."""
+    deadline = time.monotonic() + seconds
     still = [e for e in wanted if instance.event_items[e].size == 1]
     group = instance.with_predecessors(sorted(set(np.flatnonzero(instance.required).tolist()) | set(still)))
     keep = np.isin(instance.item_event, np.asarray(group, dtype=np.int64))
@@ -42,17 +45,22 @@ def required_placed(instance: Instance, plan: PreviousPlan, wanted: list[int], s
     for e in still:
         items = sub.event_items[e]
         add_linear(built.model, items, np.ones(items.size, dtype=np.int64), 1, 1)
+    cpsat.hint_placements(built.model, np.isin(to_full, hint[hint >= 0]))
+    status, solver = cpsat.run(built.model, cpsat.Search(max(0.1, 0.6 * seconds), workers, seed), stop)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, status == cp_model.INFEASIBLE
+    on = cpsat.placements_on(solver, sub.n_items)
     cost = plan.ranked_cost[to_full]
     used = np.flatnonzero(cost)
     cpsat.set_objective(built.model, used.tolist(), cost[used].tolist(), maximize=False)
-    cpsat.hint_placements(built.model, np.isin(to_full, hint[hint >= 0]))
-    status, solver = cpsat.run(built.model, cpsat.Search(max(0.1, seconds), workers, seed), stop)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    on = np.flatnonzero(cpsat.placements_on(solver, sub.n_items))
+    cpsat.hint_placements(built.model, on)
+    if deadline - time.monotonic() > 0.1:
+        status, solver = cpsat.run(built.model, cpsat.Search(deadline - time.monotonic(), workers, seed), stop)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            on = cpsat.placements_on(solver, sub.n_items)
     chosen = np.full(len(instance.events), -1, dtype=np.int64)
     chosen[sub.item_event[on]] = to_full[on]
-    return chosen
+    return chosen, False
 
 
 def pushed_around(instance: Instance, previous: Timetable, weights: DisruptionWeights, wanted: list[int],
