@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from api.errors import ApiError
+from api.feeds import build_soon
 from api.jobs.runner import JobRunner
 from api.lineage import USABLE
 from api.lookups import job_out, time_limit
@@ -185,6 +186,8 @@ def accept(repo: Repository, proposal: Proposal, key_id: str, allow_past_changes
     except PublishRefused as error:
         raise ApiError(error.status, error.code, error.message, error.details) from None
     _close(repo, proposal.id, "accepted")
+    if not outcome.unchanged:
+        build_soon(repo, outcome.scenario_id)  # the delegations' calendar feeds, once for this publication
     return outcome
 
 

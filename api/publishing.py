@@ -168,6 +168,7 @@ def publish(repo: Repository, timetable_id: str, *, allow_past_changes: bool = F
     if before is not None:
         outcome.diff = diff_timetables(scenario, before, timetable, earlier)  # (cancelled events' people too)
     outcome.broken_rules = [v.message for v in validate_timetable(scenario, timetable, waived_windows(repo, row),
+                                                                  shortened_events(repo, row),
                                                                   given_up_events(repo, row))]
     return outcome
 
@@ -188,6 +189,15 @@ def waived_windows(repo: Repository, row: TimetableRow) -> set[str]:
         job = repo.get_job(link.job_id) if link.job_id else None
         waived.update((job.result or {}).get("waived", []) if job is not None else [])
     return waived
+
+
+def shortened_events(repo: Repository, row: TimetableRow) -> set[str]:
+    """Events the re-plans that led to ``row`` ran shorter than planned (within their minimum duration)."""
+    shortened: set[str] = set()
+    for link in chain(repo, row):
+        job = repo.get_job(link.job_id) if link.job_id else None
+        shortened.update((job.result or {}).get("shortened", []) if job is not None else [])
+    return shortened
 
 
 def given_up_events(repo: Repository, row: TimetableRow) -> set[str]:

@@ -26,6 +26,10 @@ class SolveRequest(Request):
                                   description="stop after this long without improvement; default: use the whole limit")
     robust: bool | None = Field(None, description="the robust solve: the plain solve's requests, moved to where "
                                 "overruns cascade less; default: the scenario's overruns.robust")
+    buffer_value: float | None = Field(None, ge=0, le=100_000,
+                                       description="the robust solve: what one buffer (a slot a vvip is left free "
+                                       "right after an event of theirs) is worth in priority points; 0: no request "
+                                       "is given up for a buffer; default: the scenario's overruns.buffer_value")
 
 
 class ChangesRequest(Request):

@@ -35,7 +35,7 @@ from solver.replan.push import push_forward  # noqa: E402
 from solver.scenario import Scenario, ScenarioError  # noqa: E402
 from solver.solve import solve, timetable_from_placements  # noqa: E402
 from solver.timetable import Timetable  # noqa: E402
-from solver.validate import validate_timetable  # noqa: E402
+from solver.validate import runs_shorter, validate_timetable  # noqa: E402
 from tests.builders import DAY, at, event, scenario  # noqa: E402
 
 
@@ -82,7 +82,8 @@ def one(seed: int) -> tuple[str, str]:
     over = np.flatnonzero(index.load_of(chosen[chosen >= 0]) > index.upper)
     table = timetable_from_placements(ctx.instance, chosen, ctx.ref)
     wanted = {ctx.instance.events[e].id for e in ctx.wanted}  # (a required event the standing plan left out stays out)
-    broken = [v.code for v in validate_timetable(ctx.working, table, ctx.waived)
+    shortened = runs_shorter(ctx.working, table) if ctx.shorten else []  # (a re-plan after a report may shorten)
+    broken = [v.code for v in validate_timetable(ctx.working, table, ctx.waived, shortened)
               if v.code != "H1" or whole and set(v.events) <= wanted]
     if over.size or broken:
         return "BROKEN", f"{changes} rows over: {over.size}, violations: {broken}"

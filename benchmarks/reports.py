@@ -2,8 +2,8 @@
 
 Solves the scenario (or reads a timetable), then re-plans with ``event_running_late`` on the central event at a
 ``now`` during it, and prints one line: the answer's status, its seconds, what moved or went, the notes' count and
-whether the validator (told the waived window explicitly) accepts the timetable. A report is a fact: the answer
-must never be "infeasible".
+whether the validator (told the waived window and the shortened events explicitly) accepts the timetable. A report
+is a fact: the answer must never be "infeasible".
 
     .venv/bin/python benchmarks/reports.py scenarios/hanoi-2025.yaml --event opening --minutes 40 \
         --now 2025-10-25T10:30 --time-limit 30
@@ -48,10 +48,12 @@ def main() -> None:
     seconds = time.monotonic() - started
     table = result.timetable
     repaired = table.status in ("optimal", "feasible")
-    broken = validate_timetable(result.scenario, table, result.waived, result.given_up) if repaired else []
+    broken = validate_timetable(result.scenario, table, result.waived, result.shortened,
+                                result.given_up) if repaired else []
     print(f"{Path(args.scenario).name} {args.event} +{args.minutes} min at {args.now}: status={table.status} "
           f"seconds={seconds:.1f} moved={len(result.diff.moved)} room_changes={len(result.diff.room_changes)} "
-          f"dropped={len(result.diff.dropped)} disruption={result.disruption} notes={len(result.notes)} "
+          f"dropped={len(result.diff.dropped)} shortened={len(result.diff.shortened)} disruption={result.disruption} "
+          f"notes={len(result.notes)} "
           f"waived={','.join(result.waived)} given_up={','.join(result.given_up) or '-'} broken_rules={len(broken)}")
 
 

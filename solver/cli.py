@@ -148,6 +148,14 @@ class _Ticker:
         self.close()
 
 
+# the robust solve's price of a buffer (solver/buffers.py)
+BufferValue = Annotated[float | None, typer.Option("--buffer-value", min=0.0, max=100_000.0,
+                                                   help="the robust solve: what one buffer (a slot a vvip is left "
+                                                        "free right after an event of theirs) is worth in priority "
+                                                        "points; 0: no request is given up for one (default: the "
+                                                        "scenario's overruns.buffer_value)")]
+
+
 @app.command()
 def solve(
     scenario: Annotated[Path, typer.Argument(help="scenario file (.yaml or .json)")],
@@ -163,6 +171,7 @@ def solve(
                                                 help="after the plain solve, move events to where overruns "
                                                      "cascade less, every request kept (default: the "
                                                      "scenario's overruns.robust)")] = None,
+    buffer_value: BufferValue = None,
     memory: Annotated[int | None, typer.Option("--memory", min=1, help="MB this solve may use: the whole model when "
                                                "its estimate fits, else large-neighbourhood search alone; a summit "
                                                "that fits neither is refused (default: no limit)")] = None,
@@ -184,7 +193,7 @@ def solve(
             live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
 
         config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
-                             lns_only=lns_only, robust=robust)
+                             lns_only=lns_only, robust=robust, buffer_value=buffer_value)
         result = run_solve(model, on_progress=on_progress, config=config)
         timetable = result.timetable
         ticker.close()  # the final line is the solver's own
@@ -456,8 +465,8 @@ def resolve(
         console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
     # (without a repair, the diagnostics above already name what the change breaks in the standing timetable)
     repaired = result.timetable.status in ("optimal", "feasible")
-    violations = (validate_timetable(result.scenario, result.timetable, result.waived, result.given_up)
-                  if repaired else [])
+    violations = validate_timetable(result.scenario, result.timetable, result.waived, result.shortened,
+                                    result.given_up) if repaired else []
     for violation in violations:
         errors.print(f"  {violation}", markup=False)
     if violations or not repaired:

@@ -155,6 +155,9 @@ class Instance:
     item_pool: IntArray
     item_start: IntArray
     item_lead: IntArray  # slots the room must be held before the start (changeover or sweep)
+    # per placement, the slots it runs short of the event's duration (0 but in a re-plan after a report, for an event
+    # with a minimum duration: see ``compile_scenario(shorten=True)``)
+    item_cut: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     event_items: list[IntArray] = field(default_factory=list)
     prechecks: list[Precheck] = field(default_factory=list)
     event_index: dict[str, int] = field(default_factory=dict)
@@ -173,6 +176,7 @@ class Instance:
         clone.item_pool = self.item_pool[keep]
         clone.item_start = self.item_start[keep]
         clone.item_lead = self.item_lead[keep]
+        clone.item_cut = self.item_cut[keep]
         clone.event_items = _group_items(clone.item_event, len(self.events))
         return clone
 
@@ -196,8 +200,13 @@ class Instance:
         return pool_of
 
     @cached_property
+    def item_length(self) -> IntArray:
+        """Per placement, the slots it runs: its event's duration, less what a shortened placement cuts."""
+        return self.duration[self.item_event] - self.item_cut
+
+    @cached_property
     def item_end(self) -> IntArray:
-        return self.item_start + self.duration[self.item_event]
+        return self.item_start + self.item_length
 
     @cached_property
     def item_room_from(self) -> IntArray:
@@ -396,10 +405,11 @@ def _longest_run(ok: BoolArray, day_end: IntArray) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def compile_scenario(scenario: Scenario, pool_rooms: bool = True) -> Instance:
+def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool = False) -> Instance:
     """The scenario as integer slots and placements. Identical rooms share a pool (the model counts them);
     ``pool_rooms=False`` keeps every room apart, for models that must know the concrete room (many more
-    placements)."""
+    placements). With ``shorten`` (a re-plan after a report), an event with a minimum duration that is not pinned
+    also gets shortened placements: every length on the grid from its minimum up, at every start it fits then."""
     grid = build_grid(scenario)
     zone_ids = [z.id for z in scenario.zones]
     zone_pos = {z: i for i, z in enumerate(zone_ids)}
@@ -417,7 +427,8 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True) -> Instance:
                                 grid.slots_for(scenario.sweep_minutes))
     found = _Placements()
     for e, event in enumerate(events):
-        _place_event(context, found, e, event, event_people[e], int(duration[e]), bool(has_vvip[e]))
+        shortest = _shortest(scenario, event, int(duration[e])) if shorten else int(duration[e])
+        _place_event(context, found, e, event, event_people[e], int(duration[e]), bool(has_vvip[e]), shortest)
 
     instance = Instance(
         scenario=scenario, grid=grid, events=events, rooms=list(scenario.rooms), zone_ids=zone_ids,
@@ -428,12 +439,20 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True) -> Instance:
         event_participants=event_people,
         predecessors=[[event_index[a] for a in e.after] for e in events],
         item_event=_cat(found.event), item_pool=_cat(found.pool), item_start=_cat(found.start),
-        item_lead=_cat(found.lead), prechecks=found.prechecks, event_index=event_index,
+        item_lead=_cat(found.lead), item_cut=_cat(found.cut), prechecks=found.prechecks, event_index=event_index,
         participant_index=participant_index, room_index={r.id: i for i, r in enumerate(scenario.rooms)},
     )
     _drop_orphans_of_impossible_predecessors(instance)
     instance.event_items = _group_items(instance.item_event, len(events))
     return instance
+
+
+def _shortest(scenario: Scenario, event: Event, duration: int) -> int:
+    """The fewest slots an event may run when a re-plan shortens it (its duration when it is pinned: what is pinned
+    runs as planned, and what runs or is reported is pinned)."""
+    if event.pinned is not None and event.pinned.start is not None:
+        return duration
+    return min(duration, math.ceil(scenario.min_duration(event) / scenario.slot_minutes))
 
 
 def _travel_slots(scenario: Scenario, grid: Grid, zone_pos: dict[str, int]) -> IntArray:
@@ -467,6 +486,7 @@ class _Placements:
     pool: list[IntArray] = field(default_factory=list)
     start: list[IntArray] = field(default_factory=list)
     lead: list[IntArray] = field(default_factory=list)
+    cut: list[IntArray] = field(default_factory=list)
     prechecks: list[Precheck] = field(default_factory=list)
 
 
@@ -491,9 +511,10 @@ def _event_slot_masks(grid: Grid, event: Event) -> tuple[BoolArray, BoolArray]:
 
 
 def _place_event(context: _PlacementContext, found: _Placements, e: int, event: Event, people: IntArray,
-                 duration: int, has_vvip: bool) -> None:
+                 duration: int, has_vvip: bool, shortest: int) -> None:
     """Every (pool, start) where the event fits its window, its people's availability and an open room of the
-    pool; an event with none gets a precheck saying why."""
+    pool, for its duration and then for each shorter length down to ``shortest`` slots; an event with none gets a
+    precheck saying why."""
     grid = context.grid
     window_ok, start_ok = _event_slot_masks(grid, event)
     people_ok = np.ones(grid.n_slots, dtype=bool)
@@ -509,15 +530,17 @@ def _place_event(context: _PlacementContext, found: _Placements, e: int, event: 
     for p in candidate_pools:
         pool = context.pools[p]
         ok = own_ok & (pool.rooms_open > 0)
-        starts = np.flatnonzero(_runs_fit(ok, duration, grid.day_end_slot) & start_ok)
-        if starts.size == 0:
-            continue
-        placed = True
         lead = max(pool.changeover_slots, context.sweep if has_vvip else 0)
-        found.event.append(np.full(starts.size, e, dtype=np.int64))
-        found.pool.append(np.full(starts.size, p, dtype=np.int64))
-        found.start.append(starts.astype(np.int64))
-        found.lead.append(np.full(starts.size, lead, dtype=np.int64))
+        for length in range(duration, shortest - 1, -1):
+            starts = np.flatnonzero(_runs_fit(ok, length, grid.day_end_slot) & start_ok)
+            if starts.size == 0:
+                continue
+            placed = True
+            found.event.append(np.full(starts.size, e, dtype=np.int64))
+            found.pool.append(np.full(starts.size, p, dtype=np.int64))
+            found.start.append(starts.astype(np.int64))
+            found.lead.append(np.full(starts.size, lead, dtype=np.int64))
+            found.cut.append(np.full(starts.size, duration - length, dtype=np.int64))
     if not placed:
         fitting = [context.scenario.rooms[r] for r in fitting_rooms]
         code, message, ids = _explain_no_start(context.scenario, grid, event, duration,
@@ -548,6 +571,7 @@ def _drop_orphans_of_impossible_predecessors(instance: Instance) -> None:
         instance.item_pool = instance.item_pool[keep]
         instance.item_start = instance.item_start[keep]
         instance.item_lead = instance.item_lead[keep]
+        instance.item_cut = instance.item_cut[keep]
 
 
 def _group_items(item_event: IntArray, n_events: int) -> list[IntArray]:

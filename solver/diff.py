@@ -28,6 +28,30 @@ class Move:
         return self.old_start != self.new_start
 
 
+@dataclass(frozen=True)
+class Shortened:
+    """An event that runs shorter than before (a re-plan after a report shortened it, within its minimum duration);
+    it may have moved too (then it is among the moves as well)."""
+
+    event: str
+    room: str
+    start: datetime
+    old_end: datetime
+    new_end: datetime
+
+    @property
+    def minutes(self) -> int:
+        """By how many minutes it is shorter than before."""
+        return int(((self.old_end - self.start) - (self.new_end - self.start)).total_seconds() // 60)
+
+
+def _shortened(a: Assignment, b: Assignment) -> Shortened | None:
+    """``b`` as a shortening of ``a`` (None when it runs as long as before, or longer)."""
+    if b.end - b.start >= a.end - a.start:
+        return None
+    return Shortened(b.event, b.room, b.start, b.start + (a.end - a.start), b.end)
+
+
 @dataclass
 class TimetableDiff:
     moved: list[Move] = field(default_factory=list)  # start changed (the room may have too)
@@ -36,13 +60,16 @@ class TimetableDiff:
     dropped: list[Assignment] = field(default_factory=list)
     # kept where they stand although the change breaks them there (no repair yet): their people are told
     broken: list[Assignment] = field(default_factory=list)
+    shortened: list[Shortened] = field(default_factory=list)  # run shorter than before (moved or not)
     unchanged: int = 0
     by_participant: dict[str, list[str]] = field(default_factory=dict)  # the notification list
     by_delegation: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def changed_events(self) -> int:
-        return len(self.moved) + len(self.room_changes) + len(self.added) + len(self.dropped) + len(self.broken)
+        moved = {m.event for m in self.moved} | {m.event for m in self.room_changes}
+        return len(self.moved) + len(self.room_changes) + len(self.added) + len(self.dropped) + len(self.broken) \
+            + len([s for s in self.shortened if s.event not in moved])
 
     def to_dict(self) -> dict[str, object]:
         def move(m: Move) -> dict[str, str]:
@@ -58,6 +85,9 @@ class TimetableDiff:
             "added": [assignment(a) for a in self.added],
             "dropped": [assignment(a) for a in self.dropped],
             "broken": [assignment(a) for a in self.broken],
+            "shortened": [{"event": s.event, "room": s.room, "start": s.start.isoformat(),
+                           "old_end": s.old_end.isoformat(), "end": s.new_end.isoformat(),
+                           "shortened_minutes": s.minutes} for s in self.shortened],
             "unchanged": self.unchanged,
             "by_participant": self.by_participant,
             "by_delegation": self.by_delegation,
@@ -115,23 +145,15 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable, earlier:
     for event_id in sorted(before.keys() | after.keys()):
         a, b = before.get(event_id), after.get(event_id)
         if a is not None and b is not None:
-            if a.start == b.start and a.room == b.room:
-                if event_id in broken:
-                    diff.broken.append(b)
-                    tell(event_id, b.start, f"{title(event_id)} at {when(b.start)} in {room(b.room)} "
-                                            f"{broken_words}")
-                else:
-                    diff.unchanged += 1
+            if a.start == b.start and a.room == b.room and event_id in broken:
+                diff.broken.append(b)
+                tell(event_id, b.start, f"{title(event_id)} at {when(b.start)} in {room(b.room)} {broken_words}")
                 continue
-            move = Move(event_id, a.room, a.start, b.room, b.start)
-            if move.time_changed:
-                diff.moved.append(move)
-                where = f", room {room(a.room)} -> {room(b.room)}" if a.room != b.room else ""
-                tell(event_id, b.start, f"{title(event_id)} moved from {when(a.start)} to {when(b.start)}{where}")
+            words = _changed(diff, names, a, b)
+            if words:
+                tell(event_id, b.start, words)
             else:
-                diff.room_changes.append(move)
-                tell(event_id, b.start,
-                     f"{title(event_id)} at {when(b.start)} changes room: {room(a.room)} -> {room(b.room)}")
+                diff.unchanged += 1
         elif b is not None:
             diff.added.append(b)
             tell(event_id, b.start, f"{title(event_id)} added at {when(b.start)} in {room(b.room)}")
@@ -142,6 +164,26 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable, earlier:
 
     _tell_people(scenario, diff, lines, earlier)
     return diff
+
+
+def _changed(diff: TimetableDiff, names: _Names, a: Assignment, b: Assignment) -> str:
+    """Record how ``b`` changes ``a`` (moved, another room, shortened) in ``diff``; the words for its people ("" when
+    nothing changed)."""
+    when, title, room, event_id = names.when, names.title, names.room, b.event
+    shorter = _shortened(a, b)
+    if shorter is not None:
+        diff.shortened.append(shorter)
+    cut = f", shortened by {shorter.minutes} min (ends {when(b.end)})" if shorter is not None else ""
+    if a.start == b.start and a.room == b.room:
+        return "" if shorter is None else (f"{title(event_id)} at {when(b.start)} in {room(b.room)} is shortened by "
+                                           f"{shorter.minutes} min: it now ends at {when(b.end)}")
+    move = Move(event_id, a.room, a.start, b.room, b.start)
+    if move.time_changed:
+        diff.moved.append(move)
+        where = f", room {room(a.room)} -> {room(b.room)}" if a.room != b.room else ""
+        return f"{title(event_id)} moved from {when(a.start)} to {when(b.start)}{where}{cut}"
+    diff.room_changes.append(move)
+    return f"{title(event_id)} at {when(b.start)} changes room: {room(a.room)} -> {room(b.room)}{cut}"
 
 
 def _compared(scenario: Scenario, old: Timetable,
@@ -198,6 +240,7 @@ def diff_text(diff: TimetableDiff, scenario: Scenario) -> str:
 
     out = [f"{len(diff.moved)} moved, {len(diff.room_changes)} room changes, {len(diff.added)} added, "
            f"{len(diff.dropped)} dropped, " + (f"{len(diff.broken)} broken where they stand, " if diff.broken else "")
+           + (f"{len(diff.shortened)} shortened, " if diff.shortened else "")
            + f"{diff.unchanged} unchanged (times in {scenario.timezone}, 24-hour)"]
     for m in diff.moved:
         out.append(f"  moved  {m.event}: {when(m.old_start)} {room(m.old_room)} -> "
@@ -208,6 +251,9 @@ def diff_text(diff: TimetableDiff, scenario: Scenario) -> str:
         out.append(f"  added  {a.event}: {when(a.start)} {room(a.room)}")
     for a in diff.dropped:
         out.append(f"  dropped {a.event}: was {when(a.start)} {room(a.room)}")
+    for s in diff.shortened:
+        out.append(f"  shortened {s.event}: by {s.minutes} min, {when(s.start)}-{when(s.new_end)} {room(s.room)} "
+                   f"(was to end {when(s.old_end)})")
     for a in diff.broken:
         out.append(f"  broken {a.event}: {when(a.start)} {room(a.room)} no longer fits there (no repair yet)")
     if diff.by_delegation:

@@ -64,7 +64,8 @@ def assignments_of(instance: Instance, chosen: IntArray, preferred: dict[int, in
         if item < 0:
             continue
         start = grid.time_of(int(instance.item_start[item]))
-        end = start + timedelta(minutes=instance.events[event].duration_minutes)
+        cut = int(instance.item_cut[item]) * grid.slot_minutes  # (a shortened placement, in a re-plan)
+        end = start + timedelta(minutes=instance.events[event].duration_minutes - cut)
         assignments.append(Assignment(event=instance.events[event].id, room=instance.rooms[room_of[event]].id,
                                       start=start, end=end))
     return assignments

@@ -161,6 +161,8 @@ class Event(ContractModel):
     after: list[Id] = Field(default_factory=list)
     exclusive: bool = False
     uses: dict[str, Annotated[int, Field(gt=0, le=MAX_AMOUNT)]] = Field(default_factory=dict)
+    # an addition: the shortest the event may run when a re-plan after a report shortens it (absent: never shortened)
+    min_duration_minutes: int | None = Field(default=None, gt=0, le=MAX_MINUTES)
 
     @model_validator(mode="before")
     @classmethod
@@ -224,6 +226,10 @@ class Overruns(ContractModel):
     events: dict[str, Overrun] = Field(default_factory=dict)
     arrivals: dict[Tier, Overrun] = Field(default_factory=dict)
     robust: bool = False  # the default of `summit solve --robust` for this scenario
+    # what one buffer (a slot a vvip is left free right after an event of theirs) is worth, in priority points:
+    # 0 = no request is ever given up for a buffer (the robust solve only moves events); above 0 the robust solve
+    # leaves a request out when the buffers it takes away are worth more than its priority (solver/buffers.py)
+    buffer_value: float = Field(default=0.0, ge=0.0, le=MAX_COUNT)
     # read so that older scenarios load; the robust solve sizes its slack by the replay (solver/slack.py)
     buffer_minutes: int | None = Field(default=None, ge=0, le=MAX_MINUTES)
 
@@ -234,6 +240,14 @@ class Overruns(ContractModel):
     def arrival(self, tier: Tier) -> Overrun:
         """The arrival delay of a participant of this tier on each day."""
         return self.arrivals.get(tier) or DEFAULT_ARRIVAL_DELAYS[tier]
+
+
+class Shortening(ContractModel):
+    """An addition: how many minutes an event of each kind may lose when a re-plan after a report (an overrun, a late
+    arrival) shortens it rather than moving or dropping it, e.g. ``{round_table: 15}``. An event's own
+    ``min_duration_minutes`` wins over its kind's."""
+
+    kinds: dict[EventKind, Annotated[int, Field(gt=0, le=MAX_MINUTES)]] = Field(default_factory=dict)
 
 
 class Scenario(ContractModel):
@@ -249,6 +263,7 @@ class Scenario(ContractModel):
     resources: list[Resource] = Field(default_factory=list)
     security: Security | None = None
     overruns: Overruns | None = None  # an addition: how late things run (absent = the defaults)
+    shortening: Shortening | None = None  # an addition: what each kind of event may lose in a re-plan
 
     @field_validator("timezone")
     @classmethod
@@ -299,6 +314,17 @@ class Scenario(ContractModel):
     def vvip_min_room_level(self) -> int:
         return self.security.vvip_min_room_level if self.security else 0
 
+    def min_duration(self, event: Event) -> int:
+        """The shortest ``event`` may run in a re-plan after a report, in minutes: its own ``min_duration_minutes``,
+        else its planned duration less what its kind may lose (``shortening.kinds``, never under one slot), else its
+        planned duration (never shortened)."""
+        if event.min_duration_minutes is not None:
+            return min(event.min_duration_minutes, event.duration_minutes)
+        loss = self.shortening.kinds.get(event.kind) if self.shortening is not None else None
+        if loss is None:
+            return event.duration_minutes
+        return max(event.duration_minutes - loss, min(self.slot_minutes, event.duration_minutes))
+
     def day_bounds(self, day: Day) -> tuple[datetime, datetime]:
         """Aware start and end of a working day."""
         start = datetime.combine(day.date, day.start, self.tz)
@@ -313,8 +339,12 @@ class Scenario(ContractModel):
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON form: same content, same fingerprint."""
         document = self.model_dump(mode="json", by_alias=True)
-        if document.get("overruns") is None:  # an absent addition leaves older fingerprints as they were
-            document.pop("overruns", None)
+        for addition in ("overruns", "shortening"):  # an absent addition leaves older fingerprints as they were
+            if document.get(addition) is None:
+                document.pop(addition, None)
+        for event in document.get("events", []):
+            if event.get("min_duration_minutes") is None:
+                event.pop("min_duration_minutes", None)
         canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -547,6 +577,7 @@ def _event_problems(scenario: Scenario, ids: _Ids, where: str, event: Event) -> 
     if event.duration_minutes % slot:
         add(Problem(f"{where}.duration_minutes", f"must be a multiple of slot_minutes ({slot})",
                     event.duration_minutes))
+    problems += _min_duration_problems(scenario, where, event)
     seen_people: set[str] = set()
     for p_index, pid in enumerate(event.participants):
         if pid not in ids.people:
@@ -571,6 +602,21 @@ def _event_problems(scenario: Scenario, ids: _Ids, where: str, event: Event) -> 
             add(Problem(f"{where}.uses.{resource}", f"unknown resource; {known_ids_hint(resource, ids.resources)}",
                         resource))
     return problems + _event_time_problems(scenario, ids, where, event)
+
+
+def _min_duration_problems(scenario: Scenario, where: str, event: Event) -> list[Problem]:
+    """An event's shortest duration is whole slots and no longer than its planned duration."""
+    shortest = event.min_duration_minutes
+    if shortest is None:
+        return []
+    slot = scenario.slot_minutes
+    if shortest > event.duration_minutes:
+        return [Problem(f"{where}.min_duration_minutes", f"must be at most the event's duration_minutes "
+                        f"({event.duration_minutes}): it is the shortest the event may run", shortest)]
+    if shortest % slot:
+        return [Problem(f"{where}.min_duration_minutes", f"must be a multiple of slot_minutes ({slot}), e.g. "
+                        f"{-(-shortest // slot) * slot}", shortest)]
+    return []
 
 
 def _event_time_problems(scenario: Scenario, ids: _Ids, where: str, event: Event) -> list[Problem]:
@@ -607,6 +653,11 @@ def _overrun_and_security_problems(scenario: Scenario, ids: _Ids) -> list[Proble
     if scenario.overruns is not None:
         problems += [Problem(f"overruns.events.{event_id}", "unknown event id", event_id)
                      for event_id in scenario.overruns.events if event_id not in ids.events]
+    if scenario.shortening is not None:
+        slot = scenario.slot_minutes
+        problems += [Problem(f"shortening.kinds.{kind}", f"must be a multiple of slot_minutes ({slot}): the minutes "
+                             f"an event of this kind may lose", minutes)
+                     for kind, minutes in scenario.shortening.kinds.items() if minutes % slot]
     if scenario.security is not None:
         problems += [Problem(f"security.max_vvip_events_per_zone.{zone}",
                              f"unknown zone; {known_ids_hint(zone, ids.zones)}", zone)

@@ -75,6 +75,7 @@ class _Checker:
     def __init__(self, scenario: Scenario, timetable: Timetable) -> None:
         self.s = scenario
         self.waived: set[str] = set()
+        self.shortened: set[str] = set()  # events a re-plan after a report may run shorter (to their minimum)
         self.given_up: set[str] = set()  # required events a report's proposal could not keep (said explicitly)
         self.t = timetable
         self.out: list[Violation] = []
@@ -106,6 +107,19 @@ class _Checker:
         if b.date() == a.date() + timedelta(days=1) and b.hour == b.minute == b.second == b.microsecond == 0:
             return f"{a:%H:%M}-24:00 on {a.day} {a:%b}"
         return f"{self.when(start)} - {self.when(end)}"
+
+    def short_enough(self, event: Event, length: timedelta) -> bool:
+        """A shortened event (a re-plan's) lasting whole slots, no less than its minimum and no more than planned."""
+        minutes = length / timedelta(minutes=1)
+        return (event.id in self.shortened and minutes % self.s.slot_minutes == 0
+                and self.s.min_duration(event) <= minutes <= event.duration_minutes)
+
+    def shortest(self, event: Event) -> str:
+        """The words for an event a re-plan shortened too far (or that may not be shortened)."""
+        if event.id not in self.shortened:
+            return ""
+        return f" (shortened by a re-plan: on the {self.s.slot_minutes}-minute grid, at least " \
+               f"{self.s.min_duration(event)} minutes)"
 
     def placement(self, p: _Placed) -> str:
         return self.span(p.start, p.end)
@@ -153,10 +167,10 @@ class _Checker:
             if local_start.second or local_start.microsecond or minutes % slot:
                 self.add("H2", f"{a.event} starts at {self.when(start)}, which is not on the {slot}-minute grid",
                          events=[a.event])
-            if end - start != timedelta(minutes=event.duration_minutes):
+            if end - start != timedelta(minutes=event.duration_minutes) and not self.short_enough(event, end - start):
                 got = (end - start) / timedelta(minutes=1)
                 self.add("H2", f"{a.event} lasts {got:g} minutes ({self.placement(placed)}) but its duration is "
-                               f"{event.duration_minutes} minutes", events=[a.event])
+                               f"{event.duration_minutes} minutes" + self.shortest(event), events=[a.event])
             if not isinstance(day, int):
                 self.add("H2", f"{a.event} ({self.placement(placed)}) does not lie inside one day's working hours",
                          events=[a.event])
@@ -410,13 +424,25 @@ def _merged(windows: Iterable[TimeWindow]) -> list[tuple[datetime, datetime]]:
 
 
 def validate_timetable(scenario: Scenario, timetable: Timetable,
-                       waived_windows: Collection[str] = (), given_up: Collection[str] = ()) -> list[Violation]:
+                       waived_windows: Collection[str] = (), shortened: Collection[str] = (),
+                       given_up: Collection[str] = ()) -> list[Violation]:
     """Every violated hard rule of ``timetable`` against ``scenario``; an empty list means valid.
     ``waived_windows`` names events whose own time window (earliest, latest end) is waived, said explicitly: the
     events a summit-day report pins where they ran (a re-plan's ``waived``); every other rule holds for them.
+    ``shortened`` names events a re-plan after a report ran shorter (a re-plan's ``shortened``): each may last less
+    than its duration, on the grid and no less than its minimum (``min_duration_minutes``, or its kind's
+    ``shortening``); a plain solve's timetable has none.
     ``given_up`` names required events a report's proposal could not keep (a re-plan's ``given_up``, said explicitly
     in its notes): H1 is not asked of them, every other rule holds."""
     checker = _Checker(scenario, timetable)
     checker.waived = set(waived_windows)
+    checker.shortened = set(shortened)
     checker.given_up = set(given_up)
     return checker.run()
+
+
+def runs_shorter(scenario: Scenario, timetable: Timetable) -> list[str]:
+    """The events ``timetable`` runs shorter than their duration (a re-plan after a report shortened them)."""
+    events = {e.id: e for e in scenario.events}
+    return sorted(a.event for a in timetable.assignments if a.event in events
+                  and a.end - a.start < timedelta(minutes=events[a.event].duration_minutes))

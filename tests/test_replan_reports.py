@@ -16,7 +16,7 @@ from solver.diff import diff_timetables
 from solver.replan import ReplanResult, resolve
 from solver.scenario import Scenario, ScenarioError
 from solver.timetable import Assignment, ScenarioRef, Timetable
-from solver.validate import validate_timetable
+from solver.validate import runs_shorter, validate_timetable
 from tests.builders import at, by_hand, event, scenario
 
 
@@ -49,7 +49,7 @@ def _placed(result: ReplanResult) -> dict[str, Assignment]:
 
 def _repaired(result: ReplanResult) -> None:
     assert result.timetable.status in ("optimal", "feasible"), result.timetable.diagnostics
-    assert validate_timetable(result.scenario, result.timetable, result.waived) == []
+    assert validate_timetable(result.scenario, result.timetable, result.waived, result.shortened) == []
 
 
 def test_running_late_is_rounded_up_to_the_grid_and_the_plan_around_it_gives_way() -> None:
@@ -359,7 +359,8 @@ def test_the_push_forward_repair_places_an_events_predecessor_before_it() -> Non
     assert chosen[ids.index("e3")] < 0 or chosen[ids.index("e0")] >= 0
     placed = timetable_from_placements(ctx.instance, chosen, ctx.ref)
     # (not a whole repair, a required event left out, is a start for the searches: every other rule holds)
-    broken = [v for v in validate_timetable(ctx.working, placed, ctx.waived) if whole or v.code != "H1"]
+    broken = [v for v in validate_timetable(ctx.working, placed, ctx.waived, runs_shorter(ctx.working, placed))
+              if whole or v.code != "H1"]
     assert broken == []
     result = resolve(model, before, change, time_limit=5, workers=1)
     _repaired(result)
@@ -401,7 +402,7 @@ def test_an_overrun_that_leaves_a_required_event_no_place_gets_a_proposal_naming
                      now=datetime.fromisoformat(at("09:30")), time_limit=5, workers=1)
     assert result.timetable.status in ("optimal", "feasible"), result.timetable.diagnostics
     assert result.given_up == ["meeting"]
-    assert validate_timetable(result.scenario, result.timetable, result.waived, result.given_up) == []
+    assert validate_timetable(result.scenario, result.timetable, result.waived, given_up=result.given_up) == []
     assert [v.code for v in validate_timetable(result.scenario, result.timetable, result.waived)] == ["H1"]
     placed = _placed(result)
     assert placed["talk"].start == before.assignment_of("talk").start  # type: ignore[union-attr]

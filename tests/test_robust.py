@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from solver.buffers import drop_for_buffers
 from solver.compile import compile_scenario
 from solver.extract import assignments_of
 from solver.generate import generate_scenario
@@ -129,3 +130,48 @@ def test_a_robust_replan_moves_only_what_the_repair_moves_at_no_more_disruption(
     for a in robust.timetable.assignments:
         if a.event in old and a.event not in moved:
             assert old[a.event] == (a.start, a.room)
+
+
+def _full_day(buffer_value: float | None = None) -> Scenario:
+    """Two hours, four half-hour events for the vvip a: a buffer after any of them costs the bilateral."""
+    overruns = {"buffer_value": buffer_value} if buffer_value is not None else None
+    return scenario(days=[{"date": "2025-10-25", "start": "09:00", "end": "11:00"}],
+                    participants=[{"id": "a", "delegation": "AAA", "tier": "vvip"}, {"id": "b", "delegation": "BBB"}],
+                    events=[event("open", 30, ("a",), kind="high_level"),
+                            event("round", 30, ("a",), kind="round_table"),
+                            event("bil", 30, ("a", "b"), kind="bilateral", required=False, priority=1),
+                            event("brief", 30, ("a",))], overruns=overruns)
+
+
+def test_with_a_buffer_worth_nothing_the_robust_objective_is_the_plain_one() -> None:
+    plain = _table(_full_day(), False)
+    for model in (_full_day(0.0), _full_day()):
+        robust = _table(model, True)
+        assert robust.objective == plain.objective == 1 and len(robust.assignments) == 4
+
+
+def test_a_buffer_worth_more_than_a_request_takes_its_place_and_breaks_no_rule() -> None:
+    traded = _table(_full_day(10.0), True)  # (_table checks it with the validator)
+    assert traded.objective == 0 and {a.event for a in traded.assignments} == {"open", "round", "brief"}
+    assert traded.status == "feasible"  # the value of the requests is no longer the proven optimum
+    # without the bilateral, two gaps of a slot: at most two vvip and two room buffers, 0.8 points at 0.2 each
+    kept = _table(_full_day(0.2), True)  # the bilateral (1 point) stays
+    assert kept.objective == 1 and len(kept.assignments) == 4
+    # the solve's own setting overrides the scenario's
+    overridden = solve(_full_day(10.0), config=SolveConfig(time_limit=10, robust=True, lp_bound=False,
+                                                           buffer_value=0.0)).timetable
+    assert validate_timetable(_full_day(10.0), overridden) == [] and overridden.objective == 1
+
+
+def test_leaving_requests_out_one_at_a_time_trades_only_what_the_buffers_outweigh() -> None:
+    # the quick trade that large summits rely on (CP-SAT rarely improves on a whole summit in time)
+    model = _full_day()
+    instance = compile_scenario(model)
+    chosen = placements_of(instance, _table(model, False).assignments)
+    bil = instance.event_index["bil"]
+    assert drop_for_buffers(instance, chosen, 0.2)[bil] == chosen[bil] >= 0
+    dropped = drop_for_buffers(instance, chosen, 10.0)
+    assert dropped[bil] == -1 and (np.delete(dropped, bil) == np.delete(chosen, bil)).all()
+    table = Timetable(scenario=_table(model, False).scenario, status="feasible", objective=0,
+                      assignments=assignments_of(instance, dropped))
+    assert validate_timetable(model, table) == []

@@ -56,9 +56,12 @@ def event_uid(event_id: str, summit: str) -> str:
 
 
 def to_ics(items: list[AgendaItem], name: str, summit: str, names: dict[str, str],
-           history: CalendarHistory | None = None, cancelled: Sequence[AgendaItem] = ()) -> bytes:
+           history: CalendarHistory | None = None, cancelled: Sequence[AgendaItem] = (),
+           stamp: datetime | None = None) -> bytes:
     """``summit`` (the scenario id) keeps UIDs stable across re-plans; ``names`` maps participant ids to
-    names; ``history`` gives each event's SEQUENCE; ``cancelled`` are sent with STATUS:CANCELLED."""
+    names; ``history`` gives each event's SEQUENCE; ``cancelled`` are sent with STATUS:CANCELLED; ``stamp`` is
+    every entry's DTSTAMP (now when not given; a published plan's feed: its publication's time, so that the same
+    feed built twice is the same file)."""
     calendar = Calendar()
     calendar.add("prodid", "-//summit-scheduler//timetable//EN")
     calendar.add("version", "2.0")
@@ -69,7 +72,7 @@ def to_ics(items: list[AgendaItem], name: str, summit: str, names: dict[str, str
         zone = (items or list(cancelled))[0].start.tzinfo
         if zone is not None and hasattr(zone, "key"):
             calendar.add("x-wr-timezone", zone.key)
-    stamp = datetime.now(UTC)
+    stamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     sequence = history.sequence if history is not None else {}
     for item, status in [(i, "CONFIRMED") for i in items] + [(i, "CANCELLED") for i in cancelled]:
         event = Event()

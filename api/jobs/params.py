@@ -25,6 +25,7 @@ class SolveParams(JobParams):
     scenario_version: int | None = None
     lns_only: bool = False  # large-neighbourhood search alone: decided at admission (api/lookups.py)
     robust: bool | None = None  # the robust solve (solver/slack.py); None: the scenario's overruns.robust
+    buffer_value: float | None = None  # a buffer's worth (solver/buffers.py); None: overruns.buffer_value
 
 
 class ExplainParams(JobParams):

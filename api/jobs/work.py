@@ -111,6 +111,7 @@ class JobExecutor:
 
         config = SolveConfig(time_limit=params.time_limit_s, workers=params.workers, seed=params.seed,
                              stall_seconds=params.stall_s, stop=stop, robust=params.robust,
+                             buffer_value=params.buffer_value,
                              lns_only=params.lns_only)  # decided at admission (api/lookups.py)
         result = solve(scenario, on_progress=on_progress, config=config)
         if self.closing.is_set():
@@ -192,6 +193,7 @@ class JobExecutor:
                    "frozen": result.frozen, "diff": result.diff.to_dict(),
                    "phases": result.phases,  # seconds per step: where a slow re-plan spent its time
                    "notes": result.notes, "waived": result.waived,  # what it says of reports and the freeze
+                   "shortened": result.shortened,  # the events it runs shorter than planned (after a report)
                    "given_up": result.given_up}  # required events a report's proposal could not keep
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params.changes),

@@ -7,7 +7,8 @@
 * ``GET /summits``: each summit the caller may read, with its current timetable (a liaison: the summits its
   delegation takes part in), so nobody has to paste a timetable id.
 * ``GET /feeds/me`` (a liaison key) gives secret calendar URLs; ``GET /feeds/{token}/{summit}/...`` serves them
-  without a header (calendar applications cannot send one), read-only, always from the current timetable.
+  without a header (calendar applications cannot send one), read-only, always from the current timetable:
+  as built once per publication and stored (``api/feeds.py``), with an ETag (304 to ``If-None-Match``).
 """
 
 from __future__ import annotations
@@ -16,22 +17,22 @@ import hashlib
 import hmac
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel
 
+from api.calendars import agenda_ics, participant_names, visible_items
 from api.deps import AgendaReader, RepoDep
 from api.errors import ApiError, forbidden, not_found
-from api.exports import agenda_items
-from api.exports.agenda import AgendaItem, counterpart_labels, zone_names
-from api.exports.calendar import CalendarHistory, calendar_history, to_ics
-from api.lineage import chain_models, current_timetable, events_named, superseded_by
+from api.exports.agenda import counterpart_labels
+from api.feeds import Feed, published_feed
+from api.lineage import current_timetable, superseded_by
 from api.lookups import scenario_or_404, timetable_or_404, timetable_with_scenario
-from api.publishing import publication_mark, published_events, was_published
+from api.publishing import publication_mark, was_published
 from api.schemas import AgendaOut, ErrorOut
 from api.store.models import ApiKey, TimetableRow
 from api.store.repository import Repository
-from solver.scenario import Event, Participant, Scenario
-from solver.timetable import Assignment, Timetable
+from solver.scenario import Participant, Scenario
+from solver.timetable import Timetable
 
 router = APIRouter(tags=["agendas"])
 
@@ -39,6 +40,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code i
 _FORMATS: dict[int | str, dict[str, Any]] = {
     **_ERRORS, 200: {"content": {"application/json": {}, "text/calendar": {"schema": {"type": "string"}}}}}
 AgendaFormat = Annotated[Literal["json", "ics"], Query(description="json (default) or ics")]
+IfNoneMatch = Annotated[str | None, Header(description="the ETag of the feed the client has")]
 ICS = "text/calendar; charset=utf-8"
 
 
@@ -49,10 +51,6 @@ class SummitOut(BaseModel):
     status: str | None
     created_at: str | None
     delegations: list[str]
-
-
-def _names(scenario: Scenario) -> dict[str, str]:
-    return {p.id: p.name or p.id for p in scenario.participants}
 
 
 def _readable(repo: Repository, key: ApiKey, row: TimetableRow) -> TimetableRow:
@@ -124,10 +122,10 @@ def _agenda_response(repo: Repository, row: TimetableRow, scenario: Scenario, ti
     visible = _visible(key, scenario)
     who = {p.id for p in members}
     cache = f"{row.id}:{','.join(sorted(who))}:{_scope(key)}"
-    items = repo.derived(f"agenda-items:{cache}", lambda: _items(scenario, timetable, who, visible))
+    items = repo.derived(f"agenda-items:{cache}", lambda: visible_items(scenario, timetable, who, visible))
     if format == "ics":
         body = repo.derived(f"agenda-ics:{cache}:{publication_mark(repo, row)}",
-                            lambda: _ics(repo, row, scenario, items, who, visible, title))
+                            lambda: agenda_ics(repo, row, scenario, items, who, visible, title))
         return Response(body, media_type=ICS,
                         headers={"Content-Disposition": f'attachment; filename="agenda-{filename}.ics"'})
     newer = superseded_by(repo, row)  # read each time: a re-plan may have superseded it since
@@ -137,78 +135,13 @@ def _agenda_response(repo: Repository, row: TimetableRow, scenario: Scenario, ti
     return Response(out.model_dump_json().encode("utf-8"), media_type="application/json")
 
 
-def _items(scenario: Scenario, timetable: Timetable, who: set[str], visible: set[str] | None) -> list[AgendaItem]:
-    items = agenda_items(scenario, timetable, who)
-    if visible is not None:
-        labels = counterpart_labels(scenario)
-        items = [item.only(visible, labels) for item in items]
-    return items
-
-
-def _ics(repo: Repository, row: TimetableRow, scenario: Scenario, items: list[AgendaItem], who: set[str],
-         visible: set[str] | None, title: str) -> bytes:
-    """The agenda as iCalendar: stable UIDs, SEQUENCE from the re-plans that led here, dropped events cancelled."""
-    history = _history(repo, row)
-    cancelled = _cancelled_items(scenario, history[0], history[1], who)
-    if visible is not None:
-        labels = counterpart_labels(scenario)
-        cancelled = [item.only(visible, labels) for item in cancelled]
-    return to_ics(items, title, row.scenario_id, _names(scenario), history[0], cancelled)
-
-
-def _history(repo: Repository, row: TimetableRow) -> tuple[CalendarHistory, dict[str, Event]]:
-    """SEQUENCE and cancellations: of the published plan as delegations were told (``published_events``: never
-    decreasing across publishes); of a draft, from the re-plans that led to it."""
-    mark = publication_mark(repo, row)
-    return repo.derived(f"history:{row.id}:{mark}", lambda: _history_of(repo, row, mark != "draft"))
-
-
-def _history_of(repo: Repository, row: TimetableRow, published: bool) -> tuple[CalendarHistory, dict[str, Event]]:
-    if not published:
-        timetables, events = chain_models(repo, row)
-        return calendar_history(timetables), events
-    told = published_events(repo, row.scenario_id)
-    cancelled = {e: Assignment(event=e, room=t.room, start=t.start, end=t.end) for e, t in told.items()
-                 if t.cancelled}
-    events = events_named(repo, row, set(cancelled))  # bounded by what is cancelled, not by the history
-    return CalendarHistory(sequence={e: t.sequence for e, t in told.items()}, cancelled=cancelled), events
-
-
-def _cancelled_items(scenario: Scenario, history: CalendarHistory, events: dict[str, Event],
-                     who: set[str] | None) -> list[AgendaItem]:
-    """Events of the chain no longer scheduled, at their last place (only those ``who`` attends, when given)."""
-    rooms = {r.id: r for r in scenario.rooms}
-    items = []
-    for event_id, last in sorted(history.cancelled.items()):
-        event = events.get(event_id)
-        people = tuple(event.participants) if event is not None else ()
-        if who is not None and not who.intersection(people):
-            continue
-        room = rooms.get(last.room)
-        items.append(AgendaItem(event=event_id, title=event.title or event_id if event is not None else event_id,
-                                kind=event.kind if event is not None else "other", room=last.room,
-                                room_name=room.name or room.id if room is not None else last.room,
-                                zone=room.zone if room is not None else "", start=scenario.localise(last.start),
-                                end=scenario.localise(last.end), participants=people,
-                                zone_name=zone_names(scenario).get(room.zone, room.zone) if room is not None else ""))
-    return items
-
-
-def timetable_ics(repo: Repository, row: TimetableRow, scenario: Scenario, timetable: Timetable) -> bytes:
-    """The whole timetable as iCalendar, with the same UIDs, SEQUENCE and cancellations as the agendas."""
-    history, events = _history(repo, row)
-    cancelled = _cancelled_items(scenario, history, events, None)
-    return to_ics(agenda_items(scenario, timetable), scenario.name, row.scenario_id, _names(scenario), history,
-                  cancelled)
-
-
 def _refused(scenario: Scenario, timetable: Timetable, members: list[Participant],
              key: ApiKey) -> list[dict[str, Any]]:
     """The delegation's requests the timetable left out, with the reason and who the meeting was with."""
     who = {p.id for p in members}
     events = {e.id: e for e in scenario.events}
     labels = counterpart_labels(scenario)
-    names = _names(scenario)
+    names = participant_names(scenario)
     refused = []
     for item in timetable.unscheduled:
         event = events.get(item.event)
@@ -300,29 +233,55 @@ def _feed(repo: Repository, token: str, scenario_id: str) -> tuple[ApiKey, Timet
 
 
 @router.get("/feeds/{token}/{scenario_id}/delegation.ics", response_class=Response, responses=_ERRORS)
-def delegation_feed(token: str, scenario_id: str, repo: RepoDep) -> Response:
-    """The delegation's calendar, always from the summit's current timetable (a subscription follows re-plans)."""
-    key, row, scenario, timetable = _feed(repo, token, scenario_id)
-    members = [p for p in scenario.participants if p.delegation == key.delegation]
-    return _feed_response(_agenda_response(repo, row, scenario, timetable, key, members, "ics",
-                                           f"{scenario.name}: {key.delegation}", key.delegation or "delegation"))
+def delegation_feed(token: str, scenario_id: str, repo: RepoDep, if_none_match: IfNoneMatch = None) -> Response:
+    """The delegation's calendar, always from the summit's published plan (a subscription follows re-plans); 304
+    when ``If-None-Match`` names its ETag."""
+    key = _key_of_token(repo, token)
+    feed = published_feed(repo, scenario_id, key.delegation) if key.delegation else None
+    if feed is None:  # no such feed: say why (or, for a key without a delegation, build it as before)
+        key, row, scenario, timetable = _feed(repo, token, scenario_id)
+        members = [p for p in scenario.participants if p.delegation == key.delegation]
+        return _built_response(_agenda_response(repo, row, scenario, timetable, key, members, "ics",
+                                                f"{scenario.name}: {key.delegation}", key.delegation or "delegation"))
+    return _feed_response(feed, if_none_match)
 
 
 @router.get("/feeds/{token}/{scenario_id}/participants/{participant_id}.ics", response_class=Response,
             responses=_ERRORS)
-def participant_feed(token: str, scenario_id: str, participant_id: str, repo: RepoDep) -> Response:
-    """One member's calendar, always from the summit's current timetable."""
-    key, row, scenario, timetable = _feed(repo, token, scenario_id)
-    person = next((p for p in scenario.participants if p.id == participant_id and p.delegation == key.delegation),
-                  None)
-    if person is None:
-        raise not_found("participant", participant_id)
-    return _feed_response(_agenda_response(repo, row, scenario, timetable, key, [person], "ics",
-                                           f"{scenario.name}: {person.name or person.id}", person.id))
+def participant_feed(token: str, scenario_id: str, participant_id: str, repo: RepoDep,
+                     if_none_match: IfNoneMatch = None) -> Response:
+    """One member's calendar, always from the summit's published plan; 304 when ``If-None-Match`` names its
+    ETag."""
+    key = _key_of_token(repo, token)
+    feed = published_feed(repo, scenario_id, key.delegation, participant_id) if key.delegation else None
+    if feed is None:
+        key, row, scenario, timetable = _feed(repo, token, scenario_id)
+        person = next((p for p in scenario.participants if p.id == participant_id
+                       and p.delegation == key.delegation), None)
+        if person is None:
+            raise not_found("participant", participant_id)
+        return _built_response(_agenda_response(repo, row, scenario, timetable, key, [person], "ics",
+                                                f"{scenario.name}: {person.name or person.id}", person.id))
+    return _feed_response(feed, if_none_match)
 
 
-def _feed_response(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-cache, private"
-    response.headers["X-Content-Type-Options"] = "nosniff"
+_FEED_HEADERS = {"Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff"}
+
+
+def _feed_response(feed: Feed, if_none_match: str | None) -> Response:
+    """The stored feed with its ETag, or 304 when the client has it already."""
+    if if_none_match is not None and _matches(if_none_match, feed.etag):
+        return Response(status_code=304, headers={"ETag": feed.etag, **_FEED_HEADERS})
+    return Response(feed.body, media_type=ICS, headers={"ETag": feed.etag, **_FEED_HEADERS})
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 If-None-Match: ``*`` or a list of ETags, compared weakly (a ``W/`` prefix ignored)."""
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _built_response(response: Response) -> Response:
+    response.headers.update(_FEED_HEADERS)
     del response.headers["Content-Disposition"]  # a subscription, shown inline
     return response

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.calendars import timetable_ics
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError, not_found
 from api.exports import agenda_items, to_csv, to_html
@@ -17,7 +18,6 @@ from api.jobs.params import ExplainParams
 from api.lookups import job_or_404, job_out, time_limit, timetable_or_404, timetable_with_scenario
 from api.publishing import publication_mark
 from api.replans import based_row, queue_replan
-from api.routes.agendas import timetable_ics
 from api.schemas import ChangesRequest, DiffOut, ErrorOut, ExplainOut, JobOut
 from api.store.models import TimetableRow
 from api.store.repository import FINISHED, Repository

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -216,6 +217,22 @@ class PublishedEvent(Base):
     start: Mapped[datetime] = mapped_column(UtcDateTime())
     end: Mapped[datetime] = mapped_column(UtcDateTime())
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CalendarFeed(Base):
+    """A calendar feed of a summit's published plan as served (``api/feeds.py``): built once per publication
+    (right after it, else at the first request) for one audience, a delegation (``delegation:<code>``) or one of
+    its members (``participant:<id>``); served from here with its ETag until the next publication."""
+
+    __tablename__ = "calendar_feeds"
+
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), primary_key=True)
+    audience: Mapped[str] = mapped_column(String(300), primary_key=True)
+    publication_id: Mapped[int] = mapped_column(Integer)
+    delegation: Mapped[str] = mapped_column(String(64))  # whose liaisons may read it
+    etag: Mapped[str] = mapped_column(String(80))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    built_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Proposal(Base):

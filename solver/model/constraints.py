@@ -111,8 +111,7 @@ def _travel_rows(instance: Instance, leaving: IntArray, arriving: IntArray, gap:
     tail_last = np.minimum(end[leaving] + gap, _day_end(instance, np.maximum(end[leaving] - 1, 0)))
     body_first = instance.item_start[arriving]
     body_last = end[arriving]
-    leaving_events = np.unique(instance.item_event[leaving])
-    if (instance.duration[leaving_events] >= gap).all():
+    if (instance.item_length[leaving] >= gap).all():
         # Tails of two events in the same zone cannot overlap when every event lasts at least the
         # gap, so one at-most-one row per slot over tails and arriving bodies is exact.
         entries = np.concatenate([leaving, arriving])
@@ -250,7 +249,7 @@ def time_budgets(instance: Instance) -> Rows:
     """
     rows = Rows()
     grid = instance.grid
-    duration = instance.duration[instance.item_event]
+    duration = instance.item_length
     items, people = _participant_entries(instance)
     order = np.argsort(people, kind="stable")
     bounds = np.searchsorted(people[order], np.arange(len(instance.scenario.participants) + 1))

@@ -25,7 +25,7 @@ from solver.replan.verdict import explain_with_changes
 from solver.scenario import Scenario
 from solver.slack import keep_slack
 from solver.timetable import Assignment, Diagnostic, Status, Timetable
-from solver.validate import validate_timetable
+from solver.validate import runs_shorter, validate_timetable
 
 
 @dataclass
@@ -43,6 +43,7 @@ class ReplanResult:
     notes: list[str] = field(default_factory=list)  # statements about reports and the freeze, and what they cost
     waived: list[str] = field(default_factory=list)  # events whose own window is waived (reported, or started
     # outside it: facts)
+    shortened: list[str] = field(default_factory=list)  # events it runs shorter than planned (to their minimum)
     given_up: list[str] = field(default_factory=list)  # required events a report's proposal could not keep (named in
     # the notes; publishing it is the planner's decision)
 
@@ -146,7 +147,8 @@ def concrete_proof(ctx: Context, ledger: Ledger) -> None:
     keep = None if ledger.must_keep is None else {instance.events[e].id for e in np.flatnonzero(ledger.must_keep)}
     cheaper, cheaper_cost, minimal = concrete_repair(ctx.working, ctx.previous, ctx.config.weights, ledger.table,
                                                      ledger.disruption, ctx.candidates | ctx.named, keep,
-                                                     ctx.budget.left(), ctx.config.workers, ctx.config.seed, ctx.stop)
+                                                     ctx.budget.left(), ctx.config.workers, ctx.config.seed, ctx.stop,
+                                                     shorten=ctx.shorten)
     taken = cheaper is None
     if cheaper is not None:
         trial, cost = _with_rooms(ctx, ledger, cheaper)
@@ -206,7 +208,7 @@ def repaired(ctx: Context, ledger: Ledger) -> ReplanResult:
     notes = ctx.notes + _cost(ctx, diff, ledger.disruption) + [text for _, text in given_up]
     return ReplanResult(table, ctx.changed, diff, ledger.disruption, ledger.bound, ledger.proven, ledger.best.level,
                         ctx.frozen, table.solve_seconds, ctx.phases.seconds, notes, sorted(ctx.waived),
-                        sorted(name for name, _ in given_up))
+                        runs_shorter(ctx.changed, table), sorted(name for name, _ in given_up))
 
 
 def _given_up(ctx: Context, table: Timetable, proven: bool) -> list[tuple[str, str]]:
@@ -234,8 +236,9 @@ def _cost(ctx: Context, diff: TimetableDiff, disruption: int) -> list[str]:
     """What the reports cost the plan around them (said when there are reports)."""
     if not ctx.reported:
         return []
+    shortened = f", {len(diff.shortened)} shortened" if diff.shortened else ""
     return [f"the plan gives way to the reports: {len(diff.moved)} event(s) moved, {len(diff.room_changes)} room "
-            f"change(s), {len(diff.dropped)} dropped (disruption {disruption})"]
+            f"change(s){shortened}, {len(diff.dropped)} dropped (disruption {disruption})"]
 
 
 def no_repair(ctx: Context, ledger: Ledger) -> ReplanResult:
@@ -272,7 +275,9 @@ def without_repair(ctx: Context, status: Status, diagnostics: list[Diagnostic]) 
     standing = Timetable(scenario=ctx.ref, status="feasible", objective=previous.objective,
                          assignments=[a for a in previous.assignments if a.event in present],
                          unscheduled=[u for u in previous.unscheduled if u.event in present])
-    violations = validate_timetable(ctx.changed, standing)
+    # (an event a former re-plan shortened may stay so; one reported running late is not shortened, but longer now)
+    shortened = set(runs_shorter(ctx.changed, standing)) - ctx.reported
+    violations = validate_timetable(ctx.changed, standing, shortened=shortened)
     notes = [Diagnostic(code="broken_by_change", message=str(v), events=list(v.events),
                         participants=list(v.participants), rooms=list(v.rooms)) for v in violations]
     seconds = ctx.budget.elapsed()
@@ -282,4 +287,4 @@ def without_repair(ctx: Context, status: Status, diagnostics: list[Diagnostic]) 
         table = table.model_copy(update={"assignments": [], "unscheduled": [], "objective": 0})
     diff = diff_timetables(ctx.changed, previous, table)
     return ReplanResult(table, ctx.changed, diff, 0, 0, False, "none", ctx.frozen, seconds, ctx.phases.seconds,
-                        list(ctx.notes), sorted(ctx.waived))
+                        list(ctx.notes), sorted(ctx.waived), runs_shorter(ctx.changed, table))

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import numpy as np
 
-from solver.changes import AnyChange, apply_changes
+from solver.changes import REPORTS_ON_EVENTS, AnyChange, ParticipantArrived, ParticipantDelayed, apply_changes
 from solver.compile import BoolArray, Instance, compile_scenario
 from solver.model.constraints import all_rows
 from solver.model.rows import Rows
@@ -34,6 +34,9 @@ from solver.replan.reports import report_notes, reported_events
 from solver.replan.search import PLACEMENTS_PER_SECOND
 from solver.scenario import Scenario
 from solver.timetable import ScenarioRef, Timetable
+
+# the summit day's reports: facts the plan gives way to, shortening an event with a minimum duration if it must
+REPORTS = (*REPORTS_ON_EVENTS, ParticipantDelayed, ParticipantArrived)
 
 
 @dataclass
@@ -66,6 +69,8 @@ class Context:
     _rows: Rows | None = None
     # events whose own time window is waived: the reported ones, and those that started outside it (facts)
     waived: set[str] = field(default_factory=set)
+    # a re-plan after a report: an event with a minimum duration may run shorter (its compile has such placements)
+    shorten: bool = False
 
     def placements(self, events: AbstractSet[int] | list[int] | None = None) -> int:
         """The placements of these events (None: the whole summit)."""
@@ -146,7 +151,8 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
     unfrozen = lifted(changed, previous, now, config.unfreeze) | in_the_way
     working, frozen = freeze(changed, previous, now, config.freeze_minutes, unfrozen, reported)
     notes = report_notes(scenario, changed, applied, previous, now, config.freeze_minutes, in_the_way)
-    instance = compile_scenario(working)
+    shorten = any(isinstance(change, REPORTS) for change in applied)
+    instance = compile_scenario(working, shorten=shorten)
     budget = Budget.of(started, config.time_limit, 0.6 + instance.n_items / PLACEMENTS_PER_SECOND, stop,
                        slowdown_since(started, cpu_started), SHARES)
     phases.mark("prepare")
@@ -166,4 +172,4 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
     return Context(scenario, previous, now, changes, changed, working, frozen, unfrozen, reported, notes, instance,
                    ScenarioRef(name=changed.name, fingerprint=changed.fingerprint()), plan, named,
                    set(plan.broken()) | named, cut, opened, candidates, wanted, wanted_mask, config, budget, stop,
-                   phases, waived=reported | started_outside_windows(changed, previous, now))
+                   phases, waived=reported | started_outside_windows(changed, previous, now), shorten=shorten)

@@ -20,13 +20,15 @@ class DisruptionWeights:
     """What one change to an already planned event costs.
 
     A new time costs ``time_move`` (plus ``room_change`` if the room changes too); a new
-    room at the same time costs ``room_change``. Both are multiplied by ``vvip_factor``
-    (or ``vip_factor``) when such a leader attends, and by ``confirmed_factor`` when the
+    room at the same time costs ``room_change``; running shorter (an event with a minimum duration, in a re-plan
+    after a report) costs ``shorten`` per slot cut, less than ``time_move`` whatever the cut. All are multiplied
+    by ``vvip_factor`` (or ``vip_factor``) when such a leader attends, and by ``confirmed_factor`` when the
     assignment was already confirmed to the delegations.
     """
 
     time_move: int = 10
     room_change: int = 3
+    shorten: int = 3  # per slot a re-plan cuts off an event with a minimum duration, never as much as a time move
     vvip_factor: int = 3
     vip_factor: int = 2
     confirmed_factor: int = 4
@@ -35,6 +37,10 @@ class DisruptionWeights:
         """What one change to an event of participants of these ``tiers`` is multiplied by."""
         factor = self.vvip_factor if "vvip" in tiers else self.vip_factor if "vip" in tiers else 1
         return factor * (self.confirmed_factor if confirmed else 1)
+
+    def cut(self, slots: IntArray | int) -> IntArray:
+        """What running ``slots`` shorter than before costs (before a tier's factor): below a time move."""
+        return np.minimum(self.shorten * np.maximum(np.asarray(slots, dtype=np.int64), 0), self.time_move - 1)
 
 
 def placements_of(instance: Instance, assignments: list[Assignment]) -> IntArray:
@@ -47,8 +53,9 @@ def placements_of(instance: Instance, assignments: list[Assignment]) -> IntArray
             continue
         items = instance.event_items[e]
         match = items[(instance.item_pool[items] == instance.room_pool[r]) & (instance.item_start[items] == slot)]
+        as_long = match[instance.item_cut[match] == _old_cut(instance, e, a)]  # (a shortened event: as short)
         if match.size:
-            chosen[e] = int(match[0])
+            chosen[e] = int(as_long[0] if as_long.size else match[0])
     return chosen
 
 
@@ -69,6 +76,8 @@ def measure_disruption(scenario: Scenario, previous: Timetable, new: Timetable,
             total += weights.time_move * factor
         if now.room != old.room:
             total += weights.room_change * factor
+        shorter = ((old.end - old.start) - (now.end - now.start)).total_seconds() // 60 // scenario.slot_minutes
+        total += int(weights.cut(int(shorter))) * factor
     return total
 
 
@@ -114,9 +123,13 @@ class PreviousPlan:
             items = instance.event_items[e]
             same_time = instance.item_start[items] == (start if start is not None else -1)
             same_pool = instance.item_pool[items] == (room_pool[r] if r is not None else -2)
+            old_cut = _old_cut(instance, e, assignment)
             cost[items] = np.where(same_time, 0, weights.time_move * factor) + \
-                np.where(same_pool, 0, weights.room_change * factor)
-            stay = items[same_time & same_pool]
+                np.where(same_pool, 0, weights.room_change * factor) + \
+                weights.cut(instance.item_cut[items] - old_cut) * factor
+            stay = items[same_time & same_pool & (instance.item_cut[items] == old_cut)]
+            if not stay.size:
+                stay = items[same_time & same_pool & (instance.item_cut[items] == 0)]
             if stay.size:
                 keep[e] = int(stay[0])
         extra = _room_extra(instance, old_room, old_start, keep, room_change, weights.room_change)
@@ -194,6 +207,13 @@ class PreviousPlan:
     def lower_bound(self, instance: Instance, chosen: IntArray) -> int:
         """Each kept event whose old placement is gone costs at least its cheapest alternative."""
         return sum(self.floor_costs(instance, chosen).values())
+
+
+def _old_cut(instance: Instance, e: int, assignment: Assignment) -> int:
+    """The slots event ``e`` ran short of its duration in the previous timetable (0 if as long, or longer: an
+    event reported running late is longer now)."""
+    minutes = (assignment.end - assignment.start).total_seconds() // 60
+    return max(0, int(instance.duration[e]) - int(minutes // instance.grid.slot_minutes))
 
 
 def _room_extra(instance: Instance, old_room: dict[int, int], old_start: dict[int, int | None], keep: dict[int, int],

@@ -63,6 +63,9 @@ class SolveConfig:
     # of the time limit the second stage has (more when the first ends early).
     robust: bool | None = None
     slack_share: float = 0.4
+    # what a buffer is worth in priority points in the robust solve (solver/buffers.py); None: the scenario's
+    # overruns.buffer_value (default 0: no request is given up for a buffer)
+    buffer_value: float | None = None
     # once the primary objective is proven optimal, the tie-breakers' search ends after this long without
     # improvement; None: max(5 s, a third of the limit). The robust solve's first stage: 1 s (the second stage
     # rearranges the days anyway).

@@ -50,6 +50,27 @@ def test_invalid_scenario_lists_every_problem_with_its_path(planner: httpx.Clien
     assert "slot_minutes" in paths and "rooms[0].capacity" in paths and "events[0].participants[1]" in paths
 
 
+def test_a_bad_minimum_duration_is_422_naming_the_field_the_value_and_what_is_allowed(planner: httpx.Client) -> None:
+    events = [{"id": "e", "title": "E", "kind": "round_table", "duration_minutes": 60, "participants": ["p"],
+               "min_duration_minutes": value} for value in (75, 40, 0)]
+    for index, event in enumerate(events):
+        event["id"] = f"e{index}"
+    bad = {"name": "x", "days": [{"date": "2025-10-25", "start": "09:00", "end": "12:00"}],
+           "rooms": [{"id": "r", "name": "R", "capacity": 5}],
+           "participants": [{"id": "p", "name": "P", "delegation": "VNM"}], "events": events,
+           "shortening": {"kinds": {"round_table": 10}}}
+    body = assert_error(planner.post("/scenarios", json=bad), 422, "invalid_scenario")
+    details = {d["path"]: d for d in body["details"]}  # type: ignore[attr-defined]
+    assert "events[2].min_duration_minutes" in details  # (0: must be greater than 0)
+    bad["events"] = events[:2]
+    body = assert_error(planner.post("/scenarios", json=bad), 422, "invalid_scenario")
+    details = {d["path"]: d for d in body["details"]}  # type: ignore[attr-defined]
+    assert details["events[0].min_duration_minutes"]["value"] == 75
+    assert "at most the event's duration_minutes (60)" in details["events[0].min_duration_minutes"]["message"]
+    assert "multiple of slot_minutes (15), e.g. 45" in details["events[1].min_duration_minutes"]["message"]
+    assert "multiple of slot_minutes (15)" in details["shortening.kinds.round_table"]["message"]
+
+
 @pytest.mark.parametrize("field", ["rooms", "events", "participants", "days"])
 def test_a_list_field_that_is_not_a_list_is_422(planner: httpx.Client, field: str) -> None:
     body = assert_error(planner.post("/scenarios", json={"name": "x", field: 5}), 422, "invalid_scenario")

@@ -72,3 +72,13 @@ def test_a_robust_replan_job_keeps_every_rule_and_says_its_disruption(planner: h
     assert job["result"]["disruption"] >= 0
     refused = planner.post(f"/timetables/{table_id}/changes", json={"changes": [change], "robust": "often"})
     assert refused.status_code == 422 and "robust" in refused.text
+
+
+def test_a_solve_job_takes_a_buffer_value_and_refuses_a_negative_one_naming_it(planner: httpx.Client) -> None:
+    document = yaml.safe_load(TINY.read_text())
+    scenario_id = submit_scenario(planner)
+    job = _solve(planner, scenario_id, robust=True, buffer_value=1000)  # requests may be traded: every rule kept
+    _valid(planner, document, job)
+    refused = planner.post(f"/scenarios/{scenario_id}/solve", json={"robust": True, "buffer_value": -2})
+    assert refused.status_code == 422
+    assert "buffer_value" in refused.text and "-2" in refused.text and "greater than or equal to 0" in refused.text

@@ -1,0 +1,115 @@
+"""Shortened where allowed (issue 25 item 3): an event with a minimum duration gives way to an overrun by running
+shorter, in a re-plan after a report, rather than being moved or dropped; the diff says by how much, the validator
+accepts it only down to its minimum and only when the re-plan says so; a plain solve keeps the planned duration."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from solver.replan import ReplanResult, resolve
+from solver.scenario import Scenario, ScenarioError
+from solver.validate import validate_timetable
+from tests.builders import at, by_hand, event, scenario
+
+LATE = [{"op": "event_running_late", "event": "opening", "minutes": 15}]
+
+
+def _day(talk: dict[str, Any] | None = None, **fields: Any) -> Scenario:
+    """a opens (09:00-10:00), then holds an optional round table (10:00-11:00), then the closing (11:00-12:00, the
+    day's end): an overrun of the opening leaves the round table no hour, only what is left before the closing."""
+    return scenario(
+        events=[event("opening", 60, ("a", "b"), rooms=["r1"]),
+                event("talk", 60, ("a",), kind="round_table", required=False, priority=3, **(talk or {})),
+                event("closing", 60, ("a", "b"), rooms=["r1"])],
+        rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}], **fields)
+
+
+def _replan(model: Scenario, changes: list[dict[str, Any]] = LATE) -> ReplanResult:
+    before = by_hand(model, {"opening": ("r1", at("09:00")), "talk": ("r2", at("10:00")),
+                             "closing": ("r1", at("11:00"))}, objective=3)
+    return resolve(model, before, changes, now=datetime.fromisoformat(at("09:30")), time_limit=5, workers=1)
+
+
+def _valid(result: ReplanResult) -> None:
+    assert result.timetable.status in ("optimal", "feasible"), result.timetable.diagnostics
+    assert validate_timetable(result.scenario, result.timetable, result.waived, result.shortened) == []
+
+
+def test_an_overrun_that_leaves_a_round_table_no_hour_shortens_it_to_its_minimum_rather_than_dropping_it() -> None:
+    result = _replan(_day({"min_duration_minutes": 45}))
+    _valid(result)
+    talk = result.timetable.assignment_of("talk")
+    assert talk is not None
+    assert (talk.start.strftime("%H:%M"), talk.end.strftime("%H:%M")) == ("10:15", "11:00")
+    assert result.shortened == ["talk"]
+    assert [(s.event, s.minutes) for s in result.diff.shortened] == [("talk", 15)]
+    assert result.diff.to_dict()["shortened"][0]["shortened_minutes"] == 15  # type: ignore[index]
+    assert any("shortened by 15 min" in line for line in result.diff.by_participant["a"])
+    assert any("1 shortened" in note for note in result.notes)
+    # the validator accepts the shorter run only as a re-plan's (it names it), and never under the minimum
+    assert [v.code for v in validate_timetable(result.scenario, result.timetable, result.waived)] == ["H2"]
+    shorter = talk.model_copy(update={"end": talk.end - timedelta(minutes=15)})
+    table = result.timetable.model_copy(update={"assignments": [shorter if a.event == "talk" else a
+                                                                for a in result.timetable.assignments]})
+    broken = validate_timetable(result.scenario, table, result.waived, ["talk"])
+    assert [v.code for v in broken] == ["H2"] and "at least 45 minutes" in broken[0].message
+
+
+def test_a_kinds_allowance_in_the_settings_shortens_the_same_way() -> None:
+    result = _replan(_day(shortening={"kinds": {"round_table": 15}}))
+    _valid(result)
+    talk = result.timetable.assignment_of("talk")
+    assert talk is not None and talk.end - talk.start == timedelta(minutes=45)
+
+
+def test_without_a_minimum_duration_the_round_table_is_moved_or_dropped_as_before() -> None:
+    result = _replan(_day())
+    _valid(result)
+    assert result.shortened == [] and result.diff.shortened == []
+    talk = result.timetable.assignment_of("talk")
+    assert talk is None or talk.end - talk.start == timedelta(minutes=60)
+    assert talk is None  # (no hour is left for it between the opening and the closing)
+
+
+def test_a_change_that_is_not_a_report_never_shortens() -> None:
+    result = _replan(_day({"min_duration_minutes": 45}),
+                     [{"op": "participant_availability", "participant": "a",
+                       "available": [{"start": at("09:00"), "end": at("10:00")},
+                                     {"start": at("10:15"), "end": at("12:00")}]}])
+    _valid(result)
+    assert result.shortened == []
+
+
+def test_a_plain_solve_keeps_the_planned_duration() -> None:
+    from solver.solve import solve
+
+    model = _day({"min_duration_minutes": 30})
+    table = solve(model, time_limit=5, workers=1).timetable  # (a tiny instance: solved to optimality at once)
+    assert table.assignments
+    assert all(a.end - a.start == timedelta(minutes=60) for a in table.assignments)
+    assert validate_timetable(model, table) == []
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    (75, "must be at most the event's duration_minutes (60)"),
+    (40, "must be a multiple of slot_minutes (15), e.g. 45"),
+])
+def test_a_bad_minimum_duration_is_refused_naming_the_field_value_and_what_is_allowed(value: int, words: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        _day({"min_duration_minutes": value})
+    problem = caught.value.problems[0]
+    assert (problem.path, problem.value) == ("events[1].min_duration_minutes", value)
+    assert words in problem.message
+
+
+def test_a_zero_minimum_or_an_off_grid_allowance_is_refused() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        _day({"min_duration_minutes": 0})
+    assert caught.value.problems[0].path == "events[1].min_duration_minutes"
+    with pytest.raises(ScenarioError) as caught:
+        _day(shortening={"kinds": {"round_table": 10}})
+    problem = caught.value.problems[0]
+    assert problem.path == "shortening.kinds.round_table" and "multiple of slot_minutes (15)" in problem.message
