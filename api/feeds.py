@@ -20,6 +20,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -91,7 +92,7 @@ def _stored_or_built(repo: Repository, scenario_id: str, plan: PublishedPlan, de
     if stored is not None and stored.publication_id == plan.publication_id:
         return Feed(stored.delegation, stored.body, stored.etag)
     feed = build_feed(repo, plan, delegation, participant_id)
-    store_feed(repo, scenario_id, audience(delegation, participant_id), plan.publication_id, feed)
+    store_feeds(repo, scenario_id, plan.publication_id, {audience(delegation, participant_id): feed})
     return feed
 
 
@@ -114,42 +115,54 @@ def build_feed(repo: Repository, plan: PublishedPlan, delegation: str, participa
     return Feed(delegation, body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
 
 
-def store_feed(repo: Repository, scenario_id: str, who: str, publication_id: int, feed: Feed) -> None:
-    """Keep the feed for its summit and audience, unless a newer publication's is stored already."""
+def store_feeds(repo: Repository, scenario_id: str, publication_id: int, feeds: dict[str, Feed]) -> None:
+    """Keep the feeds (by audience) of the summit, in one transaction, unless a newer publication's is stored."""
+    if not feeds:
+        return
     try:
         with repo.session() as s:
-            stored = s.get(CalendarFeed, (scenario_id, who), with_for_update=True)
-            if stored is None:
-                s.add(CalendarFeed(scenario_id=scenario_id, audience=who, publication_id=publication_id,
-                                   delegation=feed.delegation, etag=feed.etag, body=feed.body))
-            elif stored.publication_id < publication_id:
-                stored.publication_id, stored.delegation = publication_id, feed.delegation
-                stored.etag, stored.body = feed.etag, feed.body
+            stored = {row.audience: row for row in s.scalars(select(CalendarFeed).where(
+                CalendarFeed.scenario_id == scenario_id, CalendarFeed.audience.in_(feeds)).with_for_update())}
+            for who, feed in feeds.items():
+                row = stored.get(who)
+                if row is None:
+                    s.add(CalendarFeed(scenario_id=scenario_id, audience=who, publication_id=publication_id,
+                                       delegation=feed.delegation, etag=feed.etag, body=feed.body))
+                elif row.publication_id < publication_id:
+                    row.publication_id, row.delegation, row.etag, row.body = (publication_id, feed.delegation,
+                                                                              feed.etag, feed.body)
             s.commit()
-    except IntegrityError:  # another server stored the same feed first: the same file
+    except IntegrityError:  # another server stored one of them first: the same files; the next asker stores the rest
         pass
 
 
 def build_published_feeds(repo: Repository, scenario_id: str) -> int:
     """Build and store the feeds of the summit's published plan for every delegation with a liaison key (its
-    calendar and each member's); stops when a newer publish makes them out of date. Returns how many."""
+    calendar and each member's; those stored already are left), a delegation's in one transaction; stops when a
+    newer publish makes them out of date. Returns how many were built."""
     plan = newest_publication(repo, scenario_id)
-    if plan is None:
-        return 0
-    row = repo.get_timetable(plan.timetable_id)
-    if row is None:
+    row = repo.get_timetable(plan.timetable_id) if plan is not None else None
+    if plan is None or row is None:
         return 0
     scenario, _ = timetable_with_scenario(repo, row)
     with repo.session() as s:
         liaisons = set(s.scalars(select(ApiKey.delegation).where(ApiKey.role == "liaison",
                                                                   ApiKey.revoked.is_(False)).distinct()))
+        stored = set(s.scalars(select(CalendarFeed.audience).where(
+            CalendarFeed.scenario_id == scenario_id, CalendarFeed.publication_id == plan.publication_id)))
     built = 0
     for code in sorted({p.delegation for p in scenario.participants if p.delegation} & liaisons):
+        newest = newest_publication(repo, scenario_id)
+        if newest is None or newest.publication_id != plan.publication_id:
+            break  # published again: that publish builds its own
+        feeds = {}
         for member in [None, *(p.id for p in scenario.participants if p.delegation == code)]:
-            newest = newest_publication(repo, scenario_id)
-            if newest is None or newest.publication_id != plan.publication_id:
-                return built  # published again: that publish builds its own
-            built += published_feed(repo, scenario_id, code, member) is not None
+            who = audience(code, member)
+            if who not in stored:
+                feeds[who] = repo.derived(f"feed:{scenario_id}:{plan.publication_id}:{who}",
+                                          partial(build_feed, repo, plan, code, member))
+        store_feeds(repo, scenario_id, plan.publication_id, feeds)
+        built += len(feeds)
     return built
 
 

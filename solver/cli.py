@@ -311,6 +311,9 @@ def unscheduled_by_cause(timetable: Timetable) -> list[tuple[str, list[Any]]]:
 def validate(
     scenario: Annotated[Path, typer.Argument(help="scenario file")],
     timetable: Annotated[Path, typer.Argument(help="timetable file (JSON)")],
+    shortened: Annotated[list[str] | None, typer.Option(
+        "--shortened", help="an event a re-plan after a report ran shorter (its `shortened`; repeat for each): it may "
+                            "last down to its minimum duration")] = None,
 ) -> None:
     """Check a timetable against a scenario: exit 1 and one line per broken rule."""
     from pydantic import ValidationError
@@ -331,7 +334,7 @@ def validate(
                      f"{model.name!r}; {len(foreign)} of its {len(table.assignments)} events are not in {scenario}); "
                      "validate a timetable against the scenario it was made for", markup=False)
         raise typer.Exit(2)
-    violations = validate_timetable(model, table)
+    violations = validate_timetable(model, table, shortened=shortened or ())
     for violation in violations:
         console.print(str(violation), markup=False, highlight=False)
     if violations:

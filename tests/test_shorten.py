@@ -5,6 +5,7 @@ accepts it only down to its minimum and only when the re-plan says so; a plain s
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,6 +57,22 @@ def test_an_overrun_that_leaves_a_round_table_no_hour_shortens_it_to_its_minimum
                                                                 for a in result.timetable.assignments]})
     broken = validate_timetable(result.scenario, table, result.waived, ["talk"])
     assert [v.code for v in broken] == ["H2"] and "at least 45 minutes" in broken[0].message
+
+
+def test_summit_validate_accepts_the_shortening_only_when_told(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from solver.cli import app
+    from solver.scenario import dump_scenario
+
+    result = _replan(_day({"min_duration_minutes": 45}))
+    dump_scenario(result.scenario, tmp_path / "changed.yaml")
+    (tmp_path / "new.json").write_text(result.timetable.model_dump_json(), encoding="utf-8")
+    files = [str(tmp_path / "changed.yaml"), str(tmp_path / "new.json")]
+    told = CliRunner().invoke(app, ["validate", *files, "--shortened", "talk"])
+    untold = CliRunner().invoke(app, ["validate", *files])
+    assert "H2: talk lasts 45 minutes" in untold.output and untold.exit_code == 1
+    assert told.exit_code == 0, told.output
 
 
 def test_a_kinds_allowance_in_the_settings_shortens_the_same_way() -> None:

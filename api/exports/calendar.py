@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from icalendar import Calendar, Event, Timezone
 
@@ -61,41 +62,75 @@ def to_ics(items: list[AgendaItem], name: str, summit: str, names: dict[str, str
     """``summit`` (the scenario id) keeps UIDs stable across re-plans; ``names`` maps participant ids to
     names; ``history`` gives each event's SEQUENCE; ``cancelled`` are sent with STATUS:CANCELLED; ``stamp`` is
     every entry's DTSTAMP (now when not given; a published plan's feed: its publication's time, so that the same
-    feed built twice is the same file)."""
+    feed built twice is the same file).
+
+    The file is what icalendar writes for the whole calendar, put together from parts it wrote once: each
+    VEVENT (a delegation's calendar and its members' share theirs), each VTIMEZONE and the lines before them."""
+    zone = (items or list(cancelled))[0].start.tzinfo if items or cancelled else None
+    head = _head(name, zone.key if zone is not None and hasattr(zone, "key") else None)
+    stamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    sequence = history.sequence if history is not None else {}
+    events = [_vevent(_event_fields(item, status, summit, names, stamp, sequence.get(item.event, 0)),
+                      (str(item.start.tzinfo), str(item.end.tzinfo)))
+              for item, status in [(i, "CONFIRMED") for i in items] + [(i, "CANCELLED") for i in cancelled]]
+    zones = [_vtimezone_ical(tzid) for tzid in sorted(set().union(*(tzids for _, tzids in events)) - {"UTC"})]
+    return b"".join([head, *(part for part in zones if part), *(body for body, _ in events), _END])
+
+
+_END = b"END:VCALENDAR\r\n"
+
+
+@lru_cache(maxsize=1024)
+def _head(name: str, zone: str | None) -> bytes:
+    """The calendar's first lines, up to its first component, as icalendar writes them (once per name)."""
     calendar = Calendar()
     calendar.add("prodid", "-//summit-scheduler//timetable//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
-    if items or cancelled:
-        zone = (items or list(cancelled))[0].start.tzinfo
-        if zone is not None and hasattr(zone, "key"):
-            calendar.add("x-wr-timezone", zone.key)
-    stamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    sequence = history.sequence if history is not None else {}
-    for item, status in [(i, "CONFIRMED") for i in items] + [(i, "CANCELLED") for i in cancelled]:
-        event = Event()
-        event.add("uid", event_uid(item.event, summit))
-        event.add("dtstamp", stamp)
-        event.add("sequence", sequence.get(item.event, 0))
-        event.add("status", status)
-        event.add("dtstart", item.start)
-        event.add("dtend", item.end)
-        event.add("summary", item.title if status == "CONFIRMED" else f"Cancelled: {item.title}")
-        event.add("location", item.room_name)
-        people = ", ".join(names.get(p, p) for p in item.participants)
-        if item.counterparts:
-            people += ("; " if people else "") + "with " + ", ".join(item.counterparts)
-        elif item.others:
-            people += f"{' and ' if people else ''}{item.others} other(s)"
-        event.add("description", f"{item.kind}; room {item.room}; participants: {people}")
-        calendar.add_component(event)
-    for position, tzid in enumerate(sorted(calendar.get_missing_tzids())):
-        timezone = _vtimezone(tzid)
-        if timezone is not None:
-            calendar.subcomponents.insert(position, timezone)
-    return calendar.to_ical()
+    if zone is not None:
+        calendar.add("x-wr-timezone", zone)
+    whole = calendar.to_ical()
+    assert whole.endswith(_END)
+    return whole[:-len(_END)]
+
+
+def _event_fields(item: AgendaItem, status: str, summit: str, names: dict[str, str], stamp: datetime,
+                  sequence: int) -> tuple[Any, ...]:
+    """A VEVENT's properties in the order they are added: uid, dtstamp, sequence, status, dtstart, dtend,
+    summary, location, description."""
+    people = ", ".join(names.get(p, p) for p in item.participants)
+    if item.counterparts:
+        people += ("; " if people else "") + "with " + ", ".join(item.counterparts)
+    elif item.others:
+        people += f"{' and ' if people else ''}{item.others} other(s)"
+    return (event_uid(item.event, summit), stamp, sequence, status, item.start, item.end,
+            item.title if status == "CONFIRMED" else f"Cancelled: {item.title}", item.room_name,
+            f"{item.kind}; room {item.room}; participants: {people}")
+
+
+@lru_cache(maxsize=8192)
+def _vevent(fields: tuple[Any, ...], zones: tuple[str, str]) -> tuple[bytes, frozenset[str]]:
+    """One VEVENT as icalendar writes it, and the TZIDs it uses (written once: the same event in a delegation's
+    calendar and its members' is the same entry). ``zones`` names the start's and end's zones: equal datetimes
+    of two zones are the same instant, not the same entry."""
+    event = Event()
+    for prop, value in zip(_EVENT_PROPERTIES, fields, strict=True):
+        event.add(prop, value)
+    holder = Calendar()
+    holder.add_component(event)
+    return event.to_ical(), frozenset(holder.get_used_tzids())
+
+
+_EVENT_PROPERTIES = ("uid", "dtstamp", "sequence", "status", "dtstart", "dtend", "summary", "location",
+                     "description")
+
+
+@lru_cache(maxsize=64)
+def _vtimezone_ical(tzid: str) -> bytes:
+    timezone = _vtimezone(tzid)
+    return timezone.to_ical() if timezone is not None else b""
 
 
 @lru_cache(maxsize=64)

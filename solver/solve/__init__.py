@@ -116,8 +116,8 @@ def _keep_slack(run: Run, result: SolveResult, deadline: float) -> SolveResult:
     rows = run.prepared.rows
     scenario = run.instance.scenario
     value = run.config.buffer_value if run.config.buffer_value is not None else scenario.overrun_model.buffer_value
-    if value > 0:  # the planner prices a buffer: requests may be traded for buffers (half the stage's time)
-        chosen = trade_for_buffers(run.instance, rows, chosen, value, max(0.0, deadline - began) / 2,
+    if value > 0:  # the planner prices a buffer: requests may be traded for buffers (a quarter of the stage)
+        chosen = trade_for_buffers(run.instance, rows, chosen, value, max(0.0, deadline - began) / 4,
                                    run.config.seed, run.config.workers, run.config.stop)
     chosen, before, after = keep_slack(run.instance, run.prepared.matrix, chosen, run.ref,
                                        max(0.0, deadline - began), run.config.seed, run.config.stop)
