@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -405,11 +406,14 @@ def _longest_run(ok: BoolArray, day_end: IntArray) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool = False) -> Instance:
+def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool = False,
+                     short_before: AbstractSet[str] = frozenset()) -> Instance:
     """The scenario as integer slots and placements. Identical rooms share a pool (the model counts them);
     ``pool_rooms=False`` keeps every room apart, for models that must know the concrete room (many more
     placements). With ``shorten`` (a re-plan after a report), an event with a minimum duration that is not pinned
-    also gets shortened placements: every length on the grid from its minimum up, at every start it fits then."""
+    also gets shortened placements: every length on the grid from its minimum up, at every start it fits then.
+    ``short_before`` names events a former re-plan shortened: they get them too, pinned or not (a frozen one may
+    stay as short as it stands)."""
     grid = build_grid(scenario)
     zone_ids = [z.id for z in scenario.zones]
     zone_pos = {z: i for i, z in enumerate(zone_ids)}
@@ -427,7 +431,8 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool 
                                 grid.slots_for(scenario.sweep_minutes))
     found = _Placements()
     for e, event in enumerate(events):
-        shortest = _shortest(scenario, event, int(duration[e])) if shorten else int(duration[e])
+        shortest = _shortest(scenario, event, int(duration[e]), event.id in short_before) \
+            if shorten or event.id in short_before else int(duration[e])
         _place_event(context, found, e, event, event_people[e], int(duration[e]), bool(has_vvip[e]), shortest)
 
     instance = Instance(
@@ -447,10 +452,10 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool 
     return instance
 
 
-def _shortest(scenario: Scenario, event: Event, duration: int) -> int:
-    """The fewest slots an event may run when a re-plan shortens it (its duration when it is pinned: what is pinned
-    runs as planned, and what runs or is reported is pinned)."""
-    if event.pinned is not None and event.pinned.start is not None:
+def _shortest(scenario: Scenario, event: Event, duration: int, short_before: bool) -> int:
+    """The fewest slots an event may run when a re-plan shortens it (its duration when it is pinned, unless a former
+    re-plan shortened it: what is pinned runs as planned, and what runs or is reported is pinned)."""
+    if event.pinned is not None and event.pinned.start is not None and not short_before:
         return duration
     return min(duration, math.ceil(scenario.min_duration(event) / scenario.slot_minutes))
 

@@ -242,3 +242,14 @@ def test_the_summary_groups_unscheduled_requests_by_cause() -> None:
     assert [len(items) for _, items in groups] == [3, 1]
     assert groups[0][0] == ("not selected: at every possible time President (vnm-president) has reached the limit "
                             "of 12 events a day")
+
+
+def test_solve_takes_a_buffer_value_and_refuses_a_negative_one(tmp_path: Path) -> None:
+    out = tmp_path / "timetable.json"
+    result = runner.invoke(app, ["solve", TINY, "--time-limit", "5", "--robust", "--buffer-value", "1000", "-o",
+                                 str(out)])
+    assert result.exit_code == 0, result.output  # requests traded for buffers: every rule kept
+    assert validate_timetable(load_scenario(TINY), load_timetable(out)) == []
+    refused = runner.invoke(app, ["solve", TINY, "--robust", "--buffer-value", "-1"])
+    words = " ".join(refused.output.replace("│", " ").split())
+    assert refused.exit_code == 2 and "'--buffer-value'" in words and "greater than or equal to 0" in words

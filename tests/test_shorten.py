@@ -59,6 +59,20 @@ def test_an_overrun_that_leaves_a_round_table_no_hour_shortens_it_to_its_minimum
     assert [v.code for v in broken] == ["H2"] and "at least 45 minutes" in broken[0].message
 
 
+def test_a_later_replan_after_another_change_keeps_the_shortened_event_as_it_stands() -> None:
+    """The next re-plan (not after a report) sees the shortened round table as it was published: it stays shortened,
+    at no cost, rather than growing back into the closing."""
+    model = _day({"min_duration_minutes": 45})
+    first = _replan(model)
+    later = resolve(first.scenario, first.timetable, [{"op": "room_closed", "room": "r2", "start": at("11:00"),
+                                                       "end": at("12:00")}],
+                    now=datetime.fromisoformat(at("09:45")), time_limit=5, workers=1)
+    _valid(later)
+    talk = later.timetable.assignment_of("talk")
+    assert talk is not None and (talk.start.strftime("%H:%M"), talk.end.strftime("%H:%M")) == ("10:15", "11:00")
+    assert later.shortened == ["talk"] and later.diff.shortened == [] and later.disruption == 0
+
+
 def test_summit_validate_accepts_the_shortening_only_when_told(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -146,7 +146,7 @@ def concrete_proof(ctx: Context, ledger: Ledger) -> None:
     cheaper, cheaper_cost, minimal = concrete_repair(ctx.working, ctx.previous, ctx.config.weights, ledger.table,
                                                      ledger.disruption, ctx.candidates | ctx.named, keep,
                                                      ctx.budget.left(), ctx.config.workers, ctx.config.seed, ctx.stop,
-                                                     shorten=ctx.shorten)
+                                                     shorten=ctx.shorten, short_before=ctx.short_before)
     taken = cheaper is None
     if cheaper is not None:
         trial, cost = _with_rooms(ctx, ledger, cheaper)

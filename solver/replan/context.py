@@ -34,6 +34,7 @@ from solver.replan.reports import report_notes, reported_events
 from solver.replan.search import PLACEMENTS_PER_SECOND
 from solver.scenario import Scenario
 from solver.timetable import ScenarioRef, Timetable
+from solver.validate import runs_shorter
 
 # the summit day's reports: facts the plan gives way to, shortening an event with a minimum duration if it must
 REPORTS = (*REPORTS_ON_EVENTS, ParticipantDelayed, ParticipantArrived)
@@ -71,6 +72,7 @@ class Context:
     waived: set[str] = field(default_factory=set)
     # a re-plan after a report: an event with a minimum duration may run shorter (its compile has such placements)
     shorten: bool = False
+    short_before: set[str] = field(default_factory=set)  # events a former re-plan shortened: they may stay so
 
     def placements(self, events: AbstractSet[int] | list[int] | None = None) -> int:
         """The placements of these events (None: the whole summit)."""
@@ -152,7 +154,8 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
     working, frozen = freeze(changed, previous, now, config.freeze_minutes, unfrozen, reported)
     notes = report_notes(scenario, changed, applied, previous, now, config.freeze_minutes, in_the_way)
     shorten = any(isinstance(change, REPORTS) for change in applied)
-    instance = compile_scenario(working, shorten=shorten)
+    short_before = set(runs_shorter(changed, previous)) - reported
+    instance = compile_scenario(working, shorten=shorten, short_before=short_before)
     budget = Budget.of(started, config.time_limit, 0.6 + instance.n_items / PLACEMENTS_PER_SECOND, stop,
                        slowdown_since(started, cpu_started), SHARES)
     phases.mark("prepare")
@@ -172,4 +175,5 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
     return Context(scenario, previous, now, changes, changed, working, frozen, unfrozen, reported, notes, instance,
                    ScenarioRef(name=changed.name, fingerprint=changed.fingerprint()), plan, named,
                    set(plan.broken()) | named, cut, opened, candidates, wanted, wanted_mask, config, budget, stop,
-                   phases, waived=reported | started_outside_windows(changed, previous, now), shorten=shorten)
+                   phases, waived=reported | started_outside_windows(changed, previous, now), shorten=shorten,
+                   short_before=short_before)

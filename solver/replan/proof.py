@@ -30,14 +30,15 @@ log = logging.getLogger(__name__)
 
 def concrete_repair(working: Scenario, previous: Timetable, weights: DisruptionWeights, table: Timetable,
                      measured: int, newcomers: set[int], must_keep: set[str] | None, time_limit: float, workers: int,
-                     seed: int, stop: threading.Event | None, shorten: bool = False
+                     seed: int, stop: threading.Event | None, shorten: bool = False,
+                     short_before: AbstractSet[str] = frozenset()
                      ) -> tuple[list[Assignment] | None, int, bool]:
     """With every room apart (no pools), search for a repair of the same value that costs less than
     ``measured``, among the placements that fit in the budget the displaced events leave (and, with
     ``must_keep``, among those events only, as :class:`BudgetLadder` does). Returns a cheaper repair's
     assignments and cost if one is found, and whether ``measured`` (or that repair's cost) is proven minimal."""
     deadline = time.monotonic() + time_limit
-    concrete = compile_scenario(working, pool_rooms=False, shorten=shorten)
+    concrete = compile_scenario(working, pool_rooms=False, shorten=shorten, short_before=short_before)
     if must_keep is not None:  # left-out requests are left out of the search (see below)
         newcomers = {e for e in newcomers if concrete.events[e].id in must_keep}
     plan = PreviousPlan.of(concrete, previous, weights)
