@@ -168,7 +168,8 @@ def publish(repo: Repository, timetable_id: str, *, allow_past_changes: bool = F
     if before is not None:
         outcome.diff = diff_timetables(scenario, before, timetable, earlier)  # (cancelled events' people too)
     outcome.broken_rules = [v.message for v in validate_timetable(scenario, timetable, waived_windows(repo, row),
-                                                                  shortened_events(repo, row))]
+                                                                  shortened_events(repo, row),
+                                                                  given_up_events(repo, row))]
     return outcome
 
 
@@ -197,6 +198,16 @@ def shortened_events(repo: Repository, row: TimetableRow) -> set[str]:
         job = repo.get_job(link.job_id) if link.job_id else None
         shortened.update((job.result or {}).get("shortened", []) if job is not None else [])
     return shortened
+
+
+def given_up_events(repo: Repository, row: TimetableRow) -> set[str]:
+    """Required events that the reports' proposals leading to ``row`` could not keep (each named in its proposal's
+    notes): publishing one is the planner's decision, so the validator does not ask them of it."""
+    given_up: set[str] = set()
+    for link in chain(repo, row):
+        job = repo.get_job(link.job_id) if link.job_id else None
+        given_up.update((job.result or {}).get("given_up", []) if job is not None else [])
+    return given_up
 
 
 def _published_models(repo: Repository, published: str | None) -> tuple[Scenario | None, Timetable | None]:

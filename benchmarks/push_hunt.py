@@ -77,7 +77,7 @@ def one(seed: int) -> tuple[str, str]:
         ctx = prepare(model, before, parse_changes(changes), now, ReplanConfig(workers=1), None)
     except ScenarioError:
         return "refused", ""
-    chosen, _, whole = push_forward(ctx.instance, ctx.plan, ctx.wanted, ctx.hit)
+    chosen, _, whole = push_forward(ctx.instance, ctx.plan, ctx.wanted, ctx.hit, giving=bool(ctx.reported))
     index = RowIndex.of(all_rows(ctx.instance), ctx.instance.n_items)
     over = np.flatnonzero(index.load_of(chosen[chosen >= 0]) > index.upper)
     table = timetable_from_placements(ctx.instance, chosen, ctx.ref)

@@ -468,8 +468,8 @@ def resolve(
         console.print(f"[red]{diagnostic.code}[/]: {diagnostic.message}", highlight=False)
     # (without a repair, the diagnostics above already name what the change breaks in the standing timetable)
     repaired = result.timetable.status in ("optimal", "feasible")
-    violations = validate_timetable(result.scenario, result.timetable, result.waived, result.shortened) \
-        if repaired else []
+    violations = validate_timetable(result.scenario, result.timetable, result.waived, result.shortened,
+                                    result.given_up) if repaired else []
     for violation in violations:
         errors.print(f"  {violation}", markup=False)
     if violations or not repaired:

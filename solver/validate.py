@@ -76,6 +76,7 @@ class _Checker:
         self.s = scenario
         self.waived: set[str] = set()
         self.shortened: set[str] = set()  # events a re-plan after a report may run shorter (to their minimum)
+        self.given_up: set[str] = set()  # required events a report's proposal could not keep (said explicitly)
         self.t = timetable
         self.out: list[Violation] = []
         self.events = {e.id: e for e in scenario.events}
@@ -394,7 +395,7 @@ class _Checker:
             return self.out
         self.collect()
         for e in self.s.events:
-            if e.required and e.id not in self.placed:
+            if e.required and e.id not in self.placed and e.id not in self.given_up:
                 self.add("H1", f"{e.id} is required but not scheduled", events=[e.id])
         for p in self.placed.values():
             self.check_event(p)
@@ -423,16 +424,20 @@ def _merged(windows: Iterable[TimeWindow]) -> list[tuple[datetime, datetime]]:
 
 
 def validate_timetable(scenario: Scenario, timetable: Timetable,
-                       waived_windows: Collection[str] = (), shortened: Collection[str] = ()) -> list[Violation]:
+                       waived_windows: Collection[str] = (), shortened: Collection[str] = (),
+                       given_up: Collection[str] = ()) -> list[Violation]:
     """Every violated hard rule of ``timetable`` against ``scenario``; an empty list means valid.
     ``waived_windows`` names events whose own time window (earliest, latest end) is waived, said explicitly: the
     events a summit-day report pins where they ran (a re-plan's ``waived``); every other rule holds for them.
     ``shortened`` names events a re-plan after a report ran shorter (a re-plan's ``shortened``): each may last less
     than its duration, on the grid and no less than its minimum (``min_duration_minutes``, or its kind's
-    ``shortening``); a plain solve's timetable has none."""
+    ``shortening``); a plain solve's timetable has none.
+    ``given_up`` names required events a report's proposal could not keep (a re-plan's ``given_up``, said explicitly
+    in its notes): H1 is not asked of them, every other rule holds."""
     checker = _Checker(scenario, timetable)
     checker.waived = set(waived_windows)
     checker.shortened = set(shortened)
+    checker.given_up = set(given_up)
     return checker.run()
 
 

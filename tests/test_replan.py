@@ -227,9 +227,17 @@ def test_disruption_equals_brute_force_minimum(model: Scenario, data: st.DataObj
     # as not proven minimal, and may cost a room change more than the least possible.
 
 
-def test_hanoi_room_closure_repair_validates() -> None:
+def _hanoi_and_its_base_timetable() -> tuple[Scenario, Timetable]:
+    """Hanoi and its stored base timetable (benchmarks/hanoi-base-timetable.json), checked valid: the same plan
+    before on every run and under any load, without a solve of its own in each test."""
     model = load_scenario("scenarios/hanoi-2025.yaml")
-    previous = solve(model, time_limit=20, workers=2, seed=0).timetable
+    previous = Timetable.model_validate_json(open("benchmarks/hanoi-base-timetable.json").read())
+    assert validate_timetable(model, previous) == []
+    return model, previous
+
+
+def test_hanoi_room_closure_repair_validates() -> None:
+    model, previous = _hanoi_and_its_base_timetable()
     busiest = max({a.room for a in previous.assignments},
                   key=lambda r: sum(a.room == r for a in previous.assignments))
     day = model.days[0]
@@ -249,8 +257,7 @@ def test_hanoi_room_closure_repair_validates() -> None:
 @pytest.mark.parametrize("kind", ["room_closed", "resource_capacity"])
 def test_stop_signal_returns_the_repair_found_so_far(kind: str) -> None:
     # (after a resource cut, the relaxation running beside the searches is not waited for either)
-    model = load_scenario("scenarios/hanoi-2025.yaml")
-    previous = solve(model, time_limit=10, workers=2, seed=0).timetable
+    model, previous = _hanoi_and_its_base_timetable()
     stop = threading.Event()
     stop.set()
     target = previous.assignments[0]

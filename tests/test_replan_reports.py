@@ -374,3 +374,65 @@ def test_a_seeded_hunt_finds_no_broken_rule_in_the_push_forward_repair() -> None
 
     verdicts = {seed: one(seed) for seed in range(300)}
     assert {seed: detail for seed, (verdict, detail) in verdicts.items() if verdict == "BROKEN"} == {}
+
+
+def _ceremony_day() -> tuple[Scenario, Timetable]:
+    """One room until 12:15: talk (a) 09:00-10:00, meeting (b, required) 10:00-10:30 and the closing ceremony
+    (c, required, exclusive, from 11:00) 11:00-12:00, a side meeting (b, optional) 10:30-11:00."""
+    model = scenario(
+        days=[{"date": "2025-10-25", "start": "09:00", "end": "12:15"}],
+        participants=[{"id": "a", "delegation": "AAA"}, {"id": "b", "delegation": "BBB"},
+                      {"id": "c", "delegation": "CCC"}],
+        events=[event("talk", 60, ("a",)), event("meeting", 30, ("b",)),
+                event("side", 30, ("b",), required=False, priority=3),
+                event("closing", 60, ("c",), exclusive=True, earliest=at("11:00"), attendance=8)])
+    before = by_hand(model, {"talk": ("r1", at("09:00")), "meeting": ("r1", at("10:00")),
+                             "side": ("r1", at("10:30")), "closing": ("r1", at("11:00"))}, objective=3)
+    return model, before
+
+
+def test_an_overrun_that_leaves_a_required_event_no_place_gets_a_proposal_naming_it() -> None:
+    """The talk runs late by 60 minutes (to 11:00) in the only room: the meeting and the side meeting have no place
+    left before the closing ceremony, which holds the rest of the day. A report is a fact: the answer is a proposal,
+    never "infeasible" nor "unknown". The closing (an exclusive ceremony, worth more) keeps its place, the lower-value
+    events go, the required meeting named as not kept with its reason and cost; the talk (running) never moves; the
+    validator passes with the waiver the proposal states."""
+    model, before = _ceremony_day()
+    result = resolve(model, before, [{"op": "event_running_late", "event": "talk", "minutes": 60}],
+                     now=datetime.fromisoformat(at("09:30")), time_limit=5, workers=1)
+    assert result.timetable.status in ("optimal", "feasible"), result.timetable.diagnostics
+    assert result.given_up == ["meeting"]
+    assert validate_timetable(result.scenario, result.timetable, result.waived, given_up=result.given_up) == []
+    assert [v.code for v in validate_timetable(result.scenario, result.timetable, result.waived)] == ["H1"]
+    placed = _placed(result)
+    assert placed["talk"].start == before.assignment_of("talk").start  # type: ignore[union-attr]
+    assert (placed["closing"].start, placed["closing"].room) == (before.assignment_of("closing").start, "r1")  # type: ignore[union-attr]
+    assert {a.event for a in result.diff.dropped} == {"meeting", "side"}
+    said = [note for note in result.notes if note.startswith("required event meeting could not be kept: ")]
+    assert len(said) == 1 and "cost: it is dropped" in said[0] and "cannot all take place" in said[0], result.notes
+
+
+def test_the_push_forward_gives_way_to_a_required_event_worth_more_never_to_what_runs() -> None:
+    """The push alone (a report's repair in hand at once): the meeting takes the place left first (its turn comes
+    first), then the closing, worth more, takes it back; the meeting, with no other place, is left out. The running
+    talk is never taken out; every row holds."""
+    import numpy as np
+
+    from solver.model.constraints import all_rows
+    from solver.model.rows import RowIndex
+    from solver.replan.budget import ReplanConfig
+    from solver.replan.context import prepare
+    from solver.replan.push import push_forward
+
+    model, before = _ceremony_day()
+    change = [{"op": "event_running_late", "event": "talk", "minutes": 60}]
+    ctx = prepare(model, before, parse_changes(change), datetime.fromisoformat(at("09:30")), ReplanConfig(workers=1),
+                  None)
+    chosen, _, whole = push_forward(ctx.instance, ctx.plan, ctx.wanted, ctx.hit, giving=True)
+    ids = [e.id for e in ctx.instance.events]
+    assert not whole
+    assert chosen[ids.index("meeting")] < 0 and chosen[ids.index("closing")] >= 0 and chosen[ids.index("talk")] >= 0
+    index = RowIndex.of(all_rows(ctx.instance), ctx.instance.n_items)
+    assert not (index.load_of(chosen[chosen >= 0]) > index.upper).any()
+    plain, _, _ = push_forward(ctx.instance, ctx.plan, ctx.wanted, ctx.hit)  # (without a report: no giving way)
+    assert plain[ids.index("closing")] < 0 and bool(np.all(plain[[ids.index("talk")]] >= 0))

@@ -193,7 +193,8 @@ class JobExecutor:
                    "frozen": result.frozen, "diff": result.diff.to_dict(),
                    "phases": result.phases,  # seconds per step: where a slow re-plan spent its time
                    "notes": result.notes, "waived": result.waived,  # what it says of reports and the freeze
-                   "shortened": result.shortened}  # the events it runs shorter than planned (after a report)
+                   "shortened": result.shortened,  # the events it runs shorter than planned (after a report)
+                   "given_up": result.given_up}  # required events a report's proposal could not keep
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params.changes),
                              result=summary)

@@ -44,6 +44,8 @@ class ReplanResult:
     waived: list[str] = field(default_factory=list)  # events whose own window is waived (reported, or started
     # outside it: facts)
     shortened: list[str] = field(default_factory=list)  # events it runs shorter than planned (to their minimum)
+    given_up: list[str] = field(default_factory=list)  # required events a report's proposal could not keep (named in
+    # the notes; publishing it is the planner's decision)
 
 
 def timetable_of(ctx: Context, ledger: Ledger, chosen: IntArray, rooms: dict[int, int]) -> tuple[Timetable, int]:
@@ -202,10 +204,32 @@ def repaired(ctx: Context, ledger: Ledger) -> ReplanResult:
     table.solve_seconds = ctx.budget.elapsed()
     diff = diff_timetables(ctx.changed, ctx.previous, table)
     ctx.phases.mark("diff")
-    notes = ctx.notes + _cost(ctx, diff, ledger.disruption)
+    given_up = _given_up(ctx, table, ledger.required_clash)
+    notes = ctx.notes + _cost(ctx, diff, ledger.disruption) + [text for _, text in given_up]
     return ReplanResult(table, ctx.changed, diff, ledger.disruption, ledger.bound, ledger.proven, ledger.best.level,
                         ctx.frozen, table.solve_seconds, ctx.phases.seconds, notes, sorted(ctx.waived),
-                        runs_shorter(ctx.changed, table))
+                        runs_shorter(ctx.changed, table), sorted(name for name, _ in given_up))
+
+
+def _given_up(ctx: Context, table: Timetable, proven: bool) -> list[tuple[str, str]]:
+    """The required events a report's proposal leaves out, each with the words the planner reads: why (the reason
+    the timetable gives, and whether the required events are proven not to fit all together, or none was found in
+    the time given) and what it costs (who is told)."""
+    placed = {a.event for a in table.assignments}
+    reasons = {u.event: u.reason for u in table.unscheduled}
+    events = {e.id: e for e in ctx.changed.events}
+    said = []
+    for e in np.flatnonzero(ctx.instance.required).tolist():
+        name = ctx.instance.events[e].id
+        if name not in placed and name in events:
+            people = events[name].participants
+            why = ("the required events cannot all take place around the report (proven)" if proven else
+                   f"no repair keeping every required event was found in {ctx.config.time_limit:g} s (re-plan with "
+                   f"more time to look further)")
+            said.append((name, f"required event {name} could not be kept: {reasons.get(name, 'no place left')}; "
+                               f"{why} (cost: it is dropped; its {len(people)} participant(s) are told; the "
+                               f"proposal is published only if the planner accepts it, else the standing plan stays)"))
+    return said
 
 
 def _cost(ctx: Context, diff: TimetableDiff, disruption: int) -> list[str]:

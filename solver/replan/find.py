@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from solver.changes import ParticipantDelayed
 from solver.explain import conflicting_required_events
+from solver.model.rows import IntArray
 from solver.replan.budget import MIN_WHOLE_SEARCH, VALUE_CEILING_CAP
 from solver.replan.context import Context
 from solver.replan.displace import displacing_repair
+from solver.replan.give_way import given_up, pushed_around, required_placed
 from solver.replan.ledger import Ledger
 from solver.replan.push import fixed_clash, push_forward
 from solver.replan.relaxation import Relaxation, grown_relaxation
@@ -221,7 +225,7 @@ def pushed_forward(ctx: Context, ledger: Ledger) -> None:
     if ctx.budget.stopped or not ctx.reported and not any(isinstance(change, ParticipantDelayed)
                                                           for change, _ in ctx.changes):
         return  # (stopped already; or not a summit day's change: the searches find their first repair quickly)
-    chosen, moved, whole = push_forward(ctx.instance, ctx.plan, ctx.wanted, ctx.hit)
+    chosen, moved, whole = push_forward(ctx.instance, ctx.plan, ctx.wanted, ctx.hit, giving=bool(ctx.reported))
     ctx.phases.mark("push_forward")
     if whole:
         ledger.best = Stage("push", chosen, ctx.plan.kept(chosen), ctx.plan.value_of(ctx.instance, chosen), False, 0)
@@ -229,6 +233,10 @@ def pushed_forward(ctx: Context, ledger: Ledger) -> None:
     ledger.conflict = fixed_clash(ctx.instance, ctx.wanted)  # (what cannot move clashes: a proof, said at once)
     if ledger.conflict is not None:
         return
+    if ctx.reported:
+        chosen, moved, whole = gave_way(ctx, ledger, chosen, moved)
+        if whole:
+            return
     # (a required event found no place: the events the push moved are searched, from where it put them)
     free = moved | ctx.named
     if ctx.affords(free, margin=0.5):
@@ -240,10 +248,36 @@ def pushed_forward(ctx: Context, ledger: Ledger) -> None:
             ledger.best = stage
 
 
+def gave_way(ctx: Context, ledger: Ledger, chosen: IntArray, moved: set[int]) -> tuple[IntArray, set[int], bool]:
+    """After a report the push left a required event out (:mod:`solver.replan.give_way`): the required events are
+    placed first, alone, and the push flows the optional ones around them; else the push stands, the required events
+    it could not keep named. Either is the repair in hand (a proposal always comes); the searches may replace it."""
+    seconds = ctx.budget.share("required_placed")
+    held, ledger.required_clash = required_placed(ctx.instance, ctx.plan, ctx.wanted, seconds, ctx.searching(),
+                                                  ctx.config.seed, ctx.stop, chosen) if seconds > 0.2 else (None, False)
+    ctx.phases.mark("required_placed")
+    whole = False
+    if held is not None:
+        around, around_moved, whole = pushed_around(ctx.instance, ctx.previous, ctx.config.weights, ctx.wanted,
+                                                    ctx.hit, np.where(ctx.instance.required, held, -1))
+        ctx.phases.mark("push_forward")
+        if len(given_up(ctx.instance, ctx.wanted, around)) < len(given_up(ctx.instance, ctx.wanted, chosen)):
+            chosen, moved = around, around_moved
+    ledger.best = Stage("push", chosen, ctx.plan.kept(chosen), ctx.plan.value_of(ctx.instance, chosen), False, 0)
+    return chosen, moved, whole
+
+
+def _required_kept(ctx: Context, stage: Stage) -> int:
+    return int((stage.chosen[ctx.instance.required] >= 0).sum())
+
+
 def better(ctx: Context, stage: Stage, best: Stage | None) -> bool:
-    """Whether a search's ``stage`` replaces the repair in hand: it keeps more value (or, over the push-forward
-    repair, as much for less disruption)."""
-    if best is None or stage.value > best.value:
+    """Whether a search's ``stage`` replaces the repair in hand: it keeps more required events (after a report the
+    repair in hand may have given one up), more value (or, over the push-forward repair, as much for less
+    disruption)."""
+    if best is None or _required_kept(ctx, stage) != _required_kept(ctx, best):
+        return best is None or _required_kept(ctx, stage) > _required_kept(ctx, best)
+    if stage.value > best.value:
         return True
     return best.level == "push" and stage.value == best.value and \
         ctx.plan.rank_of(stage.chosen) < ctx.plan.rank_of(best.chosen)

@@ -29,6 +29,7 @@ class Ledger:
     conflict_checked: set[str] = field(default_factory=set)  # the levels after which that was looked for
     relaxation: Relaxation | None = None  # the relaxation around the change's events, once tried
     relaxed: bool = False
+    required_clash: bool = False  # after a report: the required events cannot all take place (proven; give_way.py)
     # the proof's
     keeps_wanted: bool = False  # the repair in hand keeps every wanted event (the relaxation's bounds hold then)
     must_keep: BoolArray | None = None  # what the proof's searches must keep (None: every wanted event)

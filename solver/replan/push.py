@@ -25,12 +25,13 @@ import numpy as np
 
 from solver.compile import Instance
 from solver.model.constraints import all_rows
-from solver.model.rows import IntArray, RowIndex
+from solver.model.rows import IntArray, RowIndex, Rows
 from solver.replan.plan import PreviousPlan
 
 ROUNDS = 8  # widenings before the push gives up (the searches are then on their own)
 RIGID = 8  # a required event with this many placements or fewer (a closing ceremony) gives way last
 NEAR_SLOTS = 40  # how far before its standing place a displaced event may move at first (slots)
+GIVE_WAY_TRIES = 400  # the cheapest placements of an event that fits nowhere looked at for what is in their way
 
 
 @dataclass
@@ -49,8 +50,13 @@ class _Frame:
     rigid: IntArray  # (required events with few placements: the last to give way)
     required: IntArray
     optional: IntArray
+    rows: Rows = field(default_factory=Rows)
     holding: set[int] = field(default_factory=set)  # the events whose standing place is held for them
     tried: set[int] = field(default_factory=set)  # the events given their turn (placed or not)
+    # after a report (a fact): a required event that fits nowhere takes the place where what is in its way is worth
+    # least (``_Frame.give_way``); never what cannot move (``still``: what runs, the past, the freeze window)
+    giving: bool = False
+    still: AbstractSet[int] = frozenset()
 
     @classmethod
     def of(cls, instance: Instance, plan: PreviousPlan, wide: AbstractSet[int], whole: AbstractSet[int]) -> _Frame:
@@ -62,17 +68,18 @@ class _Frame:
         for e in wide:
             items = instance.event_items[e]
             old = plan.old_start.get(e)
-            if e in whole or old is None:
+            if e in whole or old is None or items.size == 1:  # (one placement: what runs, or held elsewhere)
                 keep[items] = True
                 continue
             starts = instance.item_start[items]
             keep[items[(day[starts] == day[old]) & (starts >= old - NEAR_SLOTS)]] = True
         sub, to_full = instance.restricted(keep), np.flatnonzero(keep)
         standing = {e: int(np.searchsorted(to_full, item)) for e, item in plan.keep_item.items()}
-        index = RowIndex.of(all_rows(sub), sub.n_items)
+        rows = all_rows(sub)
+        index = RowIndex.of(rows, sub.n_items)
         zeros = np.zeros(index.upper.shape[0], dtype=np.int64)
         return cls(sub, to_full, plan.item_cost[to_full], standing, plan.old_start, index, zeros.copy(),
-                   zeros.copy(), zeros.copy(), zeros.copy())
+                   zeros.copy(), zeros.copy(), zeros.copy(), rows)
 
     def fitting(self, items: IntArray, free: int = 0) -> IntArray:
         """The placements among ``items`` that break no row, in the order given; with ``free`` 1, nor displace a
@@ -133,6 +140,71 @@ class _Frame:
                 chosen[e] = int(fitting[0])
                 self.take(chosen[e], self.load)
                 return True
+        return bool(self.giving and self.sub.required[e]) and self.give_way(chosen, e, required_too=True)
+
+    def worth(self, e: int) -> tuple[int, int, int, int]:
+        """What an event is worth when one must give way to another: a required one first, then its priority, an
+        exclusive ceremony, its attendance."""
+        sub = self.sub
+        return int(sub.required[e]), int(sub.priority[e]), int(sub.exclusive[e]), sub.events[e].attendance
+
+    def in_the_way(self, chosen: IntArray, item: int) -> set[int]:
+        """The placed events to take out so that ``item`` breaks no row: in each row it would break, the members worth
+        least until the row holds (never what cannot move), and every placed event that must follow one of them
+        (taking one out breaks its `after` row)."""
+        index, sub = self.index, self.sub
+        span = index.entries(item)
+        rows, coefs = index.entry_row[span], index.entry_coef[span]
+        over = self.load[rows] + coefs - index.upper[rows]
+        on = np.zeros(sub.n_items, dtype=bool)
+        on[chosen[chosen >= 0]] = True
+        found: set[int] = set()
+        for row, excess in zip(rows[over > 0].tolist(), over[over > 0].tolist(), strict=True):
+            members, weights = self.rows.items[row], self.rows.coefs[row]
+            mask = on[members] & (weights > 0)
+            # (those already out count first, then the least worth)
+            held = sorted(zip(sub.item_event[members[mask]].tolist(), weights[mask].tolist(), strict=True),
+                          key=lambda pair: (pair[0] not in found, self.worth(pair[0]), -pair[1]))
+            for e, weight in held:
+                if excess <= 0 or (e in self.still and e not in found):
+                    continue
+                found.add(e)
+                excess -= weight
+        placed = np.flatnonzero(chosen >= 0).tolist()
+        grew = bool(found)
+        while grew:
+            followers = {e for e in placed if e not in found and found & set(sub.predecessors[e])}
+            found |= followers
+            grew = bool(followers)
+        return found
+
+    def give_way(self, chosen: IntArray, e: int, required_too: bool) -> bool:
+        """The last resort for a required event that fits nowhere after a report: it takes the place where what is in
+        its way is worth least (optional events only if it can; with ``required_too``, required ones worth less than
+        it, the fewest; never what cannot move). Those are taken out, it is placed, and they are placed again where
+        they still fit (a required one may then push optional events out in turn), else they go."""
+        offers = []
+        for rank, item in enumerate(self.by_price(e)[:GIVE_WAY_TRIES].tolist()):
+            way = self.in_the_way(chosen, item)
+            required = [b for b in way if self.sub.required[b]]
+            if way & self.still or (required and not required_too) \
+                    or any(self.worth(b) >= self.worth(e) for b in required):
+                continue
+            offers.append((len(required), sum(self.worth(b)[1] for b in way), len(way), rank, item, way))
+        for *_, item, way in sorted(offers, key=lambda offer: offer[:4]):
+            load = self.load.copy()
+            for b in way:
+                self.take(int(chosen[b]), self.load, -1)
+            if not self.fitting(np.asarray([item], dtype=np.int64)).size:
+                self.load = load  # (taking them out does not free every row it needs)
+                continue
+            for b in way:
+                chosen[b] = -1
+            chosen[e] = item
+            self.take(item, self.load)
+            for b in sorted(way, key=lambda b: (self.old_start.get(b) or 0, len(self.sub.predecessors[b]), b)):
+                self.place(chosen, b)  # (a required one gives way in turn only to what is worth less)
+            return True
         return False
 
 
@@ -184,7 +256,8 @@ def _push(frame: _Frame, wanted: list[int], still: AbstractSet[int]) -> tuple[In
     for e in sorted(displaced, key=lambda e: (-int(sub.priority[e]), frame.old_start.get(e) or 0, e)):
         _after_predecessors(frame, chosen, e, ours)
     moved = {e for e in wanted if chosen[e] != frame.keep.get(e, -2)}
-    return chosen, moved, placed
+    # (a required event may have given way to one worth more after its turn: :meth:`_Frame.give_way`)
+    return chosen, moved, placed and all(chosen[e] >= 0 for e in wanted if sub.required[e])
 
 
 def _partners(instance: Instance, plan: PreviousPlan, events: set[int], wanted: list[int]) -> set[int]:
@@ -209,17 +282,20 @@ def _sharing(instance: Instance, plan: PreviousPlan, events: set[int], wanted: l
             or (e in plan.old_room and int(instance.room_pool[plan.old_room[e]]) in pools)}
 
 
-def push_forward(instance: Instance, plan: PreviousPlan, wanted: list[int], hit: AbstractSet[int]
-                 ) -> tuple[IntArray, set[int], bool]:
+def push_forward(instance: Instance, plan: PreviousPlan, wanted: list[int], hit: AbstractSet[int],
+                 giving: bool = False) -> tuple[IntArray, set[int], bool]:
     """The push-forward repair of the ``wanted`` events (see the module), starting from the change's events
     (``hit``): the placement per event of ``instance`` (-1: none), the events it moved, and whether it is a repair
     (False: a required event found no place that fits within the rounds; the placements are then a start for a
-    search over the events it moved)."""
+    search over the events it moved). With ``giving`` (after a report), a required event that fits nowhere takes
+    the place of what is worth less (:meth:`_Frame.give_way`); the placements always keep every row, and a
+    required event still left out is one the plan could not keep."""
     wide = _partners(instance, plan, set(hit), wanted) | {e for e in wanted if e not in plan.keep_item}
     still = {e for e in wanted if instance.event_items[e].size == 1}
     whole: set[int] = set()
     for _ in range(ROUNDS):
         frame = _Frame.of(instance, plan, wide, whole)
+        frame.giving, frame.still = giving, still
         chosen, moved, placed = _push(frame, wanted, still)
         full = np.full(len(instance.events), -1, dtype=np.int64)
         full[chosen >= 0] = frame.to_full[chosen[chosen >= 0]]

@@ -3,9 +3,11 @@ publish guard for past events, SEQUENCE never decreasing, the summit's clock, an
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -315,3 +317,39 @@ def test_a_published_cancellation_is_told_to_each_delegation_of_the_event(planne
     assert {"UN", "FRA"} <= set(outcome["by_delegation"]), outcome["by_delegation"]
     assert any("cancelled" in line for line in outcome["by_delegation"]["FRA"])
     assert set(outcome["notices"]) >= {"UN", "FRA"}
+
+
+def test_an_overrun_that_leaves_a_required_event_no_place_is_a_proposal_the_planner_can_publish(
+        planner: httpx.Client, tmp_path: Path) -> None:
+    """One room until 12:15 holds the talk (60 min), a required meeting, an optional side meeting and an exclusive
+    closing from 11:00. The talk starts and runs 60 minutes late: the room can no longer hold every required event.
+    The report still gets a proposal (never "infeasible"): it names the required event it could not keep, and
+    publishing it is the planner's choice, checked by the validator told of it (no broken rule)."""
+    day = {"name": "one room", "timezone": "Asia/Ho_Chi_Minh", "slot_minutes": 15,
+           "days": [{"date": "2025-10-25", "start": "09:00", "end": "12:15"}], "rooms": [{"id": "r1", "capacity": 10}],
+           "participants": [{"id": p, "delegation": p.upper() * 3} for p in ("a", "b", "c")],
+           "events": [{"id": "talk", "title": "talk", "duration_minutes": 60, "participants": ["a"]},
+                      {"id": "meeting", "title": "meeting", "duration_minutes": 30, "participants": ["b"]},
+                      {"id": "side", "title": "side", "duration_minutes": 30, "participants": ["b"], "required": False,
+                       "priority": 3},
+                      {"id": "closing", "title": "closing", "duration_minutes": 60, "participants": ["c"],
+                       "exclusive": True, "earliest": "2025-10-25T11:00", "attendance": 8}]}
+    path = tmp_path / "one-room.yaml"
+    path.write_text(json.dumps(day), encoding="utf-8")
+    scenario_id = submit_scenario(planner, path)
+    first = solve(planner, scenario_id)["timetable_id"]
+    publish(planner, first)
+    talk = next(a for a in planner.get(f"/timetables/{first}").json()["assignments"] if a["event"] == "talk")
+    planner.put(f"/summits/{scenario_id}/clock", json={"clock": talk["start"][:16] + "+07:00"})
+    planner.post(f"/summits/{scenario_id}/reports", json={"kind": "event_started", "event": "talk"})
+    proposal = planner.post(f"/summits/{scenario_id}/reports",
+                            json={"kind": "running_late", "event": "talk", "minutes": 60}).json()
+    ready = _ready(planner, proposal)
+    assert ready["result"]["status"] in ("optimal", "feasible"), ready
+    given_up = ready["result"]["given_up"]
+    assert given_up and set(given_up) <= {"meeting", "closing"}, ready["result"]
+    assert all(any(note.startswith(f"required event {name} could not be kept: ") for note in ready["result"]["notes"])
+               for name in given_up), ready["result"]["notes"]
+    accepted = planner.post(f"/proposals/{proposal['id']}/accept", json={})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["published"]["broken_rules"] == []  # the validator, told of the event given up
