@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from api.errors import ApiError
-from api.feeds import build_soon
+from api.feeds import build_after_publish
 from api.jobs.runner import JobRunner
 from api.lineage import USABLE
 from api.lookups import job_out, time_limit
@@ -187,7 +187,7 @@ def accept(repo: Repository, proposal: Proposal, key_id: str, allow_past_changes
         raise ApiError(error.status, error.code, error.message, error.details) from None
     _close(repo, proposal.id, "accepted")
     if not outcome.unchanged:
-        build_soon(repo, outcome.scenario_id)  # the delegations' calendar feeds, once for this publication
+        build_after_publish(repo, outcome.scenario_id)  # the delegations' calendar feeds, for this publication
     return outcome
 
 

@@ -10,6 +10,7 @@ the broken cases and a tally: ok (a whole repair, valid), partial (a start for t
 refused (the report does not apply, e.g. the event ended), unsolved (no standing plan), BROKEN.
 
     .venv/bin/python benchmarks/push_hunt.py --first 0 --cases 1000
+    .venv/bin/python benchmarks/push_hunt.py --first 0 --cases 300 --shorten   # events with minimum durations
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from solver.validate import runs_shorter, validate_timetable  # noqa: E402
 from tests.builders import DAY, at, event, scenario  # noqa: E402
 
 
-def build(rng: random.Random) -> Scenario:
+def build(rng: random.Random, shorten: bool = False) -> Scenario:
     people = [{"id": f"p{i}", "delegation": f"D{i}"} for i in range(rng.randint(1, 3))]
     rooms = [{"id": f"r{i}", "capacity": 10} for i in range(rng.randint(1, 2))]
     events = []
@@ -51,6 +52,10 @@ def build(rng: random.Random) -> Scenario:
         if e > 0 and rng.random() < 0.6:
             extra["after"] = [f"e{rng.randrange(e)}"]
         events.append(event(f"e{e}", rng.choice([15, 30, 45]), who, **extra))
+    if shorten:  # (--shorten: half the events longer than a slot may run down to 15 or 30 minutes in a re-plan)
+        for item in events:
+            if item["duration_minutes"] > 15 and rng.random() < 0.5:
+                item["min_duration_minutes"] = rng.choice([m for m in (15, 30) if m < item["duration_minutes"]])
     return scenario(participants=people, rooms=rooms, events=events,
                     days=[{"date": DAY, "start": "09:00", "end": rng.choice(["10:30", "11:00", "12:00"])}])
 
@@ -66,9 +71,9 @@ def change(rng: random.Random, model: Scenario, before: Timetable) -> tuple[list
              "arrival": at(rng.choice(["09:15", "09:30", "09:45", "10:00"]))}], None
 
 
-def one(seed: int) -> tuple[str, str]:
+def one(seed: int, shorten: bool = False) -> tuple[str, str]:
     rng = random.Random(seed)
-    model = build(rng)
+    model = build(rng, shorten)
     before = solve(model, time_limit=2, workers=1, seed=0).timetable
     if before.status not in ("optimal", "feasible") or not before.assignments:
         return "unsolved", ""
@@ -87,21 +92,26 @@ def one(seed: int) -> tuple[str, str]:
               if v.code != "H1" or whole and set(v.events) <= wanted]
     if over.size or broken:
         return "BROKEN", f"{changes} rows over: {over.size}, violations: {broken}"
-    return ("ok" if whole else "partial"), ""
+    return ("ok" if whole else "partial"), f"shortened {', '.join(shortened)}" if shortened else ""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--shorten", action="store_true", help="give events minimum durations (shortened placements)")
     args = parser.parse_args()
     started, tally = time.perf_counter(), dict.fromkeys(("ok", "partial", "refused", "unsolved", "BROKEN"), 0)
+    shortened = 0
     for seed in range(args.first, args.first + args.cases):
-        verdict, detail = one(seed)
+        verdict, detail = one(seed, args.shorten)
         tally[verdict] += 1
-        if detail:
+        if detail.startswith("shortened"):
+            shortened += 1
+        elif detail:
             print(f"seed {seed}: {verdict} {detail}", flush=True)
-    print(f"{args.cases} cases (seeds {args.first}..{args.first + args.cases - 1}): {tally}, "
+    with_short = f"{shortened} valid pushes with a shortened event, " if args.shorten else ""
+    print(f"{args.cases} cases (seeds {args.first}..{args.first + args.cases - 1}): {tally}, {with_short}"
           f"{time.perf_counter() - started:.1f} s")
 
 

@@ -144,3 +144,14 @@ def test_a_zero_minimum_or_an_off_grid_allowance_is_refused() -> None:
         _day(shortening={"kinds": {"round_table": 10}})
     problem = caught.value.problems[0]
     assert problem.path == "shortening.kinds.round_table" and "multiple of slot_minutes (15)" in problem.message
+
+
+def test_a_seeded_hunt_with_minimum_durations_finds_no_broken_rule_in_the_push_forward_repair() -> None:
+    """200 small summits whose events may run down to 15 or 30 minutes (benchmarks/push_hunt.py --shorten, each decided
+    by its seed alone): after a report, every place the push gives, shortened ones included, keeps every rule the
+    validator checks (told the shortened events); some pushes do shorten."""
+    from benchmarks.push_hunt import one
+
+    verdicts = {seed: one(seed, shorten=True) for seed in range(200)}
+    assert {seed: detail for seed, (verdict, detail) in verdicts.items() if verdict == "BROKEN"} == {}
+    assert sum(detail.startswith("shortened") for _, detail in verdicts.values()) >= 10

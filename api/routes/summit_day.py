@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from api.clock import ClockError, parse_clock, summit_clock, summit_now
 from api.deps import LimiterDep, Reader, RepoDep, RunnerDep, SettingsDep, Writer
 from api.errors import ApiError
-from api.feeds import build_soon
+from api.feeds import build_after_publish
 from api.lineage import chain
 from api.lookups import job_out, scenario_or_404, time_limit, timetable_or_404
 from api.proposals import accept, discard, file_report, open_proposal, proposal_or_404, proposal_out, refile
@@ -58,7 +58,7 @@ def publish_timetable(timetable_id: str, key: Writer, repo: RepoDep, settings: S
             raise refused(error) from None
         return _rebase(repo, runner, settings, limiter, key.id, row.id)
     if not outcome.unchanged:
-        build_soon(repo, outcome.scenario_id)  # the delegations' calendar feeds, once for this publication
+        build_after_publish(repo, outcome.scenario_id)  # the delegations' calendar feeds, for this publication
     return JSONResponse(outcome.to_dict(), headers={"ETag": f'"{outcome.timetable_id}"'})
 
 

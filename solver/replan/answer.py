@@ -287,4 +287,4 @@ def without_repair(ctx: Context, status: Status, diagnostics: list[Diagnostic]) 
         table = table.model_copy(update={"assignments": [], "unscheduled": [], "objective": 0})
     diff = diff_timetables(ctx.changed, previous, table)
     return ReplanResult(table, ctx.changed, diff, 0, 0, False, "none", ctx.frozen, seconds, ctx.phases.seconds,
-                        list(ctx.notes), sorted(ctx.waived), runs_shorter(ctx.changed, table))
+                        list(ctx.notes), sorted(ctx.waived), sorted(shortened & {a.event for a in table.assignments}))

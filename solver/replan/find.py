@@ -37,6 +37,7 @@ from solver.replan.search import (
 )
 
 LEVELS = ("change", "partners", "everything")
+ANSWER_SECONDS = 1.0  # writing the answer of a push's repair (rooms, reasons, diff): 0.3 s on Hanoi at load 8
 
 
 def find(ctx: Context, ledger: Ledger) -> None:
@@ -252,7 +253,9 @@ def gave_way(ctx: Context, ledger: Ledger, chosen: IntArray, moved: set[int]) ->
     """After a report the push left a required event out (:mod:`solver.replan.give_way`): the required events are
     placed first, alone, and the push flows the optional ones around them; else the push stands, the required events
     it could not keep named. Either is the repair in hand (a proposal always comes); the searches may replace it."""
-    seconds = ctx.budget.share("required_placed")
+    # (the last resort: it may take what the answer's proofs would have had, all but the time to write the answer)
+    seconds = 0.0 if ctx.budget.stopped else max(ctx.budget.share("required_placed"),
+                                                 ctx.budget.remaining() - ANSWER_SECONDS * ctx.budget.slowdown)
     held, ledger.required_clash = required_placed(ctx.instance, ctx.plan, ctx.wanted, seconds, ctx.searching(),
                                                   ctx.config.seed, ctx.stop, chosen) if seconds > 0.2 else (None, False)
     ctx.phases.mark("required_placed")
