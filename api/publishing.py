@@ -167,9 +167,7 @@ def publish(repo: Repository, timetable_id: str, *, allow_past_changes: bool = F
     outcome = _record(repo, row, published, (scenario, earlier, before, timetable), by, past)
     if before is not None:
         outcome.diff = diff_timetables(scenario, before, timetable, earlier)  # (cancelled events' people too)
-    outcome.broken_rules = [v.message for v in validate_timetable(scenario, timetable, waived_windows(repo, row),
-                                                                  shortened_events(repo, row),
-                                                                  given_up_events(repo, row))]
+    outcome.broken_rules = [v.message for v in validate_timetable(scenario, timetable, *excused(repo, row))]
     return outcome
 
 
@@ -182,32 +180,21 @@ def refuse_cancelled(repo: Repository, row: TimetableRow) -> None:
                              "a cancelled re-plan is never published")
 
 
-def waived_windows(repo: Repository, row: TimetableRow) -> set[str]:
-    """Events whose own time window the re-plans that led to ``row`` waived (a report said they ran long)."""
+def excused(repo: Repository, row: TimetableRow) -> tuple[set[str], set[str], set[str]]:
+    """What the re-plans that led to ``row`` said the validator must not ask of their events, in one walk of the
+    chain: the events whose own time window a report waived (they ran long), those run shorter than planned
+    (within their minimum duration), and the required events a report's proposal could not keep (each named in
+    its notes: publishing one is the planner's decision)."""
     waived: set[str] = set()
-    for link in chain(repo, row):
-        job = repo.get_job(link.job_id) if link.job_id else None
-        waived.update((job.result or {}).get("waived", []) if job is not None else [])
-    return waived
-
-
-def shortened_events(repo: Repository, row: TimetableRow) -> set[str]:
-    """Events the re-plans that led to ``row`` ran shorter than planned (within their minimum duration)."""
     shortened: set[str] = set()
-    for link in chain(repo, row):
-        job = repo.get_job(link.job_id) if link.job_id else None
-        shortened.update((job.result or {}).get("shortened", []) if job is not None else [])
-    return shortened
-
-
-def given_up_events(repo: Repository, row: TimetableRow) -> set[str]:
-    """Required events that the reports' proposals leading to ``row`` could not keep (each named in its proposal's
-    notes): publishing one is the planner's decision, so the validator does not ask them of it."""
     given_up: set[str] = set()
     for link in chain(repo, row):
         job = repo.get_job(link.job_id) if link.job_id else None
-        given_up.update((job.result or {}).get("given_up", []) if job is not None else [])
-    return given_up
+        result = (job.result or {}) if job is not None else {}
+        waived.update(result.get("waived", []))
+        shortened.update(result.get("shortened", []))
+        given_up.update(result.get("given_up", []))
+    return waived, shortened, given_up
 
 
 def _published_models(repo: Repository, published: str | None) -> tuple[Scenario | None, Timetable | None]:
