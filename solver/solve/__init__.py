@@ -113,13 +113,13 @@ def _keep_slack(run: Run, result: SolveResult, deadline: float) -> SolveResult:
         return result
     began = time.monotonic()
     chosen = placements_of(run.instance, timetable.assignments)
-    rows = run.prepared.rows
+    rows, matrix = run.prepared.whole(run.instance)
     scenario = run.instance.scenario
     value = run.config.buffer_value if run.config.buffer_value is not None else scenario.overrun_model.buffer_value
     if value > 0:  # the planner prices a buffer: requests may be traded for buffers (a quarter of the stage)
         chosen = trade_for_buffers(run.instance, rows, chosen, value, max(0.0, deadline - began) / 4,
                                    run.config.seed, run.config.workers, run.config.stop)
-    chosen, before, after = keep_slack(run.instance, run.prepared.matrix, chosen, run.ref,
+    chosen, before, after = keep_slack(run.instance, matrix, chosen, run.ref,
                                        max(0.0, deadline - began), run.config.seed, run.config.stop)
     robust = timetable_from_placements(run.instance, chosen, run.ref, rows, slack=True)
     robust.status, robust.bound = timetable.status, timetable.bound
@@ -141,7 +141,7 @@ def _solve_compiled(run: Run) -> SolveResult:
         return _solve_by_lns_alone(run, prepared, greedy)
     bound = trivial_bound(instance)
     start = greedy if greedy is not None and places_every_required(instance, greedy) else None
-    first = first_incumbent(run, start, bound) if start is not None else None
+    first = prepared.first or (first_incumbent(run, start, bound) if start is not None else None)
     if first is not None and start is not None and run.left() <= 0.05:
         # No time left for the search: the greedy timetable stands.
         run.stats.first_solution_seconds = first.seconds
@@ -245,7 +245,10 @@ def _solve_by_lns_alone(run: Run, prepared: Prepared, greedy: IntArray) -> Solve
     chosen = greedy
     if complete:
         value = stats.greedy_objective = value_of(instance, greedy)
-        incumbents.report(Progress(run.elapsed(), value, bound))
+        if prepared.first is not None:  # reported as soon as the greedy had it
+            incumbents.start_from(prepared.first)
+        else:
+            incumbents.report(Progress(run.elapsed(), value, bound))
         stats.first_solution_seconds = incumbents.history[0].seconds
         lp = proven_bound(run, None, value) if config.lp_bound else None
         if lp is not None and 0 <= lp < bound:
