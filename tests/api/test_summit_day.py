@@ -381,7 +381,7 @@ def test_a_meeting_running_late_into_a_pinned_exclusive_opening_is_a_proposal_th
     assert ready["result"]["status"] == "feasible", ready
     assert ready["result"]["overlaps_waived"] == [["meeting", "opening"]]
     assert any("meeting (until 09:45) runs 15 min into opening" in note and "(H11)" in note
-               and note.endswith("tell AAA, BBB") for note in ready["result"]["notes"]), ready["result"]["notes"]
+               and "tell AAA, BBB" in note for note in ready["result"]["notes"]), ready["result"]["notes"]
     accepted = planner.post(f"/proposals/{proposal['id']}/accept", json={})
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["published"]["broken_rules"] == []  # the validator, told of the pair
