@@ -80,7 +80,8 @@ def push_case(seed: int, shorten: bool = False) -> tuple[str, str]:
     table = timetable_from_placements(ctx.instance, chosen, ctx.ref)
     wanted = {ctx.instance.events[e].id for e in ctx.wanted}  # (a required event the standing plan left out stays out)
     shortened = runs_shorter(ctx.working, table) if ctx.shorten else []  # (a re-plan after a report may shorten)
-    broken = [v.code for v in validate_timetable(ctx.working, table, ctx.waived, shortened)
+    overlaps = [(running, other) for running, other, _ in ctx.overlaps]  # (a fact ran into what cannot move)
+    broken = [v.code for v in validate_timetable(ctx.working, table, ctx.waived, shortened, (), overlaps)
               if v.code != "H1" or whole and set(v.events) <= wanted]
     if over.size or broken:
         return "BROKEN", f"{changes} rows over: {over.size}, violations: {broken}"
@@ -108,4 +109,5 @@ def overrun_case(seed: int) -> tuple[str, list[str]]:
         status += " naming required events not kept" + (" (proven)" if any("(proven)" in note for note in result.notes)
                                                         else " (none found in time)")
     return status, [v.code for v in validate_timetable(result.scenario, result.timetable, result.waived,
-                                                       result.shortened, result.given_up)]
+                                                       result.shortened, result.given_up,
+                                                       result.overlaps_waived)]
