@@ -45,7 +45,8 @@ def one(seed: int) -> tuple[str, list[str]]:
         status += " naming required events not kept" + (" (proven)" if any("(proven)" in note for note in result.notes)
                                                         else " (none found in time)")
     return status, [v.code for v in validate_timetable(result.scenario, result.timetable, result.waived,
-                                                       result.shortened, result.given_up)]
+                                                       result.shortened, result.given_up,
+                                                       result.overlaps_waived)]
 
 
 def main() -> None:

@@ -88,7 +88,8 @@ def one(seed: int, shorten: bool = False) -> tuple[str, str]:
     table = timetable_from_placements(ctx.instance, chosen, ctx.ref)
     wanted = {ctx.instance.events[e].id for e in ctx.wanted}  # (a required event the standing plan left out stays out)
     shortened = runs_shorter(ctx.working, table) if ctx.shorten else []  # (a re-plan after a report may shorten)
-    broken = [v.code for v in validate_timetable(ctx.working, table, ctx.waived, shortened)
+    overlaps = [(running, other) for running, other, _ in ctx.overlaps]  # (a fact ran into what cannot move)
+    broken = [v.code for v in validate_timetable(ctx.working, table, ctx.waived, shortened, (), overlaps)
               if v.code != "H1" or whole and set(v.events) <= wanted]
     if over.size or broken:
         return "BROKEN", f"{changes} rows over: {over.size}, violations: {broken}"

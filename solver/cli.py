@@ -324,6 +324,9 @@ def validate(
     shortened: Annotated[list[str] | None, typer.Option(
         "--shortened", help="an event a re-plan after a report ran shorter (its `shortened`; repeat for each): it may "
                             "last down to its minimum duration")] = None,
+    overlap: Annotated[list[str] | None, typer.Option(
+        "--overlap", help="two events a re-plan after a report let break a rule between them, as EVENT,EVENT (its "
+                          "`overlaps_waived`: a running event and one that cannot move; repeat for each pair)")] = None,
 ) -> None:
     """Check a timetable against a scenario: exit 1 and one line per broken rule."""
     from pydantic import ValidationError
@@ -344,7 +347,13 @@ def validate(
                      f"{model.name!r}; {len(foreign)} of its {len(table.assignments)} events are not in {scenario}); "
                      "validate a timetable against the scenario it was made for", markup=False)
         raise typer.Exit(2)
-    violations = validate_timetable(model, table, shortened=shortened or ())
+    pairs = [pair.split(",") for pair in overlap or ()]
+    bad = [text for text, pair in zip(overlap or (), pairs, strict=True) if len(pair) != 2 or not all(pair)]
+    if bad:
+        errors.print(f"--overlap {bad[0]!r}: expected two event ids as EVENT,EVENT (e.g. --overlap bil-0267,opening)",
+                     markup=False)
+        raise typer.Exit(2)
+    violations = validate_timetable(model, table, shortened=shortened or (), overlaps_waived=pairs)
     for violation in violations:
         console.print(str(violation), markup=False, highlight=False)
     if violations:
@@ -479,7 +488,7 @@ def resolve(
     # (without a repair, the diagnostics above already name what the change breaks in the standing timetable)
     repaired = result.timetable.status in ("optimal", "feasible")
     violations = validate_timetable(result.scenario, result.timetable, result.waived, result.shortened,
-                                    result.given_up) if repaired else []
+                                    result.given_up, result.overlaps_waived) if repaired else []
     for violation in violations:
         errors.print(f"  {violation}", markup=False)
     if violations or not repaired:
