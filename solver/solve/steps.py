@@ -83,7 +83,7 @@ def prepare(run: Run) -> Prepared:
     instance, config, stats = run.instance, run.config, run.stats
     stats.placements = instance.n_items
     greedy = first = None
-    if config.warm_start or alone(instance, config):
+    if (config.warm_start or alone(instance, config)) and not instance.facts:  # (facts: a re-plan's waivers)
         greedy = occupancy_greedy(instance)
         if places_every_required(instance, greedy) and keeps_every_rule(instance, greedy):
             first = first_incumbent(run, greedy, trivial_bound(instance))
