@@ -36,8 +36,11 @@ from solver.compile import Instance
 from solver.model.rows import IntArray, Rows
 
 START_BLOCK_MINUTES = 60  # placements starting in the same hour are grouped...
-COARSE_ABOVE = 120_000  # ...in the same two hours above this many placements (measured: GLOP takes 19 s on
-# the hourly LP at 184k placements on a loaded machine; two-hour groups loosen the bound by ~7 % at 94k)
+COARSE_ABOVE = 500_000  # ...in the same two hours above this many placements (the UN week, 1.38M). Up to it,
+# hourly: PDLP's multipliers priced with the events kept whole (Pricing) give a bound even when cut short, so the
+# hourly LP's size no longer risks the trivial bound (GLOP once took 19 s on it at 184k placements). Measured at
+# load 9 on the peers' summits: 2,000 requests 2,349 in 2.0 s of CPU against 2,589 in 1.3 s with two-hour groups;
+# 4,000 requests 2,726 in 3.4 s against 2,966 in 2.4 s (whole LP: 2,033 and 2,418)
 PDLP_ABOVE = 15_000  # groups; GLOP below
 WINDOW_BLOCKS = 2  # windows of two hours, sliding by an hour (and whole days)
 
@@ -311,7 +314,10 @@ class Pricing:
         """The events' rows are the LP's first rows whose variables no earlier row has (as both LPs write them)."""
         var_event = np.full(len(proto.variable), -1, dtype=np.int64)
         required: list[bool] = []
-        rows, variables, coefs, upper = [], [], [], []
+        rows: list[IntArray] = []
+        variables: list[IntArray] = []
+        coefs: list[npt.NDArray[np.float64]] = []
+        upper: list[float] = []
         for r, row in enumerate(proto.constraint):
             index = np.asarray(row.var_index, dtype=np.int64)
             if len(rows) == 0 and (var_event[index] < 0).all() and set(row.coefficient) <= {1.0} \
