@@ -180,21 +180,24 @@ def refuse_cancelled(repo: Repository, row: TimetableRow) -> None:
                              "a cancelled re-plan is never published")
 
 
-def excused(repo: Repository, row: TimetableRow) -> tuple[set[str], set[str], set[str]]:
+def excused(repo: Repository, row: TimetableRow) -> tuple[set[str], set[str], set[str], list[list[str]]]:
     """What the re-plans that led to ``row`` said the validator must not ask of their events, in one walk of the
     chain: the events whose own time window a report waived (they ran long), those run shorter than planned
-    (within their minimum duration), and the required events a report's proposal could not keep (each named in
-    its notes: publishing one is the planner's decision)."""
+    (within their minimum duration), the required events a report's proposal could not keep (each named in
+    its notes: publishing one is the planner's decision), and the pairs of events a running event's overrun into
+    one that cannot move lets break a rule between them (each named in its notes)."""
     waived: set[str] = set()
     shortened: set[str] = set()
     given_up: set[str] = set()
+    overlaps: list[list[str]] = []
     for link in chain(repo, row):
         job = repo.get_job(link.job_id) if link.job_id else None
         result = (job.result or {}) if job is not None else {}
         waived.update(result.get("waived", []))
         shortened.update(result.get("shortened", []))
         given_up.update(result.get("given_up", []))
-    return waived, shortened, given_up
+        overlaps += result.get("overlaps_waived", [])
+    return waived, shortened, given_up, overlaps
 
 
 def _published_models(repo: Repository, published: str | None) -> tuple[Scenario | None, Timetable | None]:

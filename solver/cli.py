@@ -156,6 +156,14 @@ BufferValue = Annotated[float | None, typer.Option("--buffer-value", min=0.0, ma
                                                         "scenario's overruns.buffer_value)")]
 
 
+# the share of the value the robust solve may give up where most cascades run (solver/cascades.py)
+CascadeBudget = Annotated[float | None, typer.Option("--cascade-budget", min=0.0, max=1.0,
+                                                     help="the robust solve: the share of the requests' value it may "
+                                                          "give up where most replayed cascades run (0.02: at most "
+                                                          "2 percent); default: the scenario's "
+                                                          "overruns.cascade_budget (0)")]
+
+
 @app.command()
 def solve(
     scenario: Annotated[Path, typer.Argument(help="scenario file (.yaml or .json)")],
@@ -172,6 +180,7 @@ def solve(
                                                      "cascade less, every request kept (default: the "
                                                      "scenario's overruns.robust)")] = None,
     buffer_value: BufferValue = None,
+    cascade_budget: CascadeBudget = None,
     memory: Annotated[int | None, typer.Option("--memory", min=1, help="MB this solve may use: the whole model when "
                                                "its estimate fits, else large-neighbourhood search alone; a summit "
                                                "that fits neither is refused (default: no limit)")] = None,
@@ -193,7 +202,8 @@ def solve(
             live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
 
         config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
-                             lns_only=lns_only, robust=robust, buffer_value=buffer_value)
+                             lns_only=lns_only, robust=robust, buffer_value=buffer_value,
+                             cascade_budget=cascade_budget)
         result = run_solve(model, on_progress=on_progress, config=config)
         timetable = result.timetable
         ticker.close()  # the final line is the solver's own
@@ -314,6 +324,9 @@ def validate(
     shortened: Annotated[list[str] | None, typer.Option(
         "--shortened", help="an event a re-plan after a report ran shorter (its `shortened`; repeat for each): it may "
                             "last down to its minimum duration")] = None,
+    overlap: Annotated[list[str] | None, typer.Option(
+        "--overlap", help="two events a re-plan after a report let break a rule between them, as EVENT,EVENT (its "
+                          "`overlaps_waived`: a running event and one that cannot move; repeat for each pair)")] = None,
 ) -> None:
     """Check a timetable against a scenario: exit 1 and one line per broken rule."""
     from pydantic import ValidationError
@@ -334,7 +347,13 @@ def validate(
                      f"{model.name!r}; {len(foreign)} of its {len(table.assignments)} events are not in {scenario}); "
                      "validate a timetable against the scenario it was made for", markup=False)
         raise typer.Exit(2)
-    violations = validate_timetable(model, table, shortened=shortened or ())
+    pairs = [pair.split(",") for pair in overlap or ()]
+    bad = [text for text, pair in zip(overlap or (), pairs, strict=True) if len(pair) != 2 or not all(pair)]
+    if bad:
+        errors.print(f"--overlap {bad[0]!r}: expected two event ids as EVENT,EVENT (e.g. --overlap bil-0267,opening)",
+                     markup=False)
+        raise typer.Exit(2)
+    violations = validate_timetable(model, table, shortened=shortened or (), overlaps_waived=pairs)
     for violation in violations:
         console.print(str(violation), markup=False, highlight=False)
     if violations:
@@ -469,7 +488,7 @@ def resolve(
     # (without a repair, the diagnostics above already name what the change breaks in the standing timetable)
     repaired = result.timetable.status in ("optimal", "feasible")
     violations = validate_timetable(result.scenario, result.timetable, result.waived, result.shortened,
-                                    result.given_up) if repaired else []
+                                    result.given_up, result.overlaps_waived) if repaired else []
     for violation in violations:
         errors.print(f"  {violation}", markup=False)
     if violations or not repaired:

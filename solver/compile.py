@@ -164,6 +164,11 @@ class Instance:
     event_index: dict[str, int] = field(default_factory=dict)
     participant_index: dict[str, int] = field(default_factory=dict)
     room_index: dict[str, int] = field(default_factory=dict)
+    # after a summit-day report: the events that run or ran (facts) and every required event that cannot move (one
+    # placement); a rule that only a fact and what cannot move break together is waived for them
+    # (:mod:`solver.model.waive`)
+    facts: frozenset[int] = frozenset()
+    fixed: frozenset[int] = frozenset()
 
     @property
     def n_items(self) -> int:
@@ -407,13 +412,15 @@ def _longest_run(ok: BoolArray, day_end: IntArray) -> int:
 
 
 def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool = False,
-                     short_before: AbstractSet[str] = frozenset()) -> Instance:
+                     short_before: AbstractSet[str] = frozenset(), facts: AbstractSet[str] = frozenset(),
+                     fixed: AbstractSet[str] = frozenset()) -> Instance:
     """The scenario as integer slots and placements. Identical rooms share a pool (the model counts them);
     ``pool_rooms=False`` keeps every room apart, for models that must know the concrete room (many more
     placements). With ``shorten`` (a re-plan after a report), an event with a minimum duration that is not pinned
     also gets shortened placements: every length on the grid from its minimum up, at every start it fits then.
     ``short_before`` names events a former re-plan shortened: they get them too, pinned or not (a frozen one may
-    stay as short as it stands)."""
+    stay as short as it stands). ``facts`` and ``fixed`` name the events that run or ran and those that cannot move,
+    after a report (:mod:`solver.model.waive`)."""
     grid = build_grid(scenario)
     zone_ids = [z.id for z in scenario.zones]
     zone_pos = {z: i for i, z in enumerate(zone_ids)}
@@ -449,6 +456,8 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool 
     )
     _drop_orphans_of_impossible_predecessors(instance)
     instance.event_items = _group_items(instance.item_event, len(events))
+    instance.facts = frozenset(event_index[name] for name in facts if name in event_index)
+    instance.fixed = frozenset(event_index[name] for name in fixed if name in event_index)
     return instance
 
 

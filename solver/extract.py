@@ -47,6 +47,10 @@ def assign_rooms(instance: Instance, chosen: IntArray, preferred: dict[int, int]
                 day_start = int(instance.grid.day_offset[instance.grid.slot_day[begin]]) if slack else 0
                 room = max(free, key=lambda r: (min((b for b in wished[r] if b >= begin), default=2**31),
                                                 -max(free_from[r], day_start) if slack else 0), default=None)
+            if room is None and int(instance.item_event[item]) in instance.fixed | instance.facts:
+                # (a running event overran into one that cannot move, the room rule waived for the two:
+                # solver.model.waive; it stays in its own room, still in use)
+                room = wish if wish in free_from else min(pool.rooms, key=lambda r: free_from[r])
             if room is None:  # cannot happen for a solution of the model
                 raise RuntimeError(f"pool {pool.index} over-subscribed at slot {begin}")
             free_from[room] = end

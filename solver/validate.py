@@ -27,6 +27,7 @@ from solver.scenario import Event, Participant, Room, Scenario, TimeWindow
 from solver.timetable import Timetable
 
 _Report = Callable[[datetime, int, list["_Placed"]], None]
+_PAIRWISE = ("H7", "H8", "H10", "H11")  # the rules checked between two events (a waived pair may break them)
 
 __all__ = ["Violation", "objective_of", "validate_timetable"]
 
@@ -77,6 +78,8 @@ class _Checker:
         self.waived: set[str] = set()
         self.shortened: set[str] = set()  # events a re-plan after a report may run shorter (to their minimum)
         self.given_up: set[str] = set()  # required events a report's proposal could not keep (said explicitly)
+        # pairs of events that may break a rule together: a running event and one that cannot move (said explicitly)
+        self.overlaps: set[frozenset[str]] = set()
         self.t = timetable
         self.out: list[Violation] = []
         self.events = {e.id: e for e in scenario.events}
@@ -93,6 +96,9 @@ class _Checker:
     # -- helpers --------------------------------------------------------------------------
     def add(self, code: str, message: str, events: Iterable[str] = (), participants: Iterable[str] = (),
             rooms: Iterable[str] = ()) -> None:
+        events = tuple(events)
+        if code in _PAIRWISE and len(set(events)) == 2 and frozenset(events) in self.overlaps:
+            return  # (the rule is waived for this pair, said explicitly: ``overlaps_waived``)
         self.out.append(Violation(code, f"{code}: {message}", tuple(events), tuple(participants), tuple(rooms)))
 
     def when(self, moment: datetime) -> str:
@@ -346,8 +352,21 @@ class _Checker:
                 continue
             running[index] = None
             total += amount
-            if total > capacity:
+            if total > capacity and (not self.overlaps
+                                     or total - self._excused([items[i] for i in running]) > capacity):
                 report(moment, total, [items[i][0] for i in running])
+
+    def _excused(self, running: list[tuple[_Placed, int]]) -> int:
+        """What the waived pairs among ``running`` may hold beyond a capacity: the smaller amount of each pair (an
+        event counted in one pair at most)."""
+        excused, seen = 0, set[str]()
+        for i, (a, amount_a) in enumerate(running):
+            for b, amount_b in running[i + 1:]:
+                pair = frozenset((a.event.id, b.event.id))
+                if pair in self.overlaps and not pair & seen:
+                    excused += min(amount_a, amount_b)
+                    seen |= pair
+        return excused
 
     def check_escorts(self) -> None:
         limits = self.s.security.max_vvip_events_per_zone if self.s.security else {}
@@ -425,7 +444,8 @@ def _merged(windows: Iterable[TimeWindow]) -> list[tuple[datetime, datetime]]:
 
 def validate_timetable(scenario: Scenario, timetable: Timetable,
                        waived_windows: Collection[str] = (), shortened: Collection[str] = (),
-                       given_up: Collection[str] = ()) -> list[Violation]:
+                       given_up: Collection[str] = (), overlaps_waived: Collection[Collection[str]] = ()
+                       ) -> list[Violation]:
     """Every violated hard rule of ``timetable`` against ``scenario``; an empty list means valid.
     ``waived_windows`` names events whose own time window (earliest, latest end) is waived, said explicitly: the
     events a summit-day report pins where they ran (a re-plan's ``waived``); every other rule holds for them.
@@ -433,11 +453,17 @@ def validate_timetable(scenario: Scenario, timetable: Timetable,
     than its duration, on the grid and no less than its minimum (``min_duration_minutes``, or its kind's
     ``shortening``); a plain solve's timetable has none.
     ``given_up`` names required events a report's proposal could not keep (a re-plan's ``given_up``, said explicitly
-    in its notes): H1 is not asked of them, every other rule holds."""
+    in its notes): H1 is not asked of them, every other rule holds.
+    ``overlaps_waived`` names pairs of events that may break a rule between them (a re-plan's ``overlaps_waived``:
+    an event reported running, or started, that ran into one that cannot move, said explicitly in its notes): the
+    rules between two events (H7 rooms, H8 participants, H10 after, H11 exclusive) are not asked of the pair, and
+    a count (H12 escorts, H13 resources) may exceed its capacity by what the smaller of the pair holds; every other
+    rule holds, for them too."""
     checker = _Checker(scenario, timetable)
     checker.waived = set(waived_windows)
     checker.shortened = set(shortened)
     checker.given_up = set(given_up)
+    checker.overlaps = {frozenset(pair) for pair in overlaps_waived if len(set(pair)) == 2}
     return checker.run()
 
 

@@ -264,6 +264,36 @@ def test_h11_exclusive() -> None:
     assert set(v.events) == {"opening", "side"}
 
 
+def test_an_overlap_waived_for_a_pair_is_not_asked_of_it_and_only_of_it() -> None:
+    """``overlaps_waived`` (a running event that overran into one that cannot move, said explicitly): the rules
+    between the two are not asked of that pair; a third event overlapping either is still a violation."""
+    model = scenario(participants=[{"id": "a"}, {"id": "b"}, {"id": "c"}],
+                     events=[ev("opening", 60, ("a",), exclusive=True), ev("bil", 45, ("b",)),
+                             ev("other", 30, ("c",))])
+    ran = table(model, put("opening", "r1", "09:30", 60), put("bil", "r2", "09:00", 45), put("other", "r2", "10:30"))
+    assert codes(validate_timetable(model, ran)) == {"H11"}
+    assert validate_timetable(model, ran, overlaps_waived=[["bil", "opening"]]) == []
+    late = table(model, put("opening", "r1", "09:30", 60), put("bil", "r2", "09:00", 45), put("other", "r2", "10:15"))
+    (v,) = validate_timetable(model, late, overlaps_waived=[["bil", "opening"]])
+    assert v.code == "H11" and set(v.events) == {"opening", "other"}
+    same_room = table(model, put("bil", "r1", "09:00", 45), put("other", "r1", "09:30"),
+                      put("opening", "r2", "10:30", 60))
+    assert codes(validate_timetable(model, same_room)) == {"H7"}
+    assert validate_timetable(model, same_room, overlaps_waived=[("bil", "other")]) == []
+
+
+def test_an_overlap_waived_for_a_pair_excuses_what_the_smaller_of_it_holds_of_a_capacity() -> None:
+    model = scenario(participants=[{"id": "a"}, {"id": "b"}, {"id": "c"}],
+                     resources=[{"id": "interp", "capacity": 1}],
+                     events=[ev("x", 45, ("a",), uses={"interp": 1}), ev("y", 30, ("b",), uses={"interp": 1}),
+                             ev("z", 30, ("c",), uses={"interp": 1})])
+    two = table(model, put("x", "r1", "09:00", 45), put("y", "r2", "09:30"), put("z", "r1", "11:00"))
+    assert codes(validate_timetable(model, two)) == {"H13"}
+    assert validate_timetable(model, two, overlaps_waived=[["x", "y"]]) == []
+    three = table(model, put("x", "r1", "09:00", 45), put("y", "r2", "09:30"), put("z", "r1", "09:30"))
+    assert "H13" in codes(validate_timetable(model, three, overlaps_waived=[["x", "y"]]))
+
+
 def test_h12_vvip_escorts_per_zone() -> None:
     model = scenario(zones=[{"id": "main"}, {"id": "hotel"}],
                      rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10},

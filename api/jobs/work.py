@@ -194,7 +194,8 @@ class JobExecutor:
                    "phases": result.phases,  # seconds per step: where a slow re-plan spent its time
                    "notes": result.notes, "waived": result.waived,  # what it says of reports and the freeze
                    "shortened": result.shortened,  # the events it runs shorter than planned (after a report)
-                   "given_up": result.given_up}  # required events a report's proposal could not keep
+                   "given_up": result.given_up,  # required events a report's proposal could not keep
+                   "overlaps_waived": result.overlaps_waived}  # a running event and one that cannot move, overlapping
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params.changes),
                              result=summary)

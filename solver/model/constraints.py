@@ -14,6 +14,7 @@ import numpy as np
 
 from solver.compile import Instance
 from solver.model.rows import IntArray, Rows, slot_rows
+from solver.model.waive import after_waived, waive
 
 
 def _day_start(instance: Instance, slots: IntArray) -> IntArray:
@@ -167,6 +168,8 @@ def events_follow_their_predecessors(instance: Instance) -> Rows:
             continue
         my_starts = instance.item_start[mine]
         for predecessor in before:
+            if after_waived(instance, event, predecessor):
+                continue  # (a fact ran into a follower that cannot move: solver.model.waive)
             theirs = instance.event_items[predecessor]
             their_ends = end[theirs]
             for t in np.unique(my_starts):
@@ -288,8 +291,10 @@ ALL_FAMILIES: tuple[Family, ...] = (
 )
 
 
-def all_rows(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES) -> Rows:
+def all_rows(instance: Instance, families: tuple[Family, ...] = ALL_FAMILIES, waived: bool = True) -> Rows:
+    """The rows of these families; after a report, without what a fact's overrun into events that cannot move
+    waives (:mod:`solver.model.waive`; ``waived=False``: every row as stated)."""
     rows = Rows()
     for family in families:
         rows.extend(family(instance))
-    return rows
+    return waive(instance, rows)[0] if waived else rows

@@ -46,6 +46,9 @@ class ReplanResult:
     shortened: list[str] = field(default_factory=list)  # events it runs shorter than planned (to their minimum)
     given_up: list[str] = field(default_factory=list)  # required events a report's proposal could not keep (named in
     # the notes; publishing it is the planner's decision)
+    # pairs of events allowed to break a rule together: a running event (a fact) and one that cannot move, the rule
+    # between them waived (named in the notes: solver.model.waive); the validator's ``overlaps_waived``
+    overlaps_waived: list[list[str]] = field(default_factory=list)
 
 
 def timetable_of(ctx: Context, ledger: Ledger, chosen: IntArray, rooms: dict[int, int]) -> tuple[Timetable, int]:
@@ -148,7 +151,8 @@ def concrete_proof(ctx: Context, ledger: Ledger) -> None:
     cheaper, cheaper_cost, minimal = concrete_repair(ctx.working, ctx.previous, ctx.config.weights, ledger.table,
                                                      ledger.disruption, ctx.candidates | ctx.named, keep,
                                                      ctx.budget.left(), ctx.config.workers, ctx.config.seed, ctx.stop,
-                                                     shorten=ctx.shorten, short_before=ctx.short_before)
+                                                     shorten=ctx.shorten, short_before=ctx.short_before,
+                                                     fixed=ctx.fixed_names)
     taken = cheaper is None
     if cheaper is not None:
         trial, cost = _with_rooms(ctx, ledger, cheaper)
@@ -208,7 +212,12 @@ def repaired(ctx: Context, ledger: Ledger) -> ReplanResult:
     notes = ctx.notes + _cost(ctx, diff, ledger.disruption) + [text for _, text in given_up]
     return ReplanResult(table, ctx.changed, diff, ledger.disruption, ledger.bound, ledger.proven, ledger.best.level,
                         ctx.frozen, table.solve_seconds, ctx.phases.seconds, notes, sorted(ctx.waived),
-                        runs_shorter(ctx.changed, table), sorted(name for name, _ in given_up))
+                        runs_shorter(ctx.changed, table), sorted(name for name, _ in given_up), overlap_pairs(ctx))
+
+
+def overlap_pairs(ctx: Context) -> list[list[str]]:
+    """The pairs of events whose rule a fact's overrun waives (:mod:`solver.model.waive`), each once."""
+    return [list(pair) for pair in dict.fromkeys((running, other) for running, other, _ in ctx.overlaps)]
 
 
 def _given_up(ctx: Context, table: Timetable, proven: bool) -> list[tuple[str, str]]:

@@ -126,7 +126,8 @@ def in_the_way_of_reports(changed: Scenario, previous: Timetable, reported: Abst
     way pushes on everything it may now overlap (its old time, later by the overrun). A fact outranks the freeze
     window: these may move even within it. An event that has started by ``now`` is a fact too and stays where it
     is: it is in the way only when the reported event truly overlaps it (then it cannot have started as planned),
-    never for a changeover or travel margin."""
+    never for a changeover or travel margin. An event the planner pinned is never in the way: it cannot move, and the
+    rule it shares with the reported event is waived for the two (:mod:`solver.model.waive`)."""
     events = {e.id: e for e in changed.events}
     old = {a.event: (changed.localise(a.start), changed.localise(a.end)) for a in previous.assignments}
     spans: list[tuple[Event, datetime, datetime]] = []
@@ -164,8 +165,8 @@ def _overlapping(changed: Scenario, previous: Timetable, events: dict[str, Event
     found = set()
     for assignment in previous.assignments:
         other = events.get(assignment.event)
-        if other is None or other.id in known:
-            continue
+        if other is None or other.id in known or (other.pinned is not None and other.pinned.start is not None):
+            continue  # (a planner's pin cannot give way: the rule between the two is waived, solver.model.waive)
         for event, start, end in spans:
             shared = (event.pinned is not None and event.pinned.room == assignment.room) or event.exclusive \
                 or other.exclusive or bool(set(event.participants) & set(other.participants))

@@ -16,6 +16,7 @@ from solver.changes import REPORTS_ON_EVENTS, AnyChange, ParticipantArrived, Par
 from solver.compile import BoolArray, Instance, compile_scenario
 from solver.model.constraints import all_rows
 from solver.model.rows import Rows
+from solver.model.waive import fixed_overlaps
 from solver.replan.budget import SHARES, Budget, Phases, ReplanConfig, slowdown_since
 from solver.replan.change import (
     freeze,
@@ -30,7 +31,7 @@ from solver.replan.change import (
 )
 from solver.replan.plan import PreviousPlan
 from solver.replan.relaxation import RelaxationBeside
-from solver.replan.reports import report_notes, reported_events
+from solver.replan.reports import overlap_notes, report_notes, reported_events
 from solver.replan.search import PLACEMENTS_PER_SECOND
 from solver.scenario import Scenario
 from solver.timetable import ScenarioRef, Timetable
@@ -73,6 +74,8 @@ class Context:
     # a re-plan after a report: an event with a minimum duration may run shorter (its compile has such placements)
     shorten: bool = False
     short_before: set[str] = field(default_factory=set)  # events a former re-plan shortened: they may stay so
+    # the rules waived between a fact and what cannot move: (the running event, the other, the rule)
+    overlaps: list[tuple[str, str, str]] = field(default_factory=list)
 
     def placements(self, events: AbstractSet[int] | list[int] | None = None) -> int:
         """The placements of these events (None: the whole summit)."""
@@ -105,6 +108,12 @@ class Context:
         """What a wider search must keep (as a rule, not only a weight): every wanted event; nothing after a report
         (a fact the plan gives way to: an overrun may leave no room for all, and only the weight keeps them then)."""
         return None if self.reported else self.wanted
+
+    @property
+    def fixed_names(self) -> tuple[set[str], set[str]]:
+        """The facts and the events that cannot move, by name (for a compile of the same summit with rooms apart)."""
+        events = self.instance.events
+        return {events[e].id for e in self.instance.facts}, {events[e].id for e in self.instance.fixed}
 
     @property
     def applied(self) -> list[AnyChange]:
@@ -155,7 +164,9 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
     notes = report_notes(scenario, changed, applied, previous, now, config.freeze_minutes, in_the_way)
     shorten = any(isinstance(change, REPORTS) for change in applied)
     short_before = set(runs_shorter(changed, previous)) - reported
-    instance = compile_scenario(working, shorten=shorten, short_before=short_before)
+    instance = _compiled(working, previous, now, frozen, reported, shorten, short_before)
+    overlaps = [(instance.events[o.running].id, instance.events[o.other].id, o.rule) for o in fixed_overlaps(instance)]
+    notes += overlap_notes(changed, instance, overlaps)
     budget = Budget.of(started, config.time_limit, 0.6 + instance.n_items / PLACEMENTS_PER_SECOND, stop,
                        slowdown_since(started, cpu_started), SHARES)
     phases.mark("prepare")
@@ -176,4 +187,17 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
                    ScenarioRef(name=changed.name, fingerprint=changed.fingerprint()), plan, named,
                    set(plan.broken()) | named, cut, opened, candidates, wanted, wanted_mask, config, budget, stop,
                    phases, waived=reported | started_outside_windows(changed, previous, now), shorten=shorten,
-                   short_before=short_before)
+                   short_before=short_before, overlaps=overlaps)
+
+
+def _compiled(working: Scenario, previous: Timetable, now: datetime | None, frozen: list[str], reported: set[str],
+              shorten: bool, short_before: set[str]) -> Instance:
+    """The summit the searches solve, compiled, with its facts (what a report says runs, and what has started by
+    ``now``) and the required events that cannot move (one placement): :mod:`solver.model.waive`."""
+    moment = None if now is None else working.localise(now)
+    started = set() if moment is None else {a.event for a in previous.assignments
+                                            if a.event in frozen and working.localise(a.start) < moment}
+    instance = compile_scenario(working, shorten=shorten, short_before=short_before, facts=reported | started)
+    instance.fixed = frozenset(e for e in range(len(instance.events))
+                               if instance.required[e] and instance.event_items[e].size == 1)
+    return instance

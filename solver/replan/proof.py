@@ -31,14 +31,17 @@ log = logging.getLogger(__name__)
 def concrete_repair(working: Scenario, previous: Timetable, weights: DisruptionWeights, table: Timetable,
                      measured: int, newcomers: set[int], must_keep: set[str] | None, time_limit: float, workers: int,
                      seed: int, stop: threading.Event | None, shorten: bool = False,
-                     short_before: AbstractSet[str] = frozenset()
+                     short_before: AbstractSet[str] = frozenset(),
+                     fixed: tuple[AbstractSet[str], AbstractSet[str]] = (frozenset(), frozenset())
                      ) -> tuple[list[Assignment] | None, int, bool]:
     """With every room apart (no pools), search for a repair of the same value that costs less than
     ``measured``, among the placements that fit in the budget the displaced events leave (and, with
     ``must_keep``, among those events only, as :class:`BudgetLadder` does). Returns a cheaper repair's
-    assignments and cost if one is found, and whether ``measured`` (or that repair's cost) is proven minimal."""
+    assignments and cost if one is found, and whether ``measured`` (or that repair's cost) is proven minimal.
+    ``fixed``: the facts and the events that cannot move, by name (:mod:`solver.model.waive`)."""
     deadline = time.monotonic() + time_limit
-    concrete = compile_scenario(working, pool_rooms=False, shorten=shorten, short_before=short_before)
+    concrete = compile_scenario(working, pool_rooms=False, shorten=shorten, short_before=short_before, facts=fixed[0],
+                                fixed=fixed[1])
     if must_keep is not None:  # left-out requests are left out of the search (see below)
         newcomers = {e for e in newcomers if concrete.events[e].id in must_keep}
     plan = PreviousPlan.of(concrete, previous, weights)

@@ -17,6 +17,7 @@ from solver.changes import (
     on_grid,
     rounded_minutes,
 )
+from solver.compile import Instance
 from solver.scenario import Scenario
 from solver.timetable import Timetable
 
@@ -100,3 +101,44 @@ def _cause(why: str) -> str:
         if found:
             return found.group(1)
     return why
+
+
+RULE_WORDS = {"H7": "one room holds one event at a time, with its changeover", "H8": "{people} cannot be in both, "
+              "with their rest and travel", "H10": "{other} must follow it", "H11": "nothing else may run during it",
+              "H12": "the escorts of their zone", "H13": "the resources they share"}
+
+
+def overlap_notes(changed: Scenario, instance: Instance, overlaps: list[tuple[str, str, str]]) -> list[str]:
+    """The words for the rules waived between a fact and what cannot move (:mod:`solver.model.waive`), one note per
+    pair: how far the running event runs into the other, each rule, why it is allowed, and the delegations to tell."""
+    events = {e.id: e for e in changed.events}
+    delegation = {p.id: p.delegation or p.id for p in changed.participants}
+    rules: dict[tuple[str, str], list[str]] = {}
+    for running, other, rule in overlaps:
+        rules.setdefault((running, other), []).append(rule)
+    notes = []
+    for (running, other), codes in rules.items():
+        (a_start, a_end), (b_start, b_end) = (_times(instance, name) for name in (running, other))
+        minutes = int((min(a_end, b_end) - max(a_start, b_start)).total_seconds() // 60)
+        where = (f"{running} (until {a_end:%H:%M}) runs {minutes} min into {other} ({b_start:%H:%M}-{b_end:%H:%M})"
+                 if minutes > 0 else f"{running} (until {a_end:%H:%M}) leaves too little time before {other} "
+                                     f"({b_start:%H:%M}-{b_end:%H:%M})")
+        people = ", ".join(sorted(set(events[running].participants) & set(events[other].participants)))
+        said = "; ".join(f"{RULE_WORDS[code].format(people=people or 'a participant', other=other)} ({code})"
+                         for code in sorted(dict.fromkeys(codes), key=lambda code: int(code[1:])))
+        pin = events[other].pinned
+        why = "runs too" if instance.event_index[other] in instance.facts else \
+            "is pinned by the planner" if pin is not None and pin.start is not None else "has started"
+        told = sorted({delegation[p] for name in (running, other) for p in events[name].participants
+                       if p in delegation})
+        lever = f" (or unpin {other} to let it move)" if why == "is pinned by the planner" else ""
+        notes.append(f"{where}: {said}; allowed because {running} is already running and {other} {why}: neither can "
+                     f"move (a report is a fact); tell {', '.join(told) or 'the organisers'}{lever}")
+    return notes
+
+
+def _times(instance: Instance, name: str) -> tuple[datetime, datetime]:
+    """The start and end of an event that cannot move (its one placement)."""
+    item = int(instance.event_items[instance.event_index[name]][0])
+    return (instance.grid.time_of(int(instance.item_start[item])),
+            instance.grid.time_of(int(instance.item_end[item] - 1)) + timedelta(minutes=instance.grid.slot_minutes))

@@ -353,3 +353,35 @@ def test_an_overrun_that_leaves_a_required_event_no_place_is_a_proposal_the_plan
     accepted = planner.post(f"/proposals/{proposal['id']}/accept", json={})
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["published"]["broken_rules"] == []  # the validator, told of the event given up
+
+
+def test_a_meeting_running_late_into_a_pinned_exclusive_opening_is_a_proposal_that_says_so_and_publishes(
+        planner: httpx.Client, tmp_path: Path) -> None:
+    """The meeting (09:00-09:30) starts and runs 10 minutes late, into the opening the planner pinned at 09:30 and
+    made exclusive: neither can move. The proposal waives the exclusive rule for the two only, says so and whom to
+    tell (never "infeasible"), and publishing it is checked by the validator told of the pair (no broken rule)."""
+    day = {"name": "pinned opening", "timezone": "Asia/Ho_Chi_Minh", "slot_minutes": 15,
+           "days": [{"date": "2025-10-25", "start": "09:00", "end": "12:00"}],
+           "rooms": [{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}],
+           "participants": [{"id": p, "delegation": p.upper() * 3} for p in ("a", "b")],
+           "events": [{"id": "meeting", "title": "meeting", "duration_minutes": 30, "participants": ["a"],
+                       "rooms": ["r2"], "latest_end": "2025-10-25T09:30"},
+                      {"id": "opening", "title": "opening", "duration_minutes": 60, "participants": ["b"],
+                       "rooms": ["r1"], "exclusive": True, "pinned": {"room": "r1", "start": "2025-10-25T09:30"}}]}
+    path = tmp_path / "pinned-opening.yaml"
+    path.write_text(json.dumps(day), encoding="utf-8")
+    scenario_id = submit_scenario(planner, path)
+    publish(planner, solve(planner, scenario_id)["timetable_id"])
+    planner.put(f"/summits/{scenario_id}/clock", json={"clock": "2025-10-25T09:00+07:00"})
+    planner.post(f"/summits/{scenario_id}/reports", json={"kind": "event_started", "event": "meeting"})
+    planner.put(f"/summits/{scenario_id}/clock", json={"clock": "2025-10-25T09:25+07:00"})
+    proposal = planner.post(f"/summits/{scenario_id}/reports",
+                            json={"kind": "running_late", "event": "meeting", "minutes": 10}).json()
+    ready = _ready(planner, proposal)
+    assert ready["result"]["status"] == "feasible", ready
+    assert ready["result"]["overlaps_waived"] == [["meeting", "opening"]]
+    assert any("meeting (until 09:45) runs 15 min into opening" in note and "(H11)" in note
+               and "tell AAA, BBB" in note for note in ready["result"]["notes"]), ready["result"]["notes"]
+    accepted = planner.post(f"/proposals/{proposal['id']}/accept", json={})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["published"]["broken_rules"] == []  # the validator, told of the pair
