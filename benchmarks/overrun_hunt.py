@@ -1,7 +1,8 @@
 """Overrun reports on small summits: each answer's status (an overrun must always end with a proposal), and every
 proposal checked by the validator, told what it waived and the required events it could not keep.
 
-The summits and reports are push_hunt.py's (each decided by its seed alone), the `event_running_late` ones only.
+The summits and reports are push_hunt.py's (tests/hunts.py: each decided by its seed alone), the
+`event_running_late` ones only.
 
     .venv/bin/python benchmarks/overrun_hunt.py --first 0 --cases 200
 """
@@ -9,7 +10,6 @@ The summits and reports are push_hunt.py's (each decided by its seed alone), the
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import time
 from collections import Counter
@@ -17,36 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.push_hunt import build, change  # noqa: E402
-from solver.replan import resolve  # noqa: E402
-from solver.scenario import ScenarioError  # noqa: E402
-from solver.solve import solve  # noqa: E402
-from solver.validate import validate_timetable  # noqa: E402
-
-
-def one(seed: int) -> tuple[str, list[str]]:
-    """The answer to the seed's overrun report ("" when the seed draws no overrun), and its broken rules."""
-    rng = random.Random(seed)
-    model = build(rng)
-    before = solve(model, time_limit=2, workers=1, seed=0).timetable
-    if before.status not in ("optimal", "feasible") or not before.assignments:
-        return "", []
-    changes, now = change(rng, model, before)
-    if changes[0]["op"] != "event_running_late":
-        return "", []
-    try:
-        result = resolve(model, before, changes, now=now, time_limit=3, workers=1)
-    except ScenarioError:
-        return "refused", []
-    status = result.timetable.status
-    if status not in ("optimal", "feasible"):
-        return status, []
-    if result.given_up:
-        status += " naming required events not kept" + (" (proven)" if any("(proven)" in note for note in result.notes)
-                                                        else " (none found in time)")
-    return status, [v.code for v in validate_timetable(result.scenario, result.timetable, result.waived,
-                                                       result.shortened, result.given_up,
-                                                       result.overlaps_waived)]
+from tests.hunts import overrun_case  # noqa: E402
 
 
 def main() -> None:
@@ -56,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     started, tally, broken = time.perf_counter(), Counter[str](), 0
     for seed in range(args.first, args.first + args.cases):
-        status, violations = one(seed)
+        status, violations = overrun_case(seed)
         if status:
             tally[status] += 1
         if violations or status in ("infeasible", "unknown"):

@@ -3,6 +3,10 @@
 benchmarks/RESULTS.md), with the load average before and after.
 
     .venv/bin/python -m benchmarks.robust SCENARIO ... --time-limit 60 [--runs 200] [--seed 0] [--out DIR]
+        [--solve-seed K] [--cascade-budget 0.02] [--plain-from DIR]
+
+``--cascade-budget`` is passed to the robust solve; ``--plain-from DIR`` takes the plain timetables solved before
+(``DIR/NAME-plain.json``) instead of solving them again.
 
 Each summit costs two solves of the time limit (they run one after the other, never beside each other).
 """
@@ -28,11 +32,14 @@ def _run(command: list[str], timeout: float) -> str:
     return done.stdout + done.stderr
 
 
-def measure(scenario: Path, mode: str, time_limit: float, runs: int, seed: int, out: Path) -> dict[str, float]:
-    """Solve in ``mode`` (plain or robust), then replay: objective and the replay's expected numbers."""
+def measure(scenario: Path, mode: str, time_limit: float, runs: int, seed: int, out: Path,
+            extra: list[str] | None = None) -> dict[str, float]:
+    """Solve in ``mode`` (plain or robust; ``extra`` options), then replay: objective and the replay's expected
+    numbers (with ``time_limit`` 0: the timetable already in ``out``)."""
     table = out / f"{scenario.stem}-{mode}.json"
-    _run([*SUMMIT, "solve", str(scenario), "-t", f"{time_limit:g}", f"--{mode}", "-o", str(table), "-f", "json"],
-         timeout=time_limit * 3 + 120)
+    if time_limit > 0:
+        _run([*SUMMIT, "solve", str(scenario), "-t", f"{time_limit:g}", f"--{mode}", "-o", str(table), "-f", "json",
+              *(extra or [])], timeout=time_limit * 3 + 120)
     objective = json.loads(table.read_text())["objective"]
     command = [*SUMMIT, "replay", str(scenario), str(table), "--runs", str(runs), "--seed", str(seed), "--json"]
     print("$ summit", " ".join(command[len(SUMMIT):]), file=sys.stderr, flush=True)
@@ -49,6 +56,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("/tmp/robust-bench"))
+    parser.add_argument("--solve-seed", type=int, default=0, help="the solves' --seed")
+    parser.add_argument("--cascade-budget", type=float, default=None, help="the robust solve's --cascade-budget")
+    parser.add_argument("--plain-from", type=Path, default=None, help="plain timetables solved before")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"load average before: {os.getloadavg()[0]:.1f}")
@@ -56,8 +66,14 @@ def main() -> None:
           "| lost plain / robust | notified plain / robust |")
     print("|---|---|---|---|---|")
     for scenario in args.scenarios:
-        plain = measure(scenario, "plain", args.time_limit, args.runs, args.seed, args.out)
-        robust = measure(scenario, "robust", args.time_limit, args.runs, args.seed, args.out)
+        extra = ["--seed", str(args.solve_seed)]
+        if args.plain_from is not None:
+            plain = measure(scenario, "plain", 0, args.runs, args.seed, args.plain_from)
+        else:
+            plain = measure(scenario, "plain", args.time_limit, args.runs, args.seed, args.out, extra)
+        if args.cascade_budget is not None:
+            extra += ["--cascade-budget", f"{args.cascade_budget:g}"]
+        robust = measure(scenario, "robust", args.time_limit, args.runs, args.seed, args.out, extra)
         cost = 1 - robust["objective"] / plain["objective"] if plain["objective"] else 0.0
         cut = 1 - robust["moved_per_day"] / plain["moved_per_day"] if plain["moved_per_day"] else 0.0
         print(f"| {scenario.name} | {plain['objective']} / {robust['objective']} ({cost:.1%}) "

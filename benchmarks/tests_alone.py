@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/tests_alone.py                    # every tests/**/test_*.py, one after the other
     .venv/bin/python benchmarks/tests_alone.py tests/test_replay.py tests/api/test_celery.py
     .venv/bin/python benchmarks/tests_alone.py --each-test tests/test_replay.py   # every test of a file alone
+    .venv/bin/python benchmarks/tests_alone.py --each-test --group-over 8 tests/api/test_roles.py
+        # every test alone, but a test function with more than 8 parametrized cases runs its cases together
 
 Prints one line per file (or test): passed/failed, seconds, and the load average when it started; then the failures
 with the tail of their output. Exit status 1 if any failed. Every run has a timeout (``--timeout``, per file).
@@ -18,7 +20,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTEST = [str(ROOT / ".venv" / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", "-x"]
+# the interpreter running this script (main's venv, from a worktree too), with the worktree's PYTHONPATH
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"]
 
 
 def test_files(given: list[str]) -> list[str]:
@@ -30,9 +33,24 @@ def test_files(given: list[str]) -> list[str]:
 def test_ids(path: str, timeout: float) -> list[str]:
     """The ids of a file's tests, as pytest collects them."""
     # (one -q, the project's addopts: the node ids one a line; a second -q would print counts per file)
-    out = subprocess.run([PYTEST[0], "-p", "no:cacheprovider", "--collect-only", path], cwd=ROOT, capture_output=True,
-                         text=True, timeout=timeout)
+    out = subprocess.run([*PYTEST[:3], "-p", "no:cacheprovider", "--collect-only", path], cwd=ROOT,
+                         capture_output=True, text=True, timeout=timeout)
     return [line for line in out.stdout.splitlines() if "::" in line]
+
+
+def grouped(ids: list[str], over: int) -> list[str]:
+    """``ids``, but the cases of a test function parametrized more than ``over`` times as one target (the
+    function's id: pytest runs its cases together); 0: no grouping."""
+    cases: dict[str, int] = {}
+    for test in ids:
+        cases[test.split("[")[0]] = cases.get(test.split("[")[0], 0) + 1
+    out: list[str] = []
+    for test in ids:
+        function = test.split("[")[0]
+        target = function if over and cases[function] > over else test
+        if target not in out:
+            out.append(target)
+    return out
 
 
 def run_alone(target: str, timeout: float) -> tuple[bool, float, str]:
@@ -50,11 +68,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", help="test files (default: every tests/**/test_*.py)")
     parser.add_argument("--each-test", action="store_true", help="run every test of the files alone, not the file")
+    parser.add_argument("--group-over", type=int, default=0,
+                        help="with --each-test: run the cases of a function parametrized more than N times together")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per pytest run (default 900)")
     args = parser.parse_args()
     targets = test_files(args.files)
     if args.each_test:
-        targets = [test for path in targets for test in test_ids(path, args.timeout)]
+        targets = [test for path in targets for test in grouped(test_ids(path, args.timeout), args.group_over)]
     failures: list[tuple[str, str]] = []
     total = time.monotonic()
     for target in targets:

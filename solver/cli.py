@@ -156,6 +156,14 @@ BufferValue = Annotated[float | None, typer.Option("--buffer-value", min=0.0, ma
                                                         "scenario's overruns.buffer_value)")]
 
 
+# the share of the value the robust solve may give up where most cascades run (solver/cascades.py)
+CascadeBudget = Annotated[float | None, typer.Option("--cascade-budget", min=0.0, max=1.0,
+                                                     help="the robust solve: the share of the requests' value it may "
+                                                          "give up where most replayed cascades run (0.02: at most "
+                                                          "2 percent); default: the scenario's "
+                                                          "overruns.cascade_budget (0)")]
+
+
 @app.command()
 def solve(
     scenario: Annotated[Path, typer.Argument(help="scenario file (.yaml or .json)")],
@@ -172,6 +180,7 @@ def solve(
                                                      "cascade less, every request kept (default: the "
                                                      "scenario's overruns.robust)")] = None,
     buffer_value: BufferValue = None,
+    cascade_budget: CascadeBudget = None,
     memory: Annotated[int | None, typer.Option("--memory", min=1, help="MB this solve may use: the whole model when "
                                                "its estimate fits, else large-neighbourhood search alone; a summit "
                                                "that fits neither is refused (default: no limit)")] = None,
@@ -193,7 +202,8 @@ def solve(
             live.update(_progress_line(progress.seconds, progress.objective, progress.bound))
 
         config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
-                             lns_only=lns_only, robust=robust, buffer_value=buffer_value)
+                             lns_only=lns_only, robust=robust, buffer_value=buffer_value,
+                             cascade_budget=cascade_budget)
         result = run_solve(model, on_progress=on_progress, config=config)
         timetable = result.timetable
         ticker.close()  # the final line is the solver's own

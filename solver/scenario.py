@@ -230,6 +230,9 @@ class Overruns(ContractModel):
     # 0 = no request is ever given up for a buffer (the robust solve only moves events); above 0 the robust solve
     # leaves a request out when the buffers it takes away are worth more than its priority (solver/buffers.py)
     buffer_value: float = Field(default=0.0, ge=0.0, le=MAX_COUNT)
+    # the share of the requests' value the robust solve may give up where most replayed cascades run (0.02: at most
+    # 2 % of it); 0 = none (solver/cascades.py)
+    cascade_budget: float = Field(default=0.0, ge=0.0, le=1.0)
     # read so that older scenarios load; the robust solve sizes its slack by the replay (solver/slack.py)
     buffer_minutes: int | None = Field(default=None, ge=0, le=MAX_MINUTES)
 

@@ -244,6 +244,19 @@ def test_the_summary_groups_unscheduled_requests_by_cause() -> None:
                             "of 12 events a day")
 
 
+def test_solve_takes_a_cascade_budget_keeps_within_it_and_refuses_one_above_1(tmp_path: Path) -> None:
+    out = tmp_path / "timetable.json"
+    result = runner.invoke(app, ["solve", TINY, "--time-limit", "5", "--robust", "--cascade-budget", "0.5", "-o",
+                                 str(out)])
+    assert result.exit_code == 0, result.output
+    table = load_timetable(out)
+    assert validate_timetable(load_scenario(TINY), table) == []
+    assert table.bound is not None and table.objective >= table.bound * 0.5
+    refused = runner.invoke(app, ["solve", TINY, "--robust", "--cascade-budget", "2"])
+    words = " ".join(refused.output.replace("│", " ").split())
+    assert refused.exit_code == 2 and "'--cascade-budget'" in words and "less than or equal to 1" in words
+
+
 def test_solve_takes_a_buffer_value_and_refuses_a_negative_one(tmp_path: Path) -> None:
     out = tmp_path / "timetable.json"
     result = runner.invoke(app, ["solve", TINY, "--time-limit", "5", "--robust", "--buffer-value", "1000", "-o",

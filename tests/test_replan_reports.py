@@ -18,6 +18,7 @@ from solver.scenario import Scenario, ScenarioError
 from solver.timetable import Assignment, ScenarioRef, Timetable
 from solver.validate import runs_shorter, validate_timetable
 from tests.builders import at, by_hand, event, scenario
+from tests.hunts import overrun_case, push_case
 
 
 def _day() -> Scenario:
@@ -500,12 +501,10 @@ def test_the_push_forward_repair_places_an_events_predecessor_before_it() -> Non
 
 
 def test_a_seeded_hunt_finds_no_broken_rule_in_the_push_forward_repair() -> None:
-    """300 small summits with `after` chains (benchmarks/push_hunt.py, each decided by its seed alone): after a
-    report that an event runs late or a late arrival, every place the push gives keeps every rule the validator
-    checks (found 9 H10 breaks before the push placed predecessors first, e.g. seed 128)."""
-    from benchmarks.push_hunt import one
-
-    verdicts = {seed: one(seed) for seed in range(300)}
+    """300 small summits with `after` chains (tests/hunts.py, each decided by its seed alone; benchmarks/push_hunt.py
+    runs more): after a report that an event runs late or a late arrival, every place the push gives keeps every rule
+    the validator checks (found 9 H10 breaks before the push placed predecessors first, e.g. seed 128)."""
+    verdicts = {seed: push_case(seed) for seed in range(300)}
     assert {seed: detail for seed, (verdict, detail) in verdicts.items() if verdict == "BROKEN"} == {}
 
 
@@ -572,12 +571,11 @@ def test_the_push_forward_gives_way_to_a_required_event_worth_more_never_to_what
 
 
 def test_a_seeded_hunt_of_overruns_always_gets_a_proposal_that_keeps_every_rule() -> None:
-    """100 small summits (benchmarks/overrun_hunt.py, each decided by its seed): every overrun report gets a proposal
-    (on main before the give-way, 6 of them were answered "infeasible": the required events could not all stay), and
-    the validator, told what it waived and the required events it names as not kept, finds no broken rule."""
-    from benchmarks.overrun_hunt import one
-
-    answers = {seed: one(seed) for seed in range(100)}
+    """100 small summits (tests/hunts.py, each decided by its seed; benchmarks/overrun_hunt.py runs more): every
+    overrun report gets a proposal (on main before the give-way, 6 of them were answered "infeasible": the required
+    events could not all stay), and the validator, told what it waived and the required events it names as not
+    kept, finds no broken rule."""
+    answers = {seed: overrun_case(seed) for seed in range(100)}
     assert {seed: answer for seed, answer in answers.items()
             if answer[1] or answer[0] in ("infeasible", "unknown")} == {}
     assert any("naming required events not kept" in status for status, _ in answers.values())

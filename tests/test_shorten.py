@@ -14,6 +14,7 @@ from solver.replan import ReplanResult, resolve
 from solver.scenario import Scenario, ScenarioError
 from solver.validate import validate_timetable
 from tests.builders import at, by_hand, event, scenario
+from tests.hunts import push_case
 
 LATE = [{"op": "event_running_late", "event": "opening", "minutes": 15}]
 
@@ -164,11 +165,9 @@ def test_a_zero_minimum_or_an_off_grid_allowance_is_refused() -> None:
 
 
 def test_a_seeded_hunt_with_minimum_durations_finds_no_broken_rule_in_the_push_forward_repair() -> None:
-    """200 small summits whose events may run down to 15 or 30 minutes (benchmarks/push_hunt.py --shorten, each decided
-    by its seed alone): after a report, every place the push gives, shortened ones included, keeps every rule the
-    validator checks (told the shortened events); some pushes do shorten."""
-    from benchmarks.push_hunt import one
-
-    verdicts = {seed: one(seed, shorten=True) for seed in range(200)}
+    """200 small summits whose events may run down to 15 or 30 minutes (tests/hunts.py, each decided by its seed
+    alone; benchmarks/push_hunt.py --shorten runs more): after a report, every place the push gives, shortened ones
+    included, keeps every rule the validator checks (told the shortened events); some pushes do shorten."""
+    verdicts = {seed: push_case(seed, shorten=True) for seed in range(200)}
     assert {seed: detail for seed, (verdict, detail) in verdicts.items() if verdict == "BROKEN"} == {}
     assert sum(detail.startswith("shortened") for _, detail in verdicts.values()) >= 10

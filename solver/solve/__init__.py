@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 from solver.bound_beside import BoundBeside
 from solver.budget import Budget
 from solver.buffers import trade_for_buffers
+from solver.cascades import cut_cascades, spare_vvip_rooms
 from solver.compile import compile_scenario
 from solver.extract import assign_rooms, assignments_of, timetable_from_placements
 from solver.model.build import BuiltModel, add_hint, build_model, cap_primary
@@ -32,7 +33,8 @@ from solver.model.rows import IntArray
 from solver.replan.plan import placements_of
 from solver.scenario import Scenario
 from solver.size import memory_plan
-from solver.slack import keep_slack
+from solver.slack import RUNS as SLACK_RUNS
+from solver.slack import SEED_OFFSET, Judge, keep_slack
 from solver.solve.config import (
     LP_MAX_PLACEMENTS,
     SHARES,
@@ -119,6 +121,7 @@ def _keep_slack(run: Run, result: SolveResult, deadline: float) -> SolveResult:
     if value > 0:  # the planner prices a buffer: requests may be traded for buffers (a quarter of the stage)
         chosen = trade_for_buffers(run.instance, rows, chosen, value, max(0.0, deadline - began) / 4,
                                    run.config.seed, run.config.workers, run.config.stop)
+    chosen = _thin_cascades(run, chosen, timetable.bound if timetable.bound is not None else timetable.objective)
     chosen, before, after = keep_slack(run.instance, run.prepared.matrix, chosen, run.ref,
                                        max(0.0, deadline - began), run.config.seed, run.config.stop)
     robust = timetable_from_placements(run.instance, chosen, run.ref, rows, slack=True)
@@ -129,6 +132,21 @@ def _keep_slack(run: Run, result: SolveResult, deadline: float) -> SolveResult:
     run.stats.slack_replay = (round(before, 3), round(after, 3))
     robust.solve_seconds = round(time.monotonic() - run.started, 3)
     return SolveResult(robust, run.stats, result.progress, result.bounds)
+
+
+def _thin_cascades(run: Run, chosen: IntArray, bound: int) -> IntArray:
+    """Before the slack stage (:mod:`solver.cascades`): events without a vvip leave the vvips' rooms where they can,
+    and, with a budget (a share of the proven ``bound``: no timetable of the summit is worth more), the requests most
+    cascades run through are left out; what the first stage fell short of the bound and a trade gave up count."""
+    scenario = run.instance.scenario
+    chosen = spare_vvip_rooms(run.instance, run.prepared.matrix, chosen) if run.prepared is not None else chosen
+    share = run.config.cascade_budget if run.config.cascade_budget is not None else \
+        scenario.overrun_model.cascade_budget
+    if share <= 0:
+        return chosen
+    budget = int(share * bound) - (bound - value_of(run.instance, chosen))
+    judge = Judge(run.instance, run.ref, SLACK_RUNS, run.config.seed + SEED_OFFSET)
+    return cut_cascades(judge, chosen, budget) if budget > 0 else chosen
 
 
 def _solve_compiled(run: Run) -> SolveResult:

@@ -66,6 +66,9 @@ class SolveConfig:
     # what a buffer is worth in priority points in the robust solve (solver/buffers.py); None: the scenario's
     # overruns.buffer_value (default 0: no request is given up for a buffer)
     buffer_value: float | None = None
+    # the share of the value the robust solve may give up where most cascades run (solver/cascades.py); None: the
+    # scenario's overruns.cascade_budget (default 0: none)
+    cascade_budget: float | None = None
     # once the primary objective is proven optimal, the tie-breakers' search ends after this long without
     # improvement; None: max(5 s, a third of the limit). The robust solve's first stage: 1 s (the second stage
     # rearranges the days anyway).
