@@ -32,6 +32,7 @@ import numpy.typing as npt
 from alns import ALNS
 from alns.accept import HillClimbing
 from alns.select import RouletteWheel
+from ortools.sat.python import cp_model
 
 from solver.compile import Instance
 from solver.model.objective import placement_values
@@ -49,7 +50,11 @@ class LnsConfig:
     workers: int = 2
     seed: int = 0
     round_seconds: float = 3.0  # most a round's CP-SAT solve may take
-    max_free_placements: int = 6_000  # a neighbourhood's sub-model stays this small (measured: rounds of ~1 s)
+    max_free_placements: int = 6_000  # a neighbourhood's sub-model stays this small (measured: rounds of ~1 s)...
+    # ...to begin with: then it grows by a tenth after a round proven optimal in under half its time, and shrinks
+    # by a fifth after a round its time cut short (down to ``min_free_placements``, up to four times the start):
+    # on a loaded machine, or on a summit whose sub-models are hard, rounds stay short and many
+    min_free_placements: int = 800
     stall_seconds: float | None = None  # stop after this long without improvement (only if set)
     bound_of: Callable[[], int] | None = None  # a bound proven beside the search as it goes (solver/bound_beside.py)
     max_rounds: int | None = None  # for tests: a fixed number of rounds...
@@ -70,6 +75,7 @@ class LnsLedger:
     last_improvement: float = 0.0
     tried: dict[str, int] = field(default_factory=dict)
     improved: dict[str, int] = field(default_factory=dict)
+    free_cap: int = 0  # the neighbourhoods' size now (LnsConfig.max_free_placements, adapted round by round)
 
     @property
     def proven(self) -> bool:
@@ -249,29 +255,41 @@ def free_placements(ctx: Context, chosen: IntArray, hood: Neighbourhood, cap: in
 
 
 def improve(ctx: Context, chosen: IntArray, hood: Neighbourhood, config: LnsConfig, seconds: float,
-            rng: np.random.Generator) -> IntArray | None:
-    """The timetable with the neighbourhood re-planned by CP-SAT, or None if it found nothing better."""
-    events, free = free_placements(ctx, chosen, hood, config.max_free_placements, rng)
+            rng: np.random.Generator, cap: int | None = None) -> tuple[IntArray | None, bool]:
+    """(the timetable with the neighbourhood re-planned by CP-SAT, or None if it found nothing better; whether
+    the round ended before its time: proven optimal or infeasible, not cut short). ``cap``: the most
+    placements freed (default ``config.max_free_placements``)."""
+    events, free = free_placements(ctx, chosen, hood, cap or config.max_free_placements, rng)
     if free.size == 0:
-        return None
+        return None, True
     freed = np.zeros(chosen.size, dtype=bool)
     freed[events] = True
     held = chosen[(chosen >= 0) & ~freed]
     now = chosen[events][chosen[events] >= 0]
     sub = build_submodel(ctx.instance, ctx.matrix, free, held, ctx.item_value, hint_on=now)
     if sub is None:
-        return None
-    _, placed = solve_submodel(sub, config.workers, int(rng.integers(2**31)), seconds, config.deterministic_round,
-                               presolve=False)
+        return None, True
+    status, placed = solve_submodel(sub, config.workers, int(rng.integers(2**31)), seconds,
+                                    config.deterministic_round, presolve=False)
+    ended = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
     if placed is None:
-        return None
+        return None, ended
     before = int(ctx.item_value[now].sum())
     if int(ctx.item_value[placed].sum()) <= before:
-        return None  # ties keep the timetable as it is (its tie-breakers were optimised by the full model)
+        return None, ended  # ties keep the timetable as it is (its tie-breakers were optimised by the full model)
     candidate = chosen.copy()
     candidate[events] = -1
     candidate[ctx.instance.item_event[placed]] = placed
-    return candidate
+    return candidate, ended
+
+
+def adapt_cap(config: LnsConfig, cap: int, ended: bool, took: float, seconds: float) -> int:
+    """The next round's neighbourhood size (see ``LnsConfig.min_free_placements``)."""
+    if not ended:
+        return max(config.min_free_placements, int(cap * 0.8))
+    if took < seconds / 2:
+        return min(4 * config.max_free_placements, int(cap * 1.1) + 1)
+    return cap
 
 
 # --------------------------------------------------------------------------------------
@@ -314,7 +332,7 @@ def large_neighbourhood_search(instance: Instance, matrix: RowMatrix, chosen: In
     """Improve ``chosen`` (every required event placed) until the time limit; returns the ledger."""
     ctx = Context.of(instance, matrix)
     value = int(ctx.item_value[chosen[chosen >= 0]].sum())
-    ledger = LnsLedger(chosen.copy(), value, bound, time.monotonic())
+    ledger = LnsLedger(chosen.copy(), value, bound, time.monotonic(), free_cap=config.max_free_placements)
     ledger.history.append((0.0, value))
     if ledger.proven or config.time_limit <= 0.5 and config.max_rounds is None:
         return ledger
@@ -344,7 +362,9 @@ def _repair(ctx: Context, config: LnsConfig, ledger: LnsLedger,
         ledger.tried[name] = ledger.tried.get(name, 0) + 1
         remaining = config.time_limit - (time.monotonic() - ledger.started)
         seconds = max(0.05, min(config.round_seconds, BUDGET_SHARES["round"] * config.time_limit, remaining - 0.1))
-        better = improve(ctx, state.chosen, state.hood, config, seconds, rng)
+        began = time.monotonic()
+        better, ended = improve(ctx, state.chosen, state.hood, config, seconds, rng, ledger.free_cap)
+        ledger.free_cap = adapt_cap(config, ledger.free_cap, ended, time.monotonic() - began, seconds)
         if better is None:
             return _State(state.chosen, state.value)
         value = int(ctx.item_value[better[better >= 0]].sum())

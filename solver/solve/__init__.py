@@ -56,6 +56,7 @@ from solver.solve.steps import (
     places_every_required,
     prepare,
     proven_bound,
+    start_bound_beside,
     trivial_bound,
     value_of,
     whole_model_search,
@@ -91,7 +92,7 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
     robust = config.robust if config.robust is not None else scenario.overrun_model.robust
     first_stage = replace(config, time_limit=config.time_limit * (1 - config.slack_share),
                           tie_break_seconds=1.0) if robust else config
-    beside = BoundBeside()  # started by the bound's step when the aggregated LP leaves a gap on a large summit
+    beside = BoundBeside()  # started with the search on a large summit (steps.start_bound_beside)
     try:
         # (the answer is part of the search; each step's share of the time left: SHARES)
         budget = Budget.of(started, first_stage.time_limit, 0.0, config.stop, shares=SHARES)
@@ -152,6 +153,7 @@ def _thin_cascades(run: Run, chosen: IntArray, bound: int) -> IntArray:
 def _solve_compiled(run: Run) -> SolveResult:
     """The search of a compiled summit whose required events all have a place (see :func:`solve`)."""
     instance, config = run.instance, run.config
+    start_bound_beside(run)
     prepared = prepare(run)
     greedy = prepared.greedy
     if greedy is not None and alone(instance, config):
@@ -252,8 +254,9 @@ def _no_timetable(run: Run, status: object, incumbents: Incumbents) -> SolveResu
 
 
 def _solve_by_lns_alone(run: Run, prepared: Prepared, greedy: IntArray) -> SolveResult:
-    """Above ``decompose_above`` placements the whole model does not fit in memory: large-neighbourhood
-    search improves the greedy timetable, each round a sub-model of a few thousand placements."""
+    """Above ``decompose_above`` placements (SolveConfig: the whole model costs more than it gives, or does not fit
+    in memory) large-neighbourhood search improves the greedy timetable, each round a sub-model of a few thousand
+    placements."""
     instance, config, stats = run.instance, run.config, run.stats
     stats.lns_alone = True
     bound = trivial_bound(instance)
