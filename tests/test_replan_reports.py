@@ -65,6 +65,7 @@ def test_running_late_is_rounded_up_to_the_grid_and_the_plan_around_it_gives_way
     assert any("opening now ends at 10:45" in note and "waived" in note for note in result.notes)
     assert any("gives way" in note for note in result.notes)
     assert result.waived == ["opening"]
+    assert [(g.event, g.minutes) for g in result.diff.lengthened] == [("opening", 45)]  # its people read the new end
     # the waiver is what lets the opening end past its latest end: without it, the validator says so
     assert [v.code for v in validate_timetable(result.scenario, result.timetable)] == ["H6"]
 
