@@ -347,6 +347,7 @@ def test_a_meeting_running_late_into_a_pinned_exclusive_opening_is_allowed_for_t
     assert placed["pre"].end.strftime("%H:%M") == "09:45" and placed["opening"].start.strftime("%H:%M") == "09:30"
     assert placed["talk"].start >= placed["opening"].end  # the opening still keeps every other event out
     assert result.overlaps_waived == [["pre", "opening"]]
+    assert not any("freeze" in n for n in result.notes)  # (the planner's pin holds the opening, not the freeze)
     note = next(n for n in result.notes if "runs 15 min into opening" in n)
     assert "nothing else may run during it (H11)" in note and "allowed because pre is already running" in note
     assert "opening is pinned by the planner" in note
