@@ -195,11 +195,13 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
 def _compiled(working: Scenario, previous: Timetable, now: datetime | None, frozen: list[str], reported: set[str],
               shorten: bool, short_before: set[str]) -> Instance:
     """The summit the searches solve, compiled, with its facts (what a report says runs, and what has started by
-    ``now``) and the required events that cannot move (one placement): :mod:`solver.model.waive`."""
+    ``now``) and the required events that cannot move (one placement), with what they must follow:
+    :mod:`solver.model.waive`."""
     moment = None if now is None else working.localise(now)
     started = set() if moment is None else {a.event for a in previous.assignments
                                             if a.event in frozen and working.localise(a.start) < moment}
     instance = compile_scenario(working, shorten=shorten, short_before=short_before, facts=reported | started)
-    instance.fixed = frozenset(e for e in range(len(instance.events))
-                               if instance.required[e] and instance.event_items[e].size == 1)
+    # (and what such an event must follow: it must take place too)
+    needed = instance.with_predecessors(np.flatnonzero(instance.required).tolist())
+    instance.fixed = frozenset(e for e in needed if instance.event_items[e].size == 1)
     return instance
