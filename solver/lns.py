@@ -96,7 +96,7 @@ class Context:
     """What the neighbourhoods look at, computed once."""
 
     instance: Instance
-    matrix: RowMatrix
+    matrix: RowMatrix | None  # None: each round builds the rows of its own placements (a summit too big for them)
     item_value: IntArray
     item_day: IntArray
     item_half: IntArray  # half day: 2 * day + (afternoon)
@@ -104,7 +104,7 @@ class Context:
     delegation_people: list[IntArray]
 
     @classmethod
-    def of(cls, instance: Instance, matrix: RowMatrix) -> Context:
+    def of(cls, instance: Instance, matrix: RowMatrix | None) -> Context:
         grid = instance.grid
         day = grid.slot_day[instance.item_start]
         local = instance.item_start - grid.day_offset[day]
@@ -328,7 +328,7 @@ class _Stop:
                 or (config.max_rounds is None and now >= config.time_limit - 0.2))
 
 
-def large_neighbourhood_search(instance: Instance, matrix: RowMatrix, chosen: IntArray, bound: int,
+def large_neighbourhood_search(instance: Instance, matrix: RowMatrix | None, chosen: IntArray, bound: int,
                                config: LnsConfig,
                                on_improvement: Callable[[int], None] | None = None) -> LnsLedger:
     """Improve ``chosen`` (every required event placed) until the time limit; returns the ledger."""

@@ -21,7 +21,8 @@ from solver.lns import LnsConfig, large_neighbourhood_search
 from solver.model.bound import lp_bound
 from solver.model.build import BuiltModel
 from solver.model.constraints import all_rows
-from solver.model.greedy import repaired_greedy
+from solver.model.greedy import keeps_every_rule, repaired_greedy
+from solver.model.occupancy import occupancy_greedy
 from solver.model.rows import IntArray, Rows
 from solver.model.submodel import RowMatrix
 from solver.solve.config import Progress, ProgressHandler, SolveConfig, SolveResult, SolveStats
@@ -57,25 +58,48 @@ class Run:
 
 @dataclass
 class Prepared:
-    rows: Rows
-    matrix: RowMatrix
+    """The greedy timetable (reported as the first incumbent when it places every required event) and the
+    summit's rows: None when large-neighbourhood search alone improves a complete greedy timetable (each round
+    builds the rows of its own placements: :func:`solver.model.submodel.build_submodel`)."""
+
+    rows: Rows | None
+    matrix: RowMatrix | None
     greedy: IntArray | None
+    first: Progress | None = None
+
+    def whole(self, instance: Instance) -> tuple[Rows, RowMatrix]:
+        """The summit's rows and their matrix, built now if they were not."""
+        if self.rows is None or self.matrix is None:
+            self.rows = all_rows(instance)
+            self.matrix = RowMatrix.of(self.rows, instance.n_items)
+        return self.rows, self.matrix
 
 
 def prepare(run: Run) -> Prepared:
-    """The summit's rows and the greedy timetable (when a warm start is asked, or the summit is too big for one
-    model)."""
+    """The greedy timetable first, from occupancy arrays (:mod:`solver.model.occupancy`: 2 s on a UN week whose
+    rows take 20 s), reported at once when it places every required event and keeps every rule; then the rows,
+    unless large-neighbourhood search alone goes on from it; the greedy repaired on the rows when its order boxed
+    a required event in."""
     instance, config, stats = run.instance, run.config, run.stats
-    rows = all_rows(instance)
     stats.placements = instance.n_items
+    greedy = first = None
+    if (config.warm_start or alone(instance, config)) and not instance.facts:  # (facts: a re-plan's waivers)
+        greedy = occupancy_greedy(instance)
+        if places_every_required(instance, greedy) and keeps_every_rule(instance, greedy):
+            first = first_incumbent(run, greedy, trivial_bound(instance))
+        else:
+            greedy = None
+    if first is not None and alone(instance, config):
+        run.prepared = Prepared(None, None, greedy, first)
+        return run.prepared
+    rows = all_rows(instance)
     stats.rows = len(rows)
     stats.rows_by_family = rows.count_by_family()
     matrix = RowMatrix.of(rows, instance.n_items)
-    greedy = None
-    if config.warm_start or alone(instance, config):
+    if first is None and (config.warm_start or alone(instance, config)):
         seconds = max(1.0, run.budget.share("greedy"))
         greedy = repaired_greedy(instance, rows, matrix, config.workers, config.seed, seconds)
-    run.prepared = Prepared(rows, matrix, greedy)
+    run.prepared = Prepared(rows, matrix, greedy, first)
     return run.prepared
 
 
@@ -183,7 +207,7 @@ def whole_model_search(run: Run, built: BuiltModel, incumbents: Incumbents) -> t
     return status, solver
 
 
-def improve_by_lns(run: Run, matrix: RowMatrix, chosen: IntArray, bound: int,
+def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: int,
                    incumbents: Incumbents) -> tuple[IntArray, int]:
     """Large-neighbourhood search from ``chosen`` for the rest of the time; its improvements are reported.
     Returns the best timetable and the proven bound (the one beside the search may have improved)."""
@@ -208,7 +232,7 @@ def improve_by_lns(run: Run, matrix: RowMatrix, chosen: IntArray, bound: int,
     return ledger.best, proven()
 
 
-def finished(run: Run, chosen: IntArray, rows: Rows, bound: int, incumbents: Incumbents) -> SolveResult:
+def finished(run: Run, chosen: IntArray, rows: Rows | None, bound: int, incumbents: Incumbents) -> SolveResult:
     """The result for a timetable that places every required event, with its proven bound."""
     timetable = timetable_from_placements(run.instance, chosen, run.ref, rows)
     timetable.bound = bound
