@@ -29,9 +29,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from alns import ALNS
-from alns.accept import HillClimbing
-from alns.select import RouletteWheel
 
 from solver.compile import Instance
 from solver.model.objective import placement_values
@@ -318,6 +315,12 @@ def large_neighbourhood_search(instance: Instance, matrix: RowMatrix, chosen: In
     ledger.history.append((0.0, value))
     if ledger.proven or config.time_limit <= 0.5 and config.max_rounds is None:
         return ledger
+    # (imported here: alns imports matplotlib's pyplot, 1.4 s of every process that imports the solver, a server
+    # and each `summit` command included; the job processes' fork server and the Celery worker preload it)
+    from alns import ALNS
+    from alns.accept import HillClimbing
+    from alns.select import RouletteWheel
+
     rng = np.random.default_rng(config.seed)
     search = ALNS(rng)
     for neighbourhood in NEIGHBOURHOODS:
