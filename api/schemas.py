@@ -30,6 +30,10 @@ class SolveRequest(Request):
                                        description="the robust solve: what one buffer (a slot a vvip is left free "
                                        "right after an event of theirs) is worth in priority points; 0: no request "
                                        "is given up for a buffer; default: the scenario's overruns.buffer_value")
+    cascade_budget: float | None = Field(None, ge=0, le=1,
+                                         description="the robust solve: the share of the requests' value (counted "
+                                         "from the proven bound) it may give up where most replayed cascades run; "
+                                         "default: the scenario's overruns.cascade_budget (0: none)")
 
 
 class ChangesRequest(Request):

@@ -5,6 +5,7 @@ The summits and reports are push_hunt.py's (tests/hunts.py: each decided by its 
 `event_running_late` ones only.
 
     .venv/bin/python benchmarks/overrun_hunt.py --first 0 --cases 200
+    .venv/bin/python benchmarks/overrun_hunt.py --first 0 --cases 200 --pin-others   # into what cannot move
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--pin-others", action="store_true",
+                        help="the planner pinned every other event where it stands (overruns into what cannot move)")
     args = parser.parse_args()
     started, tally, broken = time.perf_counter(), Counter[str](), 0
     for seed in range(args.first, args.first + args.cases):
-        status, violations = overrun_case(seed)
+        status, violations = overrun_case(seed, args.pin_others)
         if status:
             tally[status] += 1
         if violations or status in ("infeasible", "unknown"):

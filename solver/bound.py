@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,11 +33,14 @@ import numpy.typing as npt
 from ortools.linear_solver import linear_solver_pb2, pywraplp
 
 from solver.compile import Instance
-from solver.model.rows import IntArray
+from solver.model.rows import IntArray, Rows
 
 START_BLOCK_MINUTES = 60  # placements starting in the same hour are grouped...
-COARSE_ABOVE = 120_000  # ...in the same two hours above this many placements (measured: GLOP takes 19 s on
-# the hourly LP at 184k placements on a loaded machine; two-hour groups loosen the bound by ~7 % at 94k)
+COARSE_ABOVE = 500_000  # ...in the same two hours above this many placements (the UN week, 1.38M). Up to it,
+# hourly: PDLP's multipliers priced with the events kept whole (Pricing) give a bound even when cut short, so the
+# hourly LP's size no longer risks the trivial bound (GLOP once took 19 s on it at 184k placements). Measured at
+# load 9 on the peers' summits: 2,000 requests 2,349 in 2.0 s of CPU against 2,589 in 1.3 s with two-hour groups;
+# 4,000 requests 2,726 in 3.4 s against 2,966 in 2.4 s (whole LP: 2,033 and 2,418)
 PDLP_ABOVE = 15_000  # groups; GLOP below
 WINDOW_BLOCKS = 2  # windows of two hours, sliding by an hour (and whole days)
 
@@ -259,16 +263,15 @@ def _attending(instance: Instance) -> list[IntArray]:
 
 
 def _solve(proto: linear_solver_pb2.MPModelProto, time_limit: float) -> float | None:
-    """An upper bound on the LP's optimum: on large LPs PDLP's multipliers priced into a Lagrangian bound (valid for
-    any multipliers, so an approximate answer still gives a true bound), else GLOP's optimum.
-    Measured at 1,000 requests: PDLP 2.9 s, GLOP 4.7 s for the same value; at 300, GLOP 1.6 s, PDLP 4.6 s."""
+    """An upper bound on the LP's optimum: on large LPs PDLP's multipliers priced into a Lagrangian bound
+    (:class:`Pricing`: valid for any multipliers, so an answer cut short by its time still gives a true bound),
+    else GLOP's optimum. Measured at 1,000 requests: PDLP 2.9 s, GLOP 4.7 s for the same value; at 300, GLOP
+    1.6 s, PDLP 4.6 s."""
     started = time.monotonic()
-    solver = pywraplp.Solver.CreateSolver("PDLP") if len(proto.variable) > PDLP_ABOVE else None
-    if solver is not None and not solver.LoadModelFromProto(proto):
-        solver.SetTimeLimit(max(1, int(time_limit * 1000)))
-        if solver.Solve() == pywraplp.Solver.OPTIMAL:
-            multipliers = np.asarray([c.dual_value() for c in solver.constraints()], dtype=float)
-            return lagrangian_bound(proto, multipliers)
+    if len(proto.variable) > PDLP_ABOVE:
+        found = pdlp_rounds(proto, Pricing.of_proto(proto), time_limit)
+        if found is not None:
+            return found
     left = time_limit - (time.monotonic() - started)
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if left <= 0.1 or solver is None or solver.LoadModelFromProto(proto):
@@ -280,6 +283,124 @@ def _solve(proto: linear_solver_pb2.MPModelProto, time_limit: float) -> float | 
     if status != pywraplp.Solver.OPTIMAL:
         return None
     return float(solver.Objective().Value())
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """Prices multipliers of an LP's capacity rows into a proven upper bound, each event's own row ("at most once",
+    "exactly once" if required) kept whole instead of priced.
+
+    The LP is max c.y over 0 <= y <= 1, each event's variables summing to at most 1 (exactly 1 if required), and
+    capacity rows A y <= b. For any multipliers u >= 0 on the capacity rows, every feasible y has
+    c.y <= u.b + (c - A^T u).y, and the right-hand side is at most u.b plus, per event, the best reduced value
+    of one of its variables (or 0 if the event may stay out): the Lagrangian bound of the event's simplex, which
+    is integral. So the bound holds whatever u is (negative entries are taken as 0), for the LP and so for every
+    timetable. It is never above :func:`lagrangian_bound` with the same capacity multipliers (that one prices the
+    events' rows as well, which the best choice of their multipliers makes equal at best), and far below it on
+    PDLP's approximate multipliers: 1,793 against 2,212 after PDLP's first 4 s at 1,000 requests (LP: 1,711).
+    Rows are ``entry_*`` triples (row, variable, coefficient) with an ``upper`` side each."""
+
+    value: npt.NDArray[np.float64]  # per variable
+    var_event: IntArray  # per variable, its event's index (-1: in no event row, priced alone)
+    required: npt.NDArray[np.bool_]  # per event index
+    entry_row: IntArray
+    entry_var: IntArray
+    entry_coef: npt.NDArray[np.float64]
+    upper: npt.NDArray[np.float64]
+    event_rows: int  # the LP's first rows are the events' own rows; multipliers of rows after them are priced
+
+    @classmethod
+    def of_proto(cls, proto: linear_solver_pb2.MPModelProto) -> Pricing:
+        """The events' rows are the LP's first rows whose variables no earlier row has (as both LPs write them)."""
+        var_event = np.full(len(proto.variable), -1, dtype=np.int64)
+        required: list[bool] = []
+        rows: list[IntArray] = []
+        variables: list[IntArray] = []
+        coefs: list[npt.NDArray[np.float64]] = []
+        upper: list[float] = []
+        for r, row in enumerate(proto.constraint):
+            index = np.asarray(row.var_index, dtype=np.int64)
+            if len(rows) == 0 and (var_event[index] < 0).all() and set(row.coefficient) <= {1.0} \
+                    and row.upper_bound == 1.0 and len(required) == r:
+                var_event[index] = len(required)
+                required.append(row.lower_bound >= 1.0)
+                continue
+            rows.append(np.full(index.size, r - len(required), dtype=np.int64))
+            variables.append(index)
+            coefs.append(np.asarray(row.coefficient, dtype=float))
+            upper.append(row.upper_bound)
+        objective = np.asarray([v.objective_coefficient for v in proto.variable], dtype=float)
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(objective, var_event, np.asarray(required, dtype=bool),
+                   np.concatenate(rows) if rows else empty, np.concatenate(variables) if rows else empty,
+                   np.concatenate(coefs) if rows else np.zeros(0), np.asarray(upper, dtype=float), len(required))
+
+    @classmethod
+    def of_rows(cls, instance: Instance, rows: Rows, value: IntArray) -> Pricing:
+        """The whole LP's pricing (:func:`solver.model.bound.lp_proto` with every row), read from the rows."""
+        has = np.asarray([items.size > 0 for items in instance.event_items], dtype=bool)
+        index = np.cumsum(has) - 1  # events with placements, in order: the LP's first rows
+        lengths = np.asarray([r.size for r in rows.items], dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(value.astype(float), index[instance.item_event].astype(np.int64), instance.required[has],
+                   np.repeat(np.arange(len(rows), dtype=np.int64), lengths),
+                   np.concatenate(rows.items).astype(np.int64) if len(rows) else empty,
+                   np.concatenate(rows.coefs).astype(float) if len(rows) else np.zeros(0),
+                   np.asarray(rows.upper, dtype=float), int(has.sum()))
+
+    def bound(self, multipliers: npt.NDArray[np.float64]) -> float:
+        """The bound of these capacity rows' multipliers (one per row after the events' rows)."""
+        u = np.maximum(np.nan_to_num(multipliers, nan=0.0, posinf=0.0, neginf=0.0), 0.0)
+        u = np.where(np.isfinite(self.upper), u, 0.0)  # a row without an upper side takes no multiplier
+        reduced = self.value - np.bincount(self.entry_var, weights=u[self.entry_row] * self.entry_coef,
+                                           minlength=self.value.size)
+        alone = self.var_event < 0
+        best = np.full(self.required.size, -np.inf)
+        np.maximum.at(best, self.var_event[~alone], reduced[~alone])
+        best = np.where(self.required, best, np.maximum(best, 0.0))
+        return float(u @ np.where(np.isfinite(self.upper), self.upper, 0.0) + best.sum()
+                     + np.maximum(reduced[alone], 0.0).sum())
+
+    def of_duals(self, duals: npt.NDArray[np.float64]) -> float:
+        """The better bound of PDLP's duals of every row, taken either sign (it minimises the negated objective;
+        both signs are valid multipliers, the smaller bound is the one that counts)."""
+        capacity = np.asarray(duals, dtype=float)[self.event_rows:]
+        return min(self.bound(capacity), self.bound(-capacity))
+
+
+def pdlp_rounds(proto: linear_solver_pb2.MPModelProto, pricing: Pricing, seconds: float,
+                on_bound: Callable[[int], None] | None = None, iterations: int | None = None,
+                first_round: float = 2.0) -> float | None:
+    """The LP by PDLP (one thread) in rounds, each from the last one's answer and half again as long; after each
+    round its multipliers are priced (:class:`Pricing`). Each better bound's floor goes to ``on_bound``; the best
+    bound is returned (None if no round ended). ``iterations`` (tests) replaces the time by a fixed count."""
+    from ortools.pdlp import solve_log_pb2, solvers_pb2
+    from ortools.pdlp.python import pdlp
+
+    deadline = time.monotonic() + seconds
+    program = pdlp.qp_from_mpmodel_proto(proto, True)
+    best: float | None = None
+    start: pdlp.PrimalAndDualSolution | None = None
+    chunk = first_round
+    while True:
+        params = solvers_pb2.PrimalDualHybridGradientParams()
+        params.num_threads = 1  # the search runs beside it
+        if iterations is not None:
+            params.termination_criteria.iteration_limit = iterations
+        else:
+            params.termination_criteria.time_sec_limit = max(0.1, min(chunk, deadline - time.monotonic()))
+        result = pdlp.primal_dual_hybrid_gradient(program, params, initial_solution=start)
+        value = pricing.of_duals(np.asarray(result.dual_solution, dtype=float))
+        if best is None or value < best:
+            if on_bound is not None and (best is None or math.floor(value + 1e-6) < math.floor(best + 1e-6)):
+                on_bound(int(math.floor(value + 1e-6)))
+            best = value
+        solved = result.solve_log.termination_reason == solve_log_pb2.TERMINATION_REASON_OPTIMAL
+        if solved or iterations is not None or time.monotonic() >= deadline - 0.1:
+            return best
+        start = pdlp.PrimalAndDualSolution()
+        start.primal_solution, start.dual_solution = result.primal_solution, result.dual_solution
+        chunk *= 1.5
 
 
 def lagrangian_bound(proto: linear_solver_pb2.MPModelProto, multipliers: npt.NDArray[np.float64]) -> float:

@@ -45,6 +45,30 @@ class Shortened:
         return int(((self.old_end - self.start) - (self.new_end - self.start)).total_seconds() // 60)
 
 
+@dataclass(frozen=True)
+class Lengthened:
+    """An event that runs longer than before at its start: one a former re-plan shortened, given its time back (up to
+    its duration), or one reported running late; it may have moved too (then it is among the moves as well)."""
+
+    event: str
+    room: str
+    start: datetime
+    old_end: datetime
+    new_end: datetime
+
+    @property
+    def minutes(self) -> int:
+        """By how many minutes it is longer than before."""
+        return int(((self.new_end - self.start) - (self.old_end - self.start)).total_seconds() // 60)
+
+
+def _lengthened(a: Assignment, b: Assignment) -> Lengthened | None:
+    """``b`` as a lengthening of ``a`` (None when it runs as long as before, or shorter)."""
+    if b.end - b.start <= a.end - a.start:
+        return None
+    return Lengthened(b.event, b.room, b.start, b.start + (a.end - a.start), b.end)
+
+
 def _shortened(a: Assignment, b: Assignment) -> Shortened | None:
     """``b`` as a shortening of ``a`` (None when it runs as long as before, or longer)."""
     if b.end - b.start >= a.end - a.start:
@@ -61,6 +85,7 @@ class TimetableDiff:
     # kept where they stand although the change breaks them there (no repair yet): their people are told
     broken: list[Assignment] = field(default_factory=list)
     shortened: list[Shortened] = field(default_factory=list)  # run shorter than before (moved or not)
+    lengthened: list[Lengthened] = field(default_factory=list)  # run longer than before (moved or not)
     unchanged: int = 0
     by_participant: dict[str, list[str]] = field(default_factory=dict)  # the notification list
     by_delegation: dict[str, list[str]] = field(default_factory=dict)
@@ -69,7 +94,7 @@ class TimetableDiff:
     def changed_events(self) -> int:
         moved = {m.event for m in self.moved} | {m.event for m in self.room_changes}
         return len(self.moved) + len(self.room_changes) + len(self.added) + len(self.dropped) + len(self.broken) \
-            + len([s for s in self.shortened if s.event not in moved])
+            + len({s.event for s in self.shortened} - moved) + len({g.event for g in self.lengthened} - moved)
 
     def to_dict(self) -> dict[str, object]:
         def move(m: Move) -> dict[str, str]:
@@ -88,6 +113,9 @@ class TimetableDiff:
             "shortened": [{"event": s.event, "room": s.room, "start": s.start.isoformat(),
                            "old_end": s.old_end.isoformat(), "end": s.new_end.isoformat(),
                            "shortened_minutes": s.minutes} for s in self.shortened],
+            "lengthened": [{"event": s.event, "room": s.room, "start": s.start.isoformat(),
+                            "old_end": s.old_end.isoformat(), "end": s.new_end.isoformat(),
+                            "lengthened_minutes": s.minutes} for s in self.lengthened],
             "unchanged": self.unchanged,
             "by_participant": self.by_participant,
             "by_delegation": self.by_delegation,
@@ -167,16 +195,22 @@ def diff_timetables(scenario: Scenario, old: Timetable, new: Timetable, earlier:
 
 
 def _changed(diff: TimetableDiff, names: _Names, a: Assignment, b: Assignment) -> str:
-    """Record how ``b`` changes ``a`` (moved, another room, shortened) in ``diff``; the words for its people ("" when
-    nothing changed)."""
+    """Record how ``b`` changes ``a`` (moved, another room, shortened, lengthened) in ``diff``; the words for its
+    people ("" when nothing changed)."""
     when, title, room, event_id = names.when, names.title, names.room, b.event
-    shorter = _shortened(a, b)
+    shorter, longer = _shortened(a, b), _lengthened(a, b)
     if shorter is not None:
         diff.shortened.append(shorter)
-    cut = f", shortened by {shorter.minutes} min (ends {when(b.end)})" if shorter is not None else ""
+    if longer is not None:
+        diff.lengthened.append(longer)
+    cut = f", shortened by {shorter.minutes} min (ends {when(b.end)})" if shorter is not None else \
+        f", {longer.minutes} min longer (ends {when(b.end)})" if longer is not None else ""
     if a.start == b.start and a.room == b.room:
-        return "" if shorter is None else (f"{title(event_id)} at {when(b.start)} in {room(b.room)} is shortened by "
-                                           f"{shorter.minutes} min: it now ends at {when(b.end)}")
+        if shorter is not None:
+            return (f"{title(event_id)} at {when(b.start)} in {room(b.room)} is shortened by {shorter.minutes} min: "
+                    f"it now ends at {when(b.end)}")
+        return "" if longer is None else (f"{title(event_id)} at {when(b.start)} in {room(b.room)} runs "
+                                          f"{longer.minutes} min longer: it now ends at {when(b.end)}")
     move = Move(event_id, a.room, a.start, b.room, b.start)
     if move.time_changed:
         diff.moved.append(move)
@@ -241,6 +275,7 @@ def diff_text(diff: TimetableDiff, scenario: Scenario) -> str:
     out = [f"{len(diff.moved)} moved, {len(diff.room_changes)} room changes, {len(diff.added)} added, "
            f"{len(diff.dropped)} dropped, " + (f"{len(diff.broken)} broken where they stand, " if diff.broken else "")
            + (f"{len(diff.shortened)} shortened, " if diff.shortened else "")
+           + (f"{len(diff.lengthened)} lengthened, " if diff.lengthened else "")
            + f"{diff.unchanged} unchanged (times in {scenario.timezone}, 24-hour)"]
     for m in diff.moved:
         out.append(f"  moved  {m.event}: {when(m.old_start)} {room(m.old_room)} -> "
@@ -254,6 +289,9 @@ def diff_text(diff: TimetableDiff, scenario: Scenario) -> str:
     for s in diff.shortened:
         out.append(f"  shortened {s.event}: by {s.minutes} min, {when(s.start)}-{when(s.new_end)} {room(s.room)} "
                    f"(was to end {when(s.old_end)})")
+    for g in diff.lengthened:
+        out.append(f"  longer {g.event}: by {g.minutes} min, {when(g.start)}-{when(g.new_end)} {room(g.room)} "
+                   f"(was to end {when(g.old_end)})")
     for a in diff.broken:
         out.append(f"  broken {a.event}: {when(a.start)} {room(a.room)} no longer fits there (no repair yet)")
     if diff.by_delegation:

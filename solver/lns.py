@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from ortools.sat.python import cp_model
 
 from solver.compile import Instance
 from solver.model.objective import placement_values
@@ -46,7 +47,11 @@ class LnsConfig:
     workers: int = 2
     seed: int = 0
     round_seconds: float = 3.0  # most a round's CP-SAT solve may take
-    max_free_placements: int = 6_000  # a neighbourhood's sub-model stays this small (measured: rounds of ~1 s)
+    max_free_placements: int = 6_000  # a neighbourhood's sub-model stays this small (measured: rounds of ~1 s)...
+    # ...to begin with: then it grows by a tenth after a round proven optimal in under half its time, and shrinks
+    # by a fifth after a round its time cut short (down to ``min_free_placements``, up to four times the start):
+    # on a loaded machine, or on a summit whose sub-models are hard, rounds stay short and many
+    min_free_placements: int = 800
     stall_seconds: float | None = None  # stop after this long without improvement (only if set)
     bound_of: Callable[[], int] | None = None  # a bound proven beside the search as it goes (solver/bound_beside.py)
     max_rounds: int | None = None  # for tests: a fixed number of rounds...
@@ -67,6 +72,7 @@ class LnsLedger:
     last_improvement: float = 0.0
     tried: dict[str, int] = field(default_factory=dict)
     improved: dict[str, int] = field(default_factory=dict)
+    free_cap: int = 0  # the neighbourhoods' size now (LnsConfig.max_free_placements, adapted round by round)
 
     @property
     def proven(self) -> bool:
@@ -85,7 +91,7 @@ class Context:
     """What the neighbourhoods look at, computed once."""
 
     instance: Instance
-    matrix: RowMatrix
+    matrix: RowMatrix | None  # None: each round builds the rows of its own placements (a summit too big for them)
     item_value: IntArray
     item_day: IntArray
     item_half: IntArray  # half day: 2 * day + (afternoon)
@@ -93,7 +99,7 @@ class Context:
     delegation_people: list[IntArray]
 
     @classmethod
-    def of(cls, instance: Instance, matrix: RowMatrix) -> Context:
+    def of(cls, instance: Instance, matrix: RowMatrix | None) -> Context:
         grid = instance.grid
         day = grid.slot_day[instance.item_start]
         local = instance.item_start - grid.day_offset[day]
@@ -246,29 +252,41 @@ def free_placements(ctx: Context, chosen: IntArray, hood: Neighbourhood, cap: in
 
 
 def improve(ctx: Context, chosen: IntArray, hood: Neighbourhood, config: LnsConfig, seconds: float,
-            rng: np.random.Generator) -> IntArray | None:
-    """The timetable with the neighbourhood re-planned by CP-SAT, or None if it found nothing better."""
-    events, free = free_placements(ctx, chosen, hood, config.max_free_placements, rng)
+            rng: np.random.Generator, cap: int | None = None) -> tuple[IntArray | None, bool]:
+    """(the timetable with the neighbourhood re-planned by CP-SAT, or None if it found nothing better; whether
+    the round ended before its time: proven optimal or infeasible, not cut short). ``cap``: the most
+    placements freed (default ``config.max_free_placements``)."""
+    events, free = free_placements(ctx, chosen, hood, cap or config.max_free_placements, rng)
     if free.size == 0:
-        return None
+        return None, True
     freed = np.zeros(chosen.size, dtype=bool)
     freed[events] = True
     held = chosen[(chosen >= 0) & ~freed]
     now = chosen[events][chosen[events] >= 0]
     sub = build_submodel(ctx.instance, ctx.matrix, free, held, ctx.item_value, hint_on=now)
     if sub is None:
-        return None
-    _, placed = solve_submodel(sub, config.workers, int(rng.integers(2**31)), seconds, config.deterministic_round,
-                               presolve=False)
+        return None, True
+    status, placed = solve_submodel(sub, config.workers, int(rng.integers(2**31)), seconds,
+                                    config.deterministic_round, presolve=False)
+    ended = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
     if placed is None:
-        return None
+        return None, ended
     before = int(ctx.item_value[now].sum())
     if int(ctx.item_value[placed].sum()) <= before:
-        return None  # ties keep the timetable as it is (its tie-breakers were optimised by the full model)
+        return None, ended  # ties keep the timetable as it is (its tie-breakers were optimised by the full model)
     candidate = chosen.copy()
     candidate[events] = -1
     candidate[ctx.instance.item_event[placed]] = placed
-    return candidate
+    return candidate, ended
+
+
+def adapt_cap(config: LnsConfig, cap: int, ended: bool, took: float, seconds: float) -> int:
+    """The next round's neighbourhood size (see ``LnsConfig.min_free_placements``)."""
+    if not ended:
+        return max(config.min_free_placements, int(cap * 0.8))
+    if took < seconds / 2:
+        return min(4 * config.max_free_placements, int(cap * 1.1) + 1)
+    return cap
 
 
 # --------------------------------------------------------------------------------------
@@ -305,17 +323,17 @@ class _Stop:
                 or (config.max_rounds is None and now >= config.time_limit - 0.2))
 
 
-def large_neighbourhood_search(instance: Instance, matrix: RowMatrix, chosen: IntArray, bound: int,
+def large_neighbourhood_search(instance: Instance, matrix: RowMatrix | None, chosen: IntArray, bound: int,
                                config: LnsConfig,
                                on_improvement: Callable[[int], None] | None = None) -> LnsLedger:
     """Improve ``chosen`` (every required event placed) until the time limit; returns the ledger."""
     ctx = Context.of(instance, matrix)
     value = int(ctx.item_value[chosen[chosen >= 0]].sum())
-    ledger = LnsLedger(chosen.copy(), value, bound, time.monotonic())
+    ledger = LnsLedger(chosen.copy(), value, bound, time.monotonic(), free_cap=config.max_free_placements)
     ledger.history.append((0.0, value))
     if ledger.proven or config.time_limit <= 0.5 and config.max_rounds is None:
         return ledger
-    # (imported here: alns imports matplotlib's pyplot, 1.4 s of every process that imports the solver, a server
+    # (imported here: alns imports matplotlib's pyplot, ~0.5 s CPU of every process that imports the solver, a server
     # and each `summit` command included; the job processes' fork server and the Celery worker preload it)
     from alns import ALNS
     from alns.accept import HillClimbing
@@ -347,7 +365,9 @@ def _repair(ctx: Context, config: LnsConfig, ledger: LnsLedger,
         ledger.tried[name] = ledger.tried.get(name, 0) + 1
         remaining = config.time_limit - (time.monotonic() - ledger.started)
         seconds = max(0.05, min(config.round_seconds, BUDGET_SHARES["round"] * config.time_limit, remaining - 0.1))
-        better = improve(ctx, state.chosen, state.hood, config, seconds, rng)
+        began = time.monotonic()
+        better, ended = improve(ctx, state.chosen, state.hood, config, seconds, rng, ledger.free_cap)
+        ledger.free_cap = adapt_cap(config, ledger.free_cap, ended, time.monotonic() - began, seconds)
         if better is None:
             return _State(state.chosen, state.value)
         value = int(ctx.item_value[better[better >= 0]].sum())

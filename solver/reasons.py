@@ -18,6 +18,7 @@ import numpy as np
 from solver.compile import Instance
 from solver.model.constraints import all_rows
 from solver.model.rows import IntArray, RowIndex, Rows
+from solver.model.submodel import concat_ranges
 from solver.timetable import Unscheduled
 
 _FAMILY_WORDS = {
@@ -48,33 +49,58 @@ def unscheduled_reasons(instance: Instance, chosen: IntArray, rows: Rows | None 
     missing = [e for e in range(len(instance.events)) if chosen[e] < 0 and e not in reasons]
     if not missing:
         return reasons
-    if rows is None:
-        # Only the timetable's placements and the left-out events' own can block or be blocked: the rows over
-        # those alone say the same as the whole summit's, and are far quicker to build.
-        keep = np.zeros(instance.n_items, dtype=bool)
-        keep[chosen[chosen >= 0]] = True
-        for e in missing:
-            keep[instance.event_items[e]] = True
-        position = np.cumsum(keep) - 1
-        chosen = np.where(chosen >= 0, position[np.maximum(chosen, 0)], -1)
-        instance = instance.restricted(keep)
-        rows = all_rows(instance)
-    index = RowIndex.of(rows, instance.n_items)
-    placed = chosen[chosen >= 0]
-    load = index.load_of(placed)
-    # For each row, the scheduled events in it: they are what blocks a placement there.
-    placed_in_row: dict[int, list[int]] = {}
-    for item in placed:
-        for row in index.entry_row[index.entries(int(item))]:
-            placed_in_row.setdefault(int(row), []).append(int(instance.item_event[item]))
-    family = np.asarray(rows.family, dtype=object)
+    if rows is not None:
+        reasons.update(_reasons_on_rows(instance, chosen, rows, missing))
+        return reasons
+    # Only the timetable's placements and the left-out events' own can block or be blocked: the rows over those
+    # alone say the same as the whole summit's, and are far quicker to build. On a large summit the left-out
+    # events go a batch at a time (a UN week leaves 3,500 requests out: 940k placements, 1.6 GB of rows at once).
+    batch: list[int] = []
+    size = 0
     for e in missing:
-        reasons[e] = _why_left_out(instance, e, chosen, family, index, load, placed_in_row)
+        batch.append(e)
+        size += instance.event_items[e].size
+        if size >= REASONS_BATCH_PLACEMENTS or e == missing[-1]:
+            reasons.update(_reasons_restricted(instance, chosen, batch))
+            batch, size = [], 0
     return reasons
 
 
-def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_family: np.ndarray, index: RowIndex,
-                  load: IntArray, placed_in_row: dict[int, list[int]]) -> tuple[str, str]:
+REASONS_BATCH_PLACEMENTS = 250_000  # left-out events' placements explained together (rows built over them)
+
+
+def _reasons_restricted(instance: Instance, chosen: IntArray, missing: list[int]) -> dict[int, tuple[str, str]]:
+    """The reasons of ``missing`` on the rows over the timetable's placements and theirs alone."""
+    keep = np.zeros(instance.n_items, dtype=bool)
+    keep[chosen[chosen >= 0]] = True
+    for e in missing:
+        keep[instance.event_items[e]] = True
+    position = np.cumsum(keep) - 1
+    chosen = np.where(chosen >= 0, position[np.maximum(chosen, 0)], -1)
+    instance = instance.restricted(keep)
+    return _reasons_on_rows(instance, chosen, all_rows(instance), missing)
+
+
+def _reasons_on_rows(instance: Instance, chosen: IntArray, rows: Rows,
+                     missing: list[int]) -> dict[int, tuple[str, str]]:
+    index = RowIndex.of(rows, instance.n_items)
+    placed = chosen[chosen >= 0]
+    load = index.load_of(placed)
+    # For each row, the scheduled events in it (by row, then event): they are what blocks a placement there.
+    counts = index.item_bounds[placed + 1] - index.item_bounds[placed]
+    entries = concat_ranges(index.item_bounds[placed], counts)
+    in_row, of_event = index.entry_row[entries], np.repeat(instance.item_event[placed], counts)
+    order = np.lexsort((of_event, in_row))
+    placed_in_row = (in_row[order], of_event[order])
+    names, codes = np.unique(np.asarray(rows.family, dtype=object), return_inverse=True)
+    family = (names, codes.astype(np.int64))
+    scene = _Scene(instance, chosen)
+    return {e: _why_left_out(instance, e, chosen, family, index, load, placed_in_row, scene) for e in missing}
+
+
+def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_family: tuple[np.ndarray, IntArray],
+                  index: RowIndex, load: IntArray, placed_in_row: tuple[IntArray, IntArray],
+                  scene: _Scene) -> tuple[str, str]:
     ids = instance.events
     unscheduled_before = [ids[b].id for b in instance.predecessors[event] if chosen[b] < 0]
     if unscheduled_before:
@@ -96,19 +122,12 @@ def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_family: 
                 f"{instance.grid.label(int(instance.item_start[free]))}; a longer solve may include it")
     # Rank the rules by how many of the event's placements each one blocks, and keep, per rule, the scheduled
     # events whose rows block it: they are the ones holding the time.
-    families: Counter[str] = Counter()
-    blocked_by = {(str(row_family[row]), int(item)) for row, item in zip(rows[broken].tolist(),
-                                                                         owner[broken].tolist(), strict=True)}
-    for name, _ in blocked_by:
-        families[name] += 1
-    broken_rows, per_row = np.unique(rows[broken], return_counts=True)
-    holders: dict[str, Counter[int]] = {}
-    for row, count in zip(broken_rows.tolist(), per_row.tolist(), strict=True):
-        held_by = holders.setdefault(str(row_family[row]), Counter())
-        for other in placed_in_row.get(row, []):
-            if other != event:
-                held_by[other] += count
-    scene = _Scene(instance, chosen)
+    codes = row_family[1]
+    pairs = np.unique(codes[rows[broken]] * items.size + owner[broken])  # (rule, placement) blocked, each once
+    found, per_rule = np.unique(pairs // items.size, return_counts=True)
+    families: Counter[str] = Counter({str(row_family[0][f]): int(n) for f, n in zip(found.tolist(), per_rule.tolist(),
+                                                                           strict=True)})
+    holders = _holders(event, rows[broken], row_family, placed_in_row)
     # Most placements blocked first; on a tie, the rule a planner acts on first (a set's order would vary).
     ranked = sorted(families.items(), key=lambda f: (-f[1], _PREFERENCE.index(f[0]) if f[0] in _PREFERENCE
                                                       else len(_PREFERENCE), f[0]))[:2]
@@ -120,6 +139,27 @@ def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_family: 
     return ("not_selected", "not selected: at every possible time " + "; or ".join(parts))
 
 
+def _holders(event: int, broken: IntArray, row_family: tuple[np.ndarray, IntArray],
+             placed_in_row: tuple[IntArray, IntArray]) -> dict[str, Counter[int]]:
+    """Per rule, the scheduled events (other than ``event``) in its ``broken`` rows (one entry per placement of the
+    event a row blocks), each weighed by the entries of those rows, in the order first met (by row, then event)."""
+    names, codes = row_family
+    broken_rows, per_row = np.unique(broken, return_counts=True)
+    row_of, event_of = placed_in_row
+    low, high = np.searchsorted(row_of, broken_rows, "left"), np.searchsorted(row_of, broken_rows, "right")
+    picked = concat_ranges(low, high - low)
+    others, weights = event_of[picked], np.repeat(per_row, high - low)
+    rule = np.repeat(codes[broken_rows], high - low)
+    holders: dict[str, Counter[int]] = {}
+    for code in dict.fromkeys(codes[broken_rows].tolist()):  # the rules in the order their rows come
+        mine = (rule == code) & (others != event)
+        found, first, inverse = np.unique(others[mine], return_index=True, return_inverse=True)
+        total = np.bincount(inverse, weights=weights[mine], minlength=found.size).astype(np.int64)
+        met = np.argsort(first, kind="stable")
+        holders[str(names[code])] = Counter(dict(zip(found[met].tolist(), total[met].tolist(), strict=True)))
+    return holders
+
+
 class _Scene:
     """The final timetable as a planner names it: people, events with their times, rooms, resources."""
 
@@ -129,6 +169,11 @@ class _Scene:
         scenario = instance.scenario
         self.people = {p.id: p for p in scenario.participants}
         self.resources = {r.id: r for r in scenario.resources}
+        self.by_day: dict[tuple[str, int], list[int]] | None = None
+        self.person_events: dict[str, set[int]] = defaultdict(set)
+        for e, event in enumerate(instance.events):
+            for pid in event.participants:
+                self.person_events[pid].add(e)
 
     def person(self, pid: str) -> str:
         person = self.people.get(pid)
@@ -154,7 +199,8 @@ class _Scene:
 
     def shared(self, event: int, others: list[int]) -> list[str]:
         mine = set(self.instance.events[event].participants)
-        return sorted(mine & {p for o in others for p in self.instance.events[o].participants})
+        held = set(others)
+        return sorted(p for p in mine if not self.person_events[p].isdisjoint(held))
 
     def sentence(self, family: str, event: int, holders: Counter[int]) -> str:
         """One rule that blocks ``event`` everywhere, with the people, the limit and the events it concerns."""
@@ -207,8 +253,6 @@ class _Scene:
         """Each participant of ``event`` whose limit is reached on a day it could happen, with that day's events."""
         instance = self.instance
         days = sorted({int(instance.grid.slot_day[s]) for s in instance.item_start[instance.event_items[event]]})
-        placed = np.flatnonzero(self.chosen >= 0)
-        day_of = {int(e): int(instance.grid.slot_day[instance.item_start[self.chosen[e]]]) for e in placed}
         said = []
         for pid in instance.events[event].participants:
             limit = self.people[pid].max_events_per_day if pid in self.people else None
@@ -216,14 +260,23 @@ class _Scene:
                 continue
             full = []
             for day in days:
-                theirs = sorted((e for e, d in day_of.items() if d == day and pid in instance.events[e].participants),
-                                key=self._start)
+                theirs = sorted(self._by_day().get((pid, day), []), key=self._start)
                 if len(theirs) >= limit:
                     full.append(f"{instance.grid.day_starts[day]:%d %b} ({self._short(theirs)})")
             if full:
                 said.append(f"{self.person(pid)} has reached the limit of {limit} event{'s' * (limit != 1)} a day "
                             f"on " + " and on ".join(full))
         return "; ".join(said) or _FAMILY_WORDS["daily_event_limit"]
+
+    def _by_day(self) -> dict[tuple[str, int], list[int]]:
+        """The scheduled events of each (participant, day), in the events' order (built once)."""
+        if self.by_day is None:
+            instance, self.by_day = self.instance, defaultdict(list)
+            for e in np.flatnonzero(self.chosen >= 0).tolist():
+                day = int(instance.grid.slot_day[instance.item_start[self.chosen[e]]])
+                for pid in instance.events[e].participants:
+                    self.by_day[(pid, day)].append(e)
+        return self.by_day
 
     def _short(self, events: list[int], limit: int = 6) -> str:
         """``bil-0002 08:00, opening 09:00, ...``: a day's events by their start."""

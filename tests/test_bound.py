@@ -101,3 +101,38 @@ def test_a_solve_with_the_bound_beside_keeps_it_valid() -> None:
     result = solve(model, config=SolveConfig(time_limit=20, workers=1, bound_beside_above=0))
     assert result.timetable.objective == 9
     assert result.timetable.bound is not None and result.timetable.bound >= 9
+
+
+def test_pricing_with_the_events_kept_whole_is_a_bound_and_never_looser() -> None:
+    """The pricing PDLP's multipliers go through (each event's own row kept whole): never below the LP's optimum
+    whatever the multipliers, at most the plain Lagrangian bound of the same ones, exact at the LP's duals; read
+    from the rows it is the same as read from the LP."""
+    import numpy as np
+    from ortools.linear_solver import pywraplp
+
+    from solver.bound import Pricing, aggregated_lp, lagrangian_bound
+    from solver.generate import generate_scenario
+    from solver.model.bound import lp_proto
+    from solver.model.constraints import all_rows
+    from solver.model.objective import placement_values
+
+    instance = compile_scenario(generate_scenario(8, 16, 1, seed=3))
+    for proto in (aggregated_lp(instance), lp_proto(instance, all_rows(instance), placement_values(instance), True)):
+        glop = pywraplp.Solver.CreateSolver("GLOP")
+        glop.LoadModelFromProto(proto)
+        assert glop.Solve() == pywraplp.Solver.OPTIMAL
+        optimum = glop.Objective().Value()
+        exact = np.asarray([c.dual_value() for c in glop.constraints()])
+        pricing = Pricing.of_proto(proto)
+        assert pricing.event_rows == sum(items.size > 0 for items in instance.event_items)
+        assert optimum - 1e-6 <= pricing.of_duals(exact) < optimum + 1e-3 * max(1.0, optimum)
+        rng = np.random.default_rng(0)
+        for _ in range(5):
+            multipliers = rng.normal(size=len(proto.constraint))
+            priced = min(pricing.bound(multipliers[pricing.event_rows:]), lagrangian_bound(proto, multipliers))
+            assert optimum - 1e-6 <= pricing.bound(multipliers[pricing.event_rows:]) <= priced + 1e-6
+    rows = all_rows(instance)
+    whole = lp_proto(instance, rows, placement_values(instance), True)
+    multipliers = np.abs(np.random.default_rng(1).normal(size=len(whole.constraint)))
+    from_rows = Pricing.of_rows(instance, rows, placement_values(instance))
+    assert abs(from_rows.of_duals(multipliers) - Pricing.of_proto(whole).of_duals(multipliers)) < 1e-6

@@ -74,6 +74,23 @@ def test_a_later_replan_after_another_change_keeps_the_shortened_event_as_it_sta
     assert later.shortened == ["talk"] and later.diff.shortened == [] and later.disruption == 0
 
 
+def test_a_shortened_event_given_its_time_back_is_said_in_the_diff() -> None:
+    """A later plan gives the shortened round table its hour back: not free of words, its people are told."""
+    from solver.diff import diff_text, diff_timetables
+
+    result = _replan(_day({"min_duration_minutes": 45}))
+    talk = result.timetable.assignment_of("talk")
+    assert talk is not None
+    longer = talk.model_copy(update={"end": talk.end + timedelta(minutes=15)})
+    grown = result.timetable.model_copy(update={"assignments": [longer if a.event == "talk" else a
+                                                                for a in result.timetable.assignments]})
+    diff = diff_timetables(result.scenario, result.timetable, grown)
+    assert [(g.event, g.minutes) for g in diff.lengthened] == [("talk", 15)] and diff.shortened == []
+    assert diff.to_dict()["lengthened"][0]["lengthened_minutes"] == 15  # type: ignore[index]
+    assert any("runs 15 min longer: it now ends at 11:15" in line for line in diff.by_participant["a"])
+    assert diff.changed_events == 1 and "1 lengthened" in diff_text(diff, result.scenario)
+
+
 def test_summit_validate_accepts_the_shortening_only_when_told(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -26,6 +26,7 @@ class SolveParams(JobParams):
     lns_only: bool = False  # large-neighbourhood search alone: decided at admission (api/lookups.py)
     robust: bool | None = None  # the robust solve (solver/slack.py); None: the scenario's overruns.robust
     buffer_value: float | None = None  # a buffer's worth (solver/buffers.py); None: overruns.buffer_value
+    cascade_budget: float | None = None  # share of the value to cut cascades (solver/cascades.py); None: the scenario's
 
 
 class ExplainParams(JobParams):

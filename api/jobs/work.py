@@ -111,7 +111,7 @@ class JobExecutor:
 
         config = SolveConfig(time_limit=params.time_limit_s, workers=params.workers, seed=params.seed,
                              stall_seconds=params.stall_s, stop=stop, robust=params.robust,
-                             buffer_value=params.buffer_value,
+                             buffer_value=params.buffer_value, cascade_budget=params.cascade_budget,
                              lns_only=params.lns_only)  # decided at admission (api/lookups.py)
         result = solve(scenario, on_progress=on_progress, config=config)
         if self.closing.is_set():

@@ -131,7 +131,8 @@ def solve_scenario(scenario_id: str, key: Writer, repo: RepoDep, runner: RunnerD
     plan = admit_by_memory(settings, repo.scenario_model(stored))  # 413 when it cannot fit even by LNS alone
     params = SolveParams(time_limit_s=limit, workers=body.workers or settings.solver_workers, seed=body.seed,
                          stall_s=body.stall_s, scenario_version=stored.version, lns_only=plan.lns_only,
-                         robust=body.robust, buffer_value=body.buffer_value)
+                         robust=body.robust, buffer_value=body.buffer_value,
+                         cascade_budget=body.cascade_budget)
     job = repo.create_job("solve", row.id, stored.id, params.stored(), key.id)
     runner.submit(job.id)
     response.headers["Location"] = f"/jobs/{job.id}"

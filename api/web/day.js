@@ -105,7 +105,8 @@ function resultText(result) {
   const diff = result.diff || { moved: [], room_changes: [], added: [], dropped: [], by_delegation: {} };
   const tell = Object.keys(diff.by_delegation || {});
   const shortened = (diff.shortened || []).length ? `, ${diff.shortened.length} shortened` : "";
-  return `${result.status}: ${diff.moved.length} moved, ${diff.room_changes.length} room changes${shortened}, ${diff.dropped.length} dropped; disruption ${
+  const longer = (diff.lengthened || []).length ? `, ${diff.lengthened.length} longer` : "";
+  return `${result.status}: ${diff.moved.length} moved, ${diff.room_changes.length} room changes${shortened}${longer}, ${diff.dropped.length} dropped; disruption ${
     result.disruption}${result.disruption_bound !== undefined && result.disruption_bound !== null ? ` (bound ${result.disruption_bound})` : ""}; tell: ${
     tell.length ? tell.join(", ") : "nobody"}`;
 }

@@ -268,8 +268,9 @@ export async function timetableView(main, [tid, fromId], ctx) {
   const index = indexScenario(doc);
   const { days, blocks } = buildDays(tt, doc, index, diff);
   const shortened = diff ? diff.shortened || [] : [];
+  const lengthened = diff ? diff.lengthened || [] : [];
   const changed = diff ? diff.moved.length + diff.room_changes.length + diff.added.length + diff.dropped.length
-    + shortened.length : 0;
+    + shortened.length + lengthened.length : 0;
   const sid = encodeURIComponent(tt.scenario_id);
   const kinds = [...new Set(doc.events.map((e) => e.kind))];
   render(main, html`
@@ -295,7 +296,9 @@ export async function timetableView(main, [tid, fromId], ctx) {
       <h2 id="diff-title">What changed since <a href="#/timetables/${encodeURIComponent(fromId)}">${fromId}</a></h2>
       <p id="diff-text" role="status">${changed ? `${diff.moved.length} moved, ${diff.room_changes.length} room changes, ${
         diff.added.length} added, ${diff.dropped.length} dropped, ${shortened.length ? `${shortened.length} shortened (${
-        shortened.map((s) => `${s.event} by ${s.shortened_minutes} min`).join(", ")}), ` : ""}${diff.unchanged} unchanged.`
+        shortened.map((s) => `${s.event} by ${s.shortened_minutes} min`).join(", ")}), ` : ""}${lengthened.length
+        ? `${lengthened.length} longer (${lengthened.map((g) => `${g.event} by ${g.lengthened_minutes} min`).join(", ")}), `
+        : ""}${diff.unchanged} unchanged.`
         : `No changes: all ${diff.unchanged} events keep their room and time.`}</p>
       ${DIFF_LEGEND}
       <details class="notify" ${Object.keys(diff.by_delegation).length <= 8 ? "open" : ""}>

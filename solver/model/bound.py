@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 
-import numpy as np
 from ortools.linear_solver import linear_solver_pb2, pywraplp
-from ortools.pdlp import solve_log_pb2, solvers_pb2
-from ortools.pdlp.python import pdlp
 
 from solver.compile import Instance
 from solver.model.rows import IntArray, Rows
@@ -27,7 +23,7 @@ from solver.model.rows import IntArray, Rows
 log = logging.getLogger(__name__)
 
 
-PDLP_FIRST_ROUND = 4.0  # seconds; each later round of the whole LP doubles it
+PDLP_FIRST_ROUND = 2.0  # seconds; each later round of the whole LP is half again as long
 
 # Dropping rows only loosens the relaxation, so the bound stays valid; measured on Hanoi, the
 # LP over these families alone gives the same bound in 0.5 s instead of 4 s with every row.
@@ -106,42 +102,17 @@ def whole_lp_bound(instance: Instance, rows: Rows, item_value: IntArray, seconds
     """A proven bound from the LP relaxation with every row, at sizes where GLOP does not finish.
 
     PDLP (a first-order method, one thread) solves it approximately, in rounds that each start from the last
-    one's answer; after each round its multipliers are priced into the Lagrangian bound
-    (:func:`solver.bound.lagrangian_bound`), which is an upper bound on the LP's optimum whatever the
-    multipliers, so a round cut short by its time still proves a bound. Each better bound is passed to
-    ``on_bound``; the best is returned (None if none came). Measured on the peers' 1,000-request summit: 1,711
-    (every row, 18 s; 1,713 after 8 s) against 1,902 for the time-aggregated LP; at 2,000 requests 2,033 in 17 s
+    one's answer (:func:`solver.bound.pdlp_rounds`); after each round its multipliers are priced into a
+    Lagrangian bound that keeps each event's own row whole (:class:`solver.bound.Pricing`), an upper bound on
+    the LP's optimum whatever the multipliers, so a round cut short by its time still proves a bound. Each better
+    bound is passed to ``on_bound``; the best is returned (None if none came). Measured on the peers'
+    1,000-request summit: 1,711 (every row) against 1,902 for the time-aggregated LP; at 2,000 requests 2,033
     against 2,589 (benchmarks/RESULTS.md). ``iterations`` (for tests) replaces the time by a fixed count."""
-    from solver.bound import lagrangian_bound  # the time-aggregated LP's module prices multipliers the same way
+    from solver.bound import Pricing, pdlp_rounds  # the time-aggregated LP's module prices multipliers the same way
 
     if instance.n_items == 0:
         return 0
-    deadline = time.monotonic() + seconds
     proto = lp_proto(instance, rows, item_value, True)
-    program = pdlp.qp_from_mpmodel_proto(proto, True)
-    best: int | None = None
-    start: pdlp.PrimalAndDualSolution | None = None
-    chunk = PDLP_FIRST_ROUND
-    while True:
-        params = solvers_pb2.PrimalDualHybridGradientParams()
-        params.num_threads = 1  # the search runs beside it
-        if iterations is not None:
-            params.termination_criteria.iteration_limit = iterations
-        else:
-            params.termination_criteria.time_sec_limit = max(0.1, min(chunk, deadline - time.monotonic()))
-        result = pdlp.primal_dual_hybrid_gradient(program, params, initial_solution=start)
-        duals = np.asarray(result.dual_solution, dtype=float)
-        # PDLP minimises the negated objective: its multipliers, negated, are the maximisation's (both signs are
-        # valid multipliers; the smaller bound is the one that counts).
-        value = min(lagrangian_bound(proto, -duals), lagrangian_bound(proto, duals))
-        found = int(math.floor(value + 1e-6))
-        if best is None or found < best:
-            best = found
-            if on_bound is not None:
-                on_bound(found)
-        solved = result.solve_log.termination_reason == solve_log_pb2.TERMINATION_REASON_OPTIMAL
-        if solved or iterations is not None or time.monotonic() >= deadline - 0.1:
-            return best
-        start = pdlp.PrimalAndDualSolution()
-        start.primal_solution, start.dual_solution = result.primal_solution, result.dual_solution
-        chunk *= 2
+    pricing = Pricing.of_rows(instance, rows, item_value)
+    found = pdlp_rounds(proto, pricing, seconds, on_bound, iterations, PDLP_FIRST_ROUND)
+    return None if found is None else int(math.floor(found + 1e-6))

@@ -54,12 +54,25 @@ def _participant_entries(instance: Instance) -> tuple[IntArray, IntArray]:
     return items, flat[first[instance.item_event][items] + offset]
 
 
+def rest_slots(instance: Instance) -> IntArray:
+    """Per participant, the slots of rest they need after an event (``min_break_minutes``)."""
+    return np.asarray([instance.grid.slots_for(p.min_break_minutes) for p in instance.scenario.participants],
+                      dtype=np.int64)
+
+
+def person_free_slots(instance: Instance) -> IntArray:
+    """Per participant, the slots they are available (every slot without ``available``)."""
+    grid = instance.grid
+    return np.asarray([grid.n_slots if p.available is None else
+                       int(sum(grid.slots_inside(w.start, w.end).sum() for w in p.available or []))
+                       for p in instance.scenario.participants], dtype=np.int64)
+
+
 def participants_attend_one_event_at_a_time(instance: Instance) -> Rows:
     """H8: a participant is in one event at a time, and rests at least their
     ``min_break_minutes`` between two of their events on the same day."""
     items, people = _participant_entries(instance)
-    rest = np.asarray([instance.grid.slots_for(p.min_break_minutes) for p in instance.scenario.participants],
-                      dtype=np.int64)
+    rest = rest_slots(instance)
     start = instance.item_start[items]
     last = np.minimum(instance.item_end[items] + rest[people] if people.size else start,
                       _day_end(instance, start))
@@ -81,8 +94,7 @@ def participants_have_time_to_travel(instance: Instance) -> Rows:
         return rows
     items, people = _participant_entries(instance)
     zone = instance.item_zone[items]
-    rest = np.asarray([instance.grid.slots_for(p.min_break_minutes) for p in instance.scenario.participants],
-                      dtype=np.int64)
+    rest = rest_slots(instance)
     n_zones = len(instance.zone_ids)
     n_slots = instance.grid.n_slots
     order = np.argsort(people, kind="stable")
@@ -251,19 +263,16 @@ def time_budgets(instance: Instance) -> Rows:
     that an over-subscribed leader or room pool cannot take every request.
     """
     rows = Rows()
-    grid = instance.grid
     duration = instance.item_length
     items, people = _participant_entries(instance)
     order = np.argsort(people, kind="stable")
     bounds = np.searchsorted(people[order], np.arange(len(instance.scenario.participants) + 1))
-    windows = instance.scenario.participants
-    for person in range(len(windows)):
+    free_slots = person_free_slots(instance)
+    for person in range(free_slots.size):
         mine = items[order[bounds[person]: bounds[person + 1]]]
         if mine.size == 0:
             continue
-        free = grid.n_slots
-        if windows[person].available is not None:
-            free = int(sum(grid.slots_inside(w.start, w.end).sum() for w in windows[person].available or []))
+        free = int(free_slots[person])
         events = np.unique(instance.item_event[mine])
         if int(instance.duration[events].sum()) > free:
             rows.add(mine, duration[mine], free, "time_budget")

@@ -81,6 +81,17 @@ def greedy_placements(instance: Instance, rows: Rows, fixed: dict[int, int] | No
     return chosen
 
 
+def keeps_every_rule(instance: Instance, chosen: IntArray) -> bool:
+    """Whether the placements in ``chosen`` keep every row of the model, checked on the rows over those
+    placements alone (a row over placements that are all on: its weights within its bound)."""
+    from solver.model.constraints import all_rows
+
+    keep = np.zeros(instance.n_items, dtype=bool)
+    keep[chosen[chosen >= 0]] = True
+    rows = all_rows(instance.restricted(keep))
+    return all(int(coefs.sum()) <= upper for coefs, upper in zip(rows.coefs, rows.upper, strict=True))
+
+
 def unplaced_required(instance: Instance, chosen: IntArray) -> list[int]:
     """Required events that have placements but none chosen."""
     return [e for e in range(len(instance.events))

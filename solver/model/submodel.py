@@ -63,13 +63,17 @@ class SubModel:
     events: IntArray  # events with a free placement
 
 
-def build_submodel(instance: Instance, matrix: RowMatrix, free: IntArray, fixed_on: IntArray,
+def build_submodel(instance: Instance, matrix: RowMatrix | None, free: IntArray, fixed_on: IntArray,
                    item_value: IntArray | None = None, hint_on: IntArray | None = None) -> SubModel | None:
     """The model over the ``free`` placements (sorted, unique), with ``fixed_on`` (placements of
     other events, kept) as constants; None if the fixed part already breaks a row.
 
     Each event with a free placement takes at most one (exactly one if required); an event whose
-    placements are not free is off unless fixed. ``item_value`` is maximised; ``hint_on`` is hinted."""
+    placements are not free is off unless fixed. ``item_value`` is maximised; ``hint_on`` is hinted.
+    Without the summit's ``matrix``, the rows are built over the free and fixed placements alone: the same
+    rows as the summit's restricted to them (every other placement is off), a few thousand placements' worth."""
+    if matrix is None:
+        return _local_submodel(instance, free, fixed_on, item_value, hint_on)
     model = cp_model.CpModel()
     proto = model.proto
     for _ in range(free.size):
@@ -100,6 +104,25 @@ def build_submodel(instance: Instance, matrix: RowMatrix, free: IntArray, fixed_
         proto.solution_hint.vars.extend(range(free.size))
         proto.solution_hint.values.extend(on.tolist())
     return SubModel(model, free, event_ids)
+
+
+def _local_submodel(instance: Instance, free: IntArray, fixed_on: IntArray, item_value: IntArray | None,
+                    hint_on: IntArray | None) -> SubModel | None:
+    """:func:`build_submodel` on the rows of the instance restricted to the free and fixed placements."""
+    from solver.model.constraints import all_rows
+
+    keep = np.zeros(instance.n_items, dtype=bool)
+    keep[free] = True
+    keep[fixed_on] = True
+    kept = np.flatnonzero(keep)
+    position = np.cumsum(keep) - 1
+    local = instance.restricted(keep)
+    hint = None if hint_on is None else position[hint_on[keep[hint_on]]]
+    sub = build_submodel(local, RowMatrix.of(all_rows(local), local.n_items), position[free], position[fixed_on],
+                         None if item_value is None else item_value[kept], hint)
+    if sub is not None:
+        sub.items = kept[sub.items]
+    return sub
 
 
 def _add_rows(proto: object, matrix: RowMatrix, free: IntArray, fixed_on: IntArray, position: IntArray) -> bool:

@@ -56,6 +56,7 @@ from solver.solve.steps import (
     places_every_required,
     prepare,
     proven_bound,
+    start_bound_beside,
     trivial_bound,
     value_of,
     whole_model_search,
@@ -91,7 +92,7 @@ def solve(scenario: Scenario, time_limit: float = 20.0, workers: int = 2, seed: 
     robust = config.robust if config.robust is not None else scenario.overrun_model.robust
     first_stage = replace(config, time_limit=config.time_limit * (1 - config.slack_share),
                           tie_break_seconds=1.0) if robust else config
-    beside = BoundBeside()  # started by the bound's step when the aggregated LP leaves a gap on a large summit
+    beside = BoundBeside()  # started with the search on a large summit (steps.start_bound_beside)
     try:
         # (the answer is part of the search; each step's share of the time left: SHARES)
         budget = Budget.of(started, first_stage.time_limit, 0.0, config.stop, shares=SHARES)
@@ -115,14 +116,14 @@ def _keep_slack(run: Run, result: SolveResult, deadline: float) -> SolveResult:
         return result
     began = time.monotonic()
     chosen = placements_of(run.instance, timetable.assignments)
-    rows = run.prepared.rows
+    rows, matrix = run.prepared.whole(run.instance)
     scenario = run.instance.scenario
     value = run.config.buffer_value if run.config.buffer_value is not None else scenario.overrun_model.buffer_value
     if value > 0:  # the planner prices a buffer: requests may be traded for buffers (a quarter of the stage)
         chosen = trade_for_buffers(run.instance, rows, chosen, value, max(0.0, deadline - began) / 4,
                                    run.config.seed, run.config.workers, run.config.stop)
     chosen = _thin_cascades(run, chosen, timetable.bound if timetable.bound is not None else timetable.objective)
-    chosen, before, after = keep_slack(run.instance, run.prepared.matrix, chosen, run.ref,
+    chosen, before, after = keep_slack(run.instance, matrix, chosen, run.ref,
                                        max(0.0, deadline - began), run.config.seed, run.config.stop)
     robust = timetable_from_placements(run.instance, chosen, run.ref, rows, slack=True)
     robust.status, robust.bound = timetable.status, timetable.bound
@@ -139,7 +140,8 @@ def _thin_cascades(run: Run, chosen: IntArray, bound: int) -> IntArray:
     and, with a budget (a share of the proven ``bound``: no timetable of the summit is worth more), the requests most
     cascades run through are left out; what the first stage fell short of the bound and a trade gave up count."""
     scenario = run.instance.scenario
-    chosen = spare_vvip_rooms(run.instance, run.prepared.matrix, chosen) if run.prepared is not None else chosen
+    if run.prepared is not None:
+        chosen = spare_vvip_rooms(run.instance, run.prepared.whole(run.instance)[1], chosen)
     share = run.config.cascade_budget if run.config.cascade_budget is not None else \
         scenario.overrun_model.cascade_budget
     if share <= 0:
@@ -152,6 +154,7 @@ def _thin_cascades(run: Run, chosen: IntArray, bound: int) -> IntArray:
 def _solve_compiled(run: Run) -> SolveResult:
     """The search of a compiled summit whose required events all have a place (see :func:`solve`)."""
     instance, config = run.instance, run.config
+    start_bound_beside(run)
     prepared = prepare(run)
     greedy = prepared.greedy
     if greedy is not None and alone(instance, config):
@@ -159,7 +162,7 @@ def _solve_compiled(run: Run) -> SolveResult:
         return _solve_by_lns_alone(run, prepared, greedy)
     bound = trivial_bound(instance)
     start = greedy if greedy is not None and places_every_required(instance, greedy) else None
-    first = first_incumbent(run, start, bound) if start is not None else None
+    first = prepared.first or (first_incumbent(run, start, bound) if start is not None else None)
     if first is not None and start is not None and run.left() <= 0.05:
         # No time left for the search: the greedy timetable stands.
         run.stats.first_solution_seconds = first.seconds
@@ -252,8 +255,9 @@ def _no_timetable(run: Run, status: object, incumbents: Incumbents) -> SolveResu
 
 
 def _solve_by_lns_alone(run: Run, prepared: Prepared, greedy: IntArray) -> SolveResult:
-    """Above ``decompose_above`` placements the whole model does not fit in memory: large-neighbourhood
-    search improves the greedy timetable, each round a sub-model of a few thousand placements."""
+    """Above ``decompose_above`` placements (SolveConfig: the whole model costs more than it gives, or does not fit
+    in memory) large-neighbourhood search improves the greedy timetable, each round a sub-model of a few thousand
+    placements."""
     instance, config, stats = run.instance, run.config, run.stats
     stats.lns_alone = True
     bound = trivial_bound(instance)
@@ -263,7 +267,10 @@ def _solve_by_lns_alone(run: Run, prepared: Prepared, greedy: IntArray) -> Solve
     chosen = greedy
     if complete:
         value = stats.greedy_objective = value_of(instance, greedy)
-        incumbents.report(Progress(run.elapsed(), value, bound))
+        if prepared.first is not None:  # reported as soon as the greedy had it
+            incumbents.start_from(prepared.first)
+        else:
+            incumbents.report(Progress(run.elapsed(), value, bound))
         stats.first_solution_seconds = incumbents.history[0].seconds
         lp = proven_bound(run, None, value) if config.lp_bound else None
         if lp is not None and 0 <= lp < bound:

@@ -42,9 +42,13 @@ class SolveConfig:
     log_search: bool = False
     lp_bound: bool = True  # prove bounds with the LP relaxations (GLOP) before the search
     stop: threading.Event | None = None  # set it to stop the search; the best timetable so far is kept
-    # Above this many placements the whole model does not fit in 2 GB (measured: 3.5 GB at 511k):
-    # large-neighbourhood search then improves the greedy timetable (solver/lns.py).
-    decompose_above: int = 250_000
+    # Above this many placements large-neighbourhood search improves the greedy timetable alone (solver/lns.py),
+    # without the whole model: above 250k it does not fit in 2 GB (measured: 3.5 GB at 511k), and from 1,000
+    # requests (92-98k placements) on the whole model's build and its CP-SAT search before the hand-over cost
+    # more than they give (measured side by side at load 9-12, 60 s, the peers' summits: 1,000 requests seed 1
+    # 1,611 with the whole model, 1,615 alone; seed 2 1,602 both, 17 LNS rounds against 29; 2,000 requests seed 1
+    # 1,858, not one improvement by the whole model, against 1,884 alone). 500 requests (48-52k) keep it.
+    decompose_above: int = 80_000
     # Above this many placements, when the aggregated LP leaves a gap, the whole LP runs beside the search in a
     # process of its own (solver/bound_beside.py): before it, it would delay the search by seconds to tens of
     # seconds (GLOP: 8-10 s at 500 requests, not solved in 120 s at 1,000; PDLP: 18 s at 1,000).

@@ -102,7 +102,7 @@ def test_unknown_ids_are_404(planner: httpx.Client, solved: dict[str, str]) -> N
 def test_bad_requests_are_422(planner: httpx.Client, solved: dict[str, str]) -> None:
     scenario, table = solved["scenario"], solved["timetable"]
     for body in ({"time_limit_s": 0}, {"time_limit_s": 601}, {"time_limit_s": "soon"}, {"workers": 0},
-                 {"surprise": 1}, [1, 2]):
+                 {"cascade_budget": 1.5}, {"cascade_budget": -0.1}, {"surprise": 1}, [1, 2]):
         assert_error(planner.post(f"/scenarios/{scenario}/solve", json=body), 422)
     assert_error(planner.get(f"/timetables/{table}", params={"format": "pdf"}), 422)
     assert_error(planner.get("/scenarios", params={"limit": -1}), 422)
