@@ -69,14 +69,14 @@ def estimate_model_size(scenario: Scenario) -> ModelSize:
 # first timetable comes from occupancy arrays, each round builds the rows of its own few thousand placements):
 # what grows with the terms there is the aggregated LP's bound (solver/bound.py, built a few participants at a
 # time) and the compiled summit, more slowly past ~4M terms (measured VmPeak 354-1,024 MB from 0.5 to 4M terms,
-# 1,039 MB at 10.6M, 2026-12-06; an upper envelope, 8-70 % over the measures).
+# 1,039 MB at 10.6M, 2026-12-06; an upper envelope, 22-98 % over the measures).
 # Above 45k placements the whole LP's bound runs beside in a child process of its own (its own limit, the same
 # setting): its resident peak grows with the placements (PDLP's LP), about as large as the search's at a million
 # placements and more (3.2 GB at 1.38M, 5.6 GB at 2.46M).
 WHOLE_BASE_MB = 480
 WHOLE_MB_PER_MILLION_TERMS = 420
 LNS_BASE_MB = 450
-LNS_MB_PER_MILLION_TERMS = 200  # up to LNS_KNEE_TERMS...
+LNS_MB_PER_MILLION_TERMS = 270  # up to LNS_KNEE_TERMS...
 LNS_KNEE_TERMS = 4_000_000
 LNS_MB_PER_MILLION_TERMS_ABOVE = 80  # ...and past it
 BOUND_CHILD_BASE_MB = 300
