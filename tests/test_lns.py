@@ -85,9 +85,9 @@ def test_the_command_line_takes_a_stall_limit(tmp_path) -> None:
 def test_the_neighbourhoods_shrink_when_rounds_are_cut_short_and_grow_when_they_end_early() -> None:
     from solver.lns import LnsConfig, adapt_cap
 
-    config = LnsConfig(time_limit=60, max_free_placements=1_000, min_free_placements=800)
+    config = LnsConfig(time_limit=60, max_free_placements=2_000, min_free_placements=800)
     assert adapt_cap(config, 1_000, ended=False, took=1.0, seconds=1.0) == 800  # cut short: a fifth less
     assert adapt_cap(config, 800, ended=False, took=1.0, seconds=1.0) == 800  # never below the floor
     assert adapt_cap(config, 1_000, ended=True, took=0.2, seconds=1.0) == 1_101  # proven fast: a tenth more
     assert adapt_cap(config, 1_000, ended=True, took=0.7, seconds=1.0) == 1_000  # proven, slowly: as it is
-    assert adapt_cap(config, 3_990, ended=True, took=0.1, seconds=1.0) == 4_000  # at most four times the start
+    assert adapt_cap(config, 1_990, ended=True, took=0.1, seconds=1.0) == 2_000  # never above the configured size
