@@ -29,9 +29,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from alns import ALNS
-from alns.accept import HillClimbing
-from alns.select import RouletteWheel
 from ortools.sat.python import cp_model
 
 from solver.compile import Instance
@@ -338,6 +335,12 @@ def large_neighbourhood_search(instance: Instance, matrix: RowMatrix | None, cho
     ledger.history.append((0.0, value))
     if ledger.proven or config.time_limit <= 0.5 and config.max_rounds is None:
         return ledger
+    # (imported here: alns imports matplotlib's pyplot, ~0.5 s CPU of every process that imports the solver, a server
+    # and each `summit` command included; the job processes' fork server and the Celery worker preload it)
+    from alns import ALNS
+    from alns.accept import HillClimbing
+    from alns.select import RouletteWheel
+
     rng = np.random.default_rng(config.seed)
     search = ALNS(rng)
     for neighbourhood in NEIGHBOURHOODS:

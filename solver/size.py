@@ -65,14 +65,17 @@ def estimate_model_size(scenario: Scenario) -> ModelSize:
 # Peak memory of a solve in MB of address space (what the job's limit, setrlimit(RLIMIT_AS), caps), of the
 # search's process, fitted on measured solves (benchmarks/memory.py; the table in benchmarks/RESULTS.md): a base
 # for the interpreter, OR-Tools' threads and the compiled summit, then a cost per million row terms, larger for
-# the whole CP-SAT model than for large-neighbourhood search alone (its row matrix and sub-models of a few
-# thousand placements). Above 45k placements the whole LP's bound runs beside in a child process of its own (its
-# own limit, the same setting): its resident peak grows with the placements (PDLP's LP), about as large as the
-# search's at a million placements and more (3.2 GB at 1.38M, 5.6 GB at 2.46M).
+# the whole CP-SAT model than for large-neighbourhood search alone. LNS alone holds no row of the summit (its
+# first timetable comes from occupancy arrays, each round builds the rows of its own few thousand placements):
+# what grows with the terms there is the aggregated LP's bound (solver/bound.py) and the compiled summit
+# (measured VmPeak 354-1,540 MB from 0.5 to 10.6M terms, 2026-12-06; refitted as an upper envelope, 10 % over).
+# Above 45k placements the whole LP's bound runs beside in a child process of its own (its own limit, the same
+# setting): its resident peak grows with the placements (PDLP's LP), about as large as the search's at a million
+# placements and more (3.2 GB at 1.38M, 5.6 GB at 2.46M).
 WHOLE_BASE_MB = 480
 WHOLE_MB_PER_MILLION_TERMS = 420
 LNS_BASE_MB = 450
-LNS_MB_PER_MILLION_TERMS = 390
+LNS_MB_PER_MILLION_TERMS = 170
 BOUND_CHILD_BASE_MB = 300
 BOUND_CHILD_MB_PER_MILLION_PLACEMENTS = 2200
 BOUND_CHILD_UP_TO = 1_000_000  # placements; above, no child (SolveConfig.bound_beside_below): the aggregated LP

@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 
 from solver.cli import app
 from solver.compare import load_comparison
-from solver.scenario import ScenarioError
+from solver.scenario import ScenarioError, dump_scenario
 from solver.timetable import load_timetable
 from solver.validate import validate_timetable
+from tests.builders import event
+from tests.builders import scenario as summit
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 HANOI = SCENARIOS / "hanoi-2025.yaml"
@@ -87,8 +89,8 @@ def test_hanoi_comparison_runs_end_to_end(tmp_path: Path) -> None:
         assert kpis["bilaterals"]["requested"] == 270
         assert 0 < kpis["bilaterals"]["share"] <= 1
         assert set(kpis["room_utilisation"]) >= {"plenary", "bilateral", "round_table"}
-    # a third day can only add time: at least as many bilaterals as the base
-    assert variants["a third day"]["objective"] >= variants["base"]["objective"]
+    # (that a day added never schedules less is checked on a summit solved to its optimum: below; here, three
+    # seconds of search on each variant under any load make no such promise)
     assert variants["one more bilateral room"]["kpis"]["room_utilisation"]["bilateral"] > 0
 
     # the timetables behind the numbers are written and valid
@@ -116,3 +118,28 @@ def test_hanoi_comparison_runs_end_to_end(tmp_path: Path) -> None:
             assert height > 500 and width >= 1200  # 27+ rooms down, a panel per day across
     with Image.open(out / "occupancy-a-third-day.png") as three, Image.open(out / "occupancy-base.png") as two:
         assert three.size[0] > two.size[0]
+
+
+def test_a_day_added_schedules_at_least_what_the_base_does(tmp_path: Path) -> None:
+    """A leader with five half-hour meetings in a one-hour day: the base places the two most valuable, a second day
+    places more. Both are solved to their optimum (a summit this small is proven in milliseconds),
+    so the comparison's verdict is the same under any load."""
+    base = summit(days=[{"date": "2025-10-25", "start": "09:00", "end": "10:00"}],
+                  rooms=[{"id": f"r{k}", "capacity": 10} for k in range(5)],
+                  participants=[{"id": "lead"}] + [{"id": f"guest{k}"} for k in range(5)],
+                  events=[event(f"meet{k}", people=("lead", f"guest{k}"), kind="bilateral", priority=k + 1)
+                          for k in range(5)])
+    dump_scenario(base, tmp_path / "busy.yaml")
+    path = tmp_path / "comparison.yaml"
+    path.write_text(yaml.safe_dump({"base": str(tmp_path / "busy.yaml"), "variants": [
+        {"name": "a second day", "changes": [{"op": "day_added",
+                                              "day": {"date": "2025-10-26", "start": "09:00", "end": "10:00"}}]}]}))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["compare", str(path), "-o", str(out), "-t", "30", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    variants = {v["name"]: v for v in json.loads((out / "comparison.json").read_text())["variants"]}
+    assert [v["status"] for v in variants.values()] == ["optimal", "optimal"]
+    # the two most valuable meetings (5 + 4) in the base; four of the five (14) over two days
+    assert variants["base"]["objective"] == 9 and variants["a second day"]["objective"] == 14
+    assert variants["base"]["kpis"]["bilaterals"]["granted"] == 2
+    assert variants["a second day"]["kpis"]["bilaterals"]["granted"] == 4

@@ -99,7 +99,8 @@ def test_the_stage_keeps_every_request_and_never_replays_worse() -> None:
     instance = compile_scenario(model)
     chosen = placements_of(instance, base.assignments)
     matrix = RowMatrix.of(all_rows(instance), instance.n_items)
-    after, score_before, score_after = keep_slack(instance, matrix, chosen, base.scenario, seconds=30, seed=1)
+    # (what is asserted holds wherever the search stops: 5 s of it, not 30 s, check the same promises)
+    after, score_before, score_after = keep_slack(instance, matrix, chosen, base.scenario, seconds=5, seed=1)
     assert score_after <= score_before
     assert set(np.flatnonzero(after >= 0)) == set(np.flatnonzero(chosen >= 0))
     timetable = base.model_copy(update={"assignments": assignments_of(instance, after, slack=True)})

@@ -218,6 +218,8 @@ class ClusterProbe:
 
 def start_worker(concurrency: int, queues: list[str], name: str, loglevel: str) -> None:
     """``summit worker``: a Celery worker (prefork pool of ``concurrency`` processes) on ``queues``."""
+    import alns  # noqa: F401  (solver/lns.py imports it when it runs)
+
     import solver.replan  # noqa: F401  imported once here, shared by the forked pool processes
     import solver.solve  # noqa: F401
     from api.logs import install_redaction

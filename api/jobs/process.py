@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 WATCH_SECONDS = 0.25
 STOP_GRACE_SECONDS = 3.0  # DELETE /jobs/{id} waits 5 s for the job to stop
 KEEP_INCUMBENT_SECONDS = 30.0  # a stopped job with a timetable in hand may finish building to keep it
-PRELOAD = ["api.jobs.work", "solver.solve", "solver.replan", "solver.explain", "solver.compare"]
+# (alns: the large-neighbourhood search's loop, imported by solver/lns.py only when it runs)
+PRELOAD = ["api.jobs.work", "solver.solve", "solver.replan", "solver.explain", "solver.compare", "alns"]
 _PR_SET_PDEATHSIG = 1
 _repos: dict[str, Repository] = {}
 

@@ -3,7 +3,6 @@ and the job left running is re-queued and completes."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
@@ -16,7 +15,7 @@ from tests.api.conftest import HANOI, TINY, Server, submit_scenario, wait_for_jo
 def test_stopped_server_requeues_jobs_after_restart(make_server: Callable[..., Server], how: str) -> None:
     """kill -9 (a crash) or SIGTERM (a graceful stop): either way the running job is run again after a restart."""
     first = make_server(env={"SUMMIT_MAX_CONCURRENT_JOBS": "1"})
-    admin = first.create_key_cli("admin")
+    admin = first.create_key("admin")
     with first.client(admin) as client:
         tiny_id = submit_scenario(client, TINY)
         hanoi_id = submit_scenario(client, HANOI)
@@ -34,11 +33,9 @@ def test_stopped_server_requeues_jobs_after_restart(make_server: Callable[..., S
     with second.client(admin) as client:  # the key, the scenarios and the jobs survived
         assert client.get(f"/scenarios/{tiny_id}").status_code == 200
         assert client.get(f"/scenarios/{hanoi_id}").json()["name"]
-        started = time.monotonic()
-        done = wait_for_job(client, running["id"], timeout=60)
+        done = wait_for_job(client, running["id"], timeout=60)  # (a timeout, not a verdict on how fast)
         assert done["status"] == "done" and done["timetable_id"], done
         assert done["attempts"] == 2  # run once before the crash, once after
-        assert time.monotonic() - started < 60
         assert client.get(f"/timetables/{done['timetable_id']}").json()["assignments"]
         other = wait_for_job(client, queued["id"], timeout=30)
         assert other["status"] == "done" and other["attempts"] == 1
