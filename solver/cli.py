@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,6 +23,9 @@ from rich.text import Text
 
 from solver.scenario import Scenario, ScenarioError, dump_scenario, load_scenario
 from solver.timetable import Timetable, dump_timetable, load_timetable
+
+if TYPE_CHECKING:
+    from solver.solve import SolveResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Schedule a diplomatic summit: every event in a room and a time slot.")
@@ -213,6 +216,15 @@ def solve(
     if output is not None:
         dump_timetable(timetable, output)
         errors.print(f"timetable written to {output}")
+    _print_solved(model, result, format, stall)
+    _exit_on_broken_rules(violations)
+    if timetable.status in ("infeasible", "unknown"):
+        raise typer.Exit(1)
+
+
+def _print_solved(model: Scenario, result: SolveResult, format: str, stall: float | None) -> None:
+    """The timetable on stdout as JSON or CSV, or as the planner's table with a line on the model and the search."""
+    timetable = result.timetable
     if format == "json":
         sys.stdout.write(json.dumps(timetable.to_document(), indent=2, ensure_ascii=False) + "\n")
     elif format == "csv":
@@ -224,9 +236,6 @@ def solve(
         console.print(f"model: {stats.placements} placements, {stats.rows} rows, built in "
                       f"{stats.compile_seconds + stats.build_seconds:.2f} s; first timetable after {first}; "
                       f"{stop_words(stats.stopped_by, stall)}")
-    _exit_on_broken_rules(violations)
-    if timetable.status in ("infeasible", "unknown"):
-        raise typer.Exit(1)
 
 
 def _print_slack(replay: tuple[float, float] | None, seconds: float) -> None:

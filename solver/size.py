@@ -67,15 +67,18 @@ def estimate_model_size(scenario: Scenario) -> ModelSize:
 # for the interpreter, OR-Tools' threads and the compiled summit, then a cost per million row terms, larger for
 # the whole CP-SAT model than for large-neighbourhood search alone. LNS alone holds no row of the summit (its
 # first timetable comes from occupancy arrays, each round builds the rows of its own few thousand placements):
-# what grows with the terms there is the aggregated LP's bound (solver/bound.py) and the compiled summit
-# (measured VmPeak 354-1,540 MB from 0.5 to 10.6M terms, 2026-12-06; refitted as an upper envelope, 10 % over).
+# what grows with the terms there is the aggregated LP's bound (solver/bound.py, built a few participants at a
+# time) and the compiled summit, more slowly past ~4M terms (measured VmPeak 354-1,024 MB from 0.5 to 4M terms,
+# 1,039 MB at 10.6M, 2026-12-06; an upper envelope, 22-98 % over the measures).
 # Above 45k placements the whole LP's bound runs beside in a child process of its own (its own limit, the same
 # setting): its resident peak grows with the placements (PDLP's LP), about as large as the search's at a million
 # placements and more (3.2 GB at 1.38M, 5.6 GB at 2.46M).
 WHOLE_BASE_MB = 480
 WHOLE_MB_PER_MILLION_TERMS = 420
 LNS_BASE_MB = 450
-LNS_MB_PER_MILLION_TERMS = 170
+LNS_MB_PER_MILLION_TERMS = 270  # up to LNS_KNEE_TERMS...
+LNS_KNEE_TERMS = 4_000_000
+LNS_MB_PER_MILLION_TERMS_ABOVE = 80  # ...and past it
 BOUND_CHILD_BASE_MB = 300
 BOUND_CHILD_MB_PER_MILLION_PLACEMENTS = 2200
 BOUND_CHILD_UP_TO = 1_000_000  # placements; above, no child (SolveConfig.bound_beside_below): the aggregated LP
@@ -119,7 +122,8 @@ def estimate_memory(size: ModelSize) -> MemoryEstimate:
     """Peak memory in MB (address space, the job limit's unit) of a solve of a model of ``size``."""
     millions = size.terms / 1e6
     return MemoryEstimate(whole_mb=round(WHOLE_BASE_MB + WHOLE_MB_PER_MILLION_TERMS * millions),
-                          lns_mb=round(LNS_BASE_MB + LNS_MB_PER_MILLION_TERMS * millions),
+                          lns_mb=round(LNS_BASE_MB + LNS_MB_PER_MILLION_TERMS * min(millions, LNS_KNEE_TERMS / 1e6)
+                                       + LNS_MB_PER_MILLION_TERMS_ABOVE * max(0.0, millions - LNS_KNEE_TERMS / 1e6)),
                           bound_child_mb=round(BOUND_CHILD_BASE_MB
                                                + BOUND_CHILD_MB_PER_MILLION_PLACEMENTS * size.placements / 1e6)
                           if size.placements <= BOUND_CHILD_UP_TO else 0)

@@ -52,14 +52,14 @@ def find(ctx: Context, ledger: Ledger) -> None:
             ledger.timed_out = True
             break  # stopped: the repair in hand (if any) stands
         if not ctx.affords(free, margin=0.05):
-            # no time to build and search a wider neighbourhood: the repair found stands (without one, the greedy
-            # repair, else the standing timetable)
+            # no time to build and search a wider level: the repair found stands (else the greedy's, else the standing)
             ledger.timed_out = ledger.timed_out or ledger.best is None
             break
         stage, proven_empty = keep_most(
             ctx.instance, ctx.plan, free, level, max(0.05, ctx.search_seconds("keep_most", free)), ctx.searching(),
             ctx.config.seed, ctx.stop, start=ledger.best.chosen if ledger.best is not None else None,
-            keep_all=None if level == "change" else ctx.keep_all, more_to_gain=bool(ctx.candidates), named=ctx.named)
+            keep_all=None if level == "change" else ctx.keep_all, more_to_gain=bool(ctx.candidates), named=ctx.named,
+            all_share=ctx.keep_all_share)
         ctx.phases.mark(f"keep_most_{level}")
         # (after a report the plan around gives way more widely than one displaced event's ejection chain: on Hanoi's
         # opening overrun the chain and its search took 14 s for nothing, the partners' level repairs it)
@@ -147,7 +147,8 @@ def make_way(ctx: Context, ledger: Ledger) -> Stage | None:
         if seconds < MIN_WHOLE_SEARCH * ctx.budget.slowdown:
             return None  # no time to build its model and search in it
     stage, _ = keep_most(ctx.instance, ctx.plan, free, level, seconds, ctx.searching(), ctx.config.seed,
-                         ctx.interrupted(), start=start, keep_all=ctx.keep_all, more_to_gain=False, named=ctx.named)
+                         ctx.interrupted(), start=start, keep_all=ctx.keep_all, more_to_gain=False, named=ctx.named,
+                         all_share=ctx.keep_all_share)
     ctx.phases.mark(f"keep_most_{level}")
     settled = settled_by(ctx, ctx.beside.so_far(0.0)) if ctx.beside is not None else None
     if settled is not None:  # the relaxation beside proved its own repair the least disruptive
@@ -182,7 +183,8 @@ def relax_at_change(ctx: Context, ledger: Ledger) -> Stage | None:
         return None
     around, _ = keep_most(ctx.instance, ctx.plan, found.group | ctx.named, "conflicts",
                           ctx.budget.share("around_relaxation"), ctx.searching(), ctx.config.seed, ctx.stop,
-                          start=found.answer, keep_all=ctx.keep_all, more_to_gain=False, named=ctx.named)
+                          start=found.answer, keep_all=ctx.keep_all, more_to_gain=False, named=ctx.named,
+                          all_share=ctx.keep_all_share)
     ctx.phases.mark("keep_most_conflicts")
     return around if around is not None and all(around.chosen[e] >= 0 for e in ctx.wanted) else None
 

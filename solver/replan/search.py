@@ -194,14 +194,15 @@ def hint_placements(model: cp_model.CpModel, to_full: IntArray, chosen_items: In
 def keep_most(instance: Instance, plan: PreviousPlan, free: set[int], level: str, time_limit: float,
                workers: int, seed: int, stop: threading.Event | None = None, start: IntArray | None = None,
                keep_all: list[int] | None = None, more_to_gain: bool = True,
-               named: AbstractSet[int] = frozenset()) -> tuple[Stage | None, bool]:
+               named: AbstractSet[int] = frozenset(), all_share: float = 1.0) -> tuple[Stage | None, bool]:
     """Stage A: keep every previously scheduled event that can be kept, then the most value.
     Without a solution, says whether the neighbourhood is proven infeasible (else time ran out).
 
     ``start`` (a complete repair from a narrower neighbourhood) is the hint. With ``keep_all``, the search
     first looks for the least disruptive repair that keeps all these events: far quicker than maximising
     the value, and, when nothing else is ``more_to_gain`` (no left-out request is in the neighbourhood),
-    already the most value."""
+    already the most value. That first search takes ``all_share`` of the time (half with ``more_to_gain``); the
+    rest, when it finds nothing (keeping all may be impossible), is the weighted search's."""
     frame = build_neighbourhood(instance, plan, free, named)
     deadline = time.monotonic() + time_limit
     hint = start[start >= 0] if start is not None else np.asarray(list(plan.keep_item.values()), dtype=np.int64)
@@ -216,7 +217,7 @@ def keep_most(instance: Instance, plan: PreviousPlan, free: set[int], level: str
         cost = plan.ranked_cost[frame.to_full]  # moving least already: a bare feasible answer can move everything
         used = np.flatnonzero(cost)
         set_objective(trial, used.tolist(), cost[used].tolist(), maximize=False)
-        status, solver = run_search(trial, time_limit * (1.0 if not more_to_gain else 0.5), workers, seed, stop)
+        status, solver = run_search(trial, time_limit * (all_share if not more_to_gain else 0.5), workers, seed, stop)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             chosen = chosen_of(frame.sub, frame.to_full, solver, len(instance.events))
             kept, value = plan.kept(chosen), plan.value_of(instance, chosen)

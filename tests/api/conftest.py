@@ -93,6 +93,19 @@ class Server:
         done = subprocess.run(args, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60, check=True)
         return done.stdout.strip().splitlines()[-1]
 
+    def create_key(self, role: str, delegation: str | None = None) -> str:
+        """``summit keys create`` run in this process (the same command on the server's database, without the
+        second or so a new Python process takes to import the CLI): the key is the last line printed.
+        ``create_key_cli`` runs it as its own process."""
+        from typer.testing import CliRunner
+
+        from api.cli import app
+
+        args = ["keys", "create", "--role", role] + (["--delegation", delegation] if delegation else [])
+        done = CliRunner().invoke(app, args, env=self.env)
+        assert done.exit_code == 0, (done.output, done.exception)
+        return done.stdout.strip().splitlines()[-1]
+
     def client(self, key: str | None = None, **kwargs: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=60, **kwargs)
@@ -152,8 +165,8 @@ def server(make_server: Callable[..., Server]) -> Server:
 
 @pytest.fixture(scope="session")
 def keys(server: Server) -> dict[str, str]:
-    """One key per role: the admin's from the command line, the others from POST /keys."""
-    admin = server.create_key_cli("admin")
+    """One key per role: the admin's from the command line (``summit keys create``), the others from POST /keys."""
+    admin = server.create_key("admin")
     out = {"admin": admin}
     with server.client(admin) as client:
         for name, body in {"planner": {"role": "planner"}, "viewer": {"role": "viewer"},

@@ -43,7 +43,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     server = Server(f"sqlite:///{tmp}/load.db", tmp, {"SUMMIT_MAX_CONCURRENT_JOBS": "1"}).start()
     try:
-        key = server.create_key_cli("admin")
+        key = server.create_key("admin")
         with server.client(key) as client:
             scenario_id = submit_scenario(client, HANOI)
             job = client.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": args.time_limit}).json()

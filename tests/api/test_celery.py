@@ -186,7 +186,7 @@ def _drop_queue(url: str, queue: str) -> None:
 def admin(cluster: Cluster) -> Iterator[httpx.Client]:
     server = cluster.main
     assert server is not None
-    with server.client(server.create_key_cli("admin")) as client:
+    with server.client(server.create_key("admin")) as client:
         yield client
 
 
@@ -579,7 +579,7 @@ def test_an_explanation_whose_askers_have_all_left_is_stopped(pg_schema: Callabl
     server = cluster.server()
     service = Service(cluster.env, cluster.database_url)
     try:
-        with server.client(server.create_key_cli("admin")) as admin:
+        with server.client(server.create_key("admin")) as admin:
             timetable = solve_in_place(service)
 
             def ask(seconds: float) -> str:

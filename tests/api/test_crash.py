@@ -15,7 +15,7 @@ from tests.api.conftest import HANOI, TINY, Server, submit_scenario, wait_for_jo
 def test_stopped_server_requeues_jobs_after_restart(make_server: Callable[..., Server], how: str) -> None:
     """kill -9 (a crash) or SIGTERM (a graceful stop): either way the running job is run again after a restart."""
     first = make_server(env={"SUMMIT_MAX_CONCURRENT_JOBS": "1"})
-    admin = first.create_key_cli("admin")
+    admin = first.create_key("admin")
     with first.client(admin) as client:
         tiny_id = submit_scenario(client, TINY)
         hanoi_id = submit_scenario(client, HANOI)

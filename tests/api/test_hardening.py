@@ -279,7 +279,7 @@ def test_a_summit_over_the_job_memory_is_stored_and_its_solve_is_413_with_memory
 
     needed = estimate_memory(estimate_model_size(load_scenario(HANOI))).lns_mb
     assert needed > 600
-    with limited.client(limited.create_key_cli("planner")) as planner:
+    with limited.client(limited.create_key("planner")) as planner:
         scenario_id = submit_scenario(planner, HANOI)  # stored whatever its size
         body = error_of(planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 2}), 413)
         assert body["error"] == "model_too_large" and f"{needed:,} MB" in body["message"]
@@ -294,7 +294,7 @@ def test_a_summit_over_the_job_memory_is_stored_and_its_solve_is_413_with_memory
 
 
 def test_explanations_are_jobs_under_the_rate_limit(limited: Server) -> None:
-    with limited.client(limited.create_key_cli("planner")) as planner:
+    with limited.client(limited.create_key("planner")) as planner:
         scenario_id = submit_scenario(planner)
         job = planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 2}).json()  # 1st submission
         timetable = wait_for_job(planner, job["id"])["timetable_id"]
@@ -316,7 +316,7 @@ def test_a_summit_whose_whole_model_does_not_fit_runs_lns_alone_and_its_timetabl
     scenario = generate_scenario(delegations=6, bilaterals=6, days=2, seed=1)
     estimate = estimate_memory(estimate_model_size(scenario))
     assert estimate.lns_mb <= 600 < estimate.whole_mb
-    with limited.client(limited.create_key_cli("planner")) as planner:
+    with limited.client(limited.create_key("planner")) as planner:
         created = planner.post("/scenarios", content=json.dumps(scenario.to_document()),
                                headers={"Content-Type": "application/json"})
         assert created.status_code == 201, created.text
@@ -337,7 +337,7 @@ def own(make_server: Callable[..., Server]) -> Server:
 
 @pytest.mark.skipif(not HANOI.exists(), reason="needs a scenario that runs a while")
 def test_event_streams_are_capped_per_key(own: Server) -> None:
-    with own.client(own.create_key_cli("planner")) as planner:
+    with own.client(own.create_key("planner")) as planner:
         scenario_id = submit_scenario(planner, HANOI)
         job = planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 60}).json()
         streams = [planner.stream("GET", f"/jobs/{job['id']}/events") for _ in range(2)]
@@ -358,7 +358,7 @@ def test_event_streams_are_capped_per_key(own: Server) -> None:
 
 def test_the_last_admin_key_cannot_be_revoked_through_the_api(own: Server) -> None:
     alone = own
-    key = alone.create_key_cli("admin")
+    key = alone.create_key("admin")
     with alone.client(key) as admin:
         me = next(k for k in admin.get("/keys").json() if k["role"] == "admin")
         assert error_of(admin.delete(f"/keys/{me['id']}"), 409)["error"] == "last_admin_key"
@@ -390,7 +390,7 @@ def _descendants(pid: int) -> set[int]:
 @pytest.mark.skipif(not HANOI.exists() or not Path("/proc").exists(), reason="needs Hanoi and Linux")
 def test_job_processes_exit_with_their_server(own: Server) -> None:
     doomed = own  # the last test of this server
-    with doomed.client(doomed.create_key_cli("planner")) as planner:
+    with doomed.client(doomed.create_key("planner")) as planner:
         scenario_id = submit_scenario(planner, HANOI)
         job = planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 60}).json()
         wait_for_job(planner, job["id"], until=("running",))

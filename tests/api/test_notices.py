@@ -43,7 +43,7 @@ class Summit:
 
     def __init__(self, server: Server) -> None:
         self.server = server
-        admin = server.create_key_cli("admin")
+        admin = server.create_key("admin")
         with server.client(admin) as client:
             roles = {"planner": {"role": "planner"}, "viewer": {"role": "viewer"},
                      "fra": {"role": "liaison", "delegation": "FRA"}, "vnm": {"role": "liaison", "delegation": "VNM"}}
