@@ -127,7 +127,6 @@ def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_family: 
     found, per_rule = np.unique(pairs // items.size, return_counts=True)
     families: Counter[str] = Counter({str(row_family[0][f]): int(n) for f, n in zip(found.tolist(), per_rule.tolist(),
                                                                            strict=True)})
-    holders = _holders(event, rows[broken], row_family, placed_in_row)
     # Most placements blocked first; on a tie, the rule a planner acts on first (a set's order would vary).
     ranked = sorted(families.items(), key=lambda f: (-f[1], _PREFERENCE.index(f[0]) if f[0] in _PREFERENCE
                                                       else len(_PREFERENCE), f[0]))[:2]
@@ -135,14 +134,16 @@ def _why_left_out(instance: Instance, event: int, chosen: IntArray, row_family: 
         return ("not_reached", "not scheduled: the search stopped before placing it")
     if ranked[0][1] == items.size:  # one rule alone blocks every placement: it is the reason
         ranked = ranked[:1]
+    holders = _holders(event, rows[broken], row_family, placed_in_row, {name for name, _ in ranked})
     parts = [scene.sentence(name, event, holders.get(name, Counter())) for name, _ in ranked]
     return ("not_selected", "not selected: at every possible time " + "; or ".join(parts))
 
 
 def _holders(event: int, broken: IntArray, row_family: tuple[np.ndarray, IntArray],
-             placed_in_row: tuple[IntArray, IntArray]) -> dict[str, Counter[int]]:
-    """Per rule, the scheduled events (other than ``event``) in its ``broken`` rows (one entry per placement of the
-    event a row blocks), each weighed by the entries of those rows, in the order first met (by row, then event)."""
+             placed_in_row: tuple[IntArray, IntArray], said: set[str]) -> dict[str, Counter[int]]:
+    """Per rule ``said``, the scheduled events (other than ``event``) in its ``broken`` rows (one entry per placement
+    of the event a row blocks), each weighed by the entries of those rows, in the order first met (by row, then
+    event)."""
     names, codes = row_family
     broken_rows, per_row = np.unique(broken, return_counts=True)
     row_of, event_of = placed_in_row
@@ -152,6 +153,8 @@ def _holders(event: int, broken: IntArray, row_family: tuple[np.ndarray, IntArra
     rule = np.repeat(codes[broken_rows], high - low)
     holders: dict[str, Counter[int]] = {}
     for code in dict.fromkeys(codes[broken_rows].tolist()):  # the rules in the order their rows come
+        if str(names[code]) not in said:
+            continue
         mine = (rule == code) & (others != event)
         found, first, inverse = np.unique(others[mine], return_index=True, return_inverse=True)
         total = np.bincount(inverse, weights=weights[mine], minlength=found.size).astype(np.int64)
