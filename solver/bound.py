@@ -42,6 +42,7 @@ COARSE_ABOVE = 500_000  # ...in the same two hours above this many placements (t
 # load 9 on the peers' summits: 2,000 requests 2,349 in 2.0 s of CPU against 2,589 in 1.3 s with two-hour groups;
 # 4,000 requests 2,726 in 3.4 s against 2,966 in 2.4 s (whole LP: 2,033 and 2,418)
 PDLP_ABOVE = 15_000  # groups; GLOP below
+LONGEST_ROUND = 6.0  # seconds: PDLP's rounds (pdlp_rounds) grow up to this
 WINDOW_BLOCKS = 2  # windows of two hours, sliding by an hour (and whole days)
 
 
@@ -392,8 +393,10 @@ class Pricing:
 def pdlp_rounds(proto: linear_solver_pb2.MPModelProto, pricing: Pricing, seconds: float,
                 on_bound: Callable[[int], None] | None = None, iterations: int | None = None,
                 first_round: float = 2.0) -> float | None:
-    """The LP by PDLP (one thread) in rounds, each from the last one's answer and half again as long; after each
-    round its multipliers are priced (:class:`Pricing`). Each better bound's floor goes to ``on_bound``; the best
+    """The LP by PDLP (one thread) in rounds, each from the last one's answer and half again as long, up to
+    ``LONGEST_ROUND`` (a bound comes only at a round's end: at 2,000 requests and load 12, the whole LP's last,
+    longer rounds ended after the search had answered); after each round its multipliers are priced
+    (:class:`Pricing`). Each better bound's floor goes to ``on_bound``; the best
     bound is returned (None if no round ended). ``iterations`` (tests) replaces the time by a fixed count."""
     from ortools.pdlp import solve_log_pb2, solvers_pb2
     from ortools.pdlp.python import pdlp
@@ -421,7 +424,7 @@ def pdlp_rounds(proto: linear_solver_pb2.MPModelProto, pricing: Pricing, seconds
             return best
         start = pdlp.PrimalAndDualSolution()
         start.primal_solution, start.dual_solution = result.primal_solution, result.dual_solution
-        chunk *= 1.5
+        chunk = min(chunk * 1.5, LONGEST_ROUND)
 
 
 def lagrangian_bound(proto: linear_solver_pb2.MPModelProto, multipliers: npt.NDArray[np.float64]) -> float:

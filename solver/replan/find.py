@@ -78,7 +78,7 @@ def find(ctx: Context, ledger: Ledger) -> None:
         missing = [e for e in ctx.wanted if stage.chosen[e] < 0]
         if not missing:
             break
-        if level == "change" and not ctx.candidates and not ledger.relaxed and ctx.budget.left() > 0.3:
+        if level == "change" and relaxation_may_help(ctx, ledger, missing):
             settled = relax_at_change(ctx, ledger)
             if settled is not None:
                 ledger.best = settled
@@ -187,6 +187,16 @@ def relax_at_change(ctx: Context, ledger: Ledger) -> Stage | None:
                           all_share=ctx.keep_all_share)
     ctx.phases.mark("keep_most_conflicts")
     return around if around is not None and all(around.chosen[e] >= 0 for e in ctx.wanted) else None
+
+
+def relaxation_may_help(ctx: Context, ledger: Ledger, missing: list[int]) -> bool:
+    """Whether to try the relaxation around the change's events (:func:`relax_at_change`): not with requests left out
+    before in play, not twice, and not after a report when the change's level kept every event the change touched
+    and let an untouched one go in its place (gen1: bil-0077 into frozen bil-0216's room): what keeps both moves
+    partners of the touched events, which the partners' level looks for first (``Context.keep_all_share``), and the
+    relaxation (3.5-4 s of a 10-second re-plan at load 12) left it no time."""
+    traded = bool(ctx.reported) and not set(missing) & ctx.hit
+    return not ctx.candidates and not ledger.relaxed and ctx.budget.left() > 0.3 and not traded
 
 
 def widen_for_freed(ctx: Context, missing: list[int], free: set[int]) -> bool:
