@@ -47,7 +47,7 @@ def _cpu(who: int) -> float:
 
 
 def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, seed: int,
-             stall: float | None, presolve: int | None, lp_guided: bool = True) -> dict[str, object]:
+             stall: float | None, presolve: int | None, lp_guided: bool = False) -> dict[str, object]:
     incumbents: list[Progress] = []
     config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
                          max_presolve_iterations=presolve, lp_guided=lp_guided)
@@ -115,13 +115,13 @@ def main() -> None:
     parser.add_argument("--stall", type=float, default=None, help="stop after this many seconds without progress")
     parser.add_argument("--presolve-iterations", type=int, default=1, help="-1 for CP-SAT's default")
     parser.add_argument("--curve", action="store_true", help="include every incumbent and bound (anytime curve)")
-    parser.add_argument("--no-lp-guided", action="store_true", help="without the LP-guided neighbourhood (A/B)")
+    parser.add_argument("--lp-guided", action="store_true", help="with the LP-guided neighbourhood (A/B)")
     args = parser.parse_args()
 
     scenario, name = case_scenario(args)
     presolve = None if args.presolve_iterations < 0 else args.presolve_iterations
     row = run_case(name, scenario, args.time_limit, args.workers, args.seed, args.stall, presolve,
-                   not args.no_lp_guided)
+                   args.lp_guided)
     if not args.curve:
         row.pop("incumbents")
         row.pop("bounds")

@@ -53,7 +53,7 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / ".peers-out")
-    parser.add_argument("--no-lp-guided", action="store_true", help="without the LP-guided neighbourhood (A/B)")
+    parser.add_argument("--lp-guided", action="store_true", help="with the LP-guided neighbourhood (A/B)")
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     print("| requests | seed | placements | first (s) | status | objective | bound | gap "
@@ -63,7 +63,7 @@ def main() -> int:
     for requests in (int(s) for s in args.sizes.split(",")):
         for seed in (int(s) for s in args.seeds.split(",")):
             path = generated_summit(requests, seed, args.out_dir, shared_peers(), sys.executable)
-            result = solve_case(path, args.time_limit, args.workers, ["--no-lp-guided"] if args.no_lp_guided else [])
+            result = solve_case(path, args.time_limit, args.workers, ["--lp-guided"] if args.lp_guided else [])
             print(row(requests, seed, result, os.getloadavg()[0]), flush=True)
     return 0
 

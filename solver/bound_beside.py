@@ -6,7 +6,7 @@ tens of seconds (by PDLP: 18 s at 1,000 requests, 30 s at 4,000). Before the sea
 much, and in the same process it would hold the interpreter the search's callbacks need. So a child process
 (``python -m solver.bound_beside``) reads the scenario, compiles it itself, and prints the bound of each of
 the whole LP's rounds (:func:`solver.model.bound.whole_lp_bound`), and the LP's solution of each round (the
-placements it takes, some in part) as one JSON line. The search reads the best bound so far whenever it looks
+placements it takes, some in part) as one JSON line when asked. The search reads the best bound so far whenever it looks
 (:meth:`BoundBeside.best`), and the LP's latest solution (:meth:`BoundBeside.solution`) to steer its
 neighbourhoods; the child is stopped when the solve ends.
 """
@@ -39,10 +39,12 @@ class BoundBeside:
     reader: threading.Thread | None = None
     lp: tuple[IntArray, FloatArray] | None = None  # the LP's latest solution: (placements, how much of each)
 
-    def start(self, scenario: Scenario, seconds: float) -> None:
-        """Start the child; if it cannot be started, the search goes on with the bounds it has."""
+    def start(self, scenario: Scenario, seconds: float, solutions: bool = False) -> None:
+        """Start the child; if it cannot be started, the search goes on with the bounds it has. ``solutions``: it
+        sends the LP's solution of each round as well (a JSON line each: it slows the child's rounds)."""
         try:
-            self.process = subprocess.Popen([sys.executable, "-m", "solver.bound_beside", f"{seconds:.3f}"],
+            self.process = subprocess.Popen([sys.executable, "-m", "solver.bound_beside", f"{seconds:.3f}",
+                                             *(["solutions"] if solutions else [])],
                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=subprocess.DEVNULL, text=True)
         except OSError:
@@ -90,7 +92,8 @@ def _print_solution(items: IntArray, values: FloatArray) -> None:
 
 
 def main() -> int:
-    """The child: the scenario on stdin, the time it may take in argv; one line per better bound proven."""
+    """The child: the scenario on stdin, the time it may take in argv (then "solutions" if asked); one line per
+    better bound proven, and one JSON line per round's solution if asked."""
     from solver.compile import compile_scenario
     from solver.model.bound import whole_lp_bound
     from solver.model.constraints import all_rows
@@ -103,7 +106,8 @@ def main() -> int:
     left = deadline - time.monotonic()
     if left > 0.5:
         whole_lp_bound(instance, rows, placement_values(instance), left,
-                       on_bound=lambda bound: print(bound, flush=True), on_solution=_print_solution)
+                       on_bound=lambda bound: print(bound, flush=True),
+                       on_solution=_print_solution if sys.argv[2:3] == ["solutions"] else None)
     return 0
 
 

@@ -87,7 +87,7 @@ def test_the_bound_beside_the_search_is_proven_in_its_own_process() -> None:
     beside = BoundBeside()
     assert beside.best() is None
     beside.close()  # (nothing to stop when it never started)
-    beside.start(busy_leader(), 60.0)
+    beside.start(busy_leader(), 60.0, solutions=True)
     assert beside.process is not None
     beside.process.wait(timeout=120)  # the LP is tiny: its first round ends on optimality, far before 60 s
     beside.close()

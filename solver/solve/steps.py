@@ -176,7 +176,7 @@ def start_bound_beside(run: Run) -> None:
     after them (measured at load 9-11: 6 s at 1,000 requests, 20 s at 4,000). Stopped if the aggregated LP proves
     the greedy timetable optimal."""
     if bound_beside(run):
-        run.beside.start(run.instance.scenario, max(1.0, run.left() - 0.5))
+        run.beside.start(run.instance.scenario, max(1.0, run.left() - 0.5), solutions=run.config.lp_guided)
 
 
 def whole_model_search(run: Run, built: BuiltModel, incumbents: Incumbents) -> tuple[object, cp_model.CpSolver]:
