@@ -628,3 +628,90 @@ def test_an_overrun_moves_the_event_it_runs_into_rather_than_drop_another_for_it
     assert (placed["y"].room, placed["y"].start) == ("r2", before.assignments[2].start)
     assert placed["x"].start.date().isoformat() == "2025-10-26"
     assert "0 dropped" in result.notes[-1]
+
+
+def _frozen_day() -> tuple[Scenario, Timetable]:
+    """gen1's drop in small (RESULTS.md, f25; a25b): ``late`` (a, b) runs into ``x`` (c, d, priority 3) in its room
+    after it; ``c`` is here until 10:00, so ``x``'s only other place is ``y``'s (e, f, priority 1) in r2 at 09:30,
+    which starts within the freeze window."""
+    people: list[dict[str, Any]] = [{"id": p, "delegation": p.upper() * 3} for p in "abcdef"]
+    people[2]["available"] = [{"start": at("09:00"), "end": at("10:00")}]
+    model = scenario(
+        rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}], participants=people,
+        events=[event("late", 30, ("a", "b"), required=False, priority=1),
+                event("x", 30, ("c", "d"), required=False, priority=3),
+                event("y", 30, ("e", "f"), required=False, priority=1)])
+    return model, by_hand(model, {"late": ("r1", at("09:00")), "x": ("r1", at("09:30")), "y": ("r2", at("09:30"))},
+                          objective=5)
+
+
+def test_an_event_the_freeze_window_holds_is_never_dropped_to_give_its_place_to_another() -> None:
+    """The freeze window is a rule in every search, not only in the push: ``y`` stays where it is although ``x``,
+    which the overrun displaced, is worth more and fits only in ``y``'s place; ``x`` goes, and the answer never says
+    ``y`` "cannot stay". (Before, the searches dropped ``y`` for ``x``, its reason "within the freeze window ...
+    cannot stay there", untrue.)"""
+    model, before = _frozen_day()
+    result = resolve(model, before, [{"op": "event_running_late", "event": "late", "minutes": 15}],
+                     now=datetime.fromisoformat(at("09:25")), time_limit=5, workers=1)
+    _repaired(result)
+    placed = _placed(result)
+    assert (placed["y"].room, placed["y"].start) == ("r2", before.assignment_of("y").start)  # type: ignore[union-attr]
+    assert "x" not in placed and {a.event for a in result.diff.dropped} == {"x"}
+    assert not any("freeze window" in u.reason for u in result.timetable.unscheduled if u.event == "x")
+
+
+def _added_pinned() -> dict[str, Any]:
+    """A required meeting of ``f``'s the planner adds and pins into ``y``'s second half (r2 at 09:45: nothing new
+    starts before the freeze window's end, 09:45 with ``now`` at 08:45)."""
+    return {"op": "event_added", "event": event("w", 30, ("f",), pinned={"room": "r2", "start": at("09:45")})}
+
+
+def test_an_event_the_freeze_window_holds_is_released_when_what_cannot_move_takes_its_place() -> None:
+    """The planner adds a required meeting pinned into ``y``'s place: what cannot move leaves ``y`` no room, so the
+    freeze releases it (the re-plan is not "infeasible"): ``y`` goes, said to be within the freeze window, with the
+    reason it cannot stay and the way out."""
+    model, before = _frozen_day()
+    result = resolve(model, before, [_added_pinned()], now=datetime.fromisoformat(at("08:45")), time_limit=5,
+                     workers=1)
+    _repaired(result)
+    placed = _placed(result)
+    assert (placed["w"].room, placed["w"].start.strftime("%H:%M")) == ("r2", "09:45")
+    assert (placed["x"].room, placed["x"].start) == ("r1", before.assignment_of("x").start)  # type: ignore[union-attr]
+    dropped = next(u for u in result.timetable.unscheduled if u.event == "y")
+    assert dropped.code == "frozen" and "within the freeze window until 09:45 and cannot stay there" in dropped.reason
+    assert "unfreeze: [y]" in dropped.reason, dropped.reason
+
+
+def test_the_freeze_holds_only_what_has_room_to_stay() -> None:
+    """Held: the frozen events whose place still fits with what cannot move and with each other; released: one
+    whose people are now away (``late``), and one a pinned required event now takes the place of (``y``)
+    (solver/replan/hold.py)."""
+    from solver.replan.budget import ReplanConfig
+    from solver.replan.context import prepare
+
+    model, before = _frozen_day()
+    changes = [_added_pinned(), {"op": "participant_delayed", "participant": "a", "arrival": at("11:00")}]
+    ctx = prepare(model, before, parse_changes(changes), datetime.fromisoformat(at("08:45")),
+                  ReplanConfig(workers=1), None)
+    assert set(ctx.frozen) == {"late", "x", "y"} and ctx.held == {"x"}
+    assert {e.id for e in ctx.working.events if e.required} == {"x", "w"}
+    ctx = prepare(model, before, parse_changes(changes[1:]), datetime.fromisoformat(at("08:45")),
+                  ReplanConfig(workers=1), None)
+    assert ctx.held == {"x", "y"}
+
+
+def test_a_required_event_a_change_moves_takes_a_held_place_when_it_has_no_other() -> None:
+    """A required event outranks what the freeze keeps: r1 closes, the required ``x`` (``c`` here until 11:00) can
+    only go to r2, where ``y`` (optional, within the freeze window) runs 10:00-11:00; ``y`` is released (not held),
+    goes, and says why it cannot stay, never "infeasible" for want of ``y``'s place."""
+    people: list[dict[str, Any]] = [{"id": p, "delegation": p.upper() * 3} for p in "cdef"]
+    people[0]["available"] = [{"start": at("09:00"), "end": at("11:00")}]
+    model = scenario(rooms=[{"id": "r1", "capacity": 10}, {"id": "r2", "capacity": 10}], participants=people,
+                     events=[event("x", 30, ("c", "d")), event("y", 60, ("e", "f"), required=False, priority=1)])
+    before = by_hand(model, {"x": ("r1", at("10:15")), "y": ("r2", at("10:00"))}, objective=1)
+    closed = {"op": "room_closed", "room": "r1", "start": at("10:00"), "end": at("12:00")}
+    result = resolve(model, before, [closed], now=datetime.fromisoformat(at("09:10")), time_limit=5, workers=1)
+    _repaired(result)
+    assert _placed(result)["x"].room == "r2"
+    dropped = next(u for u in result.timetable.unscheduled if u.event == "y")
+    assert dropped.code == "frozen" and "taken" in dropped.reason and "x" in dropped.reason, dropped.reason

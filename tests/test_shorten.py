@@ -171,3 +171,34 @@ def test_a_seeded_hunt_with_minimum_durations_finds_no_broken_rule_in_the_push_f
     verdicts = {seed: push_case(seed, shorten=True) for seed in range(200)}
     assert {seed: detail for seed, (verdict, detail) in verdicts.items() if verdict == "BROKEN"} == {}
     assert sum(detail.startswith("shortened") for _, detail in verdicts.values()) >= 10
+
+
+def test_a_shortened_event_grown_back_is_priced_like_a_shortening() -> None:
+    """A later re-plan may give the shortened round table its time back, but not for free: each slot it grows back
+    costs what a slot cut costs (its people's day changes as much), in the searches' prices and in the disruption
+    the planner reads; the round table that stays as short as it stands costs nothing, and an event reported running
+    late is longer by the fact, at no price."""
+    from solver.changes import parse_changes
+    from solver.replan.budget import ReplanConfig
+    from solver.replan.context import prepare
+    from solver.replan.plan import DisruptionWeights, measure_disruption
+
+    first = _replan(_day({"min_duration_minutes": 45}))
+    cancel = parse_changes([{"op": "event_cancelled", "event": "closing"}])
+    ctx = prepare(first.scenario, first.timetable, cancel, datetime.fromisoformat(at("09:45")),
+                  ReplanConfig(workers=1), None)
+    instance, plan = ctx.instance, ctx.plan
+    items = instance.event_items[instance.event_index["talk"]]
+    start = instance.grid.slot_of(first.scenario.localise(datetime.fromisoformat(at("10:15"))))
+    pool = instance.room_pool[plan.old_room[instance.event_index["talk"]]]
+    here = items[(instance.item_start[items] == start) & (instance.item_pool[items] == pool)]
+    prices = {int(instance.item_cut[i]): int(plan.item_cost[i]) for i in here}
+    assert prices == {0: 3, 1: 0} and plan.regrowable == {"talk"}
+    assert "opening" not in plan.regrowable  # (reported running late: longer by the fact)
+    talk = first.timetable.assignment_of("talk")
+    assert talk is not None
+    longer = talk.model_copy(update={"end": talk.end + timedelta(minutes=15)})
+    grown = first.timetable.model_copy(update={"assignments": [longer if a.event == "talk" else a
+                                                               for a in first.timetable.assignments]})
+    assert measure_disruption(ctx.changed, first.timetable, grown, DisruptionWeights(), plan.regrowable) == 3
+    assert measure_disruption(ctx.changed, first.timetable, grown, DisruptionWeights()) == 0

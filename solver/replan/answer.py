@@ -73,7 +73,7 @@ def timetable_of(ctx: Context, ledger: Ledger, chosen: IntArray, rooms: dict[int
         before = old.get(assignment.event)
         assignment.confirmed = bool(before is not None and before.confirmed and before.room == assignment.room
                                     and before.start == assignment.start)
-    return table, measure_disruption(ctx.changed, previous, table, ctx.config.weights)
+    return table, measure_disruption(ctx.changed, previous, table, ctx.config.weights, ctx.plan.regrowable)
 
 
 def _freeze_words(ctx: Context, table: Timetable) -> None:

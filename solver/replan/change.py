@@ -50,15 +50,17 @@ def placed_reports(scenario: Scenario, changes: list[AnyChange], previous: Timet
 
 
 def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_minutes: int,
-           unfreeze: AbstractSet[str] = frozenset(), reported: AbstractSet[str] = frozenset()
-           ) -> tuple[Scenario, list[str]]:
+           unfreeze: AbstractSet[str] = frozenset(), reported: AbstractSet[str] = frozenset(),
+           held: AbstractSet[str] = frozenset()) -> tuple[Scenario, list[str]]:
     """The summit the searches solve. What has started before ``now`` is pinned where it is (the past is never
     moved), a fact: its own time window (earliest, latest end) no longer applies, since nothing can change it now;
     what starts within the freeze window is pinned too; nothing new starts before the window's end. What has started
     (and what a report says runs) is required: it is never dropped either. An event in
     ``unfreeze`` may move from ``now`` on (the planner lifted its freeze, see :func:`lifted`, or a report ran into it:
     then it cannot have started). A reported event (``reported``: started, ended, running late) keeps the pin its
-    report gave, and its own time window is waived: a report is a fact."""
+    report gave, and its own time window is waived: a report is a fact. An event in ``held`` (within the freeze
+    window, not started, with room to stay: :func:`solver.replan.hold.held_by_freeze`) is required where it is:
+    no search leaves it out to give its place to another."""
     document = changed.to_document()
     for event in document["events"]:
         if event["id"] in reported:
@@ -76,12 +78,14 @@ def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_
             continue
         assignment = old.get(event["id"])
         start = None if assignment is None else changed.localise(assignment.start)
-        if start is not None and start < threshold and event["id"] not in unfreeze:
-            event["pinned"] = {"room": assignment.room, "start": start.isoformat()}  # type: ignore[union-attr]
+        if assignment is not None and start is not None and start < threshold and event["id"] not in unfreeze:
+            event["pinned"] = {"room": assignment.room, "start": start.isoformat()}
             event.pop("earliest", None)
             if start < moment:  # (it has started: it runs, or ran, where it is; never dropped)
                 event.pop("latest_end", None)
                 event["required"] = True
+            elif event["id"] in held:
+                event["required"] = True  # (the freeze keeps it: it stays unless it cannot)
             frozen.append(event["id"])
             continue
         soonest = moment if event["id"] in unfreeze else threshold

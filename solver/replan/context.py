@@ -12,7 +12,14 @@ from datetime import datetime
 
 import numpy as np
 
-from solver.changes import REPORTS_ON_EVENTS, AnyChange, ParticipantArrived, ParticipantDelayed, apply_changes
+from solver.changes import (
+    REPORTS_ON_EVENTS,
+    AnyChange,
+    ParticipantArrived,
+    ParticipantDelayed,
+    PinEvent,
+    apply_changes,
+)
 from solver.compile import BoolArray, Instance, compile_scenario
 from solver.model.constraints import all_rows
 from solver.model.rows import Rows
@@ -29,6 +36,7 @@ from solver.replan.change import (
     placed_reports,
     started_outside_windows,
 )
+from solver.replan.hold import held_by_freeze
 from solver.replan.plan import PreviousPlan
 from solver.replan.relaxation import RelaxationBeside
 from solver.replan.reports import overlap_notes, report_notes, reported_events
@@ -76,6 +84,8 @@ class Context:
     short_before: set[str] = field(default_factory=set)  # events a former re-plan shortened: they may stay so
     # the rules waived between a fact and what cannot move: (the running event, the other, the rule)
     overlaps: list[tuple[str, str, str]] = field(default_factory=list)
+    # events the freeze window keeps where they are in every search (required there: solver.replan.hold)
+    held: set[str] = field(default_factory=set)
 
     def placements(self, events: AbstractSet[int] | list[int] | None = None) -> int:
         """The placements of these events (None: the whole summit)."""
@@ -146,7 +156,7 @@ class Context:
     def working_of(self, applied: list[AnyChange]) -> Scenario:
         """The summit a re-plan would solve with these changes (applied, the past and the freeze window pinned)."""
         return freeze(apply_changes(self.scenario, applied), self.previous, self.now, self.config.freeze_minutes,
-                      self.unfrozen, self.reported)[0]
+                      self.unfrozen, self.reported, self.held)[0]
 
 
 def _indices(instance: Instance, names: set[str]) -> set[int]:
@@ -167,7 +177,9 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
         changed = apply_changes(scenario, applied)
     reported = reported_events(applied)
     in_the_way = in_the_way_of_reports(changed, previous, reported, now)
-    unfrozen = lifted(changed, previous, now, config.unfreeze) | in_the_way
+    # (a planner who pins an event within the freeze window places it: its freeze is lifted for that pin)
+    repinned = {change.event for change in applied if isinstance(change, PinEvent)}
+    unfrozen = lifted(changed, previous, now, config.unfreeze | repinned) | in_the_way
     working, frozen = freeze(changed, previous, now, config.freeze_minutes, unfrozen, reported)
     notes = report_notes(scenario, changed, applied, previous, now, config.freeze_minutes, in_the_way)
     shorten = any(isinstance(change, REPORTS) for change in applied)
@@ -188,6 +200,10 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
     # rooms or capacity they could use: a change that only takes something away cannot make room for them, and
     # looking anyway would re-open the whole summit's optimisation. A fresh solve is the way to look for more.
     opened = any(opens_capacity(scenario, changed, c) for c in applied)
+    held = _held(instance, previous, now, frozen, set(plan.broken()) | named)
+    if held:
+        working = freeze(changed, previous, now, config.freeze_minutes, unfrozen, reported, held)[0]
+        _require(instance, working, held)
     candidates = set(range(len(instance.events))) - set(plan.scheduled.tolist()) if opened else set()
     wanted = [e for e in sorted(set(plan.scheduled.tolist()) | named) if instance.event_items[e].size]
     wanted_mask = np.zeros(len(instance.events), dtype=bool)
@@ -197,7 +213,7 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
                    ScenarioRef(name=changed.name, fingerprint=changed.fingerprint()), plan, named,
                    set(plan.broken()) | named, cut, opened, candidates, wanted, wanted_mask, config, budget, stop,
                    phases, waived=reported | started_outside_windows(changed, previous, now), shorten=shorten,
-                   short_before=short_before, overlaps=overlaps)
+                   short_before=short_before, overlaps=overlaps, held=held)
 
 
 def _compiled(working: Scenario, previous: Timetable, now: datetime | None, frozen: list[str], reported: set[str],
@@ -213,3 +229,22 @@ def _compiled(working: Scenario, previous: Timetable, now: datetime | None, froz
     needed = instance.with_predecessors(np.flatnonzero(instance.required).tolist())
     instance.fixed = frozenset(e for e in needed if instance.event_items[e].size == 1)
     return instance
+
+
+def _held(instance: Instance, previous: Timetable, now: datetime | None, frozen: list[str],
+          moving: set[int]) -> set[str]:
+    """The events within the freeze window (not started) that every search keeps where they are: those with room to
+    stay, given the events the change moves (:func:`solver.replan.hold.held_by_freeze`)."""
+    if now is None or not frozen:
+        return set()
+    moment = instance.scenario.localise(now)
+    old = {a.event: instance.scenario.localise(a.start) for a in previous.assignments}
+    waiting = {instance.event_index[name] for name in frozen
+               if name in instance.event_index and name in old and old[name] >= moment}
+    return {instance.events[e].id for e in held_by_freeze(instance, waiting, moving)}
+
+
+def _require(instance: Instance, working: Scenario, held: set[str]) -> None:
+    """The compiled summit with the held events required (the same placements: only their flag changes)."""
+    instance.scenario, instance.events = working, list(working.events)
+    instance.required[[instance.event_index[name] for name in held]] = True

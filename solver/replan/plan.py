@@ -4,7 +4,7 @@ disruption of :class:`DisruptionWeights`), and the disruption between two timeta
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -60,8 +60,10 @@ def placements_of(instance: Instance, assignments: list[Assignment]) -> IntArray
 
 
 def measure_disruption(scenario: Scenario, previous: Timetable, new: Timetable,
-                       weights: DisruptionWeights | None = None) -> int:
-    """The weighted disruption between two timetables, read from the timetables alone."""
+                       weights: DisruptionWeights | None = None, regrown: AbstractSet[str] = frozenset()) -> int:
+    """The weighted disruption between two timetables, read from the timetables alone: a time move, a room change,
+    each slot an event runs shorter than before, and each slot one of ``regrown`` (events a former re-plan shortened
+    that may stay so: ``PreviousPlan.regrowable``) runs longer again."""
     weights = weights or DisruptionWeights()
     tiers = {p.id: p.tier for p in scenario.participants}
     events = {e.id: e for e in scenario.events}
@@ -78,6 +80,8 @@ def measure_disruption(scenario: Scenario, previous: Timetable, new: Timetable,
             total += weights.room_change * factor
         shorter = ((old.end - old.start) - (now.end - now.start)).total_seconds() // 60 // scenario.slot_minutes
         total += int(weights.cut(int(shorter))) * factor
+        if old.event in regrown:
+            total += int(weights.cut(-int(shorter))) * factor
     return total
 
 
@@ -96,6 +100,8 @@ class PreviousPlan:
     room_extra: IntArray
     tie_scale: int  # larger than any repair's total room_extra: ``tie_scale * cost + extra`` ranks by cost first
     room_change: IntArray  # per event, what a change of its room costs (0 if it was not scheduled)
+    # events running shorter than their duration that may stay so: running longer again costs (:func:`_length_cost`)
+    regrowable: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, instance: Instance, previous: Timetable, weights: DisruptionWeights) -> PreviousPlan:
@@ -107,6 +113,7 @@ class PreviousPlan:
         old_start: dict[int, int | None] = {}
         room_change: dict[int, int] = {}
         scheduled = []
+        regrowable: set[str] = set()
         for assignment in previous.assignments:
             e = instance.event_index.get(assignment.event)
             r = instance.room_index.get(assignment.room)
@@ -126,7 +133,9 @@ class PreviousPlan:
             old_cut = _old_cut(instance, e, assignment)
             cost[items] = np.where(same_time, 0, weights.time_move * factor) + \
                 np.where(same_pool, 0, weights.room_change * factor) + \
-                weights.cut(instance.item_cut[items] - old_cut) * factor
+                _length_cost(weights, instance.item_cut[items], old_cut) * factor
+            if old_cut and (instance.item_cut[items] == old_cut).any():
+                regrowable.add(instance.events[e].id)
             stay = items[same_time & same_pool & (instance.item_cut[items] == old_cut)]
             if not stay.size:
                 stay = items[same_time & same_pool & (instance.item_cut[items] == 0)]
@@ -137,7 +146,7 @@ class PreviousPlan:
         change_cost = np.zeros(len(instance.events), dtype=np.int64)
         change_cost[list(room_change)] = list(room_change.values())
         return cls(keep, np.asarray(sorted(scheduled), dtype=np.int64), cost, old_room, old_start, len(scheduled),
-                   len(instance.events), extra, scale, change_cost)
+                   len(instance.events), extra, scale, change_cost, regrowable)
 
     @cached_property
     def old_room_of(self) -> IntArray:
@@ -207,6 +216,17 @@ class PreviousPlan:
     def lower_bound(self, instance: Instance, chosen: IntArray) -> int:
         """Each kept event whose old placement is gone costs at least its cheapest alternative."""
         return sum(self.floor_costs(instance, chosen).values())
+
+
+def _length_cost(weights: DisruptionWeights, cuts: IntArray, old_cut: int) -> IntArray:
+    """What each length costs against the old one: running shorter than before (a shortening), and running longer
+    again (a shortened event grown back toward its duration: its people's day changes as much), the latter only
+    where the event could keep its old length (an event reported running late is longer by the fact, not by a
+    choice)."""
+    cost = weights.cut(cuts - old_cut)
+    if old_cut and (cuts == old_cut).any():
+        cost = cost + weights.cut(old_cut - cuts)
+    return cost
 
 
 def _old_cut(instance: Instance, e: int, assignment: Assignment) -> int:
