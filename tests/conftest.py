@@ -12,9 +12,11 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-# The files whose tests take longest, longest first (a quiet machine's run, benchmarks/RESULTS.md "b26b"): handed
-# out first, so that the two workers end together instead of one waiting for a long file taken last.
-LONGEST_FIRST = ("tests/web", "tests/api/test_celery.py", "tests/test_replan.py")
+# The files whose tests take longest, longest first (their sums in benchmarks/RESULTS.md "b26b"): handed out first,
+# so that the two workers end together instead of one running a long file taken last while the other waits.
+LONGEST_FIRST = ("tests/api/test_summit_day.py", "tests/api/test_celery.py", "tests/web", "tests/test_replan.py",
+                 "tests/api/test_roles.py", "tests/api/test_hardening.py", "tests/test_compare.py",
+                 "tests/api/test_crash.py")
 
 
 def _group(item: pytest.Item) -> str:
