@@ -99,6 +99,6 @@ def test_the_cli_advises_a_cascade_budget_only_on_full_rooms_without_one(capsys:
     _advise_budget((0.97, "12 room(s) bil-01, bil-02, bil-03 ... on day 2"), 0.0)
     said = " ".join(capsys.readouterr().err.split())
     assert "97% full" in said and "--cascade-budget 0.02" in said
-    for fullest, budget in (((0.97, "rooms"), 0.02), ((0.6, "rooms"), 0.0), (None, 0.0)):
+    for fullest, budget in (((0.97, "rooms"), 0.02), ((0.94, "rooms"), 0.0), (None, 0.0)):
         _advise_budget(fullest, budget)
         assert capsys.readouterr().err == ""
