@@ -19,8 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 from solver.compile import Instance, IntArray
+from solver.dayplan import DayPlan
 from solver.model.submodel import RowMatrix
-from solver.replay import LOST, Plan, plan_of
+from solver.replay import LOST, Plan
 from solver.slack import Judge, Loads
 
 
@@ -49,9 +50,9 @@ def spare_vvip_rooms(instance: Instance, matrix: RowMatrix, chosen: IntArray) ->
     return chosen
 
 
-def held_through(plan: Plan, event_late: np.ndarray, arrival_late: np.ndarray) -> np.ndarray:
+def held_through(plan: Plan | DayPlan, event_late: np.ndarray, arrival_late: np.ndarray) -> np.ndarray:
     """Per event of ``plan``: the expected events moved or lost whose chain of holds runs through it (itself
-    included), by the replay's propagation (draws given event by run, as :func:`solver.slack.touched_events`)."""
+    included), by the replay's propagation (draws given event by run, as :func:`solver.dayplan.touched`)."""
     count, runs = len(plan.events), event_late.shape[1]
     end = np.empty((count, runs))
     touched = np.zeros((count, runs))
@@ -80,15 +81,10 @@ def held_through(plan: Plan, event_late: np.ndarray, arrival_late: np.ndarray) -
 
 def cascade_counts(judge: Judge, chosen: IntArray) -> np.ndarray:
     """Per event of the instance: :func:`held_through` on the judge's draws, each day replayed apart."""
-    instance = judge.instance
-    counts = np.zeros(len(instance.events))
-    placed = chosen >= 0
-    day_of = instance.grid.slot_day[instance.item_start[np.where(placed, chosen, 0)]]
-    for day in range(len(instance.scenario.days)):
-        plan = plan_of(instance.scenario, judge.timetable(np.where(placed & (day_of == day), chosen, -1)))
-        index = [instance.event_index[e.id] for e in plan.events]
-        columns = [judge.arrival_column.get(name, 0) for name in plan.arrival_names]
-        counts[index] = held_through(plan, judge.event_late[:, index].T.copy(), judge.arrival_late[:, columns].T.copy())
+    counts = np.zeros(len(judge.instance.events))
+    for day in range(len(judge.instance.scenario.days)):
+        plan = judge.plan(chosen, day)
+        counts[plan.events] = held_through(plan, judge.event_rows[plan.events], judge.arrival_rows)
     return counts
 
 

@@ -18,55 +18,59 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from solver.compile import BoolArray, Instance
-from solver.extract import assignments_of
+from solver.dayplan import DayPlan, DayPlans, touched
 from solver.model.rows import IntArray, RowIndex
 from solver.model.submodel import RowMatrix, build_submodel, solve_submodel
 from solver.overruns import late_minutes
-from solver.replay import LOST, Plan, plan_of
-from solver.timetable import ScenarioRef, Timetable
+from solver.timetable import ScenarioRef
 
-RUNS = 200  # replayed summits per judgement (Hanoi: about 30 ms)
+RUNS = 200  # replayed summits per judgement
 SEED_OFFSET = 7919  # the search's draws: not the seeds a comparison replays with
 TRIES = 2  # candidate places replayed per event tried
 
 
 class Judge:
     """The replay of a timetable on fixed draws, each event and each (participant, day) keeping its own draw
-    wherever it is placed (so two timetables are compared on the same summits)."""
+    wherever it is placed (so two timetables are compared on the same summits). ``draws`` (minutes late: runs by
+    event, runs by arrival column) replace the seeded ones, e.g. to replay the draws of ``summit replay``."""
 
-    def __init__(self, instance: Instance, ref: ScenarioRef, runs: int, seed: int) -> None:
+    def __init__(self, instance: Instance, ref: ScenarioRef, runs: int, seed: int,
+                 draws: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         scenario = instance.scenario
         model = scenario.overrun_model
         rng = np.random.default_rng(seed)
         self.instance, self.ref, self.runs = instance, ref, runs
-        self.event_late = late_minutes(rng, runs, [model.for_event(e) for e in scenario.events])
         names = [f"arrival of {p.id} on {day.date.isoformat()}" for day in scenario.days for p in scenario.participants]
         tiers = [p.tier for _ in scenario.days for p in scenario.participants]
-        self.arrival_late = late_minutes(rng, runs, [model.arrival(t) for t in tiers])
+        if draws is None:
+            draws = (late_minutes(rng, runs, [model.for_event(e) for e in scenario.events]),
+                     late_minutes(rng, runs, [model.arrival(t) for t in tiers]))
+        self.event_late, self.arrival_late = draws
         self.arrival_column = {name: k for k, name in enumerate(names)}
+        self.plans = DayPlans(instance, self.arrival_column)
+        # (by event, then run: a day's rows are gathered once per judgement)
+        self.event_rows, self.arrival_rows = self.event_late.T.copy(), self.arrival_late.T.copy()
 
-    def timetable(self, chosen: IntArray) -> Timetable:
-        return Timetable(scenario=self.ref, status="feasible", objective=0,
-                         assignments=assignments_of(self.instance, chosen, slack=True))
+    def plan(self, chosen: IntArray, day: int, room_of: dict[int, int] | None = None) -> DayPlan:
+        """The replay's plan of the events ``chosen`` places on ``day``, in rooms ``room_of`` (event -> room) or
+        the rooms the robust timetable gives them."""
+        placed = chosen >= 0
+        on_day = placed & (self.instance.grid.slot_day[self.instance.item_start[np.where(placed, chosen, 0)]] == day)
+        return self.plans.plan(np.where(on_day, chosen, -1), room_of)
 
     def day(self, chosen: IntArray, day: int) -> tuple[float, np.ndarray]:
         """Expected events moved plus requests lost on one day per summit, and each of that day's events' chance
         to move or be lost (days are replayed apart: an overrun does not reach the next day)."""
-        placed = chosen >= 0
-        on_day = np.where(placed, self.instance.grid.slot_day[self.instance.item_start[np.where(placed, chosen, 0)]]
-                          == day, False)
-        plan = plan_of(self.instance.scenario, self.timetable(np.where(on_day, chosen, -1)))
-        index = [self.instance.event_index[e.id] for e in plan.events]
-        columns = [self.arrival_column.get(name, 0) for name in plan.arrival_names]
-        touched = touched_events(plan, self.event_late[:, index].T.copy(), self.arrival_late[:, columns].T.copy())
+        plan = self.plan(chosen, day)
+        moved = touched(plan, self.event_rows[plan.events], self.arrival_rows)
         per_event = np.zeros(len(self.instance.events))
-        per_event[index] = touched.mean(axis=1)
-        return float(touched.sum()) / self.runs, per_event
+        per_event[plan.events] = moved.mean(axis=1)
+        return float(moved.sum()) / self.runs, per_event
 
     def __call__(self, chosen: IntArray) -> tuple[np.ndarray, np.ndarray]:
         """Per day, the expected events moved plus requests lost; each event's chance to move or be lost."""
@@ -78,32 +82,21 @@ class Judge:
         return np.array(scores), per_event
 
 
-def touched_events(plan: Plan, event_late: np.ndarray, arrival_late: np.ndarray) -> np.ndarray:
-    """(events, runs): whether each event moves or is lost, by the replay's propagation
-    (:func:`solver.replay.propagate`, without its bookkeeping of causes); draws given event by run."""
-    count, runs = len(plan.events), event_late.shape[1]
-    end = np.empty((count, runs))
-    touched = np.empty((count, runs), dtype=bool)
-    for i in range(count):
-        planned = float(plan.start[i])
-        start = np.full(runs, planned)
-        for j, gap in plan.before[i]:
-            np.maximum(start, end[j] + gap, out=start)
-        for k in plan.arrivals[i]:
-            np.maximum(start, planned + arrival_late[k], out=start)
-        finish = start + plan.duration[i] + event_late[i]
-        lost = finish > plan.limit[i] + 1e-9
-        touched[i] = (start > planned + 1e-9) | lost
-        end[i] = np.where(lost, LOST, finish)
-    return touched
-
-
 @dataclass
 class Loads:
     """Each row's load for the current placements: a move is allowed when no row goes over its bound."""
 
     index: RowIndex
     load: IntArray
+    # does no placement appear twice in a row? (then :meth:`fits_many` reads each entry as the row's whole change;
+    # a placement's entries come in row order, so a repeat is the entry before)
+    rows_once: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        rows, bounds = self.index.entry_row, self.index.item_bounds
+        repeat = rows[1:] == rows[:-1]
+        repeat[bounds[1:-1][(bounds[1:-1] > 0) & (bounds[1:-1] < rows.size)] - 1] = False  # (across two placements)
+        self.rows_once = not bool(repeat.any())
 
     def _delta(self, old: int, new: int) -> tuple[IntArray, np.ndarray]:
         a, b = self.index.entries(old), self.index.entries(new)
@@ -115,6 +108,27 @@ class Loads:
     def fits(self, old: int, new: int) -> bool:
         rows, change = self._delta(old, new)
         return bool(((self.load[rows] + change <= self.index.upper[rows]) | (change <= 0)).all())
+
+    def fits_many(self, old: int, items: IntArray) -> BoolArray:
+        """:meth:`fits` for each of ``items`` at once."""
+        if not self.rows_once:
+            return np.array([self.fits(old, int(item)) for item in items.tolist()], dtype=bool)
+        index, upper = self.index, self.index.upper
+        span = index.entries(old)
+        freed_rows, inverse = np.unique(index.entry_row[span], return_inverse=True)
+        freed = np.bincount(inverse, weights=index.entry_coef[span], minlength=freed_rows.size)
+        # rows only the old place is in: their change is the same for every candidate
+        alone_bad = (self.load[freed_rows] - freed > upper[freed_rows]) & (freed < 0)
+        begin, lengths = index.item_bounds[items], index.item_bounds[items + 1] - index.item_bounds[items]
+        entry = np.repeat(begin - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+        rows, owner = index.entry_row[entry], np.repeat(np.arange(items.size), lengths)
+        at = np.minimum(np.searchsorted(freed_rows, rows), max(freed_rows.size - 1, 0))
+        shared = (freed_rows[at] == rows) if freed_rows.size else np.zeros(rows.size, dtype=bool)
+        change = index.entry_coef[entry] - np.where(shared, freed[at] if freed_rows.size else 0.0, 0.0)
+        bad = (self.load[rows] + change > upper[rows]) & (change > 0)
+        covered = shared & (alone_bad[at] if freed_rows.size else False)
+        return (np.bincount(owner, weights=bad, minlength=items.size) == 0) & \
+            (np.bincount(owner, weights=covered, minlength=items.size) == int(alone_bad.sum()))
 
     def move(self, old: int, new: int) -> None:
         rows, change = self._delta(old, new)
@@ -214,8 +228,7 @@ def _candidates(instance: Instance, attends: list[list[int]], state: State, even
     items = items[items != old]
     if state.item_cost is not None:
         items = items[state.item_cost[items] <= state.item_cost[old]]
-    allowed = np.array([state.loads.fits(old, int(item)) for item in items.tolist()], dtype=bool)
-    items = items[allowed] if items.size else items
+    items = items[state.loads.fits_many(old, items)] if items.size else items
     if items.size == 0:
         return []
     cost = let_through(instance, attends, state.chosen, event, items) + room_let_through(instance, state.chosen,
