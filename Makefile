@@ -25,8 +25,10 @@ lint: install-test
 	$(BIN)/ruff check solver tests benchmarks api
 	$(BIN)/mypy
 
+# two workers (pytest-xdist): many tests wait on servers, workers and browsers, not on the CPU; each test file
+# stays on one worker, the web files together (tests/conftest.py)
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 bench: install-test
 	$(BIN)/python benchmarks/record.py --quick

@@ -41,11 +41,16 @@ def at(history: list[tuple[float, int]], seconds: float) -> int | None:
     return value
 
 
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, seed: int,
-             stall: float | None, presolve: int | None) -> dict[str, object]:
+             stall: float | None, presolve: int | None, lp_guided: bool = False) -> dict[str, object]:
     incumbents: list[Progress] = []
     config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
-                         max_presolve_iterations=presolve)
+                         max_presolve_iterations=presolve, lp_guided=lp_guided)
     started = time.monotonic()
     result = solve(scenario, on_progress=incumbents.append, config=config)
     wall = time.monotonic() - started
@@ -89,6 +94,10 @@ def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, see
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         # the bound's process beside the search (solver/bound_beside.py), counted apart
         "peak_rss_beside_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        # CPU seconds the solve really got (on a loaded machine a 60 s solve may get a tenth of 120), the search's
+        # process and the bound's child apart
+        "cpu_s": round(_cpu(resource.RUSAGE_SELF), 1),
+        "cpu_beside_s": round(_cpu(resource.RUSAGE_CHILDREN), 1),
         "time_limit": time_limit,
         "workers": workers,
         "seed": seed,
@@ -106,11 +115,13 @@ def main() -> None:
     parser.add_argument("--stall", type=float, default=None, help="stop after this many seconds without progress")
     parser.add_argument("--presolve-iterations", type=int, default=1, help="-1 for CP-SAT's default")
     parser.add_argument("--curve", action="store_true", help="include every incumbent and bound (anytime curve)")
+    parser.add_argument("--lp-guided", action="store_true", help="with the LP-guided neighbourhood (A/B)")
     args = parser.parse_args()
 
     scenario, name = case_scenario(args)
     presolve = None if args.presolve_iterations < 0 else args.presolve_iterations
-    row = run_case(name, scenario, args.time_limit, args.workers, args.seed, args.stall, presolve)
+    row = run_case(name, scenario, args.time_limit, args.workers, args.seed, args.stall, presolve,
+                   args.lp_guided)
     if not args.curve:
         row.pop("incumbents")
         row.pop("bounds")

@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.peers import generated_summit, shared_peers  # noqa: E402
 
 
-def solve_case(path: Path, time_limit: float, workers: int) -> dict[str, object]:
+def solve_case(path: Path, time_limit: float, workers: int, extra: list[str]) -> dict[str, object]:
     process = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "file", "--file", str(path),
-                              "--time-limit", str(time_limit), "--workers", str(workers)],
+                              "--time-limit", str(time_limit), "--workers", str(workers), *extra],
                              capture_output=True, text=True, cwd=ROOT)
     lines = [line for line in process.stdout.splitlines() if line.startswith("{")]
     if process.returncode or not lines:
@@ -42,7 +42,8 @@ def row(requests: int, seed: int, result: dict[str, object], load: float) -> str
             f"{cell('objective')} | {cell('bound')} | {'-' if gap is None else f'{gap} %'} | "
             f"{cell('aggregated_bound')} / {cell('lp_bound')} ({cell('lp_s')} s) | {cell('lns_rounds')} | "
             f"{cell('violations')} | "
-            f"{cell('peak_rss_mb')} + {cell('peak_rss_beside_mb')} | {load:.1f} |")
+            f"{cell('peak_rss_mb')} + {cell('peak_rss_beside_mb')} | {cell('cpu_s')} + {cell('cpu_beside_s')} | "
+            f"{load:.1f} |")
 
 
 def main() -> int:
@@ -52,15 +53,17 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / ".peers-out")
+    parser.add_argument("--lp-guided", action="store_true", help="with the LP-guided neighbourhood (A/B)")
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     print("| requests | seed | placements | first (s) | status | objective | bound | gap "
-          "| aggregated / whole LP bound (at s) | LNS rounds | broken rules | peak MB (search + bound) | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+          "| aggregated / whole LP bound (at s) | LNS rounds | broken rules | peak MB (search + bound) "
+          "| CPU s (search + bound) | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
     for requests in (int(s) for s in args.sizes.split(",")):
         for seed in (int(s) for s in args.seeds.split(",")):
             path = generated_summit(requests, seed, args.out_dir, shared_peers(), sys.executable)
-            result = solve_case(path, args.time_limit, args.workers)
+            result = solve_case(path, args.time_limit, args.workers, ["--lp-guided"] if args.lp_guided else [])
             print(row(requests, seed, result, os.getloadavg()[0]), flush=True)
     return 0
 

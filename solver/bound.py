@@ -392,12 +392,14 @@ class Pricing:
 
 def pdlp_rounds(proto: linear_solver_pb2.MPModelProto, pricing: Pricing, seconds: float,
                 on_bound: Callable[[int], None] | None = None, iterations: int | None = None,
-                first_round: float = 2.0) -> float | None:
+                first_round: float = 2.0,
+                on_primal: Callable[[npt.NDArray[np.float64]], None] | None = None) -> float | None:
     """The LP by PDLP (one thread) in rounds, each from the last one's answer and half again as long, up to
     ``LONGEST_ROUND`` (a bound comes only at a round's end: at 2,000 requests and load 12, the whole LP's last,
     longer rounds ended after the search had answered); after each round its multipliers are priced
     (:class:`Pricing`). Each better bound's floor goes to ``on_bound``; the best
-    bound is returned (None if no round ended). ``iterations`` (tests) replaces the time by a fixed count."""
+    bound is returned (None if no round ended). ``iterations`` (tests) replaces the time by a fixed count.
+    ``on_primal`` hears each round's primal solution (one value per LP variable)."""
     from ortools.pdlp import solve_log_pb2, solvers_pb2
     from ortools.pdlp.python import pdlp
 
@@ -415,6 +417,8 @@ def pdlp_rounds(proto: linear_solver_pb2.MPModelProto, pricing: Pricing, seconds
             params.termination_criteria.time_sec_limit = max(0.1, min(chunk, deadline - time.monotonic()))
         result = pdlp.primal_dual_hybrid_gradient(program, params, initial_solution=start)
         value = pricing.of_duals(np.asarray(result.dual_solution, dtype=float))
+        if on_primal is not None:
+            on_primal(np.asarray(result.primal_solution, dtype=float))
         if best is None or value < best:
             if on_bound is not None and (best is None or math.floor(value + 1e-6) < math.floor(best + 1e-6)):
                 on_bound(int(math.floor(value + 1e-6)))

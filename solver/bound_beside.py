@@ -5,8 +5,10 @@ of tens of thousands of placements or more, the whole LP relaxation is what clos
 tens of seconds (by PDLP: 18 s at 1,000 requests, 30 s at 4,000). Before the search it would delay it by as
 much, and in the same process it would hold the interpreter the search's callbacks need. So a child process
 (``python -m solver.bound_beside``) reads the scenario, compiles it itself, and prints the bound of each of
-the whole LP's rounds (:func:`solver.model.bound.whole_lp_bound`). The search reads the best so far whenever it
-looks (:meth:`BoundBeside.best`); the child is stopped when the solve ends.
+the whole LP's rounds (:func:`solver.model.bound.whole_lp_bound`), and the LP's solution of each round (the
+placements it takes, some in part) as one JSON line when asked. The search reads the best bound so far whenever it looks
+(:meth:`BoundBeside.best`), and the LP's latest solution (:meth:`BoundBeside.solution`) to steer its
+neighbourhoods; the child is stopped when the solve ends.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
+from solver.model.rows import IntArray
 from solver.scenario import Scenario
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass
@@ -29,11 +37,14 @@ class BoundBeside:
     started: float = 0.0
     found: list[tuple[float, int]] = field(default_factory=list)  # (seconds since started, bound)
     reader: threading.Thread | None = None
+    lp: tuple[IntArray, FloatArray] | None = None  # the LP's latest solution: (placements, how much of each)
 
-    def start(self, scenario: Scenario, seconds: float) -> None:
-        """Start the child; if it cannot be started, the search goes on with the bounds it has."""
+    def start(self, scenario: Scenario, seconds: float, solutions: bool = False) -> None:
+        """Start the child; if it cannot be started, the search goes on with the bounds it has. ``solutions``: it
+        sends the LP's solution of each round as well (a JSON line each: it slows the child's rounds)."""
         try:
-            self.process = subprocess.Popen([sys.executable, "-m", "solver.bound_beside", f"{seconds:.3f}"],
+            self.process = subprocess.Popen([sys.executable, "-m", "solver.bound_beside", f"{seconds:.3f}",
+                                             *(["solutions"] if solutions else [])],
                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=subprocess.DEVNULL, text=True)
         except OSError:
@@ -51,6 +62,9 @@ class BoundBeside:
             for line in self.process.stdout:
                 if line.strip().lstrip("-").isdigit():
                     self.found.append((round(time.monotonic() - self.started, 3), int(line)))
+                elif line.startswith("{"):
+                    items, values = json.loads(line)["lp"]
+                    self.lp = (np.asarray(items, dtype=np.int64), np.asarray(values, dtype=float))
         except (BrokenPipeError, ValueError, OSError):
             pass  # the child was stopped: the bounds found so far stand
 
@@ -58,6 +72,10 @@ class BoundBeside:
         """The least bound proven so far (None before the first, or when never started)."""
         values = [value for _, value in list(self.found) if value >= 0]
         return min(values) if values else None
+
+    def solution(self) -> tuple[IntArray, FloatArray] | None:
+        """The whole LP's latest solution (placements, how much of each), None before the first."""
+        return self.lp
 
     def close(self) -> None:
         if self.process is None:
@@ -69,8 +87,13 @@ class BoundBeside:
             self.reader.join(timeout=5)
 
 
+def _print_solution(items: IntArray, values: FloatArray) -> None:
+    print(json.dumps({"lp": [items.tolist(), np.round(values, 4).tolist()]}), flush=True)
+
+
 def main() -> int:
-    """The child: the scenario on stdin, the time it may take in argv; one line per better bound proven."""
+    """The child: the scenario on stdin, the time it may take in argv (then "solutions" if asked); one line per
+    better bound proven, and one JSON line per round's solution if asked."""
     from solver.compile import compile_scenario
     from solver.model.bound import whole_lp_bound
     from solver.model.constraints import all_rows
@@ -83,7 +106,8 @@ def main() -> int:
     left = deadline - time.monotonic()
     if left > 0.5:
         whole_lp_bound(instance, rows, placement_values(instance), left,
-                       on_bound=lambda bound: print(bound, flush=True))
+                       on_bound=lambda bound: print(bound, flush=True),
+                       on_solution=_print_solution if sys.argv[2:3] == ["solutions"] else None)
     return 0
 
 

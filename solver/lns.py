@@ -10,7 +10,10 @@ recognise, and letting CP-SAT re-plan that part exactly while the rest stays put
 * ``pool_half_day``: one pool of rooms over a morning or an afternoon;
 * ``time_window``: two hours or so across all rooms;
 * ``worst_requests``: the most valuable requests still out, and the events of their
-  participants on one day.
+  participants on one day;
+* ``lp_requests`` (when the whole LP's solution comes from the bound beside the search): the
+  requests the LP relaxation takes and the timetable leaves out, and their participants'
+  events on the day the LP places them.
 
 The loop is the ``alns`` package's: each neighbourhood is a destroy operator, the CP-SAT
 solve of the sub-model (:mod:`solver.model.submodel`) the repair operator, a roulette wheel
@@ -56,6 +59,8 @@ class LnsConfig:
     min_free_placements: int = 800
     stall_seconds: float | None = None  # stop after this long without improvement (only if set)
     bound_of: Callable[[], int] | None = None  # a bound proven beside the search as it goes (solver/bound_beside.py)
+    # the whole LP's latest solution from there, (placements, how much of each), None until it comes
+    lp_solution: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None
     max_rounds: int | None = None  # for tests: a fixed number of rounds...
     deterministic_round: float | None = None  # ...each with a deterministic limit
     stop: threading.Event | None = None
@@ -99,9 +104,11 @@ class Context:
     item_half: IntArray  # half day: 2 * day + (afternoon)
     person_events: list[IntArray]
     delegation_people: list[IntArray]
+    lp: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None  # LnsConfig.lp_solution
 
     @classmethod
-    def of(cls, instance: Instance, matrix: RowMatrix | None) -> Context:
+    def of(cls, instance: Instance, matrix: RowMatrix | None,
+           lp: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None) -> Context:
         grid = instance.grid
         day = grid.slot_day[instance.item_start]
         local = instance.item_start - grid.day_offset[day]
@@ -116,7 +123,7 @@ class Context:
             delegations.setdefault(person.delegation or person.id, []).append(p)
         return cls(instance, matrix, value, day.astype(np.int64), half.astype(np.int64),
                    [np.asarray(e, dtype=np.int64) for e in people],
-                   [np.asarray(p, dtype=np.int64) for p in delegations.values()])
+                   [np.asarray(p, dtype=np.int64) for p in delegations.values()], lp)
 
     def day_of(self, chosen: IntArray) -> IntArray:
         """Day of each event's placement (-1 if out)."""
@@ -203,6 +210,27 @@ def worst_requests(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> 
     people = np.unique(np.concatenate([ctx.instance.event_participants[e] for e in picked]))
     around = _people_day(ctx, chosen, people, day, "worst_requests")
     return Neighbourhood("worst_requests", np.union1d(around.events, picked), around.region)
+
+
+def lp_requests(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Neighbourhood:
+    """A few requests the whole LP relaxation takes and the timetable leaves out, picked by the value the LP gives
+    them, and their participants' events on the day the LP places the first: where the bound says the timetable
+    loses most (``worst_requests`` while the LP's solution has not come)."""
+    solution = ctx.lp() if ctx.lp is not None else None
+    if solution is None:
+        return worst_requests(ctx, chosen, rng)
+    items, amount = solution
+    taken_by = ctx.instance.item_event[items]
+    wanted = ctx.missing_value(chosen) * np.minimum(np.bincount(taken_by, weights=amount, minlength=chosen.size), 1)
+    out = np.flatnonzero(wanted > 0)
+    if out.size == 0:
+        return worst_requests(ctx, chosen, rng)
+    picked = rng.choice(out, size=min(3, out.size), replace=False, p=wanted[out] / wanted[out].sum())
+    first = taken_by == picked[0]
+    day = int(ctx.item_day[items[first][np.argmax(amount[first])]])
+    people = np.unique(np.concatenate([ctx.instance.event_participants[e] for e in picked]))
+    around = _people_day(ctx, chosen, people, day, "lp_requests")
+    return Neighbourhood("lp_requests", np.union1d(around.events, picked), around.region)
 
 
 def _region_neighbourhood(ctx: Context, chosen: IntArray, region: BoolArray, name: str) -> Neighbourhood:
@@ -329,7 +357,7 @@ def large_neighbourhood_search(instance: Instance, matrix: RowMatrix | None, cho
                                config: LnsConfig,
                                on_improvement: Callable[[int], None] | None = None) -> LnsLedger:
     """Improve ``chosen`` (every required event placed) until the time limit; returns the ledger."""
-    ctx = Context.of(instance, matrix)
+    ctx = Context.of(instance, matrix, config.lp_solution)
     value = int(ctx.item_value[chosen[chosen >= 0]].sum())
     ledger = LnsLedger(chosen.copy(), value, bound, time.monotonic(), free_cap=config.max_free_placements)
     ledger.history.append((0.0, value))
@@ -343,10 +371,11 @@ def large_neighbourhood_search(instance: Instance, matrix: RowMatrix | None, cho
 
     rng = np.random.default_rng(config.seed)
     search = ALNS(rng)
-    for neighbourhood in NEIGHBOURHOODS:
+    neighbourhoods = NEIGHBOURHOODS + ((lp_requests,) if config.lp_solution is not None else ())
+    for neighbourhood in neighbourhoods:
         search.add_destroy_operator(_destroy(ctx, neighbourhood), name=neighbourhood.__name__)
     search.add_repair_operator(_repair(ctx, config, ledger, on_improvement), name="cp_sat")
-    select = RouletteWheel([25, 5, 1, 0.5], 0.8, len(NEIGHBOURHOODS), 1)
+    select = RouletteWheel([25, 5, 1, 0.5], 0.8, len(neighbourhoods), 1)
     search.iterate(_State(chosen.copy(), value), select, HillClimbing(), _Stop(config, ledger))
     return ledger
 

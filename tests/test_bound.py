@@ -87,11 +87,16 @@ def test_the_bound_beside_the_search_is_proven_in_its_own_process() -> None:
     beside = BoundBeside()
     assert beside.best() is None
     beside.close()  # (nothing to stop when it never started)
-    beside.start(busy_leader(), 60.0)
+    beside.start(busy_leader(), 60.0, solutions=True)
     assert beside.process is not None
     beside.process.wait(timeout=120)  # the LP is tiny: its first round ends on optimality, far before 60 s
     beside.close()
     assert beside.found and all(bound >= 9 for _, bound in beside.found)  # 9: the exact optimum
+    solution = beside.solution()  # the LP's solution comes too (the LP-guided neighbourhood follows it)
+    assert solution is not None
+    placements, amount = solution
+    n_items = compile_scenario(busy_leader()).n_items
+    assert placements.size and (placements < n_items).all() and ((amount >= 0.1) & (amount <= 1 + 1e-6)).all()
 
 
 def test_a_solve_with_the_bound_beside_keeps_it_valid() -> None:

@@ -4,6 +4,7 @@ every delegation's calendar of Hanoi, its members', the whole timetable's, with 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,6 +19,12 @@ from solver.timetable import Timetable
 from solver.validate import validate_timetable
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def _zone(tzid: str) -> Timezone:
+    """icalendar's VTIMEZONE of the zone, made once for all the reference files (tens of ms each, 300+ files)."""
+    return Timezone.from_tzid(tzid)
 
 
 def _reference(items: list[AgendaItem], name: str, summit: str, names: dict[str, str], history: CalendarHistory,
@@ -50,7 +57,7 @@ def _reference(items: list[AgendaItem], name: str, summit: str, names: dict[str,
         event.add("description", f"{item.kind}; room {item.room}; participants: {people}")
         calendar.add_component(event)
     for position, tzid in enumerate(sorted(calendar.get_missing_tzids())):
-        calendar.subcomponents.insert(position, Timezone.from_tzid(tzid))
+        calendar.subcomponents.insert(position, _zone(tzid))
     return calendar.to_ical()
 
 

@@ -91,3 +91,41 @@ def test_the_neighbourhoods_shrink_when_rounds_are_cut_short_and_grow_when_they_
     assert adapt_cap(config, 1_000, ended=True, took=0.2, seconds=1.0) == 1_101  # proven fast: a tenth more
     assert adapt_cap(config, 1_000, ended=True, took=0.7, seconds=1.0) == 1_000  # proven, slowly: as it is
     assert adapt_cap(config, 1_990, ended=True, took=0.1, seconds=1.0) == 2_000  # never above the configured size
+
+
+def _lp_solution(instance, rows):
+    """The whole LP's solution as the bound's child sends it (PDLP, a fixed count of iterations)."""
+    from solver.model.bound import whole_lp_bound
+    from solver.model.objective import placement_values
+
+    sent: list = []
+    whole_lp_bound(instance, rows, placement_values(instance), 60.0, iterations=2_000,
+                   on_solution=lambda items, amount: sent.append((items, amount)))
+    assert sent and sent[-1][0].size > 0
+    return sent[-1]
+
+
+def test_the_lp_guided_neighbourhood_frees_requests_the_lp_takes_and_the_timetable_leaves_out(summit) -> None:
+    _, instance, rows, matrix, chosen = summit
+    items, amount = _lp_solution(instance, rows)
+    ctx = lns.Context.of(instance, matrix, lambda: (items, amount))
+    taken = set(instance.item_event[items].tolist())
+    out = {e for e in range(len(instance.events)) if chosen[e] < 0 and not instance.required[e]}
+    assert taken & out  # the greedy timetable leaves out requests the LP takes: there is something to follow
+    for seed in range(5):
+        hood = lns.lp_requests(ctx, chosen, np.random.default_rng(seed))
+        assert hood.name == "lp_requests"
+        assert set(hood.events.tolist()) & taken & out
+    without = lns.Context.of(instance, matrix)  # before the LP's solution comes: the most valuable requests out
+    assert lns.lp_requests(without, chosen, np.random.default_rng(0)).name == "worst_requests"
+
+
+def test_the_lp_guided_search_keeps_every_rule_and_only_improves(summit) -> None:
+    scenario, instance, rows, matrix, chosen = summit
+    solution = _lp_solution(instance, rows)
+    config = lns.LnsConfig(time_limit=1_000.0, workers=1, seed=2, max_rounds=8, deterministic_round=0.2,
+                           lp_solution=lambda: solution)
+    ledger = lns.large_neighbourhood_search(instance, matrix, chosen, 10**9, config)
+    assert ledger.objective == value(instance, ledger.best) >= value(instance, chosen)
+    ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
+    assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []

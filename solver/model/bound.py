@@ -15,10 +15,14 @@ import math
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 
+import numpy as np
+import numpy.typing as npt
 from ortools.linear_solver import linear_solver_pb2, pywraplp
 
 from solver.compile import Instance
 from solver.model.rows import IntArray, Rows
+
+FloatArray = npt.NDArray[np.float64]
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +102,8 @@ def lp_proto(instance: Instance, rows: Rows, objective: IntArray, maximize: bool
 
 
 def whole_lp_bound(instance: Instance, rows: Rows, item_value: IntArray, seconds: float,
-                   on_bound: Callable[[int], None] | None = None, iterations: int | None = None) -> int | None:
+                   on_bound: Callable[[int], None] | None = None, iterations: int | None = None,
+                   on_solution: Callable[[IntArray, FloatArray], None] | None = None) -> int | None:
     """A proven bound from the LP relaxation with every row, at sizes where GLOP does not finish.
 
     PDLP (a first-order method, one thread) solves it approximately, in rounds that each start from the last
@@ -107,12 +112,20 @@ def whole_lp_bound(instance: Instance, rows: Rows, item_value: IntArray, seconds
     the LP's optimum whatever the multipliers, so a round cut short by its time still proves a bound. Each better
     bound is passed to ``on_bound``; the best is returned (None if none came). Measured on the peers'
     1,000-request summit: 1,711 (every row) against 1,902 for the time-aggregated LP; at 2,000 requests 2,033
-    against 2,589 (benchmarks/RESULTS.md). ``iterations`` (for tests) replaces the time by a fixed count."""
+    against 2,589 (benchmarks/RESULTS.md). ``iterations`` (for tests) replaces the time by a fixed count.
+    ``on_solution`` hears each round's solution: the placements it takes (a tenth or more of one), how much of
+    each; the search may follow it (:func:`solver.lns.lp_requests`)."""
     from solver.bound import Pricing, pdlp_rounds  # the time-aggregated LP's module prices multipliers the same way
 
     if instance.n_items == 0:
         return 0
     proto = lp_proto(instance, rows, item_value, True)
     pricing = Pricing.of_rows(instance, rows, item_value)
-    found = pdlp_rounds(proto, pricing, seconds, on_bound, iterations, PDLP_FIRST_ROUND)
+
+    def taken(primal: FloatArray) -> None:
+        if on_solution is not None:
+            placements = np.flatnonzero(primal[: instance.n_items] >= 0.1)
+            on_solution(placements, primal[placements])
+
+    found = pdlp_rounds(proto, pricing, seconds, on_bound, iterations, PDLP_FIRST_ROUND, on_primal=taken)
     return None if found is None else int(math.floor(found + 1e-6))

@@ -78,8 +78,8 @@ def freeze(changed: Scenario, previous: Timetable, now: datetime | None, freeze_
             continue
         assignment = old.get(event["id"])
         start = None if assignment is None else changed.localise(assignment.start)
-        if start is not None and start < threshold and event["id"] not in unfreeze:
-            event["pinned"] = {"room": assignment.room, "start": start.isoformat()}  # type: ignore[union-attr]
+        if assignment is not None and start is not None and start < threshold and event["id"] not in unfreeze:
+            event["pinned"] = {"room": assignment.room, "start": start.isoformat()}
             event.pop("earliest", None)
             if start < moment:  # (it has started: it runs, or ran, where it is; never dropped)
                 event.pop("latest_end", None)

@@ -47,8 +47,8 @@ def resolve(scenario: Scenario, previous: Timetable, changes: list[AnyChange] | 
     or, with none, the standing timetable: ``unknown`` when none was found in time, ``infeasible`` with a proof."""
     config = config or ReplanConfig(time_limit, workers, seed, freeze_minutes, weights or DisruptionWeights(),
                                     proof_seconds, frozenset(unfreeze), robust)
-    parsed = parse_changes(changes) if changes and isinstance(changes[0], dict) else changes
-    ctx = prepare(scenario, previous, list(parsed), now, config, stop)  # type: ignore[arg-type]
+    parsed = parse_changes(list(changes))  # (changes already parsed pass through as they are)
+    ctx = prepare(scenario, previous, parsed, now, config, stop)
     impossible = _required_events_without_a_place(ctx)
     if impossible:
         return without_repair(ctx, "infeasible", in_words(ctx, impossible))

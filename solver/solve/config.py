@@ -57,6 +57,11 @@ class SolveConfig:
     # placements: 3.2 GB beside the search's 3.3 GB; 22,496 after 222 s against the aggregated LP's 11,006),
     # so the aggregated LP in-process is the bound (4,000 requests, 370-390k placements, keep the child).
     bound_beside_below: int = BOUND_CHILD_UP_TO
+    # large-neighbourhood search also frees the requests the whole LP's solution (from the child) takes and the
+    # timetable leaves out (solver/lns.py, ``lp_requests``). Off: measured at 1,000 requests (load 9-12, seeds
+    # 1-3, 60 s, benchmarks/RESULTS.md c27b) it never improved a round and the child's rounds, slowed by sending
+    # their solutions, gave worse bounds (1,740 / 1,850 against 1,715 / 1,761 without it)
+    lp_guided: bool = False
     # Memory (issue 27): large-neighbourhood search alone, without the whole model. With ``memory_mb`` set, the
     # summit's estimated memory (solver/size.py) decides: the whole model when it fits, else LNS alone, and a
     # summit that does not fit even so is refused before anything is built (size.TooLarge).
