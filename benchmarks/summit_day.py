@@ -80,6 +80,8 @@ class Day:
         assert created.status_code == 201, created.text
         self.id: str = created.json()["id"]
         self.published: str = ""
+        self.phases: dict[str, float] = {}  # the last proposal's re-plan, seconds per step (where its time went)
+        self.job: dict[str, Any] = {}  # the last proposal's job (its times: queued, started, finished)
         self.subscriptions: dict[str, str] = {}  # delegation -> subscription id
         # what the accepted proposals said the validator must not ask (as publishing reads it from the chain): windows
         # waived, events shortened, required events given up, pairs of events whose rule an overrun waived
@@ -261,6 +263,8 @@ def report_and_accept(day: Day, action: Action) -> tuple[float, dict[str, Any] |
         day.client.post(f"/proposals/{proposal['id']}/discard")
         return latency, None, f"{action.body['kind']} not accepted {accepted.status_code}: {accepted.text[:300]}"
     day.excuse(proposal.get("result") or {})
+    day.phases = (proposal.get("result") or {}).get("phases") or {}
+    day.job = proposal.get("job") or {}
     return latency, accepted.json()["published"], ""
 
 
@@ -332,10 +336,25 @@ def replay(day: Day, args: argparse.Namespace, tally: Tally) -> int:
         actions += 1
         print(f"{now:%H:%M} {action.cancel and 'cancel ' + action.cancel or action.body} "
               f"{tally.latencies[-1] if tally.latencies else 0:.2f}s "
-              f"{problem[:300] if problem else f'notices={tally.notices[-1]}'}", flush=True)
+              f"{problem[:300] if problem else f'notices={tally.notices[-1]}'} re-plan {_phases(day)}", flush=True)
+        day.phases = {}
         if actions in kill_after:
             kill_and_restart(day, tally)
     return actions
+
+
+def _phases(day: Day) -> str:
+    """The last re-plan's seconds in all and its slowest steps (the rest of report -> proposal is the service's)."""
+    if not day.phases:
+        return "-"
+    top = sorted(day.phases.items(), key=lambda pair: -pair[1])[:4]
+    said = f"{sum(day.phases.values()):.2f}s (" + ", ".join(f"{name} {seconds:.2f}" for name, seconds in top) + ")"
+    times = [day.job.get(name) for name in ("created_at", "started_at", "finished_at")]
+    if all(times):
+        created, started, finished = (datetime.fromisoformat(str(t)) for t in times)
+        said += (f"; job queued {(started - created).total_seconds():.2f}s, ran "
+                 f"{(finished - started).total_seconds():.2f}s")
+    return said
 
 
 def delivery_outcome(day: Day, tally: Tally, timeout: float) -> dict[str, int]:

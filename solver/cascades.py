@@ -104,3 +104,29 @@ def cut_cascades(judge: Judge, chosen: IntArray, budget: int) -> IntArray:
             return chosen
         chosen[event] = -1
         left -= int(instance.priority[event])
+
+
+FULL_ROOMS = 0.95  # a pool this full on a day: moves alone left the target missed (benchmarks/RESULTS.md, d29)
+
+
+def fullest_rooms(instance: Instance, chosen: IntArray) -> tuple[float, str]:
+    """How full the fullest pool of interchangeable rooms is on its fullest day: the room time its events hold
+    (changeover and sweeps included) over the room time open, both outside the slots an exclusive event holds every
+    room; and the pool's rooms and day, in a planner's words."""
+    grid, placed = instance.grid, chosen[chosen >= 0]
+    exclusive = np.zeros(grid.n_slots, dtype=bool)
+    for item in placed[instance.exclusive[instance.item_event[placed]]].tolist():
+        exclusive[int(instance.item_start[item]):int(instance.item_end[item])] = True
+    best, where = 0.0, ""
+    for pool in instance.pools:
+        held = np.zeros(grid.n_slots, dtype=np.int64)
+        for item in placed[instance.item_pool[placed] == pool.index].tolist():
+            held[int(instance.item_room_from[item]):int(instance.item_end[item])] += 1
+        for day in range(len(grid.day_slots)):
+            slots = (grid.slot_day == day) & ~exclusive
+            opened = int(pool.rooms_open[slots].sum())
+            share = float(held[slots].sum()) / opened if opened else 0.0
+            if share > best:
+                rooms = ", ".join(instance.rooms[r].id for r in pool.rooms[:3]) + (" ..." if pool.size > 3 else "")
+                best, where = share, f"{pool.size} room(s) {rooms} on day {day + 1}"
+    return best, where

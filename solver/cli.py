@@ -213,6 +213,7 @@ def solve(
         live.update(_progress_line(timetable.solve_seconds, timetable.objective, timetable.bound))
     violations = validate_timetable(model, timetable)
     _print_slack(result.stats.slack_replay, result.stats.slack_seconds)
+    _advise_budget(result.stats.fullest_rooms, result.stats.cascade_budget)
     if output is not None:
         dump_timetable(timetable, output)
         errors.print(f"timetable written to {output}")
@@ -243,6 +244,16 @@ def _print_slack(replay: tuple[float, float] | None, seconds: float) -> None:
     if replay is not None:
         errors.print(f"robust: expected events moved + requests lost per summit {replay[0]:.1f} -> {replay[1]:.1f} "
                      f"(the search's own replay draws), {seconds:.1f} s; `summit replay` measures it")
+
+
+def _advise_budget(fullest: tuple[float, str] | None, budget: float) -> None:
+    """On full rooms without a cascade budget, say that moves alone cut little and what a budget would do."""
+    from solver.cascades import FULL_ROOMS  # (lazy: the CLI starts without numpy's solver modules)
+
+    if fullest is not None and budget <= 0 and fullest[0] >= FULL_ROOMS:
+        errors.print(f"robust: the fullest rooms ({fullest[1]}) are {fullest[0]:.0%} full: moving events alone "
+                     "leaves little slack there; --cascade-budget 0.02 lets the robust solve leave out the requests "
+                     "most cascades run through, at most 2 % of the value (benchmarks/RESULTS.md, issue 29)")
 
 
 def _exit_on_broken_rules(violations: list[Any]) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from solver.cascades import cut_cascades, held_through, spare_vvip_rooms
+from solver.cascades import cut_cascades, fullest_rooms, held_through, spare_vvip_rooms
 from solver.compile import compile_scenario
 from solver.extract import assignments_of
 from solver.model.constraints import all_rows
@@ -77,3 +78,27 @@ def test_a_meeting_without_a_vvip_leaves_the_vvips_room_at_the_same_start() -> N
     before = {a.event: (a.room, a.start) for a in table.assignments}
     assert where["bil-cd"] == ("plain", before["bil-cd"][1])  # the same start, the plain room
     assert where["bil-ab"] == before["bil-ab"] and where["bil-bc"] == before["bil-bc"]
+
+
+def test_how_full_the_rooms_are_counts_room_time_outside_exclusive_events() -> None:
+    # two like rooms (one pool), 09:00-12:00: 24 room-slots of 15 minutes; the exclusive opening holds both for
+    # two slots (20 left open), four half-hour meetings hold 8 of them
+    model = scenario(participants=PEOPLE, rooms=[{"id": f"r{k}", "capacity": 10} for k in (1, 2)],
+                     events=[event("open", 30, ("a",), exclusive=True),
+                             *[event(f"m{k}", 30, (p,)) for k, p in enumerate("abcd")]])
+    table = by_hand(model, {"open": ("r1", at("09:00")), "m0": ("r1", at("09:30")), "m1": ("r2", at("09:30")),
+                            "m2": ("r1", at("10:00")), "m3": ("r2", at("10:00"))})
+    instance = compile_scenario(model)
+    share, where = fullest_rooms(instance, placements_of(instance, table.assignments))
+    assert share == 8 / 20 and where == "2 room(s) r1, r2 on day 1"
+
+
+def test_the_cli_advises_a_cascade_budget_only_on_full_rooms_without_one(capsys: pytest.CaptureFixture[str]) -> None:
+    from solver.cli import _advise_budget
+
+    _advise_budget((0.97, "12 room(s) bil-01, bil-02, bil-03 ... on day 2"), 0.0)
+    said = " ".join(capsys.readouterr().err.split())
+    assert "97% full" in said and "--cascade-budget 0.02" in said
+    for fullest, budget in (((0.97, "rooms"), 0.02), ((0.94, "rooms"), 0.0), (None, 0.0)):
+        _advise_budget(fullest, budget)
+        assert capsys.readouterr().err == ""

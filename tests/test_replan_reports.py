@@ -715,3 +715,26 @@ def test_a_required_event_a_change_moves_takes_a_held_place_when_it_has_no_other
     assert _placed(result)["x"].room == "r2"
     dropped = next(u for u in result.timetable.unscheduled if u.event == "y")
     assert dropped.code == "frozen" and "taken" in dropped.reason and "x" in dropped.reason, dropped.reason
+
+
+def test_a_report_that_moves_nothing_keeps_the_standing_plan_without_the_pushs_frames() -> None:
+    """An event reported started where it stands moves nothing: the standing places, checked on the model's rows, are
+    the repair in hand (the push's frames would cover the whole day ahead: 2-3 s on Hanoi at 08:00); an overrun into
+    the next event is not (the push runs)."""
+    from solver.replan.budget import ReplanConfig
+    from solver.replan.context import prepare
+    from solver.replan.push import standing_holds
+
+    model, before = _frozen_day()
+    started = [{"op": "event_started", "event": "late", "at": at("09:00")}]
+    ctx = prepare(model, before, parse_changes(started), datetime.fromisoformat(at("09:05")), ReplanConfig(workers=1),
+                  None)
+    standing = standing_holds(ctx.instance, ctx.plan, ctx.wanted)
+    assert standing is not None and all(standing[e] == ctx.plan.keep_item[e] for e in ctx.wanted)
+    result = resolve(model, before, started, now=datetime.fromisoformat(at("09:05")), time_limit=5, workers=1)
+    _repaired(result)
+    assert result.disruption == 0 and not result.diff.moved and not result.diff.dropped
+    late = [{"op": "event_running_late", "event": "late", "minutes": 15}]
+    ctx = prepare(model, before, parse_changes(late), datetime.fromisoformat(at("09:25")), ReplanConfig(workers=1),
+                  None)
+    assert standing_holds(ctx.instance, ctx.plan, ctx.wanted) is None

@@ -39,9 +39,12 @@ log = logging.getLogger(__name__)
 WATCH_SECONDS = 0.25
 STOP_GRACE_SECONDS = 3.0  # DELETE /jobs/{id} waits 5 s for the job to stop
 KEEP_INCUMBENT_SECONDS = 30.0  # a stopped job with a timetable in hand may finish building to keep it
-# (alns: the large-neighbourhood search's loop, imported by solver/lns.py only when it runs)
-PRELOAD = ["api.jobs.work", "solver.solve", "solver.replan", "solver.explain", "solver.compare", "alns"]
+# (not alns, the large-neighbourhood search's loop, imported by solver/lns.py only when it runs: with matplotlib it
+# takes 1.1 s of the fork server's 4.9 s of imports at load 10, which the first job after a (re)start waits for, a
+# summit day's report among them; a solve that needs it runs for tens of seconds)
+PRELOAD = ["api.jobs.work", "solver.solve", "solver.replan", "solver.explain", "solver.compare"]
 _PR_SET_PDEATHSIG = 1
+WARM_SECONDS = 120.0  # the fork server's imports on a loaded machine take seconds, not minutes
 _repos: dict[str, Repository] = {}
 
 
@@ -161,6 +164,10 @@ def _job_process(target: Callable[[str, str, str, int], None], limits: JobLimits
     target(database_url, sqlite_synchronous, job_id, parent)
 
 
+def _nothing() -> None:
+    """What the warming process does: its start is the point (the fork server has imported the solver)."""
+
+
 def _context() -> Any:
     try:
         context = multiprocessing.get_context("forkserver")
@@ -191,6 +198,18 @@ class ProcessRunner:
         self._processes: dict[str, BaseProcess] = {}
         self._jobs = SlotQueue(self._run, shared=max_workers, reserved=replan_slots)  # re-plans first, fair shares
         self._explanations = ThreadPoolExecutor(max_explanations, thread_name_prefix="summit-explain")
+        # (the fork server imports the solver when first asked for a process: seconds the first job would wait,
+        # the summit day's first report or the first after a restart; started now, beside the server's start)
+        threading.Thread(target=self.warm, name="summit-warm", daemon=True).start()
+
+    def warm(self, timeout: float = WARM_SECONDS) -> None:
+        """Start the fork server (and its imports of the solver) with a process that does nothing."""
+        try:
+            process = self._context.Process(target=_nothing, name="summit-warm")
+            process.start()
+            process.join(timeout)
+        except Exception:  # (the first job starts it then)
+            log.warning("the fork server could not be warmed", exc_info=True)
 
     def submit(self, job_id: str) -> None:
         job = self.repo.get_job(job_id)

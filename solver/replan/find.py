@@ -25,7 +25,7 @@ from solver.replan.context import Context
 from solver.replan.displace import displacing_repair
 from solver.replan.give_way import given_up, pushed_around, required_placed
 from solver.replan.ledger import Ledger
-from solver.replan.push import fixed_clash, push_forward
+from solver.replan.push import fixed_clash, push_forward, standing_holds
 from solver.replan.relaxation import Relaxation, grown_relaxation
 from solver.replan.search import (
     Stage,
@@ -238,6 +238,12 @@ def pushed_forward(ctx: Context, ledger: Ledger) -> None:
     if ctx.budget.stopped or not ctx.reported and not any(isinstance(change, ParticipantDelayed)
                                                           for change, _ in ctx.changes):
         return  # (stopped already; or not a summit day's change: the searches find their first repair quickly)
+    standing = standing_holds(ctx.instance, ctx.plan, ctx.wanted)
+    if standing is not None:  # (nothing has to move: the push would keep every place)
+        ledger.best = Stage("push", standing, ctx.plan.kept(standing), ctx.plan.value_of(ctx.instance, standing),
+                            False, 0)
+        ctx.phases.mark("push_forward")
+        return
     chosen, moved, whole = push_forward(ctx.instance, ctx.plan, ctx.wanted, ctx.hit, giving=bool(ctx.reported))
     ctx.phases.mark("push_forward")
     if whole:

@@ -325,3 +325,19 @@ def fixed_clash(instance: Instance, wanted: list[int]) -> list[int] | None:
     if not over.size:
         return None
     return sorted({int(sub.item_event[item]) for item in rows.items[int(over[0])]})
+
+
+def standing_holds(instance: Instance, plan: PreviousPlan, wanted: list[int]) -> IntArray | None:
+    """The standing plan's placements when every wanted event keeps its place and they break no rule together (the
+    model's rows over those places alone): the push would keep them all, so they are its repair, found without its
+    frames (a report that an event started or ended on time at 08:00 on Hanoi: the push's frame is the whole day,
+    2-3 s, for no move). None when some event must move."""
+    if any(e not in plan.keep_item for e in wanted):
+        return None
+    chosen = np.full(len(instance.events), -1, dtype=np.int64)
+    chosen[wanted] = [plan.keep_item[e] for e in wanted]
+    keep = np.zeros(instance.n_items, dtype=bool)
+    keep[chosen[wanted]] = True
+    sub = instance.restricted(keep)
+    index = RowIndex.of(all_rows(sub), sub.n_items)
+    return None if (index.load_of(np.arange(sub.n_items)) > index.upper).any() else chosen

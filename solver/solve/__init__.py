@@ -23,7 +23,7 @@ from ortools.sat.python import cp_model
 from solver.bound_beside import BoundBeside
 from solver.budget import Budget
 from solver.buffers import trade_for_buffers
-from solver.cascades import cut_cascades, spare_vvip_rooms
+from solver.cascades import cut_cascades, fullest_rooms, spare_vvip_rooms
 from solver.compile import compile_scenario
 from solver.extract import assign_rooms, assignments_of, timetable_from_placements
 from solver.model.build import BuiltModel, add_hint, build_model, cap_primary
@@ -122,6 +122,7 @@ def _keep_slack(run: Run, result: SolveResult, deadline: float) -> SolveResult:
     if value > 0:  # the planner prices a buffer: requests may be traded for buffers (a quarter of the stage)
         chosen = trade_for_buffers(run.instance, rows, chosen, value, max(0.0, deadline - began) / 4,
                                    run.config.seed, run.config.workers, run.config.stop)
+    run.stats.fullest_rooms = fullest_rooms(run.instance, chosen)
     chosen = _thin_cascades(run, chosen, timetable.bound if timetable.bound is not None else timetable.objective)
     chosen, before, after = keep_slack(run.instance, matrix, chosen, run.ref,
                                        max(0.0, deadline - began), run.config.seed, run.config.stop)
@@ -144,6 +145,7 @@ def _thin_cascades(run: Run, chosen: IntArray, bound: int) -> IntArray:
         chosen = spare_vvip_rooms(run.instance, run.prepared.whole(run.instance)[1], chosen)
     share = run.config.cascade_budget if run.config.cascade_budget is not None else \
         scenario.overrun_model.cascade_budget
+    run.stats.cascade_budget = share
     if share <= 0:
         return chosen
     budget = int(share * bound) - (bound - value_of(run.instance, chosen))

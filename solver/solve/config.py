@@ -107,6 +107,10 @@ class SolveStats:
     # its own draws, before and after (solver/slack.py)
     slack_seconds: float = 0.0
     slack_replay: tuple[float, float] | None = None
+    # how full the fullest pool of rooms is on its fullest day in the first stage's timetable, where, and the cascade
+    # budget the robust solve ran with (solver/cascades.py ``fullest_rooms``): the CLI advises a budget from them
+    fullest_rooms: tuple[float, str] | None = None
+    cascade_budget: float = 0.0
 
 
 @dataclass
