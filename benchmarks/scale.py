@@ -54,6 +54,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / ".peers-out")
     parser.add_argument("--lp-guided", action="store_true", help="with the LP-guided neighbourhood (A/B)")
+    parser.add_argument("--no-lp-rounded", action="store_true",
+                        help="without the timetables rounded from the whole LP's solutions (A/B)")
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     print("| requests | seed | placements | first (s) | status | objective | bound | gap "
@@ -63,7 +65,8 @@ def main() -> int:
     for requests in (int(s) for s in args.sizes.split(",")):
         for seed in (int(s) for s in args.seeds.split(",")):
             path = generated_summit(requests, seed, args.out_dir, shared_peers(), sys.executable)
-            result = solve_case(path, args.time_limit, args.workers, ["--lp-guided"] if args.lp_guided else [])
+            extra = (["--lp-guided"] if args.lp_guided else []) + (["--no-lp-rounded"] if args.no_lp_rounded else [])
+            result = solve_case(path, args.time_limit, args.workers, extra)
             print(row(requests, seed, result, os.getloadavg()[0]), flush=True)
     return 0
 

@@ -78,15 +78,7 @@ def aggregated_bound(instance: Instance, time_limit: float = 30.0) -> Aggregated
 
 def aggregated_lp(instance: Instance) -> linear_solver_pb2.MPModelProto:
     """The LP: one variable per (event, room pool, hour of start), the rows of the module docstring."""
-    grid = instance.grid
-    minutes = START_BLOCK_MINUTES * (2 if instance.n_items > COARSE_ABOVE else 1)
-    block = max(1, grid.slots_for(minutes))
-    day = grid.slot_day[instance.item_start]
-    local_block = (instance.item_start - grid.day_offset[day]) // block
-    blocks_per_day = int(np.max((grid.day_slots + block - 1) // block)) if grid.day_slots.size else 1
-    key = (instance.item_event * max(1, len(instance.pools)) + instance.item_pool) * (
-        len(grid.day_starts) * blocks_per_day) + day * blocks_per_day + local_block
-    groups, group_of = np.unique(key, return_inverse=True)
+    groups, group_of, block, blocks_per_day = placement_groups(instance)
     group_size = np.bincount(group_of, minlength=groups.size)
     group_event = instance.item_event[np.unique(group_of, return_index=True)[1]]
     windows = _windows(instance, block)
@@ -102,6 +94,21 @@ def aggregated_lp(instance: Instance) -> linear_solver_pb2.MPModelProto:
             _window_rows(proto, part, capacity, windows, group_of, group_size)
     _daily_limits(proto, instance, group_event, groups, blocks_per_day)
     return proto
+
+
+def placement_groups(instance: Instance) -> tuple[IntArray, IntArray, int, int]:
+    """The LP's variables: placements grouped by (event, room pool, hour of start). Returns the groups' keys, each
+    placement's group, the block of slots (an hour, two above ``COARSE_ABOVE``) and the blocks in a day."""
+    grid = instance.grid
+    minutes = START_BLOCK_MINUTES * (2 if instance.n_items > COARSE_ABOVE else 1)
+    block = max(1, grid.slots_for(minutes))
+    day = grid.slot_day[instance.item_start]
+    local_block = (instance.item_start - grid.day_offset[day]) // block
+    blocks_per_day = int(np.max((grid.day_slots + block - 1) // block)) if grid.day_slots.size else 1
+    key = (instance.item_event * max(1, len(instance.pools)) + instance.item_pool) * (
+        len(grid.day_starts) * blocks_per_day) + day * blocks_per_day + local_block
+    groups, group_of = np.unique(key, return_inverse=True)
+    return groups, group_of.astype(np.int64), block, blocks_per_day
 
 
 def _windows(instance: Instance, block: int) -> tuple[IntArray, IntArray]:

@@ -6,9 +6,12 @@ tens of seconds (by PDLP: 18 s at 1,000 requests, 30 s at 4,000). Before the sea
 much, and in the same process it would hold the interpreter the search's callbacks need. So a child process
 (``python -m solver.bound_beside``) reads the scenario, compiles it itself, and prints the bound of each of
 the whole LP's rounds (:func:`solver.model.bound.whole_lp_bound`), and the LP's solution of each round (the
-placements it takes, some in part) as one JSON line when asked. The search reads the best bound so far whenever it looks
-(:meth:`BoundBeside.best`), and the LP's latest solution (:meth:`BoundBeside.solution`) to steer its
-neighbourhoods; the child is stopped when the solve ends.
+placements it takes, some in part) as one JSON line when asked. When asked too, the child rounds each round's
+solution into a timetable (:func:`solver.model.rounding.lp_rounded`: the requests the LP takes, where it puts them,
+every rule kept) and sends it when it is worth more than the last it sent: one placement per event, a few kilobytes.
+The search reads the best bound so far whenever it looks (:meth:`BoundBeside.best`), the LP's latest solution
+(:meth:`BoundBeside.solution`) to steer its neighbourhoods, and the best rounded timetable
+(:meth:`BoundBeside.rounded`) to go on from when it beats its own; the child is stopped when the solve ends.
 """
 
 from __future__ import annotations
@@ -18,13 +21,18 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from solver.model.rows import IntArray
 from solver.scenario import Scenario
+
+if TYPE_CHECKING:
+    from solver.compile import Instance
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -38,13 +46,16 @@ class BoundBeside:
     found: list[tuple[float, int]] = field(default_factory=list)  # (seconds since started, bound)
     reader: threading.Thread | None = None
     lp: tuple[IntArray, FloatArray] | None = None  # the LP's latest solution: (placements, how much of each)
+    timetable: tuple[int, IntArray] | None = None  # the best timetable rounded from it: (value, placement per event)
 
-    def start(self, scenario: Scenario, seconds: float, solutions: bool = False) -> None:
+    def start(self, scenario: Scenario, seconds: float, solutions: bool = False, rounded: bool = False) -> None:
         """Start the child; if it cannot be started, the search goes on with the bounds it has. ``solutions``: it
-        sends the LP's solution of each round as well (a JSON line each: it slows the child's rounds)."""
+        sends the LP's solution of each round as well (a JSON line each: it slows the child's rounds);
+        ``rounded``: the timetable rounded from each round's solution, when it is worth more than the last sent."""
         try:
             self.process = subprocess.Popen([sys.executable, "-m", "solver.bound_beside", f"{seconds:.3f}",
-                                             *(["solutions"] if solutions else [])],
+                                             *(["solutions"] if solutions else []),
+                                             *(["rounded"] if rounded else [])],
                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=subprocess.DEVNULL, text=True)
         except OSError:
@@ -63,10 +74,22 @@ class BoundBeside:
                 if line.strip().lstrip("-").isdigit():
                     self.found.append((round(time.monotonic() - self.started, 3), int(line)))
                 elif line.startswith("{"):
-                    items, values = json.loads(line)["lp"]
-                    self.lp = (np.asarray(items, dtype=np.int64), np.asarray(values, dtype=float))
+                    self._take(json.loads(line))
         except (BrokenPipeError, ValueError, OSError):
             pass  # the child was stopped: the bounds found so far stand
+
+    def _take(self, message: dict[str, Any]) -> None:
+        if "lp" in message:
+            items, values = message["lp"]
+            self.lp = (np.asarray(items, dtype=np.int64), np.asarray(values, dtype=np.float64))
+        if "rounded" in message:
+            value = int(message["value"])
+            if self.timetable is None or value > self.timetable[0]:
+                self.timetable = (value, np.asarray(message["rounded"], dtype=np.int64))
+
+    def rounded(self) -> tuple[int, IntArray] | None:
+        """The best timetable rounded from the whole LP's solutions so far: (its value, placement per event)."""
+        return self.timetable
 
     def best(self) -> int | None:
         """The least bound proven so far (None before the first, or when never started)."""
@@ -91,9 +114,32 @@ def _print_solution(items: IntArray, values: FloatArray) -> None:
     print(json.dumps({"lp": [items.tolist(), np.round(values, 4).tolist()]}), flush=True)
 
 
+class _Rounding:
+    """The child's side of the rounded timetables: each round's solution rounded, sent when worth more than the
+    last one sent (and only when it places every required event)."""
+
+    def __init__(self, instance: Instance) -> None:
+        from solver.model.objective import placement_values
+
+        self.instance, self.value, self.sent = instance, placement_values(instance), -1
+
+    def __call__(self, items: IntArray, values: FloatArray) -> None:
+        from solver.model.rounding import lp_rounded, lp_weights
+
+        instance = self.instance
+        chosen = lp_rounded(instance, lp_weights(instance, items, values))
+        value = int(self.value[chosen[chosen >= 0]].sum())
+        complete = all(chosen[e] >= 0 for e in range(len(instance.events))
+                       if instance.required[e] and instance.event_items[e].size)
+        if complete and value > self.sent:
+            self.sent = value
+            print(json.dumps({"rounded": chosen.tolist(), "value": value}), flush=True)
+
+
 def main() -> int:
-    """The child: the scenario on stdin, the time it may take in argv (then "solutions" if asked); one line per
-    better bound proven, and one JSON line per round's solution if asked."""
+    """The child: the scenario on stdin, the time it may take in argv (then "solutions" and "rounded" if asked);
+    one line per better bound proven, one JSON line per round's solution and per better rounded timetable if
+    asked."""
     from solver.compile import compile_scenario
     from solver.model.bound import whole_lp_bound
     from solver.model.constraints import all_rows
@@ -103,11 +149,20 @@ def main() -> int:
     deadline = time.monotonic() + float(sys.argv[1])
     instance = compile_scenario(parse_scenario(json.loads(sys.stdin.read())))
     rows = all_rows(instance)
+    hearers: list[Callable[[IntArray, FloatArray], None]] = []
+    if "solutions" in sys.argv[2:]:
+        hearers.append(_print_solution)
+    if "rounded" in sys.argv[2:]:
+        hearers.append(_Rounding(instance))
+
+    def heard(items: IntArray, values: FloatArray) -> None:
+        for hearer in hearers:
+            hearer(items, values)
+
     left = deadline - time.monotonic()
     if left > 0.5:
         whole_lp_bound(instance, rows, placement_values(instance), left,
-                       on_bound=lambda bound: print(bound, flush=True),
-                       on_solution=_print_solution if sys.argv[2:3] == ["solutions"] else None)
+                       on_bound=lambda bound: print(bound, flush=True), on_solution=heard if hearers else None)
     return 0
 
 

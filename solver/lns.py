@@ -19,7 +19,9 @@ The loop is the ``alns`` package's: each neighbourhood is a destroy operator, th
 solve of the sub-model (:mod:`solver.model.submodel`) the repair operator, a roulette wheel
 learns which neighbourhoods pay, hill climbing keeps the best timetable. A sub-model's
 solution is a timetable of the whole summit that keeps every rule, so the timetable only
-ever improves. Stops at the time limit, at the proven bound, when asked to, or (only if
+ever improves. When a timetable rounded from the LP's solution (:mod:`solver.model.rounding`, built beside the
+search) is worth more than the best, the search goes on from it (it keeps every rule: checked before it is taken).
+Stops at the time limit, at the proven bound, when asked to, or (only if
 asked) after ``stall_seconds`` without improvement.
 """
 
@@ -61,6 +63,9 @@ class LnsConfig:
     bound_of: Callable[[], int] | None = None  # a bound proven beside the search as it goes (solver/bound_beside.py)
     # the whole LP's latest solution from there, (placements, how much of each), None until it comes
     lp_solution: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None
+    # a timetable rounded from the whole LP's solution beside the search, (value, placement per event), None until
+    # one comes (solver/model/rounding.py): the search goes on from it when it is worth more than its best
+    rounded: Callable[[], tuple[int, IntArray] | None] | None = None
     max_rounds: int | None = None  # for tests: a fixed number of rounds...
     deterministic_round: float | None = None  # ...each with a deterministic limit
     stop: threading.Event | None = None
@@ -80,6 +85,7 @@ class LnsLedger:
     tried: dict[str, int] = field(default_factory=dict)
     improved: dict[str, int] = field(default_factory=dict)
     free_cap: int = 0  # the neighbourhoods' size now (LnsConfig.max_free_placements, adapted round by round)
+    rounded_seen: int = -1  # the value of the last rounded timetable looked at (LnsConfig.rounded): each once
 
     @property
     def proven(self) -> bool:
@@ -391,6 +397,11 @@ def _repair(ctx: Context, config: LnsConfig, ledger: LnsLedger,
             on_improvement: Callable[[int], None] | None) -> Callable[[_State, np.random.Generator], _State]:
     def repair(state: _State, rng: np.random.Generator) -> _State:
         assert state.hood is not None
+        taken = _rounded_start(ctx, config, ledger)
+        if taken is not None:
+            if on_improvement is not None:
+                on_improvement(taken.value)
+            return taken
         ledger.rounds += 1
         name = state.hood.name
         ledger.tried[name] = ledger.tried.get(name, 0) + 1
@@ -411,3 +422,28 @@ def _repair(ctx: Context, config: LnsConfig, ledger: LnsLedger,
                 on_improvement(value)
         return _State(better, value)
     return repair
+
+
+ROUNDED = "lp_rounded"  # the name the rounded timetable's improvements are counted under (LnsLedger.improved)
+
+
+def _rounded_start(ctx: Context, config: LnsConfig, ledger: LnsLedger) -> _State | None:
+    """The timetable rounded from the LP beside the search, when one has come that is worth more than the best and
+    keeps every rule (checked here: it was built in another process); it becomes the best."""
+    found = config.rounded() if config.rounded is not None else None
+    if found is None or found[0] <= max(ledger.objective, ledger.rounded_seen):
+        return None
+    ledger.rounded_seen = found[0]
+    from solver.model.greedy import keeps_every_rule
+
+    instance, chosen = ctx.instance, found[1]
+    value = int(ctx.item_value[chosen[chosen >= 0]].sum()) if chosen.size == len(instance.events) else -1
+    complete = value >= 0 and all(chosen[e] >= 0 for e in range(len(instance.events))
+                                  if instance.required[e] and instance.event_items[e].size)
+    if value <= ledger.objective or not complete or not keeps_every_rule(instance, chosen):
+        return None
+    ledger.best, ledger.objective = chosen.copy(), value
+    ledger.last_improvement = time.monotonic() - ledger.started
+    ledger.history.append((round(ledger.last_improvement, 3), value))
+    ledger.improved[ROUNDED] = ledger.improved.get(ROUNDED, 0) + 1
+    return _State(chosen.copy(), value)

@@ -99,6 +99,25 @@ def test_the_bound_beside_the_search_is_proven_in_its_own_process() -> None:
     assert placements.size and (placements < n_items).all() and ((amount >= 0.1) & (amount <= 1 + 1e-6)).all()
 
 
+def test_the_child_sends_the_timetable_it_rounds_from_the_lp() -> None:
+    """Asked, the child rounds the LP's solution into a timetable (solver/model/rounding.py) and sends it: one
+    placement per event, every rule kept; here the LP's optimum, the two most valuable requests (9)."""
+    from solver.bound_beside import BoundBeside
+    from solver.model.greedy import keeps_every_rule
+
+    beside = BoundBeside()
+    beside.start(busy_leader(), 60.0, rounded=True)
+    assert beside.process is not None
+    beside.process.wait(timeout=120)
+    beside.close()
+    rounded = beside.rounded()
+    assert rounded is not None
+    value, chosen = rounded
+    instance = compile_scenario(busy_leader())
+    assert chosen.size == len(instance.events) and keeps_every_rule(instance, chosen)
+    assert value == 9 and sorted(e for e in range(5) if chosen[e] >= 0) == [3, 4]
+
+
 def test_a_solve_with_the_bound_beside_keeps_it_valid() -> None:
     from solver.solve import SolveConfig
 

@@ -129,3 +129,30 @@ def test_the_lp_guided_search_keeps_every_rule_and_only_improves(summit) -> None
     assert ledger.objective == value(instance, ledger.best) >= value(instance, chosen)
     ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
     assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []
+
+
+def test_the_search_goes_on_from_a_rounded_timetable_worth_more_and_refuses_one_that_breaks_a_rule(summit) -> None:
+    """The timetable rounded from the LP beside the search (solver/model/rounding.py) is taken when it is worth
+    more than the best and keeps every rule; one worth more that breaks a rule is refused."""
+    scenario, instance, rows, matrix, chosen = summit
+    weaker = chosen.copy()
+    dropped = [e for e in range(len(instance.events)) if chosen[e] >= 0 and not instance.required[e]][:3]
+    weaker[dropped] = -1  # the greedy timetable without three of its requests: the rounded one is worth more
+    config = lns.LnsConfig(time_limit=1_000.0, workers=1, seed=2, max_rounds=1, deterministic_round=0.1,
+                           rounded=lambda: (value(instance, chosen), chosen))
+    ledger = lns.large_neighbourhood_search(instance, matrix, weaker, 10**9, config)
+    assert ledger.improved.get(lns.ROUNDED) == 1 and ledger.objective >= value(instance, chosen)
+    ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
+    assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []
+
+    out = next(e for e in range(len(instance.events)) if chosen[e] < 0 and instance.event_items[e].size)
+    placed = next(e for e in range(len(instance.events)) if chosen[e] >= 0 and
+                  set(instance.event_participants[e].tolist()) & set(instance.event_participants[out].tolist()))
+    clash = chosen.copy()  # a request out put on top of an event of one of its participants, same start
+    same_start = instance.event_items[out][instance.item_start[instance.event_items[out]]
+                                           == instance.item_start[chosen[placed]]]
+    assert same_start.size
+    clash[out] = same_start[0]
+    config.rounded = lambda: (value(instance, clash), clash)
+    ledger = lns.large_neighbourhood_search(instance, matrix, chosen, 10**9, config)
+    assert lns.ROUNDED not in ledger.improved and ledger.rounded_seen == value(instance, clash)

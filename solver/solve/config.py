@@ -62,6 +62,10 @@ class SolveConfig:
     # 1-3, 60 s, benchmarks/RESULTS.md c27b) it never improved a round and the child's rounds, slowed by sending
     # their solutions, gave worse bounds (1,740 / 1,850 against 1,715 / 1,761 without it)
     lp_guided: bool = False
+    # the bound's child rounds each of the whole LP's solutions into a timetable (solver/model/rounding.py: the
+    # requests the LP takes, where it puts them) and large-neighbourhood search goes on from it when it is worth
+    # more than its best (benchmarks/RESULTS.md c27c)
+    lp_rounded: bool = True
     # Memory (issue 27): large-neighbourhood search alone, without the whole model. With ``memory_mb`` set, the
     # summit's estimated memory (solver/size.py) decides: the whole model when it fits, else LNS alone, and a
     # summit that does not fit even so is refused before anything is built (size.TooLarge).

@@ -176,7 +176,8 @@ def start_bound_beside(run: Run) -> None:
     after them (measured at load 9-11: 6 s at 1,000 requests, 20 s at 4,000). Stopped if the aggregated LP proves
     the greedy timetable optimal."""
     if bound_beside(run):
-        run.beside.start(run.instance.scenario, max(1.0, run.left() - 0.5), solutions=run.config.lp_guided)
+        run.beside.start(run.instance.scenario, max(1.0, run.left() - 0.5), solutions=run.config.lp_guided,
+                         rounded=run.config.lp_rounded and run.config.lns)
 
 
 def whole_model_search(run: Run, built: BuiltModel, incumbents: Incumbents) -> tuple[object, cp_model.CpSolver]:
@@ -223,7 +224,8 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
 
     lns_config = LnsConfig(time_limit=config.time_limit - offset, workers=config.workers, seed=config.seed,
                            stall_seconds=config.stall_seconds, stop=config.stop, bound_of=proven,
-                           lp_solution=run.beside.solution if bound_beside(run) and config.lp_guided else None)
+                           lp_solution=run.beside.solution if bound_beside(run) and config.lp_guided else None,
+                           rounded=run.beside.rounded if bound_beside(run) and config.lp_rounded else None)
     ledger = large_neighbourhood_search(run.instance, matrix, chosen, bound, lns_config, reached)
     stats.lns_seconds = round(time.monotonic() - run.started - offset, 3)
     stats.lns_rounds = ledger.rounds
