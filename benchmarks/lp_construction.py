@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from solver.bound import Pricing, aggregated_lp, pdlp_rounds, placement_groups  # noqa: E402
 from solver.compile import Instance, compile_scenario  # noqa: E402
-from solver.model.bound import PDLP_FIRST_ROUND, lp_proto  # noqa: E402
+from solver.model.bound import whole_lp_bound  # noqa: E402
 from solver.model.constraints import all_rows  # noqa: E402
 from solver.model.greedy import keeps_every_rule  # noqa: E402
 from solver.model.objective import placement_values  # noqa: E402
@@ -44,7 +44,7 @@ def rounded(instance: Instance, weight: np.ndarray, label: str, lp_cpu: float, b
     began = cpu()
     chosen = lp_rounded(instance, weight)
     took = cpu() - began
-    return {"what": label, "lp_bound": None if bound is None else math.floor(bound + 1e-6),
+    return {"what": label, "lp_bound": None if bound is None or math.isinf(bound) else math.floor(bound + 1e-6),
             "lp_cpu_s": round(lp_cpu, 2), "objective": value_of(instance, chosen), "cpu_s": round(took, 2),
             "complete": places_every_required(instance, chosen), "keeps_rules": keeps_every_rule(instance, chosen),
             "lp_share_total": round(float(np.minimum(np.bincount(instance.item_event, weights=weight,
@@ -67,20 +67,17 @@ def whole(instance: Instance, seconds: float, every: bool) -> list[dict]:
     """The whole LP's rounds (as the bound's child runs them), and the timetable rounded from each."""
     began = cpu()
     rows = all_rows(instance)
-    value = placement_values(instance)
-    proto = lp_proto(instance, rows, value, True)
-    pricing = Pricing.of_rows(instance, rows, value)
     rounds: list[tuple[float, np.ndarray, float]] = []
     best = [math.inf]
 
-    def heard(primal: np.ndarray) -> None:
-        # each round's pricing happens before on_primal: the bound below is this round's or better
-        rounds.append((cpu() - began, np.clip(primal[: instance.n_items], 0, 1), best[0]))
+    def heard(weight: np.ndarray) -> None:
+        # each round's bound is heard before its weights: the bound below is this round's or better
+        rounds.append((cpu() - began, weight, best[0]))
 
     def bound(found: int) -> None:
         best[0] = min(best[0], found)
 
-    pdlp_rounds(proto, pricing, seconds, bound, None, PDLP_FIRST_ROUND, on_primal=heard)
+    whole_lp_bound(instance, rows, placement_values(instance), seconds, on_bound=bound, on_weights=heard)
     picked = rounds if every else rounds[-1:]
     return [rounded(instance, weight, f"whole LP round {k + 1}", lp_cpu, found)
             for k, (lp_cpu, weight, found) in enumerate(picked)]

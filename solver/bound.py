@@ -424,12 +424,12 @@ def pdlp_rounds(proto: linear_solver_pb2.MPModelProto, pricing: Pricing, seconds
             params.termination_criteria.time_sec_limit = max(0.1, min(chunk, deadline - time.monotonic()))
         result = pdlp.primal_dual_hybrid_gradient(program, params, initial_solution=start)
         value = pricing.of_duals(np.asarray(result.dual_solution, dtype=float))
-        if on_primal is not None:
-            on_primal(np.asarray(result.primal_solution, dtype=float))
         if best is None or value < best:
             if on_bound is not None and (best is None or math.floor(value + 1e-6) < math.floor(best + 1e-6)):
                 on_bound(int(math.floor(value + 1e-6)))
             best = value
+        if on_primal is not None:  # (after the bound: the bound is not held up by what the primal's hearers do)
+            on_primal(np.asarray(result.primal_solution, dtype=float))
         solved = result.solve_log.termination_reason == solve_log_pb2.TERMINATION_REASON_OPTIMAL
         if solved or iterations is not None or time.monotonic() >= deadline - 0.1:
             return best

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -123,11 +122,11 @@ class _Rounding:
 
         self.instance, self.value, self.sent = instance, placement_values(instance), -1
 
-    def __call__(self, items: IntArray, values: FloatArray) -> None:
-        from solver.model.rounding import lp_rounded, lp_weights
+    def __call__(self, weight: FloatArray) -> None:
+        from solver.model.rounding import lp_rounded
 
         instance = self.instance
-        chosen = lp_rounded(instance, lp_weights(instance, items, values))
+        chosen = lp_rounded(instance, weight)
         value = int(self.value[chosen[chosen >= 0]].sum())
         complete = all(chosen[e] >= 0 for e in range(len(instance.events))
                        if instance.required[e] and instance.event_items[e].size)
@@ -149,20 +148,12 @@ def main() -> int:
     deadline = time.monotonic() + float(sys.argv[1])
     instance = compile_scenario(parse_scenario(json.loads(sys.stdin.read())))
     rows = all_rows(instance)
-    hearers: list[Callable[[IntArray, FloatArray], None]] = []
-    if "solutions" in sys.argv[2:]:
-        hearers.append(_print_solution)
-    if "rounded" in sys.argv[2:]:
-        hearers.append(_Rounding(instance))
-
-    def heard(items: IntArray, values: FloatArray) -> None:
-        for hearer in hearers:
-            hearer(items, values)
-
     left = deadline - time.monotonic()
     if left > 0.5:
         whole_lp_bound(instance, rows, placement_values(instance), left,
-                       on_bound=lambda bound: print(bound, flush=True), on_solution=heard if hearers else None)
+                       on_bound=lambda bound: print(bound, flush=True),
+                       on_solution=_print_solution if "solutions" in sys.argv[2:] else None,
+                       on_weights=_Rounding(instance) if "rounded" in sys.argv[2:] else None)
     return 0
 
 
