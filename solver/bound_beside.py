@@ -114,25 +114,44 @@ def _print_solution(items: IntArray, values: FloatArray) -> None:
 
 
 class _Rounding:
-    """The child's side of the rounded timetables: each round's solution rounded, sent when worth more than the
-    last one sent (and only when it places every required event)."""
+    """The child's side of the rounded timetables: each round's solution rounded (:func:`lp_rounded`), then
+    perturbed roundings for a share of the round's time (a quarter while the bound still moves by half a percent a
+    round, the whole round's time once it has settled: the LP's later rounds change little); the best is sent when
+    it is worth more than the last one sent (and only when it places every required event)."""
 
     def __init__(self, instance: Instance) -> None:
         from solver.model.objective import placement_values
 
         self.instance, self.value, self.sent = instance, placement_values(instance), -1
+        self.rng = np.random.default_rng(0)
+        self.last = time.monotonic()
+        self.bounds: list[int] = []
+
+    def bound(self, bound: int) -> None:
+        self.bounds.append(bound)
+        print(bound, flush=True)
 
     def __call__(self, weight: FloatArray) -> None:
         from solver.model.rounding import lp_rounded
 
-        instance = self.instance
-        chosen = lp_rounded(instance, weight)
-        value = int(self.value[chosen[chosen >= 0]].sum())
-        complete = all(chosen[e] >= 0 for e in range(len(instance.events))
-                       if instance.required[e] and instance.event_items[e].size)
-        if complete and value > self.sent:
+        began = time.monotonic()
+        settled = len(self.bounds) >= 2 and self.bounds[-1] >= 0.995 * self.bounds[-2]
+        budget = (began - self.last) * (1.0 if settled else 0.25)
+        best = self._valued(lp_rounded(self.instance, weight))
+        while time.monotonic() - began < budget:
+            best = max(best, self._valued(lp_rounded(self.instance, weight, self.rng)), key=lambda found: found[0])
+        value, chosen = best
+        if value > self.sent:
             self.sent = value
             print(json.dumps({"rounded": chosen.tolist(), "value": value}), flush=True)
+        self.last = time.monotonic()
+
+    def _valued(self, chosen: IntArray) -> tuple[int, IntArray]:
+        """(its value, the timetable); -1 when it leaves a required event out."""
+        instance = self.instance
+        complete = all(chosen[e] >= 0 for e in range(len(instance.events))
+                       if instance.required[e] and instance.event_items[e].size)
+        return (int(self.value[chosen[chosen >= 0]].sum()) if complete else -1), chosen
 
 
 def main() -> int:
@@ -148,12 +167,12 @@ def main() -> int:
     deadline = time.monotonic() + float(sys.argv[1])
     instance = compile_scenario(parse_scenario(json.loads(sys.stdin.read())))
     rows = all_rows(instance)
+    rounding = _Rounding(instance) if "rounded" in sys.argv[2:] else None
     left = deadline - time.monotonic()
     if left > 0.5:
         whole_lp_bound(instance, rows, placement_values(instance), left,
-                       on_bound=lambda bound: print(bound, flush=True),
-                       on_solution=_print_solution if "solutions" in sys.argv[2:] else None,
-                       on_weights=_Rounding(instance) if "rounded" in sys.argv[2:] else None)
+                       on_bound=rounding.bound if rounding is not None else lambda bound: print(bound, flush=True),
+                       on_solution=_print_solution if "solutions" in sys.argv[2:] else None, on_weights=rounding)
     return 0
 
 
