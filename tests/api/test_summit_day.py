@@ -4,7 +4,6 @@ publish guard for past events, SEQUENCE never decreasing, the summit's clock, an
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ import httpx
 import icalendar
 import pytest
 
-from tests.api.conftest import Server, publish, solve, submit_scenario, wait_for_job
+from tests.api.conftest import Server, publish, solve, submit_scenario, wait_for_job, wait_for_progress
 
 ENDED = "2025-10-25T12:30+07:00"  # after the tiny summit's only day: every event has ended
 
@@ -281,10 +280,7 @@ def test_a_cancelled_solve_or_replan_is_never_published(planner: httpx.Client) -
     scenario_id = planner.post("/scenarios", json=document).json()["id"]
     solving = planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 60}).json()
     assert wait_for_job(planner, solving["id"], until=("running", "done"))["status"] == "running"
-    for _ in range(300):  # a first incumbent, then stop
-        if planner.get(f"/jobs/{solving['id']}").json()["progress"]:
-            break
-        time.sleep(0.1)
+    wait_for_progress(planner, solving["id"])  # a first incumbent, then stop
     assert planner.delete(f"/jobs/{solving['id']}").status_code == 200
     stopped = wait_for_job(planner, solving["id"])
     assert stopped["status"] == "cancelled" and stopped["timetable_id"], stopped
