@@ -347,6 +347,10 @@ def validate(
     overlap: Annotated[list[str] | None, typer.Option(
         "--overlap", help="two events a re-plan after a report let break a rule between them, as EVENT,EVENT (its "
                           "`overlaps_waived`: a running event and one that cannot move; repeat for each pair)")] = None,
+    availability_waived: Annotated[list[str] | None, typer.Option(
+        "--availability-waived", help="an event a re-plan after a report kept past the end of its participants' "
+                                      "availability (its `availability_waived`: a running event that overran; repeat "
+                                      "for each): they must be available when it starts")] = None,
 ) -> None:
     """Check a timetable against a scenario: exit 1 and one line per broken rule."""
     from pydantic import ValidationError
@@ -373,7 +377,14 @@ def validate(
         errors.print(f"--overlap {bad[0]!r}: expected two event ids as EVENT,EVENT (e.g. --overlap bil-0267,opening)",
                      markup=False)
         raise typer.Exit(2)
-    violations = validate_timetable(model, table, shortened=shortened or (), overlaps_waived=pairs)
+    unknown = [name for name in availability_waived or () if name not in known]
+    if unknown:
+        errors.print(f"--availability-waived {unknown[0]!r}: not an event of {scenario} (expected the id of an event "
+                     "the re-plan kept past its participants' availability, e.g. --availability-waived bil-0253)",
+                     markup=False)
+        raise typer.Exit(2)
+    violations = validate_timetable(model, table, shortened=shortened or (), overlaps_waived=pairs,
+                                    availability_waived=availability_waived or ())
     for violation in violations:
         console.print(str(violation), markup=False, highlight=False)
     if violations:
@@ -508,7 +519,8 @@ def resolve(
     # (without a repair, the diagnostics above already name what the change breaks in the standing timetable)
     repaired = result.timetable.status in ("optimal", "feasible")
     violations = validate_timetable(result.scenario, result.timetable, result.waived, result.shortened,
-                                    result.given_up, result.overlaps_waived) if repaired else []
+                                    result.given_up, result.overlaps_waived,
+                                    result.availability_waived) if repaired else []
     for violation in violations:
         errors.print(f"  {violation}", markup=False)
     if violations or not repaired:

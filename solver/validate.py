@@ -80,6 +80,8 @@ class _Checker:
         self.given_up: set[str] = set()  # required events a report's proposal could not keep (said explicitly)
         # pairs of events that may break a rule together: a running event and one that cannot move (said explicitly)
         self.overlaps: set[frozenset[str]] = set()
+        # events a running event's overrun keeps past the end of their people's availability (said explicitly)
+        self.kept_past_availability: set[str] = set()
         self.t = timetable
         self.out: list[Violation] = []
         self.events = {e.id: e for e in scenario.events}
@@ -213,6 +215,9 @@ class _Checker:
             person = self.people.get(pid)
             if person is None or person.available is None:
                 continue
+            if eid in self.kept_past_availability and any(w_start <= p.start < w_end for w_start, w_end
+                                                           in _merged(person.available)):
+                continue  # (there at its start, kept by its overrun: ``availability_waived``)
             if not any(w_start <= p.start and p.end <= w_end for w_start, w_end in _merged(person.available)):
                 self.add("H5", f"{self.person(person)} is not available for the whole of {eid} "
                                f"({self.placement(p)})", events=[eid], participants=[pid])
@@ -444,8 +449,8 @@ def _merged(windows: Iterable[TimeWindow]) -> list[tuple[datetime, datetime]]:
 
 def validate_timetable(scenario: Scenario, timetable: Timetable,
                        waived_windows: Collection[str] = (), shortened: Collection[str] = (),
-                       given_up: Collection[str] = (), overlaps_waived: Collection[Collection[str]] = ()
-                       ) -> list[Violation]:
+                       given_up: Collection[str] = (), overlaps_waived: Collection[Collection[str]] = (),
+                       availability_waived: Collection[str] = ()) -> list[Violation]:
     """Every violated hard rule of ``timetable`` against ``scenario``; an empty list means valid.
     ``waived_windows`` names events whose own time window (earliest, latest end) is waived, said explicitly: the
     events a summit-day report pins where they ran (a re-plan's ``waived``); every other rule holds for them.
@@ -458,12 +463,16 @@ def validate_timetable(scenario: Scenario, timetable: Timetable,
     an event reported running, or started, that ran into one that cannot move, said explicitly in its notes): the
     rules between two events (H7 rooms, H8 participants, H10 after, H11 exclusive) are not asked of the pair, and
     a count (H12 escorts, H13 resources) may exceed its capacity by what the smaller of the pair holds; every other
-    rule holds, for them too."""
+    rule holds, for them too.
+    ``availability_waived`` names events that may run past the end of their participants' availability (a
+    re-plan's ``availability_waived``: an event reported running, or started, that overran, said explicitly in its
+    notes): H5 asks only that each participant is available when it starts; every other rule holds."""
     checker = _Checker(scenario, timetable)
     checker.waived = set(waived_windows)
     checker.shortened = set(shortened)
     checker.given_up = set(given_up)
     checker.overlaps = {frozenset(pair) for pair in overlaps_waived if len(set(pair)) == 2}
+    checker.kept_past_availability = set(availability_waived)
     return checker.run()
 
 

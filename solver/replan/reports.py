@@ -18,7 +18,7 @@ from solver.changes import (
     rounded_minutes,
 )
 from solver.compile import Instance
-from solver.scenario import Scenario
+from solver.scenario import Scenario, TimeWindow
 from solver.timetable import Timetable
 
 
@@ -142,3 +142,43 @@ def _times(instance: Instance, name: str) -> tuple[datetime, datetime]:
     item = int(instance.event_items[instance.event_index[name]][0])
     return (instance.grid.time_of(int(instance.item_start[item])),
             instance.grid.time_of(int(instance.item_end[item] - 1)) + timedelta(minutes=instance.grid.slot_minutes))
+
+
+def availability_notes(changed: Scenario, instance: Instance, reported: AbstractSet[str]) -> list[str]:
+    """The words for a reported event kept past the end of its people's availability (:class:`solver.compile.Waivers`),
+    one note per event: its new end, whom it keeps and how long past the time they leave, and the delegations to tell.
+    (An event that started and was kept so by an earlier re-plan is carried silently: that one said it.)"""
+    people = {p.id: p for p in changed.participants}
+    notes = []
+    for e, kept in sorted(instance.availability_waived.items()):
+        name = instance.events[e].id
+        if name not in reported:
+            continue
+        start, end = _times(instance, name)
+        leaving: dict[datetime, list[str]] = {}
+        for p, slot, _ in kept:
+            person = people[instance.scenario.participants[p].id]
+            leaving.setdefault(_leaves(changed, person.available or [], start, instance.grid.time_of(slot)),
+                               []).append(f"{person.id} ({person.delegation})" if person.delegation else person.id)
+        after = ", ".join(f"{int((end - leave).total_seconds() // 60)} min after {' and '.join(who)} "
+                          f"{'leaves' if len(who) == 1 else 'leave'} at {leave:%H:%M}"
+                          for leave, who in sorted(leaving.items()))
+        told = sorted({people[instance.scenario.participants[p].id].delegation or instance.scenario.participants[p].id
+                       for p, _, _ in kept})
+        notes.append(f"{name} now ends at {end:%H:%M}, {after}: kept, their availability waived for its overrun only "
+                     f"(a report is a fact); tell {', '.join(told)}")
+    return notes
+
+
+def _leaves(changed: Scenario, windows: list[TimeWindow], start: datetime, fallback: datetime) -> datetime:
+    """When a participant leaves: the end of their availability that holds ``start`` (windows that touch are one)."""
+    spans = sorted((changed.localise(w.start), changed.localise(w.end)) for w in windows)
+    until: datetime | None = None
+    for low, high in spans:
+        if until is None:
+            until = high if low <= start < high else None
+        elif low <= until:
+            until = max(until, high)
+        else:
+            break
+    return until if until is not None else fallback
