@@ -138,7 +138,8 @@ class Waivers:
     with every room apart, the explanations'), so that each sees the same summit:
 
     - ``facts`` (the events that run or ran) keep their people past the end of their availability, for their run only
-      (:func:`_people_ok`: a running event that overruns is not answered "infeasible" because its people's day ends);
+      (:func:`_people_ok`: a running event that overruns is not answered "infeasible" because its people's day ends),
+      and may run past their day's close (:func:`_past_close`: nor because the day ends);
     - a rule that only a fact and what cannot move (``fixed``) break together is waived for the two
       (:mod:`solver.model.waive`); ``pairs=False`` says no such pair exists (the rows then need no second look)."""
 
@@ -188,6 +189,9 @@ class Instance:
     # (:func:`_people_ok`): per event, each participant it keeps, the first slot of the run they are not available and
     # how many slots of the run they are not
     availability_waived: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
+    # the facts whose run goes past their day's close, and by how many slots (:func:`_past_close`): the model holds
+    # each to the close (``duration`` is cut there), the timetable says its true end (its scenario duration)
+    past_close: dict[int, int] = field(default_factory=dict)
 
     @property
     def n_items(self) -> int:
@@ -377,6 +381,11 @@ def _explain_no_start(scenario: Scenario, grid: Grid, event: Event, duration: in
     minutes = event.duration_minutes
     day_end = grid.day_end_slot
     if not (_runs_fit(window_ok, duration, day_end) & start_ok).any():
+        close = _close_passed(grid, event, duration)
+        if close is not None:
+            return ("pinned_start_impossible", f"{what} is pinned at {grid.time_of(close[0]):%H:%M on %d %b} for "
+                    f"{minutes} minutes, past the day's close at {close[1]:%H:%M}: only an event that runs (a "
+                    f"summit-day report) may end after the close", ())
         if event.pinned is not None and event.pinned.start is not None:
             return ("pinned_start_impossible",
                     f"{what} is pinned at {event.pinned.start:%H:%M on %d %b}, which is outside its allowed "
@@ -400,6 +409,15 @@ def _explain_no_start(scenario: Scenario, grid: Grid, event: Event, duration: in
     pinned = f" pinned at {event.pinned.start:%H:%M on %d %b}" if event.pinned and event.pinned.start else ""
     return ("rooms_closed", f"{what}{pinned}: every room that fits it is closed whenever its participants "
             f"are all available ({_closures(scenario, rooms)})", ids)
+
+
+def _close_passed(grid: Grid, event: Event, duration: int) -> tuple[int, datetime] | None:
+    """A pinned event's start slot and the day's close its run goes past (None when it is not pinned so)."""
+    start = None if event.pinned is None or event.pinned.start is None else grid.slot_of(event.pinned.start)
+    if start is None or start + duration <= int(grid.day_end_slot[start]):
+        return None
+    last = int(grid.day_end_slot[start]) - 1
+    return start, grid.time_of(last) + timedelta(minutes=grid.slot_minutes)
 
 
 def _closures(scenario: Scenario, rooms: list[Room]) -> str:
@@ -449,6 +467,9 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool 
     fit = room_fit(scenario)
     pools, room_pool = build_pools(scenario, grid, fit, zone_pos, pool_rooms)
     duration = np.asarray([grid.slots_for(e.duration_minutes) for e in events], dtype=np.int64)
+    past_close = _past_close(grid, events, duration, waivers.facts)
+    for e, over in past_close.items():
+        duration[e] -= over
     event_people = [np.asarray([participant_index[p] for p in e.participants], dtype=np.int64) for e in events]
     has_vvip = np.asarray([bool(vvip[ps].any()) if ps.size else False for ps in event_people], dtype=bool)
     context = _PlacementContext(scenario, grid, fit, pools, room_pool, participant_availability(scenario, grid),
@@ -478,7 +499,28 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool 
         instance.facts = frozenset(event_index[name] for name in waivers.facts if name in event_index)
         instance.fixed = frozenset(event_index[name] for name in waivers.fixed if name in event_index)
     instance.availability_waived = found.availability_waived
+    instance.past_close = {e: over for e, over in past_close.items() if instance.event_items[e].size}
     return instance
+
+
+def _past_close(grid: Grid, events: list[Event], duration: IntArray, facts: AbstractSet[str]) -> dict[int, int]:
+    """The facts (events that run or ran) pinned so that their run goes past their day's close, and by how many slots.
+
+    A running event that overruns the end of the day is not refused: it ends when it ends. The model holds it to the
+    close (nothing else can be placed after the close that day, so no rule within the day is lost, and the next day
+    starts afresh), while the timetable says its true end (extraction reads the scenario's duration). Any other event
+    pinned past the close gets no placement (its precheck says so)."""
+    past: dict[int, int] = {}
+    for e, event in enumerate(events):
+        if event.id not in facts or event.pinned is None or event.pinned.start is None:
+            continue
+        start = grid.slot_of(event.pinned.start)
+        if start is None:
+            continue
+        over = start + int(duration[e]) - int(grid.day_end_slot[start])
+        if over > 0:
+            past[e] = over
+    return past
 
 
 def _shortest(scenario: Scenario, event: Event, duration: int, short_before: bool) -> int:

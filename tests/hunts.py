@@ -86,7 +86,7 @@ def push_case(seed: int, shorten: bool = False, leaving: bool = False) -> tuple[
     shortened = runs_shorter(ctx.working, table) if ctx.shorten else []  # (a re-plan after a report may shorten)
     overlaps = [(running, other) for running, other, _ in ctx.overlaps]  # (a fact ran into what cannot move)
     broken = [v.code for v in validate_timetable(ctx.working, table, ctx.waived, shortened, (), overlaps,
-                                                 ctx.availability_waived)
+                                                 ctx.availability_waived, ctx.day_close_waived)
               if v.code != "H1" or whole and set(v.events) <= wanted]
     if over.size or broken:
         return "BROKEN", f"{changes} rows over: {over.size}, violations: {broken}"
@@ -119,12 +119,15 @@ def overrun_case(seed: int, pin_others: bool = False, leaving: bool = False) -> 
         status += " waiving a rule for a pair"
     if result.availability_waived:
         status += " keeping people past their availability"
+    if result.day_close_waived:
+        status += " running past the day's close"
     if result.given_up:
         status += " naming required events not kept" + (" (proven)" if any("(proven)" in note for note in result.notes)
                                                         else " (none found in time)")
     return status, [v.code for v in validate_timetable(result.scenario, result.timetable, result.waived,
                                                        result.shortened, result.given_up,
-                                                       result.overlaps_waived, result.availability_waived)]
+                                                       result.overlaps_waived, result.availability_waived,
+                                                       result.day_close_waived)]
 
 
 def _pinned(model: Scenario, before: Timetable, reported: str) -> Scenario:

@@ -200,7 +200,8 @@ class JobExecutor:
                    "shortened": result.shortened,  # the events it runs shorter than planned (after a report)
                    "given_up": result.given_up,  # required events a report's proposal could not keep
                    "overlaps_waived": result.overlaps_waived,  # a running event and one that cannot move, overlapping
-                   "availability_waived": result.availability_waived}  # a running event kept past its people's time
+                   "availability_waived": result.availability_waived,  # a running event kept past its people's time
+                   "day_close_waived": result.day_close_waived}  # a running event kept past its day's close
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params.changes),
                              result=summary)

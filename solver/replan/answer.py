@@ -53,6 +53,9 @@ class ReplanResult:
     # its people's availability waived for its run (named in the notes: solver.compile.Waivers); the validator's
     # ``availability_waived``
     availability_waived: list[str] = field(default_factory=list)
+    # events that run past their day's close, kept there: a running event (a fact) that overran the end of the day
+    # (named in the notes: solver.compile.Waivers); the validator's ``day_close_waived``
+    day_close_waived: list[str] = field(default_factory=list)
 
 
 def timetable_of(ctx: Context, ledger: Ledger, chosen: IntArray, rooms: dict[int, int]) -> tuple[Timetable, int]:
@@ -217,7 +220,7 @@ def repaired(ctx: Context, ledger: Ledger) -> ReplanResult:
     return ReplanResult(table, ctx.changed, diff, ledger.disruption, ledger.bound, ledger.proven, ledger.best.level,
                         ctx.frozen, table.solve_seconds, ctx.phases.seconds, notes, sorted(ctx.waived),
                         runs_shorter(ctx.changed, table), sorted(name for name, _ in given_up), overlap_pairs(ctx),
-                        ctx.availability_waived)
+                        ctx.availability_waived, ctx.day_close_waived)
 
 
 def overlap_pairs(ctx: Context) -> list[list[str]]:

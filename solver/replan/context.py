@@ -39,7 +39,7 @@ from solver.replan.change import (
 from solver.replan.hold import held_by_freeze
 from solver.replan.plan import PreviousPlan
 from solver.replan.relaxation import RelaxationBeside
-from solver.replan.reports import availability_notes, overlap_notes, report_notes, reported_events
+from solver.replan.reports import availability_notes, close_notes, overlap_notes, report_notes, reported_events
 from solver.replan.search import PLACEMENTS_PER_SECOND
 from solver.scenario import Scenario
 from solver.timetable import ScenarioRef, Timetable
@@ -138,6 +138,11 @@ class Context:
         return sorted(self.instance.events[e].id for e in self.instance.availability_waived)
 
     @property
+    def day_close_waived(self) -> list[str]:
+        """The events that run past their day's close, kept there (a fact: :class:`Waivers`)."""
+        return sorted(self.instance.events[e].id for e in self.instance.past_close)
+
+    @property
     def applied(self) -> list[AnyChange]:
         return [change for _, change in self.changes]
 
@@ -194,7 +199,8 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
                       frozenset(instance.events[e].id for e in instance.fixed), pairs=bool(overlaps))
     if not overlaps:
         instance.facts = frozenset()  # (nothing to waive: the rows need no second look, 0.2-0.4 s on Hanoi's)
-    waiver_notes = overlap_notes(changed, instance, overlaps) + availability_notes(changed, instance, reported)
+    waiver_notes = (overlap_notes(changed, instance, overlaps) + availability_notes(changed, instance, reported)
+                    + close_notes(changed, instance, reported))
     budget = Budget.of(started, config.time_limit, 0.6 + instance.n_items / PLACEMENTS_PER_SECOND, stop,
                        slowdown_since(started, cpu_started), SHARES)
     phases.mark("prepare")

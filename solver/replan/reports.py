@@ -138,10 +138,35 @@ def overlap_notes(changed: Scenario, instance: Instance, overlaps: list[tuple[st
 
 
 def _times(instance: Instance, name: str) -> tuple[datetime, datetime]:
-    """The start and end of an event that cannot move (its one placement)."""
-    item = int(instance.event_items[instance.event_index[name]][0])
-    return (instance.grid.time_of(int(instance.item_start[item])),
-            instance.grid.time_of(int(instance.item_end[item] - 1)) + timedelta(minutes=instance.grid.slot_minutes))
+    """The start and true end of an event that cannot move (its one placement; past its day's close, when a fact
+    runs past it: the model holds it to the close, :attr:`Instance.past_close`)."""
+    e = instance.event_index[name]
+    item = int(instance.event_items[e][0])
+    start = instance.grid.time_of(int(instance.item_start[item]))
+    minutes = instance.events[e].duration_minutes - int(instance.item_cut[item]) * instance.grid.slot_minutes
+    return start, start + timedelta(minutes=minutes)
+
+
+def close_notes(changed: Scenario, instance: Instance, reported: AbstractSet[str]) -> list[str]:
+    """The words for a reported event that now runs past its day's close (:attr:`Instance.past_close`), one note per
+    event: its new end, how long past the close, who must stay (the venue's room, the escorts of a VVIP's zone) and
+    the delegations to tell. (An event that started and was kept so by an earlier re-plan is carried silently.)"""
+    people = {p.id: p for p in changed.participants}
+    vvip = {p.id for p in changed.participants if p.tier == "vvip"}
+    notes = []
+    for e in sorted(instance.past_close):
+        event = instance.events[e]
+        if event.id not in reported:
+            continue
+        start, end = _times(instance, event.id)
+        close = end - timedelta(minutes=instance.past_close[e] * instance.grid.slot_minutes)
+        room = event.pinned.room if event.pinned is not None and event.pinned.room else "room"
+        escorts = " and the escorts" if vvip & set(event.participants) else ""
+        told = sorted({people[p].delegation or p for p in event.participants if p in people})
+        notes.append(f"{event.id} now ends at {end:%H:%M}, {int((end - close).total_seconds() // 60)} min after the "
+                     f"day's close at {close:%H:%M}: kept, the day's hours waived for its overrun only (a report is a "
+                     f"fact); the venue's {room}{escorts} must stay; tell {', '.join(told) or 'the organisers'}")
+    return notes
 
 
 def availability_notes(changed: Scenario, instance: Instance, reported: AbstractSet[str]) -> list[str]:
