@@ -219,18 +219,7 @@ class _Checker:
                     why = f" ({window.reason})" if window.reason else ""
                     self.add("H4", f"{rname} is unavailable {self.span(w_start, w_end)}{why} but {eid} is there "
                                    f"{self.placement(p)}", events=[eid], rooms=[room.id])
-        # H5: participants' availability.
-        for pid in e.participants:
-            person = self.people.get(pid)
-            if person is None or person.available is None:
-                continue
-            if eid in self.kept_past_availability and any(w_start <= p.start < w_end for w_start, w_end
-                                                           in _merged(person.available)):
-                continue  # (there at its start, kept by its overrun: ``availability_waived``)
-            if not any(w_start <= p.start and self.within_day(p) <= w_end
-                       for w_start, w_end in _merged(person.available)):
-                self.add("H5", f"{self.person(person)} is not available for the whole of {eid} "
-                               f"({self.placement(p)})", events=[eid], participants=[pid])
+        self.check_availability(p)
         # H6: time bounds and pins.
         if eid not in self.waived and e.earliest is not None and p.start < e.earliest.astimezone(UTC):
             self.add("H6", f"{eid} starts at {self.when(p.start)}, before its earliest {self.when(e.earliest)}",
@@ -253,6 +242,22 @@ class _Checker:
             elif q.end > p.start:
                 self.add("H10", f"{eid} starts at {self.when(p.start)} but must follow {before}, which ends at "
                                 f"{self.when(q.end)}", events=[eid, before])
+
+    def check_availability(self, p: _Placed) -> None:
+        """H5: each participant is available for the whole event (when it starts, for one kept past their
+        availability; up to its day's close, for one told to run past it)."""
+        eid = p.event.id
+        for pid in p.event.participants:
+            person = self.people.get(pid)
+            if person is None or person.available is None:
+                continue
+            if eid in self.kept_past_availability and any(w_start <= p.start < w_end for w_start, w_end
+                                                           in _merged(person.available)):
+                continue  # (there at its start, kept by its overrun: ``availability_waived``)
+            if not any(w_start <= p.start and self.within_day(p) <= w_end
+                       for w_start, w_end in _merged(person.available)):
+                self.add("H5", f"{self.person(person)} is not available for the whole of {eid} "
+                               f"({self.placement(p)})", events=[eid], participants=[pid])
 
     # -- pairwise rules: rooms (H7), participants (H8, H9) --------------------------------
     def check_rooms(self) -> None:
