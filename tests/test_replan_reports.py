@@ -753,3 +753,12 @@ def test_an_event_made_longer_pushes_what_follows_like_an_overrun() -> None:
     placed = _placed(result)
     assert placed["opening"].end - placed["opening"].start == timedelta(minutes=90)
     assert set(placed) == {"opening", "talk", "side"}  # (where each goes is the searches' pick: the validator judges)
+
+
+def test_an_event_given_a_longer_duration_it_cannot_have_is_not_said_to_be_shortened() -> None:
+    # the opening must end by 10:00 and now lasts two hours: no repair; the standing plan's opening is broken where it
+    # stands because it is too short for its new duration, not because a re-plan shortened it
+    model, _, result = _replan([{"op": "event_updated", "event": "opening", "set": {"duration_minutes": 120}}], "08:00")
+    assert result.timetable.status == "infeasible"
+    broken = [d.message for d in result.timetable.diagnostics if d.code == "broken_by_change"]
+    assert broken and all("shortened" not in message for message in broken)
