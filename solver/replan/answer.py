@@ -296,8 +296,9 @@ def without_repair(ctx: Context, status: Status, diagnostics: list[Diagnostic]) 
     standing = Timetable(scenario=ctx.ref, status="feasible", objective=previous.objective,
                          assignments=[a for a in previous.assignments if a.event in present],
                          unscheduled=[u for u in previous.unscheduled if u.event in present])
-    # (an event a former re-plan shortened may stay so; one reported running late is not shortened, but longer now)
-    shortened = set(runs_shorter(ctx.changed, standing)) - ctx.reported
+    # (an event a former re-plan shortened may stay so: shorter than it was planned before this change, not than a
+    # new duration the change gives it; one reported running late is not shortened, but longer now)
+    shortened = set(runs_shorter(ctx.scenario, standing)) - ctx.reported
     violations = validate_timetable(ctx.changed, standing, shortened=shortened)
     notes = [Diagnostic(code="broken_by_change", message=str(v), events=list(v.events),
                         participants=list(v.participants), rooms=list(v.rooms)) for v in violations]
