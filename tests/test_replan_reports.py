@@ -738,3 +738,27 @@ def test_a_report_that_moves_nothing_keeps_the_standing_plan_without_the_pushs_f
     ctx = prepare(model, before, parse_changes(late), datetime.fromisoformat(at("09:25")), ReplanConfig(workers=1),
                   None)
     assert standing_holds(ctx.instance, ctx.plan, ctx.wanted) is None
+
+
+def test_an_event_made_longer_pushes_what_follows_like_an_overrun() -> None:
+    # the planner gives the opening another half hour (not a report): the push is the first repair, and a required
+    # event that then fits nowhere may take an optional one's place
+    model = _day().model_copy(deep=True)
+    model.events[0].latest_end = None
+    before = _standing(model)
+    result = resolve(model, before, [{"op": "event_updated", "event": "opening", "set": {"duration_minutes": 90}}],
+                     now=datetime.fromisoformat(at("08:00")), time_limit=5, workers=1)
+    _repaired(result)
+    assert "push_forward" in result.phases
+    placed = _placed(result)
+    assert placed["opening"].end - placed["opening"].start == timedelta(minutes=90)
+    assert set(placed) == {"opening", "talk", "side"}  # (where each goes is the searches' pick: the validator judges)
+
+
+def test_an_event_given_a_longer_duration_it_cannot_have_is_not_said_to_be_shortened() -> None:
+    # the opening must end by 10:00 and now lasts two hours: no repair; the standing plan's opening is broken where it
+    # stands because it is too short for its new duration, not because a re-plan shortened it
+    model, _, result = _replan([{"op": "event_updated", "event": "opening", "set": {"duration_minutes": 120}}], "08:00")
+    assert result.timetable.status == "infeasible"
+    broken = [d.message for d in result.timetable.diagnostics if d.code == "broken_by_change"]
+    assert broken and all("shortened" not in message for message in broken)
