@@ -26,6 +26,7 @@ from solver.model.rows import Rows
 from solver.model.waive import fixed_overlaps
 from solver.replan.budget import SHARES, Budget, Phases, ReplanConfig, slowdown_since
 from solver.replan.change import (
+    following_the_pushed,
     freeze,
     from_now,
     in_the_way_of_reports,
@@ -186,11 +187,12 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
         changed = apply_changes(scenario, applied)
     reported = reported_events(applied)
     in_the_way = in_the_way_of_reports(changed, previous, reported, now)
+    following = following_the_pushed(changed, previous, in_the_way, reported, now)
     # (a planner who pins an event within the freeze window places it: its freeze is lifted for that pin)
     repinned = {change.event for change in applied if isinstance(change, PinEvent)}
-    unfrozen = lifted(changed, previous, now, config.unfreeze | repinned) | in_the_way
+    unfrozen = lifted(changed, previous, now, config.unfreeze | repinned) | in_the_way | following
     working, frozen = freeze(changed, previous, now, config.freeze_minutes, unfrozen, reported)
-    notes = report_notes(scenario, changed, applied, previous, now, config.freeze_minutes, in_the_way)
+    notes = report_notes(scenario, changed, applied, previous, now, config.freeze_minutes, in_the_way, following)
     shorten = any(isinstance(change, REPORTS) for change in applied)
     short_before = set(runs_shorter(changed, previous)) - reported
     instance = _compiled(working, previous, now, frozen, reported, shorten, short_before)
@@ -207,7 +209,7 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
     plan = PreviousPlan.of(instance, previous, config.weights)
     cut = over_capacity(changed, previous, applied)
     # (what a report's event runs into is named too: the fact leaves it no room where it stands)
-    named = _indices(instance, named_events(applied) | cut | in_the_way)
+    named = _indices(instance, named_events(applied) | cut | in_the_way | following)
     # Requests left out before stay out unless the change concerns them (they are then named) or opens time,
     # rooms or capacity they could use: a change that only takes something away cannot make room for them, and
     # looking anyway would re-open the whole summit's optimisation. A fresh solve is the way to look for more.

@@ -28,15 +28,22 @@ def reported_events(changes: list[AnyChange]) -> set[str]:
 
 
 def report_notes(scenario: Scenario, changed: Scenario, changes: list[AnyChange], previous: Timetable,
-                 now: datetime | None, freeze_minutes: int, in_the_way: AbstractSet[str]) -> list[str]:
+                 now: datetime | None, freeze_minutes: int, in_the_way: AbstractSet[str],
+                 following: AbstractSet[str] = frozenset()) -> list[str]:
     """The re-plan's statements about the reports: how each was rounded to the grid, whose window is waived, and
-    which events within the freeze window the reports leave no room for (their freeze is lifted)."""
+    which events within the freeze window the reports leave no room for, directly or through an event they must
+    follow (their freeze is lifted)."""
     notes = [note for change in changes if isinstance(change, REPORTS_ON_EVENTS)
              for note in _rounding(scenario, change)]
     notes += [_waived(changed, name) for name in sorted(reported_events(changes)) if _waived(changed, name)]
     if now is not None:
         threshold = changed.localise(now) + timedelta(minutes=freeze_minutes)
         old = {a.event: a for a in previous.assignments}
+        for name in sorted(following):
+            start = changed.localise(old[name].start)
+            if start < threshold:
+                notes.append(f"{name} at {start:%H:%M} is within the freeze window until {threshold:%H:%M}, but it "
+                             f"must follow an event a report pushed later: its freeze is lifted")
         for name in sorted(in_the_way):
             start = changed.localise(old[name].start)
             if start < changed.localise(now):
