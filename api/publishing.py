@@ -31,6 +31,7 @@ from api.lineage import USABLE, chain
 from api.notices.outbox import write_for_publish
 from api.store.models import Publication, PublishedEvent, SummitState, TimetableRow, utcnow
 from api.store.repository import Repository
+from solver.compile import Waivers
 from solver.diff import TimetableDiff, diff_timetables
 from solver.scenario import Scenario
 from solver.timetable import Assignment, Timetable
@@ -180,16 +181,21 @@ def refuse_cancelled(repo: Repository, row: TimetableRow) -> None:
                              "a cancelled re-plan is never published")
 
 
-def excused(repo: Repository, row: TimetableRow) -> tuple[set[str], set[str], set[str], list[list[str]]]:
+def excused(repo: Repository, row: TimetableRow) -> tuple[set[str], set[str], set[str], list[list[str]], set[str],
+                                                          set[str]]:
     """What the re-plans that led to ``row`` said the validator must not ask of their events, in one walk of the
     chain: the events whose own time window a report waived (they ran long), those run shorter than planned
     (within their minimum duration), the required events a report's proposal could not keep (each named in
-    its notes: publishing one is the planner's decision), and the pairs of events a running event's overrun into
-    one that cannot move lets break a rule between them (each named in its notes)."""
+    its notes: publishing one is the planner's decision), the pairs of events a running event's overrun into
+    one that cannot move lets break a rule between them (each named in its notes), the running events an overrun
+    keeps past the end of their people's availability, and those it keeps past their day's close (each named in its
+    notes)."""
     waived: set[str] = set()
     shortened: set[str] = set()
     given_up: set[str] = set()
     overlaps: list[list[str]] = []
+    kept: set[str] = set()
+    past_close: set[str] = set()
     for link in chain(repo, row):
         job = repo.get_job(link.job_id) if link.job_id else None
         result = (job.result or {}) if job is not None else {}
@@ -197,7 +203,19 @@ def excused(repo: Repository, row: TimetableRow) -> tuple[set[str], set[str], se
         shortened.update(result.get("shortened", []))
         given_up.update(result.get("given_up", []))
         overlaps += result.get("overlaps_waived", [])
-    return waived, shortened, given_up, overlaps
+        kept.update(result.get("availability_waived", []))
+        past_close.update(result.get("day_close_waived", []))
+    return waived, shortened, given_up, overlaps, kept, past_close
+
+
+def waivers_of(repo: Repository, row: TimetableRow) -> Waivers:
+    """What the re-plans that led to ``row`` waived after reports, for a compile of its summit (an explanation of it
+    sees the summit they solved): the running events (kept past their people's availability, or run into what cannot
+    move) and what they ran into."""
+    _, _, _, overlaps, kept, past_close = excused(repo, row)
+    pairs = [pair for pair in overlaps if len(pair) == 2]
+    return Waivers(frozenset(kept | past_close | {running for running, _ in pairs}),
+                   frozenset(other for _, other in pairs))
 
 
 def _published_models(repo: Repository, published: str | None) -> tuple[Scenario | None, Timetable | None]:

@@ -6,6 +6,7 @@ The summits and reports are push_hunt.py's (tests/hunts.py: each decided by its 
 
     .venv/bin/python benchmarks/overrun_hunt.py --first 0 --cases 200
     .venv/bin/python benchmarks/overrun_hunt.py --first 0 --cases 200 --pin-others   # into what cannot move
+    .venv/bin/python benchmarks/overrun_hunt.py --first 0 --cases 200 --leaving      # past people's availability
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--pin-others", action="store_true",
                         help="the planner pinned every other event where it stands (overruns into what cannot move)")
+    parser.add_argument("--leaving", action="store_true",
+                        help="each participant leaves during the day (overruns past their availability)")
     args = parser.parse_args()
     started, tally, broken = time.perf_counter(), Counter[str](), 0
     for seed in range(args.first, args.first + args.cases):
-        status, violations = overrun_case(seed, args.pin_others)
+        status, violations = overrun_case(seed, args.pin_others, args.leaving)
         if status:
             tally[status] += 1
         if violations or status in ("infeasible", "unknown"):

@@ -11,6 +11,7 @@ plan), BROKEN. The cases are tests/hunts.py's (the tests run them on fewer seeds
 
     .venv/bin/python benchmarks/push_hunt.py --first 0 --cases 1000
     .venv/bin/python benchmarks/push_hunt.py --first 0 --cases 300 --shorten   # events with minimum durations
+    .venv/bin/python benchmarks/push_hunt.py --first 0 --cases 300 --leaving   # participants leave during the day
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--shorten", action="store_true", help="give events minimum durations (shortened placements)")
+    parser.add_argument("--leaving", action="store_true", help="each participant leaves during the day")
     args = parser.parse_args()
     started, tally = time.perf_counter(), dict.fromkeys(("ok", "partial", "refused", "unsolved", "BROKEN"), 0)
     shortened = 0
     for seed in range(args.first, args.first + args.cases):
-        verdict, detail = push_case(seed, args.shorten)
+        verdict, detail = push_case(seed, args.shorten, args.leaving)
         tally[verdict] += 1
         if detail.startswith("shortened"):
             shortened += 1

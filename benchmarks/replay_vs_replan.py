@@ -89,7 +89,8 @@ def replanned(scenario: Scenario, table: Timetable, compared: Compared, told: in
         - {compared.event}
     compared.replan_lost = {a.event for a in result.diff.dropped} - {compared.event}
     compared.broken = len(validate_timetable(result.scenario, result.timetable, result.waived, result.shortened,
-                                             result.given_up))
+                                             result.given_up, result.overlaps_waived, result.availability_waived,
+                                             result.day_close_waived))
     compared.why = _why_differs(table, result.timetable, compared, set(result.shortened))
 
 

@@ -49,13 +49,16 @@ def main() -> None:
     table = result.timetable
     repaired = table.status in ("optimal", "feasible")
     broken = validate_timetable(result.scenario, table, result.waived, result.shortened,
-                                result.given_up, result.overlaps_waived) if repaired else []
+                                result.given_up, result.overlaps_waived, result.availability_waived,
+                                result.day_close_waived) if repaired else []
     print(f"{Path(args.scenario).name} {args.event} +{args.minutes} min at {args.now}: status={table.status} "
           f"seconds={seconds:.1f} moved={len(result.diff.moved)} room_changes={len(result.diff.room_changes)} "
           f"dropped={len(result.diff.dropped)} shortened={len(result.diff.shortened)} disruption={result.disruption} "
           f"notes={len(result.notes)} "
           f"waived={','.join(result.waived)} given_up={','.join(result.given_up) or '-'} "
           f"overlaps_waived={';'.join(','.join(pair) for pair in result.overlaps_waived) or '-'} "
+          f"availability_waived={','.join(result.availability_waived) or '-'} "
+          f"day_close_waived={','.join(result.day_close_waived) or '-'} "
           f"broken_rules={len(broken)}")
 
 

@@ -84,15 +84,19 @@ class Day:
         self.job: dict[str, Any] = {}  # the last proposal's job (its times: queued, started, finished)
         self.subscriptions: dict[str, str] = {}  # delegation -> subscription id
         # what the accepted proposals said the validator must not ask (as publishing reads it from the chain): windows
-        # waived, events shortened, required events given up, pairs of events whose rule an overrun waived
-        self.excused: tuple[set[str], set[str], set[str], list[list[str]]] = (set(), set(), set(), [])
+        # waived, events shortened, required events given up, pairs of events whose rule an overrun waived, events an
+        # overrun kept past their people's availability or past their day's close
+        self.excused: tuple[set[str], set[str], set[str], list[list[str]], set[str], set[str]] = \
+            (set(), set(), set(), [], set(), set())
 
     def excuse(self, result: dict[str, Any]) -> None:
-        waived, shortened, given_up, overlaps = self.excused
+        waived, shortened, given_up, overlaps, kept, past_close = self.excused
         waived.update(result.get("waived", []))
         shortened.update(result.get("shortened", []))
         given_up.update(result.get("given_up", []))
         overlaps += result.get("overlaps_waived", [])
+        kept.update(result.get("availability_waived", []))
+        past_close.update(result.get("day_close_waived", []))
 
     def reconnect(self) -> None:
         self.client.close()

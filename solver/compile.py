@@ -132,6 +132,22 @@ class Precheck:
     rooms: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Waivers:
+    """What a re-plan after a report waives, by event name, for every compile of its summit (the searches', the proof's
+    with every room apart, the explanations'), so that each sees the same summit:
+
+    - ``facts`` (the events that run or ran) keep their people past the end of their availability, for their run only
+      (:func:`_people_ok`: a running event that overruns is not answered "infeasible" because its people's day ends),
+      and may run past their day's close (:func:`_past_close`: nor because the day ends);
+    - a rule that only a fact and what cannot move (``fixed``) break together is waived for the two
+      (:mod:`solver.model.waive`); ``pairs=False`` says no such pair exists (the rows then need no second look)."""
+
+    facts: frozenset[str] = frozenset()
+    fixed: frozenset[str] = frozenset()
+    pairs: bool = True
+
+
 @dataclass
 class Instance:
     """The scenario fully prepared for the optimisation: integers and index arrays only."""
@@ -169,6 +185,13 @@ class Instance:
     # (:mod:`solver.model.waive`)
     facts: frozenset[int] = frozenset()
     fixed: frozenset[int] = frozenset()
+    # the facts that run past the end of their people's availability, the availability waived for their run
+    # (:func:`_people_ok`): per event, each participant it keeps, the first slot of the run they are not available and
+    # how many slots of the run they are not
+    availability_waived: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
+    # the facts whose run goes past their day's close, and by how many slots (:func:`_past_close`): the model holds
+    # each to the close (``duration`` is cut there), the timetable says its true end (its scenario duration)
+    past_close: dict[int, int] = field(default_factory=dict)
 
     @property
     def n_items(self) -> int:
@@ -358,6 +381,11 @@ def _explain_no_start(scenario: Scenario, grid: Grid, event: Event, duration: in
     minutes = event.duration_minutes
     day_end = grid.day_end_slot
     if not (_runs_fit(window_ok, duration, day_end) & start_ok).any():
+        close = _close_passed(grid, event, duration)
+        if close is not None:
+            return ("pinned_start_impossible", f"{what} is pinned at {grid.time_of(close[0]):%H:%M on %d %b} for "
+                    f"{minutes} minutes, past the day's close at {close[1]:%H:%M}: only an event that runs (a "
+                    f"summit-day report) may end after the close", ())
         if event.pinned is not None and event.pinned.start is not None:
             return ("pinned_start_impossible",
                     f"{what} is pinned at {event.pinned.start:%H:%M on %d %b}, which is outside its allowed "
@@ -381,6 +409,15 @@ def _explain_no_start(scenario: Scenario, grid: Grid, event: Event, duration: in
     pinned = f" pinned at {event.pinned.start:%H:%M on %d %b}" if event.pinned and event.pinned.start else ""
     return ("rooms_closed", f"{what}{pinned}: every room that fits it is closed whenever its participants "
             f"are all available ({_closures(scenario, rooms)})", ids)
+
+
+def _close_passed(grid: Grid, event: Event, duration: int) -> tuple[int, datetime] | None:
+    """A pinned event's start slot and the day's close its run goes past (None when it is not pinned so)."""
+    start = None if event.pinned is None or event.pinned.start is None else grid.slot_of(event.pinned.start)
+    if start is None or start + duration <= int(grid.day_end_slot[start]):
+        return None
+    last = int(grid.day_end_slot[start]) - 1
+    return start, grid.time_of(last) + timedelta(minutes=grid.slot_minutes)
 
 
 def _closures(scenario: Scenario, rooms: list[Room]) -> str:
@@ -412,15 +449,13 @@ def _longest_run(ok: BoolArray, day_end: IntArray) -> int:
 
 
 def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool = False,
-                     short_before: AbstractSet[str] = frozenset(), facts: AbstractSet[str] = frozenset(),
-                     fixed: AbstractSet[str] = frozenset()) -> Instance:
+                     short_before: AbstractSet[str] = frozenset(), waivers: Waivers = Waivers()) -> Instance:
     """The scenario as integer slots and placements. Identical rooms share a pool (the model counts them);
     ``pool_rooms=False`` keeps every room apart, for models that must know the concrete room (many more
     placements). With ``shorten`` (a re-plan after a report), an event with a minimum duration that is not pinned
     also gets shortened placements: every length on the grid from its minimum up, at every start it fits then.
     ``short_before`` names events a former re-plan shortened: they get them too, pinned or not (a frozen one may
-    stay as short as it stands). ``facts`` and ``fixed`` name the events that run or ran and those that cannot move,
-    after a report (:mod:`solver.model.waive`)."""
+    stay as short as it stands). ``waivers``: what a re-plan after a report waives (:class:`Waivers`)."""
     grid = build_grid(scenario)
     zone_ids = [z.id for z in scenario.zones]
     zone_pos = {z: i for i, z in enumerate(zone_ids)}
@@ -432,6 +467,9 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool 
     fit = room_fit(scenario)
     pools, room_pool = build_pools(scenario, grid, fit, zone_pos, pool_rooms)
     duration = np.asarray([grid.slots_for(e.duration_minutes) for e in events], dtype=np.int64)
+    past_close = _past_close(grid, events, duration, waivers.facts)
+    for e, over in past_close.items():
+        duration[e] -= over
     event_people = [np.asarray([participant_index[p] for p in e.participants], dtype=np.int64) for e in events]
     has_vvip = np.asarray([bool(vvip[ps].any()) if ps.size else False for ps in event_people], dtype=bool)
     context = _PlacementContext(scenario, grid, fit, pools, room_pool, participant_availability(scenario, grid),
@@ -440,7 +478,8 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool 
     for e, event in enumerate(events):
         shortest = _shortest(scenario, event, int(duration[e]), event.id in short_before) \
             if shorten or event.id in short_before else int(duration[e])
-        _place_event(context, found, e, event, event_people[e], int(duration[e]), bool(has_vvip[e]), shortest)
+        _place_event(context, found, e, event, event_people[e], int(duration[e]), bool(has_vvip[e]), shortest,
+                     event.id in waivers.facts)
 
     instance = Instance(
         scenario=scenario, grid=grid, events=events, rooms=list(scenario.rooms), zone_ids=zone_ids,
@@ -456,9 +495,32 @@ def compile_scenario(scenario: Scenario, pool_rooms: bool = True, shorten: bool 
     )
     _drop_orphans_of_impossible_predecessors(instance)
     instance.event_items = _group_items(instance.item_event, len(events))
-    instance.facts = frozenset(event_index[name] for name in facts if name in event_index)
-    instance.fixed = frozenset(event_index[name] for name in fixed if name in event_index)
+    if waivers.pairs:
+        instance.facts = frozenset(event_index[name] for name in waivers.facts if name in event_index)
+        instance.fixed = frozenset(event_index[name] for name in waivers.fixed if name in event_index)
+    instance.availability_waived = found.availability_waived
+    instance.past_close = {e: over for e, over in past_close.items() if instance.event_items[e].size}
     return instance
+
+
+def _past_close(grid: Grid, events: list[Event], duration: IntArray, facts: AbstractSet[str]) -> dict[int, int]:
+    """The facts (events that run or ran) pinned so that their run goes past their day's close, and by how many slots.
+
+    A running event that overruns the end of the day is not refused: it ends when it ends. The model holds it to the
+    close (nothing else can be placed after the close that day, so no rule within the day is lost, and the next day
+    starts afresh), while the timetable says its true end (extraction reads the scenario's duration). Any other event
+    pinned past the close gets no placement (its precheck says so)."""
+    past: dict[int, int] = {}
+    for e, event in enumerate(events):
+        if event.id not in facts or event.pinned is None or event.pinned.start is None:
+            continue
+        start = grid.slot_of(event.pinned.start)
+        if start is None:
+            continue
+        over = start + int(duration[e]) - int(grid.day_end_slot[start])
+        if over > 0:
+            past[e] = over
+    return past
 
 
 def _shortest(scenario: Scenario, event: Event, duration: int, short_before: bool) -> int:
@@ -502,6 +564,7 @@ class _Placements:
     lead: list[IntArray] = field(default_factory=list)
     cut: list[IntArray] = field(default_factory=list)
     prechecks: list[Precheck] = field(default_factory=list)
+    availability_waived: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)  # (Instance's)
 
 
 def _cat(parts: list[IntArray]) -> IntArray:
@@ -524,16 +587,40 @@ def _event_slot_masks(grid: Grid, event: Event) -> tuple[BoolArray, BoolArray]:
     return window_ok, start_ok
 
 
+def _people_ok(context: _PlacementContext, people: IntArray, start_ok: BoolArray, duration: int,
+               fact: bool) -> tuple[BoolArray, list[tuple[int, int, int]]]:
+    """The slots where the event's participants are all available, and whom a fact keeps past their availability.
+
+    An event that runs (a fact: reported running, or started) is pinned where it runs. When its participants were all
+    there at its start but its run (longer now: it runs late) goes past the end of one's availability, the fact keeps
+    them: their availability is waived for the rest of its run, for this event only (the re-plan says whom it keeps
+    and whom to tell). Any other event is still refused where its people are away."""
+    ok = np.ones(context.grid.n_slots, dtype=bool)
+    if not people.size:
+        return ok, []
+    ok &= context.available[people].all(axis=0)
+    starts = np.flatnonzero(start_ok)
+    if not fact or starts.size != 1 or not ok[starts[0]]:
+        return ok, []
+    start = int(starts[0])
+    end = min(start + duration, int(context.grid.day_end_slot[start]))
+    run: BoolArray = context.available[people, start:end]
+    away = np.asarray(~run.all(axis=1), dtype=bool)
+    if not away.any():
+        return ok, []
+    ok[start:end] = True
+    return ok, [(int(p), start + int(np.argmin(run[k])), int((~run[k]).sum())) for k, p in enumerate(people.tolist())
+                if away[k]]
+
+
 def _place_event(context: _PlacementContext, found: _Placements, e: int, event: Event, people: IntArray,
-                 duration: int, has_vvip: bool, shortest: int) -> None:
-    """Every (pool, start) where the event fits its window, its people's availability and an open room of the
-    pool, for its duration and then for each shorter length down to ``shortest`` slots; an event with none gets a
-    precheck saying why."""
+                 duration: int, has_vvip: bool, shortest: int, fact: bool = False) -> None:
+    """Every (pool, start) where the event fits its window, its people's availability (a fact's run waives it:
+    :func:`_people_ok`) and an open room of the pool, for its duration and then for each shorter length down to
+    ``shortest`` slots; an event with none gets a precheck saying why."""
     grid = context.grid
     window_ok, start_ok = _event_slot_masks(grid, event)
-    people_ok = np.ones(grid.n_slots, dtype=bool)
-    if people.size:
-        people_ok &= context.available[people].all(axis=0)
+    people_ok, kept = _people_ok(context, people, start_ok, duration, fact)
     fitting_rooms = np.flatnonzero(context.fit[e])
     candidate_pools = sorted({int(context.room_pool[r]) for r in fitting_rooms if context.room_pool[r] >= 0})
     if not candidate_pools:
@@ -555,6 +642,8 @@ def _place_event(context: _PlacementContext, found: _Placements, e: int, event: 
             found.start.append(starts.astype(np.int64))
             found.lead.append(np.full(starts.size, lead, dtype=np.int64))
             found.cut.append(np.full(starts.size, duration - length, dtype=np.int64))
+    if placed and kept:
+        found.availability_waived[e] = kept
     if not placed:
         fitting = [context.scenario.rooms[r] for r in fitting_rooms]
         code, message, ids = _explain_no_start(context.scenario, grid, event, duration,

@@ -33,7 +33,7 @@ from solver.changes import (
     ResourceCapacity,
     RoomAdded,
 )
-from solver.compile import Instance, compile_scenario
+from solver.compile import Instance, Waivers, compile_scenario
 from solver.counting import CountingConflict, counting_conflict
 from solver.feasible import check
 from solver.model.build import build_model
@@ -360,9 +360,11 @@ def explain_conflict(instance: Instance, events: list[int] | None, time_limit: f
                        events=[e.id for e in chosen], participants=people, rooms=rooms[:12])]
 
 
-def explain_scenario(scenario: Scenario, time_limit: float = 10.0) -> list[Diagnostic]:
-    """Pre-check failures of required events, or a minimal conflicting set, or 'feasible'."""
-    instance = compile_scenario(scenario)
+def explain_scenario(scenario: Scenario, time_limit: float = 10.0, waivers: Waivers = Waivers()) -> list[Diagnostic]:
+    """Pre-check failures of required events, or a minimal conflicting set, or 'feasible'. ``waivers``: what the
+    re-plans that made the timetable explained waived after reports (:class:`solver.compile.Waivers`): the same summit
+    they solved, so a waived pair or availability is never named as a reason."""
+    instance = compile_scenario(scenario, waivers=waivers)
     early = [c for c in instance.prechecks if instance.required[c.event]]
     if early:
         return [Diagnostic(code=c.code, message=c.message, events=[instance.events[c.event].id],
@@ -553,16 +555,17 @@ class _Checks:
     refuted_nearby: int = 0
     refuted: int = 0
     undecided: int = 0
+    waivers: Waivers = Waivers()  # a re-plan's, when its timetable is explained (the summit it solved)
 
     @classmethod
     def of(cls, scenario: Scenario, event_id: str, timetable: Timetable | None, time_limit: float,
-           work: float) -> _Checks:
+           work: float, waivers: Waivers = Waivers()) -> _Checks:
         event = next(e for e in scenario.events if e.id == event_id)
         standing = list(timetable.assignments) if timetable is not None else []
         keep = {a.event for a in standing}
         near = {e.id for e in scenario.events if e.id in keep and set(e.participants) & set(event.participants)}
         return cls(scenario, event_id, keep, standing, near | {event_id}, time.monotonic() + time_limit, work,
-                   WHOLE_SUMMIT_CHECKS)
+                   WHOLE_SUMMIT_CHECKS, waivers=waivers)
 
     def _search(self) -> cpsat.Search:
         return cpsat.Search(max(0.05, self.deadline - time.monotonic()), work=self.work)
@@ -574,7 +577,7 @@ class _Checks:
         """Proven impossible on the event's neighbourhood alone (so on the whole summit)."""
         self.asked += 1
         answer = check(self.scenario, changes, required=self.keep | {self.event_id}, only=self.near,
-                       search=self._search())
+                       search=self._search(), waivers=self.waivers)
         self.refuted_nearby += answer is False
         return answer is False
 
@@ -584,24 +587,26 @@ class _Checks:
         required = self.keep | {self.event_id}
         fixed = [a for a in self.standing if a.event not in self.near]
         if fixed and check(self.scenario, changes, required=required, fixed=fixed, hint=self.standing,
-                           search=self._search()):
+                           search=self._search(), waivers=self.waivers):
             return True
         if self.whole_left <= 0 or self.out_of_time():
             self.undecided += 1
             return None
         self.whole_left -= 1
-        answer = check(self.scenario, changes, required=required, hint=self.standing, search=self._search())
+        answer = check(self.scenario, changes, required=required, hint=self.standing, search=self._search(),
+                       waivers=self.waivers)
         self.refuted += answer is False
         self.undecided += answer is None
         return answer
 
 
 def what_would_it_take(scenario: Scenario, event_id: str, timetable: Timetable | None = None,
-                       time_limit: float = 60.0, work: float = WORK) -> list[str]:
+                       time_limit: float = 60.0, work: float = WORK, waivers: Waivers = Waivers()) -> list[str]:
     """Planner-readable lines: why the event is out, then each single lever that lets it in; when none does, every
     lever tried and the pairs of them that would do it together; the last line says what would let it in, or that
     no lever of the kinds tried would. Every check is bounded by deterministic ``work``; ``time_limit`` is a safety
-    net on the whole answer (which then says what it did not try)."""
+    net on the whole answer (which then says what it did not try). ``waivers``: the re-plans' that made
+    ``timetable`` (:class:`solver.compile.Waivers`): every check sees the summit they solved."""
     lines: list[str] = []
     if timetable is not None:
         if timetable.assignment_of(event_id) is not None:
@@ -609,7 +614,7 @@ def what_would_it_take(scenario: Scenario, event_id: str, timetable: Timetable |
         reason = next((u.reason for u in timetable.unscheduled if u.event == event_id), None)
         if reason:
             lines.append(f"{event_id}: {reason}")
-    checks = _Checks.of(scenario, event_id, timetable, time_limit, work)
+    checks = _Checks.of(scenario, event_id, timetable, time_limit, work, waivers)
     if not checks.impossible_nearby([]) and checks.lets_in([]):
         lines.append(f"{event_id} fits without any relaxation if other meetings move; re-plan to include it")
         return lines

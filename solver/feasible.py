@@ -18,7 +18,7 @@ from ortools.sat.python import cp_model
 
 from solver import cpsat
 from solver.changes import Change, apply_to_document
-from solver.compile import compile_scenario
+from solver.compile import Waivers, compile_scenario
 from solver.model.build import build_model
 from solver.model.constraints import all_rows
 from solver.model.greedy import greedy_placements
@@ -27,16 +27,18 @@ from solver.timetable import Assignment
 
 
 def possible(scenario: Scenario, changes: Sequence[Change] = (), *, search: cpsat.Search,
-             required: Collection[str] = (), only: Collection[str] | None = None, undecided: bool = False) -> bool:
+             required: Collection[str] = (), only: Collection[str] | None = None, undecided: bool = False,
+             waivers: Waivers = Waivers()) -> bool:
     """Can every required event of ``scenario`` and every event of ``required`` all happen once ``changes`` are
     made? ``undecided``: the answer when the search ends without a proof either way (see :func:`check`)."""
-    answer = check(scenario, changes, search=search, required=required, only=only)
+    answer = check(scenario, changes, search=search, required=required, only=only, waivers=waivers)
     return undecided if answer is None else answer
 
 
 def check(scenario: Scenario, changes: Sequence[Change] = (), *, search: cpsat.Search,
           required: Collection[str] = (), only: Collection[str] | None = None,
-          hint: Sequence[Assignment] = (), fixed: Sequence[Assignment] = ()) -> bool | None:
+          hint: Sequence[Assignment] = (), fixed: Sequence[Assignment] = (), waivers: Waivers = Waivers()
+          ) -> bool | None:
     """Can every required event of ``scenario`` and every event of ``required`` all happen once ``changes`` are
     made? True: a timetable was found; False: proven impossible (or a change does not apply: an unknown id, an
     invalid summit after it); None: the search ended first. An event an edit removed is no longer asked for.
@@ -44,7 +46,8 @@ def check(scenario: Scenario, changes: Sequence[Change] = (), *, search: cpsat.S
     case: they can always stay out). ``hint``: a timetable to start from
     (the standing one: an edit that lets an event in usually moves little). ``fixed``: placements whose events keep
     their start (pinned to it; their rooms may be reassigned): the search moves only the other events, so a "no"
-    then says nothing of the summit."""
+    then says nothing of the summit. ``waivers``: a re-plan's, when the question is asked of its summit (the same
+    summit it solved: :class:`solver.compile.Waivers`)."""
     document, problems = apply_to_document(scenario, changes, "lever")
     if problems:
         return False
@@ -60,7 +63,7 @@ def check(scenario: Scenario, changes: Sequence[Change] = (), *, search: cpsat.S
     document["events"] = [dict(e, after=[a for a in e.get("after", []) if a in keep])
                           for e in document["events"] if e["id"] in keep]
     try:
-        instance = compile_scenario(parse_scenario(document))
+        instance = compile_scenario(parse_scenario(document), waivers=waivers)
     except ScenarioError:
         return False
     if any(instance.required[c.event] for c in instance.prechecks):

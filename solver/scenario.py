@@ -624,7 +624,9 @@ def _min_duration_problems(scenario: Scenario, where: str, event: Event) -> list
 
 def _event_time_problems(scenario: Scenario, ids: _Ids, where: str, event: Event) -> list[Problem]:
     """An event's earliest start and latest end lie within the summit, in that order; a pinned event names a
-    known room and starts on the grid, inside a day's hours."""
+    known room and starts on the grid, inside a day's hours. (Whether its run fits before the day's close is the
+    compile's to say: only an event that runs, a summit-day report's fact, may end past it; any other pinned so is
+    refused there, by name: :func:`solver.compile.compile_scenario`.)"""
     problems: list[Problem] = []
     add = problems.append
     slot = scenario.slot_minutes
@@ -644,8 +646,8 @@ def _event_time_problems(scenario: Scenario, ids: _Ids, where: str, event: Event
     if pinned_start is not None:
         if not _on_grid(pinned_start, slot):
             add(Problem(f"{where}.pinned.start", f"must lie on the {slot}-minute grid", pinned_start.isoformat()))
-        elif not _inside_a_day(scenario, pinned_start, pinned_start + timedelta(minutes=event.duration_minutes)):
-            add(Problem(f"{where}.pinned.start", "the pinned event does not fit inside a day's hours",
+        elif not _inside_a_day(scenario, pinned_start, pinned_start + timedelta(minutes=slot)):
+            add(Problem(f"{where}.pinned.start", "the pinned event does not start inside a day's hours",
                         pinned_start.isoformat()))
     return problems
 

@@ -80,6 +80,10 @@ class _Checker:
         self.given_up: set[str] = set()  # required events a report's proposal could not keep (said explicitly)
         # pairs of events that may break a rule together: a running event and one that cannot move (said explicitly)
         self.overlaps: set[frozenset[str]] = set()
+        # events a running event's overrun keeps past the end of their people's availability (said explicitly)
+        self.kept_past_availability: set[str] = set()
+        # events a running event's overrun took past its day's close (said explicitly)
+        self.past_close: set[str] = set()
         self.t = timetable
         self.out: list[Violation] = []
         self.events = {e.id: e for e in scenario.events}
@@ -130,6 +134,13 @@ class _Checker:
     def placement(self, p: _Placed) -> str:
         return self.span(p.start, p.end)
 
+    def within_day(self, p: _Placed) -> datetime:
+        """The end of the part of ``p`` its day's rules judge (room closures, availability): its end, or its day's
+        close for an event told to run past it (``day_close_waived``: after the close the day has no rules)."""
+        if p.event.id not in self.past_close or not isinstance(p.day, int):
+            return p.end
+        return min(p.end, self.days[p.day][1])
+
     @staticmethod
     def person(p: Participant) -> str:
         return f"{p.name} ({p.id})" if p.name else p.id
@@ -161,8 +172,8 @@ class _Checker:
             start, end = local_start.astimezone(UTC), local_end.astimezone(UTC)
             day: int | date = local_start.date()
             for index, (d_start, d_end) in enumerate(self.days):
-                if d_start <= start and end <= d_end:
-                    day = index
+                if d_start <= start and (end <= d_end or a.event in self.past_close and start < d_end):
+                    day = index  # (the day it starts in, for an event told to run past its close)
                     break
             placed = _Placed(event, a.room, room, start, end, local_start, local_end, day,
                              any(pid in self.vvips for pid in event.participants))
@@ -204,18 +215,11 @@ class _Checker:
             # H4: room unavailability.
             for window in room.unavailable:
                 w_start, w_end = window.start.astimezone(UTC), window.end.astimezone(UTC)
-                if p.start < w_end and w_start < p.end:
+                if p.start < w_end and w_start < self.within_day(p):
                     why = f" ({window.reason})" if window.reason else ""
                     self.add("H4", f"{rname} is unavailable {self.span(w_start, w_end)}{why} but {eid} is there "
                                    f"{self.placement(p)}", events=[eid], rooms=[room.id])
-        # H5: participants' availability.
-        for pid in e.participants:
-            person = self.people.get(pid)
-            if person is None or person.available is None:
-                continue
-            if not any(w_start <= p.start and p.end <= w_end for w_start, w_end in _merged(person.available)):
-                self.add("H5", f"{self.person(person)} is not available for the whole of {eid} "
-                               f"({self.placement(p)})", events=[eid], participants=[pid])
+        self.check_availability(p)
         # H6: time bounds and pins.
         if eid not in self.waived and e.earliest is not None and p.start < e.earliest.astimezone(UTC):
             self.add("H6", f"{eid} starts at {self.when(p.start)}, before its earliest {self.when(e.earliest)}",
@@ -238,6 +242,22 @@ class _Checker:
             elif q.end > p.start:
                 self.add("H10", f"{eid} starts at {self.when(p.start)} but must follow {before}, which ends at "
                                 f"{self.when(q.end)}", events=[eid, before])
+
+    def check_availability(self, p: _Placed) -> None:
+        """H5: each participant is available for the whole event (when it starts, for one kept past their
+        availability; up to its day's close, for one told to run past it)."""
+        eid = p.event.id
+        for pid in p.event.participants:
+            person = self.people.get(pid)
+            if person is None or person.available is None:
+                continue
+            if eid in self.kept_past_availability and any(w_start <= p.start < w_end for w_start, w_end
+                                                           in _merged(person.available)):
+                continue  # (there at its start, kept by its overrun: ``availability_waived``)
+            if not any(w_start <= p.start and self.within_day(p) <= w_end
+                       for w_start, w_end in _merged(person.available)):
+                self.add("H5", f"{self.person(person)} is not available for the whole of {eid} "
+                               f"({self.placement(p)})", events=[eid], participants=[pid])
 
     # -- pairwise rules: rooms (H7), participants (H8, H9) --------------------------------
     def check_rooms(self) -> None:
@@ -444,8 +464,9 @@ def _merged(windows: Iterable[TimeWindow]) -> list[tuple[datetime, datetime]]:
 
 def validate_timetable(scenario: Scenario, timetable: Timetable,
                        waived_windows: Collection[str] = (), shortened: Collection[str] = (),
-                       given_up: Collection[str] = (), overlaps_waived: Collection[Collection[str]] = ()
-                       ) -> list[Violation]:
+                       given_up: Collection[str] = (), overlaps_waived: Collection[Collection[str]] = (),
+                       availability_waived: Collection[str] = (),
+                       day_close_waived: Collection[str] = ()) -> list[Violation]:
     """Every violated hard rule of ``timetable`` against ``scenario``; an empty list means valid.
     ``waived_windows`` names events whose own time window (earliest, latest end) is waived, said explicitly: the
     events a summit-day report pins where they ran (a re-plan's ``waived``); every other rule holds for them.
@@ -458,12 +479,21 @@ def validate_timetable(scenario: Scenario, timetable: Timetable,
     an event reported running, or started, that ran into one that cannot move, said explicitly in its notes): the
     rules between two events (H7 rooms, H8 participants, H10 after, H11 exclusive) are not asked of the pair, and
     a count (H12 escorts, H13 resources) may exceed its capacity by what the smaller of the pair holds; every other
-    rule holds, for them too."""
+    rule holds, for them too.
+    ``availability_waived`` names events that may run past the end of their participants' availability (a
+    re-plan's ``availability_waived``: an event reported running, or started, that overran, said explicitly in its
+    notes): H5 asks only that each participant is available when it starts; every other rule holds.
+    ``day_close_waived`` names events that may run past their day's close (a re-plan's ``day_close_waived``: an event
+    reported running, or started, that overran the end of the day, said explicitly in its notes): it must start inside
+    a day's hours, and its room's closures (H4) and its people's availability (H5) are judged up to the close (the
+    day has none after it); every other rule holds, on its true end."""
     checker = _Checker(scenario, timetable)
     checker.waived = set(waived_windows)
     checker.shortened = set(shortened)
     checker.given_up = set(given_up)
     checker.overlaps = {frozenset(pair) for pair in overlaps_waived if len(set(pair)) == 2}
+    checker.kept_past_availability = set(availability_waived)
+    checker.past_close = set(day_close_waived)
     return checker.run()
 
 

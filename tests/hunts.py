@@ -29,7 +29,7 @@ from solver.validate import runs_shorter, validate_timetable
 from tests.builders import DAY, at, event, scenario
 
 
-def build(rng: random.Random, shorten: bool = False) -> Scenario:
+def build(rng: random.Random, shorten: bool = False, leaving: bool = False) -> Scenario:
     people = [{"id": f"p{i}", "delegation": f"D{i}"} for i in range(rng.randint(1, 3))]
     rooms = [{"id": f"r{i}", "capacity": 10} for i in range(rng.randint(1, 2))]
     events = []
@@ -45,6 +45,10 @@ def build(rng: random.Random, shorten: bool = False) -> Scenario:
         for item in events:
             if item["duration_minutes"] > 15 and rng.random() < 0.5:
                 item["min_duration_minutes"] = rng.choice([m for m in (15, 30) if m < item["duration_minutes"]])
+    if leaving:  # (--leaving: each participant leaves at 09:30-11:00, so that an overrun may run past it)
+        for person in people:
+            person["available"] = [{"start": at("09:00"), "end": at(rng.choice(["09:30", "09:45", "10:00", "10:30",
+                                                                                 "11:00"]))}]
     return scenario(participants=people, rooms=rooms, events=events,
                     days=[{"date": DAY, "start": "09:00", "end": rng.choice(["10:30", "11:00", "12:00"])}])
 
@@ -60,12 +64,12 @@ def change(rng: random.Random, model: Scenario, before: Timetable) -> tuple[list
              "arrival": at(rng.choice(["09:15", "09:30", "09:45", "10:00"]))}], None
 
 
-def push_case(seed: int, shorten: bool = False) -> tuple[str, str]:
+def push_case(seed: int, shorten: bool = False, leaving: bool = False) -> tuple[str, str]:
     """The push-forward repair of the seed's report checked: ok (a whole repair, valid), partial (a start for the
     searches, valid otherwise), refused (the report does not apply), unsolved (no standing plan) or BROKEN, and
     what was found (the broken rows and rules, or the events the push shortened)."""
     rng = random.Random(seed)
-    model = build(rng, shorten)
+    model = build(rng, shorten, leaving)
     before = solve(model, time_limit=2, workers=1, seed=0).timetable
     if before.status not in ("optimal", "feasible") or not before.assignments:
         return "unsolved", ""
@@ -81,19 +85,21 @@ def push_case(seed: int, shorten: bool = False) -> tuple[str, str]:
     wanted = {ctx.instance.events[e].id for e in ctx.wanted}  # (a required event the standing plan left out stays out)
     shortened = runs_shorter(ctx.working, table) if ctx.shorten else []  # (a re-plan after a report may shorten)
     overlaps = [(running, other) for running, other, _ in ctx.overlaps]  # (a fact ran into what cannot move)
-    broken = [v.code for v in validate_timetable(ctx.working, table, ctx.waived, shortened, (), overlaps)
+    broken = [v.code for v in validate_timetable(ctx.working, table, ctx.waived, shortened, (), overlaps,
+                                                 ctx.availability_waived, ctx.day_close_waived)
               if v.code != "H1" or whole and set(v.events) <= wanted]
     if over.size or broken:
         return "BROKEN", f"{changes} rows over: {over.size}, violations: {broken}"
     return ("ok" if whole else "partial"), f"shortened {', '.join(shortened)}" if shortened else ""
 
 
-def overrun_case(seed: int, pin_others: bool = False) -> tuple[str, list[str]]:
+def overrun_case(seed: int, pin_others: bool = False, leaving: bool = False) -> tuple[str, list[str]]:
     """The answer to the seed's overrun report ("" when the seed draws no overrun), and its broken rules. With
     ``pin_others``, the planner has pinned every other event where the standing plan has it: an overrun into a
-    required one is into what cannot move, the rule between the two waived (``overlaps_waived``)."""
+    required one is into what cannot move, the rule between the two waived (``overlaps_waived``). With ``leaving``,
+    each participant leaves during the day: an overrun past it keeps them (``availability_waived``)."""
     rng = random.Random(seed)
-    model = build(rng)
+    model = build(rng, leaving=leaving)
     before = solve(model, time_limit=2, workers=1, seed=0).timetable
     if before.status not in ("optimal", "feasible") or not before.assignments:
         return "", []
@@ -111,12 +117,17 @@ def overrun_case(seed: int, pin_others: bool = False) -> tuple[str, list[str]]:
         return status, []
     if result.overlaps_waived:
         status += " waiving a rule for a pair"
+    if result.availability_waived:
+        status += " keeping people past their availability"
+    if result.day_close_waived:
+        status += " running past the day's close"
     if result.given_up:
         status += " naming required events not kept" + (" (proven)" if any("(proven)" in note for note in result.notes)
                                                         else " (none found in time)")
     return status, [v.code for v in validate_timetable(result.scenario, result.timetable, result.waived,
                                                        result.shortened, result.given_up,
-                                                       result.overlaps_waived)]
+                                                       result.overlaps_waived, result.availability_waived,
+                                                       result.day_close_waived)]
 
 
 def _pinned(model: Scenario, before: Timetable, reported: str) -> Scenario:

@@ -738,3 +738,45 @@ def test_a_report_that_moves_nothing_keeps_the_standing_plan_without_the_pushs_f
     ctx = prepare(model, before, parse_changes(late), datetime.fromisoformat(at("09:25")), ReplanConfig(workers=1),
                   None)
     assert standing_holds(ctx.instance, ctx.plan, ctx.wanted) is None
+
+
+def test_an_event_made_longer_pushes_what_follows_like_an_overrun() -> None:
+    # the planner gives the opening another half hour (not a report): the push is the first repair, and a required
+    # event that then fits nowhere may take an optional one's place
+    model = _day().model_copy(deep=True)
+    model.events[0].latest_end = None
+    before = _standing(model)
+    result = resolve(model, before, [{"op": "event_updated", "event": "opening", "set": {"duration_minutes": 90}}],
+                     now=datetime.fromisoformat(at("08:00")), time_limit=5, workers=1)
+    _repaired(result)
+    assert "push_forward" in result.phases
+    placed = _placed(result)
+    assert placed["opening"].end - placed["opening"].start == timedelta(minutes=90)
+    assert set(placed) == {"opening", "talk", "side"}  # (where each goes is the searches' pick: the validator judges)
+
+
+def test_an_event_given_a_longer_duration_it_cannot_have_is_not_said_to_be_shortened() -> None:
+    # the opening must end by 10:00 and now lasts two hours: no repair; the standing plan's opening is broken where it
+    # stands because it is too short for its new duration, not because a re-plan shortened it
+    model, _, result = _replan([{"op": "event_updated", "event": "opening", "set": {"duration_minutes": 120}}], "08:00")
+    assert result.timetable.status == "infeasible"
+    broken = [d.message for d in result.timetable.diagnostics if d.code == "broken_by_change"]
+    assert broken and all("shortened" not in message for message in broken)
+
+
+def test_an_event_that_must_follow_one_an_overrun_pushed_leaves_the_freeze_window_too() -> None:
+    # e2 runs 15 minutes late into e0; e3 must follow e0 and is held by the freeze window at 09:45: it cannot stay
+    # (e0 now ends at 10:00 at the earliest), so its freeze is lifted as e0's is, never "infeasible"
+    model = scenario(rooms=[{"id": "r0", "capacity": 10}],
+                     events=[event("e2", 30, ("a", "b"), rooms=["r0"]),
+                             event("e0", 15, ("a", "b"), rooms=["r0"], required=False, priority=2),
+                             event("e3", 30, ("a",), rooms=["r0"], after=["e0"])])
+    before = by_hand(model, {"e2": ("r0", at("09:00")), "e0": ("r0", at("09:30")), "e3": ("r0", at("09:45"))},
+                     objective=2)
+    result = resolve(model, before, [{"op": "event_running_late", "event": "e2", "minutes": 15}],
+                     now=datetime.fromisoformat(at("09:15")), time_limit=5, workers=1)
+    _repaired(result)
+    placed = _placed(result)
+    assert set(placed) == {"e2", "e0", "e3"} and placed["e3"].start >= placed["e0"].end >= placed["e2"].end
+    assert any(note.startswith("e3 at 09:45") and "must follow an event a report pushed later" in note
+               for note in result.notes)

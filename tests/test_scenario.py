@@ -122,8 +122,20 @@ def test_duration_off_grid() -> None:
 def test_pinned_start_off_grid_and_outside_hours() -> None:
     p = problem_at(doc(events=[ev("e1", pinned={"start": f"{DAY}T09:10"})]), "events[0].pinned.start")
     assert "09:10" in str(p.value) and "grid" in p.message
-    p = problem_at(doc(events=[ev("e1", pinned={"start": f"{DAY}T11:45"})]), "events[0].pinned.start")
+    p = problem_at(doc(events=[ev("e1", pinned={"start": f"{DAY}T12:00"})]), "events[0].pinned.start")
     assert "day" in p.message
+
+
+def test_a_pinned_run_past_the_close_is_placed_only_for_a_fact() -> None:
+    """A pin that starts inside the day but runs past its close is a valid scenario (a summit-day report's overrun
+    runs so: docs/summit-day.md), and only an event that runs is placed there; any other has no placement, its reason
+    naming the close."""
+    from solver.compile import Waivers, compile_scenario
+
+    model = parse_scenario(doc(events=[ev("e1", pinned={"start": f"{DAY}T11:45"})]))
+    (check,) = compile_scenario(model).prechecks
+    assert check.code == "pinned_start_impossible" and "past the day's close at 12:00" in check.message
+    assert compile_scenario(model, waivers=Waivers(facts=frozenset({"e1"}))).prechecks == []
 
 
 def test_day_hours_off_grid_or_reversed() -> None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.jobs.params import CompareParams, ExplainParams, ReplanParams, SolveParams, params_of
+from api.publishing import waivers_of
 from api.store.models import Job
 from api.store.repository import Repository
 from solver.changes import parse_changes
@@ -135,10 +136,13 @@ class JobExecutor:
         params = params_of(ExplainParams, job.params)
         limit, event = params.time_limit_s, params.event
         result: dict[str, object] = {"timetable_id": row.id, "status": timetable.status, "event": event}
+        # (a re-plan's timetable is explained with what its re-plans waived: never a waived rule as a reason)
+        waivers = waivers_of(self.repo, row)
         if event is not None:
-            result["lines"] = what_would_it_take(scenario, str(event), timetable, time_limit=limit)
+            result["lines"] = what_would_it_take(scenario, str(event), timetable, time_limit=limit, waivers=waivers)
         else:
-            result["diagnostics"] = [d.model_dump(mode="json") for d in explain_scenario(scenario, time_limit=limit)]
+            result["diagnostics"] = [d.model_dump(mode="json")
+                                     for d in explain_scenario(scenario, time_limit=limit, waivers=waivers)]
             result["unscheduled"] = [u.model_dump(mode="json") for u in timetable.unscheduled]
         if not self.closing.is_set():
             self.repo.finish_job(job.id, "done", result=result, claim=job.claim)
@@ -195,7 +199,9 @@ class JobExecutor:
                    "notes": result.notes, "waived": result.waived,  # what it says of reports and the freeze
                    "shortened": result.shortened,  # the events it runs shorter than planned (after a report)
                    "given_up": result.given_up,  # required events a report's proposal could not keep
-                   "overlaps_waived": result.overlaps_waived}  # a running event and one that cannot move, overlapping
+                   "overlaps_waived": result.overlaps_waived,  # a running event and one that cannot move, overlapping
+                   "availability_waived": result.availability_waived,  # a running event kept past its people's time
+                   "day_close_waived": result.day_close_waived}  # a running event kept past its day's close
         self.repo.finish_job(job_id, status, timetable=result.timetable, claim=job.claim,
                              new_version=(result.scenario, params.changes),
                              result=summary)

@@ -61,11 +61,16 @@ def rest_slots(instance: Instance) -> IntArray:
 
 
 def person_free_slots(instance: Instance) -> IntArray:
-    """Per participant, the slots they are available (every slot without ``available``)."""
+    """Per participant, the slots they are available (every slot without ``available``), and those a running event
+    keeps them past it (its overrun: ``Instance.availability_waived``)."""
     grid = instance.grid
-    return np.asarray([grid.n_slots if p.available is None else
+    free = np.asarray([grid.n_slots if p.available is None else
                        int(sum(grid.slots_inside(w.start, w.end).sum() for w in p.available or []))
                        for p in instance.scenario.participants], dtype=np.int64)
+    for kept in instance.availability_waived.values():
+        for person, _, slots in kept:
+            free[person] = min(free[person] + slots, grid.n_slots)
+    return free
 
 
 def participants_attend_one_event_at_a_time(instance: Instance) -> Rows:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -49,6 +49,13 @@ class ReplanResult:
     # pairs of events allowed to break a rule together: a running event (a fact) and one that cannot move, the rule
     # between them waived (named in the notes: solver.model.waive); the validator's ``overlaps_waived``
     overlaps_waived: list[list[str]] = field(default_factory=list)
+    # events that run past the end of their people's availability, kept there: a running event (a fact) that overran,
+    # its people's availability waived for its run (named in the notes: solver.compile.Waivers); the validator's
+    # ``availability_waived``
+    availability_waived: list[str] = field(default_factory=list)
+    # events that run past their day's close, kept there: a running event (a fact) that overran the end of the day
+    # (named in the notes: solver.compile.Waivers); the validator's ``day_close_waived``
+    day_close_waived: list[str] = field(default_factory=list)
 
 
 def timetable_of(ctx: Context, ledger: Ledger, chosen: IntArray, rooms: dict[int, int]) -> tuple[Timetable, int]:
@@ -152,7 +159,7 @@ def concrete_proof(ctx: Context, ledger: Ledger) -> None:
                                                      ledger.disruption, ctx.candidates | ctx.named, keep,
                                                      ctx.budget.left(), ctx.config.workers, ctx.config.seed, ctx.stop,
                                                      shorten=ctx.shorten, short_before=ctx.short_before,
-                                                     fixed=ctx.fixed_names)
+                                                     waivers=ctx.waivers)
     taken = cheaper is None
     if cheaper is not None:
         trial, cost = _with_rooms(ctx, ledger, cheaper)
@@ -209,10 +216,11 @@ def repaired(ctx: Context, ledger: Ledger) -> ReplanResult:
     diff = diff_timetables(ctx.changed, ctx.previous, table)
     ctx.phases.mark("diff")
     given_up = _given_up(ctx, table, ledger.required_clash)
-    notes = ctx.notes + _cost(ctx, diff, ledger.disruption) + [text for _, text in given_up]
+    notes = ctx.notes + ctx.waiver_notes + _cost(ctx, diff, ledger.disruption) + [text for _, text in given_up]
     return ReplanResult(table, ctx.changed, diff, ledger.disruption, ledger.bound, ledger.proven, ledger.best.level,
                         ctx.frozen, table.solve_seconds, ctx.phases.seconds, notes, sorted(ctx.waived),
-                        runs_shorter(ctx.changed, table), sorted(name for name, _ in given_up), overlap_pairs(ctx))
+                        runs_shorter(ctx.changed, table), sorted(name for name, _ in given_up), overlap_pairs(ctx),
+                        ctx.availability_waived, ctx.day_close_waived)
 
 
 def overlap_pairs(ctx: Context) -> list[list[str]]:
@@ -270,7 +278,10 @@ def no_repair(ctx: Context, ledger: Ledger) -> ReplanResult:
 def in_words(ctx: Context, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """Each conflict with the changes that cause it and the levers that would resolve it (see verdict.py)."""
     seconds = ctx.budget.until_limit() / max(1, len(diagnostics))
-    return [explain_with_changes(ctx.scenario, ctx.changes, ctx.working_of, d, seconds) if d.events else d
+    # (each check compiles with the re-plan's waivers: a waived pair or availability is never named as a cause; a pair
+    # the change list without one of its changes would let overlap is waived there too, as its re-plan would)
+    waivers = replace(ctx.waivers, pairs=True)
+    return [explain_with_changes(ctx.scenario, ctx.changes, ctx.working_of, d, seconds, waivers) if d.events else d
             for d in diagnostics]
 
 
@@ -278,14 +289,16 @@ def without_repair(ctx: Context, status: Status, diagnostics: list[Diagnostic]) 
     """The answer when no repair is given: the standing timetable stays in force. Its events that the change breaks
     where they stand are named (the independent validator's words), and only their people are told; nothing
     untouched is cancelled. ``unknown`` (no repair found in time) carries the standing assignments; ``infeasible``
-    (proven) carries none, as the contract says, and its diagnostics say why."""
+    (proven) carries none, as the contract says, and its diagnostics say why. Neither says what a repair would have
+    waived (no pair, no availability: the standing plan waives nothing new)."""
     present = {e.id for e in ctx.changed.events}
     previous = ctx.previous
     standing = Timetable(scenario=ctx.ref, status="feasible", objective=previous.objective,
                          assignments=[a for a in previous.assignments if a.event in present],
                          unscheduled=[u for u in previous.unscheduled if u.event in present])
-    # (an event a former re-plan shortened may stay so; one reported running late is not shortened, but longer now)
-    shortened = set(runs_shorter(ctx.changed, standing)) - ctx.reported
+    # (an event a former re-plan shortened may stay so: shorter than it was planned before this change, not than a
+    # new duration the change gives it; one reported running late is not shortened, but longer now)
+    shortened = set(runs_shorter(ctx.scenario, standing)) - ctx.reported
     violations = validate_timetable(ctx.changed, standing, shortened=shortened)
     notes = [Diagnostic(code="broken_by_change", message=str(v), events=list(v.events),
                         participants=list(v.participants), rooms=list(v.rooms)) for v in violations]

@@ -158,6 +158,40 @@ def in_the_way_of_reports(changed: Scenario, previous: Timetable, reported: Abst
     return in_the_way
 
 
+def following_the_pushed(changed: Scenario, previous: Timetable, pushed: AbstractSet[str], reported: AbstractSet[str],
+                         now: datetime | None = None) -> set[str]:
+    """Events of the standing timetable that must follow (`after`) an event a report pushed out of its place and that
+    start before that event's old end plus the overrun: they cannot stay either (their predecessor now ends later),
+    so the freeze window does not hold them (a fact outranks it), and so on down the chain. Never an event that has
+    started by ``now`` nor one the planner pinned."""
+    events = {e.id: e for e in changed.events}
+    old = {a.event: (changed.localise(a.start), changed.localise(a.end)) for a in previous.assignments}
+    shift = _overrun(changed, events, old, reported)
+    started = set() if now is None else {name for name, (start, _) in old.items() if start < changed.localise(now)}
+    found: set[str] = set()
+    frontier = set(pushed)
+    while frontier:
+        after = {e.id for e in events.values() if e.id in old and e.id not in found | pushed | started | reported
+                 and not (e.pinned is not None and e.pinned.start is not None)
+                 and any(p in frontier and p in old and old[e.id][0] < old[p][1] + shift for p in e.after)}
+        found |= after
+        frontier = after
+    return found
+
+
+def _overrun(changed: Scenario, events: dict[str, Event], old: dict[str, tuple[datetime, datetime]],
+             reported: AbstractSet[str]) -> timedelta:
+    """How much later than planned the reported events now end (the most of them)."""
+    shift = timedelta(0)
+    for name in reported:
+        event = events.get(name)
+        if event is None or event.pinned is None or event.pinned.start is None or name not in old:
+            continue
+        end = changed.localise(event.pinned.start) + timedelta(minutes=event.duration_minutes)
+        shift = max(shift, end - old[name][1])
+    return shift
+
+
 def _overlapping(changed: Scenario, previous: Timetable, events: dict[str, Event],
                  spans: list[tuple[Event, datetime, datetime]], known: AbstractSet[str], margins: bool = True
                  ) -> set[str]:

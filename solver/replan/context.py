@@ -20,12 +20,13 @@ from solver.changes import (
     PinEvent,
     apply_changes,
 )
-from solver.compile import BoolArray, Instance, compile_scenario
+from solver.compile import BoolArray, Instance, Waivers, compile_scenario
 from solver.model.constraints import all_rows
 from solver.model.rows import Rows
 from solver.model.waive import fixed_overlaps
 from solver.replan.budget import SHARES, Budget, Phases, ReplanConfig, slowdown_since
 from solver.replan.change import (
+    following_the_pushed,
     freeze,
     from_now,
     in_the_way_of_reports,
@@ -39,7 +40,7 @@ from solver.replan.change import (
 from solver.replan.hold import held_by_freeze
 from solver.replan.plan import PreviousPlan
 from solver.replan.relaxation import RelaxationBeside
-from solver.replan.reports import overlap_notes, report_notes, reported_events
+from solver.replan.reports import availability_notes, close_notes, overlap_notes, report_notes, reported_events
 from solver.replan.search import PLACEMENTS_PER_SECOND
 from solver.scenario import Scenario
 from solver.timetable import ScenarioRef, Timetable
@@ -86,6 +87,11 @@ class Context:
     overlaps: list[tuple[str, str, str]] = field(default_factory=list)
     # events the freeze window keeps where they are in every search (required there: solver.replan.hold)
     held: set[str] = field(default_factory=set)
+    # what the re-plan waives after a report, for every compile of its summit (the proof's, the explanations')
+    waivers: Waivers = field(default_factory=Waivers)
+    # what the re-plan says of those waivers (a pair let overlap, people kept past their availability): said only with
+    # a repair, where they apply
+    waiver_notes: list[str] = field(default_factory=list)
 
     def placements(self, events: AbstractSet[int] | list[int] | None = None) -> int:
         """The placements of these events (None: the whole summit)."""
@@ -128,10 +134,14 @@ class Context:
         return 0.5 if self.reported else 1.0
 
     @property
-    def fixed_names(self) -> tuple[set[str], set[str]]:
-        """The facts and the events that cannot move, by name (for a compile of the same summit with rooms apart)."""
-        events = self.instance.events
-        return {events[e].id for e in self.instance.facts}, {events[e].id for e in self.instance.fixed}
+    def availability_waived(self) -> list[str]:
+        """The events that run past the end of their people's availability, kept there (a fact: :class:`Waivers`)."""
+        return sorted(self.instance.events[e].id for e in self.instance.availability_waived)
+
+    @property
+    def day_close_waived(self) -> list[str]:
+        """The events that run past their day's close, kept there (a fact: :class:`Waivers`)."""
+        return sorted(self.instance.events[e].id for e in self.instance.past_close)
 
     @property
     def applied(self) -> list[AnyChange]:
@@ -177,25 +187,29 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
         changed = apply_changes(scenario, applied)
     reported = reported_events(applied)
     in_the_way = in_the_way_of_reports(changed, previous, reported, now)
+    following = following_the_pushed(changed, previous, in_the_way, reported, now)
     # (a planner who pins an event within the freeze window places it: its freeze is lifted for that pin)
     repinned = {change.event for change in applied if isinstance(change, PinEvent)}
-    unfrozen = lifted(changed, previous, now, config.unfreeze | repinned) | in_the_way
+    unfrozen = lifted(changed, previous, now, config.unfreeze | repinned) | in_the_way | following
     working, frozen = freeze(changed, previous, now, config.freeze_minutes, unfrozen, reported)
-    notes = report_notes(scenario, changed, applied, previous, now, config.freeze_minutes, in_the_way)
+    notes = report_notes(scenario, changed, applied, previous, now, config.freeze_minutes, in_the_way, following)
     shorten = any(isinstance(change, REPORTS) for change in applied)
     short_before = set(runs_shorter(changed, previous)) - reported
     instance = _compiled(working, previous, now, frozen, reported, shorten, short_before)
     overlaps = [(instance.events[o.running].id, instance.events[o.other].id, o.rule) for o in fixed_overlaps(instance)]
+    waivers = Waivers(frozenset(instance.events[e].id for e in instance.facts),
+                      frozenset(instance.events[e].id for e in instance.fixed), pairs=bool(overlaps))
     if not overlaps:
         instance.facts = frozenset()  # (nothing to waive: the rows need no second look, 0.2-0.4 s on Hanoi's)
-    notes += overlap_notes(changed, instance, overlaps)
+    waiver_notes = (overlap_notes(changed, instance, overlaps) + availability_notes(changed, instance, reported)
+                    + close_notes(changed, instance, reported))
     budget = Budget.of(started, config.time_limit, 0.6 + instance.n_items / PLACEMENTS_PER_SECOND, stop,
                        slowdown_since(started, cpu_started), SHARES)
     phases.mark("prepare")
     plan = PreviousPlan.of(instance, previous, config.weights)
     cut = over_capacity(changed, previous, applied)
     # (what a report's event runs into is named too: the fact leaves it no room where it stands)
-    named = _indices(instance, named_events(applied) | cut | in_the_way)
+    named = _indices(instance, named_events(applied) | cut | in_the_way | following)
     # Requests left out before stay out unless the change concerns them (they are then named) or opens time,
     # rooms or capacity they could use: a change that only takes something away cannot make room for them, and
     # looking anyway would re-open the whole summit's optimisation. A fresh solve is the way to look for more.
@@ -213,7 +227,7 @@ def prepare(scenario: Scenario, previous: Timetable, as_written: list[AnyChange]
                    ScenarioRef(name=changed.name, fingerprint=changed.fingerprint()), plan, named,
                    set(plan.broken()) | named, cut, opened, candidates, wanted, wanted_mask, config, budget, stop,
                    phases, waived=reported | started_outside_windows(changed, previous, now), shorten=shorten,
-                   short_before=short_before, overlaps=overlaps, held=held)
+                   short_before=short_before, overlaps=overlaps, held=held, waivers=waivers, waiver_notes=waiver_notes)
 
 
 def _compiled(working: Scenario, previous: Timetable, now: datetime | None, frozen: list[str], reported: set[str],
@@ -224,7 +238,8 @@ def _compiled(working: Scenario, previous: Timetable, now: datetime | None, froz
     moment = None if now is None else working.localise(now)
     started = set() if moment is None else {a.event for a in previous.assignments
                                             if a.event in frozen and working.localise(a.start) < moment}
-    instance = compile_scenario(working, shorten=shorten, short_before=short_before, facts=reported | started)
+    instance = compile_scenario(working, shorten=shorten, short_before=short_before,
+                                waivers=Waivers(facts=frozenset(reported | started)))
     # (and what such an event must follow: it must take place too)
     needed = instance.with_predecessors(np.flatnonzero(instance.required).tolist())
     instance.fixed = frozenset(e for e in needed if instance.event_items[e].size == 1)

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from solver.changes import ParticipantDelayed
+from solver.changes import AnyChange, EventUpdated, ParticipantDelayed
 from solver.explain import conflicting_required_events
 from solver.model.rows import IntArray
 from solver.replan.budget import MIN_WHOLE_SEARCH, VALUE_CEILING_CAP
@@ -235,8 +235,7 @@ def pushed_forward(ctx: Context, ledger: Ledger) -> None:
     """After a report (an overrun, a late start) or a late arrival, the push-forward repair (:func:`push_forward`) is
     the repair in hand at once, and the searches start from it: they replace it only with one that keeps more, or as
     much for less."""
-    if ctx.budget.stopped or not ctx.reported and not any(isinstance(change, ParticipantDelayed)
-                                                          for change, _ in ctx.changes):
+    if ctx.budget.stopped or not ctx.reported and not any(_pushes(change) for change, _ in ctx.changes):
         return  # (stopped already; or not a summit day's change: the searches find their first repair quickly)
     standing = standing_holds(ctx.instance, ctx.plan, ctx.wanted)
     if standing is not None:  # (nothing has to move: the push would keep every place)
@@ -244,7 +243,10 @@ def pushed_forward(ctx: Context, ledger: Ledger) -> None:
                             False, 0)
         ctx.phases.mark("push_forward")
         return
-    chosen, moved, whole = push_forward(ctx.instance, ctx.plan, ctx.wanted, ctx.hit, giving=bool(ctx.reported))
+    # (a required event that fits nowhere may take an optional one's place after a report, a fact, and after an event
+    # made longer: the searches then look for a repair that keeps more)
+    giving = bool(ctx.reported) or any(_lengthens(change) for change, _ in ctx.changes)
+    chosen, moved, whole = push_forward(ctx.instance, ctx.plan, ctx.wanted, ctx.hit, giving=giving)
     ctx.phases.mark("push_forward")
     if whole:
         ledger.best = Stage("push", chosen, ctx.plan.kept(chosen), ctx.plan.value_of(ctx.instance, chosen), False, 0)
@@ -265,6 +267,17 @@ def pushed_forward(ctx: Context, ledger: Ledger) -> None:
         ctx.phases.mark("keep_most_push")
         if stage is not None:
             ledger.best = stage
+
+
+def _pushes(change: AnyChange) -> bool:
+    """A change whose first repair is a push: a late arrival, or an event made longer."""
+    return isinstance(change, ParticipantDelayed) or _lengthens(change)
+
+
+def _lengthens(change: AnyChange) -> bool:
+    """An event given a new duration: a ceremony given another hour pushes what follows it like an overrun (the
+    searches alone found no first repair in 10 s of Hanoi's signing made an hour longer, at load 7)."""
+    return isinstance(change, EventUpdated) and "duration_minutes" in change.set
 
 
 def gave_way(ctx: Context, ledger: Ledger, chosen: IntArray, moved: set[int]) -> tuple[IntArray, set[int], bool]:
@@ -295,10 +308,13 @@ def _required_kept(ctx: Context, stage: Stage) -> int:
 def better(ctx: Context, stage: Stage, best: Stage | None) -> bool:
     """Whether a search's ``stage`` replaces the repair in hand: it keeps more required events (after a report the
     repair in hand may have given one up), more value (or, over the push-forward repair, as much for less
-    disruption)."""
+    disruption, or as much as cheaply with the proof that no repair keeps more)."""
     if best is None or _required_kept(ctx, stage) != _required_kept(ctx, best):
         return best is None or _required_kept(ctx, stage) > _required_kept(ctx, best)
     if stage.value > best.value:
         return True
-    return best.level == "push" and stage.value == best.value and \
-        ctx.plan.rank_of(stage.chosen) < ctx.plan.rank_of(best.chosen)
+    if best.level != "push" or stage.value != best.value:
+        return False
+    # (as much for less; or as much, as cheap, and proven the most that can be kept: the answer says "optimal")
+    rank, held = ctx.plan.rank_of(stage.chosen), ctx.plan.rank_of(best.chosen)
+    return rank < held or (stage.optimal and rank == held)

@@ -129,7 +129,7 @@ def search_around(ctx: Context, ledger: Ledger) -> None:
                                 swappers(ctx.instance, ctx.plan, ctx.hit))
     around = move_least(ctx.instance, ctx.plan, ledger.least, ctx.budget.share("around"), ctx.searching(),
                         ctx.config.seed, stop=ctx.interrupted(), frame=frame, hint=ledger.around_hint)
-    ledger.offer(around.chosen, ctx.plan, ctx.instance, same_value=False)
+    ledger.offer_search(around.chosen, ctx.plan)
     ctx.phases.mark("move_least_around")
 
 
@@ -194,7 +194,7 @@ def whole_summit_proof(ctx: Context, ledger: Ledger) -> None:
         whole = move_least(ctx.instance, ctx.plan, least, seconds, ctx.config.workers, ctx.config.seed,
                            frame=build_neighbourhood(ctx.instance, ctx.plan, everything), stop=ctx.stop)
         ledger.whole_bound = whole.bound
-        ledger.offer(whole.chosen, ctx.plan, ctx.instance, ties=True, same_value=False)
+        ledger.offer_proof(whole.chosen, ctx.plan)
         ledger.proven = whole.optimal
         ctx.phases.mark("whole_proof")
     ledger.bound = ledger.disruption if ledger.proven else max(ledger.lower, ledger.whole_bound)

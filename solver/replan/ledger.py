@@ -48,17 +48,37 @@ class Ledger:
         self.chosen, self.disruption = chosen, plan.cost_of(chosen)
         self.repairs.append(chosen)
 
-    def offer(self, chosen: IntArray | None, plan: PreviousPlan, instance: Instance, ties: bool = False,
-              same_value: bool = True) -> None:
-        """A repair found on the way: kept for the end, and held if it ranks before the repair in hand (or equal,
-        with ``ties``); with ``same_value``, only if it keeps stage A's value (a relaxation's answer may not)."""
+    def offer(self, chosen: IntArray | None, plan: PreviousPlan, instance: Instance) -> None:
+        """A repair that claims stage A's value (the relaxation's): kept for the end, and held if it has that value
+        and ranks before the repair in hand."""
+        if not self._keep(chosen):
+            return
+        assert chosen is not None and self.best is not None
+        if plan.value_of(instance, chosen) == self.best.value:
+            self._hold_if_before(chosen, plan, ties_win=False)
+
+    def offer_search(self, chosen: IntArray | None, plan: PreviousPlan) -> None:
+        """A repair a search found on the way (its value counts in its rank): kept for the end, and held if it ranks
+        before the repair in hand."""
+        if self._keep(chosen):
+            self._hold_if_before(chosen, plan, ties_win=False)
+
+    def offer_proof(self, chosen: IntArray | None, plan: PreviousPlan) -> None:
+        """The whole model's repair: kept for the end, and held if it ranks before or level with the repair in hand
+        (what the proof holds is proven; the one in hand, not)."""
+        if self._keep(chosen):
+            self._hold_if_before(chosen, plan, ties_win=True)
+
+    def _keep(self, chosen: IntArray | None) -> bool:
         if chosen is None or self.best is None or self.chosen is None:
-            return
+            return False
         self.repairs.append(chosen)
-        if same_value and plan.value_of(instance, chosen) != self.best.value:
-            return
+        return True
+
+    def _hold_if_before(self, chosen: IntArray | None, plan: PreviousPlan, ties_win: bool) -> None:
+        assert chosen is not None and self.chosen is not None
         rank, current = plan.rank_of(chosen), plan.rank_of(self.chosen)
-        if rank < current or (ties and rank == current):
+        if rank < current or (ties_win and rank == current):
             self.chosen, self.disruption = chosen, plan.cost_of(chosen)
 
     def raise_bound(self, bound: int) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from solver.compile import BoolArray, Instance, compile_scenario
+from solver.compile import BoolArray, Instance, Waivers, compile_scenario
 from solver.extract import assignments_of
 from solver.model.bound import lp_optimum
 from solver.model.build import add_linear
@@ -31,17 +31,16 @@ log = logging.getLogger(__name__)
 def concrete_repair(working: Scenario, previous: Timetable, weights: DisruptionWeights, table: Timetable,
                      measured: int, newcomers: set[int], must_keep: set[str] | None, time_limit: float, workers: int,
                      seed: int, stop: threading.Event | None, shorten: bool = False,
-                     short_before: AbstractSet[str] = frozenset(),
-                     fixed: tuple[AbstractSet[str], AbstractSet[str]] = (frozenset(), frozenset())
+                     short_before: AbstractSet[str] = frozenset(), waivers: Waivers = Waivers()
                      ) -> tuple[list[Assignment] | None, int, bool]:
     """With every room apart (no pools), search for a repair of the same value that costs less than
     ``measured``, among the placements that fit in the budget the displaced events leave (and, with
     ``must_keep``, among those events only, as :class:`BudgetLadder` does). Returns a cheaper repair's
     assignments and cost if one is found, and whether ``measured`` (or that repair's cost) is proven minimal.
-    ``fixed``: the facts and the events that cannot move, by name (:mod:`solver.model.waive`)."""
+    ``waivers``: what the re-plan waives after a report (:class:`solver.compile.Waivers`), the same here."""
     deadline = time.monotonic() + time_limit
-    concrete = compile_scenario(working, pool_rooms=False, shorten=shorten, short_before=short_before, facts=fixed[0],
-                                fixed=fixed[1])
+    concrete = compile_scenario(working, pool_rooms=False, shorten=shorten, short_before=short_before,
+                                waivers=waivers)
     if must_keep is not None:  # left-out requests are left out of the search (see below)
         newcomers = {e for e in newcomers if concrete.events[e].id in must_keep}
     plan = PreviousPlan.of(concrete, previous, weights)

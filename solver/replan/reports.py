@@ -18,7 +18,7 @@ from solver.changes import (
     rounded_minutes,
 )
 from solver.compile import Instance
-from solver.scenario import Scenario
+from solver.scenario import Scenario, TimeWindow
 from solver.timetable import Timetable
 
 
@@ -28,15 +28,22 @@ def reported_events(changes: list[AnyChange]) -> set[str]:
 
 
 def report_notes(scenario: Scenario, changed: Scenario, changes: list[AnyChange], previous: Timetable,
-                 now: datetime | None, freeze_minutes: int, in_the_way: AbstractSet[str]) -> list[str]:
+                 now: datetime | None, freeze_minutes: int, in_the_way: AbstractSet[str],
+                 following: AbstractSet[str] = frozenset()) -> list[str]:
     """The re-plan's statements about the reports: how each was rounded to the grid, whose window is waived, and
-    which events within the freeze window the reports leave no room for (their freeze is lifted)."""
+    which events within the freeze window the reports leave no room for, directly or through an event they must
+    follow (their freeze is lifted)."""
     notes = [note for change in changes if isinstance(change, REPORTS_ON_EVENTS)
              for note in _rounding(scenario, change)]
     notes += [_waived(changed, name) for name in sorted(reported_events(changes)) if _waived(changed, name)]
     if now is not None:
         threshold = changed.localise(now) + timedelta(minutes=freeze_minutes)
         old = {a.event: a for a in previous.assignments}
+        for name in sorted(following):
+            start = changed.localise(old[name].start)
+            if start < threshold:
+                notes.append(f"{name} at {start:%H:%M} is within the freeze window until {threshold:%H:%M}, but it "
+                             f"must follow an event a report pushed later: its freeze is lifted")
         for name in sorted(in_the_way):
             start = changed.localise(old[name].start)
             if start < changed.localise(now):
@@ -138,7 +145,72 @@ def overlap_notes(changed: Scenario, instance: Instance, overlaps: list[tuple[st
 
 
 def _times(instance: Instance, name: str) -> tuple[datetime, datetime]:
-    """The start and end of an event that cannot move (its one placement)."""
-    item = int(instance.event_items[instance.event_index[name]][0])
-    return (instance.grid.time_of(int(instance.item_start[item])),
-            instance.grid.time_of(int(instance.item_end[item] - 1)) + timedelta(minutes=instance.grid.slot_minutes))
+    """The start and true end of an event that cannot move (its one placement; past its day's close, when a fact
+    runs past it: the model holds it to the close, :attr:`Instance.past_close`)."""
+    e = instance.event_index[name]
+    item = int(instance.event_items[e][0])
+    start = instance.grid.time_of(int(instance.item_start[item]))
+    minutes = instance.events[e].duration_minutes - int(instance.item_cut[item]) * instance.grid.slot_minutes
+    return start, start + timedelta(minutes=minutes)
+
+
+def close_notes(changed: Scenario, instance: Instance, reported: AbstractSet[str]) -> list[str]:
+    """The words for a reported event that now runs past its day's close (:attr:`Instance.past_close`), one note per
+    event: its new end, how long past the close, who must stay (the venue's room, the escorts of a VVIP's zone) and
+    the delegations to tell. (An event that started and was kept so by an earlier re-plan is carried silently.)"""
+    people = {p.id: p for p in changed.participants}
+    vvip = {p.id for p in changed.participants if p.tier == "vvip"}
+    notes = []
+    for e in sorted(instance.past_close):
+        event = instance.events[e]
+        if event.id not in reported:
+            continue
+        start, end = _times(instance, event.id)
+        close = end - timedelta(minutes=instance.past_close[e] * instance.grid.slot_minutes)
+        room = event.pinned.room if event.pinned is not None and event.pinned.room else "room"
+        escorts = " and the escorts" if vvip & set(event.participants) else ""
+        told = sorted({people[p].delegation or p for p in event.participants if p in people})
+        notes.append(f"{event.id} now ends at {end:%H:%M}, {int((end - close).total_seconds() // 60)} min after the "
+                     f"day's close at {close:%H:%M}: kept, the day's hours waived for its overrun only (a report is a "
+                     f"fact); the venue's {room}{escorts} must stay; tell {', '.join(told) or 'the organisers'}")
+    return notes
+
+
+def availability_notes(changed: Scenario, instance: Instance, reported: AbstractSet[str]) -> list[str]:
+    """The words for a reported event kept past the end of its people's availability (:class:`solver.compile.Waivers`),
+    one note per event: its new end, whom it keeps and how long past the time they leave, and the delegations to tell.
+    (An event that started and was kept so by an earlier re-plan is carried silently: that one said it.)"""
+    people = {p.id: p for p in changed.participants}
+    notes = []
+    for e, kept in sorted(instance.availability_waived.items()):
+        name = instance.events[e].id
+        if name not in reported:
+            continue
+        start, end = _times(instance, name)
+        leaving: dict[datetime, list[str]] = {}
+        for p, slot, _ in kept:
+            person = people[instance.scenario.participants[p].id]
+            leaving.setdefault(_leaves(changed, person.available or [], start, instance.grid.time_of(slot)),
+                               []).append(f"{person.id} ({person.delegation})" if person.delegation else person.id)
+        after = ", ".join(f"{int((end - leave).total_seconds() // 60)} min after {' and '.join(who)} "
+                          f"{'leaves' if len(who) == 1 else 'leave'} at {leave:%H:%M}"
+                          for leave, who in sorted(leaving.items()))
+        told = sorted({people[instance.scenario.participants[p].id].delegation or instance.scenario.participants[p].id
+                       for p, _, _ in kept})
+        notes.append(f"{name} now ends at {end:%H:%M}, {after}: kept, their availability waived for its overrun only "
+                     f"(a report is a fact); tell {', '.join(told)}")
+    return notes
+
+
+def _leaves(changed: Scenario, windows: list[TimeWindow], start: datetime, fallback: datetime) -> datetime:
+    """When a participant leaves: the end of their availability that holds ``start`` (windows that touch are one)."""
+    spans = sorted((changed.localise(w.start), changed.localise(w.end)) for w in windows)
+    until: datetime | None = None
+    for low, high in spans:
+        if until is None:
+            until = high if low <= start < high else None
+        elif low <= until:
+            until = max(until, high)
+        else:
+            break
+    return until if until is not None else fallback

