@@ -10,13 +10,13 @@ CP-SAT first).
 
 from __future__ import annotations
 
-import heapq
 import time
 
 import numpy as np
 
 from solver.compile import Instance
 from solver.model.eject import FloatArray, Pushes, ejection_chain
+from solver.model.occupancy import greedy_order
 from solver.model.rows import IntArray, RowIndex, Rows
 from solver.model.submodel import RowMatrix, build_submodel, solve_submodel
 
@@ -38,26 +38,7 @@ def greedy_placements(instance: Instance, rows: Rows, fixed: dict[int, int] | No
         chosen[event] = item
         place(item)
 
-    n_events = len(instance.events)
-    successors: list[list[int]] = [[] for _ in range(n_events)]
-    waiting = np.zeros(n_events, dtype=np.int64)
-    for e, before in enumerate(instance.predecessors):
-        for b in before:
-            successors[b].append(e)
-            waiting[e] += 1
-    flexibility = np.asarray([items.size for items in instance.event_items], dtype=np.int64)
-
-    def rank(e: int) -> tuple[int, int, int, int]:
-        return (0 if instance.required[e] else 1, -int(instance.priority[e]), int(flexibility[e]), e)
-
-    ready = [rank(e) for e in range(n_events) if waiting[e] == 0]
-    heapq.heapify(ready)
-    while ready:
-        e = heapq.heappop(ready)[-1]
-        for s in successors[e]:
-            waiting[s] -= 1
-            if waiting[s] == 0:
-                heapq.heappush(ready, rank(s))
+    for e in greedy_order(instance):
         if chosen[e] >= 0:
             continue
         candidates = instance.event_items[e]

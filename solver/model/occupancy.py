@@ -16,6 +16,8 @@ use at each slot, and checks each family's rule on those arrays, exactly as the 
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,8 +31,14 @@ NO_LIMIT = 10**9
 def greedy_order(instance: Instance) -> list[int]:
     """The order in which the greedy places events: required first, then by priority, then the least flexible,
     each after every event it must follow (H10)."""
-    import heapq
+    flexibility = [items.size for items in instance.event_items]
+    return ordered_after(instance, lambda e: (0 if instance.required[e] else 1, -int(instance.priority[e]),
+                                              flexibility[e], e))
 
+
+def ordered_after(instance: Instance, rank: Callable[[int], tuple[int, ...]]) -> list[int]:
+    """Every event, the lowest ``rank`` first among those whose predecessors (`after`, H10) are all placed before
+    it (the rank ends with the event's index, so the order is total)."""
     n_events = len(instance.events)
     successors: list[list[int]] = [[] for _ in range(n_events)]
     waiting = np.zeros(n_events, dtype=np.int64)
@@ -38,11 +46,6 @@ def greedy_order(instance: Instance) -> list[int]:
         for b in before:
             successors[b].append(e)
             waiting[e] += 1
-    flexibility = [items.size for items in instance.event_items]
-
-    def rank(e: int) -> tuple[int, int, int, int]:
-        return (0 if instance.required[e] else 1, -int(instance.priority[e]), flexibility[e], e)
-
     ready = [rank(e) for e in range(n_events) if waiting[e] == 0]
     heapq.heapify(ready)
     order: list[int] = []

@@ -13,13 +13,11 @@ places every required event whenever the greedy does.
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
 import numpy.typing as npt
 
 from solver.compile import Instance
-from solver.model.occupancy import Occupancy
+from solver.model.occupancy import Occupancy, ordered_after
 from solver.model.rows import IntArray
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,30 +39,10 @@ def lp_shares(instance: Instance, weight: FloatArray) -> FloatArray:
 def lp_order(instance: Instance, share: FloatArray) -> list[int]:
     """The order the requests are placed in: required first, then by the LP's value (share times priority; a
     twentieth of a share is noise), then by priority and the least flexible, each after those it must follow."""
-    n_events = len(instance.events)
-    successors: list[list[int]] = [[] for _ in range(n_events)]
-    waiting = np.zeros(n_events, dtype=np.int64)
-    for e, before in enumerate(instance.predecessors):
-        for b in before:
-            successors[b].append(e)
-            waiting[e] += 1
     value = np.round(share * 20).astype(np.int64) * instance.priority
     flexibility = [items.size for items in instance.event_items]
-
-    def rank(e: int) -> tuple[int, int, int, int, int]:
-        return (0 if instance.required[e] else 1, -int(value[e]), -int(instance.priority[e]), flexibility[e], e)
-
-    ready = [rank(e) for e in range(n_events) if waiting[e] == 0]
-    heapq.heapify(ready)
-    order: list[int] = []
-    while ready:
-        e = heapq.heappop(ready)[-1]
-        order.append(e)
-        for s in successors[e]:
-            waiting[s] -= 1
-            if waiting[s] == 0:
-                heapq.heappush(ready, rank(s))
-    return order
+    return ordered_after(instance, lambda e: (0 if instance.required[e] else 1, -int(value[e]),
+                                              -int(instance.priority[e]), flexibility[e], e))
 
 
 def lp_rounded(instance: Instance, weight: FloatArray, rng: np.random.Generator | None = None) -> IntArray:
