@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, or_, select, update
@@ -53,8 +53,8 @@ class Lease:
         return max(WATCH_SECONDS, self.seconds / 5)
 
 
-def _claimable(model: type[Job] | type[JobSolve], lease: Lease) -> Any:
-    stale = utcnow() - timedelta(seconds=lease.seconds)
+def _claimable(model: type[Job] | type[JobSolve], lease: Lease, now: datetime | None = None) -> Any:
+    stale = (now or utcnow()) - timedelta(seconds=lease.seconds)
     return or_(model.status == "queued",
                (model.status == "running") & (or_(model.heartbeat_at.is_(None), model.heartbeat_at < stale)))
 
@@ -70,7 +70,7 @@ def claim_job(repo: Repository, job_id: str, worker: str, lease: Lease) -> tuple
         if s.scalar(select(func.count()).select_from(Job).where(Job.id == job_id, dispatched)):
             return "dispatched", s.get(Job, job_id)
         taken = s.execute(update(Job).where(Job.id == job_id, Job.cancel_requested.is_(False),
-                                            Job.attempts < lease.max_attempts, _claimable(Job, lease))
+                                            Job.attempts < lease.max_attempts, _claimable(Job, lease, now))
                           .values(status="running", attempts=Job.attempts + 1, claim=token, worker=worker,
                                   heartbeat_at=now, started_at=now))
         s.commit()
@@ -82,8 +82,11 @@ def claim_job(repo: Repository, job_id: str, worker: str, lease: Lease) -> tuple
     if job.cancel_requested and job.status == "queued":  # asked to stop before any worker had it
         return "finished", repo.finish_job(job_id, "cancelled", error="cancelled before it started")
     with repo.session() as s:
-        stale = s.scalar(select(func.count()).select_from(Job).where(Job.id == job_id, _claimable(Job, lease)))
-    if not stale:
+        stale = s.scalar(select(func.count()).select_from(Job).where(Job.id == job_id,
+                                                                     _claimable(Job, lease, now)))
+    # (judged at the claim's own moment: a lease that lapses between the two reads is not a lost worker too many;
+    # and a job with attempts left is only taken by another try, never given up)
+    if not stale or (job.attempts < lease.max_attempts and not job.cancel_requested):
         return "held", job
     last = f" (last on {job.worker})" if job.worker else ""
     reason = "cancelled; its worker was lost" if job.cancel_requested else \
@@ -168,13 +171,13 @@ def open_solves(repo: Repository, job: Job) -> list[tuple[str, int]]:
 
 def _claim_solve(repo: Repository, job_id: str, variant: str, seed: int, worker: str,
                  lease: Lease) -> tuple[Claimed, JobSolve | None]:
-    token = uuid.uuid4().hex
+    token, now = uuid.uuid4().hex, utcnow()
     where = (JobSolve.job_id == job_id, JobSolve.variant == variant, JobSolve.seed == seed)
     with repo.session() as s:
         taken = s.execute(update(JobSolve).where(*where, JobSolve.attempts < lease.max_attempts,
-                                                 _claimable(JobSolve, lease))
+                                                 _claimable(JobSolve, lease, now))
                           .values(status="running", attempts=JobSolve.attempts + 1, claim=token, worker=worker,
-                                  heartbeat_at=utcnow()))
+                                  heartbeat_at=now))
         s.commit()
         row = s.scalar(select(JobSolve).where(*where))
     if row is None or row.status in ("done", "failed"):
@@ -182,8 +185,8 @@ def _claim_solve(repo: Repository, job_id: str, variant: str, seed: int, worker:
     if taken.rowcount == 1:  # type: ignore[attr-defined]
         return "claimed", row
     with repo.session() as s:
-        stale = s.scalar(select(func.count()).select_from(JobSolve).where(*where, _claimable(JobSolve, lease)))
-    if not stale:
+        stale = s.scalar(select(func.count()).select_from(JobSolve).where(*where, _claimable(JobSolve, lease, now)))
+    if not stale or row.attempts < lease.max_attempts:  # (as for a job: only used-up attempts give a solve up)
         return "held", row
     with repo.session() as s:
         s.execute(update(JobSolve).where(JobSolve.id == row.id, JobSolve.claim == row.claim).values(

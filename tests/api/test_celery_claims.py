@@ -72,6 +72,26 @@ def test_a_job_whose_workers_are_lost_three_times_ends_failed(repo: Repository) 
     assert "lost 3 time(s) (last on w3)" in (job.error or "")
 
 
+def test_a_lease_that_lapses_while_a_claim_is_judged_is_not_a_lost_worker_too_many(
+        repo: Repository, monkeypatch: pytest.MonkeyPatch) -> None:
+    # CI once saw "its worker was lost 1 time(s): given up after 3 attempts": the claim read the lease as fresh, the
+    # next read (a moment later) as lapsed, and gave the job up. The claim's clock: the lease lapses between reads.
+    import api.jobs.cluster as cluster
+
+    lease = Lease(seconds=30, max_attempts=3)
+    job_id = _job(repo)
+    assert claim_job(repo, job_id, "w1", lease)[0] == "claimed"
+    fresh = utcnow()
+    moments = iter([fresh, fresh])  # (then a minute later, for every later read)
+    monkeypatch.setattr(cluster, "utcnow", lambda: next(moments, utcnow() + timedelta(seconds=60)))
+    outcome, job = claim_job(repo, job_id, "w2", lease)
+    assert outcome == "held" and job is not None and job.status == "running" and job.attempts == 1
+    monkeypatch.undo()
+    _lapse(repo, job_id)
+    outcome, job = claim_job(repo, job_id, "w2", lease)
+    assert outcome == "claimed" and job is not None and job.attempts == 2
+
+
 def test_a_cancelled_queued_job_is_never_claimed(repo: Repository) -> None:
     job_id = _job(repo)
     repo.request_cancel(job_id)
