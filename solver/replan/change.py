@@ -135,7 +135,6 @@ def in_the_way_of_reports(changed: Scenario, previous: Timetable, reported: Abst
     events = {e.id: e for e in changed.events}
     old = {a.event: (changed.localise(a.start), changed.localise(a.end)) for a in previous.assignments}
     spans: list[tuple[Event, datetime, datetime]] = []
-    shift = timedelta(0)
     for name in reported:
         event = events.get(name)
         if event is None or event.pinned is None or event.pinned.start is None:
@@ -145,10 +144,9 @@ def in_the_way_of_reports(changed: Scenario, previous: Timetable, reported: Abst
         was = old.get(name)
         pieces = [(start, end)] if was is None else [(start, min(end, was[0])), (max(start, was[1]), end)]
         spans += [(event, low, high) for low, high in pieces if low < high]
-        shift = max(shift, end - was[1]) if was is not None else shift
+    shift = _overrun(changed, events, old, reported)
     in_the_way: set[str] = set()
-    started = set() if now is None else {a.event for a in previous.assignments
-                                         if changed.localise(a.start) < changed.localise(now)}
+    started = _started(changed, old, now)
     while spans:
         found = _overlapping(changed, previous, events, spans, reported | in_the_way)
         if found & started:
@@ -167,7 +165,7 @@ def following_the_pushed(changed: Scenario, previous: Timetable, pushed: Abstrac
     events = {e.id: e for e in changed.events}
     old = {a.event: (changed.localise(a.start), changed.localise(a.end)) for a in previous.assignments}
     shift = _overrun(changed, events, old, reported)
-    started = set() if now is None else {name for name, (start, _) in old.items() if start < changed.localise(now)}
+    started = _started(changed, old, now)
     found: set[str] = set()
     frontier = set(pushed)
     while frontier:
@@ -190,6 +188,11 @@ def _overrun(changed: Scenario, events: dict[str, Event], old: dict[str, tuple[d
         end = changed.localise(event.pinned.start) + timedelta(minutes=event.duration_minutes)
         shift = max(shift, end - old[name][1])
     return shift
+
+
+def _started(changed: Scenario, old: dict[str, tuple[datetime, datetime]], now: datetime | None) -> set[str]:
+    """The events of the standing timetable that have started by ``now`` (none without it)."""
+    return set() if now is None else {name for name, (start, _) in old.items() if start < changed.localise(now)}
 
 
 def _overlapping(changed: Scenario, previous: Timetable, events: dict[str, Event],
