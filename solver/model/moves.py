@@ -276,27 +276,29 @@ class _Searcher:
                 self.state.place(event, before)
 
 
-def improved_by_moves(instance: Instance, chosen: IntArray, weight: FloatArray | None = None,
-                      max_passes: int = 1, seconds: float | None = None, top: int = 2) -> tuple[IntArray, MoveStats]:
+def improved_by_moves(instance: Instance, chosen: IntArray, weight: FloatArray | None = None, max_passes: int = 1,
+                      seconds: float | None = None, top: int = 2,
+                      stall: int | None = None) -> tuple[IntArray, MoveStats]:
     """``chosen`` (placement per event, -1 = out; it keeps every rule) improved by the moves of this module: the
     optional requests left out, the most valuable first (then those the LP weighs most), each pushed in if it can
-    be; again while a pass gained, at most ``max_passes`` passes and (if given) ``seconds`` of wall time (a pass
-    stops there). ``weight`` (per placement, e.g. the LP's) orders the placements tried; ``top``: placements tried
-    per request with move-then-insert. Returns the timetable (never worth less) and what the search did."""
+    be; again while a pass gained, at most ``max_passes`` passes, and (if given) a pass ends after ``stall``
+    requests in a row tried in vain or at ``seconds`` of wall time. ``weight`` (per placement, e.g. the LP's)
+    orders the placements tried; ``top``: placements tried per request with move-then-insert. Returns the
+    timetable (never worth less) and what the search did."""
     started = time.monotonic()
     search = _Searcher.of(instance, chosen, weight, top)
     share = np.bincount(instance.item_event, weights=search.weight, minlength=len(instance.events))
     has_items = np.asarray([items.size > 0 for items in instance.event_items])
     while search.stats.passes < max_passes:
         search.stats.passes += 1
-        gained = search.stats.gained
+        gained, in_vain = search.stats.gained, 0
         out = np.flatnonzero((search.state.chosen < 0) & ~instance.required & has_items)
         for event in out[np.lexsort((out, -share[out], -search.value[out]))].tolist():
-            if seconds is not None and time.monotonic() - started > seconds:
+            if (seconds is not None and time.monotonic() - started > seconds) or (stall is not None
+                                                                                  and in_vain >= stall):
                 break
-            if search.state.chosen[event] < 0 and all(search.state.chosen[b] >= 0
-                                                      for b in instance.predecessors[event]):
-                search.push_in(event)
+            ready = all(search.state.chosen[b] >= 0 for b in instance.predecessors[event])
+            in_vain = 0 if search.state.chosen[event] < 0 and ready and search.push_in(event) else in_vain + 1
         if search.stats.gained == gained or (seconds is not None and time.monotonic() - started > seconds):
             break
     return search.state.chosen.copy(), search.stats
