@@ -75,12 +75,11 @@ def lp_rounded(instance: Instance, weight: FloatArray, rng: np.random.Generator 
         return chosen
     complete: list[IntArray] = []
     first: list[int] = []
-    for _ in range(BOXED_RETRIES):
+    for _ in range(BOXED_RETRIES):  # (each try places the required events alone: the optional ones come after)
         first += [event for event in boxed if event not in first]
-        chosen = _placed_in_order(instance, weight, noise, first)
-        boxed = _boxed_in(instance, chosen)
+        boxed = _boxed_in(instance, _placed_in_order(instance, weight, noise, first, required_only=True))
         if not boxed:
-            complete.append(chosen)
+            complete.append(_placed_in_order(instance, weight, noise, first))
             break
     greedy_places = _placed_in_order(instance, np.where(instance.required[instance.item_event], 0.0, weight), noise)
     if not complete or not _boxed_in(instance, greedy_places):
@@ -96,9 +95,16 @@ def _boxed_in(instance: Instance, chosen: IntArray) -> list[int]:
             and chosen[e] < 0]
 
 
-def _placed_in_order(instance: Instance, weight: FloatArray, noise: FloatArray, first: Sequence[int] = ()) -> IntArray:
+def _placed_in_order(instance: Instance, weight: FloatArray, noise: FloatArray, first: Sequence[int] = (),
+                     required_only: bool = False) -> IntArray:
+    """The rounding itself (every event in :func:`lp_order`; with ``required_only``, only up to the last required
+    one: the required events' placements, as the whole rounding would make them)."""
     state = Occupancy.of(instance)
-    for event in lp_order(instance, np.minimum(lp_shares(instance, weight) * noise, 1.0), first):
+    order = lp_order(instance, np.minimum(lp_shares(instance, weight) * noise, 1.0), first)
+    if required_only:
+        required = [k for k, event in enumerate(order) if instance.required[event]]
+        order = order[: required[-1] + 1] if required else []
+    for event in order:
         candidates = instance.event_items[event]
         if candidates.size == 0:
             continue
