@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from ortools.pdlp.python import pdlp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -27,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 from solver.bound import Pricing, aggregated_lp, pdlp_rounds, placement_groups  # noqa: E402
 from solver.compile import Instance, compile_scenario  # noqa: E402
 from solver.model.bound import whole_lp_bound  # noqa: E402
-from solver.model.constraints import all_rows  # noqa: E402
 from solver.model.greedy import keeps_every_rule  # noqa: E402
 from solver.model.objective import placement_values  # noqa: E402
 from solver.model.occupancy import occupancy_greedy  # noqa: E402
@@ -57,7 +57,8 @@ def aggregated(instance: Instance, seconds: float) -> list[dict]:
     proto = aggregated_lp(instance)
     _, group_of, _, _ = placement_groups(instance)
     primal: list[np.ndarray] = []
-    found = pdlp_rounds(proto, Pricing.of_proto(proto), seconds, on_primal=primal.append)
+    found = pdlp_rounds(pdlp.qp_from_mpmodel_proto(proto, True), Pricing.of_proto(proto), seconds,
+                        on_primal=primal.append)
     lp_cpu = cpu() - began
     group_weight = np.clip(primal[-1], 0, 1) if primal else np.zeros(group_of.max() + 1)
     return [rounded(instance, group_weight[group_of], "aggregated LP", lp_cpu, found)]
@@ -66,7 +67,6 @@ def aggregated(instance: Instance, seconds: float) -> list[dict]:
 def whole(instance: Instance, seconds: float, every: bool) -> list[dict]:
     """The whole LP's rounds (as the bound's child runs them), and the timetable rounded from each."""
     began = cpu()
-    rows = all_rows(instance)
     rounds: list[tuple[float, np.ndarray, float]] = []
     best = [math.inf]
 
@@ -77,7 +77,7 @@ def whole(instance: Instance, seconds: float, every: bool) -> list[dict]:
     def bound(found: int) -> None:
         best[0] = min(best[0], found)
 
-    whole_lp_bound(instance, rows, placement_values(instance), seconds, on_bound=bound, on_weights=heard)
+    whole_lp_bound(instance, placement_values(instance), seconds, on_bound=bound, on_weights=heard)
     picked = rounds if every else rounds[-1:]
     return [rounded(instance, weight, f"whole LP round {k + 1}", lp_cpu, found)
             for k, (lp_cpu, weight, found) in enumerate(picked)]

@@ -17,6 +17,7 @@ import os
 import platform
 import resource
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,43 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class TreePeak:
+    """The peak resident memory of this process and its children (the bound's child) together, sampled every
+    quarter second: what the machine must hold at once (the sum of the two peaks counts moments apart)."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        while not self.stop.wait(0.25):
+            pids = [me] + [int(p) for p in _read(f"/proc/{me}/task/{me}/children").split()]
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in pids))
+
+    def mb(self) -> float:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        return round(self.peak_kb / 1024, 1)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
+def _rss_kb(pid: int) -> int:
+    for line in _read(f"/proc/{pid}/status").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, seed: int,
              stall: float | None, presolve: int | None, lp_guided: bool = False,
              lp_rounded: bool = True, moves: bool = True) -> dict[str, object]:
@@ -54,8 +92,10 @@ def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, see
                          max_presolve_iterations=presolve, lp_guided=lp_guided, lp_rounded=lp_rounded,
                          moves=moves)
     started = time.monotonic()
+    tree = TreePeak()
     result = solve(scenario, on_progress=incumbents.append, config=config)
     wall = time.monotonic() - started
+    tree_mb = tree.mb()
     timetable = result.timetable
     violations = validate_timetable(scenario, timetable)
     objectives = [(p.seconds, p.objective) for p in incumbents]
@@ -96,6 +136,7 @@ def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, see
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         # the bound's process beside the search (solver/bound_beside.py), counted apart
         "peak_rss_beside_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "peak_rss_together_mb": tree_mb,  # both at once, sampled (TreePeak)
         # CPU seconds the solve really got (on a loaded machine a 60 s solve may get a tenth of 120), the search's
         # process and the bound's child apart
         "cpu_s": round(_cpu(resource.RUSAGE_SELF), 1),

@@ -27,6 +27,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +36,9 @@ from ortools.linear_solver import linear_solver_pb2, pywraplp
 from solver.compile import Instance
 from solver.model.rows import IntArray, Rows
 
+if TYPE_CHECKING:
+    from ortools.pdlp.python import pdlp
+
 START_BLOCK_MINUTES = 60  # placements starting in the same hour are grouped...
 COARSE_ABOVE = 500_000  # ...in the same two hours above this many placements (the UN week, 1.38M). Up to it,
 # hourly: PDLP's multipliers priced with the events kept whole (Pricing) give a bound even when cut short, so the
@@ -42,7 +46,11 @@ COARSE_ABOVE = 500_000  # ...in the same two hours above this many placements (t
 # load 9 on the peers' summits: 2,000 requests 2,349 in 2.0 s of CPU against 2,589 in 1.3 s with two-hour groups;
 # 4,000 requests 2,726 in 3.4 s against 2,966 in 2.4 s (whole LP: 2,033 and 2,418)
 PDLP_ABOVE = 15_000  # groups; GLOP below
-LONGEST_ROUND = 6.0  # seconds: PDLP's rounds (pdlp_rounds) grow up to this
+LONGEST_ROUND = 6.0  # seconds: PDLP's rounds (pdlp_rounds) grow up to this...
+# ...or to this much per million of the LP's entries, when more: each call of PDLP pays a fixed part (the program's
+# copy, its transpose and rescaling, the first step's estimates) of about 0.27 s per million entries, measured on
+# the UN week (16.3M entries: 3.5-4.4 s, then 80 ms an iteration); its rounds of 6 s did little else under load
+ROUND_SECONDS_PER_MILLION_ENTRIES = 0.8
 WINDOW_BLOCKS = 2  # windows of two hours, sliding by an hour (and whole days)
 
 
@@ -298,7 +306,9 @@ def _solve(proto: linear_solver_pb2.MPModelProto, time_limit: float) -> float | 
     1.6 s, PDLP 4.6 s."""
     started = time.monotonic()
     if len(proto.variable) > PDLP_ABOVE:
-        found = pdlp_rounds(proto, Pricing.of_proto(proto), time_limit)
+        from ortools.pdlp.python import pdlp
+
+        found = pdlp_rounds(pdlp.qp_from_mpmodel_proto(proto, True), Pricing.of_proto(proto), time_limit)
         if found is not None:
             return found
     left = time_limit - (time.monotonic() - started)
@@ -332,9 +342,9 @@ class Pricing:
     value: npt.NDArray[np.float64]  # per variable
     var_event: IntArray  # per variable, its event's index (-1: in no event row, priced alone)
     required: npt.NDArray[np.bool_]  # per event index
-    entry_row: IntArray
-    entry_var: IntArray
-    entry_coef: npt.NDArray[np.float64]
+    entry_row: npt.NDArray[np.integer[Any]]  # (int32 on the largest summits: 15M entries on the UN week)
+    entry_var: npt.NDArray[np.integer[Any]]
+    entry_coef: npt.NDArray[np.floating[Any]]
     upper: npt.NDArray[np.float64]
     event_rows: int  # the LP's first rows are the events' own rows; multipliers of rows after them are priced
 
@@ -397,13 +407,14 @@ class Pricing:
         return min(self.bound(capacity), self.bound(-capacity))
 
 
-def pdlp_rounds(proto: linear_solver_pb2.MPModelProto, pricing: Pricing, seconds: float,
+def pdlp_rounds(program: pdlp.QuadraticProgram, pricing: Pricing, seconds: float,
                 on_bound: Callable[[int], None] | None = None, iterations: int | None = None,
                 first_round: float = 2.0,
                 on_primal: Callable[[npt.NDArray[np.float64]], None] | None = None) -> float | None:
-    """The LP by PDLP (one thread) in rounds, each from the last one's answer and half again as long, up to
-    ``LONGEST_ROUND`` (a bound comes only at a round's end: at 2,000 requests and load 12, the whole LP's last,
-    longer rounds ended after the search had answered); after each round its multipliers are priced
+    """The LP ``program`` by PDLP (one thread) in rounds, each from the last one's answer and half again as long,
+    up to ``LONGEST_ROUND`` or ``ROUND_SECONDS_PER_MILLION_ENTRIES``, the longer (a bound comes only at a round's
+    end: at 2,000 requests and load 12, the whole LP's last, longer rounds ended after the search had answered);
+    after each round its multipliers are priced
     (:class:`Pricing`). Each better bound's floor goes to ``on_bound``; the best
     bound is returned (None if no round ended). ``iterations`` (tests) replaces the time by a fixed count.
     ``on_primal`` hears each round's primal solution (one value per LP variable)."""
@@ -411,10 +422,10 @@ def pdlp_rounds(proto: linear_solver_pb2.MPModelProto, pricing: Pricing, seconds
     from ortools.pdlp.python import pdlp
 
     deadline = time.monotonic() + seconds
-    program = pdlp.qp_from_mpmodel_proto(proto, True)
     best: float | None = None
     start: pdlp.PrimalAndDualSolution | None = None
-    chunk = first_round
+    shortest = ROUND_SECONDS_PER_MILLION_ENTRIES * (pricing.entry_var.size + pricing.value.size) / 1e6
+    chunk = max(first_round, shortest)
     while True:
         params = solvers_pb2.PrimalDualHybridGradientParams()
         params.num_threads = 1  # the search runs beside it
@@ -435,7 +446,7 @@ def pdlp_rounds(proto: linear_solver_pb2.MPModelProto, pricing: Pricing, seconds
             return best
         start = pdlp.PrimalAndDualSolution()
         start.primal_solution, start.dual_solution = result.primal_solution, result.dual_solution
-        chunk = min(chunk * 1.5, LONGEST_ROUND)
+        chunk = max(min(chunk * 1.5, LONGEST_ROUND), shortest)
 
 
 def lagrangian_bound(proto: linear_solver_pb2.MPModelProto, multipliers: npt.NDArray[np.float64]) -> float:

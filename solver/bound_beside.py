@@ -95,6 +95,10 @@ class BoundBeside:
         values = [value for _, value in list(self.found) if value >= 0]
         return min(values) if values else None
 
+    def failed(self) -> bool:
+        """Whether the child was started and has ended without proving a bound (killed by a memory limit, say)."""
+        return self.process is not None and self.process.poll() is not None and self.best() is None
+
     def solution(self) -> tuple[IntArray, FloatArray] | None:
         """The whole LP's latest solution (placements, how much of each), None before the first."""
         return self.lp
@@ -169,17 +173,15 @@ def main() -> int:
     asked."""
     from solver.compile import compile_scenario
     from solver.model.bound import whole_lp_bound
-    from solver.model.constraints import all_rows
     from solver.model.objective import placement_values
     from solver.scenario import parse_scenario
 
     deadline = time.monotonic() + float(sys.argv[1])
     instance = compile_scenario(parse_scenario(json.loads(sys.stdin.read())))
-    rows = all_rows(instance)
     rounding = _Rounding(instance) if "rounded" in sys.argv[2:] else None
     left = deadline - time.monotonic()
     if left > 0.5:
-        whole_lp_bound(instance, rows, placement_values(instance), left,
+        whole_lp_bound(instance, placement_values(instance), left,
                        on_bound=rounding.bound if rounding is not None else lambda bound: print(bound, flush=True),
                        on_solution=_print_solution if "solutions" in sys.argv[2:] else None, on_weights=rounding)
     return 0

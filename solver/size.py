@@ -71,8 +71,9 @@ def estimate_model_size(scenario: Scenario) -> ModelSize:
 # time) and the compiled summit, more slowly past ~4M terms (measured VmPeak 354-1,024 MB from 0.5 to 4M terms,
 # 1,039 MB at 10.6M, 2026-12-06; an upper envelope, 22-98 % over the measures).
 # Above 45k placements the whole LP's bound runs beside in a child process of its own (its own limit, the same
-# setting): its resident peak grows with the placements (PDLP's LP), about as large as the search's at a million
-# placements and more (3.2 GB at 1.38M, 5.6 GB at 2.46M).
+# setting): its resident peak grows with the placements (PDLP's program and its copies; measured 451 MB at 370k
+# placements, 1,397 MB at 1.38M with travel and time budgets left out above a million, solver/model/bound.py;
+# it was 3.2 GB at 1.38M when the LP went through a proto).
 WHOLE_BASE_MB = 480
 WHOLE_MB_PER_MILLION_TERMS = 420
 LNS_BASE_MB = 450
@@ -80,8 +81,8 @@ LNS_MB_PER_MILLION_TERMS = 270  # up to LNS_KNEE_TERMS...
 LNS_KNEE_TERMS = 4_000_000
 LNS_MB_PER_MILLION_TERMS_ABOVE = 80  # ...and past it
 BOUND_CHILD_BASE_MB = 300
-BOUND_CHILD_MB_PER_MILLION_PLACEMENTS = 2200
-BOUND_CHILD_UP_TO = 1_000_000  # placements; above, no child (SolveConfig.bound_beside_below): the aggregated LP
+BOUND_CHILD_MB_PER_MILLION_PLACEMENTS = 850
+BOUND_CHILD_UP_TO = 3_000_000  # placements; above, no child (SolveConfig.bound_beside_below): the aggregated LP
 SETTING = "SUMMIT_JOB_MEMORY_MB"
 
 

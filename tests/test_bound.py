@@ -69,12 +69,11 @@ def test_any_multipliers_give_a_bound_on_the_lp() -> None:
 def test_the_whole_lp_by_pdlp_is_never_below_the_brute_force_optimum(model: Scenario) -> None:
     """Whatever PDLP's multipliers after a fixed, small number of iterations, their Lagrangian bound holds."""
     from solver.model.bound import whole_lp_bound
-    from solver.model.constraints import all_rows
     from solver.model.objective import placement_values
 
     best = brute_force_optimum(model)
     instance = compile_scenario(model)
-    bound = whole_lp_bound(instance, all_rows(instance), placement_values(instance), 60.0, iterations=50)
+    bound = whole_lp_bound(instance, placement_values(instance), 60.0, iterations=50)
     if best is None:
         return
     assert bound is not None and bound >= best
@@ -160,3 +159,70 @@ def test_pricing_with_the_events_kept_whole_is_a_bound_and_never_looser() -> Non
     multipliers = np.abs(np.random.default_rng(1).normal(size=len(whole.constraint)))
     from_rows = Pricing.of_rows(instance, rows, placement_values(instance))
     assert abs(from_rows.of_duals(multipliers) - Pricing.of_proto(whole).of_duals(multipliers)) < 1e-6
+
+
+def test_the_whole_lp_built_by_columns_is_the_lp_of_every_row() -> None:
+    """The whole LP as PDLP's program (built one family at a time, by columns) has the same optimum as the LP
+    written row by row, and its pricing prices multipliers as the rows' pricing does."""
+    import numpy as np
+    from ortools.linear_solver import pywraplp
+    from ortools.pdlp.python import pdlp
+
+    from solver.bound import Pricing
+    from solver.generate import generate_scenario
+    from solver.model.bound import lp_proto, whole_lp
+    from solver.model.constraints import all_rows
+    from solver.model.objective import placement_values
+
+    instance = compile_scenario(generate_scenario(8, 16, 1, seed=3))
+    rows, value = all_rows(instance), placement_values(instance)
+    optima = []
+    for proto in (lp_proto(instance, rows, value, True), pdlp.qp_to_mpmodel_proto(whole_lp(instance, value).program)):
+        glop = pywraplp.Solver.CreateSolver("GLOP")
+        glop.LoadModelFromProto(proto)
+        assert glop.Solve() == pywraplp.Solver.OPTIMAL
+        optima.append(glop.Objective().Value())
+    assert abs(optima[0] - optima[1]) < 1e-6
+    multipliers = np.abs(np.random.default_rng(2).normal(size=len(rows)))
+    assert abs(whole_lp(instance, value).pricing.bound(multipliers)
+               - Pricing.of_rows(instance, rows, value).bound(multipliers)) < 1e-3
+
+
+def test_the_largest_summits_whole_lp_leaves_out_travel_and_time_budgets() -> None:
+    """Above LIGHT_ABOVE placements the whole LP leaves out the two families that cost the most memory and did not
+    move its optimum; below, every family stays."""
+    from solver.model import bound
+    from solver.model.constraints import ALL_FAMILIES
+
+    assert bound.whole_lp_families(bound.LIGHT_ABOVE) == ALL_FAMILIES
+    names = {family.__name__ for family in bound.whole_lp_families(bound.LIGHT_ABOVE + 1)}
+    assert names == {family.__name__ for family in ALL_FAMILIES} - bound.LIGHT_LEAVES_OUT
+    assert len(names) == len(ALL_FAMILIES) - 2
+
+
+def test_when_the_whole_lps_child_ends_without_a_bound_the_aggregated_lp_comes_after_all() -> None:
+    """Above a million placements the search leaves the bound to the whole LP's child; if the child ends without
+    one (a job's memory limit kills it), the aggregated LP is computed once, so the answer still has its bound."""
+    import time
+
+    from solver.bound_beside import BoundBeside
+    from solver.budget import Budget
+    from solver.solve.config import SHARES, SolveConfig, SolveStats
+    from solver.solve.steps import Run, bound_after_a_failed_child
+    from solver.timetable import ScenarioRef
+
+    model = busy_leader()
+    instance = compile_scenario(model)
+    beside = BoundBeside()
+    beside.start(model, 60.0)
+    assert beside.process is not None
+    beside.process.kill()
+    beside.process.wait(timeout=30)
+    assert beside.failed()
+    run = Run(instance, SolveConfig(time_limit=5), Budget.of(time.monotonic(), 5.0, 0.0, None, shares=SHARES),
+              SolveStats(), ScenarioRef(name="busy", fingerprint="-"), None, beside)
+    assert bound_after_a_failed_child(run) is None  # the aggregated LP ran before the search: nothing to redo
+    run.aggregated_left_to_child = True
+    assert bound_after_a_failed_child(run) == aggregated_bound(instance).value
+    assert bound_after_a_failed_child(run) is None  # once
+    beside.close()

@@ -99,7 +99,7 @@ def _lp_solution(instance, rows):
     from solver.model.objective import placement_values
 
     sent: list = []
-    whole_lp_bound(instance, rows, placement_values(instance), 60.0, iterations=2_000,
+    whole_lp_bound(instance, placement_values(instance), 60.0, iterations=2_000,
                    on_solution=lambda items, amount: sent.append((items, amount)))
     assert sent and sent[-1][0].size > 0
     return sent[-1]

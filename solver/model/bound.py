@@ -10,17 +10,26 @@ reaches it.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 from ortools.linear_solver import linear_solver_pb2, pywraplp
 
 from solver.compile import Instance
+from solver.model.constraints import ALL_FAMILIES, Family, all_rows
 from solver.model.rows import IntArray, Rows
+
+if TYPE_CHECKING:
+    from ortools.pdlp.python import pdlp
+
+    from solver.bound import Pricing
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -101,11 +110,151 @@ def lp_proto(instance: Instance, rows: Rows, objective: IntArray, maximize: bool
     return proto
 
 
-def whole_lp_bound(instance: Instance, rows: Rows, item_value: IntArray, seconds: float,
+# The whole LP of the largest summits leaves out the rows that cost the most memory and, measured, never moved
+# its optimum: travel between zones and time budgets (the peers' 2,000 and 4,000 requests, seed 1: 2,033 and 2,405
+# with and without them, found sooner without). On the UN week (1.38M placements) they are 13.3M of its 28.2M
+# terms: without them the whole LP fits beside the search (benchmarks/RESULTS.md, the UN week's whole LP).
+LIGHT_ABOVE = 1_000_000  # placements
+LIGHT_LEAVES_OUT = frozenset({"participants_have_time_to_travel", "time_budgets"})
+COLUMN_CHUNK = 2_000_000  # entries placed into the LP's columns at a time (bounds the build's peak memory)
+
+
+@dataclass(frozen=True)
+class CapacityEntries:
+    """The capacity rows of the whole LP as entries (row, placement, coefficient), rows in order, kept compact
+    (int32 / float32: 15M entries on the UN week, 178 MB)."""
+
+    row: npt.NDArray[np.int32]
+    item: npt.NDArray[np.int32]
+    coef: npt.NDArray[np.float32]
+    upper: FloatArray  # per row
+
+
+@dataclass
+class WholeLp:
+    """The whole LP relaxation as PDLP's program (variables: the placements; rows: each event's own row, then the
+    capacity rows), and the pricing of its multipliers into a proven bound."""
+
+    program: pdlp.QuadraticProgram
+    pricing: Pricing
+
+
+def whole_lp_families(placements: int) -> tuple[Family, ...]:
+    """Every rule's family; above ``LIGHT_ABOVE`` placements, without ``LIGHT_LEAVES_OUT`` (a relaxation: still a
+    bound)."""
+    if placements <= LIGHT_ABOVE:
+        return ALL_FAMILIES
+    return tuple(family for family in ALL_FAMILIES if family.__name__ not in LIGHT_LEAVES_OUT)
+
+
+def whole_lp(instance: Instance, item_value: IntArray, families: tuple[Family, ...] | None = None) -> WholeLp:
+    """The whole LP, built one family of rows at a time so that no family's rows outlive their entries (the UN
+    week's rows as lists of arrays took 824 MB, its LP as a proto 1 GB more)."""
+    from solver.bound import Pricing
+
+    entries = capacity_entries(instance, whole_lp_families(instance.n_items) if families is None else families)
+    give_back_freed_memory()
+    events = _event_rows(instance)
+    pricing = Pricing(item_value.astype(float), events.index[instance.item_event].astype(np.int64),
+                      events.required, entries.row, entries.item, entries.coef, entries.upper, events.count)
+    program = _program(instance, item_value, entries, events)
+    give_back_freed_memory()
+    return WholeLp(program, pricing)
+
+
+def give_back_freed_memory() -> None:
+    """Return the memory freed by the rows' many small arrays to the system (glibc keeps it otherwise: 350 MB of
+    the UN week's 740 MB resident after its entries were built); nothing where there is no glibc."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def capacity_entries(instance: Instance, families: tuple[Family, ...]) -> CapacityEntries:
+    """The rows of ``families`` (waived as every search's are) as compact entries."""
+    rows_of: list[npt.NDArray[np.int32]] = []
+    items: list[npt.NDArray[np.int32]] = []
+    coefs: list[npt.NDArray[np.float32]] = []
+    upper: list[int] = []
+    for family in families:
+        rows = all_rows(instance, (family,))
+        lengths = np.fromiter((r.size for r in rows.items), dtype=np.int64, count=len(rows))
+        if lengths.sum():
+            rows_of.append((np.repeat(np.arange(len(rows)), lengths) + len(upper)).astype(np.int32))
+            items.append(np.concatenate(rows.items).astype(np.int32))
+            coefs.append(np.concatenate(rows.coefs).astype(np.float32))
+        upper.extend(rows.upper if lengths.sum() else [])
+    if not rows_of:
+        return CapacityEntries(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32),
+                               np.zeros(0, dtype=float))
+    return CapacityEntries(np.concatenate(rows_of), np.concatenate(items), np.concatenate(coefs),
+                           np.asarray(upper, dtype=float))
+
+
+@dataclass(frozen=True)
+class _EventRows:
+    index: IntArray  # per event, its row (events with placements, in order; -1 for the others)
+    required: npt.NDArray[np.bool_]  # per row
+    count: int
+
+
+def _event_rows(instance: Instance) -> _EventRows:
+    has = np.asarray([items.size > 0 for items in instance.event_items], dtype=bool)
+    index = np.where(has, np.cumsum(has) - 1, -1).astype(np.int64)
+    return _EventRows(index, instance.required[has], int(has.sum()))
+
+
+def _program(instance: Instance, item_value: IntArray, entries: CapacityEntries,
+             events: _EventRows) -> pdlp.QuadraticProgram:
+    """PDLP's program: maximise the value over 0 <= x <= 1, each event at most once (exactly once if required),
+    the capacity rows; the matrix goes in by columns (one per placement: its event's row, then its capacity rows
+    in order), as the solver keeps it."""
+    from ortools.pdlp.python import pdlp
+    from scipy import sparse
+
+    n_rows = events.count + entries.upper.size
+    program = pdlp.QuadraticProgram()
+    program.resize_and_initialize(instance.n_items, n_rows)
+    program.objective_vector = -item_value.astype(float)  # PDLP minimises
+    program.objective_scaling_factor = -1.0
+    program.variable_lower_bounds = np.zeros(instance.n_items)
+    program.variable_upper_bounds = np.ones(instance.n_items)
+    program.constraint_lower_bounds = np.concatenate([events.required.astype(float), np.full(entries.upper.size,
+                                                                                              -np.inf)])
+    program.constraint_upper_bounds = np.concatenate([np.ones(events.count), entries.upper])
+    indptr, indices, data = _columns(instance, entries, events)
+    program.constraint_matrix = sparse.csc_matrix((data, indices, indptr), shape=(n_rows, instance.n_items))
+    return program
+
+
+def _columns(instance: Instance, entries: CapacityEntries,
+             events: _EventRows) -> tuple[IntArray, npt.NDArray[np.int32], FloatArray]:
+    """The matrix by columns (indptr, row indices, values), filled a chunk of entries at a time: a placement's
+    k-th capacity entry in row order lands at its column's start + 1 + k, that is, for the p-th entry of all
+    sorted by placement (stable: rows stay in order), at p + placement + 1."""
+    order = np.argsort(entries.item, kind="stable")
+    counts = np.bincount(entries.item, minlength=instance.n_items) + 1
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)  # (what scipy keeps for fewer than 2**31 rows)
+    data = np.empty(int(indptr[-1]), dtype=np.float64)
+    indices[indptr[:-1]] = events.index[instance.item_event]
+    data[indptr[:-1]] = 1.0
+    for low in range(0, order.size, COLUMN_CHUNK):
+        taken = order[low: low + COLUMN_CHUNK]
+        at = np.arange(low, low + taken.size) + entries.item[taken] + 1
+        indices[at] = entries.row[taken] + events.count
+        data[at] = entries.coef[taken]
+    return indptr, indices, data
+
+
+def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
                    on_bound: Callable[[int], None] | None = None, iterations: int | None = None,
                    on_solution: Callable[[IntArray, FloatArray], None] | None = None,
-                   on_weights: Callable[[FloatArray], None] | None = None) -> int | None:
-    """A proven bound from the LP relaxation with every row, at sizes where GLOP does not finish.
+                   on_weights: Callable[[FloatArray], None] | None = None,
+                   families: tuple[Family, ...] | None = None) -> int | None:
+    """A proven bound from the LP relaxation with every row (:func:`whole_lp`), at sizes where GLOP does not
+    finish.
 
     PDLP (a first-order method, one thread) solves it approximately, in rounds that each start from the last
     one's answer (:func:`solver.bound.pdlp_rounds`); after each round its multipliers are priced into a
@@ -113,17 +262,17 @@ def whole_lp_bound(instance: Instance, rows: Rows, item_value: IntArray, seconds
     the LP's optimum whatever the multipliers, so a round cut short by its time still proves a bound. Each better
     bound is passed to ``on_bound``; the best is returned (None if none came). Measured on the peers'
     1,000-request summit: 1,711 (every row) against 1,902 for the time-aggregated LP; at 2,000 requests 2,033
-    against 2,589 (benchmarks/RESULTS.md). ``iterations`` (for tests) replaces the time by a fixed count.
+    against 2,589; on the UN week 9,874 against 11,006 (benchmarks/RESULTS.md). ``iterations`` (for tests)
+    replaces the time by a fixed count.
     ``on_solution`` hears each round's solution: the placements it takes (a tenth or more of one), how much of
     each; the search may follow it (:func:`solver.lns.lp_requests`). ``on_weights`` hears each round's weight on
     every placement (in [0, 1]): the timetable rounded from it (:mod:`solver.model.rounding`) follows the small
     weights too (measured at 1,000 requests: 1,683 from every weight, 1,603 from those of a tenth or more)."""
-    from solver.bound import Pricing, pdlp_rounds  # the time-aggregated LP's module prices multipliers the same way
+    from solver.bound import pdlp_rounds  # the time-aggregated LP's module runs PDLP's rounds the same way
 
     if instance.n_items == 0:
         return 0
-    proto = lp_proto(instance, rows, item_value, True)
-    pricing = Pricing.of_rows(instance, rows, item_value)
+    lp = whole_lp(instance, item_value, families)
 
     def taken(primal: FloatArray) -> None:
         if on_solution is not None:
@@ -132,6 +281,6 @@ def whole_lp_bound(instance: Instance, rows: Rows, item_value: IntArray, seconds
         if on_weights is not None:
             on_weights(np.clip(primal[: instance.n_items], 0.0, 1.0))
 
-    found = pdlp_rounds(proto, pricing, seconds, on_bound, iterations, PDLP_FIRST_ROUND,
+    found = pdlp_rounds(lp.program, lp.pricing, seconds, on_bound, iterations, PDLP_FIRST_ROUND,
                         on_primal=taken if on_solution is not None or on_weights is not None else None)
     return None if found is None else int(math.floor(found + 1e-6))

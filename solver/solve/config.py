@@ -53,9 +53,9 @@ class SolveConfig:
     # process of its own (solver/bound_beside.py): before it, it would delay the search by seconds to tens of
     # seconds (GLOP: 8-10 s at 500 requests, not solved in 120 s at 1,000; PDLP: 18 s at 1,000).
     bound_beside_above: int = 45_000  # (Hanoi: 42k, its gaps closed by GLOP in 0.5 s)
-    # ... and up to this many: above it the child doubled the memory without a better bound (the UN week, 1.38M
-    # placements: 3.2 GB beside the search's 3.3 GB; 22,496 after 222 s against the aggregated LP's 11,006),
-    # so the aggregated LP in-process is the bound (4,000 requests, 370-390k placements, keep the child).
+    # ... and up to this many (the UN weeks: 1.38M and 2.28M placements): the whole LP built by columns, without
+    # travel and time budgets above a million placements, fits beside the search (1.4 GB at 1.38M, 9,874 against
+    # the aggregated LP's 11,006; it took 3.2 GB through a proto)
     bound_beside_below: int = BOUND_CHILD_UP_TO
     # large-neighbourhood search also frees the requests the whole LP's solution (from the child) takes and the
     # timetable leaves out (solver/lns.py, ``lp_requests``). Off: measured at 1,000 requests (load 9-12, seeds
