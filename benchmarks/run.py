@@ -90,10 +90,11 @@ def _rss_kb(pid: int) -> int:
 
 def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, seed: int,
              stall: float | None, presolve: int | None, lp_guided: bool = False,
-             lp_rounded: bool = True) -> dict[str, object]:
+             lp_rounded: bool = True, moves: bool = True) -> dict[str, object]:
     incumbents: list[Progress] = []
     config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
-                         max_presolve_iterations=presolve, lp_guided=lp_guided, lp_rounded=lp_rounded)
+                         max_presolve_iterations=presolve, lp_guided=lp_guided, lp_rounded=lp_rounded,
+                         moves=moves)
     started = time.monotonic()
     tree = TreePeak()
     result = solve(scenario, on_progress=incumbents.append, config=config)
@@ -164,12 +165,14 @@ def main() -> None:
     parser.add_argument("--lp-guided", action="store_true", help="with the LP-guided neighbourhood (A/B)")
     parser.add_argument("--no-lp-rounded", action="store_true",
                         help="without the timetables rounded from the whole LP's solutions (A/B)")
+    parser.add_argument("--no-moves", action="store_true",
+                        help="without the local search on the rounded timetables (solver/model/moves.py, A/B)")
     args = parser.parse_args()
 
     scenario, name = case_scenario(args)
     presolve = None if args.presolve_iterations < 0 else args.presolve_iterations
     row = run_case(name, scenario, args.time_limit, args.workers, args.seed, args.stall, presolve,
-                   args.lp_guided, not args.no_lp_rounded)
+                   args.lp_guided, not args.no_lp_rounded, not args.no_moves)
     if not args.curve:
         row.pop("incumbents")
         row.pop("bounds")

@@ -40,10 +40,12 @@ def row(requests: int, seed: int, result: dict[str, object], load: float) -> str
     gap = result.get("gap_pct")
     improved = result.get("lns_improved")
     taken = improved.get("lp_rounded") if isinstance(improved, dict) else None  # rounded timetables taken by LNS
+    moved = improved.get("moves") if isinstance(improved, dict) else None  # ... improved by the local search
+    rounded = f" ({taken} rounded{f', {moved} moved' if moved else ''})" if taken else ""
     return (f"| {requests} | {seed} | {cell('placements')} | {cell('first_feasible_s')} | {cell('status')} | "
             f"{cell('objective')} | {cell('bound')} | {'-' if gap is None else f'{gap} %'} | "
             f"{cell('aggregated_bound')} / {cell('lp_bound')} ({cell('lp_s')} s) | {cell('lns_rounds')}"
-            f"{f' ({taken} rounded)' if taken else ''} | "
+            f"{rounded} | "
             f"{cell('violations')} | "
             f"{cell('peak_rss_mb')} + {cell('peak_rss_beside_mb')}; {cell('peak_rss_together_mb')} | "
             f"{cell('cpu_s')} + {cell('cpu_beside_s')} | "
@@ -60,6 +62,8 @@ def main() -> int:
     parser.add_argument("--lp-guided", action="store_true", help="with the LP-guided neighbourhood (A/B)")
     parser.add_argument("--no-lp-rounded", action="store_true",
                         help="without the timetables rounded from the whole LP's solutions (A/B)")
+    parser.add_argument("--no-moves", action="store_true",
+                        help="without the local search on the rounded timetables (solver/model/moves.py, A/B)")
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     print("| requests | seed | placements | first (s) | status | objective | bound | gap "
@@ -69,7 +73,8 @@ def main() -> int:
     for requests in (int(s) for s in args.sizes.split(",")):
         for seed in (int(s) for s in args.seeds.split(",")):
             path = generated_summit(requests, seed, args.out_dir, shared_peers(), sys.executable)
-            extra = (["--lp-guided"] if args.lp_guided else []) + (["--no-lp-rounded"] if args.no_lp_rounded else [])
+            extra = ((["--lp-guided"] if args.lp_guided else []) + (["--no-lp-rounded"] if args.no_lp_rounded else [])
+                     + (["--no-moves"] if args.no_moves else []))
             result = solve_case(path, args.time_limit, args.workers, extra)
             print(row(requests, seed, result, os.getloadavg()[0]), flush=True)
     return 0

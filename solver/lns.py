@@ -66,6 +66,11 @@ class LnsConfig:
     # a timetable rounded from the whole LP's solution beside the search, (value, placement per event), None until
     # one comes (solver/model/rounding.py): the search goes on from it when it is worth more than its best
     rounded: Callable[[], tuple[int, IntArray] | None] | None = None
+    # the rounded timetable taken is first improved by the local search on the occupancy arrays (solver/model/moves.py:
+    # requests left out pushed in where the events in their way move or are worth less), for at most ``moves_share``
+    # of the search's time (measured at 4,000 requests: +41-75 in 4 s of CPU on the rounded timetables)
+    moves: bool = True
+    moves_share: float = 0.08
     max_rounds: int | None = None  # for tests: a fixed number of rounds...
     deterministic_round: float | None = None  # ...each with a deterministic limit
     stop: threading.Event | None = None
@@ -425,11 +430,30 @@ def _repair(ctx: Context, config: LnsConfig, ledger: LnsLedger,
 
 
 ROUNDED = "lp_rounded"  # the name the rounded timetable's improvements are counted under (LnsLedger.improved)
+MOVES = "moves"  # ... and the local search's on it, when it gained
+# the local search's pass ends after this many requests in a row tried in vain: its gains come from the most
+# valuable requests left out (measured on the rounded timetables: all of them within the first 100-900 of 1,500 at
+# 2,000 requests, 400 of 3,400 at 4,000, the rest of the pass 2-8 s of CPU for nothing)
+MOVES_STALL = 300
+
+
+def _moved(ctx: Context, config: LnsConfig, chosen: IntArray) -> IntArray | None:
+    """``chosen`` improved by the local search on the occupancy arrays (:mod:`solver.model.moves`), one pass over
+    the requests left out until ``MOVES_STALL`` of them in a row gain nothing, within ``moves_share`` of the
+    search's time (no time limit with ``deterministic_round``); None when it gained nothing or is off."""
+    if not config.moves:
+        return None
+    from solver.model.moves import improved_by_moves
+
+    seconds = None if config.deterministic_round is not None else config.moves_share * config.time_limit
+    better, stats = improved_by_moves(ctx.instance, chosen, max_passes=1, seconds=seconds, top=2, stall=MOVES_STALL)
+    return better if stats.gained > 0 else None
 
 
 def _rounded_start(ctx: Context, config: LnsConfig, ledger: LnsLedger) -> _State | None:
     """The timetable rounded from the LP beside the search, when one has come that is worth more than the best and
-    keeps every rule (checked here: it was built in another process); it becomes the best."""
+    keeps every rule (checked here: it was built in another process); it becomes the best, first improved by the
+    local search on the occupancy arrays (:func:`_moved`)."""
     found = config.rounded() if config.rounded is not None else None
     if found is None or found[0] <= max(ledger.objective, ledger.rounded_seen):
         return None
@@ -442,6 +466,10 @@ def _rounded_start(ctx: Context, config: LnsConfig, ledger: LnsLedger) -> _State
                                   if instance.required[e] and instance.event_items[e].size)
     if value <= ledger.objective or not complete or not keeps_every_rule(instance, chosen):
         return None
+    polished = _moved(ctx, config, chosen)
+    if polished is not None and keeps_every_rule(instance, polished):  # (kept by construction: checked all the same)
+        chosen, value = polished, int(ctx.item_value[polished[polished >= 0]].sum())
+        ledger.improved[MOVES] = ledger.improved.get(MOVES, 0) + 1
     ledger.best, ledger.objective = chosen.copy(), value
     ledger.last_improvement = time.monotonic() - ledger.started
     ledger.history.append((round(ledger.last_improvement, 3), value))

@@ -156,3 +156,23 @@ def test_the_search_goes_on_from_a_rounded_timetable_worth_more_and_refuses_one_
     config.rounded = lambda: (value(instance, clash), clash)
     ledger = lns.large_neighbourhood_search(instance, matrix, chosen, 10**9, config)
     assert lns.ROUNDED not in ledger.improved and ledger.rounded_seen == value(instance, clash)
+
+
+def test_a_rounded_timetable_taken_is_first_improved_by_the_moves_unless_they_are_off(summit) -> None:
+    """The local search on the occupancy arrays (solver/model/moves.py) improves the rounded timetable as it is
+    taken: the search goes on from what the moves made of it (every rule kept), or from it as it is when off."""
+    from solver.model.moves import improved_by_moves
+
+    scenario, instance, rows, matrix, chosen = summit
+    weaker = chosen.copy()
+    weaker[[e for e in range(len(instance.events)) if chosen[e] >= 0 and not instance.required[e]][:3]] = -1
+    moved, stats = improved_by_moves(instance, chosen, stall=lns.MOVES_STALL)
+    assert stats.gained > 0  # the greedy timetable leaves a request out that the moves bring in
+    for moves in (True, False):
+        config = lns.LnsConfig(time_limit=1_000.0, workers=1, seed=2, max_rounds=1, deterministic_round=0.1,
+                               rounded=lambda: (value(instance, chosen), chosen), moves=moves)
+        ledger = lns.large_neighbourhood_search(instance, matrix, weaker, 10**9, config)
+        assert ledger.improved.get(lns.ROUNDED) == 1 and (lns.MOVES in ledger.improved) == moves
+        assert ledger.best.tolist() == (moved if moves else chosen).tolist()
+        ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
+        assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []

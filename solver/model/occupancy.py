@@ -202,23 +202,33 @@ class Occupancy:
 
     def place(self, event: int, item: int) -> None:
         """Hold what placement ``item`` of ``event`` holds."""
+        self.chosen[event] = item
+        self._hold(event, item, 1)
+
+    def remove(self, event: int) -> None:
+        """Give back what the placed ``event`` holds (the exact inverse of :meth:`place`: the local search's moves,
+        :mod:`solver.model.moves`, take events out and put them back)."""
+        item = int(self.chosen[event])
+        self.chosen[event] = -1
+        self._hold(event, item, -1)
+
+    def _hold(self, event: int, item: int, sign: int) -> None:
         instance, grid = self.instance, self.instance.grid
         start, end = int(instance.item_start[item]), int(instance.item_end[item])
         length, pool = int(instance.item_length[item]), int(instance.item_pool[item])
         zone = int(instance.item_zone[item])
-        self.chosen[event] = item
-        self.pool[pool, int(instance.item_room_from[item]):end] += 1
-        self.pool_time[pool] += length
-        self.running[start:end] += self.big if instance.exclusive[event] else 1
+        self.pool[pool, int(instance.item_room_from[item]):end] += sign
+        self.pool_time[pool] += sign * length
+        self.running[start:end] += sign * (self.big if instance.exclusive[event] else 1)
         if instance.has_vvip[event]:
-            self.escort[zone, start:end] += 1
+            self.escort[zone, start:end] += sign
         for resource, amount in self.uses[event]:
-            self.resource[resource, start:end] += amount
+            self.resource[resource, start:end] += sign * amount
         day_end = int(grid.day_end_slot[start])
         for person in instance.event_participants[event].tolist():
-            self.person[person, start:min(end + int(self.rest[person]), day_end)] += 1
-            self.daily[person, int(grid.slot_day[start])] += 1
-            self.person_time[person] += length
+            self.person[person, start:min(end + int(self.rest[person]), day_end)] += sign
+            self.daily[person, int(grid.slot_day[start])] += sign
+            self.person_time[person] += sign * length
             if self.ends.shape[0]:
-                self.ends[person, zone, end] += 1
-                self.starts[person, zone, start] += 1
+                self.ends[person, zone, end] += sign
+                self.starts[person, zone, start] += sign

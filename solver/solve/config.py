@@ -66,6 +66,10 @@ class SolveConfig:
     # requests the LP takes, where it puts them) and large-neighbourhood search goes on from it when it is worth
     # more than its best (benchmarks/RESULTS.md c27c)
     lp_rounded: bool = True
+    # large-neighbourhood search first improves each rounded timetable it takes by the local search on the occupancy
+    # arrays (solver/model/moves.py: requests left out pushed in where the events in their way move elsewhere or are
+    # worth less; benchmarks/RESULTS.md s27)
+    moves: bool = True
     # Memory (issue 27): large-neighbourhood search alone, without the whole model. With ``memory_mb`` set, the
     # summit's estimated memory (solver/size.py) decides: the whole model when it fits, else LNS alone, and a
     # summit that does not fit even so is refused before anything is built (size.TooLarge).

@@ -243,7 +243,8 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
     lns_config = LnsConfig(time_limit=config.time_limit - offset, workers=config.workers, seed=config.seed,
                            stall_seconds=config.stall_seconds, stop=config.stop, bound_of=proven,
                            lp_solution=run.beside.solution if bound_beside(run) and config.lp_guided else None,
-                           rounded=run.beside.rounded if bound_beside(run) and config.lp_rounded else None)
+                           rounded=run.beside.rounded if bound_beside(run) and config.lp_rounded else None,
+                           moves=config.moves)
     ledger = large_neighbourhood_search(run.instance, matrix, chosen, bound, lns_config, reached)
     stats.lns_seconds = round(time.monotonic() - run.started - offset, 3)
     stats.lns_rounds = ledger.rounds
