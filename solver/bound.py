@@ -429,21 +429,24 @@ class Pricing:
 def pdlp_rounds(program: pdlp.QuadraticProgram, pricing: Pricing, seconds: float,
                 on_bound: Callable[[int], None] | None = None, iterations: int | None = None,
                 first_round: float = 2.0,
-                on_primal: Callable[[npt.NDArray[np.float64]], None] | None = None) -> float | None:
+                on_primal: Callable[[npt.NDArray[np.float64]], None] | None = None,
+                shortest_round: float = 0.0) -> float | None:
     """The LP ``program`` by PDLP (one thread) in rounds, each from the last one's answer and half again as long,
     up to ``LONGEST_ROUND`` or ``ROUND_SECONDS_PER_MILLION_ENTRIES``, the longer (a bound comes only at a round's
     end: at 2,000 requests and load 12, the whole LP's last, longer rounds ended after the search had answered);
     after each round its multipliers are priced
     (:class:`Pricing`). Each better bound's floor goes to ``on_bound``; the best
     bound is returned (None if no round ended). ``iterations`` (tests) replaces the time by a fixed count.
-    ``on_primal`` hears each round's primal solution (one value per LP variable)."""
+    ``on_primal`` hears each round's primal solution (one value per LP variable). No round is shorter than
+    ``shortest_round``."""
     from ortools.pdlp import solve_log_pb2, solvers_pb2
     from ortools.pdlp.python import pdlp
 
     deadline = time.monotonic() + seconds
     best: float | None = None
     start: pdlp.PrimalAndDualSolution | None = None
-    shortest = ROUND_SECONDS_PER_MILLION_ENTRIES * (pricing.entry_var.size + pricing.value.size) / 1e6
+    shortest = max(shortest_round,
+                   ROUND_SECONDS_PER_MILLION_ENTRIES * (pricing.entry_var.size + pricing.value.size) / 1e6)
     chunk = max(first_round, shortest)
     while True:
         params = solvers_pb2.PrimalDualHybridGradientParams()

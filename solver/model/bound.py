@@ -116,6 +116,9 @@ def lp_proto(instance: Instance, rows: Rows, objective: IntArray, maximize: bool
 # terms: without them the whole LP fits beside the search (benchmarks/RESULTS.md, the UN week's whole LP).
 LIGHT_ABOVE = 1_000_000  # placements
 LIGHT_LEAVES_OUT = frozenset({"participants_have_time_to_travel", "time_budgets"})
+# ...and each of its PDLP rounds lasts at least this long: a warm start forgets PDLP's step and primal weight, and on
+# the UN week one round of 40 s gave 9,779 after 41 s of CPU against 9,841 after 85 s of CPU in rounds of 7-13 s
+LIGHT_ROUND_SECONDS = 40.0
 COLUMN_CHUNK = 2_000_000  # entries placed into the LP's columns at a time (bounds the build's peak memory)
 
 
@@ -285,5 +288,6 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
             on_weights(np.clip(primal[: instance.n_items], 0.0, 1.0))
 
     found = pdlp_rounds(lp.program, lp.pricing, seconds, on_bound, iterations, PDLP_FIRST_ROUND,
-                        on_primal=taken if on_solution is not None or on_weights is not None else None)
+                        on_primal=taken if on_solution is not None or on_weights is not None else None,
+                        shortest_round=LIGHT_ROUND_SECONDS if instance.n_items > LIGHT_ABOVE else 0.0)
     return None if found is None else int(math.floor(found + 1e-6))
