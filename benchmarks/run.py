@@ -53,6 +53,7 @@ class TreePeak:
 
     def __init__(self) -> None:
         self.peak_kb = 0
+        self.split_kb: list[int] = []  # at the peak: this process's, then each child's
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
@@ -61,12 +62,15 @@ class TreePeak:
         me = os.getpid()
         while not self.stop.wait(0.25):
             pids = [me] + [int(p) for p in _read(f"/proc/{me}/task/{me}/children").split()]
-            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in pids))
+            split = [_rss_kb(p) for p in pids]
+            if sum(split) > self.peak_kb:
+                self.peak_kb, self.split_kb = sum(split), split
 
-    def mb(self) -> float:
+    def mb(self) -> str:
+        """'together (this process + each child)' in MB."""
         self.stop.set()
         self.thread.join(timeout=5)
-        return round(self.peak_kb / 1024, 1)
+        return f"{self.peak_kb / 1024:.1f} ({' + '.join(f'{kb / 1024:.0f}' for kb in self.split_kb)})"
 
 
 def _read(path: str) -> str:

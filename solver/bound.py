@@ -393,12 +393,31 @@ class Pricing:
         u = np.where(np.isfinite(self.upper), u, 0.0)  # a row without an upper side takes no multiplier
         reduced = self.value - np.bincount(self.entry_var, weights=u[self.entry_row] * self.entry_coef,
                                            minlength=self.value.size)
+        return self._priced(u, reduced)
+
+    def _priced(self, u: npt.NDArray[np.float64], reduced: npt.NDArray[np.float64]) -> float:
+        """u.b plus, per event, its best reduced value (0 if it may stay out), plus the free variables' gains."""
         alone = self.var_event < 0
         best = np.full(self.required.size, -np.inf)
         np.maximum.at(best, self.var_event[~alone], reduced[~alone])
         best = np.where(self.required, best, np.maximum(best, 0.0))
         return float(u @ np.where(np.isfinite(self.upper), self.upper, 0.0) + best.sum()
                      + np.maximum(reduced[alone], 0.0).sum())
+
+    def of_reduced_costs(self, duals: npt.NDArray[np.float64], reduced_costs: npt.NDArray[np.float64]) -> float:
+        """The bound of PDLP's capacity multipliers u = -y (the sign PDLP keeps them at for rows with an upper side
+        only), read from PDLP's reduced costs r = -value - A^T y of the program it minimises, so that no entry of the
+        LP needs keeping beside PDLP's own copies (15M on the UN week): a placement's reduced value under u is
+        value - A_cap^T u = -r - y_event (the same to 1e-14 as from the entries: tests/test_bound.py). Infinite (no
+        bound) if some multiplier has the other sign."""
+        y = np.asarray(duals, dtype=float)
+        u = -y[self.event_rows:]
+        if u.size and (float(u.min()) < 0.0 or not np.isfinite(u).all()
+                       or bool(((u != 0.0) & ~np.isfinite(self.upper)).any())):
+            return math.inf
+        reduced = -np.asarray(reduced_costs, dtype=float) - np.where(self.var_event >= 0,
+                                                                      y[np.maximum(self.var_event, 0)], 0.0)
+        return self._priced(u, reduced)
 
     def of_duals(self, duals: npt.NDArray[np.float64]) -> float:
         """The better bound of PDLP's duals of every row, taken either sign (it minimises the negated objective;
@@ -434,7 +453,9 @@ def pdlp_rounds(program: pdlp.QuadraticProgram, pricing: Pricing, seconds: float
         else:
             params.termination_criteria.time_sec_limit = max(0.1, min(chunk, deadline - time.monotonic()))
         result = pdlp.primal_dual_hybrid_gradient(program, params, initial_solution=start)
-        value = pricing.of_duals(np.asarray(result.dual_solution, dtype=float))
+        value = (pricing.of_duals(np.asarray(result.dual_solution, dtype=float)) if pricing.entry_var.size
+                 else pricing.of_reduced_costs(np.asarray(result.dual_solution, dtype=float),
+                                               np.asarray(result.reduced_costs, dtype=float)))
         if best is None or value < best:
             if on_bound is not None and (best is None or math.floor(value + 1e-6) < math.floor(best + 1e-6)):
                 on_bound(int(math.floor(value + 1e-6)))

@@ -163,12 +163,10 @@ def test_pricing_with_the_events_kept_whole_is_a_bound_and_never_looser() -> Non
 
 def test_the_whole_lp_built_by_columns_is_the_lp_of_every_row() -> None:
     """The whole LP as PDLP's program (built one family at a time, by columns) has the same optimum as the LP
-    written row by row, and its pricing prices multipliers as the rows' pricing does."""
-    import numpy as np
+    written row by row."""
     from ortools.linear_solver import pywraplp
     from ortools.pdlp.python import pdlp
 
-    from solver.bound import Pricing
     from solver.generate import generate_scenario
     from solver.model.bound import lp_proto, whole_lp
     from solver.model.constraints import all_rows
@@ -183,9 +181,45 @@ def test_the_whole_lp_built_by_columns_is_the_lp_of_every_row() -> None:
         assert glop.Solve() == pywraplp.Solver.OPTIMAL
         optima.append(glop.Objective().Value())
     assert abs(optima[0] - optima[1]) < 1e-6
-    multipliers = np.abs(np.random.default_rng(2).normal(size=len(rows)))
-    assert abs(whole_lp(instance, value).pricing.bound(multipliers)
-               - Pricing.of_rows(instance, rows, value).bound(multipliers)) < 1e-3
+
+
+def test_pdlps_reduced_costs_price_its_multipliers_as_the_rows_do() -> None:
+    """The whole LP keeps no entry beside PDLP: its multipliers are priced from PDLP's reduced costs, to the same
+    bound as from the rows, and never below the LP's optimum; a multiplier of the wrong sign gives no bound."""
+    import math
+
+    import numpy as np
+    from ortools.linear_solver import pywraplp
+    from ortools.pdlp import solvers_pb2
+    from ortools.pdlp.python import pdlp
+
+    from solver.bound import Pricing
+    from solver.generate import generate_scenario
+    from solver.model.bound import lp_proto, whole_lp
+    from solver.model.constraints import all_rows
+    from solver.model.objective import placement_values
+
+    instance = compile_scenario(generate_scenario(14, 30, 2, seed=3))
+    rows, value = all_rows(instance), placement_values(instance)
+    glop = pywraplp.Solver.CreateSolver("GLOP")
+    glop.LoadModelFromProto(lp_proto(instance, rows, value, True))
+    assert glop.Solve() == pywraplp.Solver.OPTIMAL
+    optimum = glop.Objective().Value()
+    lp = whole_lp(instance, value)
+    assert lp.pricing.entry_var.size == 0  # nothing kept
+    from_rows = Pricing.of_rows(instance, rows, value)
+    for iterations in (50, 300, 2_000):
+        params = solvers_pb2.PrimalDualHybridGradientParams()
+        params.num_threads = 1
+        params.termination_criteria.iteration_limit = iterations
+        result = pdlp.primal_dual_hybrid_gradient(lp.program, params)
+        duals, reduced = np.asarray(result.dual_solution), np.asarray(result.reduced_costs)
+        priced = lp.pricing.of_reduced_costs(duals, reduced)
+        assert abs(priced - from_rows.bound(-duals[from_rows.event_rows:])) < 1e-6 * max(1.0, priced)
+        assert priced >= optimum - 1e-6
+    wrong = duals.copy()
+    wrong[-1] = 1.0
+    assert lp.pricing.of_reduced_costs(wrong, reduced) == math.inf
 
 
 def test_the_largest_summits_whole_lp_leaves_out_travel_and_time_budgets() -> None:

@@ -155,9 +155,12 @@ def whole_lp(instance: Instance, item_value: IntArray, families: tuple[Family, .
     entries = capacity_entries(instance, whole_lp_families(instance.n_items) if families is None else families)
     give_back_freed_memory()
     events = _event_rows(instance)
-    pricing = Pricing(item_value.astype(float), events.index[instance.item_event].astype(np.int64),
-                      events.required, entries.row, entries.item, entries.coef, entries.upper, events.count)
     program = _program(instance, item_value, entries, events)
+    none = np.zeros(0, dtype=np.int32)
+    # priced from PDLP's reduced costs (Pricing.of_reduced_costs): the entries are not kept beside PDLP's copies
+    pricing = Pricing(item_value.astype(float), events.index[instance.item_event].astype(np.int64),
+                      events.required, none, none, np.zeros(0, dtype=np.float32), entries.upper, events.count)
+    del entries
     give_back_freed_memory()
     return WholeLp(program, pricing)
 
