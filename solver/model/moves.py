@@ -90,16 +90,19 @@ class _Searcher:
                    [np.asarray(events, dtype=np.int64) for events in people], pinned,
                    state.rest + travel + 1, top, uses, MoveStats())
 
-    def ranked(self, event: int, items: IntArray) -> IntArray:
-        """These placements of ``event``, the most preferred first: most weight, then earliest."""
+    def ranked(self, event: int, items: IntArray, near: int | None = None) -> IntArray:
+        """These placements of ``event``, the most preferred first: most weight, then the nearest in time to
+        placement ``near`` (an event moved stays close to where it was), then earliest."""
         instance = self.instance
-        return items[np.lexsort((instance.item_start[items], -self.weight[items]))]
+        start = instance.item_start[items]
+        distance = np.zeros(items.size, dtype=np.int64) if near is None else np.abs(start - instance.item_start[near])
+        return items[np.lexsort((start, distance, -self.weight[items]))]
 
     def fit(self, event: int, first: int | None = None) -> int:
-        """A placement of ``event`` that fits now (``first`` if it does), else -1."""
+        """A placement of ``event`` that fits now (``first`` if it does, else the nearest to it), else -1."""
         if first is not None and not self.state.blocked(event, np.asarray([first], dtype=np.int64))[0]:
             return first
-        items = self.ranked(event, self.instance.event_items[event])
+        items = self.ranked(event, self.instance.event_items[event], first)
         good = np.flatnonzero(~self.state.blocked(event, items))
         return int(items[good[0]]) if good.size else -1
 
