@@ -72,7 +72,7 @@ def estimate_model_size(scenario: Scenario) -> ModelSize:
 # 1,039 MB at 10.6M, 2026-12-06; an upper envelope, 22-98 % over the measures).
 # Above 45k placements the whole LP's bound runs beside in a child process of its own (its own limit, the same
 # setting): its resident peak grows with the placements (PDLP's program and its copies; measured 451 MB at 370k
-# placements, 1,397 MB at 1.38M with travel and time budgets left out above a million, solver/model/bound.py;
+# placements, 1,330-1,397 MB at 1.38M with travel and time budgets left out above a million, solver/model/bound.py;
 # it was 3.2 GB at 1.38M when the LP went through a proto).
 WHOLE_BASE_MB = 480
 WHOLE_MB_PER_MILLION_TERMS = 420

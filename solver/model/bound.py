@@ -268,7 +268,7 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
     the LP's optimum whatever the multipliers, so a round cut short by its time still proves a bound. Each better
     bound is passed to ``on_bound``; the best is returned (None if none came). Measured on the peers'
     1,000-request summit: 1,711 (every row) against 1,902 for the time-aggregated LP; at 2,000 requests 2,033
-    against 2,589; on the UN week 9,874 against 11,006 (benchmarks/RESULTS.md). ``iterations`` (for tests)
+    against 2,589; on the UN week 9,772 against 11,006 (benchmarks/RESULTS.md). ``iterations`` (for tests)
     replaces the time by a fixed count.
     ``on_solution`` hears each round's solution: the placements it takes (a tenth or more of one), how much of
     each; the search may follow it (:func:`solver.lns.lp_requests`). ``on_weights`` hears each round's weight on

@@ -54,7 +54,7 @@ class SolveConfig:
     # seconds (GLOP: 8-10 s at 500 requests, not solved in 120 s at 1,000; PDLP: 18 s at 1,000).
     bound_beside_above: int = 45_000  # (Hanoi: 42k, its gaps closed by GLOP in 0.5 s)
     # ... and up to this many (the UN weeks: 1.38M and 2.28M placements): the whole LP built by columns, without
-    # travel and time budgets above a million placements, fits beside the search (1.4 GB at 1.38M, 9,874 against
+    # travel and time budgets above a million placements, fits beside the search (1.3 GB at 1.38M, 9,772 against
     # the aggregated LP's 11,006; it took 3.2 GB through a proto)
     bound_beside_below: int = BOUND_CHILD_UP_TO
     # large-neighbourhood search also frees the requests the whole LP's solution (from the child) takes and the
