@@ -347,6 +347,8 @@ class Pricing:
     entry_coef: npt.NDArray[np.floating[Any]]
     upper: npt.NDArray[np.float64]
     event_rows: int  # the LP's first rows are the events' own rows; multipliers of rows after them are priced
+    # priced from PDLP's reduced costs (of_reduced_costs; the whole LP, which keeps no entries), not from the entries
+    from_reduced_costs: bool = False
 
     @classmethod
     def of_proto(cls, proto: linear_solver_pb2.MPModelProto) -> Pricing:
@@ -456,9 +458,9 @@ def pdlp_rounds(program: pdlp.QuadraticProgram, pricing: Pricing, seconds: float
         else:
             params.termination_criteria.time_sec_limit = max(0.1, min(chunk, deadline - time.monotonic()))
         result = pdlp.primal_dual_hybrid_gradient(program, params, initial_solution=start)
-        value = (pricing.of_duals(np.asarray(result.dual_solution, dtype=float)) if pricing.entry_var.size
-                 else pricing.of_reduced_costs(np.asarray(result.dual_solution, dtype=float),
-                                               np.asarray(result.reduced_costs, dtype=float)))
+        value = (pricing.of_reduced_costs(np.asarray(result.dual_solution, dtype=float),
+                                          np.asarray(result.reduced_costs, dtype=float))
+                 if pricing.from_reduced_costs else pricing.of_duals(np.asarray(result.dual_solution, dtype=float)))
         if best is None or value < best:
             if on_bound is not None and (best is None or math.floor(value + 1e-6) < math.floor(best + 1e-6)):
                 on_bound(int(math.floor(value + 1e-6)))

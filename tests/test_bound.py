@@ -206,7 +206,7 @@ def test_pdlps_reduced_costs_price_its_multipliers_as_the_rows_do() -> None:
     assert glop.Solve() == pywraplp.Solver.OPTIMAL
     optimum = glop.Objective().Value()
     lp = whole_lp(instance, value)
-    assert lp.pricing.entry_var.size == 0  # nothing kept
+    assert lp.pricing.entry_var.size == 0 and lp.pricing.from_reduced_costs  # nothing kept
     from_rows = Pricing.of_rows(instance, rows, value)
     for iterations in (50, 300, 2_000):
         params = solvers_pb2.PrimalDualHybridGradientParams()

@@ -162,7 +162,8 @@ def whole_lp(instance: Instance, item_value: IntArray, families: tuple[Family, .
     none = np.zeros(0, dtype=np.int32)
     # priced from PDLP's reduced costs (Pricing.of_reduced_costs): the entries are not kept beside PDLP's copies
     pricing = Pricing(item_value.astype(float), events.index[instance.item_event].astype(np.int64),
-                      events.required, none, none, np.zeros(0, dtype=np.float32), entries.upper, events.count)
+                      events.required, none, none, np.zeros(0, dtype=np.float32), entries.upper, events.count,
+                      from_reduced_costs=True)
     del entries
     give_back_freed_memory()
     return WholeLp(program, pricing)
