@@ -17,7 +17,6 @@ import os
 import platform
 import resource
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import add_case_arguments, case_scenario, report  # noqa: E402
+from benchmarks.common import TreePeak, add_case_arguments, case_scenario, report  # noqa: E402
 from solver.scenario import Scenario  # noqa: E402
 from solver.solve import Progress, SolveConfig, solve  # noqa: E402
 from solver.validate import validate_timetable  # noqa: E402
@@ -47,47 +46,6 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-class TreePeak:
-    """The peak resident memory of this process and its children (the bound's child) together, sampled every
-    quarter second: what the machine must hold at once (the sum of the two peaks counts moments apart)."""
-
-    def __init__(self) -> None:
-        self.peak_kb = 0
-        self.split_kb: list[int] = []  # at the peak: this process's, then each child's
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._sample, daemon=True)
-        self.thread.start()
-
-    def _sample(self) -> None:
-        me = os.getpid()
-        while not self.stop.wait(0.25):
-            pids = [me] + [int(p) for p in _read(f"/proc/{me}/task/{me}/children").split()]
-            split = [_rss_kb(p) for p in pids]
-            if sum(split) > self.peak_kb:
-                self.peak_kb, self.split_kb = sum(split), split
-
-    def mb(self) -> str:
-        """'together (this process + each child)' in MB."""
-        self.stop.set()
-        self.thread.join(timeout=5)
-        return f"{self.peak_kb / 1024:.1f} ({' + '.join(f'{kb / 1024:.0f}' for kb in self.split_kb)})"
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path) as file:
-            return file.read()
-    except OSError:
-        return ""
-
-
-def _rss_kb(pid: int) -> int:
-    for line in _read(f"/proc/{pid}/status").splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
 def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, seed: int,
              stall: float | None, presolve: int | None, lp_guided: bool = False,
              lp_rounded: bool = True, moves: bool = True) -> dict[str, object]:
@@ -96,10 +54,10 @@ def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, see
                          max_presolve_iterations=presolve, lp_guided=lp_guided, lp_rounded=lp_rounded,
                          moves=moves)
     started = time.monotonic()
-    tree = TreePeak()
+    tree = TreePeak(os.getpid())  # this process and the bound's child
     result = solve(scenario, on_progress=incumbents.append, config=config)
     wall = time.monotonic() - started
-    tree_mb = tree.mb()
+    tree_mb = tree.stop().together()
     timetable = result.timetable
     violations = validate_timetable(scenario, timetable)
     objectives = [(p.seconds, p.objective) for p in incumbents]

@@ -19,7 +19,6 @@ import os
 import platform
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,39 +27,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import report  # noqa: E402
+from benchmarks.common import TreePeak, report  # noqa: E402
 from solver.generate import generate_scenario  # noqa: E402
 from solver.timetable import Timetable  # noqa: E402
 from solver.validate import validate_timetable  # noqa: E402
 from tests.api.conftest import Server  # noqa: E402
-
-
-def _tree_rss_mb(root: int) -> float:
-    """Resident MB of ``root``'s descendants (not the server itself), read from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        parent = int(fields.get("PPid", "0").strip())
-        children.setdefault(parent, []).append(int(entry))
-        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
-    total, stack = 0.0, list(children.get(root, []))
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0.0)
-        stack.extend(children.get(pid, []))
-    return total
-
-
-def _watch(root: int, stop: threading.Event, peak: list[float]) -> None:
-    while not stop.wait(0.5):
-        peak[0] = max(peak[0], _tree_rss_mb(root))
 
 
 def main() -> None:
@@ -90,24 +61,21 @@ def _solve(server: Server, scenario: Any, time_limit: float) -> dict[str, Any]:
     with server.client(server.create_key_cli("admin")) as client:
         upload = client.post("/scenarios", json=scenario.to_document())
         assert upload.status_code == 201, upload.text[:500]
-        peak, stop = [0.0], threading.Event()
-        watcher = threading.Thread(target=_watch, args=(server.process.pid, stop, peak), daemon=True)
-        watcher.start()
+        peak = TreePeak(server.process.pid, every=0.5, with_root=False)  # the job's processes, not the server
         answer = client.post(f"/scenarios/{upload.json()['id']}/solve", json={"time_limit_s": time_limit,
                                                                                "workers": 2})
         if answer.status_code != 202:
-            stop.set()
+            peak.stop()
             return {"refused": answer.status_code, "error": answer.text[:500]}
         deadline = time.monotonic() + time_limit + 600
         while (job := client.get(f"/jobs/{answer.json()['id']}").json())["status"] in ("queued", "running"):
             assert time.monotonic() < deadline, job["status"]
             time.sleep(1)
-        stop.set()
-        watcher.join(5)
+        peak.stop()
         progress = job.get("progress") or []
         out: dict[str, Any] = {"status": job["status"], "error": job.get("error"),
                                "first_timetable_s": progress[0]["seconds"] if progress else None,
-                               "peak_rss_mb_job_tree": round(peak[0])}
+                               "peak_rss_mb_job_tree": round(peak.peak_kb / 1024)}
         if job.get("timetable_id"):
             timetable = Timetable.model_validate(client.get(f"/timetables/{job['timetable_id']}").json())
             bound = timetable.bound

@@ -49,7 +49,9 @@ PDLP_ABOVE = 15_000  # groups; GLOP below
 LONGEST_ROUND = 6.0  # seconds: PDLP's rounds (pdlp_rounds) grow up to this...
 # ...or to this much per million of the LP's entries, when more: each call of PDLP pays a fixed part (the program's
 # copy, its transpose and rescaling, the first step's estimates) of about 0.27 s per million entries, measured on
-# the UN week (16.3M entries: 3.5-4.4 s, then 80 ms an iteration); its rounds of 6 s did little else under load
+# the UN week (16.3M entries: 3.5-4.4 s, then 80 ms an iteration); its rounds of 6 s did little else under load.
+# Counted on the entries its pricing holds (the aggregated LP's); the whole LP keeps none (it is priced from PDLP's
+# reduced costs), so its caller sets ``shortest_round`` instead (solver/model/bound.LIGHT_ROUND_SECONDS)
 ROUND_SECONDS_PER_MILLION_ENTRIES = 0.8
 WINDOW_BLOCKS = 2  # windows of two hours, sliding by an hour (and whole days)
 
