@@ -173,20 +173,22 @@ class Pdhg:
             x = np.clip(p.x - np.float32(tau) * (s.cost + p.kty), 0, s.high)
             kx_ev, kx_cap = s.forward(x)
             w_ev = p.y_ev + np.float32(sigma) * (2 * kx_ev - p.kx_ev)
-            y_ev = w_ev - np.float32(sigma) * np.clip(w_ev / np.float32(sigma), s.ev_low, s.ev_high)
-            y_cap = np.maximum(p.y_cap + np.float32(sigma) * (2 * kx_cap - p.kx_cap - s.cap_high), 0)
+            y_ev = (w_ev - np.float32(sigma) * np.clip(w_ev / np.float32(sigma), s.ev_low, s.ev_high)).astype(
+                np.float32, copy=False)
+            y_cap = np.maximum(p.y_cap + np.float32(sigma) * (2 * kx_cap - p.kx_cap - s.cap_high), 0).astype(
+                np.float32, copy=False)
             kty = s.adjoint(y_ev, y_cap)
             dx = x - p.x
             movement = 0.5 * (self.weight * float(dx @ dx) + (float(np.square(y_ev - p.y_ev).sum())
                                                               + float(np.square(y_cap - p.y_cap).sum())) / self.weight)
             interaction = abs(float(dx @ (kty - p.kty)))
             limit = movement / interaction if interaction > 0 else math.inf
-            k = self.iterations
-            accepted = self.step <= limit
+            k, used = self.iterations, self.step
+            accepted = used <= limit
             self.step = min((1 - (k + 1) ** -0.3) * limit, (1 + (k + 1) ** -0.6) * self.step)
             if accepted:
                 break
-        eta = self.step if math.isfinite(self.step) else 1.0
+        eta = used  # (the average weighs each iterate by the step that made it)
         self.now = _Point(x, y_ev, y_cap, kx_ev, kx_cap, kty)
         for total, array in zip((self.sum.x, self.sum.y_ev, self.sum.y_cap, self.sum.kx_ev, self.sum.kx_cap,
                                  self.sum.kty), (x, y_ev, y_cap, kx_ev, kx_cap, kty), strict=True):

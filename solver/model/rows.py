@@ -49,8 +49,8 @@ class Rows:
 
 
 # (entry, slot) pairs expanded at once by slot_rows: each takes about 40 bytes while the rows are found (a UN week's
-# participants expand to tens of millions: 950 MB at once), so larger families go a run of whole groups at a time
-SLOTS_AT_ONCE = 4_000_000
+# participants expand to 40 million: 950 MB at once), so larger families go a run of whole groups at a time
+SLOTS_AT_ONCE = 2_000_000
 
 
 def slot_rows(
