@@ -296,7 +296,9 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
     finish.
 
     PDLP (a first-order method, one thread) solves it approximately, in rounds that each start from the last
-    one's answer (:func:`solver.bound.pdlp_rounds`); after each round its multipliers are priced into a
+    one's answer (:func:`solver.bound.pdlp_rounds`); above ``COMPACT_ABOVE`` placements our own PDHG in float32
+    does (:func:`solver.model.pdhg.pdhg_rounds`: a fifth of PDLP's memory per entry of the matrix, a bound as good
+    per CPU second on the UN weeks). After each round its multipliers are priced into a
     Lagrangian bound that keeps each event's own row whole (:class:`solver.bound.Pricing`), an upper bound on
     the LP's optimum whatever the multipliers, so a round cut short by its time still proves a bound. Each better
     bound is passed to ``on_bound``; the best is returned (None if none came). Measured on the peers'
