@@ -122,3 +122,11 @@ def test_exclusive_rows_expanded_only_near_exclusive_placements_are_the_same_row
     assert len(rows) == len(kept) > 0
     for (items, coefs, upper), mine in zip(kept, zip(rows.items, rows.coefs, rows.upper, strict=True), strict=True):
         assert np.array_equal(items, mine[0]) and np.array_equal(coefs, mine[1]) and upper == mine[2]
+
+
+def test_a_round_priced_at_no_finite_bound_reports_none(summit: Instance) -> None:
+    """A pricing that gives no finite bound (say, iterates that overflowed) is passed over, not reported."""
+    lp, _ = whole_compact_lp(summit, placement_values(summit))
+    heard: list[int] = []
+    assert pdhg_rounds(lp, lambda u, load: float("nan"), 60.0, on_bound=heard.append, iterations=10) is None
+    assert heard == []

@@ -258,8 +258,10 @@ def pdhg_rounds(lp: CompactLp, price: Callable[[FloatArray, FloatArray], float],
         else:
             solver.run(seconds=max(0.1, min(chunk, deadline - time.monotonic() - 0.5)))
         for u in solver.multipliers():
-            u = np.where(np.isfinite(lp.upper), u, 0.0)
+            u = np.where(np.isfinite(lp.upper) & np.isfinite(u), u, 0.0)  # (a multiplier of 0 always prices)
             value = price(u, lp.capacity_load(u))
+            if not math.isfinite(value):
+                continue
             if best is None or value < best:
                 if on_bound is not None and (best is None or math.floor(value + 1e-6) < math.floor(best + 1e-6)):
                     on_bound(int(math.floor(value + 1e-6)))
