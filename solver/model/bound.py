@@ -259,7 +259,7 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
                    on_bound: Callable[[int], None] | None = None, iterations: int | None = None,
                    on_solution: Callable[[IntArray, FloatArray], None] | None = None,
                    on_weights: Callable[[FloatArray], None] | None = None,
-                   families: tuple[Family, ...] | None = None) -> int | None:
+                   families: tuple[Family, ...] | None = None, until_floor_settled: bool = False) -> int | None:
     """A proven bound from the LP relaxation with every row (:func:`whole_lp`), at sizes where GLOP does not
     finish.
 
@@ -270,7 +270,8 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
     bound is passed to ``on_bound``; the best is returned (None if none came). Measured on the peers'
     1,000-request summit: 1,711 (every row) against 1,902 for the time-aggregated LP; at 2,000 requests 2,033
     against 2,589; on the UN week 9,772 against 11,006 (benchmarks/RESULTS.md). ``iterations`` (for tests)
-    replaces the time by a fixed count.
+    replaces the time by a fixed count; ``until_floor_settled``: the rounds end once the bound's floor is as low as
+    the LP can take it (:func:`solver.bound.floor_settled`), before the time is up.
     ``on_solution`` hears each round's solution: the placements it takes (a tenth or more of one), how much of
     each; the search may follow it (:func:`solver.lns.lp_requests`). ``on_weights`` hears each round's weight on
     every placement (in [0, 1]): the timetable rounded from it (:mod:`solver.model.rounding`) follows the small
@@ -290,5 +291,6 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
 
     found = pdlp_rounds(lp.program, lp.pricing, seconds, on_bound, iterations, PDLP_FIRST_ROUND,
                         on_primal=taken if on_solution is not None or on_weights is not None else None,
-                        shortest_round=LIGHT_ROUND_SECONDS if instance.n_items > LIGHT_ABOVE else 0.0)
+                        shortest_round=LIGHT_ROUND_SECONDS if instance.n_items > LIGHT_ABOVE else 0.0,
+                        until_floor_settled=until_floor_settled)
     return None if found is None else int(math.floor(found + 1e-6))
