@@ -423,6 +423,11 @@ class Pricing:
                                                                       y[np.maximum(self.var_event, 0)], 0.0)
         return self._priced(u, reduced)
 
+    def of_capacity_load(self, u: npt.NDArray[np.float64], load: npt.NDArray[np.float64]) -> float:
+        """The bound of capacity multipliers ``u`` (>= 0, one per row after the events' rows) from ``load`` = A_cap^T u
+        per variable, computed by the caller from the exact coefficients (solver/model/pdhg.py keeps them)."""
+        return self._priced(np.where(np.isfinite(self.upper), np.maximum(u, 0.0), 0.0), self.value - load)
+
     def of_duals(self, duals: npt.NDArray[np.float64]) -> float:
         """The better bound of PDLP's duals of every row, taken either sign (it minimises the negated objective;
         both signs are valid multipliers, the smaller bound is the one that counts)."""
