@@ -291,7 +291,7 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
                    on_bound: Callable[[int], None] | None = None, iterations: int | None = None,
                    on_solution: Callable[[IntArray, FloatArray], None] | None = None,
                    on_weights: Callable[[FloatArray], None] | None = None,
-                   families: tuple[Family, ...] | None = None) -> int | None:
+                   families: tuple[Family, ...] | None = None, until_floor_settled: bool = False) -> int | None:
     """A proven bound from the LP relaxation with every row (:func:`whole_lp`), at sizes where GLOP does not
     finish.
 
@@ -304,7 +304,9 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
     bound is passed to ``on_bound``; the best is returned (None if none came). Measured on the peers'
     1,000-request summit: 1,711 (every row) against 1,902 for the time-aggregated LP; at 2,000 requests 2,033
     against 2,589; on the UN week 9,772 against 11,006 (benchmarks/RESULTS.md). ``iterations`` (for tests)
-    replaces the time by a fixed count.
+    replaces the time by a fixed count; ``until_floor_settled``: PDLP's rounds (up to ``COMPACT_ABOVE`` placements) end
+    once the bound's floor is as low as the LP can take it (:func:`solver.bound.floor_settled`), before the time
+    is up.
     ``on_solution`` hears each round's solution: the placements it takes (a tenth or more of one), how much of
     each; the search may follow it (:func:`solver.lns.lp_requests`). ``on_weights`` hears each round's weight on
     every placement (in [0, 1]): the timetable rounded from it (:mod:`solver.model.rounding`) follows the small
@@ -332,5 +334,6 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
         lp = whole_lp(instance, item_value, families)
         found = pdlp_rounds(lp.program, lp.pricing, seconds, on_bound, iterations, PDLP_FIRST_ROUND,
                             on_primal=on_primal,
-                            shortest_round=LIGHT_ROUND_SECONDS if instance.n_items > LIGHT_ABOVE else 0.0)
+                            shortest_round=LIGHT_ROUND_SECONDS if instance.n_items > LIGHT_ABOVE else 0.0,
+                            until_floor_settled=until_floor_settled)
     return None if found is None else int(math.floor(found + 1e-6))
