@@ -130,3 +130,15 @@ def test_a_round_priced_at_no_finite_bound_reports_none(summit: Instance) -> Non
     heard: list[int] = []
     assert pdhg_rounds(lp, lambda u, load: float("nan"), 60.0, on_bound=heard.append, iterations=10) is None
     assert heard == []
+
+
+def test_the_floor_is_settled_by_a_near_feasible_iterate_worth_it(summit: Instance) -> None:
+    """After 400 iterations the iterate is near-feasible and worth about the LP's optimum: it settles a floor below
+    the optimum, not one above it; before any iteration (nothing placed) it settles none."""
+    optimum = _glop_optimum(summit)
+    lp, _ = whole_compact_lp(summit, placement_values(summit))
+    solver = Pdhg(lp)
+    assert not solver.floor_settled(int(np.floor(optimum)) - 1)
+    solver.run(iterations=400)
+    assert solver.floor_settled(int(np.floor(optimum)) - 1)
+    assert not solver.floor_settled(int(np.floor(optimum)) + 1)

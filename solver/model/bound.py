@@ -304,9 +304,8 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
     bound is passed to ``on_bound``; the best is returned (None if none came). Measured on the peers'
     1,000-request summit: 1,711 (every row) against 1,902 for the time-aggregated LP; at 2,000 requests 2,033
     against 2,589; on the UN week 9,772 against 11,006 (benchmarks/RESULTS.md). ``iterations`` (for tests)
-    replaces the time by a fixed count; ``until_floor_settled``: PDLP's rounds (up to ``COMPACT_ABOVE`` placements) end
-    once the bound's floor is as low as the LP can take it (:func:`solver.bound.floor_settled`), before the time
-    is up.
+    replaces the time by a fixed count; ``until_floor_settled``: the rounds (PDLP's or PDHG's) end once the
+    bound's floor is as low as the LP can take it (:func:`solver.bound.floor_settled`), before the time is up.
     ``on_solution`` hears each round's solution: the placements it takes (a tenth or more of one), how much of
     each; the search may follow it (:func:`solver.lns.lp_requests`). ``on_weights`` hears each round's weight on
     every placement (in [0, 1]): the timetable rounded from it (:mod:`solver.model.rounding`) follows the small
@@ -329,7 +328,7 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
         compact, pricing = whole_compact_lp(instance, item_value, families)
         give_back_freed_memory()
         found = pdhg_rounds(compact, pricing.of_capacity_load, seconds, on_bound, iterations, PDLP_FIRST_ROUND,
-                            on_primal=on_primal)
+                            on_primal=on_primal, until_floor_settled=until_floor_settled)
     else:
         lp = whole_lp(instance, item_value, families)
         found = pdlp_rounds(lp.program, lp.pricing, seconds, on_bound, iterations, PDLP_FIRST_ROUND,

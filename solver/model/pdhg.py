@@ -235,6 +235,22 @@ class Pdhg:
         since the last restart: the pricing takes the better."""
         return [(point.y_cap * self.s.d_cap).astype(np.float64) for point in (self.now, self._average())]
 
+    def floor_settled(self, floor: int) -> bool:
+        """Whether the current iterate or the average is worth the bound's floor or more (with
+        :func:`solver.bound.floor_settled`'s margin) while no row is broken by more than its residual: then no later
+        round can lower the floor (the LP's optimum is about at least that primal's worth)."""
+        from solver.bound import SETTLED_MARGIN, SETTLED_MARGIN_RELATIVE, SETTLED_RESIDUAL
+
+        lp, s = self.lp, self.s
+        for point in (self.now, self._average()):
+            events = point.kx_ev / s.d_ev
+            broken = max(float(np.max(events - 1.0, initial=0.0)), float(np.max(lp.required - events, initial=0.0)),
+                         float(np.max(point.kx_cap / s.d_cap - lp.upper, initial=0.0)))
+            worth = float(lp.value @ (point.x * s.d_col).astype(np.float64))
+            if broken <= SETTLED_RESIDUAL and worth - SETTLED_MARGIN - SETTLED_MARGIN_RELATIVE * abs(floor) >= floor:
+                return True
+        return False
+
     def weights(self) -> FloatArray:
         """The current iterate's weight on every placement, in [0, 1]."""
         return np.clip((self.now.x * self.s.d_col).astype(np.float64), 0.0, 1.0)
@@ -243,11 +259,13 @@ class Pdhg:
 def pdhg_rounds(lp: CompactLp, price: Callable[[FloatArray, FloatArray], float], seconds: float,
                 on_bound: Callable[[int], None] | None = None, iterations: int | None = None,
                 first_round: float = 2.0, longest_round: float = 15.0,
-                on_primal: Callable[[FloatArray], None] | None = None) -> float | None:
+                on_primal: Callable[[FloatArray], None] | None = None,
+                until_floor_settled: bool = False) -> float | None:
     """PDHG for ``seconds`` (or ``iterations``, for tests), priced after each round (``price``: multipliers and
     A^T u -> bound); rounds grow by half from ``first_round`` up to ``longest_round`` (the solver keeps its state
     across rounds: a round only says when to price). Each better bound's floor goes to ``on_bound``; the best is
-    returned."""
+    returned. ``until_floor_settled``: stop once the floor can go no lower (:meth:`Pdhg.floor_settled`), as
+    PDLP's rounds do (:func:`solver.bound.pdlp_rounds`)."""
     deadline = time.monotonic() + seconds
     solver = Pdhg(lp)
     best: float | None = None
@@ -268,6 +286,8 @@ def pdhg_rounds(lp: CompactLp, price: Callable[[FloatArray, FloatArray], float],
                 best = value
         if on_primal is not None:
             on_primal(solver.weights())
+        if until_floor_settled and best is not None and solver.floor_settled(math.floor(best + 1e-6)):
+            return best
         if iterations is not None or time.monotonic() >= deadline - 1.0:
             return best
         chunk = min(chunk * 1.5, longest_round)
