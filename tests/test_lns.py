@@ -176,3 +176,47 @@ def test_a_rounded_timetable_taken_is_first_improved_by_the_moves_unless_they_ar
         assert ledger.best.tolist() == (moved if moves else chosen).tolist()
         ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
         assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []
+
+
+def test_each_round_takes_the_workers_the_bounds_child_leaves(summit, monkeypatch) -> None:
+    """While the whole LP's child runs beside the search, LNS's rounds take one worker less; once it has ended,
+    every worker asked (LnsConfig.workers_now, read at each round)."""
+    _, instance, _, matrix, chosen = summit
+    asked: list[int] = []
+    solve = lns.solve_submodel
+
+    def recording(sub, workers, *args, **kwargs):
+        asked.append(workers)
+        return solve(sub, workers, *args, **kwargs)
+
+    monkeypatch.setattr(lns, "solve_submodel", recording)
+    child = iter([True, True, False, False])
+    config = lns.LnsConfig(time_limit=1_000.0, workers=2, seed=2, max_rounds=4, deterministic_round=0.1,
+                           workers_now=lambda: 1 if next(child) else 2)
+    lns.large_neighbourhood_search(instance, matrix, chosen, 10**9, config)
+    assert asked == [1, 1, 2, 2]
+
+
+def test_the_solve_asks_one_worker_less_only_while_its_child_runs() -> None:
+    """The solve's rule (steps.workers_beside_the_child): one less than asked while the child is at work, all once
+    it has ended, none of this without a child beside the search."""
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from solver.bound_beside import BoundBeside
+    from solver.solve import steps
+    from solver.solve.config import SolveConfig
+
+    beside = BoundBeside()
+    config = SolveConfig(time_limit=10.0, workers=2)
+    instance = SimpleNamespace(n_items=config.bound_beside_above + 1)
+    run = SimpleNamespace(config=config, instance=instance, beside=beside)
+    workers_now = steps.workers_beside_the_child(run)  # type: ignore[arg-type]
+    assert workers_now is not None
+    beside.process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    assert workers_now() == 1
+    beside.process.communicate(b"")
+    assert workers_now() == 2
+    instance.n_items = config.bound_beside_above  # the whole LP by GLOP before the search: no child
+    assert steps.workers_beside_the_child(run) is None  # type: ignore[arg-type]
