@@ -50,9 +50,6 @@ BUDGET_SHARES: dict[str, float] = {"round": 0.08}
 class LnsConfig:
     time_limit: float  # seconds for the whole search
     workers: int = 2
-    # the workers a round's CP-SAT takes now (None: ``workers``): one less while the bound's child runs beside the
-    # search (solver/solve/steps.py), so that the two share the cores instead of three threads on two
-    workers_now: Callable[[], int] | None = None
     seed: int = 0
     round_seconds: float = 3.0  # most a round's CP-SAT solve may take
     max_free_placements: int = 6_000  # a neighbourhood's sub-model stays this small (measured: rounds of ~1 s)...
@@ -310,8 +307,7 @@ def improve(ctx: Context, chosen: IntArray, hood: Neighbourhood, config: LnsConf
     sub = build_submodel(ctx.instance, ctx.matrix, free, held, ctx.item_value, hint_on=now)
     if sub is None:
         return None, True
-    workers = config.workers_now() if config.workers_now is not None else config.workers
-    status, placed = solve_submodel(sub, workers, int(rng.integers(2**31)), seconds,
+    status, placed = solve_submodel(sub, config.workers, int(rng.integers(2**31)), seconds,
                                     config.deterministic_round, presolve=False)
     ended = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
     if placed is None:

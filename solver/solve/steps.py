@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -248,7 +247,7 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
                            stall_seconds=config.stall_seconds, stop=config.stop, bound_of=proven,
                            lp_solution=run.beside.solution if bound_beside(run) and config.lp_guided else None,
                            rounded=run.beside.rounded if bound_beside(run) and config.lp_rounded else None,
-                           moves=config.moves, workers_now=workers_beside_the_child(run))
+                           moves=config.moves)
     ledger = large_neighbourhood_search(run.instance, matrix, chosen, bound, lns_config, reached)
     stats.lns_seconds = round(time.monotonic() - run.started - offset, 3)
     stats.lns_rounds = ledger.rounds
@@ -256,19 +255,6 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
     stats.stopped_by = ("optimal" if ledger.proven else "cancelled" if config.stop and config.stop.is_set()
                         else "stall" if config.stall_seconds is not None and run.left() > 0.5 else "time limit")
     return ledger.best, proven()
-
-
-def workers_beside_the_child(run: Run) -> Callable[[], int] | None:
-    """The workers of LNS's rounds while the whole LP's child runs beside them: one less than asked (at least one),
-    so that on two cores the search and the child each have one instead of three threads sharing two; all of them
-    once the child has ended (its floor settled, solver/bound.floor_settled). Measured at 2,000 requests, seed 3,
-    from the same start: 120 rounds of one worker 2,006 in 51 CPU s, of two workers 2,005 in 87 CPU s; live at load
-    3-4, 2,010 against 1,997 (benchmarks/RESULTS.md, b27). None (the workers asked, always) without a child, and
-    for the largest summits' child (above ``LIGHT_ABOVE`` placements: it runs to the end, not measured)."""
-    config = run.config
-    if not bound_beside(run) or run.instance.n_items > LIGHT_ABOVE or config.workers < 2:
-        return None
-    return lambda: max(1, config.workers - 1) if run.beside.running() else config.workers
 
 
 def finished(run: Run, chosen: IntArray, rows: Rows | None, bound: int, incumbents: Incumbents) -> SolveResult:
