@@ -234,6 +234,29 @@ def test_the_largest_summits_whole_lp_leaves_out_travel_and_time_budgets() -> No
     assert len(names) == len(ALL_FAMILIES) - 2
 
 
+def test_the_aggregated_lp_is_left_to_the_whole_lps_child_where_the_search_is_lns_alone() -> None:
+    """Where large-neighbourhood search alone improves the greedy timetable (above ``decompose_above`` placements,
+    or asked), the whole LP's child's first round proves less than the time-aggregated LP: the search does not spend
+    its CPU on the aggregated LP first; where the whole model runs, it does (it may prove the greedy optimal)."""
+    import time
+
+    from solver.bound_beside import BoundBeside
+    from solver.budget import Budget
+    from solver.solve.config import SHARES, SolveConfig, SolveStats
+    from solver.solve.steps import Run, aggregated_left_to_child
+    from solver.timetable import ScenarioRef
+
+    instance = compile_scenario(busy_leader())
+
+    def run(config: SolveConfig) -> Run:
+        return Run(instance, config, Budget.of(time.monotonic(), 5.0, 0.0, None, shares=SHARES), SolveStats(),
+                   ScenarioRef(name="busy", fingerprint="-"), None, BoundBeside())
+
+    assert not aggregated_left_to_child(run(SolveConfig(time_limit=5)))
+    assert aggregated_left_to_child(run(SolveConfig(time_limit=5, lns_only=True)))
+    assert aggregated_left_to_child(run(SolveConfig(time_limit=5, decompose_above=instance.n_items - 1)))
+
+
 def test_when_the_whole_lps_child_ends_without_a_bound_the_aggregated_lp_comes_after_all() -> None:
     """Above a million placements the search leaves the bound to the whole LP's child; if the child ends without
     one (a job's memory limit kills it), the aggregated LP is computed once, so the answer still has its bound."""
