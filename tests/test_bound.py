@@ -257,6 +257,34 @@ def test_the_aggregated_lp_is_left_to_the_whole_lps_child_where_the_search_is_ln
     assert aggregated_left_to_child(run(SolveConfig(time_limit=5, decompose_above=instance.n_items - 1)))
 
 
+def test_when_the_whole_lps_child_lags_near_the_end_the_aggregated_lp_comes_after_all() -> None:
+    """A child whose bound has not come within a fifth of the incumbent with a tenth of the time left (a loaded
+    machine) has the aggregated LP computed once after all; with more time left, or no incumbent, it waits."""
+    import time
+
+    from solver.bound_beside import BoundBeside
+    from solver.budget import Budget
+    from solver.solve.config import SHARES, SolveConfig, SolveStats
+    from solver.solve.steps import Run, bound_after_a_failed_child
+    from solver.timetable import ScenarioRef
+
+    model = busy_leader()
+    instance = compile_scenario(model)
+
+    def run(elapsed: float) -> Run:
+        budget = Budget.of(time.monotonic() - elapsed, 10.0, 0.0, None, shares=SHARES)
+        late = Run(instance, SolveConfig(time_limit=10), budget, SolveStats(), ScenarioRef(name="busy", fingerprint="-"),
+                   None, BoundBeside())  # (a child with no bound yet: never started)
+        late.aggregated_left_to_child = True
+        return late
+
+    assert bound_after_a_failed_child(run(2.0), incumbent=1) is None  # most of the time left: the child may come
+    assert bound_after_a_failed_child(run(9.5), incumbent=None) is None  # nothing to weigh the child's bound by
+    late = run(9.5)
+    assert bound_after_a_failed_child(late, incumbent=1) == aggregated_bound(instance).value
+    assert bound_after_a_failed_child(late, incumbent=1) is None  # once
+
+
 def test_when_the_whole_lps_child_ends_without_a_bound_the_aggregated_lp_comes_after_all() -> None:
     """Above a million placements the search leaves the bound to the whole LP's child; if the child ends without
     one (a job's memory limit kills it), the aggregated LP is computed once, so the answer still has its bound."""
