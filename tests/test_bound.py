@@ -273,8 +273,8 @@ def test_when_the_whole_lps_child_lags_near_the_end_the_aggregated_lp_comes_afte
 
     def run(elapsed: float) -> Run:
         budget = Budget.of(time.monotonic() - elapsed, 10.0, 0.0, None, shares=SHARES)
-        late = Run(instance, SolveConfig(time_limit=10), budget, SolveStats(), ScenarioRef(name="busy", fingerprint="-"),
-                   None, BoundBeside())  # (a child with no bound yet: never started)
+        late = Run(instance, SolveConfig(time_limit=10), budget, SolveStats(),
+                   ScenarioRef(name="busy", fingerprint="-"), None, BoundBeside())  # (a child with no bound: unstarted)
         late.aggregated_left_to_child = True
         return late
 
