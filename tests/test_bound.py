@@ -258,7 +258,7 @@ def test_the_aggregated_lp_is_left_to_the_whole_lps_child_where_the_search_is_ln
 
 
 def test_when_the_whole_lps_child_lags_near_the_end_the_aggregated_lp_comes_after_all() -> None:
-    """A child whose bound has not come within a fifth of the incumbent with a tenth of the time left (a loaded
+    """A child whose bound has not come within a fifth of the incumbent with a quarter of the time left (a loaded
     machine) has the aggregated LP computed once after all; with more time left, or no incumbent, it waits."""
     import time
 

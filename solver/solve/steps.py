@@ -178,7 +178,7 @@ def aggregated_left_to_child(run: Run) -> bool:
 
 def bound_after_a_failed_child(run: Run, incumbent: int | None = None) -> int | None:
     """The aggregated LP, once, when it was left to the whole LP's child and the child ended without a bound (the
-    job's memory limit, say), or lags: with ``LATE_AGGREGATED["share"]`` of the time left, it has proven nothing
+    job's memory limit, say), or lags: with ``LATE_AGGREGATED["share"]`` of the time left it has proven nothing
     within ``LATE_AGGREGATED["gap"]`` of the ``incumbent`` (on a machine so loaded that its rounds come late: 4,562
     against 2,273 at 4,000 requests, load 6, where the aggregated LP proves 2,719). The search then still answers
     with a useful bound; on a machine with its cores free the child has settled long before (17-48 s at 4,000)."""
@@ -198,8 +198,9 @@ def bound_after_a_failed_child(run: Run, incumbent: int | None = None) -> int | 
 
 # When the aggregated LP left to the whole LP's child is computed after all though the child runs: with this share of
 # the time left, when the child's bound is still above ``gap`` x the incumbent (the aggregated LP's own is 1.12-1.17 x
-# at 1,000-4,000 requests), given at least ``least_seconds`` (its build alone takes 3.3 s of CPU at 4,000)
-LATE_AGGREGATED: dict[str, float] = {"share": 0.1, "gap": 1.2, "least_seconds": 3.0}
+# at 1,000-4,000 requests), given at least ``least_seconds`` (its build alone takes 3.3 s of CPU at 4,000, 5-10 s at
+# load 6; with a tenth of the time left and 3 s, it proved nothing there)
+LATE_AGGREGATED: dict[str, float] = {"share": 0.25, "gap": 1.2, "least_seconds": 8.0}
 
 
 def bound_beside(run: Run) -> bool:
