@@ -1,7 +1,8 @@
 """The UN high-level week through the service (issue 27 item 2): a generated week solved as a job of a real
 `summit serve`, its memory watched from outside.
 
-    .venv/bin/python benchmarks/un_week.py [--seed 2] [--time-limit 300] [--memory-mb 6000] [--record]
+    .venv/bin/python benchmarks/un_week.py [--seed 2 | --file scenarios/un-week.json] [--time-limit 300]
+        [--memory-mb 6000] [--record]
 
 `summit generate --delegations 190 --bilaterals 5000 --days 5 --seed S` (in-process), uploaded as JSON to one
 `summit serve` (process runner, SQLite file, ``SUMMIT_JOB_MEMORY_MB`` = ``--memory-mb``), solved with 2 workers.
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import TreePeak, report  # noqa: E402
 from solver.generate import generate_scenario  # noqa: E402
+from solver.scenario import load_scenario  # noqa: E402
 from solver.timetable import Timetable  # noqa: E402
 from solver.validate import validate_timetable  # noqa: E402
 from tests.api.conftest import Server  # noqa: E402
@@ -39,9 +41,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--memory-mb", type=int, default=6000)
+    parser.add_argument("--file", type=Path, help="a scenario file instead (scenarios/un-week.json: three venues)")
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
-    scenario = generate_scenario(190, 5000, 5, seed=args.seed)
+    scenario = load_scenario(args.file) if args.file else generate_scenario(190, 5000, 5, seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         env = {"SUMMIT_JOB_MEMORY_MB": str(args.memory_mb), "SUMMIT_MAX_TIME_LIMIT_S": str(args.time_limit),
                "SUMMIT_MAX_BODY_BYTES": str(20 * 1024 * 1024), "SUMMIT_MAX_EVENTS": "20000",
@@ -53,6 +56,7 @@ def main() -> None:
             server.stop()
     report({"benchmark": "un_week_service", "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()} {os.cpu_count()} cores", "load": os.getloadavg(), "seed": args.seed,
+            "file": str(args.file) if args.file else None,
             "time_limit": args.time_limit, "memory_mb": args.memory_mb, **result}, args.record)
 
 

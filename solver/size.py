@@ -73,7 +73,9 @@ def estimate_model_size(scenario: Scenario) -> ModelSize:
 # Above 45k placements the whole LP's bound runs beside in a child process of its own (its own limit, the same
 # setting): its resident peak grows with the placements (PDLP's program and its copies; measured 451 MB at 370k
 # placements, 1,330-1,397 MB at 1.38M with travel and time budgets left out above a million, solver/model/bound.py;
-# it was 3.2 GB at 1.38M when the LP went through a proto).
+# it was 3.2 GB at 1.38M when the LP went through a proto). Above a million placements the child solves it by our
+# own PDHG (solver/model/pdhg.py, the matrix kept once in float32): VmPeak 1,001 MB at 1.38M placements and 1,219 MB
+# at 2.28M (resident 652 and 913), against 1.5 and 2.2 GB resident with PDLP (benchmarks/RESULTS.md, m27).
 WHOLE_BASE_MB = 480
 WHOLE_MB_PER_MILLION_TERMS = 420
 LNS_BASE_MB = 450
@@ -82,6 +84,9 @@ LNS_KNEE_TERMS = 4_000_000
 LNS_MB_PER_MILLION_TERMS_ABOVE = 80  # ...and past it
 BOUND_CHILD_BASE_MB = 300
 BOUND_CHILD_MB_PER_MILLION_PLACEMENTS = 850
+BOUND_CHILD_COMPACT_ABOVE = 1_000_000  # placements: our own PDHG above (solver/model/bound.COMPACT_ABOVE)
+BOUND_CHILD_COMPACT_BASE_MB = 750
+BOUND_CHILD_COMPACT_MB_PER_MILLION_PLACEMENTS = 250
 BOUND_CHILD_UP_TO = 3_000_000  # placements; above, no child (SolveConfig.bound_beside_below): the aggregated LP
 SETTING = "SUMMIT_JOB_MEMORY_MB"
 
@@ -125,9 +130,17 @@ def estimate_memory(size: ModelSize) -> MemoryEstimate:
     return MemoryEstimate(whole_mb=round(WHOLE_BASE_MB + WHOLE_MB_PER_MILLION_TERMS * millions),
                           lns_mb=round(LNS_BASE_MB + LNS_MB_PER_MILLION_TERMS * min(millions, LNS_KNEE_TERMS / 1e6)
                                        + LNS_MB_PER_MILLION_TERMS_ABOVE * max(0.0, millions - LNS_KNEE_TERMS / 1e6)),
-                          bound_child_mb=round(BOUND_CHILD_BASE_MB
-                                               + BOUND_CHILD_MB_PER_MILLION_PLACEMENTS * size.placements / 1e6)
-                          if size.placements <= BOUND_CHILD_UP_TO else 0)
+                          bound_child_mb=_bound_child_mb(size.placements))
+
+
+def _bound_child_mb(placements: int) -> int:
+    """The whole LP's child: PDLP up to ``BOUND_CHILD_COMPACT_ABOVE`` placements, our own PDHG above, none above
+    ``BOUND_CHILD_UP_TO``."""
+    if placements > BOUND_CHILD_UP_TO:
+        return 0
+    if placements > BOUND_CHILD_COMPACT_ABOVE:
+        return round(BOUND_CHILD_COMPACT_BASE_MB + BOUND_CHILD_COMPACT_MB_PER_MILLION_PLACEMENTS * placements / 1e6)
+    return round(BOUND_CHILD_BASE_MB + BOUND_CHILD_MB_PER_MILLION_PLACEMENTS * placements / 1e6)
 
 
 def plan_within(size: ModelSize, limit_mb: int | None) -> MemoryPlan:

@@ -311,3 +311,82 @@ def test_when_the_whole_lps_child_ends_without_a_bound_the_aggregated_lp_comes_a
     assert bound_after_a_failed_child(run) == aggregated_bound(instance).value
     assert bound_after_a_failed_child(run) is None  # once
     beside.close()
+
+
+def _pdlp_log(primal_objective: float, residual: float) -> object:
+    from ortools.pdlp import solve_log_pb2
+
+    log = solve_log_pb2.SolveLog()
+    log.solution_type = solve_log_pb2.POINT_TYPE_CURRENT_ITERATE
+    point = log.solution_stats.convergence_information.add()
+    point.candidate_type = solve_log_pb2.POINT_TYPE_CURRENT_ITERATE
+    point.primal_objective, point.l_inf_primal_residual = primal_objective, residual
+    other = log.solution_stats.convergence_information.add()  # another point than the one returned: not read
+    other.candidate_type = solve_log_pb2.POINT_TYPE_AVERAGE_ITERATE
+    other.primal_objective, other.l_inf_primal_residual = 2_000.0, 0.0
+    return log
+
+
+def test_the_bounds_floor_is_settled_only_when_the_lps_primal_is_worth_it_with_a_margin() -> None:
+    """The whole LP's child stops once no later round can lower the bound's floor: PDLP's primal (the point it
+    returned, its rows nearly kept) is worth the floor plus a margin; not when the primal is just above the floor,
+    breaks its rows by more than the residual allowed, or there is no bound yet."""
+    import math
+
+    from solver.bound import floor_settled
+
+    assert floor_settled(1_741.49, _pdlp_log(1_741.369, 0.003))  # the 1,000-request summit, seed 3
+    assert not floor_settled(1_741.49, _pdlp_log(1_741.2, 0.003))  # within the margin of the floor
+    assert not floor_settled(1_741.49, _pdlp_log(1_740.9, 0.003))  # the LP may well be below 1,741
+    assert not floor_settled(1_741.49, _pdlp_log(1_741.369, 0.5))  # a primal breaking its rows says nothing
+    assert not floor_settled(math.inf, _pdlp_log(1_741.369, 0.003))
+
+
+def test_pdlps_rounds_stop_only_at_the_lps_own_floor() -> None:
+    """On a generated summit, at every iteration count, whenever the stop rule holds the bound's floor is the LP
+    optimum's floor (GLOP's): stopping there loses nothing."""
+    import math
+
+    import numpy as np
+    from ortools.linear_solver import pywraplp
+    from ortools.pdlp import solvers_pb2
+    from ortools.pdlp.python import pdlp
+
+    from solver.bound import floor_settled
+    from solver.generate import generate_scenario
+    from solver.model.bound import lp_proto, whole_lp
+    from solver.model.constraints import all_rows
+    from solver.model.objective import placement_values
+
+    settled = 0
+    for model in (generate_scenario(14, 30, 2, seed=3), three_leaders_in_one_slot()):
+        instance = compile_scenario(model)
+        value = placement_values(instance)
+        glop = pywraplp.Solver.CreateSolver("GLOP")
+        glop.LoadModelFromProto(lp_proto(instance, all_rows(instance), value, True))
+        assert glop.Solve() == pywraplp.Solver.OPTIMAL
+        optimum = glop.Objective().Value()
+        lp = whole_lp(instance, value)
+        best = math.inf
+        for iterations in (20, 50, 100, 300, 1_000, 3_000):
+            params = solvers_pb2.PrimalDualHybridGradientParams()
+            params.num_threads = 1
+            params.termination_criteria.iteration_limit = iterations
+            result = pdlp.primal_dual_hybrid_gradient(lp.program, params)
+            best = min(best, lp.pricing.of_reduced_costs(np.asarray(result.dual_solution),
+                                                         np.asarray(result.reduced_costs)))
+            if floor_settled(best, result.solve_log):
+                settled += 1
+                assert math.floor(best + 1e-6) == math.floor(optimum + 1e-6)
+    assert settled  # (the generated summit's LP is integral: only a fractional LP's floor settles before PDLP ends)
+
+
+def three_leaders_in_one_slot() -> Scenario:
+    """Three leaders who each want to meet the two others, in a day of one slot: the LP meets each pair half
+    (3 x 1.5 = 4.5 of priority 3 each), the best timetable one meeting (3)."""
+    return scenario(
+        days=[{"date": "2025-10-25", "start": "09:00", "end": "09:30"}],
+        rooms=[{"id": f"r{k}", "capacity": 10} for k in range(3)],
+        participants=[{"id": name} for name in ("a", "b", "c")],
+        events=[event(f"{x}{y}", people=(x, y), kind="bilateral", priority=3)
+                for x, y in (("a", "b"), ("b", "c"), ("a", "c"))])

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ortools.pdlp.python import pdlp
 
     from solver.bound import Pricing
+    from solver.model.pdhg import CompactLp
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -119,6 +120,10 @@ LIGHT_LEAVES_OUT = frozenset({"participants_have_time_to_travel", "time_budgets"
 # ...and each of its PDLP rounds lasts at least this long: a warm start forgets PDLP's step and primal weight, and on
 # the UN week one round of 40 s gave 9,779 after 41 s of CPU against 9,841 after 85 s of CPU in rounds of 7-13 s
 LIGHT_ROUND_SECONDS = 40.0
+# Above this many placements the whole LP goes to our own PDHG (solver/model/pdhg.py: 8 bytes per entry of the
+# matrix against PDLP's 48) instead of PDLP: on the three-venue UN week (2.28M placements, 21.7M entries) the child
+# took 2.2 GB with PDLP, 0.7 GB with it, for a bound as good per CPU second (benchmarks/RESULTS.md, m27)
+COMPACT_ABOVE = LIGHT_ABOVE
 COLUMN_CHUNK = 2_000_000  # entries placed into the LP's columns at a time (bounds the build's peak memory)
 
 
@@ -169,6 +174,31 @@ def whole_lp(instance: Instance, item_value: IntArray, families: tuple[Family, .
     return WholeLp(program, pricing)
 
 
+def whole_compact_lp(instance: Instance, item_value: IntArray,
+                     families: tuple[Family, ...] | None = None) -> tuple[CompactLp, Pricing]:
+    """The whole LP as :class:`solver.model.pdhg.CompactLp` (the capacity rows' entries kept as built: 8 bytes each,
+    against PDLP's 48) and its pricing."""
+    from scipy import sparse
+
+    from solver.bound import Pricing
+    from solver.model.pdhg import CompactLp
+
+    entries = capacity_entries(instance, whole_lp_families(instance.n_items) if families is None else families)
+    give_back_freed_memory()
+    events = _event_rows(instance)
+    starts = np.zeros(entries.upper.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(entries.row, minlength=entries.upper.size), out=starts[1:])
+    index = np.int32 if starts[-1] < 2**31 - 1 else np.int64
+    capacity = sparse.csr_matrix((entries.coef, entries.item, starts.astype(index)),
+                                 shape=(entries.upper.size, instance.n_items), copy=False)
+    item_row = events.index[instance.item_event].astype(np.int32)
+    lp = CompactLp(capacity, entries.upper, item_row, events.required, item_value.astype(float))
+    none = np.zeros(0, dtype=np.int32)
+    pricing = Pricing(lp.value, item_row.astype(np.int64), events.required, none, none,
+                      np.zeros(0, dtype=np.float32), entries.upper, events.count, from_reduced_costs=True)
+    return lp, pricing
+
+
 def give_back_freed_memory() -> None:
     """Return the memory freed by the rows' many small arrays to the system (glibc keeps it otherwise: 350 MB of
     the UN week's 740 MB resident after its entries were built); nothing where there is no glibc."""
@@ -192,6 +222,8 @@ def capacity_entries(instance: Instance, families: tuple[Family, ...]) -> Capaci
             items.append(np.concatenate(rows.items).astype(np.int32))
             coefs.append(np.concatenate(rows.coefs).astype(np.float32))
         upper.extend(rows.upper if lengths.sum() else [])
+        del rows
+        give_back_freed_memory()  # (the next family's rows then reuse it: 1,290 MB at the UN week's peak, 980 so)
     if not rows_of:
         return CapacityEntries(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32),
                                np.zeros(0, dtype=float))
@@ -259,27 +291,30 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
                    on_bound: Callable[[int], None] | None = None, iterations: int | None = None,
                    on_solution: Callable[[IntArray, FloatArray], None] | None = None,
                    on_weights: Callable[[FloatArray], None] | None = None,
-                   families: tuple[Family, ...] | None = None) -> int | None:
+                   families: tuple[Family, ...] | None = None, until_floor_settled: bool = False) -> int | None:
     """A proven bound from the LP relaxation with every row (:func:`whole_lp`), at sizes where GLOP does not
     finish.
 
     PDLP (a first-order method, one thread) solves it approximately, in rounds that each start from the last
-    one's answer (:func:`solver.bound.pdlp_rounds`); after each round its multipliers are priced into a
+    one's answer (:func:`solver.bound.pdlp_rounds`); above ``COMPACT_ABOVE`` placements our own PDHG in float32
+    does (:func:`solver.model.pdhg.pdhg_rounds`: a fifth of PDLP's memory per entry of the matrix, a bound as good
+    per CPU second on the UN weeks). After each round its multipliers are priced into a
     Lagrangian bound that keeps each event's own row whole (:class:`solver.bound.Pricing`), an upper bound on
     the LP's optimum whatever the multipliers, so a round cut short by its time still proves a bound. Each better
     bound is passed to ``on_bound``; the best is returned (None if none came). Measured on the peers'
     1,000-request summit: 1,711 (every row) against 1,902 for the time-aggregated LP; at 2,000 requests 2,033
     against 2,589; on the UN week 9,772 against 11,006 (benchmarks/RESULTS.md). ``iterations`` (for tests)
-    replaces the time by a fixed count.
+    replaces the time by a fixed count; ``until_floor_settled``: the rounds (PDLP's or PDHG's) end once the
+    bound's floor is as low as the LP can take it (:func:`solver.bound.floor_settled`), before the time is up.
     ``on_solution`` hears each round's solution: the placements it takes (a tenth or more of one), how much of
     each; the search may follow it (:func:`solver.lns.lp_requests`). ``on_weights`` hears each round's weight on
     every placement (in [0, 1]): the timetable rounded from it (:mod:`solver.model.rounding`) follows the small
     weights too (measured at 1,000 requests: 1,683 from every weight, 1,603 from those of a tenth or more)."""
     from solver.bound import pdlp_rounds  # the time-aggregated LP's module runs PDLP's rounds the same way
+    from solver.model.pdhg import pdhg_rounds
 
     if instance.n_items == 0:
         return 0
-    lp = whole_lp(instance, item_value, families)
 
     def taken(primal: FloatArray) -> None:
         if on_solution is not None:
@@ -288,7 +323,16 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
         if on_weights is not None:
             on_weights(np.clip(primal[: instance.n_items], 0.0, 1.0))
 
-    found = pdlp_rounds(lp.program, lp.pricing, seconds, on_bound, iterations, PDLP_FIRST_ROUND,
-                        on_primal=taken if on_solution is not None or on_weights is not None else None,
-                        shortest_round=LIGHT_ROUND_SECONDS if instance.n_items > LIGHT_ABOVE else 0.0)
+    on_primal = taken if on_solution is not None or on_weights is not None else None
+    if instance.n_items > COMPACT_ABOVE:
+        compact, pricing = whole_compact_lp(instance, item_value, families)
+        give_back_freed_memory()
+        found = pdhg_rounds(compact, pricing.of_capacity_load, seconds, on_bound, iterations, PDLP_FIRST_ROUND,
+                            on_primal=on_primal, until_floor_settled=until_floor_settled)
+    else:
+        lp = whole_lp(instance, item_value, families)
+        found = pdlp_rounds(lp.program, lp.pricing, seconds, on_bound, iterations, PDLP_FIRST_ROUND,
+                            on_primal=on_primal,
+                            shortest_round=LIGHT_ROUND_SECONDS if instance.n_items > LIGHT_ABOVE else 0.0,
+                            until_floor_settled=until_floor_settled)
     return None if found is None else int(math.floor(found + 1e-6))

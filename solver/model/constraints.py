@@ -209,10 +209,15 @@ def exclusive_events_stand_alone(instance: Instance) -> Rows:
     if not exclusive.any():
         return Rows()
     big = max(len(instance.rooms), 1)
-    coefs = np.where(exclusive, big, 1).astype(np.int64)
-    rows = slot_rows(np.arange(instance.n_items), np.zeros(instance.n_items, dtype=np.int64),
-                     instance.item_start, instance.item_end, coefs, np.full(1, big, dtype=np.int64),
-                     instance.grid.n_slots, "exclusive")
+    # Only the slots an exclusive placement covers keep a row: placements that run at none of them would only
+    # be expanded slot by slot to be dropped (2.3M placements on a three-venue UN week: 400 MB at once)
+    starts = np.bincount(instance.item_start[exclusive], minlength=instance.grid.n_slots + 1)
+    ends = np.bincount(instance.item_end[exclusive], minlength=instance.grid.n_slots + 1)
+    covered = np.concatenate([[0], np.cumsum(np.cumsum(starts - ends)[:-1] > 0)])
+    near = np.flatnonzero(covered[instance.item_end] > covered[instance.item_start])
+    coefs = np.where(exclusive[near], big, 1).astype(np.int64)
+    rows = slot_rows(near, np.zeros(near.size, dtype=np.int64), instance.item_start[near], instance.item_end[near],
+                     coefs, np.full(1, big, dtype=np.int64), instance.grid.n_slots, "exclusive")
     # Rows without an exclusive placement only restate that rooms are finite: drop them.
     kept = Rows()
     for items, weights, upper, family in zip(rows.items, rows.coefs, rows.upper, rows.family, strict=True):
