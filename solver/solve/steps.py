@@ -257,15 +257,17 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
     Returns the best timetable and the proven bound (the one beside the search may have improved)."""
     config, stats = run.config, run.stats
     offset = time.monotonic() - run.started
+    best = [value_of(run.instance, chosen)]  # the search's best so far (Incumbents.best follows CP-SAT's alone)
 
     def proven() -> int:
-        late = bound_after_a_failed_child(run, incumbents.best)
+        late = bound_after_a_failed_child(run, best[0])
         if late is not None and late >= 0:
             incumbents.proven(late)
         incumbents.refresh()
         return min(bound, incumbents.cap)
 
     def reached(objective: int) -> None:
+        best[0] = max(best[0], objective)
         incumbents.report(Progress(run.elapsed(), objective, proven()))
 
     lns_config = LnsConfig(time_limit=config.time_limit - offset, workers=config.workers, seed=config.seed,
