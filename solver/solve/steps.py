@@ -176,7 +176,7 @@ def aggregated_left_to_child(run: Run) -> bool:
     return run.instance.n_items > LIGHT_ABOVE or alone(run.instance, run.config)
 
 
-def bound_after_a_failed_child(run: Run, incumbent: int | None = None) -> int | None:
+def bound_after_a_failed_or_lagging_child(run: Run, incumbent: int | None = None) -> int | None:
     """The aggregated LP, once, when it was left to the whole LP's child and the child ended without a bound (the
     job's memory limit, say), or lags: with ``LATE_AGGREGATED["share"]`` of the time left it has proven nothing
     within ``LATE_AGGREGATED["gap"]`` of the ``incumbent`` (on a machine so loaded that its rounds come late: 4,562
@@ -260,7 +260,7 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
     best = [value_of(run.instance, chosen)]  # the search's best so far (Incumbents.best follows CP-SAT's alone)
 
     def proven() -> int:
-        late = bound_after_a_failed_child(run, best[0])
+        late = bound_after_a_failed_or_lagging_child(run, best[0])
         if late is not None and late >= 0:
             incumbents.proven(late)
         incumbents.refresh()
