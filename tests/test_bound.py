@@ -278,8 +278,8 @@ def test_when_the_whole_lps_child_lags_near_the_end_the_aggregated_lp_comes_afte
         late.aggregated_left_to_child = True
         return late
 
-    assert bound_after_a_failed_or_lagging_child(run(2.0), incumbent=1) is None  # most of the time left: the child may come
-    assert bound_after_a_failed_or_lagging_child(run(9.5), incumbent=None) is None  # nothing to weigh the child's bound by
+    assert bound_after_a_failed_or_lagging_child(run(2.0), incumbent=1) is None  # most of the time left
+    assert bound_after_a_failed_or_lagging_child(run(9.5), incumbent=None) is None  # nothing to weigh it by
     late = run(9.5)
     assert bound_after_a_failed_or_lagging_child(late, incumbent=1) == aggregated_bound(instance).value
     assert bound_after_a_failed_or_lagging_child(late, incumbent=1) is None  # once
@@ -306,7 +306,7 @@ def test_when_the_whole_lps_child_ends_without_a_bound_the_aggregated_lp_comes_a
     assert beside.failed()
     run = Run(instance, SolveConfig(time_limit=5), Budget.of(time.monotonic(), 5.0, 0.0, None, shares=SHARES),
               SolveStats(), ScenarioRef(name="busy", fingerprint="-"), None, beside)
-    assert bound_after_a_failed_or_lagging_child(run) is None  # the aggregated LP ran before the search: nothing to redo
+    assert bound_after_a_failed_or_lagging_child(run) is None  # the aggregated LP ran before the search
     run.aggregated_left_to_child = True
     assert bound_after_a_failed_or_lagging_child(run) == aggregated_bound(instance).value
     assert bound_after_a_failed_or_lagging_child(run) is None  # once
