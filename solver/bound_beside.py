@@ -95,6 +95,10 @@ class BoundBeside:
         values = [value for _, value in list(self.found) if value >= 0]
         return min(values) if values else None
 
+    def running(self) -> bool:
+        """Whether the child runs now (started and not ended)."""
+        return self.process is not None and self.process.poll() is None
+
     def failed(self) -> bool:
         """Whether the child was started and has ended without proving a bound (killed by a memory limit, say)."""
         return self.process is not None and self.process.poll() is not None and self.best() is None

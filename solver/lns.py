@@ -71,6 +71,10 @@ class LnsConfig:
     # of the search's time (measured at 4,000 requests: +41-75 in 4 s of CPU on the rounded timetables)
     moves: bool = True
     moves_share: float = 0.08
+    # whether the whole LP's child runs beside the search (solver/bound_beside.py): it holds a core, and each round's
+    # CP-SAT then has one worker fewer (measured at 4,000 requests from the rounded start, CPU seconds alike: one
+    # worker's rounds cost half the CPU and gain as much each, 2,284 against 2,249 after 20 s of CPU; RESULTS.md s27c)
+    beside_running: Callable[[], bool] | None = None
     max_rounds: int | None = None  # for tests: a fixed number of rounds...
     deterministic_round: float | None = None  # ...each with a deterministic limit
     stop: threading.Event | None = None
@@ -307,7 +311,7 @@ def improve(ctx: Context, chosen: IntArray, hood: Neighbourhood, config: LnsConf
     sub = build_submodel(ctx.instance, ctx.matrix, free, held, ctx.item_value, hint_on=now)
     if sub is None:
         return None, True
-    status, placed = solve_submodel(sub, config.workers, int(rng.integers(2**31)), seconds,
+    status, placed = solve_submodel(sub, round_workers(config), int(rng.integers(2**31)), seconds,
                                     config.deterministic_round, presolve=False)
     ended = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
     if placed is None:
@@ -319,6 +323,13 @@ def improve(ctx: Context, chosen: IntArray, hood: Neighbourhood, config: LnsConf
     candidate[events] = -1
     candidate[ctx.instance.item_event[placed]] = placed
     return candidate, ended
+
+
+def round_workers(config: LnsConfig) -> int:
+    """CP-SAT's workers in a round: one fewer while the whole LP's child holds a core beside the search."""
+    if config.beside_running is not None and config.beside_running():
+        return max(1, config.workers - 1)
+    return config.workers
 
 
 def adapt_cap(config: LnsConfig, cap: int, ended: bool, took: float, seconds: float) -> int:

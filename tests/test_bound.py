@@ -234,6 +234,57 @@ def test_the_largest_summits_whole_lp_leaves_out_travel_and_time_budgets() -> No
     assert len(names) == len(ALL_FAMILIES) - 2
 
 
+def test_the_aggregated_lp_is_left_to_the_whole_lps_child_where_the_search_is_lns_alone() -> None:
+    """Where large-neighbourhood search alone improves the greedy timetable (above ``decompose_above`` placements,
+    or asked), the whole LP's child's first round proves less than the time-aggregated LP: the search does not spend
+    its CPU on the aggregated LP first; where the whole model runs, it does (it may prove the greedy optimal)."""
+    import time
+
+    from solver.bound_beside import BoundBeside
+    from solver.budget import Budget
+    from solver.solve.config import SHARES, SolveConfig, SolveStats
+    from solver.solve.steps import Run, aggregated_left_to_child
+    from solver.timetable import ScenarioRef
+
+    instance = compile_scenario(busy_leader())
+
+    def run(config: SolveConfig) -> Run:
+        return Run(instance, config, Budget.of(time.monotonic(), 5.0, 0.0, None, shares=SHARES), SolveStats(),
+                   ScenarioRef(name="busy", fingerprint="-"), None, BoundBeside())
+
+    assert not aggregated_left_to_child(run(SolveConfig(time_limit=5)))
+    assert aggregated_left_to_child(run(SolveConfig(time_limit=5, lns_only=True)))
+    assert aggregated_left_to_child(run(SolveConfig(time_limit=5, decompose_above=instance.n_items - 1)))
+
+
+def test_when_the_whole_lps_child_lags_near_the_end_the_aggregated_lp_comes_after_all() -> None:
+    """A child whose bound has not come within a fifth of the incumbent with a quarter of the time left (a loaded
+    machine) has the aggregated LP computed once after all; with more time left, or no incumbent, it waits."""
+    import time
+
+    from solver.bound_beside import BoundBeside
+    from solver.budget import Budget
+    from solver.solve.config import SHARES, SolveConfig, SolveStats
+    from solver.solve.steps import Run, bound_after_a_failed_or_lagging_child
+    from solver.timetable import ScenarioRef
+
+    model = busy_leader()
+    instance = compile_scenario(model)
+
+    def run(elapsed: float) -> Run:
+        budget = Budget.of(time.monotonic() - elapsed, 10.0, 0.0, None, shares=SHARES)
+        late = Run(instance, SolveConfig(time_limit=10), budget, SolveStats(),
+                   ScenarioRef(name="busy", fingerprint="-"), None, BoundBeside())  # (a child with no bound: unstarted)
+        late.aggregated_left_to_child = True
+        return late
+
+    assert bound_after_a_failed_or_lagging_child(run(2.0), incumbent=1) is None  # most of the time left
+    assert bound_after_a_failed_or_lagging_child(run(9.5), incumbent=None) is None  # nothing to weigh it by
+    late = run(9.5)
+    assert bound_after_a_failed_or_lagging_child(late, incumbent=1) == aggregated_bound(instance).value
+    assert bound_after_a_failed_or_lagging_child(late, incumbent=1) is None  # once
+
+
 def test_when_the_whole_lps_child_ends_without_a_bound_the_aggregated_lp_comes_after_all() -> None:
     """Above a million placements the search leaves the bound to the whole LP's child; if the child ends without
     one (a job's memory limit kills it), the aggregated LP is computed once, so the answer still has its bound."""
@@ -242,7 +293,7 @@ def test_when_the_whole_lps_child_ends_without_a_bound_the_aggregated_lp_comes_a
     from solver.bound_beside import BoundBeside
     from solver.budget import Budget
     from solver.solve.config import SHARES, SolveConfig, SolveStats
-    from solver.solve.steps import Run, bound_after_a_failed_child
+    from solver.solve.steps import Run, bound_after_a_failed_or_lagging_child
     from solver.timetable import ScenarioRef
 
     model = busy_leader()
@@ -255,10 +306,10 @@ def test_when_the_whole_lps_child_ends_without_a_bound_the_aggregated_lp_comes_a
     assert beside.failed()
     run = Run(instance, SolveConfig(time_limit=5), Budget.of(time.monotonic(), 5.0, 0.0, None, shares=SHARES),
               SolveStats(), ScenarioRef(name="busy", fingerprint="-"), None, beside)
-    assert bound_after_a_failed_child(run) is None  # the aggregated LP ran before the search: nothing to redo
+    assert bound_after_a_failed_or_lagging_child(run) is None  # the aggregated LP ran before the search
     run.aggregated_left_to_child = True
-    assert bound_after_a_failed_child(run) == aggregated_bound(instance).value
-    assert bound_after_a_failed_child(run) is None  # once
+    assert bound_after_a_failed_or_lagging_child(run) == aggregated_bound(instance).value
+    assert bound_after_a_failed_or_lagging_child(run) is None  # once
     beside.close()
 
 

@@ -93,6 +93,35 @@ def test_the_neighbourhoods_shrink_when_rounds_are_cut_short_and_grow_when_they_
     assert adapt_cap(config, 1_990, ended=True, took=0.1, seconds=1.0) == 2_000  # never above the configured size
 
 
+def test_a_round_leaves_a_core_to_the_whole_lps_child_while_it_runs() -> None:
+    """While the whole LP's child runs beside the search it holds a core: each round's CP-SAT has one worker fewer
+    (never none), and all of them again once the child has ended or when there is none."""
+    from solver.lns import LnsConfig, round_workers
+
+    running = [True]
+    config = LnsConfig(time_limit=60, workers=2, beside_running=lambda: running[0])
+    assert round_workers(config) == 1
+    running[0] = False
+    assert round_workers(config) == 2
+    assert round_workers(LnsConfig(time_limit=60, workers=1, beside_running=lambda: True)) == 1
+    assert round_workers(LnsConfig(time_limit=60, workers=4, beside_running=lambda: True)) == 3
+    assert round_workers(LnsConfig(time_limit=60, workers=2)) == 2
+
+
+def test_rounds_free_fewer_placements_on_the_largest_summits() -> None:
+    """Above ``SMALL_ROUNDS_ABOVE`` placements (4,000 requests) each round frees at most ``SMALL_ROUNDS_FREE``
+    placements (more, smaller rounds); below, LnsConfig's size."""
+    from types import SimpleNamespace
+
+    from solver.lns import LnsConfig
+    from solver.solve.steps import SMALL_ROUNDS_ABOVE, SMALL_ROUNDS_FREE, free_placements_per_round
+
+    assert SMALL_ROUNDS_FREE < LnsConfig(time_limit=60).max_free_placements
+    assert free_placements_per_round(SimpleNamespace(n_items=SMALL_ROUNDS_ABOVE + 1)) == SMALL_ROUNDS_FREE
+    assert free_placements_per_round(SimpleNamespace(n_items=SMALL_ROUNDS_ABOVE)) == LnsConfig(
+        time_limit=60).max_free_placements
+
+
 def _lp_solution(instance, rows):
     """The whole LP's solution as the bound's child sends it (PDLP, a fixed count of iterations)."""
     from solver.model.bound import whole_lp_bound

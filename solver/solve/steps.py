@@ -143,9 +143,9 @@ def proven_bound(run: Run, built: BuiltModel | None, incumbent: int) -> int | No
     Hanoi's gaps in 0.5 s), else beside the search by PDLP (``beside``, started with the solve: its bounds reach
     the search as they come; GLOP took 8-10 s at 500 requests and did not finish in 120 s at 1,000)."""
     instance, config, stats = run.instance, run.config, run.stats
-    if bound_beside(run) and instance.n_items > LIGHT_ABOVE and run.beside.process is not None:
-        run.aggregated_left_to_child = True  # the whole LP beside is the bound: the aggregated LP here would hold
-        return None  # 0.8 GB beside the child's 1.4 GB on the UN week (it comes later if the child fails)
+    if bound_beside(run) and aggregated_left_to_child(run) and run.beside.process is not None:
+        run.aggregated_left_to_child = True  # the whole LP beside is the bound (the aggregated LP comes later if
+        return None  # the child fails)
     share = min(60.0, max(0.5, run.budget.share("bound")))
     lp_started = time.monotonic()
     aggregated = aggregated_bound(instance, max(0.1, min(share, run.left())))
@@ -167,15 +167,40 @@ def proven_bound(run: Run, built: BuiltModel | None, incumbent: int) -> int | No
     return best
 
 
-def bound_after_a_failed_child(run: Run) -> int | None:
+def aggregated_left_to_child(run: Run) -> bool:
+    """Whether the time-aggregated LP is left to the whole LP's child beside the search (run only if the child
+    fails): above a million placements, where it would hold 0.8 GB beside the child's 1.4 GB on the UN week; and
+    wherever large-neighbourhood search alone improves the greedy timetable, where the child's first round already
+    proves less (1,713 / 2,073 / 2,604 against 1,902 / 2,349 / 2,726 at 1,000 / 2,000 / 4,000 requests) and the
+    aggregated LP took 0.6-3.5 s of the search's CPU before its first round."""
+    return run.instance.n_items > LIGHT_ABOVE or alone(run.instance, run.config)
+
+
+def bound_after_a_failed_or_lagging_child(run: Run, incumbent: int | None = None) -> int | None:
     """The aggregated LP, once, when it was left to the whole LP's child and the child ended without a bound (the
-    job's memory limit, say): the search then still answers with a proven bound."""
-    if not run.aggregated_left_to_child or not run.beside.failed():
+    job's memory limit, say), or lags: with ``LATE_AGGREGATED["share"]`` of the time left it has proven nothing
+    within ``LATE_AGGREGATED["gap"]`` of the ``incumbent`` (on a machine so loaded that its rounds come late: 4,562
+    against 2,273 at 4,000 requests, load 6, where the aggregated LP proves 2,719). The search then still answers
+    with a useful bound; on a machine with its cores free the child has settled long before (17-48 s at 4,000)."""
+    if not run.aggregated_left_to_child:
+        return None
+    best = run.beside.best()
+    lagging = (incumbent is not None and incumbent > 0
+               and run.left() < LATE_AGGREGATED["share"] * run.config.time_limit
+               and (best is None or best > LATE_AGGREGATED["gap"] * incumbent))
+    if not run.beside.failed() and not lagging:
         return None
     run.aggregated_left_to_child = False
-    found = aggregated_bound(run.instance, max(0.1, min(60.0, run.left())))
+    found = aggregated_bound(run.instance, max(LATE_AGGREGATED["least_seconds"], min(60.0, run.left())))
     run.stats.aggregated_bound = found.value
     return found.value
+
+
+# When the aggregated LP left to the whole LP's child is computed after all though the child runs: with this share of
+# the time left, when the child's bound is still above ``gap`` x the incumbent (the aggregated LP's own is 1.12-1.17 x
+# at 1,000-4,000 requests), given at least ``least_seconds`` (its build alone takes 3.3 s of CPU at 4,000, 5-10 s at
+# load 6; with a tenth of the time left and 3 s, it proved nothing there)
+LATE_AGGREGATED: dict[str, float] = {"share": 0.25, "gap": 1.2, "least_seconds": 8.0}
 
 
 def bound_beside(run: Run) -> bool:
@@ -232,22 +257,25 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
     Returns the best timetable and the proven bound (the one beside the search may have improved)."""
     config, stats = run.config, run.stats
     offset = time.monotonic() - run.started
+    best = [value_of(run.instance, chosen)]  # the search's best so far (Incumbents.best follows CP-SAT's alone)
 
     def proven() -> int:
-        late = bound_after_a_failed_child(run)
+        late = bound_after_a_failed_or_lagging_child(run, best[0])
         if late is not None and late >= 0:
             incumbents.proven(late)
         incumbents.refresh()
         return min(bound, incumbents.cap)
 
     def reached(objective: int) -> None:
+        best[0] = max(best[0], objective)
         incumbents.report(Progress(run.elapsed(), objective, proven()))
 
     lns_config = LnsConfig(time_limit=config.time_limit - offset, workers=config.workers, seed=config.seed,
                            stall_seconds=config.stall_seconds, stop=config.stop, bound_of=proven,
                            lp_solution=run.beside.solution if bound_beside(run) and config.lp_guided else None,
                            rounded=run.beside.rounded if bound_beside(run) and config.lp_rounded else None,
-                           moves=config.moves)
+                           moves=config.moves, beside_running=run.beside.running,
+                           max_free_placements=free_placements_per_round(run.instance))
     ledger = large_neighbourhood_search(run.instance, matrix, chosen, bound, lns_config, reached)
     stats.lns_seconds = round(time.monotonic() - run.started - offset, 3)
     stats.lns_rounds = ledger.rounds
@@ -255,6 +283,21 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
     stats.stopped_by = ("optimal" if ledger.proven else "cancelled" if config.stop and config.stop.is_set()
                         else "stall" if config.stall_seconds is not None and run.left() > 0.5 else "time limit")
     return ledger.best, proven()
+
+
+# Above this many placements (the 4,000-request summits: 365k-387k) each LNS round frees at most SMALL_ROUNDS_FREE
+# placements instead of LnsConfig's 6,000: measured from the rounded start, one CP-SAT worker, 34 s of CPU each
+# (RESULTS.md s27c): 2,367 / 2,324 against 2,356-2,360 / 2,313 at 4,000 s1 / s3 (2,345 / 2,306 against 2,269-2,320 /
+# 2,275 after 17 s), 9,000 worse (2,342 / 2,283); at 1,000-2,000 requests 3,000 gained nothing (2,018 against 2,024
+# at 2,000 s1)
+SMALL_ROUNDS_ABOVE = 250_000
+SMALL_ROUNDS_FREE = 3_000
+
+
+def free_placements_per_round(instance: Instance) -> int:
+    """The most placements an LNS round frees on this summit (smaller rounds, more of them, above
+    ``SMALL_ROUNDS_ABOVE``)."""
+    return SMALL_ROUNDS_FREE if instance.n_items > SMALL_ROUNDS_ABOVE else LnsConfig.max_free_placements
 
 
 def finished(run: Run, chosen: IntArray, rows: Rows | None, bound: int, incumbents: Incumbents) -> SolveResult:
