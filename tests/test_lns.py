@@ -108,20 +108,6 @@ def test_a_round_leaves_a_core_to_the_whole_lps_child_while_it_runs() -> None:
     assert round_workers(LnsConfig(time_limit=60, workers=2)) == 2
 
 
-def test_rounds_free_fewer_placements_on_the_largest_summits() -> None:
-    """Above ``SMALL_ROUNDS_ABOVE`` placements (4,000 requests) each round frees at most ``SMALL_ROUNDS_FREE``
-    placements (more, smaller rounds); below, LnsConfig's size."""
-    from types import SimpleNamespace
-
-    from solver.lns import LnsConfig
-    from solver.solve.steps import SMALL_ROUNDS_ABOVE, SMALL_ROUNDS_FREE, free_placements_per_round
-
-    assert SMALL_ROUNDS_FREE < LnsConfig(time_limit=60).max_free_placements
-    assert free_placements_per_round(SimpleNamespace(n_items=SMALL_ROUNDS_ABOVE + 1)) == SMALL_ROUNDS_FREE
-    assert free_placements_per_round(SimpleNamespace(n_items=SMALL_ROUNDS_ABOVE)) == LnsConfig(
-        time_limit=60).max_free_placements
-
-
 def _lp_solution(instance, rows):
     """The whole LP's solution as the bound's child sends it (PDLP, a fixed count of iterations)."""
     from solver.model.bound import whole_lp_bound

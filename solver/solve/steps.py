@@ -274,8 +274,7 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
                            stall_seconds=config.stall_seconds, stop=config.stop, bound_of=proven,
                            lp_solution=run.beside.solution if bound_beside(run) and config.lp_guided else None,
                            rounded=run.beside.rounded if bound_beside(run) and config.lp_rounded else None,
-                           moves=config.moves, beside_running=run.beside.running,
-                           max_free_placements=free_placements_per_round(run.instance))
+                           moves=config.moves, beside_running=run.beside.running)
     ledger = large_neighbourhood_search(run.instance, matrix, chosen, bound, lns_config, reached)
     stats.lns_seconds = round(time.monotonic() - run.started - offset, 3)
     stats.lns_rounds = ledger.rounds
@@ -283,21 +282,6 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
     stats.stopped_by = ("optimal" if ledger.proven else "cancelled" if config.stop and config.stop.is_set()
                         else "stall" if config.stall_seconds is not None and run.left() > 0.5 else "time limit")
     return ledger.best, proven()
-
-
-# Above this many placements (the 4,000-request summits: 365k-387k) each LNS round frees at most SMALL_ROUNDS_FREE
-# placements instead of LnsConfig's 6,000: measured from the rounded start, one CP-SAT worker, 34 s of CPU each
-# (RESULTS.md s27c): 2,367 / 2,324 against 2,356-2,360 / 2,313 at 4,000 s1 / s3 (2,345 / 2,306 against 2,269-2,320 /
-# 2,275 after 17 s), 9,000 worse (2,342 / 2,283); at 1,000-2,000 requests 3,000 gained nothing (2,018 against 2,024
-# at 2,000 s1)
-SMALL_ROUNDS_ABOVE = 250_000
-SMALL_ROUNDS_FREE = 3_000
-
-
-def free_placements_per_round(instance: Instance) -> int:
-    """The most placements an LNS round frees on this summit (smaller rounds, more of them, above
-    ``SMALL_ROUNDS_ABOVE``)."""
-    return SMALL_ROUNDS_FREE if instance.n_items > SMALL_ROUNDS_ABOVE else LnsConfig.max_free_placements
 
 
 def finished(run: Run, chosen: IntArray, rows: Rows | None, bound: int, incumbents: Incumbents) -> SolveResult:
