@@ -503,11 +503,17 @@ def floor_settled(bound: float, log: Any) -> bool:
     if not math.isfinite(bound):
         return False
     point = [info for info in log.solution_stats.convergence_information if info.candidate_type == log.solution_type]
-    if not point or point[0].l_inf_primal_residual > SETTLED_RESIDUAL:
+    if not point:
         return False
-    floor = math.floor(bound + 1e-6)
+    return primal_settles_floor(math.floor(bound + 1e-6), point[0].primal_objective,
+                                point[0].l_inf_primal_residual)
+
+
+def primal_settles_floor(floor: int, worth: float, residual: float) -> bool:
+    """Whether a primal point worth ``worth`` that breaks no row by more than ``residual`` shows the LP's optimum at
+    or above ``floor``, with ``SETTLED_MARGIN`` (PDLP's rounds and our PDHG's both stop by it)."""
     margin = SETTLED_MARGIN + SETTLED_MARGIN_RELATIVE * abs(floor)
-    return bool(point[0].primal_objective - margin >= floor)
+    return residual <= SETTLED_RESIDUAL and worth - margin >= floor
 
 
 def lagrangian_bound(proto: linear_solver_pb2.MPModelProto, multipliers: npt.NDArray[np.float64]) -> float:

@@ -158,17 +158,12 @@ def whole_lp_families(placements: int) -> tuple[Family, ...]:
 def whole_lp(instance: Instance, item_value: IntArray, families: tuple[Family, ...] | None = None) -> WholeLp:
     """The whole LP, built one family of rows at a time so that no family's rows outlive their entries (the UN
     week's rows as lists of arrays took 824 MB, its LP as a proto 1 GB more)."""
-    from solver.bound import Pricing
-
     entries = capacity_entries(instance, whole_lp_families(instance.n_items) if families is None else families)
     give_back_freed_memory()
     events = _event_rows(instance)
     program = _program(instance, item_value, entries, events)
-    none = np.zeros(0, dtype=np.int32)
     # priced from PDLP's reduced costs (Pricing.of_reduced_costs): the entries are not kept beside PDLP's copies
-    pricing = Pricing(item_value.astype(float), events.index[instance.item_event].astype(np.int64),
-                      events.required, none, none, np.zeros(0, dtype=np.float32), entries.upper, events.count,
-                      from_reduced_costs=True)
+    pricing = _pricing_without_entries(instance, item_value, events, entries.upper)
     del entries
     give_back_freed_memory()
     return WholeLp(program, pricing)
@@ -180,7 +175,6 @@ def whole_compact_lp(instance: Instance, item_value: IntArray,
     against PDLP's 48) and its pricing."""
     from scipy import sparse
 
-    from solver.bound import Pricing
     from solver.model.pdhg import CompactLp
 
     entries = capacity_entries(instance, whole_lp_families(instance.n_items) if families is None else families)
@@ -193,10 +187,18 @@ def whole_compact_lp(instance: Instance, item_value: IntArray,
                                  shape=(entries.upper.size, instance.n_items), copy=False)
     item_row = events.index[instance.item_event].astype(np.int32)
     lp = CompactLp(capacity, entries.upper, item_row, events.required, item_value.astype(float))
+    return lp, _pricing_without_entries(instance, item_value, events, entries.upper)
+
+
+def _pricing_without_entries(instance: Instance, item_value: IntArray, events: _EventRows,
+                             upper: FloatArray) -> Pricing:
+    """The whole LP's pricing, which keeps none of its entries: PDLP's reduced costs, or the capacity rows' load
+    our PDHG computes from the rows it keeps (:meth:`solver.bound.Pricing.of_capacity_load`), stand for them."""
+    from solver.bound import Pricing
+
     none = np.zeros(0, dtype=np.int32)
-    pricing = Pricing(lp.value, item_row.astype(np.int64), events.required, none, none,
-                      np.zeros(0, dtype=np.float32), entries.upper, events.count, from_reduced_costs=True)
-    return lp, pricing
+    return Pricing(item_value.astype(float), events.index[instance.item_event].astype(np.int64), events.required,
+                   none, none, np.zeros(0, dtype=np.float32), upper, events.count, from_reduced_costs=True)
 
 
 def give_back_freed_memory() -> None:

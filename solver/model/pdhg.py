@@ -215,7 +215,7 @@ class Pdhg:
         if moved_x > 1e-10 and moved_y > 1e-10:
             self.weight = math.exp(PRIMAL_WEIGHT_SMOOTHING * math.log(moved_y / moved_x)
                                    + (1 - PRIMAL_WEIGHT_SMOOTHING) * math.log(self.weight))
-        self.now = candidate if candidate is not self.now else self.now
+        self.now = candidate
         self.last_restart = self._copy(candidate)
         self.kkt_at_restart, self.candidate_kkt_before, self.since_restart = kkt, math.inf, 0
         self._reset_average()
@@ -239,7 +239,7 @@ class Pdhg:
         """Whether the current iterate or the average is worth the bound's floor or more (with
         :func:`solver.bound.floor_settled`'s margin) while no row is broken by more than its residual: then no later
         round can lower the floor (the LP's optimum is about at least that primal's worth)."""
-        from solver.bound import SETTLED_MARGIN, SETTLED_MARGIN_RELATIVE, SETTLED_RESIDUAL
+        from solver.bound import primal_settles_floor
 
         lp, s = self.lp, self.s
         for point in (self.now, self._average()):
@@ -247,7 +247,7 @@ class Pdhg:
             broken = max(float(np.max(events - 1.0, initial=0.0)), float(np.max(lp.required - events, initial=0.0)),
                          float(np.max(point.kx_cap / s.d_cap - lp.upper, initial=0.0)))
             worth = float(lp.value @ (point.x * s.d_col).astype(np.float64))
-            if broken <= SETTLED_RESIDUAL and worth - SETTLED_MARGIN - SETTLED_MARGIN_RELATIVE * abs(floor) >= floor:
+            if primal_settles_floor(floor, worth, broken):
                 return True
         return False
 
