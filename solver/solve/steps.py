@@ -274,11 +274,12 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
                            stall_seconds=config.stall_seconds, stop=config.stop, bound_of=proven,
                            lp_solution=run.beside.solution if bound_beside(run) and config.lp_guided else None,
                            rounded=run.beside.rounded if bound_beside(run) and config.lp_rounded else None,
-                           moves=config.moves, beside_running=run.beside.running)
+                           moves=config.moves, beside_running=run.beside.running, lanes=config.lns_lanes)
     ledger = large_neighbourhood_search(run.instance, matrix, chosen, bound, lns_config, reached)
     stats.lns_seconds = round(time.monotonic() - run.started - offset, 3)
     stats.lns_rounds = ledger.rounds
     stats.lns_improved = dict(ledger.improved)
+    stats.lns_merged = (ledger.merged, ledger.refused)
     stats.stopped_by = ("optimal" if ledger.proven else "cancelled" if config.stop and config.stop.is_set()
                         else "stall" if config.stall_seconds is not None and run.left() > 0.5 else "time limit")
     return ledger.best, proven()
