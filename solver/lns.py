@@ -60,7 +60,8 @@ class LnsConfig:
     # 24,000 16 in 14 s, 3,000 6 in 1.0 s.
     min_free_placements: int = 800
     stall_seconds: float | None = None  # stop after this long without improvement (only if set)
-    bound_of: Callable[[], int] | None = None  # a bound proven beside the search as it goes (solver/bound_beside.py)
+    # a bound proven beside the search as it goes (solver/bound_beside.py), asked with the search's best value
+    bound_of: Callable[[int], int] | None = None
     # the whole LP's latest solution from there, (placements, how much of each), None until it comes
     lp_solution: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None
     # a timetable rounded from the whole LP's solution beside the search, (value, placement per event), None until
@@ -408,7 +409,7 @@ class _Stop:
         config, ledger = self.config, self.ledger
         if config.bound_of is not None:
             with ledger.lock:
-                ledger.bound = min(ledger.bound, config.bound_of())
+                ledger.bound = min(ledger.bound, config.bound_of(ledger.objective))
         now = time.monotonic() - ledger.started
         stalled = config.stall_seconds is not None and now - ledger.last_improvement > config.stall_seconds
         return (ledger.proven or stalled or (config.stop is not None and config.stop.is_set())

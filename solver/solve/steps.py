@@ -257,18 +257,17 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
     Returns the best timetable and the proven bound (the one beside the search may have improved)."""
     config, stats = run.config, run.stats
     offset = time.monotonic() - run.started
-    best = [value_of(run.instance, chosen)]  # the search's best so far (Incumbents.best follows CP-SAT's alone)
 
-    def proven() -> int:
-        late = bound_after_a_failed_or_lagging_child(run, best[0])
+    def proven(best: int) -> int:
+        """The bound proven so far, with the search's best worth ``best`` (the late aggregated LP looks at it)."""
+        late = bound_after_a_failed_or_lagging_child(run, best)
         if late is not None and late >= 0:
             incumbents.proven(late)
         incumbents.refresh()
         return min(bound, incumbents.cap)
 
     def reached(objective: int) -> None:
-        best[0] = max(best[0], objective)
-        incumbents.report(Progress(run.elapsed(), objective, proven()))
+        incumbents.report(Progress(run.elapsed(), objective, proven(objective)))
 
     lns_config = LnsConfig(time_limit=config.time_limit - offset, workers=config.workers, seed=config.seed,
                            stall_seconds=config.stall_seconds, stop=config.stop, bound_of=proven,
@@ -282,7 +281,7 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
     stats.lns_merged = (ledger.merged, ledger.refused)
     stats.stopped_by = ("optimal" if ledger.proven else "cancelled" if config.stop and config.stop.is_set()
                         else "stall" if config.stall_seconds is not None and run.left() > 0.5 else "time limit")
-    return ledger.best, proven()
+    return ledger.best, proven(ledger.objective)
 
 
 def finished(run: Run, chosen: IntArray, rows: Rows | None, bound: int, incumbents: Incumbents) -> SolveResult:
