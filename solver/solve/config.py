@@ -66,7 +66,8 @@ class SolveConfig:
     # requests the LP takes, where it puts them) and large-neighbourhood search goes on from it when it is worth
     # more than its best (benchmarks/RESULTS.md c27c)
     lp_rounded: bool = True
-    # large-neighbourhood search runs this many rounds at once when it has the cores (solver/lns.py, ``lanes``)
+    # large-neighbourhood search alone runs this many rounds at once when it has the cores (solver/lns.py, ``lanes``;
+    # solver/solve/steps.py ``lns_lanes``)
     lns_lanes: int = 2
     # large-neighbourhood search first improves each rounded timetable it takes by the local search on the occupancy
     # arrays (solver/model/moves.py: requests left out pushed in where the events in their way move elsewhere or are
