@@ -176,7 +176,7 @@ def main() -> int:
     one line per better bound proven, one JSON line per round's solution and per better rounded timetable if
     asked. It ends before its time once the bound's floor is as low as the LP can take it (measured at 1,000
     requests, seed 3: after 12 s of its CPU, instead of going on for 45 s beside a 60 s search), or has stalled within
-    a point of it (:func:`solver.bound.floor_stalled`; at 4,000 requests, seeds 1 and 2, after 18 and 28 s of PDLP's
+    a point of it (:func:`solver.bound.floor_stalled`; at 4,000 requests, seeds 1 and 2, after 24 and 34 s of PDLP's
     CPU, where the exact rule never held); the search's rounds then take every worker again."""
     from solver.compile import compile_scenario
     from solver.model.bound import whole_lp_bound
