@@ -138,6 +138,12 @@ def test_the_travel_rows_are_those_one_group_at_a_time(summit) -> None:
     assert min(compared[1:]) < max(compared[1:]) and compared[0] > 1_000  # (rows compared, the summit's many)
 
 
+def test_the_travel_rows_found_a_few_participants_at_a_time_are_the_same(summit, monkeypatch) -> None:
+    instance, rows, _, _ = summit
+    monkeypatch.setattr(constraints, "TRAVEL_ENTRIES_AT_ONCE", 500)  # (the summit: 76,000 entries)
+    same_rows(constraints.participants_have_time_to_travel(instance), travel_rows_one_group_at_a_time(instance))
+
+
 def test_placements_in_one_zone_have_no_travel_rows() -> None:
     """(Zones a journey apart, but no participant with events in both: a round's rows can be so.)"""
     instance = compile_scenario(load_scenario(Path(__file__).resolve().parents[1] / "scenarios/examples/tiny.yaml"))
