@@ -202,11 +202,10 @@ def daily_event_limits(instance: Instance) -> Rows:
     items, people = _participant_entries(instance)
     n_days = len(instance.grid.day_starts)
     key = people * n_days + instance.grid.slot_day[instance.item_start[items]]  # one group per (participant, day)
-    order = np.argsort(key, kind="stable")  # in that order; placements in order within
+    del people
     limit = np.asarray([-1 if lim is None else lim for lim in limits], dtype=np.int64).repeat(n_days)
     over = np.flatnonzero((limit >= 0) & (_distinct_events(instance, key, items, limit.size) > limit))
-    return _group_rows(items[order], np.ones(items.size, dtype=np.int64), key[order], over, limit[over],
-                       "daily_event_limit")
+    return _group_rows(items, None, key, over, limit[over], "daily_event_limit")
 
 
 def _distinct_events(instance: Instance, group: IntArray, items: IntArray, n_groups: int) -> IntArray:
@@ -216,15 +215,17 @@ def _distinct_events(instance: Instance, group: IntArray, items: IntArray, n_gro
     return np.bincount(pairs // n_events, minlength=n_groups)
 
 
-def _group_rows(items: IntArray, coefs: IntArray, group: IntArray, chosen: IntArray, upper: IntArray,
+def _group_rows(items: IntArray, weight: IntArray | None, group: IntArray, chosen: IntArray, upper: IntArray,
                 family: str) -> Rows:
-    """One row per ``chosen`` group (ascending), over its entries (``items`` sorted by ``group``), capped by
-    ``upper``."""
+    """One row per ``chosen`` group (ascending) over its entries (``items``, each in ``group``), in their order,
+    each placement weighted by ``weight`` (None: 1), capped by ``upper``."""
     rows = Rows()
-    first = np.searchsorted(group, chosen)
-    counts = np.searchsorted(group, chosen, side="right") - first
-    picked = concat_ranges(first, counts)
-    rows.add_run(items[picked], coefs[picked], np.concatenate([[0], np.cumsum(counts)]), upper, family)
+    order = np.argsort(group, kind="stable")
+    sizes = np.bincount(group, minlength=int(chosen.max()) + 1 if chosen.size else 0)
+    first = np.concatenate([[0], np.cumsum(sizes)])[chosen]
+    members = items[order[concat_ranges(first, sizes[chosen])]]
+    rows.add_run(members, np.ones(members.size, dtype=np.int64) if weight is None else weight[members],
+                 np.concatenate([[0], np.cumsum(sizes[chosen])]), upper, family)
     return rows
 
 
@@ -331,14 +332,13 @@ def time_budgets(instance: Instance) -> Rows:
     """
     duration = instance.item_length
     items, people = _participant_entries(instance)
-    order = np.argsort(people, kind="stable")
-    items, people = items[order], people[order]
     free_slots = person_free_slots(instance)
     n_events = len(instance.events)
     pairs = np.unique(people * n_events + instance.item_event[items])  # each participant's events, once each
     need = np.bincount(pairs // n_events, weights=instance.duration[pairs % n_events], minlength=free_slots.size)
+    del pairs
     over = np.flatnonzero(need > free_slots)
-    rows = _group_rows(items, duration[items], people, over, free_slots[over], "time_budget")
+    rows = _group_rows(items, duration, people, over, free_slots[over], "time_budget")
     for pool in instance.pools:
         mine = np.flatnonzero(instance.item_pool == pool.index)
         events = np.unique(instance.item_event[mine])
