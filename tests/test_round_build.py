@@ -145,7 +145,8 @@ def test_the_travel_rows_found_a_few_participants_at_a_time_are_the_same(summit,
 
 
 def test_placements_in_one_zone_have_no_travel_rows() -> None:
-    """(Zones a journey apart, but no participant with events in both: a round's rows can be so.)"""
+    """(Zones a journey apart, but no participant with events in both, or no placement at all: a round's rows can be
+    so.)"""
     instance = compile_scenario(load_scenario(Path(__file__).resolve().parents[1] / "scenarios/examples/tiny.yaml"))
     assert same_rows(constraints.participants_have_time_to_travel(instance),
                      travel_rows_one_group_at_a_time(instance)) > 0
@@ -153,6 +154,7 @@ def test_placements_in_one_zone_have_no_travel_rows() -> None:
     assert one_zone.travel_slots.any() and one_zone.n_items > 0
     assert same_rows(constraints.participants_have_time_to_travel(one_zone),
                      travel_rows_one_group_at_a_time(one_zone)) == 0
+    assert len(constraints.participants_have_time_to_travel(instance.restricted(instance.item_zone < 0))) == 0
 
 
 def test_the_daily_limits_and_time_budgets_are_those_one_participant_at_a_time(summit) -> None:
