@@ -48,11 +48,11 @@ def _cpu(who: int) -> float:
 
 def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, seed: int,
              stall: float | None, presolve: int | None, lp_guided: bool = False,
-             lp_rounded: bool = True, moves: bool = True) -> dict[str, object]:
+             lp_rounded: bool = True, moves: bool = True, lanes: int = 2) -> dict[str, object]:
     incumbents: list[Progress] = []
     config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
                          max_presolve_iterations=presolve, lp_guided=lp_guided, lp_rounded=lp_rounded,
-                         moves=moves)
+                         moves=moves, lns_lanes=lanes)
     started = time.monotonic()
     tree = TreePeak(os.getpid())  # this process and the bound's child
     result = solve(scenario, on_progress=incumbents.append, config=config)
@@ -81,6 +81,7 @@ def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, see
         "lns_s": stats.lns_seconds,
         "lns_rounds": stats.lns_rounds,
         "lns_improved": stats.lns_improved,
+        "lns_merged": stats.lns_merged,
         "optimal_proven_s": stats.optimal_proven_seconds,
         "status": timetable.status,
         "objective": timetable.objective,
@@ -121,6 +122,7 @@ def main() -> None:
     parser.add_argument("--presolve-iterations", type=int, default=1, help="-1 for CP-SAT's default")
     parser.add_argument("--curve", action="store_true", help="include every incumbent and bound (anytime curve)")
     parser.add_argument("--lp-guided", action="store_true", help="with the LP-guided neighbourhood (A/B)")
+    parser.add_argument("--lanes", type=int, default=2, help="LNS rounds at once when the cores are free (A/B)")
     parser.add_argument("--no-lp-rounded", action="store_true",
                         help="without the timetables rounded from the whole LP's solutions (A/B)")
     parser.add_argument("--no-moves", action="store_true",
@@ -130,7 +132,7 @@ def main() -> None:
     scenario, name = case_scenario(args)
     presolve = None if args.presolve_iterations < 0 else args.presolve_iterations
     row = run_case(name, scenario, args.time_limit, args.workers, args.seed, args.stall, presolve,
-                   args.lp_guided, not args.no_lp_rounded, not args.no_moves)
+                   args.lp_guided, not args.no_lp_rounded, not args.no_moves, args.lanes)
     if not args.curve:
         row.pop("incumbents")
         row.pop("bounds")

@@ -38,7 +38,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Instance
 from solver.model.objective import placement_values
-from solver.model.rows import BoolArray, IntArray
+from solver.model.rows import BoolArray, IntArray, concat_ranges
 from solver.model.submodel import RowMatrix, build_submodel, solve_submodel
 
 # How each round's time is shared out: a round gets at most ``round`` of the LNS time
@@ -60,7 +60,8 @@ class LnsConfig:
     # 24,000 16 in 14 s, 3,000 6 in 1.0 s.
     min_free_placements: int = 800
     stall_seconds: float | None = None  # stop after this long without improvement (only if set)
-    bound_of: Callable[[], int] | None = None  # a bound proven beside the search as it goes (solver/bound_beside.py)
+    # a bound proven beside the search as it goes (solver/bound_beside.py), asked with the search's best value
+    bound_of: Callable[[int], int] | None = None
     # the whole LP's latest solution from there, (placements, how much of each), None until it comes
     lp_solution: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None
     # a timetable rounded from the whole LP's solution beside the search, (value, placement per event), None until
@@ -75,6 +76,10 @@ class LnsConfig:
     # CP-SAT then has one worker fewer (measured at 4,000 requests from the rounded start, CPU seconds alike: one
     # worker's rounds cost half the CPU and gain as much each, 2,284 against 2,249 after 20 s of CPU; RESULTS.md s27c)
     beside_running: Callable[[], bool] | None = None
+    # rounds at once, each on its own core, when the cores are free (``workers`` of them, less the child's): a round's
+    # CP-SAT releases the interpreter while it searches, and one worker's rounds gain as much as two workers' at half
+    # the CPU (above), so two rounds at once gain about twice as fast; a deterministic search has one (tests)
+    lanes: int = 2
     max_rounds: int | None = None  # for tests: a fixed number of rounds...
     deterministic_round: float | None = None  # ...each with a deterministic limit
     stop: threading.Event | None = None
@@ -95,10 +100,22 @@ class LnsLedger:
     improved: dict[str, int] = field(default_factory=dict)
     free_cap: int = 0  # the neighbourhoods' size now (LnsConfig.max_free_placements, adapted round by round)
     rounded_seen: int = -1  # the value of the last rounded timetable looked at (LnsConfig.rounded): each once
+    version: int = 0  # how many times the best has changed: a round begun on an older best is merged onto the new one
+    merged: int = 0  # rounds begun on an older best whose changes still paid on the new one...
+    refused: int = 0  # ...and those whose changes broke a rule there or no longer paid
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the lanes take turns at the ledger
 
     @property
     def proven(self) -> bool:
         return self.objective >= self.bound
+
+    def take(self, chosen: IntArray, value: int, name: str) -> None:
+        """``chosen``, worth ``value`` (more than the best), becomes the best; ``name`` found it."""
+        self.best, self.objective = chosen, value
+        self.version += 1
+        self.last_improvement = time.monotonic() - self.started
+        self.history.append((round(self.last_improvement, 3), value))
+        self.improved[name] = self.improved.get(name, 0) + 1
 
 
 @dataclass
@@ -119,6 +136,9 @@ class Context:
     item_half: IntArray  # half day: 2 * day + (afternoon)
     person_events: list[IntArray]
     delegation_people: list[IntArray]
+    event_first: IntArray  # the placements of event e are event_item[event_first[e]:event_first[e + 1]]
+    event_item: IntArray
+    has_items: BoolArray  # per event: has it a placement at all
     lp: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None  # LnsConfig.lp_solution
 
     @classmethod
@@ -136,9 +156,19 @@ class Context:
         delegations: dict[str, list[int]] = {}
         for p, person in enumerate(instance.scenario.participants):
             delegations.setdefault(person.delegation or person.id, []).append(p)
+        sizes = np.fromiter((items.size for items in instance.event_items), dtype=np.int64,
+                            count=len(instance.event_items))
+        flat = np.concatenate(instance.event_items).astype(np.int64) if sizes.size else np.zeros(0, dtype=np.int64)
         return cls(instance, matrix, value, day.astype(np.int64), half.astype(np.int64),
                    [np.asarray(e, dtype=np.int64) for e in people],
-                   [np.asarray(p, dtype=np.int64) for p in delegations.values()], lp)
+                   [np.asarray(p, dtype=np.int64) for p in delegations.values()],
+                   np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), flat, sizes > 0, lp)
+
+    def items_of(self, events: IntArray) -> tuple[IntArray, IntArray]:
+        """(the placements of these events, one event after the other; for each, its event's position in ``events``)."""
+        counts = self.event_first[events + 1] - self.event_first[events]
+        return (self.event_item[concat_ranges(self.event_first[events], counts)],
+                np.repeat(np.arange(events.size), counts))
 
     def day_of(self, chosen: IntArray) -> IntArray:
         """Day of each event's placement (-1 if out)."""
@@ -149,8 +179,7 @@ class Context:
     def missing_value(self, chosen: IntArray) -> npt.NDArray[np.float64]:
         """Per event: its priority if it is an optional request still out, else 0."""
         out = np.where((chosen < 0) & ~self.instance.required, self.instance.priority, 0).astype(np.float64)
-        has_items = np.asarray([items.size > 0 for items in self.instance.event_items])
-        return out * has_items
+        return out * self.has_items
 
 
 # --------------------------------------------------------------------------------------
@@ -271,36 +300,49 @@ def free_placements(ctx: Context, chosen: IntArray, hood: Neighbourhood, cap: in
                     rng: np.random.Generator) -> tuple[IntArray, IntArray]:
     """(the freed events, their placements in the sub-model), at most ``cap`` placements: the placed
     events first (each keeps at least its own placement), then requests still out at random."""
-    instance = ctx.instance
     placed = hood.events[chosen[hood.events] >= 0]
     out = rng.permutation(hood.events[chosen[hood.events] < 0])
-    kept: list[int] = []
-    pieces: list[IntArray] = []
-    total = 0
-    for event in np.concatenate([placed, out]).tolist():
-        items = instance.event_items[event]
-        if hood.region is not None:
-            items = items[hood.region[items]]
-        if chosen[event] >= 0:
-            items = np.union1d(items, [chosen[event]])
-        if total + items.size > cap and (chosen[event] < 0 or total > 0) and kept:
-            if chosen[event] >= 0:
-                items = np.asarray([chosen[event]], dtype=np.int64)  # it may still stay where it is
-            else:
-                continue
-        kept.append(event)
-        pieces.append(items.astype(np.int64))
-        total += items.size
-    if not pieces:
+    order = np.concatenate([placed, out]).astype(np.int64)
+    items, owner = ctx.items_of(order)
+    own = chosen[order]
+    if hood.region is not None:
+        inside = hood.region[items]
+        items, owner = items[inside], owner[inside]
+    sizes = np.bincount(owner, minlength=order.size)
+    if hood.region is not None:  # a placed event may also stay where it is, outside the region
+        sizes += (own >= 0) & ~hood.region[np.maximum(own, 0)]
+    taken = np.asarray(_taken(sizes.tolist(), (own >= 0).tolist(), cap), dtype=np.int64)
+    if not (taken > 0).any():
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.asarray(kept, dtype=np.int64), np.unique(np.concatenate(pieces))
+    stays = own[(taken > 0) & (own >= 0)]
+    return order[taken > 0], np.unique(np.concatenate([items[taken[owner] == ALL_OF_THEM], stays]))
+
+
+ALL_OF_THEM, ITS_OWN = 2, 1  # what free_placements takes of an event: all its placements, or the one it has
+
+
+def _taken(sizes: list[int], placed: list[bool], cap: int) -> list[int]:
+    """Per event in turn, with ``sizes`` placements each: ALL_OF_THEM while they fit under ``cap`` (the first
+    always), else ITS_OWN for a placed event (it may still stay where it is), else 0 (a request left out)."""
+    taken: list[int] = []
+    total, anything = 0, False
+    for size, on in zip(sizes, placed, strict=True):
+        if anything and total + size > cap and (not on or total > 0):
+            taken.append(ITS_OWN if on else 0)
+            total += 1 if on else 0
+            continue
+        taken.append(ALL_OF_THEM)
+        total, anything = total + size, True
+    return taken
 
 
 def improve(ctx: Context, chosen: IntArray, hood: Neighbourhood, config: LnsConfig, seconds: float,
-            rng: np.random.Generator, cap: int | None = None) -> tuple[IntArray | None, bool]:
+            rng: np.random.Generator, cap: int | None = None, workers: int | None = None,
+            ) -> tuple[IntArray | None, bool]:
     """(the timetable with the neighbourhood re-planned by CP-SAT, or None if it found nothing better; whether
     the round ended before its time: proven optimal or infeasible, not cut short). ``cap``: the most
-    placements freed (default ``config.max_free_placements``)."""
+    placements freed (default ``config.max_free_placements``); ``workers``: CP-SAT's (default
+    :func:`round_workers`)."""
     events, free = free_placements(ctx, chosen, hood, cap or config.max_free_placements, rng)
     if free.size == 0:
         return None, True
@@ -311,7 +353,7 @@ def improve(ctx: Context, chosen: IntArray, hood: Neighbourhood, config: LnsConf
     sub = build_submodel(ctx.instance, ctx.matrix, free, held, ctx.item_value, hint_on=now)
     if sub is None:
         return None, True
-    status, placed = solve_submodel(sub, round_workers(config), int(rng.integers(2**31)), seconds,
+    status, placed = solve_submodel(sub, workers or round_workers(config), int(rng.integers(2**31)), seconds,
                                     config.deterministic_round, presolve=False)
     ended = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
     if placed is None:
@@ -325,11 +367,31 @@ def improve(ctx: Context, chosen: IntArray, hood: Neighbourhood, config: LnsConf
     return candidate, ended
 
 
-def round_workers(config: LnsConfig) -> int:
-    """CP-SAT's workers in a round: one fewer while the whole LP's child holds a core beside the search."""
+def free_cores(config: LnsConfig) -> int:
+    """The cores the search has: its workers, one fewer while the whole LP's child holds a core beside it."""
     if config.beside_running is not None and config.beside_running():
         return max(1, config.workers - 1)
     return config.workers
+
+
+def lanes_of(config: LnsConfig) -> int:
+    """How many rounds may run at once (``LnsConfig.lanes``, at most one per worker); one for a deterministic search
+    (a fixed count of rounds or CP-SAT's deterministic limit: the same answer on any machine)."""
+    if config.deterministic_round is not None or config.max_rounds is not None:
+        return 1
+    return max(1, min(config.lanes, config.workers))
+
+
+def round_workers(config: LnsConfig, lanes: int = 1) -> int:
+    """CP-SAT's workers in a round: the free cores shared by the rounds that run at once (a lane waits while
+    there is no core for it: :func:`lane_at_work`)."""
+    cores = free_cores(config)
+    return max(1, cores // max(1, min(lanes, cores)))
+
+
+def lane_at_work(config: LnsConfig, lane: int) -> bool:
+    """Whether lane ``lane`` (0, 1, ...) has a core: the first always, the others once the child has ended."""
+    return lane == 0 or lane < free_cores(config)
 
 
 def adapt_cap(config: LnsConfig, cap: int, ended: bool, took: float, seconds: float) -> int:
@@ -347,12 +409,14 @@ def adapt_cap(config: LnsConfig, cap: int, ended: bool, took: float, seconds: fl
 
 
 class _State:
-    """A timetable as the alns loop sees it (it minimises, so the objective is negated)."""
+    """A timetable as the alns loop sees it (it minimises, so the objective is negated). ``value`` is what the loop
+    compares; a round's neighbourhood is cut from the ledger's best as it was at ``version``."""
 
-    def __init__(self, chosen: IntArray, value: int, hood: Neighbourhood | None = None) -> None:
+    def __init__(self, chosen: IntArray, value: int, hood: Neighbourhood | None = None, version: int = 0) -> None:
         self.chosen = chosen
         self.value = value
         self.hood = hood
+        self.version = version
 
     def objective(self) -> float:
         return -float(self.value)
@@ -367,7 +431,8 @@ class _Stop:
     def __call__(self, rng: np.random.Generator, best: _State, current: _State) -> bool:
         config, ledger = self.config, self.ledger
         if config.bound_of is not None:
-            ledger.bound = min(ledger.bound, config.bound_of())
+            with ledger.lock:
+                ledger.bound = min(ledger.bound, config.bound_of(ledger.objective))
         now = time.monotonic() - ledger.started
         stalled = config.stall_seconds is not None and now - ledger.last_improvement > config.stall_seconds
         return (ledger.proven or stalled or (config.stop is not None and config.stop.is_set())
@@ -375,69 +440,155 @@ class _Stop:
                 or (config.max_rounds is None and now >= config.time_limit - 0.2))
 
 
+@dataclass
+class _Lane:
+    """What one lane's loop shares with the others: the summit, the settings, the ledger and the improvements' ear."""
+
+    ctx: Context
+    config: LnsConfig
+    ledger: LnsLedger
+    on_improvement: Callable[[int], None] | None
+    lanes: int  # how many lanes the search has
+    done: threading.Event = field(default_factory=threading.Event)  # the first lane's loop has ended
+
+
 def large_neighbourhood_search(instance: Instance, matrix: RowMatrix | None, chosen: IntArray, bound: int,
                                config: LnsConfig,
                                on_improvement: Callable[[int], None] | None = None) -> LnsLedger:
-    """Improve ``chosen`` (every required event placed) until the time limit; returns the ledger."""
+    """Improve ``chosen`` (every required event placed) until the time limit; returns the ledger. The first lane's
+    loop runs here, the others' in threads of their own, each starting once it has a core (:func:`lane_at_work`)."""
     ctx = Context.of(instance, matrix, config.lp_solution)
     value = int(ctx.item_value[chosen[chosen >= 0]].sum())
     ledger = LnsLedger(chosen.copy(), value, bound, time.monotonic(), free_cap=config.max_free_placements)
     ledger.history.append((0.0, value))
     if ledger.proven or config.time_limit <= 0.5 and config.max_rounds is None:
         return ledger
+    shared = _Lane(ctx, config, ledger, on_improvement, lanes_of(config))
+    failed: list[BaseException] = []
+    others = [threading.Thread(target=_lane_in_thread, args=(shared, lane, failed), daemon=True)
+              for lane in range(1, shared.lanes)]
+    for thread in others:
+        thread.start()
+    try:
+        _run_lane(shared, 0)
+    finally:
+        shared.done.set()
+        for thread in others:
+            thread.join(timeout=config.round_seconds + 5.0)  # a round ends within its own limit
+    if failed:
+        raise failed[0]
+    return ledger
+
+
+def _lane_in_thread(shared: _Lane, lane: int, failed: list[BaseException]) -> None:
+    """A lane other than the first: waits for a core, then loops like the first; an error is handed to it."""
+    try:
+        while not lane_at_work(shared.config, lane):
+            if shared.done.wait(0.1):
+                return
+        _run_lane(shared, lane)
+    except BaseException as error:  # noqa: BLE001 (re-raised by the first lane's thread)
+        failed.append(error)
+
+
+def _run_lane(shared: _Lane, lane: int) -> None:
+    """One lane's alns loop: destroy a neighbourhood of the best, repair it by CP-SAT, until the search stops."""
     # (imported here: alns imports matplotlib's pyplot, ~0.5 s CPU of every process that imports the solver, a server
     # and each `summit` command included; the job processes' fork server and the Celery worker preload it)
     from alns import ALNS
     from alns.accept import HillClimbing
     from alns.select import RouletteWheel
 
-    rng = np.random.default_rng(config.seed)
+    config, ledger = shared.config, shared.ledger
+    rng = np.random.default_rng(config.seed if lane == 0 else [config.seed, lane])
     search = ALNS(rng)
     neighbourhoods = NEIGHBOURHOODS + ((lp_requests,) if config.lp_solution is not None else ())
     for neighbourhood in neighbourhoods:
-        search.add_destroy_operator(_destroy(ctx, neighbourhood), name=neighbourhood.__name__)
-    search.add_repair_operator(_repair(ctx, config, ledger, on_improvement), name="cp_sat")
+        search.add_destroy_operator(_destroy(shared, neighbourhood), name=neighbourhood.__name__)
+    search.add_repair_operator(_repair(shared), name="cp_sat")
     select = RouletteWheel([25, 5, 1, 0.5], 0.8, len(neighbourhoods), 1)
-    search.iterate(_State(chosen.copy(), value), select, HillClimbing(), _Stop(config, ledger))
-    return ledger
+    with ledger.lock:
+        start = _State(ledger.best, ledger.objective, version=ledger.version)
+    search.iterate(start, select, HillClimbing(), _Stop(config, ledger))
 
 
-def _destroy(ctx: Context, neighbourhood: Callable[[Context, IntArray, np.random.Generator], Neighbourhood],
+def _destroy(shared: _Lane, neighbourhood: Callable[[Context, IntArray, np.random.Generator], Neighbourhood],
              ) -> Callable[[_State, np.random.Generator], _State]:
     def destroy(state: _State, rng: np.random.Generator) -> _State:
-        return _State(state.chosen, state.value, neighbourhood(ctx, state.chosen, rng))
+        with shared.ledger.lock:  # the best as it is now (another lane may have improved it)
+            best, version = shared.ledger.best, shared.ledger.version
+        return _State(best, state.value, neighbourhood(shared.ctx, best, rng), version)
     return destroy
 
 
-def _repair(ctx: Context, config: LnsConfig, ledger: LnsLedger,
-            on_improvement: Callable[[int], None] | None) -> Callable[[_State, np.random.Generator], _State]:
+def _repair(shared: _Lane) -> Callable[[_State, np.random.Generator], _State]:
     def repair(state: _State, rng: np.random.Generator) -> _State:
         assert state.hood is not None
-        taken = _rounded_start(ctx, config, ledger)
-        if taken is not None:
-            if on_improvement is not None:
-                on_improvement(taken.value)
-            return taken
-        ledger.rounds += 1
-        name = state.hood.name
-        ledger.tried[name] = ledger.tried.get(name, 0) + 1
-        remaining = config.time_limit - (time.monotonic() - ledger.started)
-        seconds = max(0.05, min(config.round_seconds, BUDGET_SHARES["round"] * config.time_limit, remaining - 0.1))
+        ctx, config, ledger = shared.ctx, shared.config, shared.ledger
+        with ledger.lock:
+            taken = _rounded_start(ctx, config, ledger)
+            if taken is not None:
+                _heard(shared, taken.value)
+                return taken
+            ledger.rounds += 1
+            ledger.tried[state.hood.name] = ledger.tried.get(state.hood.name, 0) + 1
+            seconds, cap = _round_seconds(config, ledger), ledger.free_cap
         began = time.monotonic()
-        better, ended = improve(ctx, state.chosen, state.hood, config, seconds, rng, ledger.free_cap)
-        ledger.free_cap = adapt_cap(config, ledger.free_cap, ended, time.monotonic() - began, seconds)
-        if better is None:
-            return _State(state.chosen, state.value)
-        value = int(ctx.item_value[better[better >= 0]].sum())
-        if value > ledger.objective:
-            ledger.best, ledger.objective = better, value
-            ledger.last_improvement = time.monotonic() - ledger.started
-            ledger.history.append((round(ledger.last_improvement, 3), value))
-            ledger.improved[name] = ledger.improved.get(name, 0) + 1
-            if on_improvement is not None:
-                on_improvement(value)
-        return _State(better, value)
+        better, ended = improve(ctx, state.chosen, state.hood, config, seconds, rng, cap,
+                                round_workers(config, shared.lanes))
+        with ledger.lock:
+            ledger.free_cap = adapt_cap(config, ledger.free_cap, ended, time.monotonic() - began, seconds)
+            if better is None or not _commit(ctx, ledger, state, better, state.hood.name):
+                return _State(state.chosen, state.value)
+            _heard(shared, ledger.objective)
+            return _State(ledger.best, ledger.objective, version=ledger.version)
     return repair
+
+
+def _round_seconds(config: LnsConfig, ledger: LnsLedger) -> float:
+    """A round's time limit: its share of the search (``BUDGET_SHARES``), within what is left."""
+    remaining = config.time_limit - (time.monotonic() - ledger.started)
+    return max(0.05, min(config.round_seconds, BUDGET_SHARES["round"] * config.time_limit, remaining - 0.1))
+
+
+def _heard(shared: _Lane, value: int) -> None:
+    if shared.on_improvement is not None:
+        shared.on_improvement(value)
+
+
+def _commit(ctx: Context, ledger: LnsLedger, state: _State, candidate: IntArray, name: str) -> bool:
+    """Whether a round's timetable (``candidate``, re-planned from ``state``) became the best. When the best changed
+    while the round ran (another lane's round), the round's changes are applied onto the new best, and kept only if
+    they still pay there and every rule still holds."""
+    if state.version != ledger.version:
+        changed = np.flatnonzero(candidate != state.chosen)  # the events the round moved, took in or left out
+        merged = ledger.best.copy()
+        merged[changed] = candidate[changed]
+        candidate = merged
+    value = int(ctx.item_value[candidate[candidate >= 0]].sum())
+    if value <= ledger.objective:
+        return False
+    if state.version != ledger.version:
+        if not keeps_the_rows(ctx, candidate):
+            ledger.refused += 1
+            return False
+        ledger.merged += 1
+    ledger.take(candidate, value, name)
+    return True
+
+
+def keeps_the_rows(ctx: Context, chosen: IntArray) -> bool:
+    """Whether the timetable ``chosen`` keeps every row of the summit: each row's load of the placements on within
+    its bound (read from the placements' side of the summit's rows; without them, the rows over these placements)."""
+    on = chosen[chosen >= 0]
+    if ctx.matrix is None:
+        from solver.model.greedy import keeps_every_rule
+
+        return keeps_every_rule(ctx.instance, chosen)
+    index = ctx.matrix.by_item
+    entries = concat_ranges(index.item_bounds[on], index.item_bounds[on + 1] - index.item_bounds[on])
+    load = np.bincount(index.entry_row[entries], weights=index.entry_coef[entries], minlength=ctx.matrix.upper.size)
+    return bool((load <= ctx.matrix.upper + 1e-9).all())
 
 
 ROUNDED = "lp_rounded"  # the name the rounded timetable's improvements are counted under (LnsLedger.improved)
@@ -481,8 +632,5 @@ def _rounded_start(ctx: Context, config: LnsConfig, ledger: LnsLedger) -> _State
     if polished is not None and keeps_every_rule(instance, polished):  # (kept by construction: checked all the same)
         chosen, value = polished, int(ctx.item_value[polished[polished >= 0]].sum())
         ledger.improved[MOVES] = ledger.improved.get(MOVES, 0) + 1
-    ledger.best, ledger.objective = chosen.copy(), value
-    ledger.last_improvement = time.monotonic() - ledger.started
-    ledger.history.append((round(ledger.last_improvement, 3), value))
-    ledger.improved[ROUNDED] = ledger.improved.get(ROUNDED, 0) + 1
-    return _State(chosen.copy(), value)
+    ledger.take(chosen.copy(), value, ROUNDED)
+    return _State(ledger.best, value, version=ledger.version)

@@ -191,3 +191,81 @@ def test_a_rounded_timetable_taken_is_first_improved_by_the_moves_unless_they_ar
         assert ledger.best.tolist() == (moved if moves else chosen).tolist()
         ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
         assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []
+
+
+def test_rounds_run_side_by_side_only_on_free_cores_and_never_in_a_deterministic_search() -> None:
+    """Two rounds at once, one CP-SAT worker each, when the search has both cores; the second lane waits while the
+    whole LP's child holds a core; a search with a fixed count of rounds or a deterministic limit has one lane."""
+    from solver.lns import LnsConfig, lane_at_work, lanes_of, round_workers
+
+    running = [True]
+    config = LnsConfig(time_limit=60, workers=2, beside_running=lambda: running[0])
+    assert lanes_of(config) == 2
+    assert lane_at_work(config, 0) and not lane_at_work(config, 1)
+    assert round_workers(config, lanes=2) == 1
+    running[0] = False
+    assert lane_at_work(config, 1) and round_workers(config, lanes=2) == 1
+    assert round_workers(LnsConfig(time_limit=60, workers=4), lanes=2) == 2
+    assert lanes_of(LnsConfig(time_limit=60, workers=1)) == 1
+    assert lanes_of(LnsConfig(time_limit=60, workers=2, max_rounds=3)) == 1
+    assert lanes_of(LnsConfig(time_limit=60, workers=2, deterministic_round=0.1)) == 1
+    assert lanes_of(LnsConfig(time_limit=60, workers=2, lanes=1)) == 1
+
+
+def _requests_taken_alone(instance, matrix, chosen, ctx):
+    """(event, placement) of requests still out that the timetable can take in by themselves."""
+    found = []
+    for event in np.flatnonzero((chosen < 0) & ~instance.required).tolist():
+        for item in instance.event_items[event][:40].tolist():
+            trial = chosen.copy()
+            trial[event] = item
+            if lns.keeps_the_rows(ctx, trial):
+                found.append((event, item))
+                break
+    return found
+
+
+def test_a_round_begun_on_an_older_best_is_merged_onto_the_new_one_only_if_every_rule_holds(summit) -> None:
+    """Two lanes re-plan from the same best; the first to finish improves it. The second's changes are applied onto
+    the new best: kept when they still keep every row (both lanes' gains together), refused when they clash."""
+    _, instance, _, matrix, greedy = summit
+    ctx = lns.Context.of(instance, matrix)
+    chosen = np.where(instance.required, greedy, -1)  # the required events alone: room for requests to come in
+    taken = _requests_taken_alone(instance, matrix, chosen, ctx)
+    together = clash = None
+    for (e1, i1) in taken:
+        for (e2, i2) in taken:
+            if e1 >= e2:
+                continue
+            both = chosen.copy()
+            both[[e1, e2]] = [i1, i2]
+            key = "together" if lns.keeps_the_rows(ctx, both) else "clash"
+            if key == "together" and together is None:
+                together = ((e1, i1), (e2, i2))
+            if key == "clash" and clash is None:
+                clash = ((e1, i1), (e2, i2))
+    assert together is not None and clash is not None
+    for pair, merged in ((together, True), (clash, False)):
+        (e1, i1), (e2, i2) = pair
+        ledger = lns.LnsLedger(chosen.copy(), value(instance, chosen), 10**9, 0.0)
+        base = lns._State(ledger.best, ledger.objective, version=ledger.version)
+        first, second = chosen.copy(), chosen.copy()
+        first[e1], second[e2] = i1, i2
+        assert lns._commit(ctx, ledger, base, first, "time_window")  # the first lane's round: taken as it is
+        assert lns._commit(ctx, ledger, base, second, "leader_day") is merged
+        assert (ledger.merged, ledger.refused) == ((1, 0) if merged else (0, 1))
+        assert ledger.best[e1] == i1 and bool(ledger.best[e2] == i2) is merged
+        assert ledger.objective == value(instance, ledger.best)
+        assert lns.keeps_the_rows(ctx, ledger.best)
+
+
+def test_two_lanes_keep_every_rule_and_only_improve(summit) -> None:
+    """Two rounds at once for a couple of seconds (whatever they find, on any machine): the best keeps every rule
+    and the history only climbs."""
+    scenario, instance, rows, matrix, chosen = summit
+    config = lns.LnsConfig(time_limit=2.0, workers=2, seed=3, round_seconds=0.3)
+    ledger = lns.large_neighbourhood_search(instance, matrix, chosen, 10**9, config)
+    assert ledger.objective == value(instance, ledger.best) >= value(instance, chosen)
+    assert [v for _, v in ledger.history] == sorted(v for _, v in ledger.history)
+    ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
+    assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []

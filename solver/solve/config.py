@@ -66,6 +66,9 @@ class SolveConfig:
     # requests the LP takes, where it puts them) and large-neighbourhood search goes on from it when it is worth
     # more than its best (benchmarks/RESULTS.md c27c)
     lp_rounded: bool = True
+    # large-neighbourhood search alone runs this many rounds at once when it has the cores (solver/lns.py, ``lanes``;
+    # solver/solve/steps.py ``lns_lanes``)
+    lns_lanes: int = 2
     # large-neighbourhood search first improves each rounded timetable it takes by the local search on the occupancy
     # arrays (solver/model/moves.py: requests left out pushed in where the events in their way move elsewhere or are
     # worth less; benchmarks/RESULTS.md s27)
@@ -111,6 +114,8 @@ class SolveStats:
     lns_rounds: int = 0
     lns_alone: bool = False  # large-neighbourhood search alone, without the whole model (size or memory)
     lns_improved: dict[str, int] = field(default_factory=dict)  # neighbourhood -> rounds that improved
+    # rounds begun on a best that another lane improved meanwhile: their changes merged onto it / refused there
+    lns_merged: tuple[int, int] = (0, 0)
     # the robust solve's second stage: seconds, and the expected events moved plus requests lost per summit on
     # its own draws, before and after (solver/slack.py)
     slack_seconds: float = 0.0
