@@ -448,12 +448,14 @@ def pdlp_rounds(program: pdlp.QuadraticProgram, pricing: Pricing, seconds: float
     bound is returned (None if no round ended). ``iterations`` (tests) replaces the time by a fixed count.
     ``on_primal`` hears each round's primal solution (one value per LP variable). No round is shorter than
     ``shortest_round``. ``until_floor_settled``: stop as soon as the bound's floor is as low as this LP can take
-    it (:func:`floor_settled`), instead of going on to the time limit."""
+    it (:func:`floor_settled`), or has stalled within a point of it (:func:`floor_stalled`), instead of going on to
+    the time limit."""
     from ortools.pdlp import solve_log_pb2, solvers_pb2
     from ortools.pdlp.python import pdlp
 
     deadline = time.monotonic() + seconds
     best: float | None = None
+    floors: list[int | None] = []  # the bound's floor after each round so far (None: no bound yet)
     start: pdlp.PrimalAndDualSolution | None = None
     shortest = max(shortest_round,
                    ROUND_SECONDS_PER_MILLION_ENTRIES * (pricing.entry_var.size + pricing.value.size) / 1e6)
@@ -476,8 +478,10 @@ def pdlp_rounds(program: pdlp.QuadraticProgram, pricing: Pricing, seconds: float
         if on_primal is not None:  # (after the bound: the bound is not held up by what the primal's hearers do)
             on_primal(np.asarray(result.primal_solution, dtype=float))
         solved = result.solve_log.termination_reason == solve_log_pb2.TERMINATION_REASON_OPTIMAL
-        if until_floor_settled and floor_settled(best, result.solve_log):
+        if until_floor_settled and (floor_settled(best, result.solve_log)
+                                    or floor_stalled(best, result.solve_log, floors)):
             return best
+        floors.append(math.floor(best + 1e-6) if math.isfinite(best) else None)
         if solved or iterations is not None or time.monotonic() >= deadline - 0.1:
             return best
         start = pdlp.PrimalAndDualSolution()
@@ -491,6 +495,20 @@ def pdlp_rounds(program: pdlp.QuadraticProgram, pricing: Pricing, seconds: float
 SETTLED_MARGIN = 0.1
 SETTLED_MARGIN_RELATIVE = 1e-4
 SETTLED_RESIDUAL = 0.01
+# The floor may be left one point above the LP's own when the last rounds have not lowered it and the primal shows the
+# LP's optimum within this many points below it (floor_stalled): then the whole LP's child ends and its core goes back
+# to the search. At 4,000 requests the LP's optimum lies within the settled margin above a whole number (seed 1 about
+# 2,404.9-2,405.0, seed 2 2,471.1-2,471.2 by PDLP's primal and dual after 90 s), so the exact rule never held: the
+# floor was final after 11 and 22 s of the child's CPU (PDLP alone), and the child went on beside a 60 s search for
+# nothing. By this rule it ends after 24 and 34 s of PDLP's CPU (the floors 2,405 and 2,471, its last); at 2,000 and
+# 1,000 requests (seeds 1-3, 3) never before the exact rule or PDLP's optimum (benchmarks/RESULTS.md, "child")
+STALL_POINTS = 1
+# ...after this many rounds that left the floor where it was: after one, the child (rounding beside its rounds, load
+# 3) stopped at 2,000 requests, seed 3, with 2,025 a round before the floor reached the LP's 2,024
+STALL_ROUNDS = 2
+# ...with its rows kept to this (PDLP's primal at 4,000 requests stays at 0.01-0.07 for tens of seconds: at 0.01 the
+# rule held after 49 s of CPU at seed 1; worth within 0.4 of the LP's optimum at 0.02-0.07, far within a point)
+STALLED_RESIDUAL = 0.05
 
 
 def floor_settled(bound: float, log: Any) -> bool:
@@ -500,20 +518,39 @@ def floor_settled(bound: float, log: Any) -> bool:
     HiGHS): the floor 1,741 and a primal of 1,741.37 after 12 s of the child's CPU, after which its rounds went on
     for 30-45 s of CPU without a lower floor, CPU the search beside it could have had. Says nothing of whether the
     bound is valid: every bound is (:class:`Pricing`)."""
-    if not math.isfinite(bound):
+    point = _returned_point(log)
+    if not math.isfinite(bound) or point is None:
         return False
+    return primal_settles_floor(math.floor(bound + 1e-6), point.primal_objective, point.l_inf_primal_residual)
+
+
+def floor_stalled(bound: float, log: Any, floors_before: list[int | None]) -> bool:
+    """Whether later rounds would lower the bound's floor by ``STALL_POINTS`` at most, and are unlikely to: the
+    last ``STALL_ROUNDS`` rounds left the floor where it is (``floors_before``: the floor after each earlier round),
+    and PDLP's primal (its rows kept to ``STALLED_RESIDUAL``) shows the LP's optimum at or above the floor less
+    ``STALL_POINTS``. Beside :func:`floor_settled` (the exact rule), for LPs whose optimum lies within the settled
+    margin above a whole number, where that rule never holds (see ``STALL_POINTS``)."""
+    point = _returned_point(log)
+    if not math.isfinite(bound) or point is None or len(floors_before) < STALL_ROUNDS:
+        return False
+    floor = math.floor(bound + 1e-6)
+    return (all(before == floor for before in floors_before[-STALL_ROUNDS:])
+            and primal_settles_floor(floor - STALL_POINTS, point.primal_objective, point.l_inf_primal_residual,
+                                     STALLED_RESIDUAL))
+
+
+def _returned_point(log: Any) -> Any:
+    """The convergence information of the point PDLP returned (None if its log has none)."""
     point = [info for info in log.solution_stats.convergence_information if info.candidate_type == log.solution_type]
-    if not point:
-        return False
-    return primal_settles_floor(math.floor(bound + 1e-6), point[0].primal_objective,
-                                point[0].l_inf_primal_residual)
+    return point[0] if point else None
 
 
-def primal_settles_floor(floor: int, worth: float, residual: float) -> bool:
-    """Whether a primal point worth ``worth`` that breaks no row by more than ``residual`` shows the LP's optimum at
-    or above ``floor``, with ``SETTLED_MARGIN`` (PDLP's rounds and our PDHG's both stop by it)."""
+def primal_settles_floor(floor: int, worth: float, residual: float, residual_allowed: float = SETTLED_RESIDUAL) -> bool:
+    """Whether a primal point worth ``worth`` that breaks no row by more than ``residual`` (at most
+    ``residual_allowed``) shows the LP's optimum at or above ``floor``, with ``SETTLED_MARGIN`` (PDLP's rounds and our
+    PDHG's both stop by it)."""
     margin = SETTLED_MARGIN + SETTLED_MARGIN_RELATIVE * abs(floor)
-    return residual <= SETTLED_RESIDUAL and worth - margin >= floor
+    return residual <= residual_allowed and worth - margin >= floor
 
 
 def lagrangian_bound(proto: linear_solver_pb2.MPModelProto, multipliers: npt.NDArray[np.float64]) -> float:

@@ -175,7 +175,9 @@ def main() -> int:
     """The child: the scenario on stdin, the time it may take in argv (then "solutions" and "rounded" if asked);
     one line per better bound proven, one JSON line per round's solution and per better rounded timetable if
     asked. It ends before its time once the bound's floor is as low as the LP can take it (measured at 1,000
-    requests, seed 3: after 12 s of its CPU, instead of going on for 45 s beside a 60 s search)."""
+    requests, seed 3: after 12 s of its CPU, instead of going on for 45 s beside a 60 s search), or has stalled within
+    a point of it (:func:`solver.bound.floor_stalled`; at 4,000 requests, seeds 1 and 2, after 24 and 34 s of PDLP's
+    CPU, where the exact rule never held); the search's rounds then take every worker again."""
     from solver.compile import compile_scenario
     from solver.model.bound import whole_lp_bound
     from solver.model.objective import placement_values
@@ -189,7 +191,7 @@ def main() -> int:
         whole_lp_bound(instance, placement_values(instance), left,
                        on_bound=rounding.bound if rounding is not None else lambda bound: print(bound, flush=True),
                        on_solution=_print_solution if "solutions" in sys.argv[2:] else None, on_weights=rounding,
-                       until_floor_settled=True)  # then the child ends: its CPU goes to the search beside it
+                       until_floor_settled=True)  # settled or stalled, the child ends: its CPU goes to the search
     return 0
 
 

@@ -197,9 +197,9 @@ class Instance:
     def n_items(self) -> int:
         return int(self.item_event.shape[0])
 
-    def restricted(self, keep: BoolArray) -> Instance:
+    def restricted(self, keep: BoolArray | IntArray) -> Instance:
         """The same instance with only the placements where ``keep`` is true (e.g. fixed events
-        reduced to the one placement they keep)."""
+        reduced to the one placement they keep), or only the placements ``keep`` lists (sorted, unique)."""
         clone = Instance(**{f.name: getattr(self, f.name) for f in fields(self)})
         clone.item_event = self.item_event[keep]
         clone.item_pool = self.item_pool[keep]
@@ -207,6 +207,7 @@ class Instance:
         clone.item_lead = self.item_lead[keep]
         clone.item_cut = self.item_cut[keep]
         clone.event_items = _group_items(clone.item_event, len(self.events))
+        clone.__dict__["event_people"] = self.event_people  # (the same events: computed once for every restriction)
         return clone
 
     def with_predecessors(self, events: list[int] | set[int]) -> list[int]:
@@ -219,6 +220,16 @@ class Instance:
                     keep.add(before)
                     stack.append(before)
         return sorted(keep)
+
+    @cached_property
+    def event_people(self) -> tuple[IntArray, IntArray]:
+        """Every event's participants, one event after the other (``flat``), and where each event's begin there
+        (``first``, one more for the end): (first, flat)."""
+        sizes = np.fromiter((p.size for p in self.event_participants), dtype=np.int64,
+                            count=len(self.event_participants))
+        flat = (np.concatenate(self.event_participants).astype(np.int64) if sizes.sum()
+                else np.zeros(0, dtype=np.int64))
+        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), flat
 
     @cached_property
     def room_pool(self) -> IntArray:

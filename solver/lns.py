@@ -38,8 +38,8 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Instance
 from solver.model.objective import placement_values
-from solver.model.rows import BoolArray, IntArray
-from solver.model.submodel import RowMatrix, build_submodel, concat_ranges, solve_submodel
+from solver.model.rows import BoolArray, IntArray, concat_ranges
+from solver.model.submodel import RowMatrix, build_submodel, solve_submodel
 
 # How each round's time is shared out: a round gets at most ``round`` of the LNS time
 # (and at most LnsConfig.round_seconds), so that every neighbourhood is tried many times.
@@ -136,6 +136,9 @@ class Context:
     item_half: IntArray  # half day: 2 * day + (afternoon)
     person_events: list[IntArray]
     delegation_people: list[IntArray]
+    event_first: IntArray  # the placements of event e are event_item[event_first[e]:event_first[e + 1]]
+    event_item: IntArray
+    has_items: BoolArray  # per event: has it a placement at all
     lp: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None  # LnsConfig.lp_solution
 
     @classmethod
@@ -153,9 +156,19 @@ class Context:
         delegations: dict[str, list[int]] = {}
         for p, person in enumerate(instance.scenario.participants):
             delegations.setdefault(person.delegation or person.id, []).append(p)
+        sizes = np.fromiter((items.size for items in instance.event_items), dtype=np.int64,
+                            count=len(instance.event_items))
+        flat = np.concatenate(instance.event_items).astype(np.int64) if sizes.size else np.zeros(0, dtype=np.int64)
         return cls(instance, matrix, value, day.astype(np.int64), half.astype(np.int64),
                    [np.asarray(e, dtype=np.int64) for e in people],
-                   [np.asarray(p, dtype=np.int64) for p in delegations.values()], lp)
+                   [np.asarray(p, dtype=np.int64) for p in delegations.values()],
+                   np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), flat, sizes > 0, lp)
+
+    def items_of(self, events: IntArray) -> tuple[IntArray, IntArray]:
+        """(the placements of these events, one event after the other; for each, its event's position in ``events``)."""
+        counts = self.event_first[events + 1] - self.event_first[events]
+        return (self.event_item[concat_ranges(self.event_first[events], counts)],
+                np.repeat(np.arange(events.size), counts))
 
     def day_of(self, chosen: IntArray) -> IntArray:
         """Day of each event's placement (-1 if out)."""
@@ -166,8 +179,7 @@ class Context:
     def missing_value(self, chosen: IntArray) -> npt.NDArray[np.float64]:
         """Per event: its priority if it is an optional request still out, else 0."""
         out = np.where((chosen < 0) & ~self.instance.required, self.instance.priority, 0).astype(np.float64)
-        has_items = np.asarray([items.size > 0 for items in self.instance.event_items])
-        return out * has_items
+        return out * self.has_items
 
 
 # --------------------------------------------------------------------------------------
@@ -295,35 +307,56 @@ LEAST_SHARE = 4
 
 def free_placements(ctx: Context, chosen: IntArray, hood: Neighbourhood, cap: int,
                     rng: np.random.Generator) -> tuple[IntArray, IntArray]:
-    """(the freed events, their placements in the sub-model), at most ``cap`` placements: each event its share of
-    them at random (``LEAST_SHARE``), the placed events first (each keeps at least its own placement), then
-    requests still out at random."""
-    instance = ctx.instance
+    """(the freed events, their placements in the sub-model), at most ``cap`` placements: each event offers at most
+    its share of them (the cap over the events freed, at least ``LEAST_SHARE``; at random: :func:`_shares`), the
+    placed events first (each keeps at least its own placement), then requests still out at random."""
     placed = hood.events[chosen[hood.events] >= 0]
     out = rng.permutation(hood.events[chosen[hood.events] < 0])
-    share = max(LEAST_SHARE, cap // max(1, hood.events.size))
-    kept: list[int] = []
-    pieces: list[IntArray] = []
-    total = 0
-    for event in np.concatenate([placed, out]).tolist():
-        items = instance.event_items[event]
-        if hood.region is not None:
-            items = items[hood.region[items]]
-        if items.size > share:
-            items = rng.choice(items, size=share, replace=False)
-        if chosen[event] >= 0:
-            items = np.union1d(items, [chosen[event]])
-        if total + items.size > cap and (chosen[event] < 0 or total > 0) and kept:
-            if chosen[event] >= 0:
-                items = np.asarray([chosen[event]], dtype=np.int64)  # it may still stay where it is
-            else:
-                continue
-        kept.append(event)
-        pieces.append(items.astype(np.int64))
-        total += items.size
-    if not pieces:
+    order = np.concatenate([placed, out]).astype(np.int64)
+    items, owner = ctx.items_of(order)
+    own = chosen[order]
+    if hood.region is not None:
+        inside = hood.region[items]
+        items, owner = items[inside], owner[inside]
+    items, owner = _shares(items, owner, max(LEAST_SHARE, cap // max(1, order.size)), rng)
+    sizes = np.bincount(owner, minlength=order.size)
+    offered_own = np.zeros(order.size, dtype=bool)  # a placed event may also stay where it is, outside its offer
+    offered_own[owner[items == own[owner]]] = True
+    sizes += (own >= 0) & ~offered_own
+    taken = np.asarray(_taken(sizes.tolist(), (own >= 0).tolist(), cap), dtype=np.int64)
+    if not (taken > 0).any():
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.asarray(kept, dtype=np.int64), np.unique(np.concatenate(pieces))
+    stays = own[(taken > 0) & (own >= 0)]
+    return order[taken > 0], np.unique(np.concatenate([items[taken[owner] == ALL_OF_THEM], stays]))
+
+
+def _shares(items: IntArray, owner: IntArray, share: int, rng: np.random.Generator) -> tuple[IntArray, IntArray]:
+    """The placements (``items``, of the events ``owner``, one event after the other) with at most ``share`` per
+    event: those with the smallest random keys, drawn only when an event has more."""
+    if items.size == 0 or np.bincount(owner).max() <= share:
+        return items, owner
+    by_key = np.lexsort((rng.random(items.size), owner))
+    items, owner = items[by_key], owner[by_key]
+    kept = np.arange(owner.size) - np.searchsorted(owner, owner) < share  # rank within its event
+    return items[kept], owner[kept]
+
+
+ALL_OF_THEM, ITS_OWN = 2, 1  # what free_placements takes of an event: all its placements, or the one it has
+
+
+def _taken(sizes: list[int], placed: list[bool], cap: int) -> list[int]:
+    """Per event in turn, with ``sizes`` placements each: ALL_OF_THEM while they fit under ``cap`` (the first
+    always), else ITS_OWN for a placed event (it may still stay where it is), else 0 (a request left out)."""
+    taken: list[int] = []
+    total, anything = 0, False
+    for size, on in zip(sizes, placed, strict=True):
+        if anything and total + size > cap and (not on or total > 0):
+            taken.append(ITS_OWN if on else 0)
+            total += 1 if on else 0
+            continue
+        taken.append(ALL_OF_THEM)
+        total, anything = total + size, True
+    return taken
 
 
 def improve(ctx: Context, chosen: IntArray, hood: Neighbourhood, config: LnsConfig, seconds: float,

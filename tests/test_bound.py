@@ -381,6 +381,67 @@ def test_pdlps_rounds_stop_only_at_the_lps_own_floor() -> None:
     assert settled  # (the generated summit's LP is integral: only a fractional LP's floor settles before PDLP ends)
 
 
+def test_the_bounds_floor_is_stalled_only_when_left_unmoved_and_within_a_point_of_the_lps_primal() -> None:
+    """The child also stops when the last two rounds left the floor where it was and PDLP's primal (rows kept to a
+    twentieth) shows the LP within a point below it (the 4,000-request summits, whose LP lies just above a whole
+    number); not when a round lowered the floor, the primal is further below, or breaks its rows by more."""
+    import math
+
+    from solver.bound import floor_stalled
+
+    seed_1 = _pdlp_log(2_404.738, 0.0337)  # 4,000 requests, seed 1, after 24 s of PDLP's CPU
+    assert floor_stalled(2_405.847, seed_1, [2_469, 2_417, 2_405, 2_405])
+    assert not floor_stalled(2_405.847, seed_1, [2_469, 2_417, 2_405])  # one round only: it may still fall
+    assert not floor_stalled(2_405.847, seed_1, [2_405, 2_417])  # the last round lowered it
+    assert not floor_stalled(2_405.847, seed_1, [None, 2_405])
+    assert not floor_stalled(2_405.847, seed_1, [])
+    assert not floor_stalled(2_405.847, _pdlp_log(2_404.2, 0.0337), [2_405, 2_405])  # within the margin below
+    assert not floor_stalled(2_392.088, _pdlp_log(2_386.837, 0.0122), [2_392, 2_392])  # seed 3: 5 points below
+    assert not floor_stalled(2_405.847, _pdlp_log(2_404.738, 0.08), [2_405, 2_405])
+    assert not floor_stalled(math.inf, seed_1, [2_405, 2_405])
+
+
+def test_pdlps_rounds_stall_at_most_a_point_above_the_lps_own_floor() -> None:
+    """On generated summits, at every iteration count, whenever the stall rule holds (the floor unmoved over the
+    counts before) the bound's floor is at most ``STALL_POINTS`` above the LP optimum's floor (GLOP's)."""
+    import math
+
+    import numpy as np
+    from ortools.linear_solver import pywraplp
+    from ortools.pdlp import solvers_pb2
+    from ortools.pdlp.python import pdlp
+
+    from solver.bound import STALL_POINTS, floor_stalled
+    from solver.generate import generate_scenario
+    from solver.model.bound import lp_proto, whole_lp
+    from solver.model.constraints import all_rows
+    from solver.model.objective import placement_values
+
+    stalled = 0
+    for model in (generate_scenario(14, 30, 2, seed=3), generate_scenario(14, 30, 2, seed=1),
+                  three_leaders_in_one_slot()):
+        instance = compile_scenario(model)
+        value = placement_values(instance)
+        glop = pywraplp.Solver.CreateSolver("GLOP")
+        glop.LoadModelFromProto(lp_proto(instance, all_rows(instance), value, True))
+        assert glop.Solve() == pywraplp.Solver.OPTIMAL
+        optimum = math.floor(glop.Objective().Value() + 1e-6)
+        lp = whole_lp(instance, value)
+        best, floors = math.inf, []
+        for iterations in (20, 50, 100, 200, 300, 600, 1_000, 3_000):
+            params = solvers_pb2.PrimalDualHybridGradientParams()
+            params.num_threads = 1
+            params.termination_criteria.iteration_limit = iterations
+            result = pdlp.primal_dual_hybrid_gradient(lp.program, params)
+            best = min(best, lp.pricing.of_reduced_costs(np.asarray(result.dual_solution),
+                                                         np.asarray(result.reduced_costs)))
+            if floor_stalled(best, result.solve_log, floors):
+                stalled += 1
+                assert optimum <= math.floor(best + 1e-6) <= optimum + STALL_POINTS
+            floors.append(math.floor(best + 1e-6) if math.isfinite(best) else None)
+    assert stalled
+
+
 def three_leaders_in_one_slot() -> Scenario:
     """Three leaders who each want to meet the two others, in a day of one slot: the LP meets each pair half
     (3 x 1.5 = 4.5 of priority 3 each), the best timetable one meeting (3)."""

@@ -142,3 +142,17 @@ def test_the_floor_is_settled_by_a_near_feasible_iterate_worth_it(summit: Instan
     solver.run(iterations=400)
     assert solver.floor_settled(int(np.floor(optimum)) - 1)
     assert not solver.floor_settled(int(np.floor(optimum)) + 1)
+
+
+def test_the_floor_is_stalled_within_a_point_once_rounds_left_it_where_it_was(summit: Instance) -> None:
+    """After 400 iterations the iterate shows the LP's optimum within a point below its own floor: a floor left
+    where the two rounds before had it is stalled; not one a round just lowered, nor one two points above the
+    optimum's (the primal would have to be worth a point more than the LP; this LP's optimum, 88, is whole)."""
+    optimum = int(np.floor(_glop_optimum(summit)))
+    lp, _ = whole_compact_lp(summit, placement_values(summit))
+    solver = Pdhg(lp)
+    solver.run(iterations=400)
+    assert solver.floor_stalled(optimum, [optimum + 3, optimum, optimum])
+    assert not solver.floor_stalled(optimum, [optimum, optimum + 1])  # the last round lowered it: it may go on falling
+    assert not solver.floor_stalled(optimum, [optimum])
+    assert not solver.floor_stalled(optimum + 2, [optimum + 2, optimum + 2])

@@ -307,7 +307,8 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
     1,000-request summit: 1,711 (every row) against 1,902 for the time-aggregated LP; at 2,000 requests 2,033
     against 2,589; on the UN week 9,772 against 11,006 (benchmarks/RESULTS.md). ``iterations`` (for tests)
     replaces the time by a fixed count; ``until_floor_settled``: the rounds (PDLP's or PDHG's) end once the
-    bound's floor is as low as the LP can take it (:func:`solver.bound.floor_settled`), before the time is up.
+    bound's floor is as low as the LP can take it (:func:`solver.bound.floor_settled`), or has stalled within a
+    point of it (:func:`solver.bound.floor_stalled`), before the time is up.
     ``on_solution`` hears each round's solution: the placements it takes (a tenth or more of one), how much of
     each; the search may follow it (:func:`solver.lns.lp_requests`). ``on_weights`` hears each round's weight on
     every placement (in [0, 1]): the timetable rounded from it (:mod:`solver.model.rounding`) follows the small

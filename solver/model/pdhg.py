@@ -239,6 +239,23 @@ class Pdhg:
         """Whether the current iterate or the average is worth the bound's floor or more (with
         :func:`solver.bound.floor_settled`'s margin) while no row is broken by more than its residual: then no later
         round can lower the floor (the LP's optimum is about at least that primal's worth)."""
+        from solver.bound import SETTLED_RESIDUAL
+
+        return self._primal_shows(floor, SETTLED_RESIDUAL)
+
+    def floor_stalled(self, floor: int, floors_before: list[int | None]) -> bool:
+        """Whether later rounds would lower the floor by ``STALL_POINTS`` at most and are unlikely to, as
+        :func:`solver.bound.floor_stalled` says of PDLP's: the last ``STALL_ROUNDS`` rounds left it where it is
+        (``floors_before``: the floor after each earlier round), and the current iterate or the average shows the
+        LP's optimum at or above the floor less ``STALL_POINTS``."""
+        from solver.bound import STALL_POINTS, STALL_ROUNDS, STALLED_RESIDUAL
+
+        return (len(floors_before) >= STALL_ROUNDS and all(before == floor for before in floors_before[-STALL_ROUNDS:])
+                and self._primal_shows(floor - STALL_POINTS, STALLED_RESIDUAL))
+
+    def _primal_shows(self, floor: int, residual_allowed: float) -> bool:
+        """Whether the current iterate or the average, no row broken by more than ``residual_allowed``, is worth
+        ``floor`` or more with the settled margin (:func:`solver.bound.primal_settles_floor`)."""
         from solver.bound import primal_settles_floor
 
         lp, s = self.lp, self.s
@@ -247,7 +264,7 @@ class Pdhg:
             broken = max(float(np.max(events - 1.0, initial=0.0)), float(np.max(lp.required - events, initial=0.0)),
                          float(np.max(point.kx_cap / s.d_cap - lp.upper, initial=0.0)))
             worth = float(lp.value @ (point.x * s.d_col).astype(np.float64))
-            if primal_settles_floor(floor, worth, broken):
+            if primal_settles_floor(floor, worth, broken, residual_allowed):
                 return True
         return False
 
@@ -264,11 +281,13 @@ def pdhg_rounds(lp: CompactLp, price: Callable[[FloatArray, FloatArray], float],
     """PDHG for ``seconds`` (or ``iterations``, for tests), priced after each round (``price``: multipliers and
     A^T u -> bound); rounds grow by half from ``first_round`` up to ``longest_round`` (the solver keeps its state
     across rounds: a round only says when to price). Each better bound's floor goes to ``on_bound``; the best is
-    returned. ``until_floor_settled``: stop once the floor can go no lower (:meth:`Pdhg.floor_settled`), as
-    PDLP's rounds do (:func:`solver.bound.pdlp_rounds`)."""
+    returned. ``until_floor_settled``: stop once the floor can go no lower (:meth:`Pdhg.floor_settled`) or has
+    stalled within a point of it (:meth:`Pdhg.floor_stalled`), as PDLP's rounds do
+    (:func:`solver.bound.pdlp_rounds`)."""
     deadline = time.monotonic() + seconds
     solver = Pdhg(lp)
     best: float | None = None
+    floors: list[int | None] = []  # the bound's floor after each round so far (None: no bound yet)
     chunk = first_round
     while True:
         if iterations is not None:
@@ -286,8 +305,11 @@ def pdhg_rounds(lp: CompactLp, price: Callable[[FloatArray, FloatArray], float],
                 best = value
         if on_primal is not None:
             on_primal(solver.weights())
-        if until_floor_settled and best is not None and solver.floor_settled(math.floor(best + 1e-6)):
+        floor = None if best is None else math.floor(best + 1e-6)
+        if until_floor_settled and floor is not None and (solver.floor_settled(floor)
+                                                          or solver.floor_stalled(floor, floors)):
             return best
+        floors.append(floor)
         if iterations is not None or time.monotonic() >= deadline - 1.0:
             return best
         chunk = min(chunk * 1.5, longest_round)

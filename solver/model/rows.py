@@ -38,6 +38,15 @@ class Rows:
         self.upper.extend(other.upper)
         self.family.extend(other.family)
 
+    def add_run(self, items: IntArray, coefs: IntArray, cut: IntArray, upper: IntArray, family: str) -> None:
+        """Rows given one after the other: row k is ``items[cut[k]:cut[k + 1]]`` with those ``coefs``, capped by
+        ``upper[k]`` (each row a view of ``items`` and ``coefs``: pass arrays holding these rows alone)."""
+        begins, ends = cut[:-1].tolist(), cut[1:].tolist()
+        self.items.extend([items[b:e] for b, e in zip(begins, ends, strict=True)])
+        self.coefs.extend([coefs[b:e] for b, e in zip(begins, ends, strict=True)])
+        self.upper.extend(upper.tolist())
+        self.family.extend([family] * len(begins))
+
     def __len__(self) -> int:
         return len(self.upper)
 
@@ -116,10 +125,20 @@ def _slot_rows_at_once(entry_item: IntArray, entry_group: IntArray, entry_first:
     same_group[1:] = row_group[binding][1:] == row_group[binding][:-1]
     previous_key = np.concatenate([[-1], row_key[:-1]])
     unchanged = np.searchsorted(changes, row_key, "right") == np.searchsorted(changes, previous_key, "right")
-    for r in binding[~(same_group & unchanged)]:
-        segment = entry[bounds[r]: bounds[r + 1]]
-        rows.add(entry_item[segment], entry_coef[segment], int(upper[r]), family)
+    kept = binding[~(same_group & unchanged)]
+    counts = bounds[kept + 1] - bounds[kept]
+    segments = entry[concat_ranges(bounds[kept], counts)]  # the kept rows' entries alone, one row after the other
+    rows.add_run(entry_item[segments], entry_coef[segments], np.concatenate([[0], np.cumsum(counts)]), upper[kept],
+                 family)
     return rows
+
+
+def concat_ranges(first: IntArray, counts: IntArray) -> IntArray:
+    """The integers of the ranges [first[k], first[k] + counts[k]), one after the other."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.arange(total, dtype=np.int64) + np.repeat(first - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
 
 
 @dataclass
