@@ -296,20 +296,10 @@ NEIGHBOURHOODS: tuple[Callable[[Context, IntArray, np.random.Generator], Neighbo
 # --------------------------------------------------------------------------------------
 
 
-# A freed event offers the sub-model at most its share of the neighbourhood's placements (the cap over the number of
-# events freed, at least this many), its own placement always among them. Measured at 4,000 requests (seed 3, from
-# a timetable at 2,306 where the search had stalled): a leader's or a delegation's day freed 170-280 placed events
-# with 28 placements each, which filled the cap before any request still out came in, so those rounds could never
-# gain; with shares, 100 deterministic rounds gained 7-9 against 0-1 (at most 2, 4 or 8 a share: alike), and from
-# the greedy timetable the same as before (2,282 / 2,285 against 2,285 / 2,273; benchmarks/RESULTS.md, lead)
-LEAST_SHARE = 4
-
-
 def free_placements(ctx: Context, chosen: IntArray, hood: Neighbourhood, cap: int,
                     rng: np.random.Generator) -> tuple[IntArray, IntArray]:
-    """(the freed events, their placements in the sub-model), at most ``cap`` placements: each event offers at most
-    its share of them (the cap over the events freed, at least ``LEAST_SHARE``; at random: :func:`_shares`), the
-    placed events first (each keeps at least its own placement), then requests still out at random."""
+    """(the freed events, their placements in the sub-model), at most ``cap`` placements: the placed
+    events first (each keeps at least its own placement), then requests still out at random."""
     placed = hood.events[chosen[hood.events] >= 0]
     out = rng.permutation(hood.events[chosen[hood.events] < 0])
     order = np.concatenate([placed, out]).astype(np.int64)
@@ -318,27 +308,14 @@ def free_placements(ctx: Context, chosen: IntArray, hood: Neighbourhood, cap: in
     if hood.region is not None:
         inside = hood.region[items]
         items, owner = items[inside], owner[inside]
-    items, owner = _shares(items, owner, max(LEAST_SHARE, cap // max(1, order.size)), rng)
     sizes = np.bincount(owner, minlength=order.size)
-    offered_own = np.zeros(order.size, dtype=bool)  # a placed event may also stay where it is, outside its offer
-    offered_own[owner[items == own[owner]]] = True
-    sizes += (own >= 0) & ~offered_own
+    if hood.region is not None:  # a placed event may also stay where it is, outside the region
+        sizes += (own >= 0) & ~hood.region[np.maximum(own, 0)]
     taken = np.asarray(_taken(sizes.tolist(), (own >= 0).tolist(), cap), dtype=np.int64)
     if not (taken > 0).any():
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     stays = own[(taken > 0) & (own >= 0)]
     return order[taken > 0], np.unique(np.concatenate([items[taken[owner] == ALL_OF_THEM], stays]))
-
-
-def _shares(items: IntArray, owner: IntArray, share: int, rng: np.random.Generator) -> tuple[IntArray, IntArray]:
-    """The placements (``items``, of the events ``owner``, one event after the other) with at most ``share`` per
-    event: those with the smallest random keys, drawn only when an event has more."""
-    if items.size == 0 or np.bincount(owner).max() <= share:
-        return items, owner
-    by_key = np.lexsort((rng.random(items.size), owner))
-    items, owner = items[by_key], owner[by_key]
-    kept = np.arange(owner.size) - np.searchsorted(owner, owner) < share  # rank within its event
-    return items[kept], owner[kept]
 
 
 ALL_OF_THEM, ITS_OWN = 2, 1  # what free_placements takes of an event: all its placements, or the one it has
