@@ -347,35 +347,16 @@ def test_pdlps_rounds_stop_only_at_the_lps_own_floor() -> None:
     optimum's floor (GLOP's): stopping there loses nothing."""
     import math
 
-    import numpy as np
-    from ortools.linear_solver import pywraplp
-    from ortools.pdlp import solvers_pb2
-    from ortools.pdlp.python import pdlp
-
     from solver.bound import floor_settled
     from solver.generate import generate_scenario
-    from solver.model.bound import lp_proto, whole_lp
-    from solver.model.constraints import all_rows
-    from solver.model.objective import placement_values
 
     settled = 0
     for model in (generate_scenario(14, 30, 2, seed=3), three_leaders_in_one_slot()):
-        instance = compile_scenario(model)
-        value = placement_values(instance)
-        glop = pywraplp.Solver.CreateSolver("GLOP")
-        glop.LoadModelFromProto(lp_proto(instance, all_rows(instance), value, True))
-        assert glop.Solve() == pywraplp.Solver.OPTIMAL
-        optimum = glop.Objective().Value()
-        lp = whole_lp(instance, value)
+        optimum, rounds = glop_optimum_and_pdlp_rounds(model, (20, 50, 100, 300, 1_000, 3_000))
         best = math.inf
-        for iterations in (20, 50, 100, 300, 1_000, 3_000):
-            params = solvers_pb2.PrimalDualHybridGradientParams()
-            params.num_threads = 1
-            params.termination_criteria.iteration_limit = iterations
-            result = pdlp.primal_dual_hybrid_gradient(lp.program, params)
-            best = min(best, lp.pricing.of_reduced_costs(np.asarray(result.dual_solution),
-                                                         np.asarray(result.reduced_costs)))
-            if floor_settled(best, result.solve_log):
+        for bound, log in rounds:
+            best = min(best, bound)
+            if floor_settled(best, log):
                 settled += 1
                 assert math.floor(best + 1e-6) == math.floor(optimum + 1e-6)
     assert settled  # (the generated summit's LP is integral: only a fractional LP's floor settles before PDLP ends)
@@ -406,40 +387,51 @@ def test_pdlps_rounds_stall_at_most_a_point_above_the_lps_own_floor() -> None:
     counts before) the bound's floor is at most ``STALL_POINTS`` above the LP optimum's floor (GLOP's)."""
     import math
 
+    from solver.bound import STALL_POINTS, floor_stalled
+    from solver.generate import generate_scenario
+
+    stalled = 0
+    for model in (generate_scenario(14, 30, 2, seed=3), generate_scenario(14, 30, 2, seed=1),
+                  three_leaders_in_one_slot()):
+        lp_optimum, rounds = glop_optimum_and_pdlp_rounds(model, (20, 50, 100, 200, 300, 600, 1_000, 3_000))
+        optimum = math.floor(lp_optimum + 1e-6)
+        best, floors = math.inf, []
+        for bound, log in rounds:
+            best = min(best, bound)
+            if floor_stalled(best, log, floors):
+                stalled += 1
+                assert optimum <= math.floor(best + 1e-6) <= optimum + STALL_POINTS
+            floors.append(math.floor(best + 1e-6) if math.isfinite(best) else None)
+    assert stalled
+
+
+def glop_optimum_and_pdlp_rounds(model: Scenario, counts: tuple[int, ...]) -> tuple[float, list[tuple[float, object]]]:
+    """The whole LP's optimum by GLOP, and PDLP's bound (priced from its duals) and log after each count of
+    iterations (one thread: the same on any machine)."""
     import numpy as np
     from ortools.linear_solver import pywraplp
     from ortools.pdlp import solvers_pb2
     from ortools.pdlp.python import pdlp
 
-    from solver.bound import STALL_POINTS, floor_stalled
-    from solver.generate import generate_scenario
     from solver.model.bound import lp_proto, whole_lp
     from solver.model.constraints import all_rows
     from solver.model.objective import placement_values
 
-    stalled = 0
-    for model in (generate_scenario(14, 30, 2, seed=3), generate_scenario(14, 30, 2, seed=1),
-                  three_leaders_in_one_slot()):
-        instance = compile_scenario(model)
-        value = placement_values(instance)
-        glop = pywraplp.Solver.CreateSolver("GLOP")
-        glop.LoadModelFromProto(lp_proto(instance, all_rows(instance), value, True))
-        assert glop.Solve() == pywraplp.Solver.OPTIMAL
-        optimum = math.floor(glop.Objective().Value() + 1e-6)
-        lp = whole_lp(instance, value)
-        best, floors = math.inf, []
-        for iterations in (20, 50, 100, 200, 300, 600, 1_000, 3_000):
-            params = solvers_pb2.PrimalDualHybridGradientParams()
-            params.num_threads = 1
-            params.termination_criteria.iteration_limit = iterations
-            result = pdlp.primal_dual_hybrid_gradient(lp.program, params)
-            best = min(best, lp.pricing.of_reduced_costs(np.asarray(result.dual_solution),
-                                                         np.asarray(result.reduced_costs)))
-            if floor_stalled(best, result.solve_log, floors):
-                stalled += 1
-                assert optimum <= math.floor(best + 1e-6) <= optimum + STALL_POINTS
-            floors.append(math.floor(best + 1e-6) if math.isfinite(best) else None)
-    assert stalled
+    instance = compile_scenario(model)
+    value = placement_values(instance)
+    glop = pywraplp.Solver.CreateSolver("GLOP")
+    glop.LoadModelFromProto(lp_proto(instance, all_rows(instance), value, True))
+    assert glop.Solve() == pywraplp.Solver.OPTIMAL
+    lp = whole_lp(instance, value)
+    rounds = []
+    for iterations in counts:
+        params = solvers_pb2.PrimalDualHybridGradientParams()
+        params.num_threads = 1
+        params.termination_criteria.iteration_limit = iterations
+        result = pdlp.primal_dual_hybrid_gradient(lp.program, params)
+        rounds.append((lp.pricing.of_reduced_costs(np.asarray(result.dual_solution), np.asarray(result.reduced_costs)),
+                       result.solve_log))
+    return glop.Objective().Value(), rounds
 
 
 def three_leaders_in_one_slot() -> Scenario:
