@@ -450,6 +450,7 @@ class _Lane:
     on_improvement: Callable[[int], None] | None
     lanes: int  # how many lanes the search has
     done: threading.Event = field(default_factory=threading.Event)  # the first lane's loop has ended
+    errors: list[BaseException] = field(default_factory=list)  # raised in the other lanes' threads
 
 
 def large_neighbourhood_search(instance: Instance, matrix: RowMatrix | None, chosen: IntArray, bound: int,
@@ -464,8 +465,7 @@ def large_neighbourhood_search(instance: Instance, matrix: RowMatrix | None, cho
     if ledger.proven or config.time_limit <= 0.5 and config.max_rounds is None:
         return ledger
     shared = _Lane(ctx, config, ledger, on_improvement, lanes_of(config))
-    failed: list[BaseException] = []
-    others = [threading.Thread(target=_lane_in_thread, args=(shared, lane, failed), daemon=True)
+    others = [threading.Thread(target=_lane_in_thread, args=(shared, lane), daemon=True)
               for lane in range(1, shared.lanes)]
     for thread in others:
         thread.start()
@@ -475,12 +475,12 @@ def large_neighbourhood_search(instance: Instance, matrix: RowMatrix | None, cho
         shared.done.set()
         for thread in others:
             thread.join(timeout=config.round_seconds + 5.0)  # a round ends within its own limit
-    if failed:
-        raise failed[0]
+    if shared.errors:
+        raise shared.errors[0]
     return ledger
 
 
-def _lane_in_thread(shared: _Lane, lane: int, failed: list[BaseException]) -> None:
+def _lane_in_thread(shared: _Lane, lane: int) -> None:
     """A lane other than the first: waits for a core, then loops like the first; an error is handed to it."""
     try:
         while not lane_at_work(shared.config, lane):
@@ -488,7 +488,7 @@ def _lane_in_thread(shared: _Lane, lane: int, failed: list[BaseException]) -> No
                 return
         _run_lane(shared, lane)
     except BaseException as error:  # noqa: BLE001 (re-raised by the first lane's thread)
-        failed.append(error)
+        shared.errors.append(error)
 
 
 def _run_lane(shared: _Lane, lane: int) -> None:
@@ -552,6 +552,7 @@ def _round_seconds(config: LnsConfig, ledger: LnsLedger) -> float:
 
 
 def _heard(shared: _Lane, value: int) -> None:
+    """The search's best is now worth ``value``: whoever listens hears it (under the ledger's lock: one at a time)."""
     if shared.on_improvement is not None:
         shared.on_improvement(value)
 
