@@ -531,12 +531,18 @@ def floor_stalled(bound: float, log: Any, floors_before: list[int | None]) -> bo
     ``STALL_POINTS``. Beside :func:`floor_settled` (the exact rule), for LPs whose optimum lies within the settled
     margin above a whole number, where that rule never holds (see ``STALL_POINTS``)."""
     point = _returned_point(log)
-    if not math.isfinite(bound) or point is None or len(floors_before) < STALL_ROUNDS:
+    if not math.isfinite(bound) or point is None:
         return False
     floor = math.floor(bound + 1e-6)
-    return (all(before == floor for before in floors_before[-STALL_ROUNDS:])
+    return (floor_unmoved(floor, floors_before)
             and primal_settles_floor(floor - STALL_POINTS, point.primal_objective, point.l_inf_primal_residual,
                                      STALLED_RESIDUAL))
+
+
+def floor_unmoved(floor: int, floors_before: list[int | None]) -> bool:
+    """Whether the last ``STALL_ROUNDS`` rounds (``floors_before``: the floor after each earlier round) left the
+    bound's floor at ``floor``."""
+    return len(floors_before) >= STALL_ROUNDS and all(before == floor for before in floors_before[-STALL_ROUNDS:])
 
 
 def _returned_point(log: Any) -> Any:

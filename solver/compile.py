@@ -225,11 +225,9 @@ class Instance:
     def event_people(self) -> tuple[IntArray, IntArray]:
         """Every event's participants, one event after the other (``flat``), and where each event's begin there
         (``first``, one more for the end): (first, flat)."""
-        sizes = np.fromiter((p.size for p in self.event_participants), dtype=np.int64,
-                            count=len(self.event_participants))
-        flat = (np.concatenate(self.event_participants).astype(np.int64) if sizes.sum()
-                else np.zeros(0, dtype=np.int64))
-        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), flat
+        from solver.model.rows import flattened
+
+        return flattened(self.event_participants)
 
     @cached_property
     def room_pool(self) -> IntArray:

@@ -38,7 +38,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Instance
 from solver.model.objective import placement_values
-from solver.model.rows import BoolArray, IntArray, concat_ranges
+from solver.model.rows import BoolArray, IntArray, concat_ranges, flattened
 from solver.model.submodel import RowMatrix, build_submodel, solve_submodel
 
 # How each round's time is shared out: a round gets at most ``round`` of the LNS time
@@ -156,13 +156,11 @@ class Context:
         delegations: dict[str, list[int]] = {}
         for p, person in enumerate(instance.scenario.participants):
             delegations.setdefault(person.delegation or person.id, []).append(p)
-        sizes = np.fromiter((items.size for items in instance.event_items), dtype=np.int64,
-                            count=len(instance.event_items))
-        flat = np.concatenate(instance.event_items).astype(np.int64) if sizes.size else np.zeros(0, dtype=np.int64)
+        event_first, event_item = flattened(instance.event_items)
         return cls(instance, matrix, value, day.astype(np.int64), half.astype(np.int64),
                    [np.asarray(e, dtype=np.int64) for e in people],
                    [np.asarray(p, dtype=np.int64) for p in delegations.values()],
-                   np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), flat, sizes > 0, lp)
+                   event_first, event_item, np.diff(event_first) > 0, lp)
 
     def items_of(self, events: IntArray) -> tuple[IntArray, IntArray]:
         """(the placements of these events, one event after the other; for each, its event's position in ``events``)."""
@@ -581,15 +579,11 @@ def _commit(ctx: Context, ledger: LnsLedger, state: _State, candidate: IntArray,
 def keeps_the_rows(ctx: Context, chosen: IntArray) -> bool:
     """Whether the timetable ``chosen`` keeps every row of the summit: each row's load of the placements on within
     its bound (read from the placements' side of the summit's rows; without them, the rows over these placements)."""
-    on = chosen[chosen >= 0]
     if ctx.matrix is None:
         from solver.model.greedy import keeps_every_rule
 
         return keeps_every_rule(ctx.instance, chosen)
-    index = ctx.matrix.by_item
-    entries = concat_ranges(index.item_bounds[on], index.item_bounds[on + 1] - index.item_bounds[on])
-    load = np.bincount(index.entry_row[entries], weights=index.entry_coef[entries], minlength=ctx.matrix.upper.size)
-    return bool((load <= ctx.matrix.upper + 1e-9).all())
+    return bool((ctx.matrix.load_of(chosen[chosen >= 0]) <= ctx.matrix.upper).all())
 
 
 ROUNDED = "lp_rounded"  # the name the rounded timetable's improvements are counted under (LnsLedger.improved)

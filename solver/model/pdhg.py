@@ -248,10 +248,9 @@ class Pdhg:
         :func:`solver.bound.floor_stalled` says of PDLP's: the last ``STALL_ROUNDS`` rounds left it where it is
         (``floors_before``: the floor after each earlier round), and the current iterate or the average shows the
         LP's optimum at or above the floor less ``STALL_POINTS``."""
-        from solver.bound import STALL_POINTS, STALL_ROUNDS, STALLED_RESIDUAL
+        from solver.bound import STALL_POINTS, STALLED_RESIDUAL, floor_unmoved
 
-        return (len(floors_before) >= STALL_ROUNDS and all(before == floor for before in floors_before[-STALL_ROUNDS:])
-                and self._primal_shows(floor - STALL_POINTS, STALLED_RESIDUAL))
+        return floor_unmoved(floor, floors_before) and self._primal_shows(floor - STALL_POINTS, STALLED_RESIDUAL)
 
     def _primal_shows(self, floor: int, residual_allowed: float) -> bool:
         """Whether the current iterate or the average, no row broken by more than ``residual_allowed``, is worth

@@ -8,6 +8,7 @@ the greedy warm start, so the two can never disagree about what is allowed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -131,6 +132,14 @@ def _slot_rows_at_once(entry_item: IntArray, entry_group: IntArray, entry_first:
     rows.add_run(entry_item[segments], entry_coef[segments], np.concatenate([[0], np.cumsum(counts)]), upper[kept],
                  family)
     return rows
+
+
+def flattened(arrays: Sequence[npt.NDArray[np.integer]]) -> tuple[IntArray, IntArray]:
+    """The arrays one after the other (``flat``), and where each begins there (``first``, one more for the end):
+    array k is ``flat[first[k]:first[k + 1]]``."""
+    sizes = np.fromiter((a.size for a in arrays), dtype=np.int64, count=len(arrays))
+    flat = np.concatenate(arrays).astype(np.int64) if sizes.sum() else np.zeros(0, dtype=np.int64)
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), flat
 
 
 def concat_ranges(first: IntArray, counts: IntArray) -> IntArray:

@@ -44,6 +44,12 @@ class RowMatrix:
         return cls(start, item, coef, np.asarray(rows.upper, dtype=np.int64),
                    by_item or RowIndex.of_entries(rows.upper, lengths, item, coef, n_items))
 
+    def load_of(self, items: IntArray) -> IntArray:
+        """Each row's load when ``items`` are on (every other placement off)."""
+        entries = _entries_of(self.by_item, items)
+        return np.bincount(self.by_item.entry_row[entries], weights=self.by_item.entry_coef[entries],
+                           minlength=self.upper.size).astype(np.int64)
+
     def rows_of(self, items: IntArray) -> IntArray:
         """Rows in which any of ``items`` appears."""
         bounds = self.by_item.item_bounds
@@ -183,9 +189,7 @@ def _terms_from_index(matrix: RowMatrix, free: IntArray, fixed_on: IntArray, pos
     row, coef = index.entry_row[entries], index.entry_coef[entries]
     var = np.repeat(position[free], np.diff(index.item_bounds)[free])
     order = np.argsort(row, kind="stable")
-    held = _entries_of(index, fixed_on)
-    load = np.bincount(index.entry_row[held], weights=index.entry_coef[held], minlength=matrix.upper.size)
-    return _binding(row[order], var[order], coef[order], load.astype(np.int64), matrix.upper)
+    return _binding(row[order], var[order], coef[order], matrix.load_of(fixed_on), matrix.upper)
 
 
 def _terms_from_rows(rows: Rows, n_items: int, free: IntArray, fixed_on: IntArray) -> Terms | None:
@@ -223,8 +227,8 @@ def _binding(row: IntArray, var: IntArray, coef: IntArray, load: IntArray, upper
         return None
     binding = np.flatnonzero(positive > room)
     bounds = np.concatenate([cut, [row.size]])
-    mine = concat_ranges(bounds[binding], bounds[binding + 1] - bounds[binding])
     counts = bounds[binding + 1] - bounds[binding]
+    mine = concat_ranges(bounds[binding], counts)
     return Terms(var[mine], coef[mine], np.concatenate([[0], np.cumsum(counts)]), negative[binding], room[binding])
 
 
