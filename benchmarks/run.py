@@ -48,11 +48,12 @@ def _cpu(who: int) -> float:
 
 def run_case(name: str, scenario: Scenario, time_limit: float, workers: int, seed: int,
              stall: float | None, presolve: int | None, lp_guided: bool = False,
-             lp_rounded: bool = True, moves: bool = True, lanes: int = 2) -> dict[str, object]:
+             lp_rounded: bool = True, moves: bool = True, lanes: int = 2,
+             lp_core: bool = True) -> dict[str, object]:
     incumbents: list[Progress] = []
     config = SolveConfig(time_limit=time_limit, workers=workers, seed=seed, stall_seconds=stall,
                          max_presolve_iterations=presolve, lp_guided=lp_guided, lp_rounded=lp_rounded,
-                         moves=moves, lns_lanes=lanes)
+                         moves=moves, lns_lanes=lanes, lp_core=lp_core)
     started = time.monotonic()
     tree = TreePeak(os.getpid())  # this process and the bound's child
     result = solve(scenario, on_progress=incumbents.append, config=config)
@@ -127,12 +128,15 @@ def main() -> None:
                         help="without the timetables rounded from the whole LP's solutions (A/B)")
     parser.add_argument("--no-moves", action="store_true",
                         help="without the local search on the rounded timetables (solver/model/moves.py, A/B)")
+    parser.add_argument("--no-lp-core", action="store_true",
+                        help="without the rounds re-planned within the LP's core (solver/lns.py lp_core, A/B)")
     args = parser.parse_args()
 
     scenario, name = case_scenario(args)
     presolve = None if args.presolve_iterations < 0 else args.presolve_iterations
     row = run_case(name, scenario, args.time_limit, args.workers, args.seed, args.stall, presolve,
-                   args.lp_guided, not args.no_lp_rounded, not args.no_moves, args.lanes)
+                   args.lp_guided, not args.no_lp_rounded, not args.no_moves, args.lanes,
+                   not args.no_lp_core)
     if not args.curve:
         row.pop("incumbents")
         row.pop("bounds")

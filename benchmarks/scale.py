@@ -62,6 +62,8 @@ def main() -> int:
     parser.add_argument("--lp-guided", action="store_true", help="with the LP-guided neighbourhood (A/B)")
     parser.add_argument("--no-lp-rounded", action="store_true",
                         help="without the timetables rounded from the whole LP's solutions (A/B)")
+    parser.add_argument("--no-lp-core", action="store_true",
+                        help="without the rounds re-planned within the LP's core (solver/lns.py lp_core, A/B)")
     parser.add_argument("--no-moves", action="store_true",
                         help="without the local search on the rounded timetables (solver/model/moves.py, A/B)")
     args = parser.parse_args()
@@ -74,7 +76,7 @@ def main() -> int:
         for seed in (int(s) for s in args.seeds.split(",")):
             path = generated_summit(requests, seed, args.out_dir, shared_peers(), sys.executable)
             extra = ((["--lp-guided"] if args.lp_guided else []) + (["--no-lp-rounded"] if args.no_lp_rounded else [])
-                     + (["--no-moves"] if args.no_moves else []))
+                     + (["--no-moves"] if args.no_moves else []) + (["--no-lp-core"] if args.no_lp_core else []))
             result = solve_case(path, args.time_limit, args.workers, extra)
             print(row(requests, seed, result, os.getloadavg()[0]), flush=True)
     return 0

@@ -11,7 +11,9 @@ solution into a timetable (:func:`solver.model.rounding.lp_rounded`: the request
 every rule kept) and sends it when it is worth more than the last it sent: one placement per event, a few kilobytes.
 The search reads the best bound so far whenever it looks (:meth:`BoundBeside.best`), the LP's latest solution
 (:meth:`BoundBeside.solution`) to steer its neighbourhoods, and the best rounded timetable
-(:meth:`BoundBeside.rounded`) to go on from when it beats its own; the child is stopped when the solve ends.
+(:meth:`BoundBeside.rounded`) to go on from when it beats its own, and the placements the LP's latest solution gives
+any weight (:meth:`BoundBeside.core`), within which the search's rounds re-plan; the child is stopped when the solve
+ends.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -46,15 +49,19 @@ class BoundBeside:
     reader: threading.Thread | None = None
     lp: tuple[IntArray, FloatArray] | None = None  # the LP's latest solution: (placements, how much of each)
     timetable: tuple[int, IntArray] | None = None  # the best timetable rounded from it: (value, placement per event)
+    core_items: IntArray | None = None  # the placements the LP's latest solution gives any weight (``core``)
 
-    def start(self, scenario: Scenario, seconds: float, solutions: bool = False, rounded: bool = False) -> None:
+    def start(self, scenario: Scenario, seconds: float, solutions: bool = False, rounded: bool = False,
+              core: bool = False) -> None:
         """Start the child; if it cannot be started, the search goes on with the bounds it has. ``solutions``: it
         sends the LP's solution of each round as well (a JSON line each: it slows the child's rounds);
-        ``rounded``: the timetable rounded from each round's solution, when it is worth more than the last sent."""
+        ``rounded``: the timetable rounded from each round's solution, when it is worth more than the last sent;
+        ``core``: the placements each round's solution gives any weight (:func:`core_of`)."""
         try:
             self.process = subprocess.Popen([sys.executable, "-m", "solver.bound_beside", f"{seconds:.3f}",
                                              *(["solutions"] if solutions else []),
-                                             *(["rounded"] if rounded else [])],
+                                             *(["rounded"] if rounded else []),
+                                             *(["core"] if core else [])],
                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=subprocess.DEVNULL, text=True)
         except OSError:
@@ -81,6 +88,8 @@ class BoundBeside:
         if "lp" in message:
             items, values = message["lp"]
             self.lp = (np.asarray(items, dtype=np.int64), np.asarray(values, dtype=np.float64))
+        if "core" in message:
+            self.core_items = np.asarray(message["core"], dtype=np.int64)
         if "rounded" in message:
             value = int(message["value"])
             if self.timetable is None or value > self.timetable[0]:
@@ -103,6 +112,10 @@ class BoundBeside:
         """Whether the child was started and has ended without proving a bound (killed by a memory limit, say)."""
         return self.process is not None and self.process.poll() is not None and self.best() is None
 
+    def core(self) -> IntArray | None:
+        """The placements the whole LP's latest solution gives any weight (None before the first)."""
+        return self.core_items
+
     def solution(self) -> tuple[IntArray, FloatArray] | None:
         """The whole LP's latest solution (placements, how much of each), None before the first."""
         return self.lp
@@ -119,6 +132,34 @@ class BoundBeside:
 
 def _print_solution(items: IntArray, values: FloatArray) -> None:
     print(json.dumps({"lp": [items.tolist(), np.round(values, 4).tolist()]}), flush=True)
+
+
+# a placement is in the LP's core when the LP's solution gives it more than this: PDLP's solutions spread thin (at
+# 4,000 requests, seed 3: 53k of 365k placements above a thousandth, 20k above a hundredth, 92 above a tenth), and
+# the thousandth gave the search the most (benchmarks/RESULTS.md core27)
+CORE_WEIGHT = 0.001
+
+
+def core_of(weight: FloatArray) -> IntArray:
+    """The placements the LP's solution gives more than ``CORE_WEIGHT``: where the LP would put each event. The
+    search's rounds re-plan within them (:mod:`solver.lns`), so each round can free several times as many events."""
+    return np.flatnonzero(weight > CORE_WEIGHT)
+
+
+def _print_core(weight: FloatArray) -> None:
+    print(json.dumps({"core": core_of(weight).tolist()}), flush=True)
+
+
+def _both(first: Callable[[FloatArray], None] | None,
+          second: Callable[[FloatArray], None] | None) -> Callable[[FloatArray], None] | None:
+    """One listener to each round's weights that calls both (either may be None)."""
+    if first is None or second is None:
+        return first or second
+
+    def heard(weight: FloatArray) -> None:
+        first(weight)
+        second(weight)
+    return heard
 
 
 class _Rounding:
@@ -172,12 +213,12 @@ class _Rounding:
 
 
 def main() -> int:
-    """The child: the scenario on stdin, the time it may take in argv (then "solutions" and "rounded" if asked);
-    one line per better bound proven, one JSON line per round's solution and per better rounded timetable if
-    asked. It ends before its time once the bound's floor is as low as the LP can take it (measured at 1,000
-    requests, seed 3: after 12 s of its CPU, instead of going on for 45 s beside a 60 s search), or has stalled within
-    a point of it (:func:`solver.bound.floor_stalled`; at 4,000 requests, seeds 1 and 2, after 24 and 34 s of PDLP's
-    CPU, where the exact rule never held); the search's rounds then take every worker again."""
+    """The child: the scenario on stdin, the time it may take in argv (then "solutions", "rounded" and "core" if
+    asked); one line per better bound proven, one JSON line per round's solution, per round's core and per better
+    rounded timetable if asked. It ends before its time once the bound's floor is as low as the LP can take it
+    (measured at 1,000 requests, seed 3: after 12 s of its CPU, instead of going on for 45 s beside a 60 s search),
+    or has stalled within a point of it (:func:`solver.bound.floor_stalled`; at 4,000 requests, seeds 1 and 2, after
+    24 and 34 s of PDLP's CPU, where the exact rule never held); the search's rounds then take every worker again."""
     from solver.compile import compile_scenario
     from solver.model.bound import whole_lp_bound
     from solver.model.objective import placement_values
@@ -190,7 +231,8 @@ def main() -> int:
     if left > 0.5:
         whole_lp_bound(instance, placement_values(instance), left,
                        on_bound=rounding.bound if rounding is not None else lambda bound: print(bound, flush=True),
-                       on_solution=_print_solution if "solutions" in sys.argv[2:] else None, on_weights=rounding,
+                       on_solution=_print_solution if "solutions" in sys.argv[2:] else None,
+                       on_weights=_both(_print_core if "core" in sys.argv[2:] else None, rounding),
                        until_floor_settled=True)  # settled or stalled, the child ends: its CPU goes to the search
     return 0
 

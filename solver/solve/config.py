@@ -66,6 +66,9 @@ class SolveConfig:
     # requests the LP takes, where it puts them) and large-neighbourhood search goes on from it when it is worth
     # more than its best (benchmarks/RESULTS.md c27c)
     lp_rounded: bool = True
+    # large-neighbourhood search re-plans each round within the placements the whole LP's latest solution (from the
+    # child) gives any weight (solver/lns.py ``LnsConfig.lp_core``; benchmarks/RESULTS.md core27)
+    lp_core: bool = True
     # large-neighbourhood search alone runs this many rounds at once when it has the cores (solver/lns.py, ``lanes``;
     # solver/solve/steps.py ``lns_lanes``)
     lns_lanes: int = 2

@@ -216,11 +216,12 @@ def start_bound_beside(run: Run) -> None:
     after them (measured at load 9-11: 6 s at 1,000 requests, 20 s at 4,000). Stopped if the aggregated LP proves
     the greedy timetable optimal. Above a million placements the child does not round the LP's solutions: on the UN
     week every round's rounded timetable was below the greedy one (8,450-8,797 against 8,832; PDLP's solution there
-    is too fractional), and its perturbed roundings took CPU from the search."""
+    is too fractional), and its perturbed roundings took CPU from the search; nor does it send the LP's core there
+(not measured there)."""
     if bound_beside(run):
-        rounded = run.config.lp_rounded and run.config.lns and run.instance.n_items <= LIGHT_ABOVE
+        light = run.config.lns and run.instance.n_items <= LIGHT_ABOVE
         run.beside.start(run.instance.scenario, max(1.0, run.left() - 0.5), solutions=run.config.lp_guided,
-                         rounded=rounded)
+                         rounded=run.config.lp_rounded and light, core=run.config.lp_core and light)
 
 
 def whole_model_search(run: Run, built: BuiltModel, incumbents: Incumbents) -> tuple[object, cp_model.CpSolver]:
@@ -273,6 +274,7 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
                            stall_seconds=config.stall_seconds, stop=config.stop, bound_of=proven,
                            lp_solution=run.beside.solution if bound_beside(run) and config.lp_guided else None,
                            rounded=run.beside.rounded if bound_beside(run) and config.lp_rounded else None,
+                           lp_core=run.beside.core if bound_beside(run) and config.lp_core else None,
                            moves=config.moves, beside_running=run.beside.running, lanes=lns_lanes(run))
     ledger = large_neighbourhood_search(run.instance, matrix, chosen, bound, lns_config, reached)
     stats.lns_seconds = round(time.monotonic() - run.started - offset, 3)
