@@ -4,6 +4,7 @@ not the trivial one where a leader or a room is over-subscribed."""
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 
 from solver.bound import aggregated_bound
@@ -115,6 +116,32 @@ def test_the_child_sends_the_timetable_it_rounds_from_the_lp() -> None:
     instance = compile_scenario(busy_leader())
     assert chosen.size == len(instance.events) and keeps_every_rule(instance, chosen)
     assert value == 9 and sorted(e for e in range(5) if chosen[e] >= 0) == [3, 4]
+
+
+def test_the_child_sends_the_lps_core_where_its_solution_puts_the_events() -> None:
+    """Asked, the child sends the placements each round's solution gives more than a thousandth (the core the
+    search's rounds re-plan within): placements of this summit, the LP's optimum among them (the two most valuable
+    requests, 3 and 4)."""
+    from solver.bound_beside import BoundBeside
+
+    beside = BoundBeside()
+    assert beside.core() is None
+    beside.start(busy_leader(), 60.0, core=True)
+    assert beside.process is not None
+    beside.process.wait(timeout=120)
+    beside.close()
+    core = beside.core()
+    assert core is not None and core.size
+    instance = compile_scenario(busy_leader())
+    assert ((core >= 0) & (core < instance.n_items)).all()
+    assert {3, 4} <= set(instance.item_event[core].tolist())
+
+
+def test_the_core_is_the_placements_the_lp_gives_more_than_a_thousandth() -> None:
+    from solver.bound_beside import CORE_WEIGHT, core_of
+
+    weight = np.asarray([0.0, CORE_WEIGHT, 2 * CORE_WEIGHT, 0.5, 1.0])
+    assert core_of(weight).tolist() == [2, 3, 4]
 
 
 def test_a_solve_with_the_bound_beside_keeps_it_valid() -> None:

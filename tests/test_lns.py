@@ -146,6 +146,49 @@ def test_the_lp_guided_search_keeps_every_rule_and_only_improves(summit) -> None
     assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []
 
 
+def _lp_core(instance):
+    """The whole LP's core as the bound's child sends it (PDLP, a fixed count of iterations)."""
+    from solver.bound_beside import core_of
+    from solver.model.bound import whole_lp_bound
+    from solver.model.objective import placement_values
+
+    sent: list = []
+    whole_lp_bound(instance, placement_values(instance), 60.0, iterations=2_000,
+                   on_weights=lambda weight: sent.append(core_of(weight)))
+    assert sent and 0 < sent[-1].size < instance.n_items
+    return sent[-1]
+
+
+@pytest.mark.parametrize("neighbourhood", lns.NEIGHBOURHOODS, ids=lambda n: n.__name__)
+def test_a_round_within_the_lps_core_frees_only_core_placements_and_the_events_own(summit, neighbourhood) -> None:
+    _, instance, _, matrix, chosen = summit
+    core = _lp_core(instance)
+    waiting = lns.Context.of(instance, matrix, core=lambda: None)  # before the core comes: the neighbourhood as it is
+    hood = neighbourhood(waiting, chosen, np.random.default_rng(3))
+    assert waiting.within_core(hood) is hood and not hood.cored
+    ctx = lns.Context.of(instance, matrix, core=lambda: core)
+    cored = ctx.within_core(neighbourhood(ctx, chosen, np.random.default_rng(3)))
+    assert cored.cored and np.array_equal(cored.events, hood.events)
+    events, free = lns.free_placements(ctx, chosen, cored, 20_000, np.random.default_rng(3))
+    own = chosen[events][chosen[events] >= 0]
+    assert np.isin(own, free).all()  # the current timetable is still one answer of the sub-model
+    assert np.isin(free, np.union1d(core, own)).all()
+    everywhere = lns.free_placements(waiting, chosen, hood, 20_000, np.random.default_rng(3))[1]
+    assert free.size < everywhere.size
+
+
+def test_the_search_within_the_lps_core_keeps_every_rule_and_only_improves(summit) -> None:
+    scenario, instance, rows, matrix, chosen = summit
+    core = _lp_core(instance)
+    config = lns.LnsConfig(time_limit=1_000.0, workers=1, seed=2, max_rounds=8, deterministic_round=0.2,
+                           lp_core=lambda: core)
+    ledger = lns.large_neighbourhood_search(instance, matrix, chosen, 10**9, config)
+    assert ledger.rounds == 8
+    assert ledger.objective == value(instance, ledger.best) >= value(instance, chosen)
+    ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
+    assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []
+
+
 def test_the_search_goes_on_from_a_rounded_timetable_worth_more_and_refuses_one_that_breaks_a_rule(summit) -> None:
     """The timetable rounded from the LP beside the search (solver/model/rounding.py) is taken when it is worth
     more than the best and keeps every rule; one worth more that breaks a rule is refused."""
