@@ -11,9 +11,9 @@ solution into a timetable (:func:`solver.model.rounding.lp_rounded`: the request
 every rule kept) and sends it when it is worth more than the last it sent: one placement per event, a few kilobytes.
 The search reads the best bound so far whenever it looks (:meth:`BoundBeside.best`), the LP's latest solution
 (:meth:`BoundBeside.solution`) to steer its neighbourhoods, and the best rounded timetable
-(:meth:`BoundBeside.rounded`) to go on from when it beats its own, and the placements the LP's latest solution gives
-any weight (:meth:`BoundBeside.core`), within which the search's rounds re-plan; the child is stopped when the solve
-ends.
+(:meth:`BoundBeside.rounded`) to go on from when it beats its own, and the LP's core, the placements its latest
+solution gives more than a thousandth (:meth:`BoundBeside.core`), within which the search's rounds re-plan; the child
+is stopped when the solve ends.
 """
 
 from __future__ import annotations
@@ -49,14 +49,14 @@ class BoundBeside:
     reader: threading.Thread | None = None
     lp: tuple[IntArray, FloatArray] | None = None  # the LP's latest solution: (placements, how much of each)
     timetable: tuple[int, IntArray] | None = None  # the best timetable rounded from it: (value, placement per event)
-    core_items: IntArray | None = None  # the placements the LP's latest solution gives any weight (``core``)
+    core_items: IntArray | None = None  # the placements the LP's latest solution weighs (``core``)
 
     def start(self, scenario: Scenario, seconds: float, solutions: bool = False, rounded: bool = False,
               core: bool = False) -> None:
         """Start the child; if it cannot be started, the search goes on with the bounds it has. ``solutions``: it
         sends the LP's solution of each round as well (a JSON line each: it slows the child's rounds);
         ``rounded``: the timetable rounded from each round's solution, when it is worth more than the last sent;
-        ``core``: the placements each round's solution gives any weight (:func:`core_of`)."""
+        ``core``: the placements each round's solution weighs (:func:`core_of`)."""
         try:
             self.process = subprocess.Popen([sys.executable, "-m", "solver.bound_beside", f"{seconds:.3f}",
                                              *(["solutions"] if solutions else []),
@@ -113,7 +113,7 @@ class BoundBeside:
         return self.process is not None and self.process.poll() is not None and self.best() is None
 
     def core(self) -> IntArray | None:
-        """The placements the whole LP's latest solution gives any weight (None before the first)."""
+        """The whole LP's core: the placements its latest solution gives more than a thousandth (None before one)."""
         return self.core_items
 
     def solution(self) -> tuple[IntArray, FloatArray] | None:

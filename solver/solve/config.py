@@ -67,7 +67,7 @@ class SolveConfig:
     # more than its best (benchmarks/RESULTS.md c27c)
     lp_rounded: bool = True
     # large-neighbourhood search re-plans each round within the placements the whole LP's latest solution (from the
-    # child) gives any weight (solver/lns.py ``LnsConfig.lp_core``; benchmarks/RESULTS.md core27)
+    # child) gives more than a thousandth (solver/lns.py ``LnsConfig.lp_core``; benchmarks/RESULTS.md core27)
     lp_core: bool = True
     # large-neighbourhood search alone runs this many rounds at once when it has the cores (solver/lns.py, ``lanes``;
     # solver/solve/steps.py ``lns_lanes``)
