@@ -49,7 +49,7 @@ class BoundBeside:
     reader: threading.Thread | None = None
     lp: tuple[IntArray, FloatArray] | None = None  # the LP's latest solution: (placements, how much of each)
     timetable: tuple[int, IntArray] | None = None  # the best timetable rounded from it: (value, placement per event)
-    core_items: IntArray | None = None  # the placements the LP's latest solution weighs (``core``)
+    core_items: tuple[IntArray, FloatArray] | None = None  # the LP's latest core: (placements, how much of each)
 
     def start(self, scenario: Scenario, seconds: float, solutions: bool = False, rounded: bool = False,
               core: bool = False) -> None:
@@ -89,7 +89,8 @@ class BoundBeside:
             items, values = message["lp"]
             self.lp = (np.asarray(items, dtype=np.int64), np.asarray(values, dtype=np.float64))
         if "core" in message:
-            self.core_items = np.asarray(message["core"], dtype=np.int64)
+            items, values = message["core"]
+            self.core_items = (np.asarray(items, dtype=np.int64), np.asarray(values, dtype=np.float64))
         if "rounded" in message:
             value = int(message["value"])
             if self.timetable is None or value > self.timetable[0]:
@@ -112,8 +113,9 @@ class BoundBeside:
         """Whether the child was started and has ended without proving a bound (killed by a memory limit, say)."""
         return self.process is not None and self.process.poll() is not None and self.best() is None
 
-    def core(self) -> IntArray | None:
-        """The whole LP's core: the placements its latest solution gives more than a thousandth (None before one)."""
+    def core(self) -> tuple[IntArray, FloatArray] | None:
+        """The whole LP's core: the placements its latest solution gives more than a thousandth, and how much it gives
+        each (None before one)."""
         return self.core_items
 
     def solution(self) -> tuple[IntArray, FloatArray] | None:
@@ -147,7 +149,8 @@ def core_of(weight: FloatArray) -> IntArray:
 
 
 def _print_core(weight: FloatArray) -> None:
-    print(json.dumps({"core": core_of(weight).tolist()}), flush=True)
+    items = core_of(weight)
+    print(json.dumps({"core": [items.tolist(), np.round(weight[items], 4).tolist()]}), flush=True)
 
 
 def _both(first: Callable[[FloatArray], None] | None,

@@ -67,14 +67,18 @@ class LnsConfig:
     # a timetable rounded from the whole LP's solution beside the search, (value, placement per event), None until
     # one comes (solver/model/rounding.py): the search goes on from it when it is worth more than its best
     rounded: Callable[[], tuple[int, IntArray] | None] | None = None
-    # the whole LP's core: the placements its latest solution gives more than a thousandth (solver/bound_beside.py
-    # ``core_of``), None until one comes. Then each round re-plans its events within it (and each event's own place),
-    # with ``core_cap_factor`` times the placements: its events have fewer placements each, so a round frees several
-    # times as many of them (measured at 4,000 requests, seed 3, 100 deterministic rounds: +17 from the stalled 2,319
-    # against +0-1 without, 2,310 from the greedy 2,025 against 2,264; benchmarks/RESULTS.md core27)
-    lp_core: Callable[[], IntArray | None] | None = None
+    # the whole LP's core: the placements its latest solution gives more than a thousandth, and how much it gives each
+    # (solver/bound_beside.py ``core_of``), None until one comes. Then each round re-plans its events within it (and
+    # each event's own place), with ``core_cap_factor`` times the placements: its events have fewer placements each, so
+    # a round frees several times as many of them (measured at 4,000 requests, seed 3, 100 deterministic rounds: +17
+    # from the stalled 2,319 against +0-1 without, 2,310 from the greedy 2,025 against 2,264). Among re-plans of equal
+    # value, the round takes the one the LP weighs most (``toward_lp``), and the search keeps it: the timetable drifts
+    # toward the LP's solution while it cannot improve (300 rounds from the greedy: 2,344 and 2,352 against 2,328
+    # without the drift; benchmarks/RESULTS.md core27)
+    lp_core: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None
     core_cap_factor: float = 2.5
     core_round_seconds: float = 1.0  # most a round within the core may take (0.5 s and 1.5 s: alike, within noise)
+    toward_lp: bool = True
     # the rounded timetable taken is first improved by the local search on the occupancy arrays (solver/model/moves.py:
     # requests left out pushed in where the events in their way move or are worth less), for at most ``moves_share``
     # of the search's time (measured at 4,000 requests: +41-75 in 4 s of CPU on the rounded timetables)
@@ -111,11 +115,18 @@ class LnsLedger:
     version: int = 0  # how many times the best has changed: a round begun on an older best is merged onto the new one
     merged: int = 0  # rounds begun on an older best whose changes still paid on the new one...
     refused: int = 0  # ...and those whose changes broke a rule there or no longer paid
+    drifted: int = 0  # rounds that kept the value and moved the timetable toward the LP (LnsConfig.toward_lp)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the lanes take turns at the ledger
 
     @property
     def proven(self) -> bool:
         return self.objective >= self.bound
+
+    def drift(self, chosen: IntArray) -> None:
+        """``chosen``, worth as much as the best and closer to the LP's solution, becomes the best."""
+        self.best = chosen
+        self.version += 1
+        self.drifted += 1
 
     def take(self, chosen: IntArray, value: int, name: str) -> None:
         """``chosen``, worth ``value`` (more than the best), becomes the best; ``name`` found it."""
@@ -149,13 +160,13 @@ class Context:
     event_item: IntArray
     has_items: BoolArray  # per event: has it a placement at all
     lp: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None  # LnsConfig.lp_solution
-    core: Callable[[], IntArray | None] | None = None  # LnsConfig.lp_core
-    _core_seen: tuple[IntArray | None, BoolArray | None] = (None, None)  # (the core's placements, as a mask)
+    core: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None  # LnsConfig.lp_core
+    _core_seen: tuple[object, BoolArray, npt.NDArray[np.float64]] | None = None  # (the core, its mask, its weights)
 
     @classmethod
     def of(cls, instance: Instance, matrix: RowMatrix | None,
            lp: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None,
-           core: Callable[[], IntArray | None] | None = None) -> Context:
+           core: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None) -> Context:
         grid = instance.grid
         day = grid.slot_day[instance.item_start]
         local = instance.item_start - grid.day_offset[day]
@@ -174,17 +185,25 @@ class Context:
                    [np.asarray(p, dtype=np.int64) for p in delegations.values()],
                    event_first, event_item, np.diff(event_first) > 0, lp, core)
 
-    def core_mask(self) -> BoolArray | None:
-        """Per placement: is it in the LP's latest core (None while none has come); built once per core."""
-        items = self.core() if self.core is not None else None
-        if items is None:
+    def core_of_lp(self) -> tuple[BoolArray, npt.NDArray[np.float64]] | None:
+        """(per placement: is it in the LP's latest core, how much the LP gives it), None while no core has come;
+        built once per core."""
+        core = self.core() if self.core is not None else None
+        if core is None:
             return None
-        seen, mask = self._core_seen
-        if seen is not items or mask is None:
+        seen = self._core_seen
+        if seen is None or seen[0] is not core:
+            items, amount = core
             mask = np.zeros(self.instance.n_items, dtype=bool)
-            mask[items] = True
-            self._core_seen = (items, mask)
-        return mask
+            weight = np.zeros(self.instance.n_items, dtype=np.float64)
+            mask[items], weight[items] = True, amount
+            seen = self._core_seen = (core, mask, weight)
+        return seen[1], seen[2]
+
+    def core_mask(self) -> BoolArray | None:
+        """Per placement: is it in the LP's latest core (None while none has come)."""
+        core = self.core_of_lp()
+        return None if core is None else core[0]
 
     def within_core(self, hood: Neighbourhood) -> Neighbourhood:
         """The neighbourhood with its region cut to the LP's core (as it is when none has come)."""
@@ -379,7 +398,9 @@ def improve(ctx: Context, chosen: IntArray, hood: Neighbourhood, config: LnsConf
     freed[events] = True
     held = chosen[(chosen >= 0) & ~freed]
     now = chosen[events][chosen[events] >= 0]
-    sub = build_submodel(ctx.instance, ctx.matrix, free, held, ctx.item_value, hint_on=now)
+    toward = _toward_lp(ctx, config, hood, free, events.size)
+    sub = build_submodel(ctx.instance, ctx.matrix, free, held, ctx.item_value if toward is None else toward,
+                         hint_on=now)
     if sub is None:
         return None, True
     status, placed = solve_submodel(sub, workers or round_workers(config), int(rng.integers(2**31)), seconds,
@@ -387,13 +408,32 @@ def improve(ctx: Context, chosen: IntArray, hood: Neighbourhood, config: LnsConf
     ended = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
     if placed is None:
         return None, ended
-    before = int(ctx.item_value[now].sum())
-    if int(ctx.item_value[placed].sum()) <= before:
-        return None, ended  # ties keep the timetable as it is (its tie-breakers were optimised by the full model)
+    before, after = int(ctx.item_value[now].sum()), int(ctx.item_value[placed].sum())
+    if after < before or after == before and (toward is None or np.array_equal(np.sort(placed), np.sort(now))):
+        return None, ended  # ties keep the timetable as it is, unless toward the LP (its tie-breakers were the full
+        # model's)
     candidate = chosen.copy()
     candidate[events] = -1
     candidate[ctx.instance.item_event[placed]] = placed
     return candidate, ended
+
+
+# a round toward the LP maximises value x TOWARD_LP_SCALE plus, per placement, its LP weight x TOWARD_LP_SCALE / (the
+# events freed + 1): the weights of one timetable's placements sum to less than one point of value, so value comes
+# first and the weights only choose among re-plans of equal value
+TOWARD_LP_SCALE = 100_000
+
+
+def _toward_lp(ctx: Context, config: LnsConfig, hood: Neighbourhood, free: IntArray,
+               events: int) -> IntArray | None:
+    """The objective of a round within the LP's core that also prefers the placements the LP weighs most
+    (``LnsConfig.toward_lp``); None for the plain value."""
+    core = ctx.core_of_lp() if hood.cored and config.toward_lp else None
+    if core is None:
+        return None
+    values = ctx.item_value * TOWARD_LP_SCALE
+    values[free] += np.floor(core[1][free] * TOWARD_LP_SCALE / (events + 1)).astype(values.dtype)
+    return values
 
 
 def free_cores(config: LnsConfig) -> int:
@@ -569,9 +609,11 @@ def _repair(shared: _Lane) -> Callable[[_State, np.random.Generator], _State]:
                                 round_workers(config, shared.lanes))
         with ledger.lock:
             ledger.free_cap = adapt_cap(config, ledger.free_cap, ended, time.monotonic() - began, seconds)
+            worth = ledger.objective
             if better is None or not _commit(ctx, ledger, state, better, state.hood.name):
                 return _State(state.chosen, state.value)
-            _heard(shared, ledger.objective)
+            if ledger.objective > worth:
+                _heard(shared, ledger.objective)
             return _State(ledger.best, ledger.objective, version=ledger.version)
     return repair
 
@@ -589,15 +631,19 @@ def _heard(shared: _Lane, value: int) -> None:
 
 
 def _commit(ctx: Context, ledger: LnsLedger, state: _State, candidate: IntArray, name: str) -> bool:
-    """Whether a round's timetable (``candidate``, re-planned from ``state``) became the best. When the best changed
-    while the round ran (another lane's round), the round's changes are applied onto the new best, and kept only if
-    they still pay there and every rule still holds."""
+    """Whether a round's timetable (``candidate``, re-planned from ``state``) became the best: worth more, or as much
+    and closer to the LP (``LnsConfig.toward_lp``) when the best has not changed since the round began. When the best
+    changed while the round ran (another lane's round), the round's changes are applied onto the new best, and kept
+    only if they still pay there and every rule still holds."""
     if state.version != ledger.version:
         changed = np.flatnonzero(candidate != state.chosen)  # the events the round moved, took in or left out
         merged = ledger.best.copy()
         merged[changed] = candidate[changed]
         candidate = merged
     value = int(ctx.item_value[candidate[candidate >= 0]].sum())
+    if value == ledger.objective and state.version == ledger.version:
+        ledger.drift(candidate)  # a round toward the LP of equal value (only those return a tie: ``improve``)
+        return True
     if value <= ledger.objective:
         return False
     if state.version != ledger.version:

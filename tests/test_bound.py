@@ -130,8 +130,10 @@ def test_the_child_sends_the_lps_core_where_its_solution_puts_the_events() -> No
     assert beside.process is not None
     beside.process.wait(timeout=120)
     beside.close()
-    core = beside.core()
-    assert core is not None and core.size
+    sent = beside.core()
+    assert sent is not None
+    core, weight = sent
+    assert core.size == weight.size > 0 and (weight > 0.001).all() and (weight <= 1 + 1e-6).all()
     instance = compile_scenario(busy_leader())
     assert ((core >= 0) & (core < instance.n_items)).all()
     assert {3, 4} <= set(instance.item_event[core].tolist())

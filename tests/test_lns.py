@@ -154,19 +154,19 @@ def _lp_core(instance):
 
     sent: list = []
     whole_lp_bound(instance, placement_values(instance), 60.0, iterations=2_000,
-                   on_weights=lambda weight: sent.append(core_of(weight)))
-    assert sent and 0 < sent[-1].size < instance.n_items
+                   on_weights=lambda weight: sent.append((core_of(weight), weight[core_of(weight)])))
+    assert sent and 0 < sent[-1][0].size < instance.n_items
     return sent[-1]
 
 
 @pytest.mark.parametrize("neighbourhood", lns.NEIGHBOURHOODS, ids=lambda n: n.__name__)
 def test_a_round_within_the_lps_core_frees_only_core_placements_and_the_events_own(summit, neighbourhood) -> None:
     _, instance, _, matrix, chosen = summit
-    core = _lp_core(instance)
+    core, weight = _lp_core(instance)
     waiting = lns.Context.of(instance, matrix, core=lambda: None)  # before the core comes: the neighbourhood as it is
     hood = neighbourhood(waiting, chosen, np.random.default_rng(3))
     assert waiting.within_core(hood) is hood and not hood.cored
-    ctx = lns.Context.of(instance, matrix, core=lambda: core)
+    ctx = lns.Context.of(instance, matrix, core=lambda: (core, weight))
     cored = ctx.within_core(neighbourhood(ctx, chosen, np.random.default_rng(3)))
     assert cored.cored and np.array_equal(cored.events, hood.events)
     events, free = lns.free_placements(ctx, chosen, cored, 20_000, np.random.default_rng(3))
@@ -180,13 +180,38 @@ def test_a_round_within_the_lps_core_frees_only_core_placements_and_the_events_o
 def test_the_search_within_the_lps_core_keeps_every_rule_and_only_improves(summit) -> None:
     scenario, instance, rows, matrix, chosen = summit
     core = _lp_core(instance)
-    config = lns.LnsConfig(time_limit=1_000.0, workers=1, seed=2, max_rounds=8, deterministic_round=0.2,
-                           lp_core=lambda: core)
-    ledger = lns.large_neighbourhood_search(instance, matrix, chosen, 10**9, config)
-    assert ledger.rounds == 8
-    assert ledger.objective == value(instance, ledger.best) >= value(instance, chosen)
-    ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
-    assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []
+    for toward_lp in (True, False):
+        config = lns.LnsConfig(time_limit=1_000.0, workers=1, seed=2, max_rounds=8, deterministic_round=0.2,
+                               lp_core=lambda: core, toward_lp=toward_lp)
+        ledger = lns.large_neighbourhood_search(instance, matrix, chosen, 10**9, config)
+        assert ledger.rounds == 8
+        assert ledger.objective == value(instance, ledger.best) >= value(instance, chosen)
+        assert [v for _, v in ledger.history] == sorted(v for _, v in ledger.history)
+        ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
+        assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []
+        assert toward_lp or ledger.drifted == 0  # only rounds toward the LP take a timetable of equal value
+
+
+def test_a_round_toward_the_lp_takes_among_equal_values_the_placements_the_lp_weighs_most(summit) -> None:
+    """Within the core, a round's objective puts value first and the LP's weights second: re-planned from a
+    timetable, it is worth as much or more, and when as much, it weighs at least as much in the LP."""
+    _, instance, _, matrix, chosen = summit
+    core, weight = _lp_core(instance)
+    ctx = lns.Context.of(instance, matrix, core=lambda: (core, weight))
+    config = lns.LnsConfig(time_limit=1_000.0, workers=1, deterministic_round=2.0)
+    lp_weight = np.zeros(instance.n_items)
+    lp_weight[core] = weight
+    drifted = 0
+    for seed in range(6):
+        hood = ctx.within_core(lns.time_window(ctx, chosen, np.random.default_rng(seed)))
+        better, _ = lns.improve(ctx, chosen, hood, config, 10.0, np.random.default_rng(seed), 20_000)
+        if better is None:
+            continue
+        assert value(instance, better) >= value(instance, chosen)
+        if value(instance, better) == value(instance, chosen):
+            drifted += 1
+            assert lp_weight[better[better >= 0]].sum() > lp_weight[chosen[chosen >= 0]].sum()
+    assert drifted  # the greedy timetable has equal-valued re-plans the LP weighs more
 
 
 def test_the_search_goes_on_from_a_rounded_timetable_worth_more_and_refuses_one_that_breaks_a_rule(summit) -> None:
