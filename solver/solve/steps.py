@@ -275,6 +275,8 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
                            lp_solution=run.beside.solution if bound_beside(run) and config.lp_guided else None,
                            rounded=run.beside.rounded if bound_beside(run) and config.lp_rounded else None,
                            lp_core=run.beside.core if bound_beside(run) and config.lp_core else None,
+                           # (not after the whole model: its timetable's tie-breakers would drift away)
+                           toward_lp=alone(run.instance, config),
                            moves=config.moves, beside_running=run.beside.running, lanes=lns_lanes(run))
     ledger = large_neighbourhood_search(run.instance, matrix, chosen, bound, lns_config, reached)
     stats.lns_seconds = round(time.monotonic() - run.started - offset, 3)
