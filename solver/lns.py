@@ -78,7 +78,7 @@ class LnsConfig:
     lp_core: Callable[[], tuple[IntArray, npt.NDArray[np.float64]] | None] | None = None
     core_cap_factor: float = 2.5
     core_round_seconds: float = 1.0  # most a round within the core may take (0.5 s and 1.5 s: alike, within noise)
-    toward_lp: bool = True  # (off after the whole model, whose timetable's tie-breakers would drift: solve/steps.py)
+    toward_lp: bool = True
     # the rounded timetable taken is first improved by the local search on the occupancy arrays (solver/model/moves.py:
     # requests left out pushed in where the events in their way move or are worth less), for at most ``moves_share``
     # of the search's time (measured at 4,000 requests: +41-75 in 4 s of CPU on the rounded timetables)
