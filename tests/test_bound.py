@@ -99,18 +99,24 @@ def test_the_bound_beside_the_search_is_proven_in_its_own_process() -> None:
     assert placements.size and (placements < n_items).all() and ((amount >= 0.1) & (amount <= 1 + 1e-6)).all()
 
 
-def test_the_child_sends_the_timetable_it_rounds_from_the_lp() -> None:
-    """Asked, the child rounds the LP's solution into a timetable (solver/model/rounding.py) and sends it: one
-    placement per event, every rule kept; here the LP's optimum, the two most valuable requests (9)."""
+def _child_ended(rounded: bool = False, core: bool = False):
+    """The bound's child on the busy leader's summit, run to its end (its LP is tiny: the first round is optimal)."""
     from solver.bound_beside import BoundBeside
-    from solver.model.greedy import keeps_every_rule
 
     beside = BoundBeside()
-    beside.start(busy_leader(), 60.0, rounded=True)
+    beside.start(busy_leader(), 60.0, rounded=rounded, core=core)
     assert beside.process is not None
     beside.process.wait(timeout=120)
     beside.close()
-    rounded = beside.rounded()
+    return beside
+
+
+def test_the_child_sends_the_timetable_it_rounds_from_the_lp() -> None:
+    """Asked, the child rounds the LP's solution into a timetable (solver/model/rounding.py) and sends it: one
+    placement per event, every rule kept; here the LP's optimum, the two most valuable requests (9)."""
+    from solver.model.greedy import keeps_every_rule
+
+    rounded = _child_ended(rounded=True).rounded()
     assert rounded is not None
     value, chosen = rounded
     instance = compile_scenario(busy_leader())
@@ -124,13 +130,8 @@ def test_the_child_sends_the_lps_core_where_its_solution_puts_the_events() -> No
     requests, 3 and 4)."""
     from solver.bound_beside import BoundBeside
 
-    beside = BoundBeside()
-    assert beside.core() is None
-    beside.start(busy_leader(), 60.0, core=True)
-    assert beside.process is not None
-    beside.process.wait(timeout=120)
-    beside.close()
-    sent = beside.core()
+    assert BoundBeside().core() is None
+    sent = _child_ended(core=True).core()
     assert sent is not None
     core, weight = sent
     assert core.size == weight.size > 0 and (weight > 0.001).all() and (weight <= 1 + 1e-6).all()
