@@ -86,11 +86,9 @@ class BoundBeside:
 
     def _take(self, message: dict[str, Any]) -> None:
         if "lp" in message:
-            items, values = message["lp"]
-            self.lp = (np.asarray(items, dtype=np.int64), np.asarray(values, dtype=np.float64))
+            self.lp = _placements_read(message["lp"])
         if "core" in message:
-            items, values = message["core"]
-            self.core_items = (np.asarray(items, dtype=np.int64), np.asarray(values, dtype=np.float64))
+            self.core_items = _placements_read(message["core"])
         if "rounded" in message:
             value = int(message["value"])
             if self.timetable is None or value > self.timetable[0]:
@@ -132,8 +130,19 @@ class BoundBeside:
             self.reader.join(timeout=5)
 
 
+def _print_placements(key: str, items: IntArray, values: FloatArray) -> None:
+    """One JSON line ``{key: [placements, how much of each]}`` (read back by :func:`_placements_read`)."""
+    print(json.dumps({key: [items.tolist(), np.round(values, 4).tolist()]}), flush=True)
+
+
+def _placements_read(pair: list[list[Any]]) -> tuple[IntArray, FloatArray]:
+    """(placements, how much of each) from a line of :func:`_print_placements`."""
+    items, values = pair
+    return np.asarray(items, dtype=np.int64), np.asarray(values, dtype=np.float64)
+
+
 def _print_solution(items: IntArray, values: FloatArray) -> None:
-    print(json.dumps({"lp": [items.tolist(), np.round(values, 4).tolist()]}), flush=True)
+    _print_placements("lp", items, values)
 
 
 # a placement is in the LP's core when the LP's solution gives it more than this: PDLP's solutions spread thin (at
@@ -150,7 +159,7 @@ def core_of(weight: FloatArray) -> IntArray:
 
 def _print_core(weight: FloatArray) -> None:
     items = core_of(weight)
-    print(json.dumps({"core": [items.tolist(), np.round(weight[items], 4).tolist()]}), flush=True)
+    _print_placements("core", items, weight[items])
 
 
 def _both(first: Callable[[FloatArray], None] | None,

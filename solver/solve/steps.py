@@ -216,13 +216,22 @@ def start_bound_beside(run: Run) -> None:
     after them (measured at load 9-11: 6 s at 1,000 requests, 20 s at 4,000). Stopped if the aggregated LP proves
     the greedy timetable optimal. Above a million placements the child does not round the LP's solutions: on the UN
     week every round's rounded timetable was below the greedy one (8,450-8,797 against 8,832; PDLP's solution there
-    is too fractional), and its perturbed roundings took CPU from the search; nor does it send the LP's core there
-    (not measured there), nor where the whole model runs before the search (:func:`improve_by_lns`)."""
+    is too fractional), and its perturbed roundings took CPU from the search. It sends the LP's core where the search
+    uses it (:func:`lp_core_used`)."""
     if bound_beside(run):
-        light = run.config.lns and run.instance.n_items <= LIGHT_ABOVE
+        rounded = run.config.lp_rounded and run.config.lns and run.instance.n_items <= LIGHT_ABOVE
         run.beside.start(run.instance.scenario, max(1.0, run.left() - 0.5), solutions=run.config.lp_guided,
-                         rounded=run.config.lp_rounded and light,
-                         core=run.config.lp_core and light and alone(run.instance, run.config))
+                         rounded=rounded, core=lp_core_used(run))
+
+
+def lp_core_used(run: Run) -> bool:
+    """Whether the search's rounds re-plan within the whole LP's core (``SolveConfig.lp_core``; solver/lns.py): where
+    the child runs and rounds its solutions (up to a million placements; not measured above) and the search is alone
+    (1,000 requests and up). Not after the whole model, whose timetable's tie-breakers would drift away, and which at
+    500 requests (seed 2) reached the optimum later with the core (benchmarks/RESULTS.md core27)."""
+    config = run.config
+    return (bound_beside(run) and config.lp_core and config.lns and run.instance.n_items <= LIGHT_ABOVE
+            and alone(run.instance, config))
 
 
 def whole_model_search(run: Run, built: BuiltModel, incumbents: Incumbents) -> tuple[object, cp_model.CpSolver]:
@@ -271,15 +280,11 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
     def reached(objective: int) -> None:
         incumbents.report(Progress(run.elapsed(), objective, proven(objective)))
 
-    # rounds within the LP's core where the search is alone (1,000 requests and up); not after the whole model, whose
-    # timetable's tie-breakers would drift away, and which at 500 requests (seed 2) reached the optimum later with the
-    # core (benchmarks/RESULTS.md core27)
-    cored = bound_beside(run) and config.lp_core and alone(run.instance, config)
     lns_config = LnsConfig(time_limit=config.time_limit - offset, workers=config.workers, seed=config.seed,
                            stall_seconds=config.stall_seconds, stop=config.stop, bound_of=proven,
                            lp_solution=run.beside.solution if bound_beside(run) and config.lp_guided else None,
                            rounded=run.beside.rounded if bound_beside(run) and config.lp_rounded else None,
-                           lp_core=run.beside.core if cored else None,
+                           lp_core=run.beside.core if lp_core_used(run) else None,
                            moves=config.moves, beside_running=run.beside.running, lanes=lns_lanes(run))
     ledger = large_neighbourhood_search(run.instance, matrix, chosen, bound, lns_config, reached)
     stats.lns_seconds = round(time.monotonic() - run.started - offset, 3)
