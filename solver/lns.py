@@ -9,6 +9,8 @@ recognise, and letting CP-SAT re-plan that part exactly while the rest stays put
 * ``delegation_day``: the same for a whole delegation;
 * ``pool_half_day``: one pool of rooms over a morning or an afternoon;
 * ``time_window``: two hours or so across all rooms;
+* ``long_window`` (within the whole LP's core only): twice as long, so that an event in a request's way may move to
+  the window's other half;
 * ``worst_requests``: the most valuable requests still out, and the events of their
   participants on one day;
 * ``lp_requests`` (when the whole LP's solution comes from the bound beside the search): the
@@ -282,12 +284,24 @@ def pool_half_day(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> N
 
 def time_window(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Neighbourhood:
     """About an hour and a half (an eighth of a day, at least an hour) across all rooms."""
+    return _region_neighbourhood(ctx, chosen, _window(ctx, rng, 1), "time_window")
+
+
+def long_window(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Neighbourhood:
+    """About three hours (a quarter of a day, at least two hours) across all rooms: an event in the way of a request
+    may move to the window's other half, where a round of ``time_window`` would keep it in place. Only within the LP's
+    core, where its events have few placements each: at 4,000 requests the requests the LP takes and a stalled
+    timetable leaves out all wait on a full pool of rooms and busy partners (benchmarks/RESULTS.md lp27)."""
+    return _region_neighbourhood(ctx, chosen, _window(ctx, rng, 2), "long_window")
+
+
+def _window(ctx: Context, rng: np.random.Generator, eighths: int) -> BoolArray:
+    """The placements within a window of ``eighths`` eighths of a day (at least ``eighths`` hours), at random."""
     grid = ctx.instance.grid
     day = int(rng.integers(len(grid.day_starts)))
-    width = max(grid.slots_for(60), int(grid.day_slots[day]) // 8)
+    width = eighths * max(grid.slots_for(60), int(grid.day_slots[day]) // 8)
     first = int(grid.day_offset[day]) + int(rng.integers(max(1, int(grid.day_slots[day]) - width + 1)))
-    region = (ctx.instance.item_start >= first) & (ctx.instance.item_end <= first + width)
-    return _region_neighbourhood(ctx, chosen, region, "time_window")
+    return (ctx.instance.item_start >= first) & (ctx.instance.item_end <= first + width)  # type: ignore[no-any-return]
 
 
 def worst_requests(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Neighbourhood:
@@ -571,7 +585,8 @@ def _run_lane(shared: _Lane, lane: int) -> None:
     config, ledger = shared.config, shared.ledger
     rng = np.random.default_rng(config.seed if lane == 0 else [config.seed, lane])
     search = ALNS(rng)
-    neighbourhoods = NEIGHBOURHOODS + ((lp_requests,) if config.lp_solution is not None else ())
+    neighbourhoods = (NEIGHBOURHOODS + ((lp_requests,) if config.lp_solution is not None else ())
+                      + ((long_window,) if config.lp_core is not None else ()))
     for neighbourhood in neighbourhoods:
         search.add_destroy_operator(_destroy(shared, neighbourhood), name=neighbourhood.__name__)
     search.add_repair_operator(_repair(shared), name="cp_sat")

@@ -337,3 +337,32 @@ def test_two_lanes_keep_every_rule_and_only_improve(summit) -> None:
     assert [v for _, v in ledger.history] == sorted(v for _, v in ledger.history)
     ref = ScenarioRef(name=scenario.name, fingerprint=scenario.fingerprint())
     assert validate_timetable(scenario, timetable_from_placements(instance, ledger.best, ref, rows)) == []
+
+
+def test_a_long_window_spans_twice_the_time_of_a_time_window_and_frees_what_is_placed_in_it(summit) -> None:
+    _, instance, _, matrix, chosen = summit
+    ctx = lns.Context.of(instance, matrix)
+    grid = instance.grid
+    for seed in range(4):
+        short = lns.time_window(ctx, chosen, np.random.default_rng(seed))
+        long = lns.long_window(ctx, chosen, np.random.default_rng(seed))
+        assert long.name == "long_window" and long.region is not None and short.region is not None
+        day = int(grid.slot_day[instance.item_start[np.flatnonzero(long.region)[0]]])
+        width = 2 * max(grid.slots_for(60), int(grid.day_slots[day]) // 8)
+        inside = np.flatnonzero(long.region)
+        assert (grid.slot_day[instance.item_start[inside]] == day).all()
+        assert instance.item_end[inside].max() - instance.item_start[inside].min() <= width
+        placed = np.flatnonzero(chosen >= 0)
+        assert set(placed[long.region[chosen[placed]]].tolist()) <= set(long.events.tolist())
+        assert inside.size > np.flatnonzero(short.region).size  # (twice as wide: more placements)
+
+
+def test_long_windows_are_tried_only_within_the_lps_core(summit) -> None:
+    _, instance, _, matrix, chosen = summit
+    core = _lp_core(instance)
+    for cored in (True, False):
+        config = lns.LnsConfig(time_limit=1_000.0, workers=1, seed=2, max_rounds=30, deterministic_round=0.05,
+                               lp_core=(lambda: core) if cored else None)
+        ledger = lns.large_neighbourhood_search(instance, matrix, chosen, 10**9, config)
+        assert ledger.rounds == 30
+        assert ("long_window" in ledger.tried) is cored
