@@ -289,9 +289,10 @@ def time_window(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Nei
 
 def long_window(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Neighbourhood:
     """About three hours (a quarter of a day, at least two hours) across all rooms: an event in the way of a request
-    may move to the window's other half, where a round of ``time_window`` would keep it in place. Only within the LP's
-    core, where its events have few placements each: at 4,000 requests the requests the LP takes and a stalled
-    timetable leaves out all wait on a full pool of rooms and busy partners (benchmarks/RESULTS.md lp27)."""
+    may move to the window's other half, where a round of ``time_window`` would keep it in place. Only in a search whose
+    rounds re-plan within the LP's core (``LnsConfig.lp_core``; until the first core comes, the window as it is): there
+    its events have few placements each. At 4,000 requests the requests the LP takes and a stalled timetable leaves out
+    all wait on a full pool of rooms and busy partners (benchmarks/RESULTS.md lp27)."""
     return _region_neighbourhood(ctx, chosen, _window(ctx, rng, 2), "long_window")
 
 
