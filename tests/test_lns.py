@@ -152,11 +152,12 @@ def _lp_core(instance):
     from solver.model.bound import whole_lp_bound
     from solver.model.objective import placement_values
 
-    sent: list = []
-    whole_lp_bound(instance, placement_values(instance), 60.0, iterations=2_000,
-                   on_weights=lambda weight: sent.append((core_of(weight), weight[core_of(weight)])))
-    assert sent and 0 < sent[-1][0].size < instance.n_items
-    return sent[-1]
+    weights: list = []
+    whole_lp_bound(instance, placement_values(instance), 60.0, iterations=2_000, on_weights=weights.append)
+    assert weights
+    core = core_of(weights[-1])
+    assert 0 < core.size < instance.n_items
+    return core, weights[-1][core]
 
 
 @pytest.mark.parametrize("neighbourhood", lns.NEIGHBOURHOODS, ids=lambda n: n.__name__)

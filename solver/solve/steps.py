@@ -219,9 +219,14 @@ def start_bound_beside(run: Run) -> None:
     is too fractional), and its perturbed roundings took CPU from the search. It sends the LP's core where the search
     uses it (:func:`lp_core_used`)."""
     if bound_beside(run):
-        rounded = run.config.lp_rounded and run.config.lns and run.instance.n_items <= LIGHT_ABOVE
         run.beside.start(run.instance.scenario, max(1.0, run.left() - 0.5), solutions=run.config.lp_guided,
-                         rounded=rounded, core=lp_core_used(run))
+                         rounded=run.config.lp_rounded and child_rounds(run), core=lp_core_used(run))
+
+
+def child_rounds(run: Run) -> bool:
+    """Whether the whole LP's child, beside a large-neighbourhood search, rounds its solutions (up to a million
+    placements: see :func:`start_bound_beside`)."""
+    return bound_beside(run) and run.config.lns and run.instance.n_items <= LIGHT_ABOVE
 
 
 def lp_core_used(run: Run) -> bool:
@@ -229,9 +234,7 @@ def lp_core_used(run: Run) -> bool:
     the child runs and rounds its solutions (up to a million placements; not measured above) and the search is alone
     (1,000 requests and up). Not after the whole model, whose timetable's tie-breakers would drift away, and which at
     500 requests (seed 2) reached the optimum later with the core (benchmarks/RESULTS.md core27)."""
-    config = run.config
-    return (bound_beside(run) and config.lp_core and config.lns and run.instance.n_items <= LIGHT_ABOVE
-            and alone(run.instance, config))
+    return run.config.lp_core and child_rounds(run) and alone(run.instance, run.config)
 
 
 def whole_model_search(run: Run, built: BuiltModel, incumbents: Incumbents) -> tuple[object, cp_model.CpSolver]:
