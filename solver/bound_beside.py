@@ -9,6 +9,9 @@ the whole LP's rounds (:func:`solver.model.bound.whole_lp_bound`), and the LP's 
 placements it takes, some in part) as one JSON line when asked. When asked too, the child rounds each round's
 solution into a timetable (:func:`solver.model.rounding.lp_rounded`: the requests the LP takes, where it puts them,
 every rule kept) and sends it when it is worth more than the last it sent: one placement per event, a few kilobytes.
+The child reads the scenario as the first line of its input; each later line is the value of the search's best
+timetable (:meth:`BoundBeside.search_reached`): once the search has passed every timetable the child rounded, the
+child stops rounding and gives its whole CPU to the bound.
 The search reads the best bound so far whenever it looks (:meth:`BoundBeside.best`), the LP's latest solution
 (:meth:`BoundBeside.solution`) to steer its neighbourhoods, and the best rounded timetable
 (:meth:`BoundBeside.rounded`) to go on from when it beats its own, and the LP's core, the placements its latest
@@ -50,6 +53,9 @@ class BoundBeside:
     lp: tuple[IntArray, FloatArray] | None = None  # the LP's latest solution: (placements, how much of each)
     timetable: tuple[int, IntArray] | None = None  # the best timetable rounded from it: (value, placement per event)
     core_items: tuple[IntArray, FloatArray] | None = None  # the LP's latest core: (placements, how much of each)
+    told: int = -1  # the search's best value last written to the child (search_reached)
+    writing: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the child's input, one writer at a time
+    document_sent: bool = False  # the scenario has been written: later lines may follow
 
     def start(self, scenario: Scenario, seconds: float, solutions: bool = False, rounded: bool = False,
               core: bool = False) -> None:
@@ -74,8 +80,10 @@ class BoundBeside:
     def _read(self, document: str) -> None:
         assert self.process is not None and self.process.stdin is not None and self.process.stdout is not None
         try:
-            self.process.stdin.write(document)
-            self.process.stdin.close()
+            with self.writing:
+                self.process.stdin.write(document + "\n")
+                self.process.stdin.flush()
+                self.document_sent = True
             for line in self.process.stdout:
                 if line.strip().lstrip("-").isdigit():
                     self.found.append((round(time.monotonic() - self.started, 3), int(line)))
@@ -93,6 +101,25 @@ class BoundBeside:
             value = int(message["value"])
             if self.timetable is None or value > self.timetable[0]:
                 self.timetable = (value, np.asarray(message["rounded"], dtype=np.int64))
+
+    def search_reached(self, value: int) -> None:
+        """The search's best timetable is now worth ``value``: the child hears it when that passes the best timetable it
+        rounded (it then stops rounding: :class:`_Rounding`). Never waits on the child: a line of a few bytes, and
+        nothing when the child has ended or has not read the scenario yet."""
+        process = self.process
+        if process is None or process.stdin is None or self.timetable is None or value <= self.timetable[0]:
+            return
+        if value <= self.told or not self.writing.acquire(blocking=False):
+            return
+        try:
+            if self.document_sent and process.poll() is None:
+                process.stdin.write(f"{value}\n")
+                process.stdin.flush()
+                self.told = value
+        except (BrokenPipeError, ValueError, OSError):
+            pass  # the child has ended: it rounds no more anyway
+        finally:
+            self.writing.release()
 
     def rounded(self) -> tuple[int, IntArray] | None:
         """The best timetable rounded from the whole LP's solutions so far: (its value, placement per event)."""
@@ -126,6 +153,12 @@ class BoundBeside:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        with self.writing:
+            try:
+                if self.process.stdin is not None:
+                    self.process.stdin.close()
+            except (BrokenPipeError, ValueError, OSError):
+                pass  # (its input was already closed by the child's end)
         if self.reader is not None:
             self.reader.join(timeout=5)
 
@@ -180,7 +213,10 @@ class _Rounding:
     round's solution rounded again, then perturbed roundings for as long as the round took, so that the rounds
     the bound still needs are not held up (measured at 2,000 requests, load 11-13: a quarter of each round's time
     spent rounding brought the whole LP's bound after the answer). The best is sent when it is worth more than
-    the last one sent (and only when it places every required event)."""
+    the last one sent (and only when it places every required event). Once the search's best (``search_at``, heard
+    from the parent) is worth more than every timetable sent, no more rounding: the search has left them behind, and
+    a better LP rounds to about as much (4,000 requests, seed 3: 2,080-2,154, the LP's first round or its last,
+    against the search's 2,300 and more by then), so the child's CPU goes to the bound (RESULTS.md "child rounding")."""
 
     def __init__(self, instance: Instance) -> None:
         from solver.model.objective import placement_values
@@ -191,6 +227,11 @@ class _Rounding:
         self.bound_now: int | None = None  # the best bound so far, and at the round before
         self.bound_before: int | None = None
         self.rounds = 0
+        self.search_at = -1  # the search's best value, as the parent last said (:func:`_listen`)
+
+    def passed(self) -> bool:
+        """Whether the search's best is worth more than every timetable sent (and one was)."""
+        return self.sent >= 0 and self.search_at > self.sent
 
     def bound(self, bound: int) -> None:
         self.bound_now = bound
@@ -203,7 +244,7 @@ class _Rounding:
         now, before = self.bound_now, self.bound_before
         settled = now is not None and before is not None and now >= 0.995 * before
         self.rounds, self.bound_before = self.rounds + 1, now
-        if self.rounds > 1 and not settled:
+        if self.passed() or self.rounds > 1 and not settled:
             self.last = time.monotonic()
             return
         budget = began - self.last if settled else 0.0
@@ -224,9 +265,16 @@ class _Rounding:
         return (int(self.value[chosen[chosen >= 0]].sum()) if complete else -1), chosen
 
 
+def _listen(rounding: _Rounding) -> None:
+    """The child's ear: each line after the scenario is the search's best value (BoundBeside.search_reached)."""
+    for line in sys.stdin:
+        if line.strip().isdigit():
+            rounding.search_at = max(rounding.search_at, int(line))
+
+
 def main() -> int:
-    """The child: the scenario on stdin, the time it may take in argv (then "solutions", "rounded" and "core" if
-    asked); one line per better bound proven, one JSON line per round's solution, per round's core and per better
+    """The child: the scenario as the first line on stdin (then the search's best values, one a line), the time it may
+    take in argv (then "solutions", "rounded" and "core" if asked); one line per better bound proven, one JSON line per round's solution, per round's core and per better
     rounded timetable if asked. It ends before its time once the bound's floor is as low as the LP can take it
     (measured at 1,000 requests, seed 3: after 12 s of its CPU, instead of going on for 45 s beside a 60 s search),
     or has stalled within a point of it (:func:`solver.bound.floor_stalled`; at 4,000 requests, seeds 1 and 2, after
@@ -237,8 +285,10 @@ def main() -> int:
     from solver.scenario import parse_scenario
 
     deadline = time.monotonic() + float(sys.argv[1])
-    instance = compile_scenario(parse_scenario(json.loads(sys.stdin.read())))
+    instance = compile_scenario(parse_scenario(json.loads(sys.stdin.readline())))
     rounding = _Rounding(instance) if "rounded" in sys.argv[2:] else None
+    if rounding is not None:
+        threading.Thread(target=_listen, args=(rounding,), daemon=True).start()
     left = deadline - time.monotonic()
     if left > 0.5:
         whole_lp_bound(instance, placement_values(instance), left,

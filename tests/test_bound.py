@@ -124,6 +124,56 @@ def test_the_child_sends_the_timetable_it_rounds_from_the_lp() -> None:
     assert value == 9 and sorted(e for e in range(5) if chosen[e] >= 0) == [3, 4]
 
 
+def test_the_child_stops_rounding_once_the_search_has_passed_what_it_rounded(capsys) -> None:
+    """The child's rounding (``_Rounding``) rounds a settled round's solution and sends it while the search is behind;
+    once the parent has said the search's best is worth more than every timetable sent, it rounds no more."""
+    from solver.bound_beside import _Rounding
+
+    instance = compile_scenario(busy_leader())
+    weight = np.full(instance.n_items, 0.5)
+
+    def settled_round(search_at: int, sent: int) -> str:
+        """What one settled round (its bound unmoved) of a child in that state prints."""
+        rounding = _Rounding(instance)
+        rounding.rounds, rounding.sent, rounding.search_at = 1, sent, search_at
+        rounding.bound(9)
+        rounding.bound_before = 9
+        capsys.readouterr()
+        rounding(weight)
+        return str(capsys.readouterr().out)
+
+    assert '"rounded"' in settled_round(search_at=-1, sent=-1)  # nothing sent yet: it rounds and sends
+    assert '"rounded"' in settled_round(search_at=10**6, sent=-1)  # ... whatever the search has
+    assert '"rounded"' in settled_round(search_at=0, sent=0)  # the search not past what was sent: it rounds
+    assert settled_round(search_at=1, sent=0) == ""  # past it: no more rounding
+
+
+def test_the_parent_tells_the_child_the_searchs_best_once_past_its_roundings() -> None:
+    """The parent writes the search's best to the child's input only when it passes the best rounded timetable come,
+    once per value (here a process that echoes its input stands in for the child); a child that has ended hears
+    nothing, and nothing fails."""
+    import subprocess
+    import sys
+
+    from solver.bound_beside import BoundBeside
+
+    ended = _child_ended(rounded=True)
+    rounded = ended.rounded()
+    assert rounded is not None and ended.found  # the child read the scenario from its first line
+    ended.search_reached(rounded[0] + 5)
+    assert ended.told == -1
+    beside = BoundBeside()
+    beside.process = subprocess.Popen([sys.executable, "-c", "import sys; print(sys.stdin.read(), end='')"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    beside.document_sent = True
+    beside.search_reached(7)  # no rounded timetable yet: nothing to pass
+    beside.timetable = (5, np.zeros(0, dtype=np.int64))
+    for value in (4, 5, 6, 6, 8):
+        beside.search_reached(value)
+    out, _ = beside.process.communicate(timeout=60)
+    assert out == "6\n8\n" and beside.told == 8
+
+
 def test_the_child_sends_the_lps_core_where_its_solution_puts_the_events() -> None:
     """Asked, the child sends the placements each round's solution gives more than a thousandth (the core the
     search's rounds re-plan within): placements of this summit, the LP's optimum among them (the two most valuable

@@ -282,6 +282,7 @@ def improve_by_lns(run: Run, matrix: RowMatrix | None, chosen: IntArray, bound: 
 
     def reached(objective: int) -> None:
         incumbents.report(Progress(run.elapsed(), objective, proven(objective)))
+        run.beside.search_reached(objective)  # past the child's rounded timetables, it rounds no more
 
     lns_config = LnsConfig(time_limit=config.time_limit - offset, workers=config.workers, seed=config.seed,
                            stall_seconds=config.stall_seconds, stop=config.stop, bound_of=proven,
