@@ -54,7 +54,7 @@ class BoundBeside:
     timetable: tuple[int, IntArray] | None = None  # the best timetable rounded from it: (value, placement per event)
     core_items: tuple[IntArray, FloatArray] | None = None  # the LP's latest core: (placements, how much of each)
     told: int = -1  # the search's best value last written to the child (search_reached)
-    writing: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the child's input, one writer at a time
+    writing: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one writer at a time to the child
     document_sent: bool = False  # the scenario has been written: later lines may follow
 
     def start(self, scenario: Scenario, seconds: float, solutions: bool = False, rounded: bool = False,
@@ -274,11 +274,12 @@ def _listen(rounding: _Rounding) -> None:
 
 def main() -> int:
     """The child: the scenario as the first line on stdin (then the search's best values, one a line), the time it may
-    take in argv (then "solutions", "rounded" and "core" if asked); one line per better bound proven, one JSON line per round's solution, per round's core and per better
-    rounded timetable if asked. It ends before its time once the bound's floor is as low as the LP can take it
-    (measured at 1,000 requests, seed 3: after 12 s of its CPU, instead of going on for 45 s beside a 60 s search),
-    or has stalled within a point of it (:func:`solver.bound.floor_stalled`; at 4,000 requests, seeds 1 and 2, after
-    24 and 34 s of PDLP's CPU, where the exact rule never held); the search's rounds then take every worker again."""
+    take in argv (then "solutions", "rounded" and "core" if asked); one line per better bound proven, one JSON line
+    per round's solution, per round's core and per better rounded timetable if asked. It ends before its time once
+    the bound's floor is as low as the LP can take it (measured at 1,000 requests, seed 3: after 12 s of its CPU,
+    instead of going on for 45 s beside a 60 s search), or has stalled within a point of it
+    (:func:`solver.bound.floor_stalled`; at 4,000 requests, seeds 1 and 2, after 24 and 34 s of PDLP's CPU, where the
+    exact rule never held); the search's rounds then take every worker again."""
     from solver.compile import compile_scenario
     from solver.model.bound import whole_lp_bound
     from solver.model.objective import placement_values
