@@ -80,10 +80,7 @@ class BoundBeside:
     def _read(self, document: str) -> None:
         assert self.process is not None and self.process.stdin is not None and self.process.stdout is not None
         try:
-            with self.writing:
-                self.process.stdin.write(document + "\n")
-                self.process.stdin.flush()
-                self.document_sent = True
+            self.document_sent = self._write(document + "\n", wait=True)
             for line in self.process.stdout:
                 if line.strip().lstrip("-").isdigit():
                     self.found.append((round(time.monotonic() - self.started, 3), int(line)))
@@ -106,18 +103,23 @@ class BoundBeside:
         """The search's best timetable is now worth ``value``: the child hears it when that passes the best timetable it
         rounded (it then stops rounding: :class:`_Rounding`). Never waits on the child: a line of a few bytes, and
         nothing when the child has ended or has not read the scenario yet."""
-        process = self.process
-        if process is None or process.stdin is None or self.timetable is None or value <= self.timetable[0]:
+        if self.timetable is None or value <= max(self.timetable[0], self.told) or not self.document_sent:
             return
-        if value <= self.told or not self.writing.acquire(blocking=False):
-            return
+        if self._write(f"{value}\n", wait=False):
+            self.told = value
+
+    def _write(self, text: str, wait: bool) -> bool:
+        """Write ``text`` to the child's input, one writer at a time (``wait``: for the other's turn, else give up at
+        once); whether it was written (not once the child has ended)."""
+        stdin = self.process.stdin if self.process is not None else None
+        if stdin is None or not self.writing.acquire(blocking=wait):
+            return False
         try:
-            if self.document_sent and process.poll() is None:
-                process.stdin.write(f"{value}\n")
-                process.stdin.flush()
-                self.told = value
-        except (BrokenPipeError, ValueError, OSError):
-            pass  # the child has ended: it rounds no more anyway
+            stdin.write(text)
+            stdin.flush()
+            return True
+        except (ValueError, OSError):  # (a broken pipe, or the input closed: the child has ended)
+            return False
         finally:
             self.writing.release()
 
