@@ -57,6 +57,15 @@ WINDOW_BLOCKS = 2  # windows of two hours, sliding by an hour (and whole days)
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """The capacity entries (row, placement, coefficient) of the placements an LP's program leaves out."""
+
+    row: npt.NDArray[np.integer[Any]]
+    var: npt.NDArray[np.integer[Any]]
+    coef: npt.NDArray[np.floating[Any]]
+
+
+@dataclass(frozen=True)
 class AggregatedBound:
     value: int | None  # floor of the LP optimum; None if not solved in time
     seconds: float
@@ -351,6 +360,11 @@ class Pricing:
     event_rows: int  # the LP's first rows are the events' own rows; multipliers of rows after them are priced
     # priced from PDLP's reduced costs (of_reduced_costs; the whole LP, which keeps no entries), not from the entries
     from_reduced_costs: bool = False
+    # the whole LP's program may hold some of the placements only (solver/model/bound.py ``program_placements``):
+    # then ``columns`` are the placements it holds, one per program variable, and the others are priced from their
+    # own capacity entries (``left_out``), so the bound is the whole LP's whatever the program holds
+    columns: IntArray | None = None
+    left_out: LeftOut | None = None
 
     @classmethod
     def of_proto(cls, proto: linear_solver_pb2.MPModelProto) -> Pricing:
@@ -419,9 +433,20 @@ class Pricing:
         if u.size and (float(u.min()) < 0.0 or not np.isfinite(u).all()
                        or bool(((u != 0.0) & ~np.isfinite(self.upper)).any())):
             return math.inf
-        reduced = -np.asarray(reduced_costs, dtype=float) - np.where(self.var_event >= 0,
-                                                                      y[np.maximum(self.var_event, 0)], 0.0)
+        held = self.var_event if self.columns is None else self.var_event[self.columns]
+        reduced = -np.asarray(reduced_costs, dtype=float) - np.where(held >= 0, y[np.maximum(held, 0)], 0.0)
+        if self.columns is not None:
+            reduced = self._with_left_out(u, reduced)
         return self._priced(u, reduced)
+
+    def _with_left_out(self, u: npt.NDArray[np.float64], held: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Every placement's reduced value under ``u``: the program's (``held``, one per column) and the left-out
+        placements' from their entries."""
+        assert self.columns is not None and self.left_out is not None
+        out = self.left_out
+        reduced = self.value - np.bincount(out.var, weights=u[out.row] * out.coef, minlength=self.value.size)
+        reduced[self.columns] = held
+        return reduced  # type: ignore[no-any-return]
 
     def of_capacity_load(self, u: npt.NDArray[np.float64], load: npt.NDArray[np.float64]) -> float:
         """The bound of capacity multipliers ``u`` (>= 0, one per row after the events' rows) from ``load`` = A_cap^T u

@@ -302,6 +302,73 @@ def test_pdlps_reduced_costs_price_its_multipliers_as_the_rows_do() -> None:
     assert lp.pricing.of_reduced_costs(wrong, reduced) == math.inf
 
 
+def test_a_program_of_some_placements_prices_the_others_to_the_whole_lps_bound() -> None:
+    """The whole LP's program may hold the placements of the highest priorities only: its multipliers are priced over
+    every placement (the left-out ones from their own entries), to the same bound as the rows price them, never below
+    the whole LP's optimum; its solution weighs the left-out placements 0."""
+    from ortools.linear_solver import pywraplp
+    from ortools.pdlp import solvers_pb2
+    from ortools.pdlp.python import pdlp
+
+    from solver.bound import Pricing
+    from solver.generate import generate_scenario
+    from solver.model.bound import lp_proto, whole_lp
+    from solver.model.constraints import all_rows
+    from solver.model.objective import placement_values
+
+    instance = compile_scenario(generate_scenario(14, 60, 2, seed=3))
+    rows, value = all_rows(instance), placement_values(instance)
+    glop = pywraplp.Solver.CreateSolver("GLOP")
+    glop.LoadModelFromProto(lp_proto(instance, rows, value, True))
+    assert glop.Solve() == pywraplp.Solver.OPTIMAL
+    optimum = glop.Objective().Value()
+    columns = np.flatnonzero((instance.required | (instance.priority >= 3))[instance.item_event])
+    assert 0 < columns.size < instance.n_items
+    lp = whole_lp(instance, value, columns=columns)
+    assert lp.program.objective_vector.size == columns.size
+    from_rows = Pricing.of_rows(instance, rows, value)
+    for iterations in (50, 400, 3_000):
+        params = solvers_pb2.PrimalDualHybridGradientParams()
+        params.num_threads = 1
+        params.termination_criteria.iteration_limit = iterations
+        result = pdlp.primal_dual_hybrid_gradient(lp.program, params)
+        duals = np.asarray(result.dual_solution)
+        priced = lp.pricing.of_reduced_costs(duals, np.asarray(result.reduced_costs))
+        assert abs(priced - from_rows.bound(-duals[from_rows.event_rows:])) < 1e-6 * max(1.0, priced)
+        assert priced >= optimum - 1e-6
+    weight = lp.weights(np.asarray(result.primal_solution), instance.n_items)
+    left_out = np.ones(instance.n_items, dtype=bool)
+    left_out[columns] = False
+    assert weight.size == instance.n_items and not weight[left_out].any()
+    assert np.array_equal(weight[columns], np.asarray(result.primal_solution))
+
+
+def test_the_whole_lps_program_leaves_out_the_lowest_priorities_only_where_the_highest_ask_twice_the_rooms() -> None:
+    """Where the requests of the highest priorities alone ask twice the summit's room-time, the whole LP's program
+    holds them and every required event, and leaves the lowest priorities out; where they do not, it holds every
+    placement."""
+    from solver.generate import generate_scenario
+    from solver.model.bound import program_placements
+    from solver.model.objective import placement_values
+
+    light = compile_scenario(generate_scenario(14, 60, 2, seed=3))
+    assert program_placements(light, placement_values(light)) is None
+    crowded = compile_scenario(generate_scenario(40, 800, 1, seed=5))
+    held = program_placements(crowded, placement_values(crowded))
+    assert held is not None
+    event_held = np.zeros(len(crowded.events), dtype=bool)
+    event_held[crowded.item_event[held]] = True
+    with_placements = np.asarray([items.size > 0 for items in crowded.event_items])
+    assert event_held[crowded.required & with_placements].all()
+    optional = ~crowded.required & with_placements
+    lowest = crowded.priority[optional & event_held].min()
+    assert (crowded.priority[optional & ~event_held] < lowest).all()  # whole priorities, the lowest left out
+    assert (~event_held & optional).any()
+    held_mask = np.zeros(crowded.n_items, dtype=bool)
+    held_mask[held] = True
+    assert np.array_equal(held_mask, event_held[crowded.item_event])  # every placement of an event held
+
+
 def test_the_largest_summits_whole_lp_leaves_out_travel_and_time_budgets() -> None:
     """Above LIGHT_ABOVE placements the whole LP leaves out the two families that cost the most memory and did not
     move its optimum; below, every family stays."""

@@ -15,7 +15,7 @@ import logging
 import math
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -140,11 +140,20 @@ class CapacityEntries:
 
 @dataclass
 class WholeLp:
-    """The whole LP relaxation as PDLP's program (variables: the placements; rows: each event's own row, then the
-    capacity rows), and the pricing of its multipliers into a proven bound."""
+    """The whole LP relaxation as PDLP's program (variables: the placements it holds, ``columns``; rows: each event's
+    own row, then the capacity rows), and the pricing of its multipliers into a proven bound over every placement."""
 
     program: pdlp.QuadraticProgram
     pricing: Pricing
+    columns: IntArray | None = None  # the placements the program holds, one per variable (None: every placement)
+
+    def weights(self, primal: FloatArray, placements: int) -> FloatArray:
+        """The program's primal solution as a weight on every placement (0 on those it leaves out)."""
+        if self.columns is None:
+            return primal[:placements]
+        weight = np.zeros(placements)
+        weight[self.columns] = primal[: self.columns.size]
+        return weight
 
 
 def whole_lp_families(placements: int) -> tuple[Family, ...]:
@@ -155,18 +164,70 @@ def whole_lp_families(placements: int) -> tuple[Family, ...]:
     return tuple(family for family in ALL_FAMILIES if family.__name__ not in LIGHT_LEAVES_OUT)
 
 
-def whole_lp(instance: Instance, item_value: IntArray, families: tuple[Family, ...] | None = None) -> WholeLp:
+def whole_lp(instance: Instance, item_value: IntArray, families: tuple[Family, ...] | None = None,
+             columns: IntArray | None = None) -> WholeLp:
     """The whole LP, built one family of rows at a time so that no family's rows outlive their entries (the UN
-    week's rows as lists of arrays took 824 MB, its LP as a proto 1 GB more)."""
+    week's rows as lists of arrays took 824 MB, its LP as a proto 1 GB more). ``columns``: the placements its
+    program holds (:func:`program_placements`; default every one); the others' entries are kept for the pricing."""
+    from solver.bound import LeftOut
+
     entries = capacity_entries(instance, whole_lp_families(instance.n_items) if families is None else families)
     give_back_freed_memory()
     events = _event_rows(instance)
-    program = _program(instance, item_value, entries, events)
     # priced from PDLP's reduced costs (Pricing.of_reduced_costs): the entries are not kept beside PDLP's copies
     pricing = _pricing_without_entries(instance, item_value, events, entries.upper)
+    if columns is not None:
+        held = np.zeros(instance.n_items, dtype=bool)
+        held[columns] = True
+        out = ~held[entries.item]
+        pricing = replace(pricing, columns=columns, left_out=LeftOut(entries.row[out], entries.item[out],
+                                                                     entries.coef[out]))
+        entries = _held_entries(entries, held, columns)
+    program = _program(instance, item_value, entries, events, columns)
     del entries
     give_back_freed_memory()
-    return WholeLp(program, pricing)
+    return WholeLp(program, pricing, columns)
+
+
+# The lowest priorities' requests stay out of the whole LP's program at 4,000 requests: there those of priority 5 and
+# 3 alone ask more than twice the summit's room-time, and the LP's optimum (seed 3) takes none of priority 1 or 2.
+# PDLP's rounds cost as much as the program's entries (half of them then), and a bound over every placement comes
+# all the same: the left-out ones are priced from their own entries (Pricing.left_out), so the bound stays the whole
+# LP's whatever the program leaves out; only the rounds come twice as fast (4,000 s3: 2,390.8 after 17 s of PDLP
+# against 2,397.8 after 26 s, benchmarks/RESULTS.md "program placements")
+DEMAND_FACTOR = 2.0
+
+
+def program_placements(instance: Instance, item_value: IntArray) -> IntArray | None:
+    """The placements the whole LP's program holds: every required event's, and the optional requests' of the highest
+    priorities, down to the first priority at which the requests kept ask ``DEMAND_FACTOR`` times the summit's
+    room-time (each its length and lead time: a vvip's sweep, a changeover); None when that keeps every placement.
+    Where a left-out request would pay in the LP after all, the bound is still proven (the pricing covers every
+    placement), only looser than the whole LP's."""
+    if instance.n_items == 0 or instance.grid.n_slots == 0:
+        return None
+    hold = np.zeros(len(instance.events), dtype=np.int64)  # its length and lead time (a sweep, a changeover)
+    np.maximum.at(hold, instance.item_event, (instance.item_length + instance.item_lead).astype(np.int64))
+    optional = np.flatnonzero(~instance.required & (hold > 0))
+    supply = float(instance.pool_size.sum()) * instance.grid.n_slots
+    asked, lowest = 0.0, None
+    for priority in sorted(set(instance.priority[optional].tolist()), reverse=True):
+        if asked >= DEMAND_FACTOR * supply or priority <= 0:
+            break
+        asked += float(hold[optional[instance.priority[optional] == priority]].sum())
+        lowest = priority
+    event_held = instance.required | (instance.priority >= (lowest if lowest is not None else np.inf))
+    held = event_held[instance.item_event]
+    return None if held.all() else np.flatnonzero(held)
+
+
+def _held_entries(entries: CapacityEntries, held: npt.NDArray[np.bool_], columns: IntArray) -> CapacityEntries:
+    """The entries of the held placements, each numbered by its column in the program."""
+    position = np.full(held.size, -1, dtype=np.int64)
+    position[columns] = np.arange(columns.size)
+    keep = held[entries.item]
+    return CapacityEntries(entries.row[keep], position[entries.item[keep]].astype(np.int32), entries.coef[keep],
+                           entries.upper)
 
 
 def whole_compact_lp(instance: Instance, item_value: IntArray,
@@ -246,45 +307,47 @@ def _event_rows(instance: Instance) -> _EventRows:
     return _EventRows(index, instance.required[has], int(has.sum()))
 
 
-def _program(instance: Instance, item_value: IntArray, entries: CapacityEntries,
-             events: _EventRows) -> pdlp.QuadraticProgram:
+def _program(instance: Instance, item_value: IntArray, entries: CapacityEntries, events: _EventRows,
+             columns: IntArray | None = None) -> pdlp.QuadraticProgram:
     """PDLP's program: maximise the value over 0 <= x <= 1, each event at most once (exactly once if required),
-    the capacity rows; the matrix goes in by columns (one per placement: its event's row, then its capacity rows
-    in order), as the solver keeps it."""
+    the capacity rows; the matrix goes in by columns (one per placement held, every one without ``columns``: its
+    event's row, then its capacity rows in order, ``entries`` numbered by column), as the solver keeps it."""
     from ortools.pdlp.python import pdlp
     from scipy import sparse
 
+    held = np.arange(instance.n_items) if columns is None else columns
     n_rows = events.count + entries.upper.size
     program = pdlp.QuadraticProgram()
-    program.resize_and_initialize(instance.n_items, n_rows)
-    program.objective_vector = -item_value.astype(float)  # PDLP minimises
+    program.resize_and_initialize(held.size, n_rows)
+    program.objective_vector = -item_value[held].astype(float)  # PDLP minimises
     program.objective_scaling_factor = -1.0
-    program.variable_lower_bounds = np.zeros(instance.n_items)
-    program.variable_upper_bounds = np.ones(instance.n_items)
+    program.variable_lower_bounds = np.zeros(held.size)
+    program.variable_upper_bounds = np.ones(held.size)
     program.constraint_lower_bounds = np.concatenate([events.required.astype(float), np.full(entries.upper.size,
                                                                                               -np.inf)])
     program.constraint_upper_bounds = np.concatenate([np.ones(events.count), entries.upper])
-    indptr, indices, data = _columns(instance, entries, events)
-    program.constraint_matrix = sparse.csc_matrix((data, indices, indptr), shape=(n_rows, instance.n_items))
+    indptr, indices, data = _columns(events.index[instance.item_event[held]], events.count, entries)
+    program.constraint_matrix = sparse.csc_matrix((data, indices, indptr), shape=(n_rows, held.size))
     return program
 
 
-def _columns(instance: Instance, entries: CapacityEntries,
-             events: _EventRows) -> tuple[IntArray, npt.NDArray[np.int32], FloatArray]:
-    """The matrix by columns (indptr, row indices, values), filled a chunk of entries at a time: a placement's
+def _columns(column_event_row: IntArray, event_rows: int,
+             entries: CapacityEntries) -> tuple[IntArray, npt.NDArray[np.int32], FloatArray]:
+    """The matrix by columns (indptr, row indices, values), filled a chunk of entries at a time: a column's
     k-th capacity entry in row order lands at its column's start + 1 + k, that is, for the p-th entry of all
-    sorted by placement (stable: rows stay in order), at p + placement + 1."""
+    sorted by column (stable: rows stay in order), at p + column + 1. ``column_event_row``: each column's event row;
+    the entries' capacity rows come after the ``event_rows`` events' rows."""
     order = np.argsort(entries.item, kind="stable")
-    counts = np.bincount(entries.item, minlength=instance.n_items) + 1
+    counts = np.bincount(entries.item, minlength=column_event_row.size) + 1
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     indices = np.empty(int(indptr[-1]), dtype=np.int32)  # (what scipy keeps for fewer than 2**31 rows)
     data = np.empty(int(indptr[-1]), dtype=np.float64)
-    indices[indptr[:-1]] = events.index[instance.item_event]
+    indices[indptr[:-1]] = column_event_row
     data[indptr[:-1]] = 1.0
     for low in range(0, order.size, COLUMN_CHUNK):
         taken = order[low: low + COLUMN_CHUNK]
         at = np.arange(low, low + taken.size) + entries.item[taken] + 1
-        indices[at] = entries.row[taken] + events.count
+        indices[at] = entries.row[taken] + event_rows
         data[at] = entries.coef[taken]
     return indptr, indices, data
 
@@ -319,21 +382,23 @@ def whole_lp_bound(instance: Instance, item_value: IntArray, seconds: float,
     if instance.n_items == 0:
         return 0
 
-    def taken(primal: FloatArray) -> None:
+    def taken(weight: FloatArray) -> None:
         if on_solution is not None:
-            placements = np.flatnonzero(primal[: instance.n_items] >= 0.1)
-            on_solution(placements, primal[placements])
+            placements = np.flatnonzero(weight >= 0.1)
+            on_solution(placements, weight[placements])
         if on_weights is not None:
-            on_weights(np.clip(primal[: instance.n_items], 0.0, 1.0))
+            on_weights(np.clip(weight, 0.0, 1.0))
 
-    on_primal = taken if on_solution is not None or on_weights is not None else None
+    heard = on_solution is not None or on_weights is not None
     if instance.n_items > COMPACT_ABOVE:
         compact, pricing = whole_compact_lp(instance, item_value, families)
         give_back_freed_memory()
         found = pdhg_rounds(compact, pricing.of_capacity_load, seconds, on_bound, iterations, PDLP_FIRST_ROUND,
-                            on_primal=on_primal, until_floor_settled=until_floor_settled)
+                            on_primal=(lambda primal: taken(primal[: instance.n_items])) if heard else None,
+                            until_floor_settled=until_floor_settled)
     else:
-        lp = whole_lp(instance, item_value, families)
+        lp = whole_lp(instance, item_value, families, program_placements(instance, item_value))
+        on_primal = (lambda primal: taken(lp.weights(primal, instance.n_items))) if heard else None
         found = pdlp_rounds(lp.program, lp.pricing, seconds, on_bound, iterations, PDLP_FIRST_ROUND,
                             on_primal=on_primal,
                             shortest_round=LIGHT_ROUND_SECONDS if instance.n_items > LIGHT_ABOVE else 0.0,
