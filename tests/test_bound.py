@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 
 from solver.bound import aggregated_bound
-from solver.compile import compile_scenario
+from solver.compile import Instance, compile_scenario
+from solver.model.rows import IntArray, Rows
 from solver.scenario import Scenario
 from solver.solve import solve
 from tests.brute import brute_force_optimum
@@ -24,6 +25,18 @@ def test_never_below_the_brute_force_optimum(model: Scenario) -> None:
     if best is None:  # no timetable at all: any answer is a bound (the LP may see it: -1)
         return
     assert bound is not None and bound >= best
+
+
+def whole_lp_optimum(instance: Instance, rows: Rows, value: IntArray) -> float:
+    """The whole LP's exact optimum, by GLOP."""
+    from ortools.linear_solver import pywraplp
+
+    from solver.model.bound import lp_proto
+
+    glop = pywraplp.Solver.CreateSolver("GLOP")
+    glop.LoadModelFromProto(lp_proto(instance, rows, value, True))
+    assert glop.Solve() == pywraplp.Solver.OPTIMAL
+    return float(glop.Objective().Value())
 
 
 def busy_leader() -> Scenario:
@@ -269,22 +282,18 @@ def test_pdlps_reduced_costs_price_its_multipliers_as_the_rows_do() -> None:
     import math
 
     import numpy as np
-    from ortools.linear_solver import pywraplp
     from ortools.pdlp import solvers_pb2
     from ortools.pdlp.python import pdlp
 
     from solver.bound import Pricing
     from solver.generate import generate_scenario
-    from solver.model.bound import lp_proto, whole_lp
+    from solver.model.bound import whole_lp
     from solver.model.constraints import all_rows
     from solver.model.objective import placement_values
 
     instance = compile_scenario(generate_scenario(14, 30, 2, seed=3))
     rows, value = all_rows(instance), placement_values(instance)
-    glop = pywraplp.Solver.CreateSolver("GLOP")
-    glop.LoadModelFromProto(lp_proto(instance, rows, value, True))
-    assert glop.Solve() == pywraplp.Solver.OPTIMAL
-    optimum = glop.Objective().Value()
+    optimum = whole_lp_optimum(instance, rows, value)
     lp = whole_lp(instance, value)
     assert lp.pricing.entry_var.size == 0 and lp.pricing.from_reduced_costs  # nothing kept
     from_rows = Pricing.of_rows(instance, rows, value)
@@ -306,22 +315,18 @@ def test_a_program_of_some_placements_prices_the_others_to_the_whole_lps_bound()
     """The whole LP's program may hold the placements of the highest priorities only: its multipliers are priced over
     every placement (the left-out ones from their own entries), to the same bound as the rows price them, never below
     the whole LP's optimum; its solution weighs the left-out placements 0."""
-    from ortools.linear_solver import pywraplp
     from ortools.pdlp import solvers_pb2
     from ortools.pdlp.python import pdlp
 
     from solver.bound import Pricing
     from solver.generate import generate_scenario
-    from solver.model.bound import lp_proto, whole_lp
+    from solver.model.bound import whole_lp
     from solver.model.constraints import all_rows
     from solver.model.objective import placement_values
 
     instance = compile_scenario(generate_scenario(14, 60, 2, seed=3))
     rows, value = all_rows(instance), placement_values(instance)
-    glop = pywraplp.Solver.CreateSolver("GLOP")
-    glop.LoadModelFromProto(lp_proto(instance, rows, value, True))
-    assert glop.Solve() == pywraplp.Solver.OPTIMAL
-    optimum = glop.Objective().Value()
+    optimum = whole_lp_optimum(instance, rows, value)
     columns = np.flatnonzero((instance.required | (instance.priority >= 3))[instance.item_event])
     assert 0 < columns.size < instance.n_items
     lp = whole_lp(instance, value, columns=columns)
@@ -556,19 +561,16 @@ def glop_optimum_and_pdlp_rounds(model: Scenario, counts: tuple[int, ...]) -> tu
     """The whole LP's optimum by GLOP, and PDLP's bound (priced from its duals) and log after each count of
     iterations (one thread: the same on any machine)."""
     import numpy as np
-    from ortools.linear_solver import pywraplp
     from ortools.pdlp import solvers_pb2
     from ortools.pdlp.python import pdlp
 
-    from solver.model.bound import lp_proto, whole_lp
+    from solver.model.bound import whole_lp
     from solver.model.constraints import all_rows
     from solver.model.objective import placement_values
 
     instance = compile_scenario(model)
     value = placement_values(instance)
-    glop = pywraplp.Solver.CreateSolver("GLOP")
-    glop.LoadModelFromProto(lp_proto(instance, all_rows(instance), value, True))
-    assert glop.Solve() == pywraplp.Solver.OPTIMAL
+    optimum = whole_lp_optimum(instance, all_rows(instance), value)
     lp = whole_lp(instance, value)
     rounds = []
     for iterations in counts:
@@ -578,7 +580,7 @@ def glop_optimum_and_pdlp_rounds(model: Scenario, counts: tuple[int, ...]) -> tu
         result = pdlp.primal_dual_hybrid_gradient(lp.program, params)
         rounds.append((lp.pricing.of_reduced_costs(np.asarray(result.dual_solution), np.asarray(result.reduced_costs)),
                        result.solve_log))
-    return glop.Objective().Value(), rounds
+    return optimum, rounds
 
 
 def three_leaders_in_one_slot() -> Scenario:

@@ -177,12 +177,12 @@ def whole_lp(instance: Instance, item_value: IntArray, families: tuple[Family, .
     # priced from PDLP's reduced costs (Pricing.of_reduced_costs): the entries are not kept beside PDLP's copies
     pricing = _pricing_without_entries(instance, item_value, events, entries.upper)
     if columns is not None:
-        held = np.zeros(instance.n_items, dtype=bool)
-        held[columns] = True
-        out = ~held[entries.item]
+        position = np.full(instance.n_items, -1, dtype=np.int64)  # each placement's column (-1: left out)
+        position[columns] = np.arange(columns.size)
+        out = position[entries.item] < 0
         pricing = replace(pricing, columns=columns, left_out=LeftOut(entries.row[out], entries.item[out],
                                                                      entries.coef[out]))
-        entries = _held_entries(entries, held, columns)
+        entries = _held_entries(entries, ~out, position)
     program = _program(instance, item_value, entries, events, columns)
     del entries
     give_back_freed_memory()
@@ -221,11 +221,9 @@ def program_placements(instance: Instance, item_value: IntArray) -> IntArray | N
     return None if held.all() else np.flatnonzero(held)
 
 
-def _held_entries(entries: CapacityEntries, held: npt.NDArray[np.bool_], columns: IntArray) -> CapacityEntries:
-    """The entries of the held placements, each numbered by its column in the program."""
-    position = np.full(held.size, -1, dtype=np.int64)
-    position[columns] = np.arange(columns.size)
-    keep = held[entries.item]
+def _held_entries(entries: CapacityEntries, keep: npt.NDArray[np.bool_], position: IntArray) -> CapacityEntries:
+    """The entries ``keep`` marks (those of the held placements), each numbered by its placement's column in the
+    program (``position``)."""
     return CapacityEntries(entries.row[keep], position[entries.item[keep]].astype(np.int32), entries.coef[keep],
                            entries.upper)
 
