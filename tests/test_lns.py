@@ -358,6 +358,41 @@ def test_a_long_window_spans_twice_the_time_of_a_time_window_and_frees_what_is_p
         assert inside.size > np.flatnonzero(short.region).size  # (twice as wide: more placements)
 
 
+def test_a_two_days_window_frees_the_same_hours_on_two_days_so_a_placed_event_may_change_day(summit) -> None:
+    _, instance, _, matrix, chosen = summit
+    ctx = lns.Context.of(instance, matrix)
+    grid = instance.grid
+    may_change_day = 0
+    for seed in range(4):
+        hood = lns.two_days_window(ctx, chosen, np.random.default_rng(seed))
+        assert hood.name == "two_days_window" and hood.region is not None
+        inside = np.flatnonzero(hood.region)
+        days = np.unique(grid.slot_day[instance.item_start[inside]])
+        assert days.size == 2
+        local_start = instance.item_start[inside] - grid.day_offset[grid.slot_day[instance.item_start[inside]]]
+        local_end = instance.item_end[inside] - grid.day_offset[grid.slot_day[instance.item_start[inside]]]
+        width = 2 * max(grid.slots_for(60), int(grid.day_slots[days].min()) // 8)
+        assert local_end.max() - local_start.min() <= width  # the same hours of the day on both
+        placed = np.flatnonzero(chosen >= 0)
+        in_window = placed[hood.region[chosen[placed]]]
+        assert set(in_window.tolist()) <= set(hood.events.tolist())
+        for event in in_window.tolist():
+            day_now = grid.slot_day[instance.item_start[chosen[event]]]
+            places = instance.event_items[event][hood.region[instance.event_items[event]]]
+            may_change_day += bool((grid.slot_day[instance.item_start[places]] != day_now).any())
+    assert may_change_day > 0
+
+
+def test_a_two_days_window_of_a_one_day_summit_is_a_long_window() -> None:
+    instance = compile_scenario(generate_scenario(8, 20, 1, seed=1))
+    rows = all_rows(instance)
+    matrix = RowMatrix.of(rows, instance.n_items)
+    chosen = greedy_placements(instance, rows, index=matrix.by_item)
+    ctx = lns.Context.of(instance, matrix)
+    hood = lns.two_days_window(ctx, chosen, np.random.default_rng(0))
+    assert hood.name == "long_window" and hood.region is not None and hood.region.any()
+
+
 def test_long_windows_are_tried_only_within_the_lps_core(summit) -> None:
     _, instance, _, matrix, chosen = summit
     core = _lp_core(instance)
@@ -367,3 +402,4 @@ def test_long_windows_are_tried_only_within_the_lps_core(summit) -> None:
         ledger = lns.large_neighbourhood_search(instance, matrix, chosen, 10**9, config)
         assert ledger.rounds == 30
         assert ("long_window" in ledger.tried) is cored
+        assert ("two_days_window" in ledger.tried) is cored
