@@ -301,9 +301,10 @@ def long_window(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Nei
 def two_days_window(ctx: Context, chosen: IntArray, rng: np.random.Generator) -> Neighbourhood:
     """About three hours at the same time of day on two different days, across all rooms: an event placed in one
     may move to the other day, which no other neighbourhood allows (each keeps its placed events within one day).
-    Where the LP spreads its requests over the days otherwise than the timetable, the search can then follow it: at
-    4,000 requests, seed 3, the LP put 189 of its 426 on the placed requests on their other day (benchmarks/
-    RESULTS.md, "two days"). Only beside ``long_window``, in a search within the LP's core; with one day, that."""
+    Where the LP spreads the requests over the days otherwise than the timetable, the search can then follow it: at
+    4,000 requests, seed 3, of the weight the LP gives the placed requests (426) it put 189 on their other day
+    (benchmarks/RESULTS.md, "two days"). Only beside ``long_window``, in a search within the LP's core; with one
+    day, a long window."""
     grid = ctx.instance.grid
     if len(grid.day_starts) < 2:
         return long_window(ctx, chosen, rng)
