@@ -309,8 +309,7 @@ def two_days_window(ctx: Context, chosen: IntArray, rng: np.random.Generator) ->
     if len(grid.day_starts) < 2:
         return long_window(ctx, chosen, rng)
     days = rng.choice(len(grid.day_starts), size=2, replace=False)
-    width = 2 * max(grid.slots_for(60), int(grid.day_slots[days].min()) // 8)
-    local = int(rng.integers(max(1, int(grid.day_slots[days].min()) - width + 1)))
+    local, width = _span(ctx, rng, 2, int(grid.day_slots[days].min()))
     region = np.zeros(ctx.instance.n_items, dtype=bool)
     for day in days.tolist():
         region |= _window_at(ctx, int(grid.day_offset[day]) + local, width)
@@ -321,9 +320,15 @@ def _window(ctx: Context, rng: np.random.Generator, eighths: int) -> BoolArray:
     """The placements within a window of ``eighths`` eighths of a day (at least ``eighths`` hours), at random."""
     grid = ctx.instance.grid
     day = int(rng.integers(len(grid.day_starts)))
-    width = eighths * max(grid.slots_for(60), int(grid.day_slots[day]) // 8)
-    first = int(grid.day_offset[day]) + int(rng.integers(max(1, int(grid.day_slots[day]) - width + 1)))
-    return _window_at(ctx, first, width)
+    local, width = _span(ctx, rng, eighths, int(grid.day_slots[day]))
+    return _window_at(ctx, int(grid.day_offset[day]) + local, width)
+
+
+def _span(ctx: Context, rng: np.random.Generator, eighths: int, day_slots: int) -> tuple[int, int]:
+    """(a window's first slot within a day of ``day_slots`` slots, at random; its width: ``eighths`` eighths of the
+    day, at least ``eighths`` hours)."""
+    width = eighths * max(ctx.instance.grid.slots_for(60), day_slots // 8)
+    return int(rng.integers(max(1, day_slots - width + 1))), width
 
 
 def _window_at(ctx: Context, first: int, width: int) -> BoolArray:

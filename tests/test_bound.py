@@ -4,6 +4,8 @@ not the trivial one where a leader or a room is over-subscribed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 
@@ -37,6 +39,17 @@ def whole_lp_optimum(instance: Instance, rows: Rows, value: IntArray) -> float:
     glop.LoadModelFromProto(lp_proto(instance, rows, value, True))
     assert glop.Solve() == pywraplp.Solver.OPTIMAL
     return float(glop.Objective().Value())
+
+
+def pdlp_after(program: Any, iterations: int) -> Any:
+    """PDLP's result on ``program`` after ``iterations`` iterations, one thread (deterministic)."""
+    from ortools.pdlp import solvers_pb2
+    from ortools.pdlp.python import pdlp
+
+    params = solvers_pb2.PrimalDualHybridGradientParams()
+    params.num_threads = 1
+    params.termination_criteria.iteration_limit = iterations
+    return pdlp.primal_dual_hybrid_gradient(program, params)
 
 
 def busy_leader() -> Scenario:
@@ -282,8 +295,6 @@ def test_pdlps_reduced_costs_price_its_multipliers_as_the_rows_do() -> None:
     import math
 
     import numpy as np
-    from ortools.pdlp import solvers_pb2
-    from ortools.pdlp.python import pdlp
 
     from solver.bound import Pricing
     from solver.generate import generate_scenario
@@ -298,10 +309,7 @@ def test_pdlps_reduced_costs_price_its_multipliers_as_the_rows_do() -> None:
     assert lp.pricing.entry_var.size == 0 and lp.pricing.from_reduced_costs  # nothing kept
     from_rows = Pricing.of_rows(instance, rows, value)
     for iterations in (50, 300, 2_000):
-        params = solvers_pb2.PrimalDualHybridGradientParams()
-        params.num_threads = 1
-        params.termination_criteria.iteration_limit = iterations
-        result = pdlp.primal_dual_hybrid_gradient(lp.program, params)
+        result = pdlp_after(lp.program, iterations)
         duals, reduced = np.asarray(result.dual_solution), np.asarray(result.reduced_costs)
         priced = lp.pricing.of_reduced_costs(duals, reduced)
         assert abs(priced - from_rows.bound(-duals[from_rows.event_rows:])) < 1e-6 * max(1.0, priced)
@@ -315,9 +323,6 @@ def test_a_program_of_some_placements_prices_the_others_to_the_whole_lps_bound()
     """The whole LP's program may hold the placements of the highest priorities only: its multipliers are priced over
     every placement (the left-out ones from their own entries), to the same bound as the rows price them, never below
     the whole LP's optimum; its solution weighs the left-out placements 0."""
-    from ortools.pdlp import solvers_pb2
-    from ortools.pdlp.python import pdlp
-
     from solver.bound import Pricing
     from solver.generate import generate_scenario
     from solver.model.bound import whole_lp
@@ -333,10 +338,7 @@ def test_a_program_of_some_placements_prices_the_others_to_the_whole_lps_bound()
     assert lp.program.objective_vector.size == columns.size
     from_rows = Pricing.of_rows(instance, rows, value)
     for iterations in (50, 400, 3_000):
-        params = solvers_pb2.PrimalDualHybridGradientParams()
-        params.num_threads = 1
-        params.termination_criteria.iteration_limit = iterations
-        result = pdlp.primal_dual_hybrid_gradient(lp.program, params)
+        result = pdlp_after(lp.program, iterations)
         duals = np.asarray(result.dual_solution)
         priced = lp.pricing.of_reduced_costs(duals, np.asarray(result.reduced_costs))
         assert abs(priced - from_rows.bound(-duals[from_rows.event_rows:])) < 1e-6 * max(1.0, priced)
@@ -561,8 +563,6 @@ def glop_optimum_and_pdlp_rounds(model: Scenario, counts: tuple[int, ...]) -> tu
     """The whole LP's optimum by GLOP, and PDLP's bound (priced from its duals) and log after each count of
     iterations (one thread: the same on any machine)."""
     import numpy as np
-    from ortools.pdlp import solvers_pb2
-    from ortools.pdlp.python import pdlp
 
     from solver.model.bound import whole_lp
     from solver.model.constraints import all_rows
@@ -574,10 +574,7 @@ def glop_optimum_and_pdlp_rounds(model: Scenario, counts: tuple[int, ...]) -> tu
     lp = whole_lp(instance, value)
     rounds = []
     for iterations in counts:
-        params = solvers_pb2.PrimalDualHybridGradientParams()
-        params.num_threads = 1
-        params.termination_criteria.iteration_limit = iterations
-        result = pdlp.primal_dual_hybrid_gradient(lp.program, params)
+        result = pdlp_after(lp.program, iterations)
         rounds.append((lp.pricing.of_reduced_costs(np.asarray(result.dual_solution), np.asarray(result.reduced_costs)),
                        result.solve_log))
     return optimum, rounds

@@ -140,19 +140,20 @@ class CapacityEntries:
 
 @dataclass
 class WholeLp:
-    """The whole LP relaxation as PDLP's program (variables: the placements it holds, ``columns``; rows: each event's
-    own row, then the capacity rows), and the pricing of its multipliers into a proven bound over every placement."""
+    """The whole LP relaxation as PDLP's program (variables: the placements it holds, ``pricing.columns``; rows: each
+    event's own row, then the capacity rows), and the pricing of its multipliers into a proven bound over every
+    placement."""
 
     program: pdlp.QuadraticProgram
-    pricing: Pricing
-    columns: IntArray | None = None  # the placements the program holds, one per variable (None: every placement)
+    pricing: Pricing  # its ``columns``: the placements the program holds, one per variable (None: every placement)
 
     def weights(self, primal: FloatArray, placements: int) -> FloatArray:
         """The program's primal solution as a weight on every placement (0 on those it leaves out)."""
-        if self.columns is None:
+        columns = self.pricing.columns
+        if columns is None:
             return primal[:placements]
         weight = np.zeros(placements)
-        weight[self.columns] = primal[: self.columns.size]
+        weight[columns] = primal[: columns.size]
         return weight
 
 
@@ -186,7 +187,7 @@ def whole_lp(instance: Instance, item_value: IntArray, families: tuple[Family, .
     program = _program(instance, item_value, entries, events, columns)
     del entries
     give_back_freed_memory()
-    return WholeLp(program, pricing, columns)
+    return WholeLp(program, pricing)
 
 
 # The lowest priorities' requests stay out of the whole LP's program at 4,000 requests: there those of priority 5 and
